@@ -1,0 +1,1 @@
+"""End-to-end encryption: the system key pair, content-key wrapping, frame encryption."""
