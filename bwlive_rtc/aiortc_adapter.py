@@ -1,0 +1,216 @@
+"""Every touch of aiortc internals, in one place.
+
+aiortc decodes what it receives and encodes what it sends; an SFU must do neither. This
+module turns an ``RTCRtpReceiver`` into a tap that hands each RTP packet to a callback,
+and an ``RTCRtpSender`` into an output that sends RTP packets we give it, and lets the
+camera agent learn about keyframe requests. It relies on private names of aiortc
+1.16.0 (pinned in setup.cfg); ``check_compatible()`` fails loudly when they move, and
+tests/test_aiortc_adapter.py exercises every function here.
+"""
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+import aiortc
+from aiortc import RTCRtpReceiver, RTCRtpSender, clock
+from aiortc.codecs import is_rtx
+from aiortc.rtcdtlstransport import State as DtlsState
+from aiortc.rtcrtpparameters import RTCRtpCodecParameters
+from aiortc.rtp import RTP_HISTORY_SIZE, RtpPacket, unwrap_rtx
+from aiortc.rtcrtpreceiver import StreamStatistics
+from aiortc.utils import random16
+
+SUPPORTED_AIORTC = "1.16.0"
+
+PacketCallback = Callable[[RtpPacket], None]
+
+_RECEIVER_ATTRS = (
+    "_RTCRtpReceiver__codecs",
+    "_RTCRtpReceiver__remote_streams",
+    "_RTCRtpReceiver__rtx_ssrc",
+    "_RTCRtpReceiver__nack_generator",
+    "_RTCRtpReceiver__active_ssrc",
+    "_send_rtcp_nack",
+    "_send_rtcp_pli",
+)
+_SENDER_ATTRS = (
+    "_RTCRtpSender__rtp_history",
+    "_RTCRtpSender__rtp_header_extensions_map",
+    "_RTCRtpSender__rtp_started",
+    "_RTCRtpSender__rtp_exited",
+    "_RTCRtpSender__mid",
+    "_RTCRtpSender__ntp_timestamp",
+    "_RTCRtpSender__rtp_timestamp",
+    "_RTCRtpSender__octet_count",
+    "_RTCRtpSender__packet_count",
+    "_send_keyframe",
+    "_run_rtp",
+)
+
+
+class IncompatibleAiortc(RuntimeError):
+    """The installed aiortc is not the one this adapter was written against."""
+
+
+def check_compatible(receiver: RTCRtpReceiver | None = None, sender: RTCRtpSender | None = None) -> None:
+    """Raise ``IncompatibleAiortc`` unless aiortc and the given objects look as expected."""
+    if aiortc.__version__ != SUPPORTED_AIORTC:
+        raise IncompatibleAiortc(
+            f"bwlive's SFU adapter supports aiortc {SUPPORTED_AIORTC}, found {aiortc.__version__}"
+        )
+    for obj, names in ((receiver, _RECEIVER_ATTRS), (sender, _SENDER_ATTRS)):
+        if obj is None:
+            continue
+        missing = [name for name in names if not hasattr(obj, name)]
+        if missing:
+            raise IncompatibleAiortc(f"aiortc {type(obj).__name__} lacks {', '.join(missing)}")
+
+
+# --- receiving: a tap instead of jitter buffer + decoder ------------------------------
+
+
+def tap_receiver(receiver: RTCRtpReceiver, on_packet: PacketCallback) -> None:
+    """Hand every RTP packet the receiver gets (RTX unwrapped) to ``on_packet``.
+
+    Keeps what the receiver does for the network (RTCP receiver statistics, NACKs for
+    missing packets) and skips bitrate estimation, depacketizing, jitter buffer and
+    decoding. ``on_packet`` runs synchronously on the event loop: keep it short.
+    """
+    check_compatible(receiver=receiver)
+    codecs: dict[int, RTCRtpCodecParameters] = receiver._RTCRtpReceiver__codecs
+    streams: dict[int, StreamStatistics] = receiver._RTCRtpReceiver__remote_streams
+    rtx_ssrc: dict[int, int] = receiver._RTCRtpReceiver__rtx_ssrc
+    active: dict[int, Any] = receiver._RTCRtpReceiver__active_ssrc
+    nack = receiver._RTCRtpReceiver__nack_generator
+
+    async def handle_rtp_packet(packet: RtpPacket, arrival_time_ms: int) -> None:
+        codec = codecs.get(packet.payload_type)
+        if codec is None:
+            return
+        stats = streams.get(packet.ssrc)
+        if stats is None:
+            stats = streams[packet.ssrc] = StreamStatistics(codec.clockRate)
+            active[packet.ssrc] = clock.current_datetime()
+        stats.add(packet)
+        if is_rtx(codec):
+            original_ssrc = rtx_ssrc.get(packet.ssrc)
+            apt = codec.parameters.get("apt")
+            if original_ssrc is None or len(packet.payload) < 2 or apt not in codecs:
+                return
+            packet = unwrap_rtx(packet, payload_type=apt, ssrc=original_ssrc)
+        if nack is not None and nack.add(packet):
+            await receiver._send_rtcp_nack(packet.ssrc, sorted(nack.missing))
+        on_packet(packet)
+
+    receiver._handle_rtp_packet = handle_rtp_packet  # type: ignore[method-assign]
+
+
+async def request_keyframe(receiver: RTCRtpReceiver, media_ssrc: int) -> None:
+    """Send an RTCP PLI for ``media_ssrc`` (the primary SSRC, never the RTX one)."""
+    await receiver._send_rtcp_pli(media_ssrc)
+
+
+# --- sending: an output fed with RTP packets ------------------------------------------
+
+
+class ForwardingOutput:
+    """Sends RTP packets through an ``RTCRtpSender`` without its encoder.
+
+    The sender keeps doing its RTCP (sender reports) and answers NACKs from the history
+    we fill; its ``_run_rtp`` loop is replaced by one that only waits to be cancelled.
+    Sequence numbers are rewritten to this output's own continuous series (set on the
+    first packet sent); timestamps pass through.
+    """
+
+    def __init__(self, sender: RTCRtpSender, on_keyframe_request: Callable[[], None]) -> None:
+        check_compatible(sender=sender)
+        self._sender = sender
+        self._history: dict[int, RtpPacket] = sender._RTCRtpSender__rtp_history
+        self._payload_type: int | None = None
+        self._seq_offset: int | None = None
+        self._next_seq = random16()
+        self._octets = 0
+        self._packets = 0
+        sender._send_keyframe = on_keyframe_request  # type: ignore[method-assign]
+        sender._run_rtp = self._run_rtp  # type: ignore[method-assign]
+
+    @property
+    def ready(self) -> bool:
+        """True once negotiation finished and the transport can carry media."""
+        transport = self._sender.transport
+        return self._payload_type is not None and transport._state == DtlsState.CONNECTED
+
+    async def _run_rtp(self, codec: RTCRtpCodecParameters) -> None:
+        sender = self._sender
+        self._payload_type = codec.payloadType
+        sender._RTCRtpSender__rtp_started.set()
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            pass
+        finally:
+            self._payload_type = None
+            sender._RTCRtpSender__rtp_exited.set()
+
+    def restart_sequence(self) -> None:
+        """Make the next packet continue this output's series from a new source packet."""
+        self._seq_offset = None
+
+    def send(self, source: RtpPacket) -> None:
+        """Rewrite ``source`` for this peer, remember it for NACKs and send it now."""
+        sender = self._sender
+        if self._seq_offset is None:
+            self._seq_offset = (self._next_seq - source.sequence_number) & 0xFFFF
+        seq = (source.sequence_number + self._seq_offset) & 0xFFFF
+        if (seq - self._next_seq) & 0xFFFF < 0x8000:  # newest so far (not a late resend)
+            self._next_seq = (seq + 1) & 0xFFFF
+        packet = RtpPacket(
+            payload_type=self._payload_type,
+            marker=source.marker,
+            sequence_number=seq,
+            timestamp=source.timestamp,
+            ssrc=sender._ssrc,
+            payload=source.payload,
+        )
+        packet.extensions.mid = sender._RTCRtpSender__mid
+        packet.extensions.abs_send_time = (clock.current_ntp_time() >> 14) & 0x00FFFFFF
+        if source.extensions.audio_level is not None:
+            packet.extensions.audio_level = source.extensions.audio_level
+        self._history[packet.sequence_number % RTP_HISTORY_SIZE] = packet
+        send_rtp_now(sender, packet.serialize(sender._RTCRtpSender__rtp_header_extensions_map))
+        self._packets += 1
+        self._octets += len(packet.payload)
+        sender._RTCRtpSender__ntp_timestamp = clock.current_ntp_time()
+        sender._RTCRtpSender__rtp_timestamp = packet.timestamp
+        sender._RTCRtpSender__packet_count = self._packets
+        sender._RTCRtpSender__octet_count = self._octets
+
+
+def send_rtp_now(sender: RTCRtpSender, data: bytes) -> None:
+    """SRTP-protect and send one serialized RTP packet synchronously.
+
+    aiortc's ``_send_rtp`` chain is four coroutines that never suspend; calling the
+    bottom of it directly saves their cost on the per-packet path.
+    """
+    dtls = sender.transport
+    if dtls._state != DtlsState.CONNECTED:
+        raise ConnectionError("transport not connected")
+    pair = dtls.transport._connection._nominated.get(1)
+    if pair is None:
+        raise ConnectionError("no nominated ICE pair")
+    pair.protocol.transport.sendto(dtls._tx_srtp.protect(data), pair.remote_addr)
+
+
+# --- camera side: keyframe requests reach our own encoder -----------------------------
+
+
+def on_keyframe_request(sender: RTCRtpSender, callback: Callable[[], None]) -> None:
+    """Call ``callback`` when the remote asks ``sender`` for a keyframe (PLI/FIR).
+
+    aiortc only honours PLI when it encodes itself; our camera sends pre-encoded,
+    encrypted packets, so the request is routed to our encoder instead.
+    """
+    check_compatible(sender=sender)
+    sender._send_keyframe = callback  # type: ignore[method-assign]

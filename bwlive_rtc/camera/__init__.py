@@ -1,0 +1,1 @@
+"""The camera agent: capture, encode (VP8/Opus), encrypt per frame, uplink over WHIP."""

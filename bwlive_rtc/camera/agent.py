@@ -1,0 +1,189 @@
+"""The camera agent: one stream from start to stop, over WHIP.
+
+Start: fresh content key, sealed to the system public key; VP8 + Opus tracks that emit
+encrypted frames; a data channel for encrypted positions (out) and acknowledgements
+(in); the offer POSTed to the server's ``/whip``. Stop: DELETE the WHIP session.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import aiohttp
+from aiortc import RTCConfiguration, RTCPeerConnection, RTCRtpSender, RTCSessionDescription
+
+from .. import aiortc_adapter
+from ..crypto.content_key import KeyEnvelope, new_content_key
+from ..crypto.sframe import DecryptError, FrameDecryptor, FrameEncryptor, Kind
+from ..crypto.system_key import SystemPublicKey
+from ..signaling.whip import CAMERA_HEADER, KEY_HEADER
+from .gps import SimpleWalk
+from .sources import FileVideo, TestPattern
+from .tracks import EncryptedAudioTrack, EncryptedVideoTrack
+
+log = logging.getLogger(__name__)
+
+
+class CameraError(Exception):
+    """The server refused the stream or could not be reached; the message says why."""
+
+
+@dataclass
+class CameraOptions:
+    server: str
+    name: str
+    public_key: SystemPublicKey
+    video_file: Path | None = None
+    audio: bool = True
+    gps: bool = True
+    fps: int = 30
+    width: int = 640
+    height: int = 360
+    verify_tls: bool = True
+
+
+@dataclass
+class CameraState:
+    """What the wearer would see on the camera: its mode and the last events."""
+
+    mode: str = "idle"  # idle, connecting, streaming, error, stopped
+    detail: str = ""
+    last_response: int | None = None
+    acknowledgements: list[dict[str, object]] = field(default_factory=list)
+
+
+def _prefer(pc: RTCPeerConnection, kind: str, mime: str) -> None:
+    codecs = [c for c in RTCRtpSender.getCapabilities(kind).codecs if c.mimeType.lower() in (mime, f"{kind}/rtx")]
+    for transceiver in pc.getTransceivers():
+        if transceiver.kind == kind:
+            transceiver.setCodecPreferences(codecs)
+
+
+class CameraAgent:
+    """Streams one camera to the server until ``stop()``."""
+
+    def __init__(self, options: CameraOptions, on_state: Callable[[CameraState], None] | None = None) -> None:
+        self.options = options
+        self.state = CameraState()
+        self._on_state = on_state or (lambda state: None)
+        self._pc: RTCPeerConnection | None = None
+        self._session: aiohttp.ClientSession | None = None
+        self._location: str | None = None
+        self._gps_task: asyncio.Task[None] | None = None
+        self.video: EncryptedVideoTrack | None = None
+        self.content_key = b""
+
+    def _set(self, mode: str, detail: str = "") -> None:
+        self.state.mode, self.state.detail = mode, detail
+        self._on_state(self.state)
+
+    async def start(self) -> None:
+        opts = self.options
+        self._set("connecting", f"to {opts.server}")
+        self.content_key = new_content_key()
+        envelope = KeyEnvelope.seal(self.content_key, opts.public_key)
+        source = FileVideo(opts.video_file, opts.width, opts.height) if opts.video_file else TestPattern(opts.width, opts.height)
+        pc = self._pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+        self.video = EncryptedVideoTrack(source, self.content_key, fps=opts.fps)
+        video_sender = pc.addTransceiver(self.video, direction="sendonly").sender
+        aiortc_adapter.on_keyframe_request(video_sender, self.video.request_keyframe)
+        _prefer(pc, "video", "video/vp8")
+        if opts.audio:
+            pc.addTransceiver(EncryptedAudioTrack(self.content_key), direction="sendonly")
+            _prefer(pc, "audio", "audio/opus")
+        channel = pc.createDataChannel("bwlive")
+        decryptor = FrameDecryptor(self.content_key)
+        channel.on("message", lambda message: self._on_message(decryptor, message))
+        if opts.gps:
+            channel.on("open", lambda: self._start_gps(channel))
+        pc.on("connectionstatechange", self._on_connection_state)
+
+        await pc.setLocalDescription(await pc.createOffer())
+        self._session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=None if opts.verify_tls else False))
+        try:
+            async with self._session.post(
+                opts.server.rstrip("/") + "/whip",
+                data=pc.localDescription.sdp,
+                headers={
+                    "Content-Type": "application/sdp",
+                    CAMERA_HEADER: opts.name,
+                    KEY_HEADER: envelope.to_header(),
+                },
+            ) as response:
+                self.state.last_response = response.status
+                body = await response.text()
+                if response.status != 201:
+                    raise CameraError(f"server refused the stream ({response.status}): {_reason(body)}")
+                self._location = str(response.url.join(aiohttp.client.URL(response.headers["Location"])))
+        except aiohttp.ClientError as exc:
+            await self._teardown()
+            self._set("error", f"cannot reach {opts.server}: {exc}")
+            raise CameraError(self.state.detail) from None
+        except CameraError as exc:
+            await self._teardown()
+            self._set("error", str(exc))
+            raise
+        await pc.setRemoteDescription(RTCSessionDescription(sdp=body, type="answer"))
+
+    async def _on_connection_state(self) -> None:
+        if self._pc is None:
+            return
+        state = self._pc.connectionState
+        if state == "connected":
+            self._set("streaming", self._location or "")
+        elif state == "failed":
+            self._set("error", "the media connection to the server failed")
+
+    def _start_gps(self, channel) -> None:  # type: ignore[no-untyped-def]
+        encryptor = FrameEncryptor(self.content_key, Kind.CAMERA_DATA)
+        walk = SimpleWalk()
+
+        async def send_fixes() -> None:
+            while channel.readyState == "open":
+                channel.send(encryptor.encrypt(json.dumps(walk.fix()).encode()))
+                await asyncio.sleep(1.0)
+
+        self._gps_task = asyncio.ensure_future(send_fixes())
+
+    def _on_message(self, decryptor: FrameDecryptor, message: bytes | str) -> None:
+        if not isinstance(message, bytes):
+            return
+        try:
+            payload = json.loads(decryptor.decrypt(Kind.OPERATOR_DATA, message))
+        except (DecryptError, ValueError):
+            log.warning("ignored a data message that does not decrypt with this stream's key")
+            return
+        if payload.get("type") == "acknowledge":
+            self.state.acknowledgements.append(payload)
+            self._set("acknowledged", f"by {payload.get('by', 'an operator')} (vibrate)")
+
+    async def stop(self) -> None:
+        """End the stream on the server and locally."""
+        if self._location and self._session:
+            try:
+                async with self._session.delete(self._location) as response:
+                    self.state.last_response = response.status
+            except aiohttp.ClientError:
+                pass
+        await self._teardown()
+        self._set("stopped")
+
+    async def _teardown(self) -> None:
+        if self._gps_task:
+            self._gps_task.cancel()
+        if self._pc:
+            await self._pc.close()
+        if self._session:
+            await self._session.close()
+        self._pc = self._session = None
+
+
+def _reason(body: str) -> str:
+    try:
+        return str(json.loads(body)["error"])
+    except (ValueError, KeyError, TypeError):
+        return body.strip() or "no reason given"

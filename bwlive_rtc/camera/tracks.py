@@ -1,0 +1,110 @@
+"""Media tracks that hand aiortc encrypted, already-encoded packets.
+
+aiortc's RTCRtpSender packetizes an ``av.Packet`` returned by ``recv()`` without
+re-encoding; we encrypt the encoded frame first (SFrame, clear codec prefix), so what
+leaves the camera is ciphertext the SFU can route but not read.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from fractions import Fraction
+from typing import Protocol
+
+import av
+from aiortc import MediaStreamTrack
+
+from ..crypto.sframe import FrameEncryptor, Kind
+from .encoder import VIDEO_TIME_BASE, OpusEncoder, Vp8Encoder
+from .sources import AUDIO_RATE, AUDIO_SAMPLES, Tone
+
+log = logging.getLogger(__name__)
+
+
+class VideoSource(Protocol):
+    width: int
+    height: int
+
+    def next_frame(self) -> tuple[av.VideoFrame, int]: ...
+
+
+def _encrypted_packet(encryptor: FrameEncryptor, packet: av.Packet, pts: int, time_base: Fraction) -> av.Packet:
+    sealed = av.Packet(encryptor.encrypt(bytes(packet)))
+    sealed.pts = pts
+    sealed.time_base = time_base
+    return sealed
+
+
+class _PacedTrack(MediaStreamTrack):
+    """Releases one item every ``interval`` seconds of wall-clock time."""
+
+    def __init__(self, interval: float) -> None:
+        super().__init__()
+        self._interval = interval
+        self._start: float | None = None
+        self._index = 0
+
+    async def _next_slot(self) -> float:
+        """Wait for the next slot; returns seconds since the track started."""
+        now = time.monotonic()
+        if self._start is None:
+            self._start = now
+        due = self._start + self._index * self._interval
+        if due > now:
+            await asyncio.sleep(due - now)
+        elif now - due > 1.0:  # fell far behind (suspended?): skip ahead, don't burst
+            self._index = int((now - self._start) / self._interval)
+        self._index += 1
+        return max(due, now) - self._start
+
+
+class EncryptedVideoTrack(_PacedTrack):
+    kind = "video"
+
+    def __init__(self, source: VideoSource, content_key: bytes, fps: int = 30, bitrate: int = 1_000_000) -> None:
+        super().__init__(1 / fps)
+        self.source = source
+        self.encoder = Vp8Encoder(source.width, source.height, fps=fps, bitrate=bitrate)
+        self._encryptor = FrameEncryptor(content_key, Kind.VIDEO)
+        self._loop = asyncio.get_event_loop()
+        self.frames_sent = 0
+        self.last_capture_ms = 0
+
+    def request_keyframe(self) -> None:
+        self.encoder.request_keyframe()
+
+    def _capture_and_encode(self, pts: int) -> list[av.Packet]:
+        frame, self.last_capture_ms = self.source.next_frame()
+        return self.encoder.encode(frame, pts)
+
+    async def recv(self) -> av.Packet:
+        while True:
+            elapsed = await self._next_slot()
+            pts = int(elapsed * 90000)
+            try:  # an exception here would silently end aiortc's sender task: skip the frame
+                packets = await self._loop.run_in_executor(None, self._capture_and_encode, pts)
+                if packets:
+                    sealed = _encrypted_packet(self._encryptor, packets[0], pts, VIDEO_TIME_BASE)
+                    self.frames_sent += 1
+                    return sealed
+            except (ValueError, av.FFmpegError):
+                log.exception("video frame %d dropped", self._index)
+
+
+class EncryptedAudioTrack(_PacedTrack):
+    kind = "audio"
+
+    def __init__(self, content_key: bytes, source: Tone | None = None) -> None:
+        super().__init__(AUDIO_SAMPLES / AUDIO_RATE)
+        self.source = source or Tone()
+        self.encoder = OpusEncoder()
+        self._encryptor = FrameEncryptor(content_key, Kind.AUDIO)
+        self._pending: list[av.Packet] = []
+
+    async def recv(self) -> av.Packet:
+        while not self._pending:
+            await self._next_slot()
+            self._pending.extend(self.encoder.encode(self.source.next_frame()))
+        packet = self._pending.pop(0)
+        return _encrypted_packet(self._encryptor, packet, packet.pts, Fraction(1, AUDIO_RATE))

@@ -1,0 +1,97 @@
+"""``bwlive`` command line: serve, demo, camera stream, system keys."""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from pathlib import Path
+
+from .config import DEFAULT_DATA_DIR, DEFAULT_KEYS_DIR, Settings
+
+
+def _add_server_options(parser: argparse.ArgumentParser, default_port: int = 8080) -> None:
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=default_port, help=f"port (default {default_port}; 0 picks a free one)")
+    parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR, help="database and local files")
+    parser.add_argument("--keys-dir", type=Path, default=DEFAULT_KEYS_DIR, help="where the system public key is")
+    parser.add_argument("--tls-cert", type=Path, help="PEM certificate (chain) for HTTPS")
+    parser.add_argument("--tls-key", type=Path, help="PEM private key for --tls-cert")
+    tls = parser.add_mutually_exclusive_group()
+    tls.add_argument("--tls", dest="tls", action="store_true", default=None, help="force HTTPS (self-signed if no --tls-cert)")
+    tls.add_argument("--no-tls", dest="tls", action="store_false", help="plain HTTP even off loopback")
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    if bool(args.tls_cert) != bool(args.tls_key):
+        raise SystemExit("error: give both --tls-cert and --tls-key, or neither")
+    return Settings(
+        host=args.host, port=args.port, data_dir=args.data_dir, keys_dir=args.keys_dir,
+        tls_cert=args.tls_cert, tls_key=args.tls_key, tls=args.tls,
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="bwlive", description=__doc__)
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the server (SFU, signaling, web client)")
+    _add_server_options(serve)
+
+    demo = commands.add_parser("demo", help="server + three simulated cameras, on embedded defaults")
+    _add_server_options(demo)
+    demo.add_argument("--cameras", type=int, default=3, help="how many simulated cameras (default 3)")
+
+    camera = commands.add_parser("camera", help="the camera agent").add_subparsers(dest="camera_command", required=True)
+    stream = camera.add_parser("stream", help="stream until interrupted (or --duration)")
+    stream.add_argument("--server", required=True, help="server base URL, e.g. http://127.0.0.1:8080")
+    stream.add_argument("--name", required=True, help="camera user's name shown to operators")
+    stream.add_argument("--keys-dir", type=Path, default=DEFAULT_KEYS_DIR, help="where system-public.pem is")
+    stream.add_argument("--file", type=Path, help="stream this video file (looped) instead of the test pattern")
+    stream.add_argument("--no-audio", action="store_true", help="send no audio track")
+    stream.add_argument("--no-gps", action="store_true", help="send no positions")
+    stream.add_argument("--fps", type=int, default=30)
+    stream.add_argument("--duration", type=float, help="stop after this many seconds")
+    stream.add_argument("--insecure", action="store_true", help="accept a self-signed server certificate")
+
+    system = commands.add_parser("system", help="the system (manager): keys").add_subparsers(dest="system_command", required=True)
+    keys = system.add_parser("keys", help="the end-to-end key pair").add_subparsers(dest="keys_command", required=True)
+    generate = keys.add_parser("generate", help="create the key pair; print thumbprint and link with key")
+    generate.add_argument("--keys-dir", type=Path, default=DEFAULT_KEYS_DIR)
+    generate.add_argument("--base-url", default="http://127.0.0.1:8080", help="web client address for the link")
+    generate.add_argument("--force", action="store_true", help="replace an existing key pair")
+    show = keys.add_parser("show", help="print the thumbprint (and the link, if the private key is here)")
+    show.add_argument("--keys-dir", type=Path, default=DEFAULT_KEYS_DIR)
+    show.add_argument("--base-url", default="http://127.0.0.1:8080")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    logging.getLogger("aioice").setLevel(logging.WARNING)
+    from . import commands  # imported late: keeps `bwlive --help` fast
+
+    try:
+        if args.command == "serve":
+            return asyncio.run(commands.serve(_settings(args)))
+        if args.command == "demo":
+            return asyncio.run(commands.demo(_settings(args), args.cameras))
+        if args.command == "camera":
+            return asyncio.run(commands.camera_stream(args))
+        if args.command == "system":
+            return commands.system_keys(args)
+    except KeyboardInterrupt:
+        return 130
+    except (FileNotFoundError, ValueError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,125 @@
+"""What each ``bwlive`` command does, once its arguments are parsed."""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import sys
+import time
+from pathlib import Path
+
+from .config import Settings
+from .crypto.system_key import PRIVATE_FILE, PUBLIC_FILE, SystemKeyPair, SystemPublicKey
+
+
+def _stop_event() -> asyncio.Event:
+    """Set on SIGINT/SIGTERM, for commands that run until stopped."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    return stop
+
+
+async def serve(settings: Settings) -> int:
+    from .server import start_server
+
+    stop = _stop_event()
+    runner, port = await start_server(settings)
+    key = SystemPublicKey.load(settings.keys_dir)
+    print(f"bwlive server listening on {settings.base_url(port)}", flush=True)
+    print(f"system key thumbprint: {key.thumbprint}", flush=True)
+    await stop.wait()
+    await runner.cleanup()
+    return 0
+
+
+def system_keys(args: argparse.Namespace) -> int:
+    keys_dir: Path = args.keys_dir
+    if args.keys_command == "generate":
+        if (keys_dir / PRIVATE_FILE).exists() and not args.force:
+            print(f"error: a key pair already exists in {keys_dir}; use --force to replace it", file=sys.stderr)
+            return 2
+        pair = SystemKeyPair.generate()
+        pair.save(keys_dir)
+        print(f"key pair written to {keys_dir / PRIVATE_FILE} and {keys_dir / PUBLIC_FILE}")
+        _print_key(pair.public, pair, args.base_url)
+        return 0
+    public = SystemPublicKey.load(keys_dir)
+    pair = SystemKeyPair.load(keys_dir) if (keys_dir / PRIVATE_FILE).exists() else None
+    _print_key(public, pair, args.base_url)
+    return 0
+
+
+def _print_key(public: SystemPublicKey, pair: SystemKeyPair | None, base_url: str) -> None:
+    print(f"thumbprint: {public.thumbprint}")
+    if pair is not None:
+        print("link with key (give it only to operators; it contains the private key):")
+        print(f"  {pair.link(base_url)}")
+
+
+async def camera_stream(args: argparse.Namespace) -> int:
+    from .camera.agent import CameraAgent, CameraError, CameraOptions, CameraState
+
+    key = SystemPublicKey.load(args.keys_dir)
+    print(f"[{args.name}] system key thumbprint: {key.thumbprint}", flush=True)
+
+    def show(state: CameraState) -> None:
+        stamp = time.strftime("%H:%M:%S")
+        print(f"[{args.name}] {stamp} {state.mode}{': ' + state.detail if state.detail else ''}", flush=True)
+
+    agent = CameraAgent(
+        CameraOptions(
+            server=args.server, name=args.name, public_key=key, video_file=args.file,
+            audio=not args.no_audio, gps=not args.no_gps, fps=args.fps, verify_tls=not args.insecure,
+        ),
+        on_state=show,
+    )
+    stop = _stop_event()
+    try:
+        await agent.start()
+    except CameraError:
+        return 1
+    try:
+        await asyncio.wait_for(stop.wait(), timeout=args.duration)
+    except asyncio.TimeoutError:
+        pass
+    await agent.stop()
+    return 0
+
+
+async def demo(settings: Settings, cameras: int) -> int:
+    """Server plus simulated cameras (separate processes), on the embedded defaults."""
+    from .server import start_server
+
+    if not (settings.keys_dir / PUBLIC_FILE).exists():
+        SystemKeyPair.generate().save(settings.keys_dir)
+        print(f"created a demo key pair in {settings.keys_dir}/")
+    stop = _stop_event()
+    runner, port = await start_server(settings)
+    base = settings.base_url(port)
+    names = ["Alex Jansen", "Sam de Vries", "Robin Bakker", "Kim Visser", "Noor Smit", "Jip Mulder"]
+    agents = []
+    for i in range(cameras):
+        name = names[i % len(names)] + ("" if i < len(names) else f" {i // len(names) + 1}")
+        agents.append(
+            await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "bwlive_rtc", "camera", "stream", "--server", base,
+                "--name", name, "--keys-dir", str(settings.keys_dir),
+                *(["--insecure"] if settings.use_tls else []),
+            )
+        )
+    print(f"\nbwlive demo: server on {base} with {cameras} simulated cameras", flush=True)
+    if (settings.keys_dir / PRIVATE_FILE).exists():
+        pair = SystemKeyPair.load(settings.keys_dir)
+        print(f"thumbprint: {pair.public.thumbprint}")
+        print("open this link with key in Chromium or Chrome (the key stays in the part after '#'):")
+        print(f"\n  {pair.link(base)}\n", flush=True)
+    print("press Ctrl+C to stop", flush=True)
+    await stop.wait()
+    for proc in agents:
+        if proc.returncode is None:
+            proc.send_signal(signal.SIGTERM)
+    await asyncio.gather(*(proc.wait() for proc in agents))
+    await runner.cleanup()
+    return 0

@@ -1,0 +1,22 @@
+"""Running the server: TLS setup, binding, and the startup banner."""
+from __future__ import annotations
+
+import ssl
+
+from aiohttp import web
+
+from .config import Settings
+from .web_api.app import create_app
+from .web_api.tls import server_ssl_context
+
+
+async def start_server(settings: Settings) -> tuple[web.AppRunner, int]:
+    """Start serving; returns the runner (call ``cleanup()`` to stop) and the bound port."""
+    app = create_app(settings)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    context: ssl.SSLContext | None = server_ssl_context(settings) if settings.use_tls else None
+    site = web.TCPSite(runner, settings.host, settings.port, ssl_context=context)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    return runner, port

@@ -1,0 +1,92 @@
+"""Consumer: one viewer's downlink of one Producer."""
+from __future__ import annotations
+
+import time
+
+from aiortc import RTCDataChannel, RTCPeerConnection, RTCRtpSender
+from aiortc.rtp import RtpPacket
+
+from ..aiortc_adapter import ForwardingOutput
+from .keyframes import KeyframeBudget
+from .producer import PacketSink, Producer, ProducerTrack
+from .vp8 import starts_keyframe
+
+
+class ConsumerTrack(PacketSink):
+    """Forwards one producer track to one viewer, starting video at a key frame."""
+
+    def __init__(self, consumer: "Consumer", source: ProducerTrack, sender: RTCRtpSender) -> None:
+        self.consumer = consumer
+        self.source = source
+        self.output = ForwardingOutput(sender, self.on_keyframe_request)
+        self.waiting_for_keyframe = source.kind == "video"
+        self._asked_for_keyframe = False
+        self.packets = 0
+
+    def deliver(self, packet: RtpPacket) -> None:
+        if not self.output.ready:
+            return
+        if self.waiting_for_keyframe:
+            if not starts_keyframe(packet.payload):
+                if not self._asked_for_keyframe:  # a joiner's request bypasses the budget
+                    self._asked_for_keyframe = True
+                    self.source.request_keyframe()
+                return
+            self.waiting_for_keyframe = False
+        self.output.send(packet)
+        self.packets += 1
+
+    def on_keyframe_request(self) -> None:
+        """The viewer sent PLI/FIR: pass it on unless it cannot decrypt or is over budget."""
+        if self.consumer.decrypting is False or not self.consumer.keyframe_budget.take():
+            return
+        self.source.request_keyframe()
+
+
+class Consumer:
+    """A viewer's peer connection, subscribed to every track of one producer."""
+
+    def __init__(self, consumer_id: str, producer: Producer, pc: RTCPeerConnection) -> None:
+        self.id = consumer_id
+        self.producer = producer
+        self.pc = pc
+        self.tracks: dict[str, ConsumerTrack] = {}
+        self.channel: RTCDataChannel | None = None
+        self.decrypting: bool | None = None  # None until the viewer says
+        self.keyframe_budget = KeyframeBudget()
+        self.last_seen = time.monotonic()
+
+    def attach_tracks(self) -> None:
+        """Turn the offered recvonly transceivers into forwarding senders."""
+        for transceiver in self.pc.getTransceivers():
+            source = self.producer.tracks.get(transceiver.kind)
+            if source is None or transceiver.kind in self.tracks:
+                continue
+            transceiver.direction = "sendonly"
+            track = ConsumerTrack(self, source, transceiver.sender)
+            self.tracks[transceiver.kind] = track
+            source.sinks.append(track)
+        self.pc.on("datachannel", self._on_datachannel)
+        self.producer.data_listeners.append(self.send_data)
+
+    def _on_datachannel(self, channel: RTCDataChannel) -> None:
+        self.channel = channel
+        channel.on("message", self.producer.send_data)
+
+    def send_data(self, message: bytes | str) -> None:
+        if self.channel is not None and self.channel.readyState == "open":
+            self.channel.send(message)
+
+    def touch(self) -> None:
+        self.last_seen = time.monotonic()
+
+    def detach(self) -> None:
+        for track in self.tracks.values():
+            if track in track.source.sinks:
+                track.source.sinks.remove(track)
+        if self.send_data in self.producer.data_listeners:
+            self.producer.data_listeners.remove(self.send_data)
+
+    async def close(self) -> None:
+        self.detach()
+        await self.pc.close()

@@ -1,0 +1,57 @@
+"""Keyframe requests toward a camera: paced, deferred rather than dropped, budgeted."""
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+
+
+class KeyframeBudget:
+    """Token bucket for one consumer's keyframe requests (a PLI storm guard)."""
+
+    def __init__(self, capacity: float = 3.0, refill_per_second: float = 0.5) -> None:
+        self.capacity = capacity
+        self.refill_per_second = refill_per_second
+        self._tokens = capacity
+        self._stamp = time.monotonic()
+
+    def take(self) -> bool:
+        now = time.monotonic()
+        self._tokens = min(self.capacity, self._tokens + (now - self._stamp) * self.refill_per_second)
+        self._stamp = now
+        if self._tokens >= 1.0:
+            self._tokens -= 1.0
+            return True
+        return False
+
+
+class KeyframePacer:
+    """Sends at most one keyframe request per ``min_interval``; one arriving too soon is
+    deferred to the end of the interval (never dropped: a late joiner needs it)."""
+
+    def __init__(self, send: Callable[[], None], min_interval: float = 0.25) -> None:
+        self._send = send
+        self.min_interval = min_interval
+        self._last = float("-inf")
+        self._deferred: asyncio.TimerHandle | None = None
+        self.sent = 0
+
+    def request(self) -> None:
+        if self._deferred is not None:
+            return
+        wait = self._last + self.min_interval - time.monotonic()
+        if wait <= 0:
+            self._fire()
+        else:
+            self._deferred = asyncio.get_running_loop().call_later(wait, self._fire)
+
+    def _fire(self) -> None:
+        self._deferred = None
+        self._last = time.monotonic()
+        self.sent += 1
+        self._send()
+
+    def close(self) -> None:
+        if self._deferred is not None:
+            self._deferred.cancel()
+            self._deferred = None

@@ -1,0 +1,28 @@
+"""Creating server-side peer connections and answering offers."""
+from __future__ import annotations
+
+from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+
+
+class OfferError(ValueError):
+    """The SDP offer cannot be used (malformed, or without the media we need)."""
+
+
+def new_peer_connection() -> RTCPeerConnection:
+    """A peer connection with no STUN/TURN: the server is reachable on its host addresses."""
+    return RTCPeerConnection(RTCConfiguration(iceServers=[]))
+
+
+async def apply_offer(pc: RTCPeerConnection, offer_sdp: str) -> None:
+    if not offer_sdp.strip().startswith("v=0"):
+        raise OfferError("the request body is not an SDP offer")
+    try:
+        await pc.setRemoteDescription(RTCSessionDescription(sdp=offer_sdp, type="offer"))
+    except (ValueError, KeyError, IndexError) as exc:
+        raise OfferError(f"the SDP offer is malformed: {exc}") from None
+
+
+async def answer(pc: RTCPeerConnection) -> str:
+    """Create and apply the answer; aiortc gathers all candidates first (no trickle)."""
+    await pc.setLocalDescription(await pc.createAnswer())
+    return pc.localDescription.sdp

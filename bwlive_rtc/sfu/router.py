@@ -1,0 +1,134 @@
+"""Router: the set of live producers and their consumers; the SFU's entry point."""
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import time
+
+from pyee.asyncio import AsyncIOEventEmitter
+
+from .consumer import Consumer
+from .peer import OfferError, answer, apply_offer, new_peer_connection
+from .producer import Producer
+
+log = logging.getLogger(__name__)
+
+
+class UnknownStream(LookupError):
+    """No live stream (or consumer) with that id."""
+
+
+class Router(AsyncIOEventEmitter):
+    """Owns producers and consumers. Events: ``producer_added``, ``producer_removed``
+    (with the Producer), ``consumer_added``, ``consumer_removed`` (with the Consumer)."""
+
+    def __init__(self, consumer_timeout: float = 15.0) -> None:
+        super().__init__()
+        self.producers: dict[str, Producer] = {}
+        self.consumer_timeout = consumer_timeout
+        self._reaper: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._reaper = asyncio.ensure_future(self._reap_silent_consumers())
+
+    async def publish(self, offer_sdp: str, camera: str, key_envelope: dict[str, object]) -> tuple[Producer, str]:
+        """Accept a camera's offer; returns the producer and the SDP answer."""
+        pc = new_peer_connection()
+        producer = Producer(secrets.token_urlsafe(12), camera, key_envelope, pc)
+        try:
+            await apply_offer(pc, offer_sdp)
+            kinds = {t.kind for t in pc.getTransceivers()}
+            if "video" not in kinds:
+                raise OfferError("the offer has no video track")
+            producer.attach_tracks()
+            sdp = await answer(pc)
+        except Exception:
+            await pc.close()
+            raise
+        self.producers[producer.id] = producer
+
+        @pc.on("connectionstatechange")
+        async def on_state() -> None:
+            if pc.connectionState in ("failed", "closed"):
+                await self.unpublish(producer.id)
+
+        self.emit("producer_added", producer)
+        return producer, sdp
+
+    async def unpublish(self, stream_id: str) -> None:
+        producer = self.producers.pop(stream_id, None)
+        if producer is None:
+            return
+        consumers = list(producer.consumers.values())
+        for consumer in consumers:
+            await self._drop_consumer(consumer)
+        await producer.close()
+        self.emit("producer_removed", producer)
+
+    def producer(self, stream_id: str) -> Producer:
+        try:
+            return self.producers[stream_id]
+        except KeyError:
+            raise UnknownStream(f"no live stream with id {stream_id!r}") from None
+
+    def consumer(self, stream_id: str, consumer_id: str) -> Consumer:
+        try:
+            return self.producer(stream_id).consumers[consumer_id]
+        except KeyError:
+            raise UnknownStream(f"no viewer {consumer_id!r} on stream {stream_id!r}") from None
+
+    async def subscribe(self, stream_id: str, offer_sdp: str) -> tuple[Consumer, str]:
+        """Accept a viewer's offer for a live stream; returns the consumer and the answer."""
+        producer = self.producer(stream_id)
+        pc = new_peer_connection()
+        consumer = Consumer(secrets.token_urlsafe(12), producer, pc)
+        try:
+            await apply_offer(pc, offer_sdp)
+            consumer.attach_tracks()
+            if not consumer.tracks:
+                raise OfferError("the offer asks for no media this stream has")
+            sdp = await answer(pc)
+        except Exception:
+            await consumer.close()
+            raise
+        if producer.id not in self.producers:  # the camera left while we negotiated
+            await consumer.close()
+            raise UnknownStream(f"stream {stream_id!r} ended")
+        producer.consumers[consumer.id] = consumer
+
+        @pc.on("connectionstatechange")
+        async def on_state() -> None:
+            if pc.connectionState in ("failed", "closed"):
+                await self.unsubscribe(stream_id, consumer.id)
+
+        self.emit("consumer_added", consumer)
+        return consumer, sdp
+
+    async def unsubscribe(self, stream_id: str, consumer_id: str) -> None:
+        producer = self.producers.get(stream_id)
+        consumer = producer.consumers.get(consumer_id) if producer else None
+        if consumer is not None:
+            await self._drop_consumer(consumer)
+
+    async def _drop_consumer(self, consumer: Consumer) -> None:
+        if consumer.producer.consumers.pop(consumer.id, None) is None:
+            return
+        await consumer.close()
+        self.emit("consumer_removed", consumer)
+
+    async def _reap_silent_consumers(self) -> None:
+        while True:
+            await asyncio.sleep(min(5.0, self.consumer_timeout / 3))
+            deadline = time.monotonic() - self.consumer_timeout
+            for producer in list(self.producers.values()):
+                for consumer in list(producer.consumers.values()):
+                    if consumer.last_seen < deadline:
+                        log.info("dropping viewer %s of %s: no keepalive", consumer.id, producer.id)
+                        await self._drop_consumer(consumer)
+
+    async def close(self) -> None:
+        if self._reaper is not None:
+            self._reaper.cancel()
+        for stream_id in list(self.producers):
+            await self.unpublish(stream_id)

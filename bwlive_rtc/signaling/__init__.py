@@ -1,0 +1,1 @@
+"""Signaling: WHIP (cameras publish) and WHEP (browsers subscribe), SDP over HTTP."""

@@ -1,0 +1,41 @@
+"""WHIP ingest (RFC 9725) for cameras: POST an offer, DELETE the session to stop."""
+from __future__ import annotations
+
+from aiohttp import web
+
+from ..crypto.content_key import KeyEnvelope
+from ..web_api.keys import ROUTER, SYSTEM_KEY
+from .sdp_body import created, read_offer
+
+CAMERA_HEADER = "Bwlive-Camera"
+KEY_HEADER = "Bwlive-Content-Key"
+
+routes = web.RouteTableDef()
+
+
+@routes.post("/whip")
+async def publish(request: web.Request) -> web.Response:
+    camera = request.headers.get(CAMERA_HEADER, "").strip()
+    if not camera:
+        raise web.HTTPBadRequest(text=f"the {CAMERA_HEADER} header (the camera user's name) is missing")
+    try:
+        envelope = KeyEnvelope.from_header(request.headers.get(KEY_HEADER, ""))
+    except ValueError as exc:
+        raise web.HTTPBadRequest(text=f"the {KEY_HEADER} header is not a key envelope: {exc}") from None
+    system_key = request.app[SYSTEM_KEY]
+    if envelope.key_id != system_key.key_id:
+        raise web.HTTPBadRequest(
+            text=f"the stream key is sealed to key {envelope.key_id}, but this system's key is "
+            f"{system_key.key_id}: dock the camera to get the current public key"
+        )
+    offer = await read_offer(request)
+    producer, answer = await request.app[ROUTER].publish(offer, camera, envelope.to_json())
+    return created(answer, f"/whip/{producer.id}")
+
+
+@routes.delete("/whip/{stream_id}")
+async def unpublish(request: web.Request) -> web.Response:
+    router = request.app[ROUTER]
+    producer = router.producer(request.match_info["stream_id"])
+    await router.unpublish(producer.id)
+    return web.json_response({"ended": producer.id})

@@ -1,0 +1,1 @@
+"""Metadata storage (SQLite by default). Evidence (media) storage comes with recordings."""

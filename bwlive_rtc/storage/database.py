@@ -1,0 +1,58 @@
+"""Stream metadata in SQLite via sqlite-utils. Holds no key material: the key envelope
+stored with a stream is sealed to the system key and useless to the server."""
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat()
+
+
+class Database:
+    """The server's metadata database."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite_utils.Database(path)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.streams = self.db.table("streams")
+        if not self.streams.exists():
+            self.streams.create(
+                {"id": str, "camera": str, "started_at": str, "ended_at": str, "key_envelope": str},
+                pk="id",
+                not_null={"camera", "started_at"},
+            )
+        self._close_interrupted()
+
+    def _close_interrupted(self) -> None:
+        """Streams left open by a crash ended at the latest when the server stopped."""
+        self.db.execute(
+            "UPDATE streams SET ended_at = ? WHERE ended_at IS NULL", [_now()]
+        )
+        self.db.conn.commit()
+
+    def stream_started(self, stream_id: str, camera: str, started_at: datetime, key_envelope: dict[str, object]) -> None:
+        self.streams.insert(
+            {
+                "id": stream_id,
+                "camera": camera,
+                "started_at": started_at.isoformat(),
+                "ended_at": None,
+                "key_envelope": json.dumps(key_envelope),
+            }
+        )
+
+    def stream_ended(self, stream_id: str) -> None:
+        self.streams.update(stream_id, {"ended_at": _now()})
+
+    def stream(self, stream_id: str) -> dict[str, Any]:
+        return self.streams.get(stream_id)
+
+    def close(self) -> None:
+        self.db.close()

@@ -1,0 +1,1 @@
+"""A headless viewer (WHEP subscriber) in Python, for tests, benchmarks and diagnostics."""

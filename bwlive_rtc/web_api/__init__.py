@@ -1,0 +1,1 @@
+"""The aiohttp application: app factory, keys, middlewares, static web client."""

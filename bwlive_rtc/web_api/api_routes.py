@@ -1,0 +1,28 @@
+"""Read-only JSON API for the web client: live streams and the system key."""
+from __future__ import annotations
+
+from aiohttp import web
+
+from ..crypto.b64 import b64url_encode
+from ..crypto.system_key import spki_der
+from .keys import STREAM_HUB, SYSTEM_KEY
+
+routes = web.RouteTableDef()
+
+
+@routes.get("/api/streams")
+async def list_streams(request: web.Request) -> web.Response:
+    return web.json_response({"streams": request.app[STREAM_HUB].snapshot()["streams"]})
+
+
+@routes.get("/api/streams/ws")
+async def streams_socket(request: web.Request) -> web.WebSocketResponse:
+    return await request.app[STREAM_HUB].serve(request)
+
+
+@routes.get("/api/system")
+async def system(request: web.Request) -> web.Response:
+    key = request.app[SYSTEM_KEY]
+    return web.json_response(
+        {"key_id": key.key_id, "thumbprint": key.thumbprint, "public_key": b64url_encode(spki_der(key.key))}
+    )

@@ -1,0 +1,63 @@
+"""The application factory: SFU router, signaling, API, web client, metadata database."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from aiohttp import web
+
+from ..config import Settings
+from ..crypto.system_key import SystemPublicKey
+from ..sfu.producer import Producer
+from ..sfu.router import Router
+from ..signaling import whep, whip
+from ..storage.database import Database
+from . import api_routes
+from .errors import error_middleware
+from .keys import DATABASE, ROUTER, SETTINGS, STREAM_HUB, SYSTEM_KEY
+from .stream_hub import StreamHub
+
+WEB_DIR = Path(__file__).resolve().parents[2] / "web"
+
+
+async def _index(_request: web.Request) -> web.FileResponse:
+    return web.FileResponse(WEB_DIR / "index.html")
+
+
+def _record_streams(router: Router, database: Database) -> None:
+    def started(producer: Producer) -> None:
+        database.stream_started(producer.id, producer.camera, producer.started_at, producer.key_envelope)
+
+    def ended(producer: Producer) -> None:
+        database.stream_ended(producer.id)
+
+    router.on("producer_added", started)
+    router.on("producer_removed", ended)
+
+
+async def _lifecycle(app: web.Application):  # type: ignore[no-untyped-def]
+    settings = app[SETTINGS]
+    router = Router(consumer_timeout=settings.consumer_timeout)
+    database = Database(settings.database_path)
+    app[ROUTER] = router
+    app[DATABASE] = database
+    app[STREAM_HUB] = StreamHub(router)
+    _record_streams(router, database)
+    router.start()
+    yield
+    await app[STREAM_HUB].close()
+    await router.close()
+    database.close()
+
+
+def create_app(settings: Settings) -> web.Application:
+    """Build the server; the system public key must exist (``bwlive system keys generate``)."""
+    app = web.Application(middlewares=[error_middleware])
+    app[SETTINGS] = settings
+    app[SYSTEM_KEY] = SystemPublicKey.load(settings.keys_dir)
+    app.cleanup_ctx.append(_lifecycle)
+    app.add_routes(whip.routes)
+    app.add_routes(whep.routes)
+    app.add_routes(api_routes.routes)
+    app.router.add_get("/", _index)
+    app.router.add_static("/", WEB_DIR)
+    return app

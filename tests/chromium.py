@@ -1,0 +1,31 @@
+"""Launching Debian's Chromium under Playwright with the flags this project's machines need."""
+from __future__ import annotations
+
+import os
+import shutil
+
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+    "--no-first-run",
+    "--autoplay-policy=no-user-gesture-required",
+    "--use-fake-ui-for-media-stream",
+]
+
+
+def chromium_path() -> str:
+    path = os.environ.get("BWLIVE_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+    if not os.path.exists(path):
+        raise RuntimeError("Chromium not found: install it with 'apt-get install -y chromium'")
+    return path
+
+
+def launch(playwright):  # -> playwright.sync_api.Browser / async Browser
+    """Launch headless Chromium (works with the sync and the async Playwright API)."""
+    return playwright.chromium.launch(
+        executable_path=chromium_path(), headless=True, args=CHROMIUM_FLAGS
+    )
