@@ -13,13 +13,19 @@ KEY_HEADER = "Bwlive-Content-Key"
 routes = web.RouteTableDef()
 
 
+def _param(request: web.Request, header: str, query: str) -> str:
+    """A WHIP extension value: from its header, or from the query string for clients that
+    cannot set headers (generic WHIP tools, load generators)."""
+    return (request.headers.get(header) or request.query.get(query, "")).strip()
+
+
 @routes.post("/whip")
 async def publish(request: web.Request) -> web.Response:
-    camera = request.headers.get(CAMERA_HEADER, "").strip()
+    camera = _param(request, CAMERA_HEADER, "camera")
     if not camera:
         raise web.HTTPBadRequest(text=f"the {CAMERA_HEADER} header (the camera user's name) is missing")
     try:
-        envelope = KeyEnvelope.from_header(request.headers.get(KEY_HEADER, ""))
+        envelope = KeyEnvelope.from_header(_param(request, KEY_HEADER, "key"))
     except ValueError as exc:
         raise web.HTTPBadRequest(text=f"the {KEY_HEADER} header is not a key envelope: {exc}") from None
     system_key = request.app[SYSTEM_KEY]
