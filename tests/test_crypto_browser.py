@@ -1,0 +1,466 @@
+"""The browser half of bwlive's end-to-end encryption (web/e2ee.js, web/e2ee-worker.js,
+web/keystore.js), run in real Chromium against the Python reference and
+tests/crypto_vectors.json (docs/PROTOCOL.md §1-3).
+
+web/ is served statically the way ``bwlive serve`` lays it out: the operator page at
+``/`` and the files at ``/web/*``. Nothing here needs the server's API.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+from pathlib import Path
+
+import pytest
+from aiohttp import web
+from playwright.sync_api import sync_playwright
+
+from bwlive_rtc.crypto.b64 import b64url_decode, b64url_encode
+from bwlive_rtc.crypto.sframe import (
+    FrameDecryptor,
+    Kind,
+    clear_prefix_length,
+    decode_header,
+    encode_header,
+)
+from bwlive_rtc.crypto.system_key import SystemKeyPair
+from tests.chromium import launch
+
+ROOT = Path(__file__).resolve().parents[1]
+WEB = ROOT / "web"
+VECTORS = json.loads((ROOT / "tests" / "crypto_vectors.json").read_text())
+CONTENT_TYPES = {".html": "text/html", ".js": "text/javascript", ".css": "text/css"}
+BLANK = "<!doctype html><title>blank</title>"
+
+# Imports web/e2ee.js into a page and opens the vectors' content key with the link key.
+SETUP_JS = """
+const e2ee = await import('/web/e2ee.js');
+const link = await e2ee.importLinkKey(e2ee.b64uDecode(v.system_private_pkcs8));
+const contentKey = await e2ee.unwrapContentKey(v.envelope, link.privateKey);
+const cipher = new e2ee.FrameCipher(contentKey);
+const b64 = (bytes) => e2ee.b64uEncode(bytes);
+const unb64 = (text) => e2ee.b64uDecode(text);
+"""
+
+
+def run_js(page, body: str, arg=None):
+    """Evaluate ``body`` (an async function body with ``v`` = VECTORS, ``arg``) in the page."""
+    return page.evaluate(
+        f"async ([v, arg]) => {{ {SETUP_JS}\n{body} }}", [VECTORS, arg]
+    )
+
+
+# ---------------------------------------------------------------- fixtures
+
+
+@pytest.fixture(scope="module")
+def base_url():
+    """web/ served on 127.0.0.1 (port 0) from an aiohttp server in a background thread."""
+
+    async def index(_request):
+        return web.FileResponse(WEB / "index.html", headers={"Content-Type": "text/html"})
+
+    async def blank(_request):
+        return web.Response(text=BLANK, content_type="text/html")
+
+    async def web_file(request):
+        path = (WEB / request.match_info["name"]).resolve()
+        if WEB.resolve() not in path.parents or not path.is_file():
+            raise web.HTTPNotFound()
+        content_type = CONTENT_TYPES.get(path.suffix, "application/octet-stream")
+        return web.Response(body=path.read_bytes(), headers={"Content-Type": content_type})
+
+    app = web.Application()
+    app.router.add_get("/", index)
+    app.router.add_get("/blank", blank)
+    app.router.add_get("/web/{name:.+}", web_file)
+
+    loop = asyncio.new_event_loop()
+    runner = web.AppRunner(app)
+    started = threading.Event()
+    address: list[str] = []
+
+    def serve() -> None:
+        asyncio.set_event_loop(loop)
+        loop.run_until_complete(runner.setup())
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        loop.run_until_complete(site.start())
+        host, port = runner.addresses[0][:2]
+        address.append(f"http://{host}:{port}")
+        started.set()
+        loop.run_forever()
+        loop.run_until_complete(runner.cleanup())
+        loop.close()
+
+    thread = threading.Thread(target=serve, name="web-static", daemon=True)
+    thread.start()
+    assert started.wait(10), "static server did not start"
+    yield address[0]
+    loop.call_soon_threadsafe(loop.stop)
+    thread.join(10)
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    with sync_playwright() as playwright:
+        browser = launch(playwright)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(chromium, base_url):
+    """A fresh context (own IndexedDB) on a blank page of the static server's origin."""
+    context = chromium.new_context()
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(f"{base_url}/blank")
+    yield page
+    context.close()
+    assert errors == [], f"uncaught errors in the page: {errors}"
+
+
+# ---------------------------------------------------------------- (a) link key
+
+
+def test_link_key_id_and_thumbprint(page):
+    result = run_js(
+        page,
+        """return {keyId: link.keyId, thumbprint: link.thumbprint,
+                   extractable: link.privateKey.extractable, usages: link.privateKey.usages,
+                   algorithm: link.privateKey.algorithm};""",
+    )
+    assert result["keyId"] == VECTORS["system_key_id"]
+    assert result["thumbprint"] == VECTORS["system_thumbprint"]
+    assert result["extractable"] is False
+    assert result["usages"] == ["deriveBits"]
+    assert result["algorithm"] == {"name": "ECDH", "namedCurve": "P-256"}
+
+
+def test_link_key_id_matches_python_for_fresh_keys(page):
+    pairs = [SystemKeyPair.generate() for _ in range(3)]
+    ids = page.evaluate(
+        """async (keys) => {
+            const e2ee = await import('/web/e2ee.js');
+            const out = [];
+            for (const k of keys) out.push((await e2ee.importLinkKey(e2ee.b64uDecode(k))).keyId);
+            return out;
+        }""",
+        [b64url_encode(p.pkcs8_der()) for p in pairs],
+    )
+    assert ids == [p.public.key_id for p in pairs]
+
+
+def test_link_key_rejects_garbage(page):
+    message = page.evaluate(
+        """async () => {
+            const e2ee = await import('/web/e2ee.js');
+            try { await e2ee.importLinkKey(new Uint8Array([1, 2, 3])); return null; }
+            catch (error) { return error.message; }
+        }"""
+    )
+    assert message == "the key in the link is not a P-256 private key"
+
+
+# ---------------------------------------------------------------- (b) envelope, (c) decryption
+
+
+def test_unwrap_envelope_gives_the_content_key(page):
+    """The unwrapped key is non-extractable, so it is compared by what it does: it
+    encrypts exactly like the vectors' raw content key imported in the test."""
+    result = run_js(
+        page,
+        """
+        const fromJsonText = await e2ee.unwrapContentKey(JSON.stringify(v.envelope), link.privateKey);
+        const raw = await crypto.subtle.importKey('raw', unb64(v.content_key), 'HKDF', false,
+                                                  ['deriveBits', 'deriveKey']);
+        const plain = new TextEncoder().encode('{"probe":1}');
+        const outputs = [];
+        for (const key of [contentKey, fromJsonText, raw]) {
+            outputs.push(b64(await new e2ee.FrameCipher(key).encryptFrame('camera_data', plain, 42n)));
+        }
+        return {outputs, extractable: contentKey.extractable, algorithm: contentKey.algorithm.name};
+        """,
+    )
+    assert result["extractable"] is False
+    assert result["algorithm"] == "HKDF"
+    assert len(set(result["outputs"])) == 1
+
+
+def test_decrypts_every_python_frame(page):
+    plaintexts = run_js(
+        page,
+        """
+        const out = [];
+        for (const f of v.frames) out.push(b64(await cipher.decryptFrame(f.kind, unb64(f.encrypted))));
+        return out;
+        """,
+    )
+    assert plaintexts == [frame["plaintext"] for frame in VECTORS["frames"]]
+
+
+# ---------------------------------------------------------------- (d) encryption
+
+
+def test_encrypts_byte_identical_to_vectors(page):
+    encrypted = run_js(
+        page,
+        """
+        const out = [];
+        for (const f of v.frames) {
+            out.push(b64(await cipher.encryptFrame(f.kind, unb64(f.plaintext), BigInt(f.counter))));
+        }
+        return out;
+        """,
+    )
+    assert encrypted == [frame["encrypted"] for frame in VECTORS["frames"]]
+
+
+@pytest.mark.parametrize("counter", [1, 8, 255, 256, 65_537, 2**40 + 3, 2**64 - 1])
+def test_python_decrypts_browser_frames_with_fresh_counters(page, counter):
+    encrypted = run_js(
+        page,
+        """
+        const out = [];
+        for (const f of v.frames) out.push(b64(await cipher.encryptFrame(f.kind, unb64(f.plaintext), BigInt(arg))));
+        return out;
+        """,
+        str(counter),
+    )
+    decryptor = FrameDecryptor(b64url_decode(VECTORS["content_key"]))
+    for frame, data in zip(VECTORS["frames"], encrypted):
+        kind = Kind[frame["kind"].upper()]
+        data = b64url_decode(data)
+        assert decryptor.decrypt(kind, data) == b64url_decode(frame["plaintext"])
+        assert decode_header(data, clear_prefix_length(kind, data))[:2] == (int(kind), counter)
+
+
+def test_header_codec_matches_python(page):
+    values = [0, 1, 7, 8, 255, 256, 65_535, 65_536, 2**32, 2**56, 2**64 - 1]
+    cases = [(kid, ctr) for kid in values for ctr in values]
+    result = page.evaluate(
+        """async (cases) => {
+            const e2ee = await import('/web/e2ee.js');
+            return cases.map(([kid, ctr]) => {
+                const header = e2ee.encodeHeader(BigInt(kid), BigInt(ctr));
+                const padded = new Uint8Array([9, 9, ...header, 7]);
+                const back = e2ee.decodeHeader(padded, 2);
+                return [e2ee.b64uEncode(header), String(back.kid), String(back.ctr), back.length];
+            });
+        }""",
+        [[str(kid), str(ctr)] for kid, ctr in cases],
+    )
+    for (kid, ctr), (header, back_kid, back_ctr, length) in zip(cases, result):
+        expected = encode_header(kid, ctr)
+        assert b64url_decode(header) == expected
+        assert (int(back_kid), int(back_ctr), length) == (kid, ctr, len(expected))
+
+
+def test_clear_prefix_lengths(page):
+    lengths = page.evaluate(
+        """async () => {
+            const {clearPrefixLength: n} = await import('/web/e2ee.js');
+            return [n('video', 0x50), n('video', 0x51), n('audio', 0xfc),
+                    n('camera_data', 0x7b), n('operator_data', 0x7b)];
+        }"""
+    )
+    assert lengths == [10, 3, 1, 0, 0]
+
+
+# ---------------------------------------------------------------- (e) failures
+
+
+def test_tampered_frames_fail(page):
+    """Flipping one bit anywhere (clear prefix, header, ciphertext, tag) is detected,
+    and so are truncation and a frame presented as another kind."""
+    errors = run_js(
+        page,
+        """
+        const results = [];
+        const attempt = async (kind, bytes) => {
+            try { await cipher.decryptFrame(kind, bytes); results.push('decrypted'); }
+            catch (error) { results.push(error.name); }
+        };
+        for (const f of v.frames) {
+            const good = unb64(f.encrypted);
+            // positions: first byte, SFrame config byte region, middle, last (tag)
+            for (const at of [0, 10, good.length >> 1, good.length - 1]) {
+                if (f.kind === 'video' && at === 0) continue;  // would change the prefix length
+                const bad = good.slice();
+                bad[Math.min(at, bad.length - 1)] ^= 0x04;
+                await attempt(f.kind, bad);
+            }
+            await attempt(f.kind, good.subarray(0, good.length - 1));
+            await attempt(f.kind === 'audio' ? 'video' : 'audio', good);
+        }
+        await attempt('video', new Uint8Array(0));
+        return results;
+        """,
+    )
+    assert errors and set(errors) == {"DecryptError"}
+
+
+def test_wrong_keys_fail(page):
+    """Another content key cannot decrypt the frames; another system key cannot open
+    the envelope."""
+    other = SystemKeyPair.generate()
+    result = run_js(
+        page,
+        """
+        const raw = new Uint8Array(16).fill(0xa5);
+        const wrongKey = await crypto.subtle.importKey('raw', raw, 'HKDF', false, ['deriveBits', 'deriveKey']);
+        const wrong = new e2ee.FrameCipher(wrongKey);
+        const frameErrors = [];
+        for (const f of v.frames) {
+            try { await wrong.decryptFrame(f.kind, unb64(f.encrypted)); frameErrors.push('decrypted'); }
+            catch (error) { frameErrors.push(`${error.name}: ${error.message}`); }
+        }
+        const otherLink = await e2ee.importLinkKey(unb64(arg));
+        let envelopeError = 'opened';
+        try { await e2ee.unwrapContentKey(v.envelope, otherLink.privateKey); }
+        catch (error) { envelopeError = `${error.name}: ${error.message}`; }
+        return {frameErrors, envelopeError};
+        """,
+        b64url_encode(other.pkcs8_der()),
+    )
+    assert result["frameErrors"] == [
+        "DecryptError: frame authentication failed (wrong key or altered frame)"
+    ] * len(VECTORS["frames"])
+    assert result["envelopeError"].startswith("DecryptError: the content key envelope cannot be opened")
+
+
+def test_malformed_envelope_fails(page):
+    errors = run_js(
+        page,
+        """
+        const out = [];
+        for (const bad of [{...v.envelope, v: 2}, {...v.envelope, epk: 'AAAA'}, {...v.envelope, ct: '!!'}, '{']) {
+            try { await e2ee.unwrapContentKey(bad, link.privateKey); out.push('opened'); }
+            catch (error) { out.push(error.name); }
+        }
+        return out;
+        """,
+    )
+    assert errors == ["DecryptError"] * 4
+
+
+# ---------------------------------------------------------------- receive worker
+
+
+def test_worker_drops_until_key_then_decrypts_and_reports(page):
+    """The worker (createEncodedStreams path, fed with frame-like objects) passes on
+    decrypted frames only: nothing before the key, nothing that fails to decrypt."""
+    result = run_js(
+        page,
+        """
+        const worker = new Worker('/web/e2ee-worker.js', {type: 'module'});
+        const reports = [];
+        worker.onmessage = ({data}) => reports.push(data);
+        let source;
+        const readable = new ReadableStream({start(c) { source = c; }});
+        const delivered = [];
+        const writable = new WritableStream({write(frame) { delivered.push(b64(new Uint8Array(frame.data))); }});
+        worker.postMessage({type: 'streams', readable, writable, kind: 'video'}, [readable, writable]);
+        const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+        const until = async (test) => { for (let i = 0; i < 100 && !test(); i++) await sleep(20); };
+        const video = v.frames.filter((f) => f.kind === 'video');
+        const send = (bytes) => source.enqueue({data: bytes.slice().buffer});
+
+        send(unb64(video[0].encrypted));               // before the key: dropped
+        send(unb64(video[1].encrypted));
+        await sleep(300);
+        worker.postMessage({type: 'key', key: contentKey});
+        await sleep(100);
+        for (const f of video) send(unb64(f.encrypted));
+        await until(() => reports.length >= 1);
+        for (let i = 0; i < 5; i++) {                   // garbage: dropped, then 'failed'
+            const bad = unb64(video[2].encrypted);
+            bad[20] ^= 1;
+            send(bad);
+        }
+        await until(() => reports.length >= 2);
+        send(unb64(video[1].encrypted));               // recovers
+        await until(() => reports.length >= 3);
+        worker.terminate();
+        return {reports, delivered};
+        """,
+    )
+    video = [frame for frame in VECTORS["frames"] if frame["kind"] == "video"]
+    assert result["delivered"] == [f["plaintext"] for f in video] + [video[1]["plaintext"]]
+    states = [(r["state"], r["decrypted"], r["failed"], r["dropped"]) for r in result["reports"]]
+    assert states == [("ok", 1, 0, 2), ("failed", 3, 5, 2), ("ok", 4, 5, 2)]
+    assert all(r["kind"] == "video" for r in result["reports"])
+
+
+# ---------------------------------------------------------------- (f) keystore and the page
+
+
+def test_link_with_key_is_stored_and_removed_from_address_bar(page, base_url):
+    link = VECTORS["link"].replace(VECTORS["link_base"], base_url)
+    page.goto(link)
+    page.evaluate("window.bwlive.ready")
+    assert page.url == f"{base_url}/"
+    assert "#" not in page.evaluate("location.href")
+    stored = page.evaluate(
+        """(keyId) => new Promise((resolve, reject) => {
+            const open = indexedDB.open('bwlive');
+            open.onerror = () => reject(open.error);
+            open.onsuccess = () => {
+                const get = open.result.transaction('keys').objectStore('keys').get(keyId);
+                get.onsuccess = () => {
+                    const r = get.result;
+                    resolve(r && {keyId: r.keyId, thumbprint: r.thumbprint, addedAt: r.addedAt,
+                                  isKey: r.privateKey instanceof CryptoKey,
+                                  extractable: r.privateKey.extractable,
+                                  usages: r.privateKey.usages});
+                };
+            };
+        })""",
+        VECTORS["system_key_id"],
+    )
+    assert stored is not None
+    assert stored["keyId"] == VECTORS["system_key_id"]
+    assert stored["thumbprint"] == VECTORS["system_thumbprint"]
+    assert stored["isKey"] is True
+    assert stored["extractable"] is False
+    assert stored["usages"] == ["deriveBits"]
+    assert page.locator("#keys .thumbprint").all_text_contents() == [VECTORS["system_thumbprint"]]
+    assert page.locator("#banner").is_hidden()
+
+    # the stored key survives a reload and still opens the envelope
+    page.reload()
+    page.evaluate("window.bwlive.ready")
+    opened = page.evaluate(
+        """async ([keyId, envelope]) => {
+            const {getKey, listKeys} = await import('/web/keystore.js');
+            const {unwrapContentKey} = await import('/web/e2ee.js');
+            const record = await getKey(keyId);
+            await unwrapContentKey(envelope, record.privateKey);
+            return (await listKeys()).map((k) => k.keyId);
+        }""",
+        [VECTORS["system_key_id"], VECTORS["envelope"]],
+    )
+    assert opened == [VECTORS["system_key_id"]]
+
+
+def test_bad_link_key_is_reported_and_removed(page, base_url):
+    page.goto(f"{base_url}/#key=not-a-key")
+    page.evaluate("window.bwlive.ready")
+    assert "#" not in page.evaluate("location.href")
+    assert "could not be used" in page.locator("#banner").inner_text()
+    assert page.evaluate("window.bwlive.keys.length") == 0
+
+
+def test_page_without_key_shows_banner(page, base_url):
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.goto(f"{base_url}/")
+    page.evaluate("window.bwlive.ready")
+    banner = page.locator("#banner")
+    assert banner.is_visible()
+    assert banner.inner_text() == (
+        "No decryption key in this browser. Open the link with key your administrator gave you."
+    )
+    assert page.locator("#keys").is_hidden()
+    page.screenshot(path=str(Path("/tmp") / "bwlive-no-key.png"))

@@ -1,0 +1,46 @@
+/**
+ * The live list of active streams from the WebSocket `/api/streams/ws` (PROTOCOL §4),
+ * reconnecting with exponential backoff while the server is away.
+ */
+
+const FIRST_RETRY_MS = 1000;
+const MAX_RETRY_MS = 30000;
+
+/**
+ * @typedef {{id: string, camera: string, started_at: string, key_envelope: object}} Stream
+ */
+
+/**
+ * Follow the stream list until the page goes away.
+ * @param {object} handlers
+ * @param {(streams: Stream[]) => void} handlers.onStreams the full list, on connect and on every change
+ * @param {(connected: boolean, retryInMs?: number) => void} handlers.onStatus
+ */
+export function watchStreams({ onStreams, onStatus }) {
+  const url = new URL('/api/streams/ws', location.href);
+  url.protocol = location.protocol === 'https:' ? 'wss:' : 'ws:';
+  let retryMs = FIRST_RETRY_MS;
+
+  const connect = () => {
+    const socket = new WebSocket(url);
+    socket.onopen = () => {
+      retryMs = FIRST_RETRY_MS;
+      onStatus(true);
+    };
+    socket.onmessage = ({ data }) => {
+      let message;
+      try {
+        message = JSON.parse(data);
+      } catch {
+        return;
+      }
+      if (message?.type === 'streams' && Array.isArray(message.streams)) onStreams(message.streams);
+    };
+    socket.onclose = () => {
+      onStatus(false, retryMs);
+      setTimeout(connect, retryMs);
+      retryMs = Math.min(retryMs * 2, MAX_RETRY_MS);
+    };
+  };
+  connect();
+}

@@ -1,0 +1,208 @@
+/**
+ * One WHEP subscription to a stream (PROTOCOL §4): receive-only VP8 video and Opus
+ * audio whose frames pass through the decrypting worker, the `bwlive` data channel,
+ * keepalives, the decrypt state, and leaving.
+ */
+
+const ICE_GATHERING_CAP_MS = 2000;
+const KEEPALIVE_MS = 5000;
+const HAS_SCRIPT_TRANSFORM = 'RTCRtpScriptTransform' in globalThis;
+
+/** The server refused the subscription; `status` is its HTTP status. */
+export class WhepError extends Error {
+  /**
+   * @param {number} status
+   * @param {string} message
+   */
+  constructor(status, message) {
+    super(message);
+    this.name = 'WhepError';
+    this.status = status;
+  }
+}
+
+export class WhepSession {
+  /** @type {RTCPeerConnection} */
+  pc;
+  /** @type {RTCDataChannel} the `bwlive` channel, binary messages as ArrayBuffer */
+  channel;
+  /** @type {string | null} the consumer resource URL (the answer's Location) */
+  resource = null;
+  /** @type {((track: MediaStreamTrack) => void) | null} */
+  ontrack = null;
+  /** @type {((reason: string) => void) | null} the server or the network ended it */
+  onended = null;
+
+  #streamId;
+  #keepaliveTimer = 0;
+  #closed = false;
+  /** @type {boolean | null} what the server should know about our decryption */
+  #decrypting = null;
+  /** @type {boolean | null} what the server was last told */
+  #toldDecrypting = null;
+
+  /**
+   * Set up the peer connection; nothing goes to the server until {@link connect}.
+   * @param {string} streamId
+   * @param {Worker} worker the e2ee-worker.js that decrypts this tile's frames
+   * @param {string} tileId passed to the worker with every transform
+   */
+  constructor(streamId, worker, tileId) {
+    this.#streamId = streamId;
+    this.pc = new RTCPeerConnection(HAS_SCRIPT_TRANSFORM ? {} : { encodedInsertableStreams: true });
+    for (const kind of ['video', 'audio']) {
+      const transceiver = this.pc.addTransceiver(kind, { direction: 'recvonly' });
+      // Must happen before the offer: a transform set later is silently bypassed.
+      if (HAS_SCRIPT_TRANSFORM) {
+        transceiver.receiver.transform = new RTCRtpScriptTransform(worker, { kind, tileId });
+      }
+      preferCodec(transceiver, kind, kind === 'video' ? 'video/vp8' : 'audio/opus');
+    }
+    this.channel = this.pc.createDataChannel('bwlive');
+    this.channel.binaryType = 'arraybuffer';
+    this.pc.ontrack = ({ track, receiver }) => {
+      if (!HAS_SCRIPT_TRANSFORM) {
+        const { readable, writable } = receiver.createEncodedStreams();
+        worker.postMessage({ type: 'streams', readable, writable, kind: track.kind, tileId }, [
+          readable,
+          writable,
+        ]);
+      }
+      this.ontrack?.(track);
+    };
+    this.pc.onconnectionstatechange = () => {
+      if (this.pc.connectionState === 'failed') this.#end('The connection to the server was lost.');
+    };
+  }
+
+  /**
+   * Offer, wait for ICE gathering (at most 2 s), POST to `/whep/{stream_id}`, apply
+   * the answer and start the keepalives.
+   * @throws {WhepError} when the server refuses
+   */
+  async connect() {
+    await this.pc.setLocalDescription(await this.pc.createOffer());
+    await iceGatheringComplete(this.pc);
+    const response = await fetch(`/whep/${encodeURIComponent(this.#streamId)}`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/sdp' },
+      body: this.pc.localDescription.sdp,
+    });
+    if (response.status !== 201) throw new WhepError(response.status, await errorSentence(response));
+    const location = response.headers.get('Location');
+    if (!location) throw new WhepError(response.status, 'The server gave no Location for the subscription.');
+    this.resource = new URL(location, response.url).href;
+    if (this.#closed) {
+      this.#leave();
+      return;
+    }
+    await this.pc.setRemoteDescription({ type: 'answer', sdp: await response.text() });
+    this.#keepaliveTimer = setInterval(() => this.#keepalive(), KEEPALIVE_MS);
+    this.#tellDecrypting();
+  }
+
+  /**
+   * Tell the server whether this browser decrypts the stream (it ignores our key
+   * frame requests while not); sent once subscribed and again on every change.
+   * @param {boolean} decrypting
+   */
+  setDecrypting(decrypting) {
+    this.#decrypting = decrypting;
+    this.#tellDecrypting();
+  }
+
+  /** Leave: DELETE the subscription (also from pagehide) and close the connection. */
+  close() {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearInterval(this.#keepaliveTimer);
+    this.#leave();
+    this.pc.close();
+  }
+
+  #leave() {
+    if (!this.resource) return;
+    // keepalive lets the request outlive the page; sendBeacon cannot DELETE.
+    fetch(this.resource, { method: 'DELETE', keepalive: true }).catch(() => {});
+  }
+
+  /** @param {string} reason */
+  #end(reason) {
+    if (this.#closed) return;
+    this.close();
+    this.onended?.(reason);
+  }
+
+  async #keepalive() {
+    try {
+      const response = await fetch(`${this.resource}/keepalive`, { method: 'POST' });
+      if (response.status === 404) this.#end('The stream has ended.');
+    } catch {
+      return; // the server is unreachable for now; the next keepalive tries again
+    }
+    this.#tellDecrypting();
+  }
+
+  async #tellDecrypting() {
+    const decrypting = this.#decrypting;
+    if (!this.resource || this.#closed || decrypting === null || decrypting === this.#toldDecrypting) {
+      return;
+    }
+    try {
+      const response = await fetch(`${this.resource}/decrypt-state`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ decrypting }),
+      });
+      if (response.ok) this.#toldDecrypting = decrypting;
+    } catch {
+      // retried with the next keepalive
+    }
+  }
+}
+
+/**
+ * Offer only one codec (VP8 or Opus) where the browser lets us choose.
+ * @param {RTCRtpTransceiver} transceiver
+ * @param {'video'|'audio'} kind
+ * @param {string} mimeType lower case
+ */
+function preferCodec(transceiver, kind, mimeType) {
+  const codecs = RTCRtpReceiver.getCapabilities(kind)?.codecs ?? [];
+  const preferred = codecs.filter((codec) => codec.mimeType.toLowerCase() === mimeType);
+  if (preferred.length > 0 && transceiver.setCodecPreferences) {
+    transceiver.setCodecPreferences(preferred);
+  }
+}
+
+/**
+ * Resolve when ICE gathering completes, or after ICE_GATHERING_CAP_MS.
+ * @param {RTCPeerConnection} pc
+ */
+function iceGatheringComplete(pc) {
+  if (pc.iceGatheringState === 'complete') return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      pc.removeEventListener('icegatheringstatechange', check);
+      resolve();
+    };
+    const check = () => pc.iceGatheringState === 'complete' && done();
+    const timer = setTimeout(done, ICE_GATHERING_CAP_MS);
+    pc.addEventListener('icegatheringstatechange', check);
+  });
+}
+
+/**
+ * The sentence of a JSON error response (PROTOCOL §4), or a generic one.
+ * @param {Response} response
+ */
+async function errorSentence(response) {
+  try {
+    const { error } = await response.json();
+    if (typeof error === 'string') return error;
+  } catch {
+    // not JSON
+  }
+  return `The server refused the subscription (HTTP ${response.status}).`;
+}
