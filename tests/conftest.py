@@ -1,0 +1,44 @@
+"""Shared fixtures: a key pair, the real server and camera agents as processes."""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from bwlive_rtc.crypto.system_key import SystemKeyPair
+from tests.processes import Camera, Server
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("bwlive")
+
+
+@pytest.fixture(scope="module")
+def system_keys(workdir: Path) -> SystemKeyPair:
+    pair = SystemKeyPair.generate()
+    pair.save(workdir / "keys")
+    return pair
+
+
+@pytest.fixture(scope="module")
+def server(workdir: Path, system_keys: SystemKeyPair) -> Iterator[Server]:
+    srv = Server(workdir, workdir / "keys")
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture(scope="module")
+def start_camera(workdir: Path, server: Server) -> Iterator[Callable[..., Camera]]:
+    cameras: list[Camera] = []
+
+    def start(name: str, *extra: str) -> Camera:
+        camera = Camera(workdir, server, workdir / "keys", name, *extra)
+        cameras.append(camera)
+        camera.wait_for("streaming")
+        return camera
+
+    yield start
+    for camera in cameras:
+        camera.stop()

@@ -1,0 +1,92 @@
+"""Starting the real server and camera agents as separate processes for tests."""
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+LISTENING = re.compile(r"listening on (http\S+)")
+
+
+class Process:
+    """A child process whose output lines are collected in the background."""
+
+    def __init__(self, args: list[str], cwd: Path) -> None:
+        env = dict(os.environ, PYTHONUNBUFFERED="1")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "bwlive_rtc", *args],
+            cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        )
+        self.lines: list[str] = []
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self.lines.append(line.rstrip("\n"))
+
+    @property
+    def output(self) -> str:
+        return "\n".join(self.lines)
+
+    def wait_for(self, pattern: str | re.Pattern[str], timeout: float = 20.0) -> re.Match[str]:
+        regex = re.compile(pattern) if isinstance(pattern, str) else pattern
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for line in list(self.lines):
+                match = regex.search(line)
+                if match:
+                    return match
+            if self.proc.poll() is not None and not self._reader.is_alive():
+                break
+            time.sleep(0.05)
+        raise AssertionError(f"no line matching {regex.pattern!r}; output:\n{self.output}")
+
+    def stop(self, timeout: float = 10.0) -> int:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self._reader.join(timeout=2)
+        return self.proc.returncode
+
+
+class Server(Process):
+    def __init__(self, workdir: Path, keys_dir: Path) -> None:
+        super().__init__(
+            ["serve", "--port", "0", "--keys-dir", str(keys_dir), "--data-dir", str(workdir / "data")], cwd=workdir
+        )
+        self.url = self.wait_for(LISTENING).group(1)
+        self.data_dir = workdir / "data"
+
+    def get_json(self, path: str) -> dict:
+        with urllib.request.urlopen(self.url + path, timeout=5) as response:
+            return json.load(response)
+
+    def wait_for_stream(self, camera: str, timeout: float = 20.0) -> dict:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for stream in self.get_json("/api/streams")["streams"]:
+                if stream["camera"] == camera:
+                    return stream
+            time.sleep(0.1)
+        raise AssertionError(f"camera {camera!r} never appeared; server output:\n{self.output}")
+
+
+class Camera(Process):
+    def __init__(self, workdir: Path, server: Server, keys_dir: Path, name: str, *extra: str) -> None:
+        super().__init__(
+            ["camera", "stream", "--server", server.url, "--name", name, "--keys-dir", str(keys_dir), *extra],
+            cwd=workdir,
+        )
+        self.name = name
