@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 WEB = ROOT / "web"
 VECTORS = json.loads((ROOT / "tests" / "crypto_vectors.json").read_text())
 CONTENT_TYPES = {".html": "text/html", ".js": "text/javascript", ".css": "text/css"}
-BLANK = "<!doctype html><title>blank</title>"
+BLANK = '<!doctype html><title>blank</title><link rel="icon" href="data:,">'
 
 # Imports web/e2ee.js into a page and opens the vectors' content key with the link key.
 SETUP_JS = """
@@ -392,6 +392,100 @@ def test_worker_drops_until_key_then_decrypts_and_reports(page):
     states = [(r["state"], r["decrypted"], r["failed"], r["dropped"]) for r in result["reports"]]
     assert states == [("ok", 1, 0, 2), ("failed", 3, 5, 2), ("ok", 4, 5, 2)]
     assert all(r["kind"] == "video" for r in result["reports"])
+
+
+# Real VP8 frames through the worker: a canvas track is encrypted by a sender transform
+# and received over a loopback peer connection, as the operator page receives it.
+LOOPBACK_JS = """
+const [mode, rightKey] = arg;
+const senderSource = `
+  import { FrameCipher } from '${location.origin}/web/e2ee.js';
+  let cipher = null;
+  let counter = 0n;
+  onmessage = ({data}) => { cipher = new FrameCipher(data.key); };
+  onrtctransform = ({transformer: t}) => t.readable.pipeThrough(new TransformStream({
+    async transform(frame, out) {
+      if (!cipher) return;
+      frame.data = (await cipher.encryptFrame('video', frame.data, counter++)).buffer;
+      out.enqueue(frame);
+    }})).pipeTo(t.writable);`;
+const encryptor = new Worker(URL.createObjectURL(new Blob([senderSource], {type: 'text/javascript'})), {type: 'module'});
+const raw = await crypto.subtle.importKey('raw', unb64(v.content_key), 'HKDF', false, ['deriveBits', 'deriveKey']);
+encryptor.postMessage({key: raw});
+
+const decryptor = new Worker('/web/e2ee-worker.js', {type: 'module'});
+const reports = [];
+decryptor.onmessage = ({data}) => reports.push(data);
+
+const canvas = Object.assign(document.createElement('canvas'), {width: 320, height: 240});
+const g = canvas.getContext('2d');
+let hue = 0;
+const painter = setInterval(() => { g.fillStyle = `hsl(${hue += 7} 70% 50%)`; g.fillRect(0, 0, 320, 240); }, 33);
+const track = canvas.captureStream(30).getVideoTracks()[0];
+
+const receiverPc = new RTCPeerConnection(mode === 'streams' ? {encodedInsertableStreams: true} : {});
+const senderPc = new RTCPeerConnection();
+receiverPc.onicecandidate = ({candidate}) => candidate && senderPc.addIceCandidate(candidate);
+senderPc.onicecandidate = ({candidate}) => candidate && receiverPc.addIceCandidate(candidate);
+const video = document.createElement('video');
+video.muted = true;
+document.body.append(video);
+const receiving = receiverPc.addTransceiver('video', {direction: 'recvonly'});
+if (mode === 'script') {
+  receiving.receiver.transform = new RTCRtpScriptTransform(decryptor, {kind: 'video', tileId: 't1'});
+}
+receiverPc.ontrack = ({track: received, receiver}) => {
+  if (mode === 'streams') {
+    const {readable, writable} = receiver.createEncodedStreams();
+    decryptor.postMessage({type: 'streams', readable, writable, kind: 'video'}, [readable, writable]);
+  }
+  video.srcObject = new MediaStream([received]);
+  video.play();
+};
+await receiverPc.setLocalDescription(await receiverPc.createOffer());
+await senderPc.setRemoteDescription(receiverPc.localDescription);
+const sending = senderPc.getTransceivers()[0];
+sending.sender.transform = new RTCRtpScriptTransform(encryptor, {kind: 'video'});  // before the track
+sending.direction = 'sendonly';
+await sending.sender.replaceTrack(track);
+await senderPc.setLocalDescription(await senderPc.createAnswer());
+await receiverPc.setRemoteDescription(senderPc.localDescription);
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+await sleep(1000);  // frames flow before the key arrives
+let key = contentKey;
+if (!rightKey) key = await crypto.subtle.importKey('raw', new Uint8Array(16).fill(7), 'HKDF', false, ['deriveBits', 'deriveKey']);
+decryptor.postMessage({type: 'key', key});
+for (let i = 0; i < 100 && !(rightKey ? video.videoWidth > 0 : reports.length > 0); i++) await sleep(50);
+if (!rightKey) await sleep(1000);
+const stats = [...(await receiverPc.getStats()).values()].find((s) => s.type === 'inbound-rtp');
+const result = {reports, width: video.videoWidth, framesDecoded: stats?.framesDecoded ?? 0};
+clearInterval(painter);
+senderPc.close();
+receiverPc.close();
+return result;
+"""
+
+
+@pytest.mark.parametrize("mode", ["script", "streams"])
+def test_worker_on_real_video_with_late_key(page, mode):
+    """RTCRtpScriptTransform and the createEncodedStreams fallback: frames that flow
+    before the key are dropped, then the stream decodes (the worker asks for a key frame)."""
+    result = run_js(page, LOOPBACK_JS, [mode, True])
+    assert result["width"] == 320
+    assert result["framesDecoded"] > 0
+    first = result["reports"][0]
+    assert (first["state"], first["kind"]) == ("ok", "video")
+    assert first["dropped"] > 0
+
+
+@pytest.mark.parametrize("mode", ["script", "streams"])
+def test_worker_on_real_video_with_wrong_key_shows_nothing(page, mode):
+    result = run_js(page, LOOPBACK_JS, [mode, False])
+    assert [r["state"] for r in result["reports"]] == ["failed"]
+    assert result["reports"][0]["decrypted"] == 0
+    assert result["framesDecoded"] == 0
+    assert result["width"] == 0
 
 
 # ---------------------------------------------------------------- (f) keystore and the page

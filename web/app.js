@@ -5,7 +5,10 @@
  * For inspection (tests, curious operators): `window.bwlive = {ready, keys, streams,
  * tiles, lastPositions}`; `ready` resolves once the keys are loaded, `tiles` maps a
  * stream id to its Tile, `lastPositions` a stream id to its camera's last
- * `{lat, lon, accuracy, t}`.
+ * `{lat, lon, accuracy, t}`. Tile elements carry `data-stream-id`, `data-state` and
+ * `data-error` (see tile.js). The page's Content-Security-Policy forbids eval, so
+ * Playwright's string predicates (wait_for_function) need a context with bypass_csp;
+ * selectors such as `.tile[data-state=live]` work as they are.
  */
 import { importFromLocationHash, listKeys } from './keystore.js';
 import { watchStreams } from './streams.js';

@@ -80,7 +80,10 @@ export class Tile {
     return this.#parts.video.muted;
   }
 
-  /** Open the content key, then subscribe (also without a key, to report it). */
+  /**
+   * Open the content key, then subscribe, also without a key: the server learns from
+   * the decrypt state (sent once subscribed) that this browser cannot decrypt.
+   */
   async open() {
     this.#worker = new Worker(WORKER_URL, { type: 'module' });
     this.#worker.onmessage = ({ data }) => this.#onDecryptState(data);
@@ -96,10 +99,6 @@ export class Tile {
       if (this.#closed) return;
       if (error instanceof WhepError && error.status === 404) this.end('The stream has ended.');
       else this.#fail('server', error.message);
-      return;
-    }
-    if (this.error === 'no-key' || this.error === 'other-key' || this.error === 'wrong-key') {
-      session.setDecrypting(false);
     }
   }
 

@@ -148,15 +148,17 @@ export class WhepSession {
     if (!this.resource || this.#closed || decrypting === null || decrypting === this.#toldDecrypting) {
       return;
     }
+    this.#toldDecrypting = decrypting;
     try {
       const response = await fetch(`${this.resource}/decrypt-state`, {
         method: 'POST',
         headers: { 'Content-Type': 'application/json' },
         body: JSON.stringify({ decrypting }),
       });
-      if (response.ok) this.#toldDecrypting = decrypting;
+      if (!response.ok) throw new Error(`HTTP ${response.status}`);
     } catch {
-      // retried with the next keepalive
+      // told nothing after all: the next keepalive tries again
+      if (this.#toldDecrypting === decrypting) this.#toldDecrypting = null;
     }
   }
 }
