@@ -34,7 +34,7 @@ def start_camera(workdir: Path, server: Server) -> Iterator[Callable[..., Camera
     cameras: list[Camera] = []
 
     def start(name: str, *extra: str) -> Camera:
-        camera = Camera(workdir, server, workdir / "keys", name, *extra)
+        camera = Camera(workdir, server.url, workdir / "keys", name, *extra)
         cameras.append(camera)
         camera.wait_for("streaming")
         return camera

@@ -84,9 +84,9 @@ class Server(Process):
 
 
 class Camera(Process):
-    def __init__(self, workdir: Path, server: Server, keys_dir: Path, name: str, *extra: str) -> None:
+    def __init__(self, workdir: Path, server_url: str, keys_dir: Path, name: str, *extra: str) -> None:
         super().__init__(
-            ["camera", "stream", "--server", server.url, "--name", name, "--keys-dir", str(keys_dir), *extra],
+            ["camera", "stream", "--server", server_url, "--name", name, "--keys-dir", str(keys_dir), *extra],
             cwd=workdir,
         )
         self.name = name

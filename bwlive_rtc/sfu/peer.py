@@ -18,8 +18,8 @@ async def apply_offer(pc: RTCPeerConnection, offer_sdp: str) -> None:
         raise OfferError("the request body is not an SDP offer")
     try:
         await pc.setRemoteDescription(RTCSessionDescription(sdp=offer_sdp, type="offer"))
-    except (ValueError, KeyError, IndexError) as exc:
-        raise OfferError(f"the SDP offer is malformed: {exc}") from None
+    except Exception as exc:  # aiortc's SDP parser raises anything from ValueError to AssertionError
+        raise OfferError(f"the SDP offer is malformed{': ' + str(exc) if str(exc) else ''}") from None
 
 
 async def answer(pc: RTCPeerConnection) -> str:

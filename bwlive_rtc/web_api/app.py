@@ -59,5 +59,5 @@ def create_app(settings: Settings) -> web.Application:
     app.add_routes(whep.routes)
     app.add_routes(api_routes.routes)
     app.router.add_get("/", _index)
-    app.router.add_static("/", WEB_DIR)
+    app.router.add_static("/web", WEB_DIR)
     return app

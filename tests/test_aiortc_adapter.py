@@ -1,0 +1,76 @@
+"""The aiortc adapter on two real, connected aiortc peers: fails loudly if aiortc moves."""
+from __future__ import annotations
+
+import asyncio
+
+import aiortc
+import pytest
+from aiortc import RTCConfiguration, RTCPeerConnection
+from aiortc.rtp import RtpPacket
+
+from bwlive_rtc import aiortc_adapter
+
+
+async def _connect(offerer: RTCPeerConnection, answerer: RTCPeerConnection) -> None:
+    await offerer.setLocalDescription(await offerer.createOffer())
+    await answerer.setRemoteDescription(offerer.localDescription)
+    await answerer.setLocalDescription(await answerer.createAnswer())
+    await offerer.setRemoteDescription(answerer.localDescription)
+
+
+async def test_forwarding_output_to_tap_and_keyframe_request() -> None:
+    sender_pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+    receiver_pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+    keyframe_requests: list[int] = []
+    received: list[RtpPacket] = []
+    sender = sender_pc.addTransceiver("video", direction="sendonly").sender
+    output = aiortc_adapter.ForwardingOutput(sender, lambda: keyframe_requests.append(1))
+    await _connect(sender_pc, receiver_pc)
+    receiver = receiver_pc.getTransceivers()[0].receiver
+    aiortc_adapter.tap_receiver(receiver, received.append)
+    try:
+        for _ in range(100):
+            if output.ready:
+                break
+            await asyncio.sleep(0.05)
+        assert output.ready
+        source_seq = 60000  # crosses the 16-bit wrap on the way
+        for i in range(8):
+            source = RtpPacket(payload_type=96, sequence_number=(source_seq + i * 1000) & 0xFFFF,
+                               timestamp=3000 * i, marker=i % 2, payload=bytes([0x10, i]) + b"x" * 50)
+            output.send(source)
+        await asyncio.sleep(0.5)
+        assert [p.payload for p in received] == [bytes([0x10, i]) + b"x" * 50 for i in range(8)]
+        assert [p.timestamp for p in received] == [3000 * i for i in range(8)]
+        assert [p.marker for p in received] == [i % 2 for i in range(8)]
+        # the output's own sequence: offset kept, so gaps in the source stay gaps
+        seqs = [p.sequence_number for p in received]
+        assert all((b - a) & 0xFFFF == 1000 for a, b in zip(seqs, seqs[1:]))
+        assert {p.ssrc for p in received} == {sender._ssrc}
+
+        await aiortc_adapter.request_keyframe(receiver, received[0].ssrc)
+        for _ in range(40):
+            if keyframe_requests:
+                break
+            await asyncio.sleep(0.05)
+        assert keyframe_requests, "PLI did not reach the forwarding output"
+    finally:
+        await sender_pc.close()
+        await receiver_pc.close()
+
+
+def test_version_pin_fails_loudly(monkeypatch: pytest.MonkeyPatch) -> None:
+    aiortc_adapter.check_compatible()
+    monkeypatch.setattr(aiortc, "__version__", "9.9.9")
+    with pytest.raises(aiortc_adapter.IncompatibleAiortc, match="9.9.9"):
+        aiortc_adapter.check_compatible()
+
+
+async def test_missing_internals_fail_loudly() -> None:
+    pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+    sender = pc.addTransceiver("video", direction="sendonly").sender
+    aiortc_adapter.check_compatible(sender=sender, receiver=pc.getTransceivers()[0].receiver)
+    del sender._RTCRtpSender__rtp_history
+    with pytest.raises(aiortc_adapter.IncompatibleAiortc, match="rtp_history"):
+        aiortc_adapter.ForwardingOutput(sender, lambda: None)
+    await pc.close()

@@ -1,0 +1,66 @@
+"""Bad input gets a status code and a sentence, never a traceback."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from bwlive_rtc.config import Settings
+from bwlive_rtc.crypto.content_key import KeyEnvelope, new_content_key
+from bwlive_rtc.crypto.system_key import SystemKeyPair
+from bwlive_rtc.server import start_server
+
+
+@pytest.fixture
+async def api(tmp_path: Path):
+    pair = SystemKeyPair.generate()
+    pair.save(tmp_path / "keys")
+    runner, port = await start_server(Settings(port=0, keys_dir=tmp_path / "keys", data_dir=tmp_path / "data"))
+    async with aiohttp.ClientSession(f"http://127.0.0.1:{port}") as session:
+        yield session, pair
+    await runner.cleanup()
+
+
+def _envelope(pair: SystemKeyPair) -> str:
+    return KeyEnvelope.seal(new_content_key(), pair.public).to_header()
+
+
+async def _error(response: aiohttp.ClientResponse) -> str:
+    body = await response.json()
+    assert set(body) == {"error"} and "Traceback" not in body["error"]
+    return body["error"]
+
+
+async def test_publish_refusals(api) -> None:
+    session, pair = api
+    sdp = {"Content-Type": "application/sdp"}
+    cases = [
+        ({**sdp}, "v=0\r\n", 400, "Bwlive-Camera"),
+        ({**sdp, "Bwlive-Camera": "A"}, "v=0\r\n", 400, "Bwlive-Content-Key"),
+        ({**sdp, "Bwlive-Camera": "A", "Bwlive-Content-Key": "garbage"}, "v=0\r\n", 400, "not a key envelope"),
+        ({**sdp, "Bwlive-Camera": "A", "Bwlive-Content-Key": _envelope(SystemKeyPair.generate())}, "v=0\r\n", 400, "dock the camera"),
+        ({"Content-Type": "text/plain", "Bwlive-Camera": "A", "Bwlive-Content-Key": _envelope(pair)}, "v=0", 415, "application/sdp"),
+        ({**sdp, "Bwlive-Camera": "A", "Bwlive-Content-Key": _envelope(pair)}, "hello", 400, "not an SDP offer"),
+        ({**sdp, "Bwlive-Camera": "A", "Bwlive-Content-Key": _envelope(pair)}, "v=0\r\nm=nonsense\r\n", 400, "SDP offer"),
+    ]
+    for headers, body, status, words in cases:
+        async with session.post("/whip", data=body, headers=headers) as response:
+            assert response.status == status, (headers, await response.text())
+            assert words in await _error(response)
+
+
+async def test_unknown_streams_and_bad_bodies(api) -> None:
+    session, _ = api
+    for method, path in [
+        ("POST", "/whep/nope"), ("DELETE", "/whip/nope"), ("DELETE", "/whep/nope/x"),
+        ("POST", "/whep/nope/x/keepalive"),
+    ]:
+        async with session.request(method, path, data="v=0", headers={"Content-Type": "application/sdp"}) as response:
+            assert response.status == 404
+            assert "no live stream" in await _error(response)
+    async with session.get("/no/such/page") as response:
+        assert response.status == 404
+    async with session.get("/api/system") as response:
+        info = await response.json()
+        assert info["key_id"] == api[1].public.key_id and info["thumbprint"] == api[1].public.thumbprint

@@ -1,0 +1,111 @@
+"""The server forwards and keeps only ciphertext, and holds no key material."""
+from __future__ import annotations
+
+import asyncio
+import gc
+import logging
+import sys
+import types
+from pathlib import Path
+
+import av
+import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from bwlive_rtc.camera.framecode import read_code
+from bwlive_rtc.config import Settings
+from bwlive_rtc.crypto.b64 import b64url_encode
+from bwlive_rtc.crypto.content_key import KeyEnvelope
+from bwlive_rtc.crypto.sframe import DecryptError, FrameDecryptor, Kind
+from bwlive_rtc.server import start_server
+from bwlive_rtc.sfu.producer import PacketSink
+from bwlive_rtc.viewer.assembler import Vp8Assembler
+from bwlive_rtc.web_api.keys import ROUTER
+from tests.processes import Camera
+
+
+class Recorder(PacketSink):
+    """Keeps what the SFU hands its consumers: the bytes it forwards."""
+
+    def __init__(self) -> None:
+        self.assembler = Vp8Assembler()
+        self.frames: list[bytes] = []
+
+    def deliver(self, packet) -> None:  # type: ignore[no-untyped-def]
+        frame = self.assembler.add(packet)
+        if frame is not None:
+            self.frames.append(frame.data)
+
+
+def reachable_from(root: object) -> list[object]:
+    """Objects reachable from ``root``, not crossing modules, classes or the event loop."""
+    stop = (types.ModuleType, type, asyncio.AbstractEventLoop, types.FrameType)
+    seen = {id(vars(m)) for m in list(sys.modules.values()) if m is not None}  # globals
+    todo, found = [root], []
+    while todo:
+        obj = todo.pop()
+        if id(obj) in seen or isinstance(obj, stop):
+            continue
+        seen.add(id(obj))
+        found.append(obj)
+        todo.extend(gc.get_referents(obj))
+    return found
+
+
+def decodes_to_a_readable_picture(frames: list[bytes]) -> bool:
+    decoder = av.CodecContext.create("libvpx", "r")
+    for data in frames:
+        try:
+            for picture in decoder.decode(av.Packet(data)):
+                if read_code(picture.to_ndarray()[: picture.height]) is not None:
+                    return True
+        except av.FFmpegError:
+            continue
+    return False
+
+
+async def test_server_sees_only_ciphertext(tmp_path: Path, system_keys, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG, logger="bwlive_rtc")
+    keys_dir = tmp_path / "keys"
+    system_keys.save(keys_dir)
+    (keys_dir / "system-private.pem").unlink()  # the server's machine has only the public key
+    settings = Settings(port=0, keys_dir=keys_dir, data_dir=tmp_path / "data")
+    runner, port = await start_server(settings)
+    app = runner.app
+    camera = Camera(tmp_path, f"http://127.0.0.1:{port}", keys_dir, "Blind Test")
+    try:
+        await asyncio.to_thread(camera.wait_for, "streaming")
+        producer = next(iter(app[ROUTER].producers.values()))
+        recorder = Recorder()
+        producer.tracks["video"].sinks.append(recorder)
+        producer.tracks["video"].request_keyframe()
+        await asyncio.sleep(3)
+        producer.tracks["video"].sinks.remove(recorder)
+        state = reachable_from(app)
+        small_bytes = {bytes(o) for o in state if isinstance(o, (bytes, bytearray)) and len(o) == 16}
+        private_keys = [o for o in state if isinstance(o, ec.EllipticCurvePrivateKey)]
+        envelope = KeyEnvelope.from_json(producer.key_envelope)
+    finally:
+        camera.stop()
+        await runner.cleanup()
+
+    assert len(recorder.frames) > 30
+    # What the server forwards does not decode as the camera's picture ...
+    assert not decodes_to_a_readable_picture(recorder.frames)
+    with pytest.raises(DecryptError):
+        FrameDecryptor(bytes(16)).decrypt(Kind.VIDEO, recorder.frames[0])
+    # ... but it does once the operator's key opens the envelope.
+    content_key = envelope.open(system_keys)
+    decryptor = FrameDecryptor(content_key)
+    assert decodes_to_a_readable_picture([decryptor.decrypt(Kind.VIDEO, f) for f in recorder.frames])
+
+    # No key material in the server's reachable state, its database or its logs.
+    assert content_key not in small_bytes
+    system_public = system_keys.public.key.public_numbers()
+    assert private_keys, "expected DTLS certificate keys in the walk (sanity check of the walk)"
+    assert all(k.public_key().public_numbers() != system_public for k in private_keys)
+    for path in (tmp_path / "data").glob("bwlive.sqlite*"):
+        data = path.read_bytes()
+        assert content_key not in data and b64url_encode(content_key).encode() not in data
+    log_text = "\n".join(r.getMessage() for r in caplog.records)
+    assert content_key.hex() not in log_text and b64url_encode(content_key) not in log_text
