@@ -64,3 +64,17 @@ async def test_unknown_streams_and_bad_bodies(api) -> None:
     async with session.get("/api/system") as response:
         info = await response.json()
         assert info["key_id"] == api[1].public.key_id and info["thumbprint"] == api[1].public.thumbprint
+
+
+async def test_https_with_a_self_signed_certificate(tmp_path: Path) -> None:
+    SystemKeyPair.generate().save(tmp_path / "keys")
+    settings = Settings(port=0, keys_dir=tmp_path / "keys", data_dir=tmp_path / "data", tls=True)
+    runner, port = await start_server(settings)
+    try:
+        assert settings.base_url(port).startswith("https://")
+        async with aiohttp.ClientSession() as session:
+            async with session.get(f"https://127.0.0.1:{port}/api/system", ssl=False) as response:
+                assert response.status == 200
+        assert (tmp_path / "data" / "tls" / "self-signed.crt").exists()
+    finally:
+        await runner.cleanup()

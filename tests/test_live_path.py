@@ -50,3 +50,45 @@ async def test_acknowledge_reaches_the_camera(server, start_camera, system_keys)
     viewer.client.channel.send(ack.encrypt(json.dumps({"type": "acknowledge", "by": "Operator One"}).encode()))
     await asyncio.to_thread(camera.wait_for, "acknowledged: by Operator One", 5)
     await viewer.stop()
+
+
+async def test_silent_viewer_is_dropped_and_undecryptable_viewer_gets_no_keyframes(tmp_path, system_keys) -> None:
+    from bwlive_rtc.config import Settings
+    from bwlive_rtc.server import start_server
+    from bwlive_rtc.web_api.keys import ROUTER
+    from tests.processes import Camera
+
+    system_keys.save(tmp_path / "keys")
+    runner, port = await start_server(
+        Settings(port=0, keys_dir=tmp_path / "keys", data_dir=tmp_path / "data", consumer_timeout=2.0)
+    )
+    router = runner.app[ROUTER]
+    camera = Camera(tmp_path, f"http://127.0.0.1:{port}", tmp_path / "keys", "Kim Visser")
+    try:
+        await asyncio.to_thread(camera.wait_for, "streaming")
+        producer = next(iter(router.producers.values()))
+        viewer = DecodingViewer(f"http://127.0.0.1:{port}", producer.describe(), system_keys)
+        await viewer.start()
+        await asyncio.sleep(1.0)
+        consumer = next(iter(producer.consumers.values()))
+        video = consumer.tracks["video"]
+        pacer = producer.tracks["video"].pacer
+        consumer.decrypting = False  # what the browser reports when it cannot decrypt
+        before = pacer.sent
+        for _ in range(20):
+            video.on_keyframe_request()
+        consumer.decrypting = True
+        for _ in range(20):
+            video.on_keyframe_request()  # a storm: only the budget gets through
+        await asyncio.sleep(0.6)
+        assert 1 <= pacer.sent - before <= 3
+        # no keepalive from this viewer: it is dropped after the timeout
+        for _ in range(60):
+            if not producer.consumers:
+                break
+            await asyncio.sleep(0.1)
+        assert not producer.consumers, "a silent viewer was not dropped"
+        await viewer.stop()
+    finally:
+        camera.stop()
+        await runner.cleanup()
