@@ -10,15 +10,17 @@ tests/test_aiortc_adapter.py exercises every function here.
 from __future__ import annotations
 
 import asyncio
+import struct
+import time
 from collections.abc import Callable
 from typing import Any
 
 import aiortc
-from aiortc import RTCRtpReceiver, RTCRtpSender, clock
+from aiortc import RTCRtpReceiver, RTCRtpSender, clock, rtp
 from aiortc.codecs import is_rtx
 from aiortc.rtcdtlstransport import State as DtlsState
 from aiortc.rtcrtpparameters import RTCRtpCodecParameters
-from aiortc.rtp import RTP_HISTORY_SIZE, RtpPacket, unwrap_rtx
+from aiortc.rtp import RTP_HISTORY_SIZE, RtpPacket, unwrap_rtx, wrap_rtx
 from aiortc.rtcrtpreceiver import StreamStatistics
 from aiortc.utils import random16
 
@@ -36,7 +38,6 @@ _RECEIVER_ATTRS = (
     "_send_rtcp_pli",
 )
 _SENDER_ATTRS = (
-    "_RTCRtpSender__rtp_history",
     "_RTCRtpSender__rtp_header_extensions_map",
     "_RTCRtpSender__rtp_started",
     "_RTCRtpSender__rtp_exited",
@@ -45,7 +46,9 @@ _SENDER_ATTRS = (
     "_RTCRtpSender__rtp_timestamp",
     "_RTCRtpSender__octet_count",
     "_RTCRtpSender__packet_count",
+    "_RTCRtpSender__rtx_payload_type",
     "_send_keyframe",
+    "_retransmit",
     "_run_rtp",
 )
 
@@ -114,27 +117,64 @@ async def request_keyframe(receiver: RTCRtpReceiver, media_ssrc: int) -> None:
 
 # --- sending: an output fed with RTP packets ------------------------------------------
 
+NTP_UNIX_OFFSET = 2208988800
+
+
+def ntp_now() -> int:
+    """The current time as a 64-bit NTP timestamp (aiortc's clock goes through datetime)."""
+    return int((time.time() + NTP_UNIX_OFFSET) * (1 << 32))
+
+
+class SourcePacket:
+    """One received RTP packet on its way to many outputs.
+
+    Outputs whose peers negotiated the same header layout (extension ids, mid) share one
+    serialization; each then patches only payload type, sequence number and SSRC.
+    """
+
+    __slots__ = ("packet", "ntp", "_rendered")
+
+    def __init__(self, packet: RtpPacket) -> None:
+        self.packet = packet
+        self.ntp = ntp_now()
+        self._rendered: dict[bytes, bytes] = {}
+
+    def render(self, layout: bytes, mid: str | None, extensions_map: rtp.HeaderExtensionsMap) -> bytes:
+        data = self._rendered.get(layout)
+        if data is None:
+            source = self.packet
+            packet = RtpPacket(marker=source.marker, timestamp=source.timestamp, payload=source.payload)
+            packet.extensions.mid = mid
+            packet.extensions.abs_send_time = (self.ntp >> 14) & 0x00FFFFFF
+            packet.extensions.audio_level = source.extensions.audio_level
+            data = self._rendered[layout] = packet.serialize(extensions_map)
+        return data
+
 
 class ForwardingOutput:
     """Sends RTP packets through an ``RTCRtpSender`` without its encoder.
 
-    The sender keeps doing its RTCP (sender reports) and answers NACKs from the history
-    we fill; its ``_run_rtp`` loop is replaced by one that only waits to be cancelled.
-    Sequence numbers are rewritten to this output's own continuous series (set on the
-    first packet sent); timestamps pass through.
+    The sender keeps doing its RTCP (sender reports); its ``_run_rtp`` loop is replaced
+    by one that only waits to be cancelled, and its NACK handling by one that resends
+    from our own history of sent bytes (RTX when negotiated). Sequence numbers follow
+    this output's own continuous series; timestamps pass through.
     """
 
     def __init__(self, sender: RTCRtpSender, on_keyframe_request: Callable[[], None]) -> None:
         check_compatible(sender=sender)
         self._sender = sender
-        self._history: dict[int, RtpPacket] = sender._RTCRtpSender__rtp_history
+        self._ssrc = struct.pack("!I", sender._ssrc)
+        self._history: dict[int, bytes] = {}
         self._payload_type: int | None = None
+        self._layout = b""
         self._seq_offset: int | None = None
         self._next_seq = random16()
+        self._rtx_seq = random16()
         self._octets = 0
         self._packets = 0
         sender._send_keyframe = on_keyframe_request  # type: ignore[method-assign]
         sender._run_rtp = self._run_rtp  # type: ignore[method-assign]
+        sender._retransmit = self._retransmit  # type: ignore[method-assign]
 
     @property
     def ready(self) -> bool:
@@ -142,8 +182,17 @@ class ForwardingOutput:
         transport = self._sender.transport
         return self._payload_type is not None and transport._state == DtlsState.CONNECTED
 
+    @property
+    def _extensions_map(self) -> rtp.HeaderExtensionsMap:
+        return self._sender._RTCRtpSender__rtp_header_extensions_map
+
     async def _run_rtp(self, codec: RTCRtpCodecParameters) -> None:
         sender = self._sender
+        probe = RtpPacket()
+        probe.extensions.mid = sender._RTCRtpSender__mid
+        probe.extensions.abs_send_time = 0
+        probe.extensions.audio_level = (False, 0)
+        self._layout = probe.serialize(self._extensions_map)  # identifies the header layout
         self._payload_type = codec.payloadType
         sender._RTCRtpSender__rtp_started.set()
         try:
@@ -154,38 +203,43 @@ class ForwardingOutput:
             self._payload_type = None
             sender._RTCRtpSender__rtp_exited.set()
 
-    def restart_sequence(self) -> None:
-        """Make the next packet continue this output's series from a new source packet."""
-        self._seq_offset = None
-
-    def send(self, source: RtpPacket) -> None:
-        """Rewrite ``source`` for this peer, remember it for NACKs and send it now."""
-        sender = self._sender
+    def send(self, source: SourcePacket) -> None:
+        """Send ``source`` to this peer now, and remember it for NACKs."""
+        packet = source.packet
         if self._seq_offset is None:
-            self._seq_offset = (self._next_seq - source.sequence_number) & 0xFFFF
-        seq = (source.sequence_number + self._seq_offset) & 0xFFFF
+            self._seq_offset = (self._next_seq - packet.sequence_number) & 0xFFFF
+        seq = (packet.sequence_number + self._seq_offset) & 0xFFFF
         if (seq - self._next_seq) & 0xFFFF < 0x8000:  # newest so far (not a late resend)
             self._next_seq = (seq + 1) & 0xFFFF
-        packet = RtpPacket(
-            payload_type=self._payload_type,
-            marker=source.marker,
-            sequence_number=seq,
-            timestamp=source.timestamp,
-            ssrc=sender._ssrc,
-            payload=source.payload,
-        )
-        packet.extensions.mid = sender._RTCRtpSender__mid
-        packet.extensions.abs_send_time = (clock.current_ntp_time() >> 14) & 0x00FFFFFF
-        if source.extensions.audio_level is not None:
-            packet.extensions.audio_level = source.extensions.audio_level
-        self._history[packet.sequence_number % RTP_HISTORY_SIZE] = packet
-        send_rtp_now(sender, packet.serialize(sender._RTCRtpSender__rtp_header_extensions_map))
+        sender = self._sender
+        data = bytearray(source.render(self._layout, sender._RTCRtpSender__mid, self._extensions_map))
+        data[1] = (data[1] & 0x80) | self._payload_type
+        data[2] = seq >> 8
+        data[3] = seq & 0xFF
+        data[8:12] = self._ssrc
+        self._history[seq % RTP_HISTORY_SIZE] = data
+        send_rtp_now(sender, bytes(data))
         self._packets += 1
         self._octets += len(packet.payload)
-        sender._RTCRtpSender__ntp_timestamp = clock.current_ntp_time()
+        sender._RTCRtpSender__ntp_timestamp = source.ntp
         sender._RTCRtpSender__rtp_timestamp = packet.timestamp
         sender._RTCRtpSender__packet_count = self._packets
         sender._RTCRtpSender__octet_count = self._octets
+
+    async def _retransmit(self, sequence_number: int) -> None:
+        data = self._history.get(sequence_number % RTP_HISTORY_SIZE)
+        if data is None or (data[2] << 8 | data[3]) != sequence_number:
+            return
+        rtx_payload_type = self._sender._RTCRtpSender__rtx_payload_type
+        if rtx_payload_type is not None:
+            packet = RtpPacket.parse(bytes(data), self._extensions_map)
+            packet = wrap_rtx(packet, payload_type=rtx_payload_type, sequence_number=self._rtx_seq, ssrc=self._sender._rtx_ssrc)
+            self._rtx_seq = (self._rtx_seq + 1) & 0xFFFF
+            data = bytearray(packet.serialize(self._extensions_map))
+        try:
+            send_rtp_now(self._sender, bytes(data))
+        except ConnectionError:
+            pass
 
 
 def send_rtp_now(sender: RTCRtpSender, data: bytes) -> None:

@@ -38,7 +38,7 @@ async def test_forwarding_output_to_tap_and_keyframe_request() -> None:
         for i in range(8):
             source = RtpPacket(payload_type=96, sequence_number=(source_seq + i * 1000) & 0xFFFF,
                                timestamp=3000 * i, marker=i % 2, payload=bytes([0x10, i]) + b"x" * 50)
-            output.send(source)
+            output.send(aiortc_adapter.SourcePacket(source))
         await asyncio.sleep(0.5)
         assert [p.payload for p in received] == [bytes([0x10, i]) + b"x" * 50 for i in range(8)]
         assert [p.timestamp for p in received] == [3000 * i for i in range(8)]
@@ -47,6 +47,14 @@ async def test_forwarding_output_to_tap_and_keyframe_request() -> None:
         seqs = [p.sequence_number for p in received]
         assert all((b - a) & 0xFFFF == 1000 for a, b in zip(seqs, seqs[1:]))
         assert {p.ssrc for p in received} == {sender._ssrc}
+
+        # a NACK is answered from the output's history, over RTX, unwrapped by the tap
+        lost = received[3]
+        await receiver._send_rtcp_nack(lost.ssrc, [lost.sequence_number])
+        await asyncio.sleep(0.5)
+        assert len(received) == 9
+        resent = received[-1]
+        assert (resent.sequence_number, resent.payload, resent.timestamp) == (lost.sequence_number, lost.payload, lost.timestamp)
 
         await aiortc_adapter.request_keyframe(receiver, received[0].ssrc)
         for _ in range(40):
@@ -70,7 +78,7 @@ async def test_missing_internals_fail_loudly() -> None:
     pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
     sender = pc.addTransceiver("video", direction="sendonly").sender
     aiortc_adapter.check_compatible(sender=sender, receiver=pc.getTransceivers()[0].receiver)
-    del sender._RTCRtpSender__rtp_history
-    with pytest.raises(aiortc_adapter.IncompatibleAiortc, match="rtp_history"):
+    del sender._RTCRtpSender__rtx_payload_type
+    with pytest.raises(aiortc_adapter.IncompatibleAiortc, match="rtx_payload_type"):
         aiortc_adapter.ForwardingOutput(sender, lambda: None)
     await pc.close()

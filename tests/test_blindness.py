@@ -31,8 +31,8 @@ class Recorder(PacketSink):
         self.assembler = Vp8Assembler()
         self.frames: list[bytes] = []
 
-    def deliver(self, packet) -> None:  # type: ignore[no-untyped-def]
-        frame = self.assembler.add(packet)
+    def deliver(self, source) -> None:  # type: ignore[no-untyped-def]
+        frame = self.assembler.add(source.packet)
         if frame is not None:
             self.frames.append(frame.data)
 

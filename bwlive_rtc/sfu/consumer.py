@@ -4,9 +4,7 @@ from __future__ import annotations
 import time
 
 from aiortc import RTCDataChannel, RTCPeerConnection, RTCRtpSender
-from aiortc.rtp import RtpPacket
-
-from ..aiortc_adapter import ForwardingOutput
+from ..aiortc_adapter import ForwardingOutput, SourcePacket
 from .keyframes import KeyframeBudget
 from .producer import PacketSink, Producer, ProducerTrack
 from .vp8 import starts_keyframe
@@ -23,17 +21,17 @@ class ConsumerTrack(PacketSink):
         self._asked_for_keyframe = False
         self.packets = 0
 
-    def deliver(self, packet: RtpPacket) -> None:
+    def deliver(self, source: SourcePacket) -> None:
         if not self.output.ready:
             return
         if self.waiting_for_keyframe:
-            if not starts_keyframe(packet.payload):
+            if not starts_keyframe(source.packet.payload):
                 if not self._asked_for_keyframe:  # a joiner's request bypasses the budget
                     self._asked_for_keyframe = True
                     self.source.request_keyframe()
                 return
             self.waiting_for_keyframe = False
-        self.output.send(packet)
+        self.output.send(source)
         self.packets += 1
 
     def on_keyframe_request(self) -> None:

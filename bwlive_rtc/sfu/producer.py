@@ -24,7 +24,7 @@ MEDIA_KINDS = ("video", "audio")
 class PacketSink:
     """What a ProducerTrack forwards to (a ConsumerTrack)."""
 
-    def deliver(self, packet: RtpPacket) -> None:  # pragma: no cover - interface
+    def deliver(self, source: aiortc_adapter.SourcePacket) -> None:  # pragma: no cover - interface
         raise NotImplementedError
 
 
@@ -43,9 +43,10 @@ class ProducerTrack:
     def _on_packet(self, packet: RtpPacket) -> None:
         self.ssrc = packet.ssrc
         self.packets += 1
+        source = aiortc_adapter.SourcePacket(packet)
         for sink in self.sinks:
             try:
-                sink.deliver(packet)
+                sink.deliver(source)
             except ConnectionError:
                 pass  # that consumer is going away; the others go on
             except Exception:  # one broken consumer must not stop the stream
