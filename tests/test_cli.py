@@ -1,0 +1,88 @@
+"""The commands as a person runs them: keys, the demo, a camera refused, a file source."""
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import urllib.request
+import json
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+
+from bwlive_rtc.crypto.system_key import SystemKeyPair, SystemPublicKey
+from tests.processes import Camera, Process
+
+
+def bwlive(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "bwlive_rtc", *args], cwd=cwd, capture_output=True, text=True, timeout=60)
+
+
+def test_keys_generate_and_show(tmp_path: Path) -> None:
+    result = bwlive("system", "keys", "generate", "--base-url", "https://soc.example:8443", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    thumbprint = re.search(r"thumbprint: ([0-9A-F ]+)", result.stdout).group(1).strip()
+    link = re.search(r"(https://soc\.example:8443/#key=\S+)", result.stdout).group(1)
+    public = SystemPublicKey.load(tmp_path / "keys")
+    assert thumbprint == public.thumbprint
+    assert SystemKeyPair.from_link(link).public.key_id == public.key_id
+    again = bwlive("system", "keys", "generate", cwd=tmp_path)
+    assert again.returncode == 2 and "--force" in again.stderr
+    shown = bwlive("system", "keys", "show", cwd=tmp_path)
+    assert f"thumbprint: {thumbprint}" in shown.stdout
+    missing = bwlive("system", "keys", "show", "--keys-dir", "nowhere", cwd=tmp_path)
+    assert missing.returncode == 2 and "bwlive system keys generate" in missing.stderr
+
+
+def test_demo_shows_three_live_cameras(tmp_path: Path) -> None:
+    demo = Process(["demo", "--port", "0"], cwd=tmp_path)
+    try:
+        link = demo.wait_for(r"(http://127\.0\.0\.1:\d+/#key=\S+)", timeout=30).group(1)
+        base = link.split("/#")[0]
+        for camera in ("Alex Jansen", "Sam de Vries", "Robin Bakker"):
+            demo.wait_for(rf"\[{camera}\] .* streaming", timeout=30)
+        with urllib.request.urlopen(base + "/api/streams", timeout=5) as response:
+            streams = json.load(response)["streams"]
+        assert sorted(s["camera"] for s in streams) == ["Alex Jansen", "Robin Bakker", "Sam de Vries"]
+        assert SystemKeyPair.from_link(link).public.key_id == streams[0]["key_envelope"]["kid"]
+    finally:
+        assert demo.stop() == 0
+    assert (tmp_path / "bwlive-data" / "bwlive.sqlite").exists()
+
+
+def test_camera_with_another_key_is_refused_with_the_reason(server, tmp_path: Path) -> None:
+    SystemKeyPair.generate().save(tmp_path / "other-keys")
+    camera = Camera(tmp_path, server.url, tmp_path / "other-keys", "Wrong Key")
+    camera.wait_for(r"error: server refused the stream \(400\): .*dock the camera")
+    assert camera.proc.wait(10) == 1
+
+
+def test_camera_unreachable_server(tmp_path: Path, system_keys: SystemKeyPair) -> None:
+    system_keys.save(tmp_path / "keys")
+    camera = Camera(tmp_path, "http://127.0.0.1:9", tmp_path / "keys", "Nowhere")
+    camera.wait_for(r"error: cannot reach http://127\.0\.0\.1:9")
+    assert camera.proc.wait(10) == 1
+
+
+def _write_clip(path: Path, frames: int = 30) -> None:
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libvpx", rate=30)
+        stream.width, stream.height, stream.pix_fmt = 320, 240, "yuv420p"
+        for i in range(frames):
+            image = np.full((240, 320, 3), (i * 8) % 256, dtype=np.uint8)
+            frame = av.VideoFrame.from_ndarray(image, format="rgb24")
+            frame.pts, frame.time_base = i, Fraction(1, 30)
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode())
+
+
+def test_camera_streams_a_video_file(server, tmp_path: Path) -> None:
+    clip = tmp_path / "clip.webm"
+    _write_clip(clip)
+    camera = Camera(tmp_path, server.url, server.data_dir.parent / "keys", "File Camera", "--file", str(clip), "--no-audio")
+    camera.wait_for("streaming")
+    stream = server.wait_for_stream("File Camera")
+    assert stream["key_envelope"]["kid"]
+    assert camera.stop() == 0
