@@ -43,6 +43,8 @@ async def test_publish_refusals(api) -> None:
         ({"Content-Type": "text/plain", "Bwlive-Camera": "A", "Bwlive-Content-Key": _envelope(pair)}, "v=0", 415, "application/sdp"),
         ({**sdp, "Bwlive-Camera": "A", "Bwlive-Content-Key": _envelope(pair)}, "hello", 400, "not an SDP offer"),
         ({**sdp, "Bwlive-Camera": "A", "Bwlive-Content-Key": _envelope(pair)}, "v=0\r\nm=nonsense\r\n", 400, "SDP offer"),
+        ({**sdp, "Bwlive-Camera": "A", "Bwlive-Content-Key": _envelope(pair)},
+         "v=0\r\nm=video 9 UDP/TLS/RTP/SAVPF 102\r\na=rtpmap:102 H264/90000\r\n", 400, "VP8"),
     ]
     for headers, body, status, words in cases:
         async with session.post("/whip", data=body, headers=headers) as response:

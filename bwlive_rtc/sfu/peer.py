@@ -14,8 +14,12 @@ def new_peer_connection() -> RTCPeerConnection:
 
 
 async def apply_offer(pc: RTCPeerConnection, offer_sdp: str) -> None:
+    """Apply a camera's or viewer's offer; video must be VP8, the codec the end-to-end
+    encryption's clear prefix is defined for."""
     if not offer_sdp.strip().startswith("v=0"):
         raise OfferError("the request body is not an SDP offer")
+    if "m=video" in offer_sdp and "VP8/90000" not in offer_sdp.upper():
+        raise OfferError("the offer's video must include VP8 (the only codec bwlive encrypts)")
     try:
         await pc.setRemoteDescription(RTCSessionDescription(sdp=offer_sdp, type="offer"))
     except Exception as exc:  # aiortc's SDP parser raises anything from ValueError to AssertionError
