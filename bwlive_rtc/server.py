@@ -5,14 +5,15 @@ import ssl
 
 from aiohttp import web
 
+from .clock import Clock
 from .config import Settings
 from .web_api.app import create_app
 from .web_api.tls import server_ssl_context
 
 
-async def start_server(settings: Settings) -> tuple[web.AppRunner, int]:
+async def start_server(settings: Settings, clock: Clock | None = None) -> tuple[web.AppRunner, int]:
     """Start serving; returns the runner (call ``cleanup()`` to stop) and the bound port."""
-    app = create_app(settings)
+    app = create_app(settings, clock)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     context: ssl.SSLContext | None = server_ssl_context(settings) if settings.use_tls else None

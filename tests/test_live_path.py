@@ -55,7 +55,7 @@ async def test_acknowledge_reaches_the_camera(server, start_camera, system_keys)
 async def test_silent_viewer_is_dropped_and_undecryptable_viewer_gets_no_keyframes(tmp_path, system_keys) -> None:
     from bwlive_rtc.config import Settings
     from bwlive_rtc.server import start_server
-    from bwlive_rtc.web_api.keys import ROUTER
+    from bwlive_rtc.web_api.keys import EVENTS, ROUTER
     from tests.processes import Camera
 
     system_keys.save(tmp_path / "keys")
@@ -63,6 +63,8 @@ async def test_silent_viewer_is_dropped_and_undecryptable_viewer_gets_no_keyfram
         Settings(port=0, keys_dir=tmp_path / "keys", data_dir=tmp_path / "data", consumer_timeout=2.0)
     )
     router = runner.app[ROUTER]
+    events: list = []
+    runner.app[EVENTS].on("*", events.append)
     camera = Camera(tmp_path, f"http://127.0.0.1:{port}", tmp_path / "keys", "Kim Visser")
     try:
         await asyncio.to_thread(camera.wait_for, "streaming")
@@ -89,6 +91,12 @@ async def test_silent_viewer_is_dropped_and_undecryptable_viewer_gets_no_keyfram
             await asyncio.sleep(0.1)
         assert not producer.consumers, "a silent viewer was not dropped"
         await viewer.stop()
+        await asyncio.to_thread(camera.stop)
+        for _ in range(50):
+            if len(events) == 2:
+                break
+            await asyncio.sleep(0.1)
+        assert [(e.type, e.camera) for e in events] == [("stream.started", "Kim Visser"), ("stream.ended", "Kim Visser")]
     finally:
         camera.stop()
         await runner.cleanup()

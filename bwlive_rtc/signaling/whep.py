@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from ..web_api.access import Access, access
 from ..web_api.keys import ROUTER
 from .sdp_body import created, read_offer
 
@@ -10,6 +11,7 @@ routes = web.RouteTableDef()
 
 
 @routes.post("/whep/{stream_id}")
+@access(Access.VIEWER)
 async def subscribe(request: web.Request) -> web.Response:
     stream_id = request.match_info["stream_id"]
     request.app[ROUTER].producer(stream_id)  # 404 before reading the body
@@ -19,12 +21,14 @@ async def subscribe(request: web.Request) -> web.Response:
 
 
 @routes.post("/whep/{stream_id}/{consumer_id}/keepalive")
+@access(Access.VIEWER)
 async def keepalive(request: web.Request) -> web.Response:
     request.app[ROUTER].consumer(request.match_info["stream_id"], request.match_info["consumer_id"]).touch()
     return web.Response(status=204)
 
 
 @routes.post("/whep/{stream_id}/{consumer_id}/decrypt-state")
+@access(Access.VIEWER)
 async def decrypt_state(request: web.Request) -> web.Response:
     consumer = request.app[ROUTER].consumer(request.match_info["stream_id"], request.match_info["consumer_id"])
     try:
@@ -40,6 +44,7 @@ async def decrypt_state(request: web.Request) -> web.Response:
 
 
 @routes.delete("/whep/{stream_id}/{consumer_id}")
+@access(Access.VIEWER)
 async def unsubscribe(request: web.Request) -> web.Response:
     stream_id, consumer_id = request.match_info["stream_id"], request.match_info["consumer_id"]
     request.app[ROUTER].consumer(stream_id, consumer_id)

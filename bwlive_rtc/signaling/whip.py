@@ -4,6 +4,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from ..crypto.content_key import KeyEnvelope
+from ..web_api.access import Access, access
 from ..web_api.keys import ROUTER, SYSTEM_KEY
 from .sdp_body import created, read_offer
 
@@ -20,6 +21,7 @@ def _param(request: web.Request, header: str, query: str) -> str:
 
 
 @routes.post("/whip")
+@access(Access.CAMERA)
 async def publish(request: web.Request) -> web.Response:
     camera = _param(request, CAMERA_HEADER, "camera")
     if not camera:
@@ -40,6 +42,7 @@ async def publish(request: web.Request) -> web.Response:
 
 
 @routes.delete("/whip/{stream_id}")
+@access(Access.CAMERA)
 async def unpublish(request: web.Request) -> web.Response:
     router = request.app[ROUTER]
     producer = router.producer(request.match_info["stream_id"])

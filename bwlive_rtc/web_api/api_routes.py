@@ -5,22 +5,26 @@ from aiohttp import web
 
 from ..crypto.b64 import b64url_encode
 from ..crypto.system_key import spki_der
+from .access import Access, access
 from .keys import STREAM_HUB, SYSTEM_KEY
 
 routes = web.RouteTableDef()
 
 
 @routes.get("/api/streams")
+@access(Access.VIEWER)
 async def list_streams(request: web.Request) -> web.Response:
     return web.json_response({"streams": request.app[STREAM_HUB].snapshot()["streams"]})
 
 
 @routes.get("/api/streams/ws")
+@access(Access.VIEWER)
 async def streams_socket(request: web.Request) -> web.WebSocketResponse:
     return await request.app[STREAM_HUB].serve(request)
 
 
 @routes.get("/api/system")
+@access(Access.PUBLIC)
 async def system(request: web.Request) -> web.Response:
     key = request.app[SYSTEM_KEY]
     return web.json_response(

@@ -5,30 +5,38 @@ from pathlib import Path
 
 from aiohttp import web
 
+from ..clock import Clock, SystemClock
 from ..config import Settings
 from ..crypto.system_key import SystemPublicKey
+from ..events import STREAM_ENDED, STREAM_STARTED, EventBus, StreamEvent
 from ..sfu.producer import Producer
 from ..sfu.router import Router
 from ..signaling import whep, whip
 from ..storage.database import Database
 from . import api_routes
+from .access import Access, access, access_middleware
 from .errors import error_middleware
-from .keys import DATABASE, ROUTER, SETTINGS, STREAM_HUB, SYSTEM_KEY
+from .keys import CLOCK, DATABASE, EVENTS, ROUTER, SETTINGS, STREAM_HUB, SYSTEM_KEY
 from .stream_hub import StreamHub
 
 WEB_DIR = Path(__file__).resolve().parents[2] / "web"
 
 
+@access(Access.PUBLIC)
 async def _index(_request: web.Request) -> web.FileResponse:
     return web.FileResponse(WEB_DIR / "index.html")
 
 
-def _record_streams(router: Router, database: Database) -> None:
+def _record_and_announce_streams(router: Router, database: Database, events: EventBus, clock: Clock) -> None:
+    """Producers coming and going become database rows and bus events."""
+
     def started(producer: Producer) -> None:
         database.stream_started(producer.id, producer.camera, producer.started_at, producer.key_envelope)
+        events.publish(StreamEvent(STREAM_STARTED, producer.id, producer.camera, producer.started_at))
 
     def ended(producer: Producer) -> None:
         database.stream_ended(producer.id)
+        events.publish(StreamEvent(STREAM_ENDED, producer.id, producer.camera, clock.now()))
 
     router.on("producer_added", started)
     router.on("producer_removed", ended)
@@ -41,7 +49,7 @@ async def _lifecycle(app: web.Application):  # type: ignore[no-untyped-def]
     app[ROUTER] = router
     app[DATABASE] = database
     app[STREAM_HUB] = StreamHub(router)
-    _record_streams(router, database)
+    _record_and_announce_streams(router, database, app[EVENTS], app[CLOCK])
     router.start()
     yield
     await app[STREAM_HUB].close()
@@ -49,10 +57,12 @@ async def _lifecycle(app: web.Application):  # type: ignore[no-untyped-def]
     database.close()
 
 
-def create_app(settings: Settings) -> web.Application:
+def create_app(settings: Settings, clock: Clock | None = None) -> web.Application:
     """Build the server; the system public key must exist (``bwlive system keys generate``)."""
-    app = web.Application(middlewares=[error_middleware])
+    app = web.Application(middlewares=[error_middleware, access_middleware])
     app[SETTINGS] = settings
+    app[CLOCK] = clock or SystemClock()
+    app[EVENTS] = EventBus()
     app[SYSTEM_KEY] = SystemPublicKey.load(settings.keys_dir)
     app.cleanup_ctx.append(_lifecycle)
     app.add_routes(whip.routes)

@@ -1,0 +1,37 @@
+"""The event bus: what happened to streams, for whoever listens (web clients, the
+database, SOC integrations, the audit log). Payloads carry ids and names, never media."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+
+from pyee.asyncio import AsyncIOEventEmitter
+
+STREAM_STARTED = "stream.started"
+STREAM_ENDED = "stream.ended"
+STREAM_ACKNOWLEDGED = "stream.acknowledged"
+
+
+@dataclass(frozen=True)
+class StreamEvent:
+    """One event about one stream; ``type`` is one of the names above."""
+
+    type: str
+    stream_id: str
+    camera: str
+    time: datetime
+    details: dict[str, object] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, object]:
+        data = asdict(self)
+        data["time"] = self.time.isoformat()
+        return data
+
+
+class EventBus(AsyncIOEventEmitter):
+    """``bus.on(STREAM_STARTED, handler)``; ``bus.publish(event)`` emits on ``event.type``
+    and on ``"*"`` (for listeners that want everything)."""
+
+    def publish(self, event: StreamEvent) -> None:
+        self.emit(event.type, event)
+        self.emit("*", event)
