@@ -22,12 +22,28 @@ def _add_server_options(parser: argparse.ArgumentParser, default_port: int = 808
     tls.add_argument("--no-tls", dest="tls", action="store_false", help="plain HTTP even off loopback")
 
 
+def _add_recording_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("recordings")
+    group.add_argument("--recordings-dir", type=Path, help="evidence directory (default <data-dir>/recordings)")
+    group.add_argument("--retention-hours", type=float, default=24.0, help="hours recordings are kept after they end (default 24)")
+    group.add_argument("--recordings-storage", choices=("local", "s3"), default="local", help="where evidence goes (default local)")
+    group.add_argument("--s3-bucket", help="bucket for --recordings-storage s3 (credentials: the usual AWS variables)")
+    group.add_argument("--s3-prefix", default="", help="key prefix inside the bucket")
+    group.add_argument("--s3-endpoint-url", help="an S3-compatible server such as MinIO (default AWS)")
+    group.add_argument("--s3-region", help="the bucket's region")
+
+
 def _settings(args: argparse.Namespace) -> Settings:
     if bool(args.tls_cert) != bool(args.tls_key):
         raise SystemExit("error: give both --tls-cert and --tls-key, or neither")
+    if args.recordings_storage == "s3" and not args.s3_bucket:
+        raise SystemExit("error: --recordings-storage s3 needs --s3-bucket")
     return Settings(
         host=args.host, port=args.port, data_dir=args.data_dir, keys_dir=args.keys_dir,
         tls_cert=args.tls_cert, tls_key=args.tls_key, tls=args.tls,
+        recordings_dir=args.recordings_dir, retention_hours=args.retention_hours,
+        recordings_storage=args.recordings_storage, s3_bucket=args.s3_bucket, s3_prefix=args.s3_prefix,
+        s3_endpoint_url=args.s3_endpoint_url, s3_region=args.s3_region,
     )
 
 
@@ -38,9 +54,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = commands.add_parser("serve", help="run the server (SFU, signaling, web client)")
     _add_server_options(serve)
+    _add_recording_options(serve)
 
     demo = commands.add_parser("demo", help="server + three simulated cameras, on embedded defaults")
     _add_server_options(demo)
+    _add_recording_options(demo)
     demo.add_argument("--cameras", type=int, default=3, help="how many simulated cameras (default 3)")
 
     camera = commands.add_parser("camera", help="the camera agent").add_subparsers(dest="camera_command", required=True)
@@ -55,7 +73,23 @@ def build_parser() -> argparse.ArgumentParser:
     stream.add_argument("--duration", type=float, help="stop after this many seconds")
     stream.add_argument("--insecure", action="store_true", help="accept a self-signed server certificate")
 
-    system = commands.add_parser("system", help="the system (manager): keys").add_subparsers(dest="system_command", required=True)
+    admin = commands.add_parser("admin", help="administration of a server's data directory").add_subparsers(
+        dest="admin_command", required=True)
+    bootstrap = admin.add_parser("bootstrap", help="create the first organisation and its admin; register the local system key")
+    bootstrap.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
+    bootstrap.add_argument("--keys-dir", type=Path, default=DEFAULT_KEYS_DIR)
+    bootstrap.add_argument("--organisation", required=True, help="organisation name")
+    bootstrap.add_argument("--email", required=True, help="the admin's e-mail address (sign-in name)")
+    bootstrap.add_argument("--name", default="Administrator", help="the admin's display name")
+    bootstrap.add_argument("--password-stdin", action="store_true", help="read the password from standard input (else one is generated and printed)")
+
+    system = commands.add_parser("system", help="the system (manager): keys, joining an organisation").add_subparsers(dest="system_command", required=True)
+    join = system.add_parser("join", help="join an organisation with the one-time authorization code an admin created")
+    join.add_argument("--server", required=True, help="server base URL")
+    join.add_argument("--code", required=True, help="the authorization code, e.g. ABCD-EFGH-JKLM")
+    join.add_argument("--name", required=True, help="a name for this system")
+    join.add_argument("--keys-dir", type=Path, default=DEFAULT_KEYS_DIR)
+    join.add_argument("--insecure", action="store_true", help="accept a self-signed server certificate")
     keys = system.add_parser("keys", help="the end-to-end key pair").add_subparsers(dest="keys_command", required=True)
     generate = keys.add_parser("generate", help="create the key pair; print thumbprint and link with key")
     generate.add_argument("--keys-dir", type=Path, default=DEFAULT_KEYS_DIR)
@@ -84,7 +118,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "camera":
             return asyncio.run(commands.camera_stream(args))
         if args.command == "system":
+            if args.system_command == "join":
+                return asyncio.run(commands.system_join(args))
             return commands.system_keys(args)
+        if args.command == "admin":
+            return commands.admin_bootstrap(args)
     except KeyboardInterrupt:
         return 130
     except (FileNotFoundError, ValueError, OSError) as exc:

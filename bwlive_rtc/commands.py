@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import secrets
 import signal
 import sys
 import time
@@ -58,6 +59,59 @@ def _print_key(public: SystemPublicKey, pair: SystemKeyPair | None, base_url: st
         print(f"  {pair.link(base_url)}")
 
 
+def admin_bootstrap(args: argparse.Namespace) -> int:
+    from .auth.accounts import AccountError
+
+    password = sys.stdin.readline().rstrip("\n") if args.password_stdin else secrets.token_urlsafe(12)
+    try:
+        user, created = bootstrap(Settings(data_dir=args.data_dir, keys_dir=args.keys_dir), args.organisation,
+                                  args.email, args.name, password)
+    except (AccountError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"organisation {args.organisation!r} with admin {user.email}")
+    if not created:
+        print("that account already existed: its password is unchanged")
+    elif not args.password_stdin:
+        print(f"password: {password}")
+    return 0
+
+
+def bootstrap(settings: Settings, organisation: str, email: str, name: str, password: str):  # type: ignore[no-untyped-def]
+    """Create organisation + admin in the data directory; register the local system key."""
+    from .auth.service import AuthService
+    from .clock import SystemClock
+    from .storage.database import Database
+
+    database = Database(settings.database_path)
+    try:
+        key = SystemPublicKey.load(settings.keys_dir) if (settings.keys_dir / PUBLIC_FILE).exists() else None
+        return AuthService.open(database, SystemClock()).bootstrap(organisation, email, name, password, key)
+    finally:
+        database.close()
+
+
+async def system_join(args: argparse.Namespace) -> int:
+    import aiohttp
+
+    key = SystemPublicKey.load(args.keys_dir)
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=False if args.insecure else None)) as session:
+        try:
+            async with session.post(
+                args.server.rstrip("/") + "/api/systems/join",
+                json={"code": args.code, "name": args.name, "public_key": key.pem().decode()},
+            ) as response:
+                body = await response.json(content_type=None)
+        except aiohttp.ClientError as exc:
+            print(f"error: cannot reach {args.server}: {exc}", file=sys.stderr)
+            return 1
+    if response.status != 201:
+        print(f"error: the server refused ({response.status}): {body.get('error')}", file=sys.stderr)
+        return 1
+    print(f"system {args.name!r} joined; key thumbprint {body['thumbprint']}")
+    return 0
+
+
 async def camera_stream(args: argparse.Namespace) -> int:
     from .camera.agent import CameraAgent, CameraError, CameraOptions, CameraState
 
@@ -88,6 +142,21 @@ async def camera_stream(args: argparse.Namespace) -> int:
     return 0
 
 
+def _demo_admin(settings: Settings) -> tuple[str, str]:
+    """The demo organisation's admin; the password is made once and kept in the data dir."""
+    email = "admin@demo.bwlive"
+    saved = settings.data_dir / "demo-admin-password.txt"
+    if saved.exists():
+        password = saved.read_text().strip()
+    else:
+        password = secrets.token_urlsafe(9)
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        saved.touch(0o600)
+        saved.write_text(password + "\n")
+    bootstrap(settings, "Demo organisation", email, "Demo Admin", password)
+    return email, password
+
+
 async def demo(settings: Settings, cameras: int) -> int:
     """Server plus simulated cameras (separate processes), on the embedded defaults."""
     from .server import start_server
@@ -95,6 +164,7 @@ async def demo(settings: Settings, cameras: int) -> int:
     if not (settings.keys_dir / PUBLIC_FILE).exists():
         SystemKeyPair.generate().save(settings.keys_dir)
         print(f"created a demo key pair in {settings.keys_dir}/")
+    email, password = _demo_admin(settings)
     stop = _stop_event()
     runner, port = await start_server(settings)
     base = settings.base_url(port)
@@ -115,6 +185,7 @@ async def demo(settings: Settings, cameras: int) -> int:
         print(f"thumbprint: {pair.public.thumbprint}")
         print("open this link with key in Chromium or Chrome (the key stays in the part after '#'):")
         print(f"\n  {pair.link(base)}\n", flush=True)
+    print(f"sign in as {email} with password {password}", flush=True)
     print("press Ctrl+C to stop", flush=True)
     await stop.wait()
     for proc in agents:

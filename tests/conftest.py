@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from bwlive_rtc.crypto.system_key import SystemKeyPair
-from tests.processes import Camera, Server
+from bwlive_rtc.viewer.session import ApiClient
+from tests.processes import ADMIN_EMAIL, ADMIN_PASSWORD, Camera, Server
 
 
 @pytest.fixture(scope="module")
@@ -42,3 +43,11 @@ def start_camera(workdir: Path, server: Server) -> Iterator[Callable[..., Camera
     yield start
     for camera in cameras:
         camera.stop()
+
+
+@pytest.fixture
+async def api(server: Server):
+    """An API client signed in as the test organisation's admin."""
+    client = await ApiClient.signed_in(server.url, ADMIN_EMAIL, ADMIN_PASSWORD)
+    yield client
+    await client.close()

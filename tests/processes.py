@@ -61,16 +61,41 @@ class Process:
         return self.proc.returncode
 
 
+ADMIN_EMAIL = "admin@example.test"
+ADMIN_PASSWORD = "correct horse battery"
+
+
+def bootstrap_admin(data_dir: Path, keys_dir: Path) -> None:
+    """An organisation with an admin, and the local system key registered to it."""
+    from bwlive_rtc.commands import bootstrap
+    from bwlive_rtc.config import Settings
+
+    bootstrap(Settings(data_dir=data_dir, keys_dir=keys_dir), "Test organisation", ADMIN_EMAIL, "Ada Admin", ADMIN_PASSWORD)
+
+
+def sign_in_cookie(url: str, email: str = ADMIN_EMAIL, password: str = ADMIN_PASSWORD) -> str:
+    """Sign in over HTTP; returns the Cookie header value."""
+    request = urllib.request.Request(
+        url + "/api/session", data=json.dumps({"email": email, "password": password}).encode(),
+        headers={"Content-Type": "application/json"}, method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return response.headers["Set-Cookie"].split(";")[0]
+
+
 class Server(Process):
     def __init__(self, workdir: Path, keys_dir: Path) -> None:
+        self.data_dir = workdir / "data"
+        bootstrap_admin(self.data_dir, keys_dir)
         super().__init__(
-            ["serve", "--port", "0", "--keys-dir", str(keys_dir), "--data-dir", str(workdir / "data")], cwd=workdir
+            ["serve", "--port", "0", "--keys-dir", str(keys_dir), "--data-dir", str(self.data_dir)], cwd=workdir
         )
         self.url = self.wait_for(LISTENING).group(1)
-        self.data_dir = workdir / "data"
+        self._cookie = sign_in_cookie(self.url)
 
     def get_json(self, path: str) -> dict:
-        with urllib.request.urlopen(self.url + path, timeout=5) as response:
+        request = urllib.request.Request(self.url + path, headers={"Cookie": self._cookie})
+        with urllib.request.urlopen(request, timeout=5) as response:
             return json.load(response)
 
     def wait_for_stream(self, camera: str, timeout: float = 20.0) -> dict:

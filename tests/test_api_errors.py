@@ -10,15 +10,19 @@ from bwlive_rtc.config import Settings
 from bwlive_rtc.crypto.content_key import KeyEnvelope, new_content_key
 from bwlive_rtc.crypto.system_key import SystemKeyPair
 from bwlive_rtc.server import start_server
+from bwlive_rtc.viewer.session import ApiClient
+from tests.processes import ADMIN_EMAIL, ADMIN_PASSWORD, bootstrap_admin
 
 
 @pytest.fixture
 async def api(tmp_path: Path):
     pair = SystemKeyPair.generate()
     pair.save(tmp_path / "keys")
+    bootstrap_admin(tmp_path / "data", tmp_path / "keys")
     runner, port = await start_server(Settings(port=0, keys_dir=tmp_path / "keys", data_dir=tmp_path / "data"))
-    async with aiohttp.ClientSession(f"http://127.0.0.1:{port}") as session:
-        yield session, pair
+    client = await ApiClient.signed_in(f"http://127.0.0.1:{port}", ADMIN_EMAIL, ADMIN_PASSWORD)
+    yield client, pair
+    await client.close()
     await runner.cleanup()
 
 
@@ -47,7 +51,7 @@ async def test_publish_refusals(api) -> None:
          "v=0\r\nm=video 9 UDP/TLS/RTP/SAVPF 102\r\na=rtpmap:102 H264/90000\r\n", 400, "VP8"),
     ]
     for headers, body, status, words in cases:
-        async with session.post("/whip", data=body, headers=headers) as response:
+        async with session.request("POST", "/whip", data=body, headers=headers) as response:
             assert response.status == status, (headers, await response.text())
             assert words in await _error(response)
 
@@ -61,9 +65,9 @@ async def test_unknown_streams_and_bad_bodies(api) -> None:
         async with session.request(method, path, data="v=0", headers={"Content-Type": "application/sdp"}) as response:
             assert response.status == 404
             assert "no live stream" in await _error(response)
-    async with session.get("/no/such/page") as response:
+    async with session.request("GET", "/no/such/page") as response:
         assert response.status == 404
-    async with session.get("/api/system") as response:
+    async with session.request("GET", "/api/system") as response:
         info = await response.json()
         assert info["key_id"] == api[1].public.key_id and info["thumbprint"] == api[1].public.thumbprint
 

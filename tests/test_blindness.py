@@ -21,7 +21,7 @@ from bwlive_rtc.server import start_server
 from bwlive_rtc.sfu.producer import PacketSink
 from bwlive_rtc.viewer.assembler import Vp8Assembler
 from bwlive_rtc.web_api.keys import ROUTER
-from tests.processes import Camera
+from tests.processes import Camera, bootstrap_admin
 
 
 class Recorder(PacketSink):
@@ -69,6 +69,7 @@ async def test_server_sees_only_ciphertext(tmp_path: Path, system_keys, caplog: 
     keys_dir = tmp_path / "keys"
     system_keys.save(keys_dir)
     (keys_dir / "system-private.pem").unlink()  # the server's machine has only the public key
+    bootstrap_admin(tmp_path / "data", keys_dir)
     settings = Settings(port=0, keys_dir=keys_dir, data_dir=tmp_path / "data")
     runner, port = await start_server(settings)
     app = runner.app

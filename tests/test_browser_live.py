@@ -8,6 +8,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
 from bwlive_rtc.crypto.system_key import SystemKeyPair
 from tests.chromium import launch
+from tests.processes import ADMIN_EMAIL, ADMIN_PASSWORD
 
 # Reads the frame code (bwlive_rtc/camera/framecode.py) from the tile's <video>.
 READ_CODE_JS = """
@@ -65,7 +66,11 @@ def browser() -> Iterator[Browser]:
 
 
 def open_console(browser: Browser, url: str) -> tuple[BrowserContext, Page]:
+    """A fresh browser profile, signed in as the test admin, on ``url``."""
     context = browser.new_context(viewport={"width": 1280, "height": 800})
+    base = url.split("/#")[0].rstrip("/")
+    response = context.request.post(f"{base}/api/session", data={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD})
+    assert response.ok, response.text()
     page = context.new_page()
     page.goto(url)
     page.evaluate("window.bwlive.ready")

@@ -13,7 +13,7 @@ import av
 import numpy as np
 
 from bwlive_rtc.crypto.system_key import SystemKeyPair, SystemPublicKey
-from tests.processes import Camera, Process
+from tests.processes import Camera, Process, sign_in_cookie
 
 
 def bwlive(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -43,7 +43,9 @@ def test_demo_shows_three_live_cameras(tmp_path: Path) -> None:
         base = link.split("/#")[0]
         for camera in ("Alex Jansen", "Sam de Vries", "Robin Bakker"):
             demo.wait_for(rf"\[{camera}\] .* streaming", timeout=30)
-        with urllib.request.urlopen(base + "/api/streams", timeout=5) as response:
+        email, password = demo.wait_for(r"sign in as (\S+) with password (\S+)").groups()
+        request = urllib.request.Request(base + "/api/streams", headers={"Cookie": sign_in_cookie(base, email, password)})
+        with urllib.request.urlopen(request, timeout=5) as response:
             streams = json.load(response)["streams"]
         assert sorted(s["camera"] for s in streams) == ["Alex Jansen", "Robin Bakker", "Sam de Vries"]
         assert SystemKeyPair.from_link(link).public.key_id == streams[0]["key_envelope"]["kid"]

@@ -26,6 +26,7 @@ from bwlive_rtc.crypto.sframe import (
 )
 from bwlive_rtc.crypto.system_key import SystemKeyPair
 from tests.chromium import launch
+from tests.processes import ADMIN_EMAIL, ADMIN_PASSWORD
 
 ROOT = Path(__file__).resolve().parents[1]
 WEB = ROOT / "web"
@@ -491,7 +492,22 @@ def test_worker_on_real_video_with_wrong_key_shows_nothing(page, mode):
 # ---------------------------------------------------------------- (f) keystore and the page
 
 
-def test_link_with_key_is_stored_and_removed_from_address_bar(page, base_url):
+@pytest.fixture
+def console(chromium, server):
+    """A fresh context signed in to the real server as the test admin: (page, server URL)."""
+    context = chromium.new_context()
+    response = context.request.post(f"{server.url}/api/session", data={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD})
+    assert response.ok, response.text()
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    yield page, server.url
+    context.close()
+    assert errors == [], f"uncaught errors in the page: {errors}"
+
+
+def test_link_with_key_is_stored_and_removed_from_address_bar(console):
+    page, base_url = console
     link = VECTORS["link"].replace(VECTORS["link_base"], base_url)
     page.goto(link)
     page.evaluate("window.bwlive.ready")
@@ -539,7 +555,8 @@ def test_link_with_key_is_stored_and_removed_from_address_bar(page, base_url):
     assert opened == [VECTORS["system_key_id"]]
 
 
-def test_bad_link_key_is_reported_and_removed(page, base_url):
+def test_bad_link_key_is_reported_and_removed(console):
+    page, base_url = console
     page.goto(f"{base_url}/#key=not-a-key")
     page.evaluate("window.bwlive.ready")
     assert "#" not in page.evaluate("location.href")
@@ -547,7 +564,8 @@ def test_bad_link_key_is_reported_and_removed(page, base_url):
     assert page.evaluate("window.bwlive.keys.length") == 0
 
 
-def test_page_without_key_shows_banner(page, base_url):
+def test_page_without_key_shows_banner(console):
+    page, base_url = console
     page.set_viewport_size({"width": 1280, "height": 800})
     page.goto(f"{base_url}/")
     page.evaluate("window.bwlive.ready")

@@ -8,10 +8,10 @@ from bwlive_rtc.crypto.sframe import FrameEncryptor, Kind
 from tests.viewing import DecodingViewer
 
 
-async def test_two_viewers_decrypt_decode_and_get_positions(server, start_camera, system_keys) -> None:
+async def test_two_viewers_decrypt_decode_and_get_positions(server, start_camera, system_keys, api) -> None:
     start_camera("Alex Jansen")
     stream = server.wait_for_stream("Alex Jansen")
-    first, second = DecodingViewer(server.url, stream, system_keys), DecodingViewer(server.url, stream, system_keys)
+    first, second = DecodingViewer(api, stream, system_keys), DecodingViewer(api, stream, system_keys)
     await asyncio.gather(first.start(), second.start())
     await asyncio.sleep(4)
     await asyncio.gather(first.stop(), second.stop())
@@ -24,12 +24,12 @@ async def test_two_viewers_decrypt_decode_and_get_positions(server, start_camera
         assert 52 < viewer.messages[-1]["lat"] < 53
 
 
-async def test_late_joiner_gets_a_picture_within_one_second(server, start_camera, system_keys) -> None:
+async def test_late_joiner_gets_a_picture_within_one_second(server, start_camera, system_keys, api) -> None:
     start_camera("Sam de Vries")
     stream = server.wait_for_stream("Sam de Vries")
     await asyncio.sleep(3.5)  # well past the camera's first keyframe
     for _ in range(3):
-        viewer = DecodingViewer(server.url, stream, system_keys)
+        viewer = DecodingViewer(api, stream, system_keys)
         await viewer.start()
         await asyncio.sleep(1.5)
         await viewer.stop()
@@ -37,10 +37,10 @@ async def test_late_joiner_gets_a_picture_within_one_second(server, start_camera
         assert viewer.codes[0][0] < 1.0, f"first picture after {viewer.codes[0][0]:.2f} s"
 
 
-async def test_acknowledge_reaches_the_camera(server, start_camera, system_keys) -> None:
+async def test_acknowledge_reaches_the_camera(server, start_camera, system_keys, api) -> None:
     camera = start_camera("Robin Bakker")
     stream = server.wait_for_stream("Robin Bakker")
-    viewer = DecodingViewer(server.url, stream, system_keys)
+    viewer = DecodingViewer(api, stream, system_keys)
     await viewer.start()
     for _ in range(50):
         if viewer.client.channel.readyState == "open" and viewer.messages:
@@ -56,9 +56,11 @@ async def test_silent_viewer_is_dropped_and_undecryptable_viewer_gets_no_keyfram
     from bwlive_rtc.config import Settings
     from bwlive_rtc.server import start_server
     from bwlive_rtc.web_api.keys import EVENTS, ROUTER
-    from tests.processes import Camera
+    from bwlive_rtc.viewer.session import ApiClient
+    from tests.processes import ADMIN_EMAIL, ADMIN_PASSWORD, Camera, bootstrap_admin
 
     system_keys.save(tmp_path / "keys")
+    bootstrap_admin(tmp_path / "data", tmp_path / "keys")
     runner, port = await start_server(
         Settings(port=0, keys_dir=tmp_path / "keys", data_dir=tmp_path / "data", consumer_timeout=2.0)
     )
@@ -69,7 +71,8 @@ async def test_silent_viewer_is_dropped_and_undecryptable_viewer_gets_no_keyfram
     try:
         await asyncio.to_thread(camera.wait_for, "streaming")
         producer = next(iter(router.producers.values()))
-        viewer = DecodingViewer(f"http://127.0.0.1:{port}", producer.describe(), system_keys)
+        client = await ApiClient.signed_in(f"http://127.0.0.1:{port}", ADMIN_EMAIL, ADMIN_PASSWORD)
+        viewer = DecodingViewer(client, producer.describe(), system_keys)
         await viewer.start()
         await asyncio.sleep(1.0)
         consumer = next(iter(producer.consumers.values()))
@@ -91,6 +94,7 @@ async def test_silent_viewer_is_dropped_and_undecryptable_viewer_gets_no_keyfram
             await asyncio.sleep(0.1)
         assert not producer.consumers, "a silent viewer was not dropped"
         await viewer.stop()
+        await client.close()
         await asyncio.to_thread(camera.stop)
         for _ in range(50):
             if len(events) == 2:

@@ -12,12 +12,13 @@ from bwlive_rtc.crypto.sframe import FrameDecryptor, Kind
 from bwlive_rtc.crypto.system_key import SystemKeyPair
 from bwlive_rtc.viewer.assembler import EncodedFrame
 from bwlive_rtc.viewer.client import HeadlessViewer
+from bwlive_rtc.viewer.session import ApiClient
 
 
 class DecodingViewer:
     """Subscribes, decrypts with the system key, decodes VP8 and reads the frame code."""
 
-    def __init__(self, server_url: str, stream: dict, keys: SystemKeyPair) -> None:
+    def __init__(self, client: ApiClient, stream: dict, keys: SystemKeyPair) -> None:
         self.content_key = KeyEnvelope.from_json(stream["key_envelope"]).open(keys)
         self.decryptor = FrameDecryptor(self.content_key)
         self.decoder = av.CodecContext.create("libvpx", "r")
@@ -27,7 +28,7 @@ class DecodingViewer:
         self.messages: list[dict] = []
         self.started = time.monotonic()
         self.client = HeadlessViewer(
-            server_url, stream["id"],
+            client, stream["id"],
             on_video_frame=self._on_frame,
             on_audio_packet=self._on_audio,
             on_message=self._on_message,

@@ -11,6 +11,7 @@
  * selectors such as `.tile[data-state=live]` work as they are.
  */
 import { importFromLocationHash, listKeys } from './keystore.js';
+import { requireSignIn } from './session.js';
 import { watchStreams } from './streams.js';
 import { NO_KEY_MESSAGE, Tile } from './tile.js';
 
@@ -40,7 +41,9 @@ const page = {
 };
 
 bwlive.ready = loadKeys();
-bwlive.ready.then(() => {
+bwlive.ready.then(requireSignIn).then((session) => {
+  if (!session) return;
+  bwlive.session = session;
   watchStreams({ onStreams, onStatus });
   addEventListener('pagehide', () => Object.values(bwlive.tiles).forEach((tile) => tile.close()));
 });

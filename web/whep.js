@@ -3,6 +3,7 @@
  * audio whose frames pass through the decrypting worker, the `bwlive` data channel,
  * keepalives, the decrypt state, and leaving.
  */
+import { apiFetch } from './session.js';
 
 const ICE_GATHERING_CAP_MS = 2000;
 const KEEPALIVE_MS = 5000;
@@ -83,7 +84,7 @@ export class WhepSession {
   async connect() {
     await this.pc.setLocalDescription(await this.pc.createOffer());
     await iceGatheringComplete(this.pc);
-    const response = await fetch(`/whep/${encodeURIComponent(this.#streamId)}`, {
+    const response = await apiFetch(`/whep/${encodeURIComponent(this.#streamId)}`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/sdp' },
       body: this.pc.localDescription.sdp,
@@ -123,7 +124,7 @@ export class WhepSession {
   #leave() {
     if (!this.resource) return;
     // keepalive lets the request outlive the page; sendBeacon cannot DELETE.
-    fetch(this.resource, { method: 'DELETE', keepalive: true }).catch(() => {});
+    apiFetch(this.resource, { method: 'DELETE', keepalive: true }).catch(() => {});
   }
 
   /** @param {string} reason */
@@ -135,7 +136,7 @@ export class WhepSession {
 
   async #keepalive() {
     try {
-      const response = await fetch(`${this.resource}/keepalive`, { method: 'POST' });
+      const response = await apiFetch(`${this.resource}/keepalive`, { method: 'POST' });
       if (response.status === 404) this.#end('The stream has ended.');
     } catch {
       return; // the server is unreachable for now; the next keepalive tries again
@@ -150,7 +151,7 @@ export class WhepSession {
     }
     this.#toldDecrypting = decrypting;
     try {
-      const response = await fetch(`${this.resource}/decrypt-state`, {
+      const response = await apiFetch(`${this.resource}/decrypt-state`, {
         method: 'POST',
         headers: { 'Content-Type': 'application/json' },
         body: JSON.stringify({ decrypting }),

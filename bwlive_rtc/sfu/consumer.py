@@ -44,8 +44,9 @@ class ConsumerTrack(PacketSink):
 class Consumer:
     """A viewer's peer connection, subscribed to every track of one producer."""
 
-    def __init__(self, consumer_id: str, producer: Producer, pc: RTCPeerConnection) -> None:
+    def __init__(self, consumer_id: str, producer: Producer, pc: RTCPeerConnection, viewer: str | None = None) -> None:
         self.id = consumer_id
+        self.viewer = viewer
         self.producer = producer
         self.pc = pc
         self.tracks: dict[str, ConsumerTrack] = {}

@@ -64,8 +64,12 @@ class ProducerTrack:
 class Producer:
     """A camera's stream: its tracks, its data channel, and what viewers need to know."""
 
-    def __init__(self, stream_id: str, camera: str, key_envelope: dict[str, object], pc: RTCPeerConnection) -> None:
+    def __init__(
+        self, stream_id: str, camera: str, key_envelope: dict[str, object], pc: RTCPeerConnection,
+        organisation_ids: list[str],
+    ) -> None:
         self.id = stream_id
+        self.organisation_ids = organisation_ids  # whose systems encrypt to this stream's key
         self.camera = camera
         self.key_envelope = key_envelope
         self.pc = pc

@@ -32,10 +32,12 @@ class Router(AsyncIOEventEmitter):
     def start(self) -> None:
         self._reaper = asyncio.ensure_future(self._reap_silent_consumers())
 
-    async def publish(self, offer_sdp: str, camera: str, key_envelope: dict[str, object]) -> tuple[Producer, str]:
+    async def publish(
+        self, offer_sdp: str, camera: str, key_envelope: dict[str, object], organisation_ids: list[str]
+    ) -> tuple[Producer, str]:
         """Accept a camera's offer; returns the producer and the SDP answer."""
         pc = new_peer_connection()
-        producer = Producer(secrets.token_urlsafe(12), camera, key_envelope, pc)
+        producer = Producer(secrets.token_urlsafe(12), camera, key_envelope, pc, organisation_ids)
         try:
             await apply_offer(pc, offer_sdp)
             kinds = {t.kind for t in pc.getTransceivers()}
@@ -72,17 +74,12 @@ class Router(AsyncIOEventEmitter):
         except KeyError:
             raise UnknownStream(f"no live stream with id {stream_id!r}") from None
 
-    def consumer(self, stream_id: str, consumer_id: str) -> Consumer:
-        try:
-            return self.producer(stream_id).consumers[consumer_id]
-        except KeyError:
-            raise UnknownStream(f"no viewer {consumer_id!r} on stream {stream_id!r}") from None
-
-    async def subscribe(self, stream_id: str, offer_sdp: str) -> tuple[Consumer, str]:
-        """Accept a viewer's offer for a live stream; returns the consumer and the answer."""
+    async def subscribe(self, stream_id: str, offer_sdp: str, viewer: str | None = None) -> tuple[Consumer, str]:
+        """Accept a viewer's offer for a live stream; returns the consumer and the answer.
+        ``viewer`` (a user id) lets access changes end the subscription."""
         producer = self.producer(stream_id)
         pc = new_peer_connection()
-        consumer = Consumer(secrets.token_urlsafe(12), producer, pc)
+        consumer = Consumer(secrets.token_urlsafe(12), producer, pc, viewer)
         try:
             await apply_offer(pc, offer_sdp)
             consumer.attach_tracks()
@@ -116,6 +113,14 @@ class Router(AsyncIOEventEmitter):
             return
         await consumer.close()
         self.emit("consumer_removed", consumer)
+
+    async def drop_viewer(self, viewer: str, organisation_id: str) -> None:
+        """End every subscription of ``viewer`` to streams of ``organisation_id``."""
+        for producer in list(self.producers.values()):
+            if organisation_id in producer.organisation_ids:
+                for consumer in list(producer.consumers.values()):
+                    if consumer.viewer == viewer:
+                        await self._drop_consumer(consumer)
 
     async def _reap_silent_consumers(self) -> None:
         while True:

@@ -3,6 +3,11 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from ..auth.middleware import caller
+from ..auth.service import AUTH
+from ..sfu.consumer import Consumer
+from ..sfu.producer import Producer
+from ..sfu.router import UnknownStream
 from ..web_api.access import Access, access
 from ..web_api.keys import ROUTER
 from .sdp_body import created, read_offer
@@ -10,27 +15,46 @@ from .sdp_body import created, read_offer
 routes = web.RouteTableDef()
 
 
+def _stream(request: web.Request) -> Producer:
+    """The requested live stream, if it belongs to the caller's organisation."""
+    stream_id = request.match_info["stream_id"]
+    producer = request.app[ROUTER].producer(stream_id)
+    if caller(request).organisation_id not in producer.organisation_ids:
+        raise UnknownStream(f"no live stream with id {stream_id!r}")
+    return producer
+
+
+def _own_consumer(request: web.Request) -> Consumer:
+    """The caller's own subscription named in the path."""
+    consumer = _stream(request).consumers.get(request.match_info["consumer_id"])
+    if consumer is None or consumer.viewer != caller(request).user.id:
+        raise UnknownStream(f"no viewer {request.match_info['consumer_id']!r} on this stream")
+    return consumer
+
+
 @routes.post("/whep/{stream_id}")
 @access(Access.VIEWER)
 async def subscribe(request: web.Request) -> web.Response:
-    stream_id = request.match_info["stream_id"]
-    request.app[ROUTER].producer(stream_id)  # 404 before reading the body
+    producer = _stream(request)  # 404 before reading the body
     offer = await read_offer(request)
-    consumer, answer = await request.app[ROUTER].subscribe(stream_id, offer)
-    return created(answer, f"/whep/{stream_id}/{consumer.id}")
+    who = caller(request)
+    consumer, answer = await request.app[ROUTER].subscribe(producer.id, offer, who.user.id)
+    request.app[AUTH].audit.record("stream viewed", organisation_id=who.organisation_id, user_id=who.user.id,
+                                   user_name=who.user.name, stream=producer.id, camera=producer.camera)
+    return created(answer, f"/whep/{producer.id}/{consumer.id}")
 
 
 @routes.post("/whep/{stream_id}/{consumer_id}/keepalive")
 @access(Access.VIEWER)
 async def keepalive(request: web.Request) -> web.Response:
-    request.app[ROUTER].consumer(request.match_info["stream_id"], request.match_info["consumer_id"]).touch()
+    _own_consumer(request).touch()
     return web.Response(status=204)
 
 
 @routes.post("/whep/{stream_id}/{consumer_id}/decrypt-state")
 @access(Access.VIEWER)
 async def decrypt_state(request: web.Request) -> web.Response:
-    consumer = request.app[ROUTER].consumer(request.match_info["stream_id"], request.match_info["consumer_id"])
+    consumer = _own_consumer(request)
     try:
         body = await request.json()
         decrypting = body["decrypting"]
@@ -46,7 +70,6 @@ async def decrypt_state(request: web.Request) -> web.Response:
 @routes.delete("/whep/{stream_id}/{consumer_id}")
 @access(Access.VIEWER)
 async def unsubscribe(request: web.Request) -> web.Response:
-    stream_id, consumer_id = request.match_info["stream_id"], request.match_info["consumer_id"]
-    request.app[ROUTER].consumer(stream_id, consumer_id)
-    await request.app[ROUTER].unsubscribe(stream_id, consumer_id)
-    return web.json_response({"left": consumer_id})
+    consumer = _own_consumer(request)
+    await request.app[ROUTER].unsubscribe(consumer.producer.id, consumer.id)
+    return web.json_response({"left": consumer.id})

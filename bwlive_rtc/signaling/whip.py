@@ -5,7 +5,8 @@ from aiohttp import web
 
 from ..crypto.content_key import KeyEnvelope
 from ..web_api.access import Access, access
-from ..web_api.keys import ROUTER, SYSTEM_KEY
+from ..auth.service import AUTH
+from ..web_api.keys import ROUTER
 from .sdp_body import created, read_offer
 
 CAMERA_HEADER = "Bwlive-Camera"
@@ -30,14 +31,14 @@ async def publish(request: web.Request) -> web.Response:
         envelope = KeyEnvelope.from_header(_param(request, KEY_HEADER, "key"))
     except ValueError as exc:
         raise web.HTTPBadRequest(text=f"the {KEY_HEADER} header is not a key envelope: {exc}") from None
-    system_key = request.app[SYSTEM_KEY]
-    if envelope.key_id != system_key.key_id:
+    organisations = request.app[AUTH].systems.organisations_for_key(envelope.key_id)
+    if not organisations:
         raise web.HTTPBadRequest(
-            text=f"the stream key is sealed to key {envelope.key_id}, but this system's key is "
-            f"{system_key.key_id}: dock the camera to get the current public key"
+            text=f"the stream key is sealed to key {envelope.key_id}, which no system of any organisation "
+            "uses: dock the camera to get the current public key"
         )
     offer = await read_offer(request)
-    producer, answer = await request.app[ROUTER].publish(offer, camera, envelope.to_json())
+    producer, answer = await request.app[ROUTER].publish(offer, camera, envelope.to_json(), organisations)
     return created(answer, f"/whip/{producer.id}")
 
 

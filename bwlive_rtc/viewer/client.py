@@ -10,6 +10,7 @@ from aiortc.rtp import RtpPacket
 
 from .. import aiortc_adapter
 from .assembler import EncodedFrame, Vp8Assembler
+from .session import ApiClient
 
 
 class HeadlessViewer:
@@ -18,13 +19,13 @@ class HeadlessViewer:
 
     def __init__(
         self,
-        server: str,
+        client: ApiClient,
         stream_id: str,
         on_video_frame: Callable[[EncodedFrame], None] | None = None,
         on_audio_packet: Callable[[RtpPacket], None] | None = None,
         on_message: Callable[[bytes | str], None] | None = None,
     ) -> None:
-        self.server = server.rstrip("/")
+        self.client = client
         self.stream_id = stream_id
         self.on_video_frame = on_video_frame or (lambda frame: None)
         self.on_audio_packet = on_audio_packet or (lambda packet: None)
@@ -33,7 +34,6 @@ class HeadlessViewer:
         self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
         self.channel = self.pc.createDataChannel("bwlive")
         self._assembler = Vp8Assembler()
-        self._session = aiohttp.ClientSession()
 
     def _on_video_packet(self, packet: RtpPacket) -> None:
         frame = self._assembler.add(packet)
@@ -47,27 +47,26 @@ class HeadlessViewer:
         aiortc_adapter.tap_receiver(audio.receiver, self.on_audio_packet)
         self.channel.on("message", self.on_message)
         await self.pc.setLocalDescription(await self.pc.createOffer())
-        async with self._session.post(
-            f"{self.server}/whep/{self.stream_id}",
+        async with self.client.request(
+            "POST", f"/whep/{self.stream_id}",
             data=self.pc.localDescription.sdp,
             headers={"Content-Type": "application/sdp"},
         ) as response:
             if response.status != 201:
                 raise RuntimeError(f"subscribe refused ({response.status}): {await response.text()}")
             answer = await response.text()
-            self.location = self.server + response.headers["Location"]
+            self.location = response.headers["Location"]
         await self.pc.setRemoteDescription(RTCSessionDescription(sdp=answer, type="answer"))
 
     async def keepalive(self) -> None:
-        async with self._session.post(f"{self.location}/keepalive") as response:
+        async with self.client.request("POST", f"{self.location}/keepalive") as response:
             response.raise_for_status()
 
     async def stop(self) -> None:
         if self.location:
             try:
-                async with self._session.delete(self.location):
+                async with self.client.request("DELETE", self.location):
                     pass
             except aiohttp.ClientError:
                 pass
         await self.pc.close()
-        await self._session.close()

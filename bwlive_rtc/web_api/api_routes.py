@@ -5,6 +5,7 @@ from aiohttp import web
 
 from ..crypto.b64 import b64url_encode
 from ..crypto.system_key import spki_der
+from ..auth.middleware import caller
 from .access import Access, access
 from .keys import STREAM_HUB, SYSTEM_KEY
 
@@ -14,13 +15,14 @@ routes = web.RouteTableDef()
 @routes.get("/api/streams")
 @access(Access.VIEWER)
 async def list_streams(request: web.Request) -> web.Response:
-    return web.json_response({"streams": request.app[STREAM_HUB].snapshot()["streams"]})
+    return web.json_response({"streams": request.app[STREAM_HUB].snapshot(caller(request).organisation_id)["streams"]})
 
 
 @routes.get("/api/streams/ws")
 @access(Access.VIEWER)
 async def streams_socket(request: web.Request) -> web.WebSocketResponse:
-    return await request.app[STREAM_HUB].serve(request)
+    who = caller(request)
+    return await request.app[STREAM_HUB].serve(request, who.user.id, who.organisation_id)
 
 
 @routes.get("/api/system")

@@ -15,19 +15,24 @@ from ..clock import Clock, SystemClock
 from ..config import Settings
 from ..crypto.system_key import SystemPublicKey
 from ..events import STREAM_ENDED, STREAM_STARTED, EventBus, StreamEvent
+from ..integrations import feature as integrations
+from ..recordings import api as recordings_api
 from ..sfu.producer import Producer
 from ..sfu.router import Router
 from ..signaling import whep, whip
 from ..storage.database import Database
 from . import api_routes
-from .access import Access, access, access_middleware
+from ..auth import routes as auth_routes
+from ..auth.middleware import access_middleware
+from ..auth.service import ACCESS_CHANGED, AUTH, AuthService
+from .access import Access, access
 from .errors import error_middleware
 from .keys import CLOCK, DATABASE, EVENTS, ROUTER, SETTINGS, STREAM_HUB, SYSTEM_KEY
 from .stream_hub import StreamHub
 
 WEB_DIR = Path(__file__).resolve().parents[2] / "web"
 
-FEATURES: tuple[ModuleType, ...] = (whip, whep, api_routes)
+FEATURES: tuple[ModuleType, ...] = (auth_routes, whip, whep, api_routes, integrations, recordings_api)
 
 
 @access(Access.PUBLIC)
@@ -50,14 +55,28 @@ def _record_and_announce_streams(router: Router, database: Database, events: Eve
     router.on("producer_removed", ended)
 
 
+def _enforce_access_changes(app: web.Application) -> None:
+    """A role change or removal reaches open WebSockets and running subscriptions at once."""
+    auth, hub, router = app[AUTH], app[STREAM_HUB], app[ROUTER]
+
+    async def changed(user_id: str, organisation_id: str) -> None:
+        await hub.disconnect(user_id, organisation_id)
+        if auth.accounts.role(user_id, organisation_id) is None:
+            await router.drop_viewer(user_id, organisation_id)
+
+    auth.events.on(ACCESS_CHANGED, changed)
+
+
 async def _lifecycle(app: web.Application):  # type: ignore[no-untyped-def]
     settings = app[SETTINGS]
     router = Router(consumer_timeout=settings.consumer_timeout)
     database = Database(settings.database_path)
     app[ROUTER] = router
     app[DATABASE] = database
+    app[AUTH] = AuthService.open(database, app[CLOCK])
     app[STREAM_HUB] = StreamHub(router)
     _record_and_announce_streams(router, database, app[EVENTS], app[CLOCK])
+    _enforce_access_changes(app)
     router.start()
     yield
     await app[STREAM_HUB].close()

@@ -5,6 +5,7 @@ import logging
 
 from aiohttp import web
 
+from ..auth.accounts import AccountError
 from ..sfu.peer import OfferError
 from ..sfu.router import UnknownStream
 
@@ -23,7 +24,7 @@ async def error_middleware(request: web.Request, handler):  # type: ignore[no-un
         if exc.status < 400 or exc.content_type == "application/json":
             raise
         return json_error(exc.status, exc.text or exc.reason)
-    except OfferError as exc:
+    except (OfferError, AccountError) as exc:
         return json_error(400, str(exc))
     except UnknownStream as exc:
         return json_error(404, str(exc))

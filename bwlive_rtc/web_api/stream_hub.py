@@ -1,12 +1,20 @@
-"""Pushes the list of live streams to every connected browser over WebSockets."""
+"""Pushes the list of live streams to every connected browser over WebSockets, each
+seeing only the streams of the organisation it signed in to."""
 from __future__ import annotations
 
 import asyncio
-import weakref
+from dataclasses import dataclass
 
 from aiohttp import web
 
 from ..sfu.router import Router
+
+
+@dataclass(eq=False)
+class _Watcher:
+    socket: web.WebSocketResponse
+    user_id: str
+    organisation_id: str
 
 
 class StreamHub:
@@ -14,30 +22,42 @@ class StreamHub:
 
     def __init__(self, router: Router) -> None:
         self.router = router
-        self.sockets: weakref.WeakSet[web.WebSocketResponse] = weakref.WeakSet()
+        self._watchers: set[_Watcher] = set()
         router.on("producer_added", self._changed)
         router.on("producer_removed", self._changed)
 
-    def snapshot(self) -> dict[str, object]:
-        streams = sorted(self.router.producers.values(), key=lambda p: p.started_at)
+    def snapshot(self, organisation_id: str) -> dict[str, object]:
+        streams = sorted(
+            (p for p in self.router.producers.values() if organisation_id in p.organisation_ids),
+            key=lambda p: p.started_at,
+        )
         return {"type": "streams", "streams": [p.describe() for p in streams]}
 
     async def _changed(self, _producer: object) -> None:
-        message = self.snapshot()
         await asyncio.gather(
-            *(ws.send_json(message) for ws in list(self.sockets) if not ws.closed),
+            *(w.socket.send_json(self.snapshot(w.organisation_id)) for w in list(self._watchers) if not w.socket.closed),
             return_exceptions=True,
         )
 
-    async def serve(self, request: web.Request) -> web.WebSocketResponse:
+    async def serve(self, request: web.Request, user_id: str, organisation_id: str) -> web.WebSocketResponse:
         ws = web.WebSocketResponse(heartbeat=20)
         await ws.prepare(request)
-        self.sockets.add(ws)
-        await ws.send_json(self.snapshot())
-        async for _ in ws:  # browsers send nothing yet; keep the socket open
-            pass
+        watcher = _Watcher(ws, user_id, organisation_id)
+        self._watchers.add(watcher)
+        try:
+            await ws.send_json(self.snapshot(organisation_id))
+            async for _ in ws:  # browsers send nothing yet; keep the socket open
+                pass
+        finally:
+            self._watchers.discard(watcher)
         return ws
 
+    async def disconnect(self, user_id: str, organisation_id: str) -> None:
+        """Close a user's sockets (their access changed); the page reconnects and is
+        authorised afresh."""
+        for watcher in [w for w in self._watchers if (w.user_id, w.organisation_id) == (user_id, organisation_id)]:
+            await watcher.socket.close(code=4001, message=b"access changed")
+
     async def close(self) -> None:
-        for ws in list(self.sockets):
-            await ws.close()
+        for watcher in list(self._watchers):
+            await watcher.socket.close()

@@ -1,0 +1,1 @@
+"""Organisations, users, roles, sessions, invitations, systems joining, the audit log."""

@@ -1,0 +1,168 @@
+"""Organisations, users and memberships (with roles), in SQLite."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlite_utils
+
+from ..clock import Clock
+from .passwords import hash_password, verify_password
+from .roles import Role
+from .tokens import new_id
+
+TRIAL = timedelta(days=30)
+
+
+class AccountError(ValueError):
+    """A request about accounts that cannot be done; the message says why."""
+
+
+@dataclass(frozen=True)
+class User:
+    id: str
+    email: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Membership:
+    organisation_id: str
+    organisation_name: str
+    role: Role
+    owner: bool
+
+
+class Accounts:
+    """Users sign in locally (Argon2id passwords); ``identity_provider`` leaves room for
+    OIDC users, who would have no password hash."""
+
+    def __init__(self, db: sqlite_utils.Database, clock: Clock) -> None:
+        self.db = db
+        self.clock = clock
+        if not db["organisations"].exists():
+            db["organisations"].create(
+                {"id": str, "name": str, "created_at": str, "trial_ends_at": str}, pk="id"
+            )
+        if not db["users"].exists():
+            db["users"].create(
+                {"id": str, "email": str, "name": str, "password_hash": str, "identity_provider": str, "created_at": str},
+                pk="id",
+            )
+            db["users"].create_index(["email"], unique=True)
+        if not db["memberships"].exists():
+            db["memberships"].create(
+                {"user_id": str, "organisation_id": str, "role": str, "owner": int, "created_at": str},
+                pk=("user_id", "organisation_id"),
+            )
+
+    # --- users ---------------------------------------------------------------------
+
+    def create_user(self, email: str, name: str, password: str) -> User:
+        email = email.strip().lower()
+        if "@" not in email:
+            raise AccountError("enter an e-mail address")
+        if not name.strip():
+            raise AccountError("enter a name")
+        if self.user_by_email(email) is not None:
+            raise AccountError(f"there is already an account for {email}")
+        try:
+            password_hash = hash_password(password)
+        except ValueError as exc:
+            raise AccountError(str(exc)) from None
+        user = User(new_id(), email, name.strip())
+        self.db["users"].insert(
+            {"id": user.id, "email": email, "name": user.name, "password_hash": password_hash,
+             "identity_provider": "local", "created_at": self.clock.now().isoformat()}
+        )
+        return user
+
+    def user(self, user_id: str) -> User | None:
+        rows = list(self.db["users"].rows_where("id = ?", [user_id]))
+        return User(rows[0]["id"], rows[0]["email"], rows[0]["name"]) if rows else None
+
+    def user_by_email(self, email: str) -> User | None:
+        rows = list(self.db["users"].rows_where("email = ?", [email.strip().lower()]))
+        return User(rows[0]["id"], rows[0]["email"], rows[0]["name"]) if rows else None
+
+    def authenticate(self, email: str, password: str) -> User | None:
+        rows = list(self.db["users"].rows_where("email = ?", [email.strip().lower()]))
+        if not verify_password(rows[0]["password_hash"] if rows else None, password):
+            return None
+        return User(rows[0]["id"], rows[0]["email"], rows[0]["name"])
+
+    # --- organisations and memberships ------------------------------------------------
+
+    def create_organisation(self, name: str, creator: User) -> str:
+        """Create an organisation; its creator becomes owner and admin. Starts a 30-day trial."""
+        if not name.strip():
+            raise AccountError("enter a name for the organisation")
+        now = self.clock.now()
+        org_id = new_id()
+        self.db["organisations"].insert(
+            {"id": org_id, "name": name.strip(), "created_at": now.isoformat(), "trial_ends_at": (now + TRIAL).isoformat()}
+        )
+        self._add_member(creator.id, org_id, Role.ADMIN, owner=True)
+        return org_id
+
+    def organisation(self, org_id: str) -> dict | None:
+        rows = list(self.db["organisations"].rows_where("id = ?", [org_id]))
+        return rows[0] if rows else None
+
+    def trial_ends_at(self, org_id: str) -> datetime:
+        org = self.organisation(org_id)
+        if org is None:
+            raise AccountError("no such organisation")
+        return datetime.fromisoformat(org["trial_ends_at"])
+
+    def _add_member(self, user_id: str, org_id: str, role: Role, owner: bool = False) -> None:
+        self.db["memberships"].upsert(
+            {"user_id": user_id, "organisation_id": org_id, "role": role.value, "owner": int(owner),
+             "created_at": self.clock.now().isoformat()},
+            pk=("user_id", "organisation_id"),
+        )
+
+    def add_member(self, user_id: str, org_id: str, role: Role) -> None:
+        if self.organisation(org_id) is None:
+            raise AccountError("no such organisation")
+        self._add_member(user_id, org_id, role)
+
+    def memberships(self, user_id: str) -> list[Membership]:
+        rows = self.db.query(
+            "SELECT m.organisation_id, o.name, m.role, m.owner FROM memberships m "
+            "JOIN organisations o ON o.id = m.organisation_id WHERE m.user_id = ? ORDER BY o.name",
+            [user_id],
+        )
+        return [Membership(r["organisation_id"], r["name"], Role(r["role"]), bool(r["owner"])) for r in rows]
+
+    def role(self, user_id: str, org_id: str) -> Role | None:
+        rows = list(self.db["memberships"].rows_where("user_id = ? AND organisation_id = ?", [user_id, org_id]))
+        return Role(rows[0]["role"]) if rows else None
+
+    def members(self, org_id: str) -> list[dict[str, object]]:
+        rows = self.db.query(
+            "SELECT u.id, u.email, u.name, m.role, m.owner FROM memberships m JOIN users u ON u.id = m.user_id "
+            "WHERE m.organisation_id = ? ORDER BY u.name",
+            [org_id],
+        )
+        return [{**r, "owner": bool(r["owner"])} for r in rows]
+
+    def set_role(self, org_id: str, user_id: str, role: Role) -> None:
+        current = self.role(user_id, org_id)
+        if current is None:
+            raise AccountError("that user is not a member of this organisation")
+        if self._is_owner(user_id, org_id) and role != Role.ADMIN:
+            raise AccountError("the owner stays an admin")
+        self.db["memberships"].update((user_id, org_id), {"role": role.value})
+
+    def remove_member(self, org_id: str, user_id: str) -> None:
+        if self.role(user_id, org_id) is None:
+            raise AccountError("that user is not a member of this organisation")
+        if self._is_owner(user_id, org_id):
+            raise AccountError("the owner cannot be removed")
+        self.db["memberships"].delete((user_id, org_id))
+
+    def _is_owner(self, user_id: str, org_id: str) -> bool:
+        rows = list(self.db["memberships"].rows_where("user_id = ? AND organisation_id = ?", [user_id, org_id]))
+        return bool(rows and rows[0]["owner"])
+

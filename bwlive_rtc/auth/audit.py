@@ -1,0 +1,36 @@
+"""The audit log: who did what, when, in which organisation."""
+from __future__ import annotations
+
+import json
+
+import sqlite_utils
+
+from ..clock import Clock
+
+
+class AuditLog:
+    def __init__(self, db: sqlite_utils.Database, clock: Clock) -> None:
+        self.db = db
+        self.clock = clock
+        if not db["audit_log"].exists():
+            db["audit_log"].create(
+                {"id": int, "time": str, "organisation_id": str, "user_id": str, "user_name": str,
+                 "action": str, "details": str},
+                pk="id",
+            )
+            db["audit_log"].create_index(["organisation_id", "time"])
+
+    def record(self, action: str, *, organisation_id: str | None, user_id: str | None = None,
+               user_name: str | None = None, **details: object) -> None:
+        self.db["audit_log"].insert(
+            {"time": self.clock.now().isoformat(), "organisation_id": organisation_id, "user_id": user_id,
+             "user_name": user_name, "action": action, "details": json.dumps(details)}
+        )
+
+    def entries(self, organisation_id: str, limit: int = 200) -> list[dict[str, object]]:
+        rows = self.db.query(
+            "SELECT time, user_name, action, details FROM audit_log WHERE organisation_id = ? "
+            "ORDER BY id DESC LIMIT ?",
+            [organisation_id, limit],
+        )
+        return [{**row, "details": json.loads(row["details"])} for row in rows]

@@ -1,0 +1,69 @@
+"""Everything about who is who, behind one object at ``app[AUTH]``."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aiohttp import web
+from pyee.asyncio import AsyncIOEventEmitter
+
+from ..clock import Clock
+from ..crypto.system_key import SystemPublicKey
+from ..storage.database import Database
+from .accounts import Accounts, User
+from .audit import AuditLog
+from .invitations import Invitations
+from .passwords import check_strength
+from .rate_limit import SignInLimiter
+from .roles import Role
+from .sessions import Sessions
+from .systems import Systems
+
+ACCESS_CHANGED = "access_changed"  # (user_id, organisation_id): role changed or membership ended
+
+
+@dataclass
+class AuthService:
+    accounts: Accounts
+    sessions: Sessions
+    invitations: Invitations
+    systems: Systems
+    audit: AuditLog
+    limiter: SignInLimiter
+    events: AsyncIOEventEmitter
+
+    @classmethod
+    def open(cls, database: Database, clock: Clock) -> "AuthService":
+        db = database.db
+        accounts = Accounts(db, clock)
+        return cls(accounts, Sessions(db, clock), Invitations(db, clock, accounts), Systems(db, clock),
+                   AuditLog(db, clock), SignInLimiter(clock), AsyncIOEventEmitter())
+
+    def bootstrap(self, organisation: str, email: str, name: str, password: str, system_key: SystemPublicKey | None,
+                  system_name: str = "local system") -> tuple[User, bool]:
+        """First admin and organisation of a fresh install; registers the local system key.
+        Idempotent; returns the admin and whether the account was created now (an existing
+        account keeps its password)."""
+        check_strength(password)
+        existing_user = self.accounts.user_by_email(email)
+        user = existing_user or self.accounts.create_user(email, name, password)
+        existing = [m for m in self.accounts.memberships(user.id) if m.organisation_name == organisation]
+        org_id = existing[0].organisation_id if existing else self.accounts.create_organisation(organisation, user)
+        if system_key is not None and org_id not in self.systems.organisations_for_key(system_key.key_id):
+            self.systems.add(org_id, system_name, system_key)
+        self.audit.record("organisation bootstrapped", organisation_id=org_id, user_id=user.id, user_name=user.name)
+        return user, existing_user is None
+
+    def set_role(self, actor: User, organisation_id: str, user_id: str, role: Role) -> None:
+        self.accounts.set_role(organisation_id, user_id, role)
+        self.audit.record("role changed", organisation_id=organisation_id, user_id=actor.id, user_name=actor.name,
+                          member=user_id, role=role.value)
+        self.events.emit(ACCESS_CHANGED, user_id, organisation_id)
+
+    def remove_member(self, actor: User, organisation_id: str, user_id: str) -> None:
+        self.accounts.remove_member(organisation_id, user_id)
+        self.audit.record("member removed", organisation_id=organisation_id, user_id=actor.id, user_name=actor.name,
+                          member=user_id)
+        self.events.emit(ACCESS_CHANGED, user_id, organisation_id)
+
+
+AUTH = web.AppKey("auth", AuthService)

@@ -1,0 +1,75 @@
+"""Browser sessions: an opaque cookie token (stored hashed), an idle expiry of 7 days,
+a CSRF token per session, and the organisation the user picked."""
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlite_utils
+
+from ..clock import Clock
+from .tokens import new_token, token_hash
+
+IDLE_LIMIT = timedelta(days=7)
+TOUCH_EVERY = timedelta(minutes=1)  # write last use at most this often
+COOKIE_NAME = "bwlive_session"
+CSRF_HEADER = "X-CSRF-Token"
+
+
+@dataclass(frozen=True)
+class Session:
+    key: str  # hash of the cookie token
+    user_id: str
+    organisation_id: str | None
+    csrf_token: str
+    last_used_at: datetime
+
+
+class Sessions:
+    def __init__(self, db: sqlite_utils.Database, clock: Clock, idle_limit: timedelta = IDLE_LIMIT) -> None:
+        self.db = db
+        self.clock = clock
+        self.idle_limit = idle_limit
+        if not db["sessions"].exists():
+            db["sessions"].create(
+                {"key": str, "user_id": str, "organisation_id": str, "csrf_token": str,
+                 "created_at": str, "last_used_at": str},
+                pk="key",
+            )
+
+    def create(self, user_id: str, organisation_id: str | None) -> tuple[str, Session]:
+        """A new session; returns the cookie token (shown once) and the session."""
+        token = new_token()
+        now = self.clock.now()
+        session = Session(token_hash(token), user_id, organisation_id, secrets.token_urlsafe(24), now)
+        self.db["sessions"].insert(
+            {"key": session.key, "user_id": user_id, "organisation_id": organisation_id,
+             "csrf_token": session.csrf_token, "created_at": now.isoformat(), "last_used_at": now.isoformat()}
+        )
+        return token, session
+
+    def lookup(self, token: str) -> Session | None:
+        """The live session for a cookie token (and mark it used), or None if unknown or idle too long."""
+        rows = list(self.db["sessions"].rows_where("key = ?", [token_hash(token)]))
+        if not rows:
+            return None
+        row = rows[0]
+        now = self.clock.now()
+        last_used = datetime.fromisoformat(row["last_used_at"])
+        if now - last_used > self.idle_limit:
+            self.db["sessions"].delete(row["key"])
+            return None
+        if now - last_used > TOUCH_EVERY:
+            self.db["sessions"].update(row["key"], {"last_used_at": now.isoformat()})
+            last_used = now
+        return Session(row["key"], row["user_id"], row["organisation_id"], row["csrf_token"], last_used)
+
+    def pick_organisation(self, session: Session, organisation_id: str) -> None:
+        self.db["sessions"].update(session.key, {"organisation_id": organisation_id})
+
+    def end(self, session: Session) -> None:
+        self.db["sessions"].delete(session.key)
+
+    def end_all_for(self, user_id: str) -> None:
+        self.db["sessions"].delete_where("user_id = ?", [user_id])

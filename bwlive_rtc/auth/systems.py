@@ -1,0 +1,82 @@
+"""Systems (camera fleets, each with its end-to-end public key) and the one-time,
+expiring authorization codes with which they join an organisation."""
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+
+import sqlite_utils
+
+from ..clock import Clock
+from ..crypto.system_key import SystemPublicKey
+from .accounts import AccountError
+from .tokens import new_id, token_hash
+
+CODE_VALID_FOR = timedelta(hours=24)
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
+
+
+def _new_code() -> str:
+    raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(12))
+    return "-".join(raw[i : i + 4] for i in range(0, 12, 4))
+
+
+class Systems:
+    def __init__(self, db: sqlite_utils.Database, clock: Clock) -> None:
+        self.db = db
+        self.clock = clock
+        if not db["systems"].exists():
+            db["systems"].create(
+                {"id": str, "organisation_id": str, "name": str, "key_id": str, "public_key_pem": str, "joined_at": str},
+                pk="id",
+            )
+            db["systems"].create_index(["key_id"])
+        if not db["join_codes"].exists():
+            db["join_codes"].create(
+                {"key": str, "organisation_id": str, "created_by": str, "created_at": str, "expires_at": str, "used_at": str},
+                pk="key",
+            )
+
+    def create_code(self, organisation_id: str, created_by: str) -> tuple[str, datetime]:
+        code = _new_code()
+        now = self.clock.now()
+        expires = now + CODE_VALID_FOR
+        self.db["join_codes"].insert(
+            {"key": token_hash(code), "organisation_id": organisation_id, "created_by": created_by,
+             "created_at": now.isoformat(), "expires_at": expires.isoformat(), "used_at": None}
+        )
+        return code, expires
+
+    def join(self, code: str, name: str, public_key: SystemPublicKey) -> tuple[str, str]:
+        """Use a code once; returns (system id, organisation id)."""
+        key = token_hash(code.strip().upper())
+        rows = list(self.db["join_codes"].rows_where("key = ?", [key]))
+        if not rows:
+            raise AccountError("this authorization code is not valid")
+        row = rows[0]
+        if row["used_at"]:
+            raise AccountError("this authorization code has already been used")
+        if self.clock.now() >= datetime.fromisoformat(row["expires_at"]):
+            raise AccountError("this authorization code has expired; ask an admin for a new one")
+        self.db["join_codes"].update(key, {"used_at": self.clock.now().isoformat()})
+        return self.add(row["organisation_id"], name, public_key), row["organisation_id"]
+
+    def add(self, organisation_id: str, name: str, public_key: SystemPublicKey) -> str:
+        """Register a system with an organisation (after a code, or at bootstrap)."""
+        if not name.strip():
+            raise AccountError("enter a name for the system")
+        system_id = new_id()
+        self.db["systems"].insert(
+            {"id": system_id, "organisation_id": organisation_id, "name": name.strip(),
+             "key_id": public_key.key_id, "public_key_pem": public_key.pem().decode(),
+             "joined_at": self.clock.now().isoformat()}
+        )
+        return system_id
+
+    def organisations_for_key(self, key_id: str) -> list[str]:
+        """The organisations whose systems encrypt to this key (several systems may share one)."""
+        return sorted({r["organisation_id"] for r in self.db["systems"].rows_where("key_id = ?", [key_id])})
+
+    def list(self, organisation_id: str) -> list[dict[str, object]]:
+        return list(self.db["systems"].rows_where(
+            "organisation_id = ?", [organisation_id], select="id, name, key_id, joined_at", order_by="joined_at"))
