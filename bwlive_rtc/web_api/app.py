@@ -15,6 +15,7 @@ from ..clock import Clock, SystemClock
 from ..config import Settings
 from ..crypto.system_key import SystemPublicKey
 from ..events import STREAM_ENDED, STREAM_STARTED, EventBus, StreamEvent
+from ..integrations import feature as integrations
 from ..sfu.producer import Producer
 from ..sfu.router import Router
 from ..signaling import whep, whip
@@ -30,7 +31,7 @@ from .stream_hub import StreamHub
 
 WEB_DIR = Path(__file__).resolve().parents[2] / "web"
 
-FEATURES: tuple[ModuleType, ...] = (auth_routes, whip, whep, api_routes)
+FEATURES: tuple[ModuleType, ...] = (auth_routes, whip, whep, api_routes, integrations)
 
 
 @access(Access.PUBLIC)

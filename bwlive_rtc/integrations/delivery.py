@@ -1,0 +1,125 @@
+"""The delivery worker: drains the persistent queue in the background, so publishing an
+event only writes a queue row and never waits for a receiver.
+
+Scheduling asks the app's clock; the worker sleeps until the next attempt is due (at most
+``POLL_SECONDS`` at a time, so a test clock moved forward is noticed) or until woken by a
+new event or a finished attempt.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from contextlib import suppress
+
+import aiohttp
+
+from ..clock import Clock
+from .retry import RetryPolicy
+from .signing import request_headers
+from .store import FAILED, Attempt, Due, IntegrationStore
+
+log = logging.getLogger(__name__)
+
+POLL_SECONDS = 1.0
+ATTEMPT_TIMEOUT_SECONDS = 10.0
+CONCURRENCY = 8
+ERROR_TEXT_LIMIT = 200
+
+
+class DeliveryWorker:
+    """Runs attempts for due deliveries, at most ``concurrency`` at a time."""
+
+    def __init__(self, store: IntegrationStore, clock: Clock, session: aiohttp.ClientSession,
+                 policy: RetryPolicy | None = None, attempt_timeout: float = ATTEMPT_TIMEOUT_SECONDS,
+                 concurrency: int = CONCURRENCY) -> None:
+        self.store = store
+        self.clock = clock
+        self.session = session
+        self.policy = policy or RetryPolicy()
+        self.attempt_timeout = attempt_timeout
+        self.concurrency = concurrency
+        self._wake = asyncio.Event()
+        self._in_flight: dict[str, asyncio.Task[None]] = {}
+        self._loop: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._loop = asyncio.ensure_future(self._run())
+
+    def wake(self) -> None:
+        """Look at the queue now (an event was queued)."""
+        self._wake.set()
+
+    async def close(self) -> None:
+        """Stop; attempts cut short stay queued and run after the next start."""
+        tasks = [task for task in (self._loop, *self._in_flight.values()) if task]
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with suppress(asyncio.CancelledError):
+                await task
+
+    async def _run(self) -> None:
+        while True:
+            self._wake.clear()
+            try:
+                timeout = self._dispatch_due()
+            except Exception:  # a database hiccup must not end deliveries for good
+                log.exception("reading the integration delivery queue failed")
+                timeout = POLL_SECONDS
+            with suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout)
+
+    def _dispatch_due(self) -> float | None:
+        """Start due attempts; returns how long to sleep (None: until woken)."""
+        busy = set(self._in_flight)
+        free = self.concurrency - len(busy)
+        if free <= 0:
+            return None
+        now = self.clock.now().timestamp()
+        for due in self.store.due(now, busy, free):
+            task = asyncio.ensure_future(self._attempt(due))
+            self._in_flight[due.id] = task
+            task.add_done_callback(lambda _task, delivery_id=due.id: self._finished(delivery_id))
+        next_at = self.store.next_attempt_at(set(self._in_flight))
+        if next_at is None:
+            return None
+        return min(POLL_SECONDS, max(0.0, next_at - now))
+
+    def _finished(self, delivery_id: str) -> None:
+        self._in_flight.pop(delivery_id, None)
+        self.wake()
+
+    async def _attempt(self, due: Due) -> None:
+        started = self.clock.now().timestamp()
+        body = due.body.encode()
+        headers = request_headers(due.event_id, due.event_type, body, int(started), due.secret)
+        code, error = None, None
+        clock_start = time.monotonic()
+        try:
+            async with self.session.post(
+                due.url, data=body, headers=headers, allow_redirects=False,
+                timeout=aiohttp.ClientTimeout(total=self.attempt_timeout),
+            ) as response:
+                code = response.status
+                if not 200 <= code < 300:
+                    error = _answer_text(code, await response.content.read(ERROR_TEXT_LIMIT))
+        except asyncio.TimeoutError:
+            error = f"no answer within {self.attempt_timeout:g} s"
+        except aiohttp.ClientError as exc:
+            error = f"cannot reach the receiver: {exc}"
+        duration_ms = round((time.monotonic() - clock_start) * 1000)
+        number = due.attempts + 1
+        outcome = self.policy.outcome(code, number, due.created_at, self.clock.now().timestamp())
+        self.store.record_attempt(
+            due.id, Attempt(number, started, code, error, duration_ms, outcome.status, outcome.next_attempt_at))
+        if outcome.status == FAILED:
+            log.warning("gave up delivering %s event %s to %s after %d attempts: %s",
+                        due.event_type, due.event_id, due.url, number, error)
+
+
+def _answer_text(code: int, body: bytes) -> str:
+    if 300 <= code < 400:
+        return "the receiver answered with a redirect; enter the final URL"
+    text = body.decode("utf-8", "replace").strip()
+    return text or f"the receiver answered {code}"

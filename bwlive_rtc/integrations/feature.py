@@ -1,0 +1,174 @@
+"""The SOC integrations feature: admin API, and stream events queued for every receiver."""
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timezone
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+from yarl import URL
+
+from ..auth.middleware import caller
+from ..events import STREAM_ENDED, StreamEvent
+from ..sfu.router import Router
+from ..web_api.access import Access, access
+from ..web_api.keys import CLOCK, DATABASE, EVENTS, ROUTER
+from .delivery import DeliveryWorker
+from .payload import FORWARDED, TEST_EVENT, iso_utc, sample_event_body, stream_event_body
+from .store import Integration, IntegrationStore
+
+log = logging.getLogger(__name__)
+
+STORE = web.AppKey("integration_store", IntegrationStore)
+WORKER = web.AppKey("delivery_worker", DeliveryWorker)
+MIN_SECRET, MAX_SECRET, MAX_URL = 16, 256, 2000
+LISTED_DELIVERIES = 100
+
+routes = web.RouteTableDef()
+
+
+def _iso(seconds: float | None) -> str | None:
+    return None if seconds is None else iso_utc(datetime.fromtimestamp(seconds, timezone.utc))
+
+
+def _integration_json(integration: Integration) -> dict[str, Any]:
+    """An integration as the API shows it: whether it signs, never its secret."""
+    return {"id": integration.id, "url": integration.url, "signed": bool(integration.secret),
+            "created_at": _iso(integration.created_at)}
+
+
+def _delivery_json(delivery: dict[str, Any]) -> dict[str, Any]:
+    return {
+        **delivery,
+        "created_at": _iso(delivery["created_at"]),
+        "next_attempt_at": _iso(delivery["next_attempt_at"]),
+        "attempts": [{**attempt, "at": _iso(attempt["at"])} for attempt in delivery["attempts"]],
+    }
+
+
+def _organisation(request: web.Request) -> str:
+    """The organisation picked by the signed-in admin (the access rule guarantees one)."""
+    organisation_id = caller(request).organisation_id
+    assert organisation_id is not None
+    return organisation_id
+
+
+def _integration(request: web.Request) -> Integration:
+    integration = request.app[STORE].get(_organisation(request), request.match_info["integration_id"])
+    if integration is None:
+        raise web.HTTPNotFound(text="there is no integration with this id (was it removed?)")
+    return integration
+
+
+async def _new_integration_fields(request: web.Request) -> tuple[str, str | None]:
+    try:
+        data = await request.json()
+    except ValueError:
+        raise web.HTTPBadRequest(text="the body must be JSON: {\"url\": ..., \"secret\": ...}") from None
+    if not isinstance(data, dict):
+        raise web.HTTPBadRequest(text="the body must be a JSON object with a url and an optional secret")
+    url, secret = data.get("url"), data.get("secret") or None
+    if not isinstance(url, str) or not url.strip():
+        raise web.HTTPBadRequest(text="the receiver's URL is missing")
+    url = url.strip()
+    try:
+        parsed = URL(url)
+    except ValueError:
+        parsed = None
+    if parsed is None or parsed.scheme not in ("http", "https") or not parsed.host or len(url) > MAX_URL:
+        raise web.HTTPBadRequest(text="the receiver's URL must be an http:// or https:// address with a host name")
+    if secret is not None and (not isinstance(secret, str) or not MIN_SECRET <= len(secret) <= MAX_SECRET):
+        raise web.HTTPBadRequest(
+            text=f"the signing secret must be {MIN_SECRET} to {MAX_SECRET} characters (or left empty for unsigned events)")
+    return url, secret
+
+
+@routes.get("/api/integrations")
+@access(Access.ADMIN)
+async def list_integrations(request: web.Request) -> web.Response:
+    integrations = request.app[STORE].of([_organisation(request)])
+    return web.json_response({"integrations": [_integration_json(i) for i in integrations]})
+
+
+@routes.post("/api/integrations")
+@access(Access.ADMIN)
+async def add_integration(request: web.Request) -> web.Response:
+    url, secret = await _new_integration_fields(request)
+    store, organisation_id = request.app[STORE], _organisation(request)
+    if store.has_url(organisation_id, url):
+        raise web.HTTPConflict(text="an integration with this URL exists already; remove it first to change its secret")
+    integration = store.add(organisation_id, url, secret, request.app[CLOCK].now().timestamp())
+    return web.json_response(_integration_json(integration), status=201)
+
+
+@routes.delete("/api/integrations/{integration_id}")
+@access(Access.ADMIN)
+async def remove_integration(request: web.Request) -> web.Response:
+    integration = _integration(request)
+    request.app[STORE].remove(integration.id)
+    return web.json_response({"removed": integration.id})
+
+
+@routes.post("/api/integrations/{integration_id}/test")
+@access(Access.ADMIN)
+async def send_test_event(request: web.Request) -> web.Response:
+    integration = _integration(request)
+    now = request.app[CLOCK].now()
+    event_id, body = sample_event_body(now)
+    delivery_id = request.app[STORE].enqueue(integration.id, event_id, TEST_EVENT, body, now.timestamp())
+    request.app[WORKER].wake()
+    return web.json_response({"delivery": delivery_id, "event": event_id}, status=202)
+
+
+@routes.get("/api/integrations/deliveries")
+@access(Access.ADMIN)
+async def list_deliveries(request: web.Request) -> web.Response:
+    deliveries = request.app[STORE].recent_deliveries(_organisation(request), LISTED_DELIVERIES)
+    return web.json_response({"deliveries": [_delivery_json(d) for d in deliveries]})
+
+
+class Forwarder:
+    """The bus listener: queue each stream event for the integrations of the stream's
+    organisations. It runs inside the publisher (e.g. a WHIP POST), so it only writes queue
+    rows and never raises."""
+
+    def __init__(self, store: IntegrationStore, worker: DeliveryWorker, router: Router) -> None:
+        self.store, self.worker, self.router = store, worker, router
+        self._organisations: dict[str, list[str]] = {}  # live stream id -> organisation ids
+
+    def _organisations_of(self, event: StreamEvent) -> list[str]:
+        producer = self.router.producers.get(event.stream_id)
+        if producer is not None:
+            self._organisations[event.stream_id] = list(producer.organisation_ids)
+        if event.type == STREAM_ENDED:
+            return self._organisations.pop(event.stream_id, [])
+        return self._organisations.get(event.stream_id, [])
+
+    def __call__(self, event: StreamEvent) -> None:
+        if event.type not in FORWARDED:
+            return
+        try:
+            integrations = self.store.of(self._organisations_of(event))
+            if not integrations:
+                return
+            event_id, body = stream_event_body(event)
+            now = self.worker.clock.now().timestamp()
+            for integration in integrations:
+                self.store.enqueue(integration.id, event_id, event.type, body, now)
+            self.worker.wake()
+        except Exception:
+            log.exception("could not queue %s for the SOC integrations", event.type)
+
+
+async def lifecycle(app: web.Application):  # type: ignore[no-untyped-def]
+    store = IntegrationStore(app[DATABASE].db)
+    async with aiohttp.ClientSession(headers={"User-Agent": "bwlive-integrations/1"}) as session:
+        worker = DeliveryWorker(store, app[CLOCK], session)
+        app[STORE], app[WORKER] = store, worker
+        forward = Forwarder(store, worker, app[ROUTER])
+        app[EVENTS].on("*", forward)
+        worker.start()
+        yield
+        app[EVENTS].remove_listener("*", forward)
+        await worker.close()

@@ -1,0 +1,176 @@
+"""Integrations, the delivery queue and the attempt log, in the server's SQLite database.
+
+The queue is persistent: a delivery stays ``queued`` or ``retrying`` until an attempt
+succeeds or the retry policy gives up, across server restarts. Times are Unix seconds.
+"""
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+import sqlite_utils
+
+QUEUED, RETRYING, DELIVERED, FAILED = "queued", "retrying", "delivered", "failed"
+PENDING = (QUEUED, RETRYING)
+
+
+@dataclass(frozen=True)
+class Integration:
+    id: str
+    organisation_id: str
+    url: str
+    secret: str | None
+    created_at: float
+
+
+@dataclass(frozen=True)
+class Due:
+    """A delivery whose next attempt is due, with what the attempt needs."""
+
+    id: str
+    url: str
+    secret: str | None
+    event_id: str
+    event_type: str
+    body: str
+    created_at: float
+    attempts: int
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """The result of one attempt and what happens next (``next_attempt_at`` when retrying)."""
+
+    number: int
+    at: float
+    response_code: int | None
+    error: str | None
+    duration_ms: int
+    status: str
+    next_attempt_at: float | None
+
+
+class IntegrationStore:
+    """Tables ``integrations``, ``integration_deliveries``, ``integration_attempts``."""
+
+    def __init__(self, db: sqlite_utils.Database) -> None:
+        self.db = db
+        self.integrations = db.table("integrations")
+        self.integrations.create(
+            {"id": str, "organisation_id": str, "url": str, "secret": str, "created_at": float},
+            pk="id", not_null={"organisation_id", "url", "created_at"}, if_not_exists=True,
+        )
+        self.deliveries = db.table("integration_deliveries")
+        self.deliveries.create(
+            {"id": str, "integration_id": str, "event_id": str, "event_type": str, "body": str,
+             "status": str, "created_at": float, "next_attempt_at": float, "attempts": int},
+            pk="id", not_null={"integration_id", "event_id", "event_type", "body", "status", "created_at", "attempts"},
+            if_not_exists=True,
+        )
+        self.deliveries.create_index(["status", "next_attempt_at"], if_not_exists=True)
+        self.attempts = db.table("integration_attempts")
+        self.attempts.create(
+            {"id": int, "delivery_id": str, "number": int, "at": float, "response_code": int,
+             "error": str, "duration_ms": int},
+            pk="id", not_null={"delivery_id", "number", "at"}, if_not_exists=True,
+        )
+        self.attempts.create_index(["delivery_id"], if_not_exists=True)
+
+    # ------------------------------------------------------------ integrations
+    def add(self, organisation_id: str, url: str, secret: str | None, now: float) -> Integration:
+        integration = Integration(secrets.token_urlsafe(9), organisation_id, url, secret, now)
+        self.integrations.insert(vars(integration))
+        return integration
+
+    def of(self, organisation_ids: list[str]) -> list[Integration]:
+        """The integrations of these organisations, oldest first."""
+        marks = ", ".join("?" * len(organisation_ids))
+        rows = self.integrations.rows_where(f"organisation_id IN ({marks})", organisation_ids, order_by="created_at")
+        return [Integration(**row) for row in rows]
+
+    def get(self, organisation_id: str, integration_id: str) -> Integration | None:
+        rows = list(self.integrations.rows_where(
+            "id = ? AND organisation_id = ?", [integration_id, organisation_id]))
+        return Integration(**rows[0]) if rows else None
+
+    def has_url(self, organisation_id: str, url: str) -> bool:
+        return self.integrations.count_where("organisation_id = ? AND url = ?", [organisation_id, url]) > 0
+
+    def remove(self, integration_id: str) -> bool:
+        """Remove an integration with its queue and log; False if there was none."""
+        with self.db.conn:
+            self.db.execute(
+                "DELETE FROM integration_attempts WHERE delivery_id IN "
+                "(SELECT id FROM integration_deliveries WHERE integration_id = ?)", [integration_id])
+            self.db.execute("DELETE FROM integration_deliveries WHERE integration_id = ?", [integration_id])
+            removed = self.db.execute("DELETE FROM integrations WHERE id = ?", [integration_id]).rowcount
+        return removed > 0
+
+    # ------------------------------------------------------------------- queue
+    def enqueue(self, integration_id: str, event_id: str, event_type: str, body: str, now: float) -> str:
+        delivery_id = secrets.token_urlsafe(9)
+        self.deliveries.insert({
+            "id": delivery_id, "integration_id": integration_id, "event_id": event_id, "event_type": event_type,
+            "body": body, "status": QUEUED, "created_at": now, "next_attempt_at": now, "attempts": 0,
+        })
+        return delivery_id
+
+    def due(self, now: float, busy: set[str], limit: int) -> list[Due]:
+        """Pending deliveries whose next attempt is due, oldest first, except ``busy`` ones."""
+        rows = self.db.query(
+            f"SELECT d.id, i.url, i.secret, d.event_id, d.event_type, d.body, d.created_at, d.attempts "
+            f"FROM integration_deliveries d JOIN integrations i ON i.id = d.integration_id "
+            f"WHERE d.status IN (?, ?) AND d.next_attempt_at <= ? {_not_in(busy)} "
+            f"ORDER BY d.next_attempt_at LIMIT ?",
+            [*PENDING, now, *busy, limit],
+        )
+        return [Due(**row) for row in rows]
+
+    def next_attempt_at(self, busy: set[str]) -> float | None:
+        """When the earliest pending delivery (not ``busy``) is due; None if there is none."""
+        row = next(self.db.query(
+            f"SELECT MIN(next_attempt_at) AS at FROM integration_deliveries d "
+            f"WHERE d.status IN (?, ?) {_not_in(busy)}",
+            [*PENDING, *busy],
+        ))
+        return row["at"]
+
+    def record_attempt(self, delivery_id: str, attempt: Attempt) -> None:
+        """Log an attempt and move its delivery on (no-op if the integration was removed)."""
+        with self.db.conn:
+            changed = self.db.execute(
+                "UPDATE integration_deliveries SET status = ?, attempts = ?, next_attempt_at = ? WHERE id = ?",
+                [attempt.status, attempt.number, attempt.next_attempt_at, delivery_id],
+            ).rowcount
+            if changed:
+                self.db.execute(
+                    "INSERT INTO integration_attempts (delivery_id, number, at, response_code, error, duration_ms) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    [delivery_id, attempt.number, attempt.at, attempt.response_code, attempt.error, attempt.duration_ms],
+                )
+
+    # --------------------------------------------------------------------- log
+    def recent_deliveries(self, organisation_id: str, limit: int) -> list[dict[str, Any]]:
+        """An organisation's newest deliveries with their integration's URL and the list of
+        their attempts."""
+        deliveries = list(self.db.query(
+            "SELECT d.id, d.integration_id, i.url, d.event_id, d.event_type, d.status, d.created_at, "
+            "d.next_attempt_at, d.attempts FROM integration_deliveries d "
+            "JOIN integrations i ON i.id = d.integration_id WHERE i.organisation_id = ? "
+            "ORDER BY d.created_at DESC, d.rowid DESC LIMIT ?",
+            [organisation_id, limit],
+        ))
+        by_id = {delivery["id"]: {**delivery, "attempts": []} for delivery in deliveries}
+        if by_id:
+            for attempt in self.db.query(
+                f"SELECT delivery_id, number, at, response_code, error, duration_ms FROM integration_attempts "
+                f"WHERE delivery_id IN ({', '.join('?' * len(by_id))}) ORDER BY number",
+                list(by_id),
+            ):
+                by_id[attempt.pop("delivery_id")]["attempts"].append(attempt)
+        return list(by_id.values())
+
+
+def _not_in(ids: set[str]) -> str:
+    return f"AND d.id NOT IN ({', '.join('?' * len(ids))})" if ids else ""

@@ -1,0 +1,409 @@
+"""SOC integrations against real HTTP receivers: signatures (checked by the receiver code
+from docs/INTEGRATIONS.md), retries on a test clock, a hanging receiver versus stream
+starts, the queue across a restart, and the admin API."""
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import secrets
+import threading
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from http.server import ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp import web
+
+from bwlive_rtc.auth.service import AUTH
+from bwlive_rtc.auth.sessions import CSRF_HEADER
+from bwlive_rtc.camera.agent import CameraAgent, CameraOptions
+from bwlive_rtc.clock import ManualClock
+from bwlive_rtc.config import Settings
+from bwlive_rtc.crypto.system_key import SystemKeyPair
+from bwlive_rtc.events import STREAM_ACKNOWLEDGED, StreamEvent
+from bwlive_rtc.integrations.feature import STORE, WORKER
+from bwlive_rtc.integrations.signing import request_headers
+from bwlive_rtc.server import start_server
+from bwlive_rtc.web_api.keys import EVENTS, SYSTEM_KEY
+
+DOCS = Path(__file__).resolve().parents[1] / "docs" / "INTEGRATIONS.md"
+SECRET = "correct horse battery staple 42"
+PASSWORD = secrets.token_urlsafe(16)
+
+
+# ------------------------------------------------------------------ receivers
+@dataclass
+class Receiver:
+    """A real aiohttp receiver on 127.0.0.1: answers with ``statuses`` in turn (then
+    200), or holds every request open while ``hang`` is set."""
+
+    statuses: list[int] = field(default_factory=list)
+    hang: bool = False
+    requests: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
+    open_requests: int = 0
+    release: asyncio.Event = field(default_factory=asyncio.Event)
+    url: str = ""
+
+    async def handle(self, request: web.Request) -> web.Response:
+        body = await request.read()
+        self.requests.append((dict(request.headers), body))
+        if self.hang:
+            self.open_requests += 1
+            try:
+                await self.release.wait()
+            finally:
+                self.open_requests -= 1
+        return web.Response(status=self.statuses.pop(0) if self.statuses else 200, text="stored")
+
+    def events(self) -> list[dict[str, Any]]:
+        return [json.loads(body) for _, body in self.requests]
+
+
+@pytest.fixture
+async def receiver() -> AsyncIterator[Receiver]:
+    rec = Receiver()
+    app = web.Application()
+    app.router.add_post("/events", rec.handle)
+    runner = web.AppRunner(app, shutdown_timeout=1)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    rec.url = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}/events"  # type: ignore[union-attr]
+    yield rec
+    rec.release.set()
+    await runner.cleanup()
+
+
+def documented_receiver_class() -> type:
+    """The receiver from docs/INTEGRATIONS.md, executed as written (so the docs cannot rot)."""
+    code = next(block for block in re.findall(r"```python\n(.*?)```", DOCS.read_text(), re.S) if "class Receiver" in block)
+    namespace: dict[str, Any] = {"__name__": "documented_receiver"}
+    exec(compile(code, str(DOCS), "exec"), namespace)
+    namespace["SECRET"] = SECRET.encode()
+    namespace["Receiver"].log_message = lambda *args: None  # keep test output quiet
+    return namespace["Receiver"]
+
+
+@pytest.fixture
+def docs_receiver() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), documented_receiver_class())
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+    server.server_close()
+
+
+# --------------------------------------------------------------------- bwlive
+@dataclass
+class Bwlive:
+    """An in-process server on a test clock, with a signed-in admin's HTTP session."""
+
+    runner: web.AppRunner
+    url: str
+    clock: ManualClock
+    http: aiohttp.ClientSession
+    csrf: str = ""
+    cameras: list[CameraAgent] = field(default_factory=list)
+
+    @property
+    def app(self) -> web.Application:
+        return self.runner.app
+
+    async def call(self, method: str, path: str, body: Any = None, expect: int = 200) -> Any:
+        headers = {CSRF_HEADER: self.csrf} if self.csrf else {}
+        async with self.http.request(method, self.url + path, json=body, headers=headers) as response:
+            data = await response.json()
+            assert response.status == expect, (method, path, response.status, data)
+            return data
+
+    async def sign_in(self, email: str) -> None:
+        data = await self.call("POST", "/api/session", {"email": email, "password": PASSWORD})
+        self.csrf = data["csrf_token"]
+
+    async def add(self, url: str, secret: str | None = None) -> dict[str, Any]:
+        return await self.call("POST", "/api/integrations", {"url": url, "secret": secret}, expect=201)
+
+    async def deliveries(self) -> list[dict[str, Any]]:
+        return (await self.call("GET", "/api/integrations/deliveries"))["deliveries"]
+
+    async def advance(self, seconds: float) -> None:
+        """Move the test clock; the worker notices it within a second, or at once when woken."""
+        self.clock.advance(timedelta(seconds=seconds))
+        self.app[WORKER].wake()
+
+    async def camera(self, name: str) -> CameraAgent:
+        agent = CameraAgent(CameraOptions(self.url, name, self.app[SYSTEM_KEY], audio=False, gps=False, fps=10))
+        self.cameras.append(agent)
+        await agent.start()
+        return agent
+
+
+Start = Callable[..., Awaitable[Bwlive]]
+
+
+@pytest.fixture
+async def start_bwlive(tmp_path: Path) -> AsyncIterator[Start]:
+    """Start (and at the end stop) servers on ``tmp_path``; the same data dir each time."""
+    SystemKeyPair.generate().save(tmp_path / "keys")
+    running: list[Bwlive] = []
+
+    async def start(clock: ManualClock | None = None) -> Bwlive:
+        clock = clock or ManualClock(datetime.now(timezone.utc))
+        runner, port = await start_server(
+            Settings(port=0, keys_dir=tmp_path / "keys", data_dir=tmp_path / "data"), clock)
+        app = runner.app
+        app[AUTH].bootstrap("Harbour Security", "admin@harbour.example", "Ada Admin", PASSWORD, app[SYSTEM_KEY])
+        http = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
+        bwlive = Bwlive(runner, f"http://127.0.0.1:{port}", clock, http)
+        await bwlive.sign_in("admin@harbour.example")
+        running.append(bwlive)
+        return bwlive
+
+    yield start
+    for bwlive in running:
+        await stop(bwlive)
+
+
+async def stop(bwlive: Bwlive) -> None:
+    if not bwlive.http.closed:
+        for camera in bwlive.cameras:
+            await camera.stop()
+        await bwlive.http.close()
+        await bwlive.runner.cleanup()
+
+
+async def until(check: Callable[[], Awaitable[Any]], timeout: float = 15.0) -> Any:
+    """Poll ``check`` until it returns something truthy."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = await check()
+        if result:
+            return result
+        assert time.monotonic() < deadline, "timed out waiting"
+        await asyncio.sleep(0.1)
+
+
+async def delivery_with(bwlive: Bwlive, status: str, attempts: int) -> dict[str, Any]:
+    async def check() -> dict[str, Any] | None:
+        found = [d for d in await bwlive.deliveries() if d["status"] == status and len(d["attempts"]) == attempts]
+        return found[0] if found else None
+
+    return await until(check)
+
+
+# ---------------------------------------------------------------------- tests
+async def test_signed_events_verify_with_the_documented_receiver(start_bwlive: Start, docs_receiver: str) -> None:
+    bwlive = await start_bwlive()
+    integration = await bwlive.add(docs_receiver, SECRET)
+    assert integration["signed"] is True
+    await bwlive.call("POST", f"/api/integrations/{integration['id']}/test", expect=202)
+    delivered = await delivery_with(bwlive, "delivered", 1)
+    assert delivered["attempts"][0]["response_code"] == 204 and delivered["event_type"] == "integration.test"
+
+    # A stale timestamp (the server's clock 10 minutes behind) is refused, and a 401 is not retried.
+    bwlive.clock.advance(timedelta(minutes=-10))
+    await bwlive.call("POST", f"/api/integrations/{integration['id']}/test", expect=202)
+    failed = await delivery_with(bwlive, "failed", 1)
+    assert failed["attempts"][0]["response_code"] == 401 and failed["next_attempt_at"] is None
+
+    # Requests made by hand: the signature covers the body and the timestamp.
+    body = json.dumps({"id": "e1", "type": "stream.started", "camera": "Officer Smith"}).encode()
+    now = int(time.time())
+    async with aiohttp.ClientSession() as http:
+        async def answer(data: bytes, headers: dict[str, str]) -> int:
+            async with http.post(docs_receiver, data=data, headers=headers) as response:
+                return response.status
+
+        signed = request_headers("e1", "stream.started", body, now, SECRET)
+        assert await answer(body, signed) == 204
+        assert await answer(body.replace(b"Smith", b"Smyth"), signed) == 401
+        assert await answer(body, {**signed, "Bwlive-Timestamp": str(now + 1)}) == 401
+        assert await answer(body, request_headers("e1", "stream.started", body, now - 301, SECRET)) == 401
+        assert await answer(body, request_headers("e1", "stream.started", body, now, "another secret, not ours")) == 401
+        assert await answer(body, request_headers("e1", "stream.started", body, now, None)) == 401
+
+
+async def test_retries_after_5xx_with_backoff_and_stops_after_success(start_bwlive: Start, receiver: Receiver) -> None:
+    receiver.statuses = [500, 503]
+    bwlive = await start_bwlive()
+    integration = await bwlive.add(receiver.url)
+    queued = await bwlive.call("POST", f"/api/integrations/{integration['id']}/test", expect=202)
+
+    first = await delivery_with(bwlive, "retrying", 1)
+    assert first["attempts"][0]["response_code"] == 500 and first["attempts"][0]["error"] == "stored"
+    wait = datetime.fromisoformat(first["next_attempt_at"]) - bwlive.clock.now()
+    assert timedelta(seconds=2.5) <= wait <= timedelta(seconds=5)
+    await asyncio.sleep(1.5)  # the retry waits for the (test) clock, not for wall time
+    assert len(receiver.requests) == 1
+
+    await bwlive.advance(5)
+    second = await delivery_with(bwlive, "retrying", 2)
+    assert second["attempts"][1]["response_code"] == 503
+    wait = datetime.fromisoformat(second["next_attempt_at"]) - bwlive.clock.now()
+    assert timedelta(seconds=5) <= wait <= timedelta(seconds=10)  # doubled
+
+    await bwlive.advance(10)
+    done = await delivery_with(bwlive, "delivered", 3)
+    assert [a["response_code"] for a in done["attempts"]] == [500, 503, 200] and done["next_attempt_at"] is None
+    await bwlive.advance(24 * 3600)
+    await asyncio.sleep(1.5)
+    assert len(receiver.requests) == 3  # no more after the success
+    assert {headers["Bwlive-Event-Id"] for headers, _ in receiver.requests} == {queued["event"]}
+    assert len({body for _, body in receiver.requests}) == 1  # the same event each time
+    assert "Bwlive-Signature" not in receiver.requests[0][0]  # no secret, no signature
+
+
+async def test_gives_up_on_4xx_at_once_and_on_5xx_after_24_hours(start_bwlive: Start, receiver: Receiver) -> None:
+    receiver.statuses = [404] + [502] * 100
+    bwlive = await start_bwlive()
+    integration = await bwlive.add(receiver.url)
+    await bwlive.call("POST", f"/api/integrations/{integration['id']}/test", expect=202)
+    refused = await delivery_with(bwlive, "failed", 1)
+    assert refused["attempts"][0]["response_code"] == 404
+
+    await bwlive.call("POST", f"/api/integrations/{integration['id']}/test", expect=202)
+    await delivery_with(bwlive, "retrying", 1)
+    for _ in range(40):
+        await bwlive.advance(3600)
+        await asyncio.sleep(0.3)
+        current = (await bwlive.deliveries())[0]
+        if current["status"] == "failed":
+            break
+    assert current["status"] == "failed" and current["next_attempt_at"] is None
+    times = [datetime.fromisoformat(a["at"]) for a in current["attempts"]]
+    assert all(a["response_code"] == 502 for a in current["attempts"])
+    assert 8 <= len(times) <= 30 and times[-1] - times[0] <= timedelta(hours=24)
+
+
+async def test_stream_events_reach_the_organisations_receivers(start_bwlive: Start, receiver: Receiver) -> None:
+    bwlive = await start_bwlive()
+    await bwlive.add(receiver.url, SECRET)
+    other_org, _ = bwlive.app[AUTH].bootstrap("Elsewhere Ltd", "admin@elsewhere.example", "Eve", PASSWORD, None)
+    other_org_id = bwlive.app[AUTH].accounts.memberships(other_org.id)[0].organisation_id
+    bwlive.app[STORE].add(other_org_id, "http://127.0.0.1:9/other", None, time.time())
+
+    camera = await bwlive.camera("Officer Smith")
+    started = await until(lambda: _events_of(receiver, "stream.started"))
+    stream_id = started[0]["stream_id"]
+    bwlive.app[EVENTS].publish(StreamEvent(STREAM_ACKNOWLEDGED, stream_id, "Officer Smith", bwlive.clock.now(),
+                                           {"by": "Olive Operator"}))
+    await camera.stop()
+    await until(lambda: _events_of(receiver, "stream.ended"))
+
+    events = receiver.events()
+    assert [e["type"] for e in events] == ["stream.started", "stream.acknowledged", "stream.ended"]
+    assert {e["stream_id"] for e in events} == {stream_id} and {e["camera"] for e in events} == {"Officer Smith"}
+    assert events[1]["details"] == {"by": "Olive Operator"}
+    assert len({e["id"] for e in events}) == 3
+    for event in events:
+        assert set(event) == {"id", "type", "stream_id", "camera", "time", "details"}
+        assert datetime.fromisoformat(event["time"]).utcoffset() == timedelta(0) and event["time"].endswith("Z")
+    for headers, _ in receiver.requests:
+        assert headers["Bwlive-Signature"].startswith("v1=")
+    raw = b"".join(body for _, body in receiver.requests).lower()
+    for word in (b"envelope", b"key", b"lat", b"lon", b"position"):
+        assert word not in raw
+    await asyncio.sleep(0.5)
+    other_deliveries = list(bwlive.app[STORE].deliveries.rows_where(
+        "integration_id IN (SELECT id FROM integrations WHERE organisation_id = ?)", [other_org_id]))
+    assert other_deliveries == []  # not the other organisation's stream
+
+
+async def _events_of(receiver: Receiver, event_type: str) -> list[dict[str, Any]]:
+    return [e for e in receiver.events() if e["type"] == event_type]
+
+
+async def test_a_hanging_receiver_does_not_slow_stream_starts(start_bwlive: Start, receiver: Receiver) -> None:
+    receiver.hang = True
+    bwlive = await start_bwlive()
+    baseline = await _timed_start(bwlive, "Baseline Camera")  # before any integration exists
+    await bwlive.add(receiver.url)
+
+    first = await _timed_start(bwlive, "Officer Hang")
+    await until(_open(receiver, 1))  # its stream.started is stuck in the receiver
+    second = await _timed_start(bwlive, "Officer Wait")
+    await until(_open(receiver, 2))
+    # Delivering inline would add the 10 s attempt timeout to each start.
+    assert max(first, second) < min(baseline + 3, 8), (baseline, first, second)
+    assert receiver.requests and all(d["attempts"] == [] for d in await bwlive.deliveries())
+
+    # Each attempt gives up after 10 s without an answer and is retried later.
+    timed_out = await until(lambda: _deliveries_with_error(bwlive), timeout=25)
+    assert timed_out["status"] == "retrying" and timed_out["attempts"][0]["response_code"] is None
+
+
+async def _timed_start(bwlive: Bwlive, name: str) -> float:
+    began = time.monotonic()
+    await bwlive.camera(name)
+    return time.monotonic() - began
+
+
+def _open(receiver: Receiver, count: int) -> Callable[[], Awaitable[bool]]:
+    async def check() -> bool:
+        return receiver.open_requests >= count
+
+    return check
+
+
+async def _deliveries_with_error(bwlive: Bwlive) -> dict[str, Any] | None:
+    for delivery in await bwlive.deliveries():
+        if delivery["attempts"] and delivery["attempts"][0]["error"] == "no answer within 10 s":
+            return delivery
+    return None
+
+
+async def test_the_queue_survives_a_restart(start_bwlive: Start, receiver: Receiver) -> None:
+    receiver.statuses = [500]
+    bwlive = await start_bwlive()
+    integration = await bwlive.add(receiver.url, SECRET)
+    queued = await bwlive.call("POST", f"/api/integrations/{integration['id']}/test", expect=202)
+    await delivery_with(bwlive, "retrying", 1)
+    await stop(bwlive)
+
+    bwlive.clock.advance(timedelta(minutes=1))
+    again = await start_bwlive(bwlive.clock)
+    done = await delivery_with(again, "delivered", 2)
+    assert done["event_id"] == queued["event"] and [a["response_code"] for a in done["attempts"]] == [500, 200]
+    assert [headers["Bwlive-Event-Id"] for headers, _ in receiver.requests] == [queued["event"]] * 2
+    assert (await again.call("GET", "/api/integrations"))["integrations"][0]["signed"] is True
+
+
+async def test_admin_api_refusals_secrets_and_removal(start_bwlive: Start, receiver: Receiver) -> None:
+    bwlive = await start_bwlive()
+    cases = [
+        ({"secret": SECRET}, 400, "URL is missing"),
+        ({"url": "ftp://example.org/x"}, 400, "http:// or https://"),
+        ({"url": "not a url"}, 400, "http:// or https://"),
+        ({"url": receiver.url, "secret": "short"}, 400, "16 to 256 characters"),
+        ([receiver.url], 400, "JSON object"),
+    ]
+    for body, status, words in cases:
+        assert words in (await bwlive.call("POST", "/api/integrations", body, expect=status))["error"]
+    added = await bwlive.add(receiver.url, SECRET)
+    assert "exists already" in (await bwlive.call("POST", "/api/integrations", {"url": receiver.url}, expect=409))["error"]
+    for method, path in [("DELETE", "/api/integrations/nope"), ("POST", "/api/integrations/nope/test")]:
+        assert "no integration" in (await bwlive.call(method, path, expect=404))["error"]
+
+    listed = await bwlive.call("GET", "/api/integrations")
+    assert listed["integrations"] == [added] and added["url"] == receiver.url
+    assert SECRET not in json.dumps(listed) + json.dumps(added)
+
+    await bwlive.call("POST", f"/api/integrations/{added['id']}/test", expect=202)
+    await delivery_with(bwlive, "delivered", 1)
+    assert await bwlive.call("DELETE", f"/api/integrations/{added['id']}") == {"removed": added["id"]}
+    assert (await bwlive.call("GET", "/api/integrations"))["integrations"] == []
+    assert await bwlive.deliveries() == []
+    await bwlive.camera("Officer After")
+    await asyncio.sleep(0.5)
+    assert len(receiver.requests) == 1  # removed: no more events
+
+    async with aiohttp.ClientSession() as stranger:
+        async with stranger.get(bwlive.url + "/api/integrations") as response:
+            assert response.status == 401
