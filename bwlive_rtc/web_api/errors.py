@@ -12,8 +12,8 @@ from ..sfu.router import UnknownStream
 log = logging.getLogger(__name__)
 
 
-def json_error(status: int, message: str) -> web.Response:
-    return web.json_response({"error": message}, status=status)
+def json_error(status: int, message: str, headers: dict[str, str] | None = None) -> web.Response:
+    return web.json_response({"error": message}, status=status, headers=headers)
 
 
 @web.middleware
@@ -23,7 +23,8 @@ async def error_middleware(request: web.Request, handler):  # type: ignore[no-un
     except web.HTTPException as exc:
         if exc.status < 400 or exc.content_type == "application/json":
             raise
-        return json_error(exc.status, exc.text or exc.reason)
+        kept = {k: v for k, v in exc.headers.items() if k in ("Retry-After", "WWW-Authenticate", "Allow")}
+        return json_error(exc.status, exc.text or exc.reason, kept)
     except (OfferError, AccountError) as exc:
         return json_error(400, str(exc))
     except UnknownStream as exc:

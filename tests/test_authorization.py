@@ -1,0 +1,183 @@
+"""The authorization matrix, generated from the route table, and the session rules
+(expiry, CSRF, rate limiting, invitations) with an injectable clock."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+import aiohttp
+import pytest
+from aiohttp import web
+
+from bwlive_rtc.auth.roles import Role
+from bwlive_rtc.auth.service import AUTH
+from bwlive_rtc.clock import ManualClock
+from bwlive_rtc.config import Settings
+from bwlive_rtc.crypto.system_key import SystemKeyPair
+from bwlive_rtc.server import start_server
+from bwlive_rtc.viewer.session import ApiClient
+from bwlive_rtc.web_api.access import Access, required_access
+
+PASSWORD = "a long enough password"
+PERSONAS = ("anonymous", "viewer", "operator", "other_admin", "admin")
+
+
+@dataclass
+class Setup:
+    url: str
+    app: web.Application
+    clock: ManualClock
+    clients: dict[str, ApiClient]
+    org_a: str
+
+
+@pytest.fixture
+async def setup(tmp_path: Path):
+    SystemKeyPair.generate().save(tmp_path / "keys")
+    clock = ManualClock()
+    runner, port = await start_server(Settings(port=0, keys_dir=tmp_path / "keys", data_dir=tmp_path / "data"), clock)
+    url = f"http://127.0.0.1:{port}"
+    auth = runner.app[AUTH]
+    admin = auth.accounts.create_user("admin@a.test", "Ann Admin", PASSWORD)
+    org_a = auth.accounts.create_organisation("Org A", admin)
+    for role in (Role.VIEWER, Role.OPERATOR):
+        user = auth.accounts.create_user(f"{role.value}@a.test", role.value.title(), PASSWORD)
+        auth.accounts.add_member(user.id, org_a, role)
+    other = auth.accounts.create_user("admin@b.test", "Bo Admin", PASSWORD)
+    auth.accounts.create_organisation("Org B", other)
+    emails = {"viewer": "viewer@a.test", "operator": "operator@a.test", "other_admin": "admin@b.test", "admin": "admin@a.test"}
+    clients = {"anonymous": ApiClient(url)}
+    for persona, email in emails.items():
+        clients[persona] = await ApiClient.signed_in(url, email, PASSWORD)
+    yield Setup(url, runner.app, clock, clients, org_a)
+    for client in clients.values():
+        await client.close()
+    await runner.cleanup()
+
+
+def expected_gate(level: Access, persona: str) -> int | None:
+    """401/403 when the gate must refuse; None when the request must pass the gate."""
+    if level <= Access.CAMERA:
+        return None
+    if persona == "anonymous":
+        return 401
+    if level == Access.USER or level == Access.VIEWER:
+        return None
+    rank = {"viewer": Access.VIEWER, "operator": Access.OPERATOR, "other_admin": Access.ADMIN, "admin": Access.ADMIN}
+    return None if rank[persona] >= level else 403
+
+
+def concrete(path: str) -> str:
+    return re.sub(r"\{[^}]+\}", "nope", path)
+
+
+async def test_authorization_matrix(setup: Setup) -> None:
+    routes = [
+        r for r in setup.app.router.routes()
+        if not isinstance(r.resource, web.StaticResource) and r.method not in ("HEAD", "*")
+    ]
+    assert len(routes) > 20
+    failures = []
+    for route in routes:
+        level = required_access(route.handler)
+        assert level is not None, f"{route.method} {route.resource.canonical} has no access rule"
+        if route.method == "DELETE" and route.resource.canonical == "/api/session":
+            continue  # signing out would end the persona's session for the rest of the matrix
+        for persona in PERSONAS:
+            async with setup.clients[persona].request(
+                route.method, concrete(route.resource.canonical), data=b"{}", headers={"Content-Type": "application/json"}
+            ) as response:
+                status = response.status
+                body = await response.text()
+            gate = expected_gate(level, persona)
+            if gate is None and status in (401, 403):
+                failures.append(f"{persona} {route.method} {route.resource.canonical}: refused {status} {body}")
+            elif gate is not None and status != gate:
+                failures.append(f"{persona} {route.method} {route.resource.canonical}: {status}, expected {gate}")
+    assert failures == []
+
+
+async def test_other_organisation_sees_nothing_of_ours(setup: Setup) -> None:
+    async with setup.clients["other_admin"].request("GET", "/api/organisation/members") as response:
+        members = (await response.json())["members"]
+    assert [m["email"] for m in members] == ["admin@b.test"]
+
+
+async def test_csrf_and_origin_are_required_for_changes(setup: Setup) -> None:
+    admin = setup.clients["admin"]
+    async with admin.http.post(setup.url + "/api/organisation/join-codes") as response:
+        assert response.status == 403
+        assert "X-CSRF-Token" in (await response.json())["error"]
+    async with admin.request("POST", "/api/organisation/join-codes", headers={"Origin": "https://evil.example"}) as response:
+        assert response.status == 403
+        assert "evil.example" in (await response.json())["error"]
+    async with admin.request("POST", "/api/organisation/join-codes") as response:
+        assert response.status == 201
+
+
+async def test_session_expires_after_seven_idle_days(setup: Setup) -> None:
+    viewer = setup.clients["viewer"]
+    setup.clock.advance(timedelta(days=6, hours=23))
+    async with viewer.request("GET", "/api/streams") as response:
+        assert response.status == 200  # used: the idle period starts again
+    setup.clock.advance(timedelta(days=6, hours=23))
+    async with viewer.request("GET", "/api/streams") as response:
+        assert response.status == 200
+    setup.clock.advance(timedelta(days=7, minutes=1))
+    async with viewer.request("GET", "/api/streams") as response:
+        assert response.status == 401
+        assert "sign in" in (await response.json())["error"]
+
+
+async def test_sign_in_rate_limit(setup: Setup) -> None:
+    async with aiohttp.ClientSession() as http:
+        async def attempt(password: str) -> int:
+            async with http.post(setup.url + "/api/session", json={"email": "viewer@a.test", "password": password}) as r:
+                return r.status
+
+        assert [await attempt("wrong") for _ in range(5)] == [401] * 5
+        async with http.post(setup.url + "/api/session", json={"email": "viewer@a.test", "password": PASSWORD}) as r:
+            assert r.status == 429
+            assert "too many failed sign-ins" in (await r.json())["error"] and int(r.headers["Retry-After"]) > 0
+        setup.clock.advance(timedelta(minutes=15, seconds=1))
+        assert await attempt(PASSWORD) == 200
+
+
+async def test_invitation_accept_and_expiry(setup: Setup) -> None:
+    admin = setup.clients["admin"]
+    async with admin.request("POST", "/api/organisation/invitations", json={"email": "new@a.test", "role": "operator"}) as r:
+        assert r.status == 201
+        token = (await r.json())["link"].split("#token=")[1]
+    async with admin.request("POST", "/api/organisation/invitations", json={"email": "late@a.test", "role": "viewer"}) as r:
+        late_token = (await r.json())["link"].split("#token=")[1]
+    anonymous = setup.clients["anonymous"]
+    async with anonymous.request("POST", f"/api/invitations/{token}", json={"name": "Nia New", "password": PASSWORD}) as r:
+        assert r.status == 200
+        assert (await r.json())["role"] == "operator"
+    async with anonymous.request("POST", f"/api/invitations/{token}", json={"name": "Again", "password": PASSWORD}) as r:
+        assert r.status == 400 and "already been used" in (await r.json())["error"]
+    setup.clock.advance(timedelta(days=7, seconds=1))
+    async with anonymous.request("GET", f"/api/invitations/{late_token}") as r:
+        assert r.status == 400 and "expired" in (await r.json())["error"]
+
+
+async def test_role_change_applies_at_once_to_requests_and_websockets(setup: Setup) -> None:
+    admin, operator = setup.clients["admin"], setup.clients["operator"]
+    operator_id = operator.session["user"]["id"]
+    ws = await operator.http.ws_connect(setup.url + "/api/streams/ws")
+    assert (await ws.receive_json())["type"] == "streams"
+    async with admin.request("PUT", f"/api/organisation/members/{operator_id}", json={"role": "admin"}) as r:
+        assert r.status == 200
+    message = await ws.receive(timeout=5)
+    assert message.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED) and ws.close_code == 4001
+    async with operator.request("GET", "/api/organisation/members") as r:
+        assert r.status == 200  # now an admin
+    async with admin.request("DELETE", f"/api/organisation/members/{operator_id}") as r:
+        assert r.status == 200
+    async with operator.request("GET", "/api/streams") as r:
+        assert r.status == 403
+    async with admin.request("GET", "/api/organisation/audit") as r:
+        actions = [e["action"] for e in (await r.json())["entries"]]
+    assert "role changed" in actions and "member removed" in actions and "signed in" in actions
