@@ -181,3 +181,35 @@ async def test_role_change_applies_at_once_to_requests_and_websockets(setup: Set
     async with admin.request("GET", "/api/organisation/audit") as r:
         actions = [e["action"] for e in (await r.json())["entries"]]
     assert "role changed" in actions and "member removed" in actions and "signed in" in actions
+
+
+async def test_removed_member_loses_running_subscription(setup: Setup, tmp_path: Path) -> None:
+    import asyncio
+
+    from bwlive_rtc.crypto.system_key import SystemPublicKey
+    from bwlive_rtc.web_api.keys import ROUTER, SETTINGS
+    from tests.processes import Camera
+    from tests.viewing import DecodingViewer
+
+    keys_dir = setup.app[SETTINGS].keys_dir
+    setup.app[AUTH].systems.add(setup.org_a, "local", SystemPublicKey.load(keys_dir))
+    keys = SystemKeyPair.load(keys_dir)
+    camera = Camera(tmp_path, setup.url, keys_dir, "Jip Mulder")
+    try:
+        await asyncio.to_thread(camera.wait_for, "streaming")
+        producer = next(iter(setup.app[ROUTER].producers.values()))
+        assert producer.organisation_ids == [setup.org_a]
+        async with setup.clients["other_admin"].request("GET", "/api/streams") as r:
+            assert (await r.json())["streams"] == []  # another organisation sees nothing
+        viewer = DecodingViewer(setup.clients["viewer"], producer.describe(), keys)
+        await viewer.start()
+        await asyncio.sleep(1.5)
+        assert viewer.codes and len(producer.consumers) == 1
+        viewer_id = setup.clients["viewer"].session["user"]["id"]
+        async with setup.clients["admin"].request("DELETE", f"/api/organisation/members/{viewer_id}") as r:
+            assert r.status == 200
+        await asyncio.sleep(0.3)
+        assert producer.consumers == {}
+        await viewer.stop()
+    finally:
+        await asyncio.to_thread(camera.stop)
