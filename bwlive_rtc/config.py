@@ -19,10 +19,27 @@ class Settings:
     tls_key: Path | None = None
     tls: bool | None = None  # None: on unless the host is loopback (browsers need HTTPS)
     consumer_timeout: float = 15.0
+    recordings_dir: Path | None = None  # evidence on local disk; None: <data_dir>/recordings
+    recordings_storage: str = "local"  # "local" or "s3"
+    retention_hours: float = 24.0  # recordings are purged this long after they end
+    purge_interval: float = 60.0  # seconds between retention checks
+    s3_bucket: str | None = None
+    s3_prefix: str = ""
+    s3_endpoint_url: str | None = None  # an S3-compatible server (MinIO, …); None: AWS
+    s3_region: str | None = None
 
     @property
     def database_path(self) -> Path:
         return self.data_dir / "bwlive.sqlite"
+
+    @property
+    def recordings_path(self) -> Path:
+        return self.recordings_dir or self.data_dir / "recordings"
+
+    @property
+    def recordings_spool(self) -> Path:
+        """Segments being written, and written ones not yet stored (local disk always)."""
+        return self.data_dir / "recording-spool"
 
     @property
     def use_tls(self) -> bool:

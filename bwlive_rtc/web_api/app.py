@@ -16,6 +16,7 @@ from ..config import Settings
 from ..crypto.system_key import SystemPublicKey
 from ..events import STREAM_ENDED, STREAM_STARTED, EventBus, StreamEvent
 from ..integrations import feature as integrations
+from ..recordings import api as recordings_api
 from ..sfu.producer import Producer
 from ..sfu.router import Router
 from ..signaling import whep, whip
@@ -31,7 +32,7 @@ from .stream_hub import StreamHub
 
 WEB_DIR = Path(__file__).resolve().parents[2] / "web"
 
-FEATURES: tuple[ModuleType, ...] = (auth_routes, whip, whep, api_routes, integrations)
+FEATURES: tuple[ModuleType, ...] = (auth_routes, whip, whep, api_routes, integrations, recordings_api)
 
 
 @access(Access.PUBLIC)

@@ -1,0 +1,76 @@
+"""Recordings over HTTP: list, metadata with the key envelope, and each segment's frames
+(or its WebM file). The recordings page is ``/web/recordings.html``."""
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+from aiohttp import web
+
+from ..auth.middleware import caller
+from ..web_api.access import Access, access
+from ..web_api.keys import CLOCK, DATABASE, ROUTER, SETTINGS
+from .service import Recordings
+
+RECORDINGS = web.AppKey("recordings", Recordings)
+routes = web.RouteTableDef()
+
+
+@routes.get("/api/recordings")
+@access(Access.VIEWER)
+async def list_recordings(request: web.Request) -> web.Response:
+    camera = request.query.get("camera") or None
+    listing = request.app[RECORDINGS].catalog.listing(caller(request).organisation_id, camera)
+    return web.json_response({"recordings": listing})
+
+
+def _recording(request: web.Request) -> dict:  # type: ignore[type-arg]
+    recording_id = request.match_info["recording_id"]
+    recording = request.app[RECORDINGS].catalog.get(recording_id, caller(request).organisation_id)
+    if recording is None:
+        raise web.HTTPNotFound(text=f"There is no recording {recording_id!r} (it may have been purged).")
+    return recording
+
+
+def _seq(request: web.Request) -> int:
+    text = request.match_info["seq"]
+    if not text.isdigit():
+        raise web.HTTPBadRequest(text=f"Segment numbers are whole numbers, not {text!r}.")
+    return int(text)
+
+
+@routes.get("/api/recordings/{recording_id}")
+@access(Access.VIEWER)
+async def get_recording(request: web.Request) -> web.Response:
+    return web.json_response(_recording(request))
+
+
+async def _segment(request: web.Request, read: Callable[[str, int], Awaitable[bytes]]) -> bytes:
+    recording, seq = _recording(request), _seq(request)
+    try:
+        return await read(recording["id"], seq)
+    except KeyError:
+        raise web.HTTPNotFound(text=f"Recording {recording['id']!r} has no segment {seq}.") from None
+
+
+@routes.get("/api/recordings/{recording_id}/segments/{seq}")
+@access(Access.VIEWER)
+async def get_segment_frames(request: web.Request) -> web.Response:
+    """A segment's frames in the player's wire form (docs/RECORDINGS.md)."""
+    body = await _segment(request, request.app[RECORDINGS].segment_frames)
+    return web.Response(body=body, content_type="application/octet-stream")
+
+
+@routes.get("/api/recordings/{recording_id}/segments/{seq}/webm")
+@access(Access.VIEWER)
+async def get_segment_file(request: web.Request) -> web.Response:
+    """A segment's WebM file as stored (evidence export)."""
+    body = await _segment(request, request.app[RECORDINGS].segment_file)
+    return web.Response(body=body, content_type="video/webm")
+
+
+async def lifecycle(app: web.Application) -> AsyncIterator[None]:
+    recordings = Recordings(app[SETTINGS], app[DATABASE], app[CLOCK])
+    app[RECORDINGS] = recordings
+    await recordings.start(app[ROUTER])
+    yield
+    await recordings.close(app[ROUTER])

@@ -1,0 +1,105 @@
+"""Recording metadata in the server's SQLite database (tables ``recordings`` and
+``recording_segments``). Evidence itself is elsewhere (storage.py); only its keys are here."""
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlite_utils
+
+RECORDING = "recording"  # being written
+COMPLETE = "complete"
+IN_ORGANISATION = "EXISTS (SELECT 1 FROM json_each(organisations) WHERE value = ?)"
+
+
+class Catalog:
+    def __init__(self, db: sqlite_utils.Database) -> None:
+        self.db = db
+        self.recordings = db.table("recordings")
+        self.segments = db.table("recording_segments")
+        if not self.recordings.exists():
+            self.recordings.create(
+                {
+                    "id": str, "camera": str, "organisations": str, "started_at": str, "ended_at": str,
+                    "duration_ms": int, "size": int, "key_envelope": str, "state": str, "storage": str,
+                },
+                pk="id",
+                not_null={"camera", "started_at", "state"},
+            )
+            self.recordings.create_index(["camera"])
+            self.recordings.create_index(["ended_at"])
+        if not self.segments.exists():
+            self.segments.create(
+                {"recording_id": str, "seq": int, "key": str, "start_ms": int, "end_ms": int, "size": int, "frames": int},
+                pk=("recording_id", "seq"),
+                foreign_keys=[("recording_id", "recordings", "id")],
+            )
+
+    def begin(self, recording_id: str, camera: str, organisation_ids: list[str], started_at: datetime,
+              key_envelope: dict[str, object], storage: str) -> None:
+        self.recordings.insert(
+            {
+                "id": recording_id, "camera": camera, "organisations": json.dumps(organisation_ids),
+                "started_at": started_at.isoformat(), "ended_at": None, "duration_ms": 0, "size": 0,
+                "key_envelope": json.dumps(key_envelope), "state": RECORDING, "storage": storage,
+            }
+        )
+
+    def add_segment(self, recording_id: str, seq: int, key: str, start_ms: int, end_ms: int, size: int, frames: int) -> None:
+        """Idempotent: recovering a segment twice leaves one row."""
+        self.segments.upsert(
+            {"recording_id": recording_id, "seq": seq, "key": key, "start_ms": start_ms, "end_ms": end_ms,
+             "size": size, "frames": frames},
+            pk=("recording_id", "seq"),
+        )
+
+    def finish(self, recording_id: str) -> None:
+        """Close a recording: its end and size follow from its stored segments."""
+        row = self.recordings.get(recording_id)
+        totals = self.db.execute(
+            "SELECT coalesce(max(end_ms), 0), coalesce(sum(size), 0) FROM recording_segments WHERE recording_id = ?",
+            [recording_id],
+        ).fetchone()
+        duration_ms, size = int(totals[0]), int(totals[1])
+        ended = datetime.fromisoformat(row["started_at"]) + timedelta(milliseconds=duration_ms)
+        self.recordings.update(
+            recording_id, {"ended_at": ended.isoformat(), "duration_ms": duration_ms, "size": size, "state": COMPLETE}
+        )
+
+    def unfinished(self) -> list[str]:
+        return [row["id"] for row in self.recordings.rows_where("state = ?", [RECORDING])]
+
+    def listing(self, organisation_id: str, camera: str | None = None) -> list[dict[str, Any]]:
+        """An organisation's recordings, newest first, optionally of one camera user."""
+        where, args = IN_ORGANISATION, [organisation_id]
+        if camera:
+            where, args = where + " AND camera = ?", args + [camera]
+        return [_public(row) for row in self.recordings.rows_where(where, args, order_by="started_at desc")]
+
+    def get(self, recording_id: str, organisation_id: str) -> dict[str, Any] | None:
+        """A recording with its key envelope and segments, None unless the organisation has it."""
+        rows = list(self.recordings.rows_where("id = ? AND " + IN_ORGANISATION, [recording_id, organisation_id]))
+        if not rows:
+            return None
+        recording = _public(rows[0])
+        recording["key_envelope"] = json.loads(rows[0]["key_envelope"])
+        recording["segments"] = self.segment_rows(recording_id)
+        return recording
+
+    def segment_rows(self, recording_id: str) -> list[dict[str, Any]]:
+        return list(self.segments.rows_where("recording_id = ?", [recording_id], order_by="seq"))
+
+    def expired(self, before: datetime) -> list[str]:
+        return [row["id"] for row in self.recordings.rows_where("state = ? AND ended_at < ?", [COMPLETE, before.isoformat()])]
+
+    def delete(self, recording_id: str) -> None:
+        with self.db.conn:
+            self.db.execute("DELETE FROM recording_segments WHERE recording_id = ?", [recording_id])
+            self.db.execute("DELETE FROM recordings WHERE id = ?", [recording_id])
+
+
+def _public(row: dict[str, Any]) -> dict[str, Any]:
+    public = {key: value for key, value in row.items() if key != "key_envelope"}
+    public["organisations"] = json.loads(row["organisations"])
+    return public

@@ -1,0 +1,95 @@
+"""The recordings feature at run time: one Recorder per live stream, the catalog,
+the evidence store and the purger."""
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import PurePosixPath
+
+from ..clock import Clock
+from ..config import Settings
+from ..sfu.producer import Producer
+from ..sfu.router import Router
+from ..storage.database import Database
+from .catalog import Catalog
+from .container import encode_frames, positions_path, read_media, read_positions
+from .recorder import Recorder, StoredSegment
+from .recovery import recover
+from .retention import Purger
+from .storage import EvidenceStore, open_store
+
+log = logging.getLogger(__name__)
+
+
+class Recordings:
+    def __init__(self, settings: Settings, database: Database, clock: Clock, store: EvidenceStore | None = None) -> None:
+        self.settings = settings
+        self.catalog = Catalog(database.db)
+        self.store = store or open_store(settings)
+        self.purger = Purger(self.catalog, self.store, clock, timedelta(hours=settings.retention_hours))
+        self.recorders: dict[str, Recorder] = {}
+        self._purging: asyncio.Task[None] | None = None
+
+    async def start(self, router: Router) -> None:
+        await recover(self.catalog, self.store, self.settings.recordings_spool)
+        router.on("producer_added", self._record)
+        router.on("producer_removed", self._stop_recording)
+        self._purging = asyncio.ensure_future(self.purger.run(self.settings.purge_interval))
+        log.info("recordings go to %s, kept %g hours", self.store.description, self.settings.retention_hours)
+
+    async def close(self, router: Router) -> None:
+        router.remove_listener("producer_added", self._record)
+        router.remove_listener("producer_removed", self._stop_recording)
+        if self._purging is not None:
+            self._purging.cancel()
+        await asyncio.gather(*(self._stop_recording(p) for p in [r.producer for r in self.recorders.values()]))
+
+    def _record(self, producer: Producer) -> None:
+        self.catalog.begin(producer.id, producer.camera, producer.organisation_ids, producer.started_at, producer.key_envelope,
+                           self.store.description)
+        recorder = Recorder(producer, self.settings.recordings_spool, self.store, self._registered(producer.id))
+        self.recorders[producer.id] = recorder
+        recorder.start()
+
+    def _registered(self, recording_id: str) -> Callable[[StoredSegment], None]:
+        def register(segment: StoredSegment) -> None:
+            self.catalog.add_segment(recording_id, segment.seq, segment.key, segment.start_ms, segment.end_ms,
+                                     segment.size, segment.frames)
+            for path in segment.spool_files:
+                path.unlink(missing_ok=True)
+
+        return register
+
+    async def _stop_recording(self, producer: Producer) -> None:
+        recorder = self.recorders.pop(producer.id, None)
+        if recorder is None:
+            return
+        await recorder.stop()
+        self.catalog.finish(producer.id)
+        try:
+            recorder.directory.rmdir()
+        except OSError:
+            log.warning("recording %s: spooled files could not be stored; they stay in %s", producer.id, recorder.directory)
+
+    def _segment_key(self, recording_id: str, seq: int) -> str:
+        for segment in self.catalog.segment_rows(recording_id):
+            if segment["seq"] == seq:
+                return str(segment["key"])
+        raise KeyError(seq)
+
+    async def segment_frames(self, recording_id: str, seq: int) -> bytes:
+        """One stored segment's frames (media and positions) in the player's wire form;
+        KeyError if there is no such segment."""
+        return await asyncio.to_thread(self._read_segment, self._segment_key(recording_id, seq))
+
+    def _read_segment(self, key: str) -> bytes:
+        frames = read_media(self.store.get(key))
+        side = self.store.get(positions_path(PurePosixPath(key)).as_posix())
+        return encode_frames(frames + read_positions(side.decode("ascii", errors="replace")))
+
+    async def segment_file(self, recording_id: str, seq: int) -> bytes:
+        """One stored segment's WebM file as stored; KeyError if there is none."""
+        return await asyncio.to_thread(self.store.get, self._segment_key(recording_id, seq))
+

@@ -1,0 +1,191 @@
+"""Recordings: every stream is kept as ciphertext with its timing, in WebM segments,
+and plays back (decrypted by the key holder) with the burned-in frames in order."""
+from __future__ import annotations
+
+import asyncio
+import json
+import struct
+from pathlib import Path
+
+import av
+
+from bwlive_rtc.camera.framecode import read_code
+from bwlive_rtc.config import Settings
+from bwlive_rtc.crypto.b64 import b64url_encode
+from bwlive_rtc.crypto.content_key import KeyEnvelope
+from bwlive_rtc.crypto.sframe import FrameDecryptor, Kind
+from bwlive_rtc.crypto.system_key import SystemKeyPair
+from bwlive_rtc.recordings.container import FrameKind, RecordedFrame, read_media
+from bwlive_rtc.server import start_server
+from bwlive_rtc.viewer.session import ApiClient
+from tests.processes import ADMIN_EMAIL, ADMIN_PASSWORD, Camera, Server, bootstrap_admin
+from tests.test_blindness import decodes_to_a_readable_picture
+
+
+def parse_frames(body: bytes) -> list[RecordedFrame]:
+    """The player's wire form (docs/RECORDINGS.md) back into frames."""
+    frames, offset = [], 0
+    while offset < len(body):
+        kind, flags, ms, length = struct.unpack_from(">BBII", body, offset)
+        offset += 10
+        frames.append(RecordedFrame(FrameKind(kind), ms, bool(flags & 1), body[offset : offset + length]))
+        offset += length
+    return frames
+
+
+async def fetch_recording(api: ApiClient, recording_id: str) -> tuple[dict, list[RecordedFrame]]:
+    """Metadata and every frame of a recording, over the HTTP API."""
+    async with api.request("GET", f"/api/recordings/{recording_id}") as response:
+        assert response.status == 200, await response.text()
+        recording = await response.json()
+    frames: list[RecordedFrame] = []
+    for segment in recording["segments"]:
+        async with api.request("GET", f"/api/recordings/{recording_id}/segments/{segment['seq']}") as response:
+            assert response.status == 200, await response.text()
+            frames += parse_frames(await response.read())
+    return recording, frames
+
+
+def played_back(recording: dict, frames: list[RecordedFrame], keys: SystemKeyPair) -> tuple[list[tuple[int, int]], int, list[dict]]:
+    """Decrypt and decode like the web player: (ms, burned-in frame number) per picture,
+    decrypted audio frame count, decrypted positions."""
+    decryptor = FrameDecryptor(KeyEnvelope.from_json(recording["key_envelope"]).open(keys))
+    decoder = av.CodecContext.create("libvpx", "r")
+    codes, audio, positions = [], 0, []
+    for frame in frames:
+        plain = decryptor.decrypt({FrameKind.VIDEO: Kind.VIDEO, FrameKind.AUDIO: Kind.AUDIO,
+                                   FrameKind.DATA: Kind.CAMERA_DATA}[frame.kind], frame.data)
+        if frame.kind is FrameKind.VIDEO:
+            for picture in decoder.decode(av.Packet(plain)):
+                code = read_code(picture.to_ndarray()[: picture.height])
+                if code is not None:
+                    codes.append((frame.ms, code[0]))
+        elif frame.kind is FrameKind.AUDIO:
+            audio += 1
+        else:
+            positions.append(json.loads(plain))
+    return codes, audio, positions
+
+
+async def wait_for_recording(api: ApiClient, camera: str, state: str = "complete", timeout: float = 20) -> dict:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while asyncio.get_running_loop().time() < deadline:
+        async with api.request("GET", "/api/recordings", params={"camera": camera}) as response:
+            recordings = (await response.json())["recordings"]
+        if recordings and recordings[0]["state"] == state:
+            return recordings[0]
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"no {state} recording of {camera!r}")
+
+
+def assert_in_order(codes: list[tuple[int, int]], at_least: int) -> None:
+    numbers = [number for _, number in codes]
+    assert len(numbers) >= at_least, f"only {len(numbers)} readable pictures"
+    assert numbers == sorted(set(numbers)), "frames out of order or repeated"
+    times = [ms for ms, _ in codes]
+    assert times == sorted(times)
+
+
+async def test_stream_is_recorded_as_ciphertext_and_plays_back_in_order(tmp_path: Path, system_keys: SystemKeyPair) -> None:
+    keys_dir = tmp_path / "keys"
+    system_keys.save(keys_dir)
+    bootstrap_admin(tmp_path / "data", keys_dir)
+    runner, port = await start_server(Settings(port=0, keys_dir=keys_dir, data_dir=tmp_path / "data"))
+    url = f"http://127.0.0.1:{port}"
+    api = await ApiClient.signed_in(url, ADMIN_EMAIL, ADMIN_PASSWORD)
+    try:
+        camera = Camera(tmp_path, url, keys_dir, "Rec Order", "--duration", "5")
+        await asyncio.to_thread(camera.wait_for, "streaming")
+        await asyncio.to_thread(camera.proc.wait, 30)
+        listed = await wait_for_recording(api, "Rec Order")
+        recording, frames = await fetch_recording(api, listed["id"])
+        for path, status, sentence in [
+            ("/api/recordings/nope", 404, "no recording 'nope'"),
+            (f"/api/recordings/{listed['id']}/segments/x", 400, "whole numbers"),
+            (f"/api/recordings/{listed['id']}/segments/999/webm", 404, "has no segment 999"),
+        ]:
+            async with api.request("GET", path) as response:
+                assert response.status == status and sentence in (await response.json())["error"]
+        async with api.request("GET", f"/api/recordings/{listed['id']}/segments/0/webm") as response:
+            assert response.content_type == "video/webm"
+            first_file = await response.read()
+    finally:
+        await api.close()
+        await runner.cleanup()
+
+    assert recording["camera"] == "Rec Order" and recording["state"] == "complete"
+    assert 3500 <= recording["duration_ms"] <= 6500, recording["duration_ms"]
+    assert len(recording["segments"]) >= 2  # written in segments of about two seconds
+    files = sorted((tmp_path / "data" / "recordings" / recording["id"]).glob("*.webm"))
+    assert len(files) == len(recording["segments"]) and files[0].read_bytes() == first_file
+    assert recording["size"] == sum(f.stat().st_size for f in (tmp_path / "data" / "recordings" / recording["id"]).iterdir())
+
+    # The files are standard WebM holding the camera's ciphertext, undecodable as such ...
+    with av.open(str(files[0])) as container:
+        assert [s.codec_context.name for s in container.streams] == ["vp8", "opus"]
+    stored = [f for path in files for f in read_media(path.read_bytes())]
+    video = [f.data for f in stored if f.kind is FrameKind.VIDEO]
+    assert len(video) > 100
+    assert not decodes_to_a_readable_picture(video)
+    assert stored[0].kind is FrameKind.VIDEO and stored[0].keyframe  # playable from the start
+    # ... and no key is stored next to them.
+    content_key = KeyEnvelope.from_json(recording["key_envelope"]).open(system_keys)
+    for path in [*(tmp_path / "data").rglob("*"), *(tmp_path / "data").glob("bwlive.sqlite*")]:
+        if path.is_file():
+            data = path.read_bytes()
+            assert content_key not in data and b64url_encode(content_key).encode() not in data
+
+    # With the key, the API's frames play back: frames in order, audio, positions.
+    codes, audio, positions = played_back(recording, frames, system_keys)
+    assert_in_order(codes, at_least=100)
+    assert codes[-1][0] - codes[0][0] >= 3000
+    assert audio > 150  # 50 per second
+    assert len(positions) >= 3 and all("lat" in p for p in positions)
+
+
+async def test_kill_9_mid_recording_keeps_all_but_the_last_seconds_once(tmp_path: Path, system_keys: SystemKeyPair) -> None:
+    system_keys.save(tmp_path / "keys")
+    server = Server(tmp_path, tmp_path / "keys")
+    camera = Camera(tmp_path, server.url, tmp_path / "keys", "Crash Test")
+    try:
+        await asyncio.to_thread(camera.wait_for, "streaming")
+        await asyncio.sleep(7)
+        server.proc.kill()  # SIGKILL: no clean-up of any kind
+        server.proc.wait()
+    finally:
+        camera.stop()
+    spool = tmp_path / "data" / "recording-spool"
+    # Killed between two segment boundaries: the segment being written is a torn file.
+    assert any(spool.rglob("*.webm*")), "expected unstored segments in the spool at the crash"
+
+    def restart_and_read() -> tuple[dict, list[RecordedFrame], list[dict]]:
+        restarted = Server(tmp_path, tmp_path / "keys")
+
+        async def read() -> tuple[dict, list[RecordedFrame], list[dict]]:
+            api = await ApiClient.signed_in(restarted.url, ADMIN_EMAIL, ADMIN_PASSWORD)
+            try:
+                async with api.request("GET", "/api/recordings") as response:
+                    listing = (await response.json())["recordings"]
+                recording, frames = await fetch_recording(api, listing[0]["id"])
+                return recording, frames, listing
+            finally:
+                await api.close()
+
+        try:
+            return asyncio.run(read())
+        finally:
+            restarted.stop()
+
+    recording, frames, listing = await asyncio.to_thread(restart_and_read)
+    assert [r["camera"] for r in listing] == ["Crash Test"]  # one recording, finished at start-up
+    assert recording["state"] == "complete"
+    assert recording["duration_ms"] >= 4000, recording["duration_ms"]  # at most the last ~2 s lost
+    assert not any(spool.rglob("*.webm*"))
+    codes, audio, _ = played_back(recording, frames, system_keys)
+    assert_in_order(codes, at_least=90)
+    assert codes[-1][0] >= 4000
+
+    # A second restart neither loses nor duplicates anything.
+    again, frames_again, listing_again = await asyncio.to_thread(restart_and_read)
+    assert len(listing_again) == 1
+    assert again["segments"] == recording["segments"] and len(frames_again) == len(frames)

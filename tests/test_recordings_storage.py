@@ -1,0 +1,94 @@
+"""Recordings in both evidence stores (a local directory; S3 against a real S3-compatible
+server, moto's, over HTTP) and their purge after the retention period (injected clock)."""
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import boto3
+import pytest
+from moto.server import ThreadedMotoServer
+
+from bwlive_rtc.clock import ManualClock
+from bwlive_rtc.config import Settings
+from bwlive_rtc.crypto.system_key import SystemKeyPair
+from bwlive_rtc.server import start_server
+from bwlive_rtc.viewer.session import ApiClient
+from tests.processes import ADMIN_EMAIL, ADMIN_PASSWORD, Camera, bootstrap_admin
+from tests.test_recordings import assert_in_order, fetch_recording, played_back, wait_for_recording
+
+BUCKET = "evidence"
+
+
+@pytest.fixture
+def s3_endpoint(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A real S3-compatible HTTP server on an ephemeral port, with an empty bucket."""
+    for name, value in {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test",
+                        "AWS_DEFAULT_REGION": "us-east-1"}.items():
+        monkeypatch.setenv(name, value)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    endpoint = f"http://{host}:{port}"
+    boto3.client("s3", endpoint_url=endpoint).create_bucket(Bucket=BUCKET)
+    yield endpoint
+    server.stop()
+
+
+def evidence(settings: Settings, recording_id: str) -> list[str]:
+    """Names of the files a recording has in its store."""
+    if settings.recordings_storage == "s3":
+        listed = boto3.client("s3", endpoint_url=settings.s3_endpoint_url).list_objects_v2(
+            Bucket=BUCKET, Prefix=f"{settings.s3_prefix}/{recording_id}/")
+        return sorted(item["Key"].rsplit("/", 1)[1] for item in listed.get("Contents", []))
+    directory = settings.recordings_path / recording_id
+    return sorted(p.name for p in directory.iterdir()) if directory.exists() else []
+
+
+@pytest.mark.parametrize("backend", ["local", "s3"])
+async def test_recorded_to_the_store_and_purged_after_retention(
+    backend: str, tmp_path: Path, system_keys: SystemKeyPair, request: pytest.FixtureRequest
+) -> None:
+    keys_dir = tmp_path / "keys"
+    system_keys.save(keys_dir)
+    bootstrap_admin(tmp_path / "data", keys_dir)
+    settings = Settings(port=0, keys_dir=keys_dir, data_dir=tmp_path / "data", retention_hours=24, purge_interval=0.1)
+    if backend == "s3":
+        settings.recordings_storage = "s3"
+        settings.s3_endpoint_url = request.getfixturevalue("s3_endpoint")
+        settings.s3_bucket, settings.s3_prefix = BUCKET, "site-a"
+    clock = ManualClock(datetime.now(timezone.utc))
+    runner, port = await start_server(settings, clock)
+    api = await ApiClient.signed_in(f"http://127.0.0.1:{port}", ADMIN_EMAIL, ADMIN_PASSWORD)
+    try:
+        camera = Camera(tmp_path, f"http://127.0.0.1:{port}", keys_dir, "Kept A Day", "--duration", "4")
+        await asyncio.to_thread(camera.proc.wait, 30)
+        listed = await wait_for_recording(api, "Kept A Day")
+        recording, frames = await fetch_recording(api, listed["id"])
+        codes, _, _ = played_back(recording, frames, system_keys)
+        assert_in_order(codes, at_least=60)
+        files = evidence(settings, recording["id"])
+        assert len(files) == 2 * len(recording["segments"]) >= 2  # media and positions per segment
+        assert not (settings.recordings_path / recording["id"]).exists() or backend == "local"
+
+        clock.advance(timedelta(hours=23, minutes=59))
+        await asyncio.sleep(0.5)
+        assert evidence(settings, recording["id"]) == files  # kept for 24 hours
+
+        clock.advance(timedelta(minutes=2))
+        for _ in range(50):
+            async with api.request("GET", f"/api/recordings/{recording['id']}") as response:
+                if response.status == 404:
+                    assert "purged" in (await response.json())["error"]
+                    break
+            await asyncio.sleep(0.1)
+        else:
+            raise AssertionError("not purged after the retention period")
+        assert evidence(settings, recording["id"]) == []
+        async with api.request("GET", "/api/recordings") as response:
+            assert (await response.json())["recordings"] == []
+    finally:
+        await api.close()
+        await runner.cleanup()
