@@ -73,6 +73,17 @@ def build_parser() -> argparse.ArgumentParser:
     stream.add_argument("--duration", type=float, help="stop after this many seconds")
     stream.add_argument("--insecure", action="store_true", help="accept a self-signed server certificate")
 
+    license_cmd = commands.add_parser("license", help="license issuing (for whoever issues licenses)").add_subparsers(
+        dest="license_command", required=True)
+    issuer = license_cmd.add_parser("issuer-keys", help="create an Ed25519 issuer key pair")
+    issuer.add_argument("--keys-dir", type=Path, default=DEFAULT_KEYS_DIR)
+    issue = license_cmd.add_parser("issue", help="print a signed license file")
+    issue.add_argument("--issuer-key", type=Path, default=DEFAULT_KEYS_DIR / "license-issuer-private.pem")
+    issue.add_argument("--organisation", required=True, help="organisation id (Settings shows it)")
+    issue.add_argument("--cameras", type=int, required=True, help="cameras covered (7-day average)")
+    issue.add_argument("--days", type=int, default=365, help="valid for this many days (default 365)")
+    issue.add_argument("--from", dest="valid_from", help="first valid day, YYYY-MM-DD (default today)")
+
     admin = commands.add_parser("admin", help="administration of a server's data directory").add_subparsers(
         dest="admin_command", required=True)
     bootstrap = admin.add_parser("bootstrap", help="create the first organisation and its admin; register the local system key")
@@ -121,6 +132,8 @@ def main(argv: list[str] | None = None) -> int:
             if args.system_command == "join":
                 return asyncio.run(commands.system_join(args))
             return commands.system_keys(args)
+        if args.command == "license":
+            return commands.license_command(args)
         if args.command == "admin":
             return commands.admin_bootstrap(args)
     except KeyboardInterrupt:

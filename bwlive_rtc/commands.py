@@ -91,6 +91,40 @@ def bootstrap(settings: Settings, organisation: str, email: str, name: str, pass
         database.close()
 
 
+def license_command(args: argparse.Namespace) -> int:
+    from datetime import date, timedelta
+
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from .licensing.license_file import License, sign
+
+    if args.license_command == "issuer-keys":
+        private_path = args.keys_dir / "license-issuer-private.pem"
+        if private_path.exists():
+            print(f"error: {private_path} exists already", file=sys.stderr)
+            return 2
+        key = Ed25519PrivateKey.generate()
+        args.keys_dir.mkdir(parents=True, exist_ok=True)
+        private_path.touch(0o600)
+        private_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                                   serialization.NoEncryption()))
+        public_path = args.keys_dir / "license-issuer-public.pem"
+        public_path.write_bytes(key.public_key().public_bytes(serialization.Encoding.PEM,
+                                                              serialization.PublicFormat.SubjectPublicKeyInfo))
+        print(f"issuer keys written: {private_path} (keep it secret) and {public_path} (give it to servers)")
+        return 0
+    key = serialization.load_pem_private_key(args.issuer_key.read_bytes(), password=None)
+    if not isinstance(key, Ed25519PrivateKey):
+        print(f"error: {args.issuer_key} is not an Ed25519 private key", file=sys.stderr)
+        return 2
+    start = date.fromisoformat(args.valid_from) if args.valid_from else date.today()
+    license = License(secrets.token_urlsafe(9), args.organisation, args.cameras, start,
+                      start + timedelta(days=args.days - 1))
+    print(sign(license, key))
+    return 0
+
+
 async def system_join(args: argparse.Namespace) -> int:
     import aiohttp
 

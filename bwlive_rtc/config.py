@@ -19,6 +19,15 @@ class Settings:
     tls_key: Path | None = None
     tls: bool | None = None  # None: on unless the host is loopback (browsers need HTTPS)
     consumer_timeout: float = 15.0
+    license_issuer_key: Path | None = None  # Ed25519 public key (PEM) that signs license files
+
+    @property
+    def license_issuer_key_path(self) -> Path | None:
+        """The configured issuer key, else ``keys/license-issuer-public.pem`` if present."""
+        if self.license_issuer_key is not None:
+            return self.license_issuer_key
+        default = self.keys_dir / "license-issuer-public.pem"
+        return default if default.exists() else None
     recordings_dir: Path | None = None  # evidence on local disk; None: <data_dir>/recordings
     recordings_storage: str = "local"  # "local" or "s3"
     retention_hours: float = 24.0  # recordings are purged this long after they end

@@ -75,6 +75,31 @@ async function showAudit() {
   );
 }
 
+async function showLicense() {
+  const state = await getJson('/api/organisation/license');
+  $('license-state').textContent = `${state.ok ? 'Streaming is licensed' : 'Cameras cannot stream'}: ${state.reason}.`;
+  $('license-state').className = state.ok ? 'message ok' : 'message';
+  $('licenses').replaceChildren(
+    ...state.licenses.map((license) => {
+      const row = document.createElement('tr');
+      row.append(cell(license.id), cell(String(license.cameras)), cell(`${license.valid_from} – ${license.valid_until}`));
+      return row;
+    }),
+  );
+}
+
+$('license-form').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const response = await apiFetch('/api/organisation/licenses', {
+    method: 'POST',
+    headers: { 'Content-Type': 'text/plain' },
+    body: new FormData(event.target).get('license'),
+  });
+  $('license-message').textContent = response.ok ? '' : await errorText(response);
+  if (response.ok) event.target.reset();
+  await Promise.all([showLicense(), showAudit()]);
+});
+
 $('invite-form').addEventListener('submit', async (event) => {
   event.preventDefault();
   const form = new FormData(event.target);
@@ -112,5 +137,5 @@ requireSignIn().then(async (session) => {
     return;
   }
   $('admin').hidden = false;
-  await Promise.all([showMembers(), showSystems(), showAudit()]);
+  await Promise.all([showLicense(), showMembers(), showSystems(), showAudit()]);
 });

@@ -6,6 +6,7 @@ from aiohttp import web
 from ..crypto.content_key import KeyEnvelope
 from ..web_api.access import Access, access
 from ..auth.service import AUTH
+from ..licensing.service import LICENSING
 from ..web_api.keys import ROUTER
 from .sdp_body import created, read_offer
 
@@ -37,6 +38,9 @@ async def publish(request: web.Request) -> web.Response:
             text=f"the stream key is sealed to key {envelope.key_id}, which no system of any organisation "
             "uses: dock the camera to get the current public key"
         )
+    organisations, refusal = request.app[LICENSING].streaming_organisations(organisations)
+    if not organisations:
+        raise web.HTTPForbidden(text=f"this camera cannot stream now: {refusal}")
     offer = await read_offer(request)
     producer, answer = await request.app[ROUTER].publish(offer, camera, envelope.to_json(), organisations)
     return created(answer, f"/whip/{producer.id}")

@@ -23,6 +23,9 @@ from ..signaling import whep, whip
 from ..storage.database import Database
 from . import api_routes
 from ..auth import routes as auth_routes
+from ..licensing import routes as licensing_routes
+from ..licensing.license_file import load_issuer_public_key
+from ..licensing.service import LICENSING, Licensing
 from ..auth.middleware import access_middleware
 from ..auth.service import ACCESS_CHANGED, AUTH, AuthService
 from .access import Access, access
@@ -32,7 +35,7 @@ from .stream_hub import StreamHub
 
 WEB_DIR = Path(__file__).resolve().parents[2] / "web"
 
-FEATURES: tuple[ModuleType, ...] = (auth_routes, whip, whep, api_routes, integrations, recordings_api)
+FEATURES: tuple[ModuleType, ...] = (auth_routes, licensing_routes, whip, whep, api_routes, integrations, recordings_api)
 
 
 @access(Access.PUBLIC)
@@ -74,6 +77,9 @@ async def _lifecycle(app: web.Application):  # type: ignore[no-untyped-def]
     app[ROUTER] = router
     app[DATABASE] = database
     app[AUTH] = AuthService.open(database, app[CLOCK])
+    issuer_path = settings.license_issuer_key_path
+    issuer = load_issuer_public_key(issuer_path) if issuer_path else None
+    app[LICENSING] = Licensing(database.db, app[CLOCK], app[AUTH].accounts, issuer)
     app[STREAM_HUB] = StreamHub(router)
     _record_and_announce_streams(router, database, app[EVENTS], app[CLOCK])
     _enforce_access_changes(app)

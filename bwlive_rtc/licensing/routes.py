@@ -1,0 +1,32 @@
+"""Admin API: the organisation's license state, and adding a license file."""
+from __future__ import annotations
+
+from aiohttp import web
+
+from ..auth.middleware import caller
+from ..auth.service import AUTH
+from ..web_api.access import Access, access
+from .license_file import LicenseError
+from .service import LICENSING
+
+routes = web.RouteTableDef()
+
+
+@routes.get("/api/organisation/license")
+@access(Access.ADMIN)
+async def license_state(request: web.Request) -> web.Response:
+    return web.json_response(request.app[LICENSING].state(caller(request).organisation_id).to_json())
+
+
+@routes.post("/api/organisation/licenses")
+@access(Access.ADMIN)
+async def add_license(request: web.Request) -> web.Response:
+    """Body: the license file's text."""
+    who = caller(request)
+    try:
+        license = request.app[LICENSING].add(who.organisation_id, await request.text())
+    except LicenseError as exc:
+        raise web.HTTPBadRequest(text=str(exc)) from None
+    request.app[AUTH].audit.record("license added", organisation_id=who.organisation_id, user_id=who.user.id,
+                                   user_name=who.user.name, license=license.id, cameras=license.cameras)
+    return web.json_response(license.to_json(), status=201)

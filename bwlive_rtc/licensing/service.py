@@ -1,0 +1,101 @@
+"""Whether an organisation may stream: its trial, its licenses and its usage."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlite_utils
+from aiohttp import web
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from ..auth.accounts import Accounts
+from ..clock import Clock
+from .license_file import License, LicenseError, verify
+from .usage import CameraAssignments
+
+
+@dataclass(frozen=True)
+class LicenseState:
+    trial_ends_at: datetime
+    in_trial: bool
+    licensed_cameras: int  # seats of the licenses valid today
+    needed: float  # 7-day average of cameras counting
+    licenses: list[License]
+
+    @property
+    def ok(self) -> bool:
+        return self.in_trial or (self.licensed_cameras > 0 and math.ceil(self.needed) <= self.licensed_cameras)
+
+    @property
+    def reason(self) -> str:
+        if self.in_trial:
+            return f"trial until {self.trial_ends_at:%Y-%m-%d}"
+        if self.licensed_cameras == 0:
+            return (f"no valid license: the trial ended on {self.trial_ends_at:%Y-%m-%d} and no license is valid "
+                    "today; an admin can add one in Settings")
+        if not self.ok:
+            return (f"not enough licenses: {self.needed:.1f} cameras on average over 7 days, "
+                    f"{self.licensed_cameras} licensed; an admin can add licenses in Settings")
+        return f"{self.licensed_cameras} cameras licensed, {self.needed:.1f} used on average over 7 days"
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "ok": self.ok, "reason": self.reason, "in_trial": self.in_trial,
+            "trial_ends_at": self.trial_ends_at.isoformat(), "licensed_cameras": self.licensed_cameras,
+            "needed": round(self.needed, 2), "licenses": [lic.to_json() for lic in self.licenses],
+        }
+
+
+class Licensing:
+    def __init__(self, db: sqlite_utils.Database, clock: Clock, accounts: Accounts, issuer: Ed25519PublicKey | None) -> None:
+        self.db = db
+        self.clock = clock
+        self.accounts = accounts
+        self.issuer = issuer
+        self.assignments = CameraAssignments(db, clock)
+        if not db["licenses"].exists():
+            db["licenses"].create(
+                {"id": str, "organisation_id": str, "cameras": int, "valid_from": str, "valid_until": str,
+                 "text": str, "added_at": str},
+                pk="id",
+            )
+
+    def add(self, organisation_id: str, text: str) -> License:
+        if self.issuer is None:
+            raise LicenseError("this server has no license issuer key configured, so it cannot check licenses")
+        license = verify(text, self.issuer)
+        if license.organisation_id != organisation_id:
+            raise LicenseError("this license was issued for another organisation")
+        if list(self.db["licenses"].rows_where("id = ?", [license.id])):
+            raise LicenseError("this license has already been added")
+        self.db["licenses"].insert(
+            {**license.to_json(), "text": text.strip(), "added_at": self.clock.now().isoformat()}
+        )
+        return license
+
+    def state(self, organisation_id: str) -> LicenseState:
+        now = self.clock.now()
+        today = now.date()
+        licenses = [
+            verify(row["text"], self.issuer)
+            for row in self.db["licenses"].rows_where("organisation_id = ?", [organisation_id], order_by="valid_from")
+        ] if self.issuer else []
+        trial_ends = self.accounts.trial_ends_at(organisation_id)
+        return LicenseState(
+            trial_ends_at=trial_ends,
+            in_trial=now < trial_ends,
+            licensed_cameras=sum(lic.cameras for lic in licenses if lic.covers(today)),
+            needed=self.assignments.needed(organisation_id, today),
+            licenses=licenses,
+        )
+
+    def streaming_organisations(self, organisation_ids: list[str]) -> tuple[list[str], str]:
+        """The organisations allowed to receive a stream now, and (if none) why not."""
+        states = {org: self.state(org) for org in organisation_ids}
+        allowed = [org for org, state in states.items() if state.ok]
+        reason = "; ".join(state.reason for state in states.values()) if not allowed else ""
+        return allowed, reason
+
+
+LICENSING = web.AppKey("licensing", Licensing)
