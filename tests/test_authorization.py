@@ -213,3 +213,47 @@ async def test_removed_member_loses_running_subscription(setup: Setup, tmp_path:
         await viewer.stop()
     finally:
         await asyncio.to_thread(camera.stop)
+
+
+async def test_system_joins_with_a_one_time_code(setup: Setup, tmp_path: Path) -> None:
+    import asyncio
+    import subprocess
+    import sys
+
+    admin = setup.clients["admin"]
+    other = SystemKeyPair.generate()
+    other.save(tmp_path / "other-system")
+    async with admin.request("POST", "/api/organisation/join-codes") as r:
+        code = (await r.json())["code"]
+
+    def join(code: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "bwlive_rtc", "system", "join", "--server", setup.url, "--code", code,
+             "--name", "Harbour system", "--keys-dir", str(tmp_path / "other-system")],
+            capture_output=True, text=True, timeout=30,
+        )
+
+    joined = await asyncio.to_thread(join, code)
+    assert joined.returncode == 0, joined.stderr
+    assert other.public.thumbprint in joined.stdout
+    again = await asyncio.to_thread(join, code)
+    assert again.returncode == 1 and "already been used" in again.stderr
+    async with admin.request("GET", "/api/organisation/systems") as r:
+        systems = (await r.json())["systems"]
+    assert [s["name"] for s in systems] == ["Harbour system"] and systems[0]["key_id"] == other.public.key_id
+    assert setup.app[AUTH].systems.organisations_for_key(other.public.key_id) == [setup.org_a]
+    async with admin.request("POST", "/api/organisation/join-codes") as r:
+        late = (await r.json())["code"]
+    setup.clock.advance(timedelta(hours=24, seconds=1))
+    expired = await asyncio.to_thread(join, late)
+    assert expired.returncode == 1 and "expired" in expired.stderr
+
+
+async def test_sign_out_ends_the_session(setup: Setup) -> None:
+    viewer = setup.clients["viewer"]
+    cookie = {c.key: c.value for c in viewer.http.cookie_jar}["bwlive_session"]
+    async with viewer.request("DELETE", "/api/session") as r:
+        assert r.status == 200
+    async with aiohttp.ClientSession() as http:  # the old cookie, replayed, no longer works
+        async with http.get(setup.url + "/api/streams", headers={"Cookie": f"bwlive_session={cookie}"}) as r:
+            assert r.status == 401
