@@ -1,0 +1,46 @@
+#!/bin/bash
+# Janus vs bwlive through the external sfu-bench tool (../shared/sfu-bench, not part of
+# this repo), both servers in its network namespace, configurations interleaved.
+#   bench/janus_compare.sh 4:4 8:4 16:4        (root; Debian's janus installed)
+# Results: JSONL in $OUT (default /tmp/sfubench/compare.jsonl), tables printed at the end.
+set -euo pipefail
+BENCH=$(cd "$(dirname "$0")" && pwd)
+TOOL=${SFU_BENCH:-$(cd "$BENCH/../.." && pwd)/shared/sfu-bench}
+PY=${PY:-$(command -v python3)}
+OUT=${OUT:-/tmp/sfubench/compare.jsonl}
+WORK=/tmp/sfubench/bwlive
+NS=sfubench
+IP=198.18.0.1
+ARGS=${SFUBENCH_ARGS:---baseline 5}
+mkdir -p "$WORK"
+
+ip netns list | grep -qw "$NS" || "$TOOL/netns.sh" up
+[ -f /tmp/sfubench/janus.pid ] && kill -0 "$(cat /tmp/sfubench/janus.pid)" 2>/dev/null || "$TOOL/janus.sh" start
+
+# bwlive: fresh key pair, ICE on the namespace address, viewers never time out (the tool
+# sends no keepalive). The key envelope goes in the WHIP query string.
+rm -rf "$WORK/keys" "$WORK/data"
+"$PY" -c "import sys; from pathlib import Path; from bwlive_rtc.crypto.system_key import SystemKeyPair; SystemKeyPair.generate().save(Path(sys.argv[1]))" "$WORK/keys"
+ENVELOPE=$("$PY" -c "import sys; from pathlib import Path; from bwlive_rtc.crypto.content_key import KeyEnvelope, new_content_key; from bwlive_rtc.crypto.system_key import SystemPublicKey; print(KeyEnvelope.seal(new_content_key(), SystemPublicKey.load(Path(sys.argv[1]))).to_header())" "$WORK/keys")
+ip netns exec "$NS" "$PY" "$BENCH/serve_for_bench.py" --keys-dir "$WORK/keys" --data-dir "$WORK/data" \
+    --ice-ip "$IP" --consumer-timeout 3600 > "$WORK/server.log" 2>&1 &
+BWLIVE_PID=$!
+trap 'kill $BWLIVE_PID 2>/dev/null || true' EXIT
+for _ in $(seq 50); do grep -q "listening on" "$WORK/server.log" 2>/dev/null && break; sleep 0.2; done
+URL=$(grep -o 'http://[0-9.:]*' "$WORK/server.log")
+echo "bwlive pid $BWLIVE_PID at $URL (in netns $NS); janus pid $(cat /tmp/sfubench/janus.pid)"
+
+for cfg in "$@"; do
+  IFS=: read -r N M W <<< "$cfg"
+  W=${W:-1}
+  echo "=== janus $N:$M $(date -Is)"
+  ip netns exec "$NS" "$PY" "$TOOL/sfubench.py" --server-pid "$(cat /tmp/sfubench/janus.pid)" -N "$N" -M "$M" \
+      --sub-workers "$W" --out "$OUT" --label janus $ARGS
+  sleep 3
+  echo "=== bwlive $N:$M $(date -Is)"
+  ip netns exec "$NS" "$PY" "$TOOL/sfubench.py" --server-pid "$BWLIVE_PID" -N "$N" -M "$M" \
+      --sub-workers "$W" --out "$OUT" --label bwlive $ARGS --adapter http-sdp --url "$URL" \
+      --adapter-opt "publish_path=/whip?camera={name}&key=$ENVELOPE" --adapter-opt "subscribe_path=/whep/{stream}"
+  sleep 3
+done
+for label in janus bwlive; do echo "## $label"; "$TOOL/summarize.py" "$OUT" "$label"; done

@@ -1,0 +1,52 @@
+"""Start the bwlive server for benchmarking: ICE host candidates on one address (default
+127.0.0.1, which aioice would otherwise skip) and a configurable viewer timeout.
+
+    python bench/serve_for_bench.py --keys-dir DIR --data-dir DIR [--ice-ip 127.0.0.1]
+        [--port 0] [--consumer-timeout 15]
+
+Prints "bwlive server listening on http://127.0.0.1:PORT" like ``bwlive serve``.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+from pathlib import Path
+
+from common import force_ice_host
+
+
+async def serve(args: argparse.Namespace) -> None:
+    from bwlive_rtc.config import Settings
+    from bwlive_rtc.server import start_server
+
+    settings = Settings(
+        host="127.0.0.1", port=args.port, data_dir=args.data_dir, keys_dir=args.keys_dir,
+        tls=False, consumer_timeout=args.consumer_timeout,
+    )
+    runner, port = await start_server(settings)
+    print(f"bwlive server listening on {settings.base_url(port)}", flush=True)
+    stop = asyncio.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        asyncio.get_running_loop().add_signal_handler(sig, stop.set)
+    await stop.wait()
+    await runner.cleanup()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--keys-dir", type=Path, required=True)
+    parser.add_argument("--data-dir", type=Path, required=True)
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--ice-ip", default="127.0.0.1", help="the only ICE host candidate address")
+    parser.add_argument("--consumer-timeout", type=float, default=15.0, help="drop viewers silent this long (s)")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    force_ice_host(args.ice_ip)
+    args.data_dir.mkdir(parents=True, exist_ok=True)
+    asyncio.run(serve(args))
+
+
+if __name__ == "__main__":
+    main()
