@@ -12,11 +12,14 @@ from __future__ import annotations
 import asyncio
 import struct
 import time
+import weakref
 from collections.abc import Callable
 from typing import Any
 
+import aioice.ice
 import aiortc
-from aiortc import RTCRtpReceiver, RTCRtpSender, clock, rtp
+import pylibsrtp
+from aiortc import RTCDtlsTransport, RTCRtpReceiver, RTCRtpSender, clock, rtp
 from aiortc.codecs import is_rtx
 from aiortc.rtcdtlstransport import State as DtlsState
 from aiortc.rtcrtpparameters import RTCRtpCodecParameters
@@ -88,7 +91,7 @@ def tap_receiver(receiver: RTCRtpReceiver, on_packet: PacketCallback) -> None:
     active: dict[int, Any] = receiver._RTCRtpReceiver__active_ssrc
     nack = receiver._RTCRtpReceiver__nack_generator
 
-    async def handle_rtp_packet(packet: RtpPacket, arrival_time_ms: int) -> None:
+    def handle_now(packet: RtpPacket) -> None:
         codec = codecs.get(packet.payload_type)
         if codec is None:
             return
@@ -104,10 +107,62 @@ def tap_receiver(receiver: RTCRtpReceiver, on_packet: PacketCallback) -> None:
                 return
             packet = unwrap_rtx(packet, payload_type=apt, ssrc=original_ssrc)
         if nack is not None and nack.add(packet):
-            await receiver._send_rtcp_nack(packet.ssrc, sorted(nack.missing))
+            asyncio.ensure_future(receiver._send_rtcp_nack(packet.ssrc, sorted(nack.missing)))
         on_packet(packet)
 
+    async def handle_rtp_packet(packet: RtpPacket, arrival_time_ms: int) -> None:
+        handle_now(packet)
+
     receiver._handle_rtp_packet = handle_rtp_packet  # type: ignore[method-assign]
+    _TAPS[receiver] = handle_now
+
+
+_TAPS: "weakref.WeakKeyDictionary[RTCRtpReceiver, PacketCallback]" = weakref.WeakKeyDictionary()
+
+
+def fast_ingest(dtls: RTCDtlsTransport) -> None:
+    """Handle SRTP media datagrams of ``dtls`` synchronously as they arrive.
+
+    aiortc queues every datagram and hands it through three coroutines before SRTP; for
+    packets of tapped receivers this does unprotect, parse and the tap at once, in the
+    protocol's ``datagram_received``. RTCP, DTLS and STUN take the usual path.
+    """
+    _skip_stun_parse_for_media()
+    connection = dtls.transport._connection
+    queued = connection.data_received
+
+    def data_received(data: bytes, component: int) -> None:
+        srtp = dtls._rx_srtp
+        if srtp is None or not 127 < data[0] < 192 or (len(data) > 1 and 192 <= data[1] <= 223):
+            queued(data, component)  # not SRTP media: DTLS, RTCP, or too early
+            return
+        try:
+            packet = RtpPacket.parse(srtp.unprotect(data), dtls._rtp_header_extensions_map)
+        except (pylibsrtp.Error, ValueError):
+            return
+        receiver = dtls._rtp_router.route_rtp(packet)
+        tap = _TAPS.get(receiver) if receiver is not None else None
+        if tap is not None:
+            tap(packet)
+
+    connection.data_received = data_received
+
+
+def _skip_stun_parse_for_media() -> None:
+    """aioice tries to parse every datagram as STUN first; RTP/RTCP (first byte >= 128)
+    never is one, so hand those straight on (process-wide, behaviour unchanged)."""
+    if getattr(aioice.ice.StunProtocol, "_bwlive_fast", False):
+        return
+    original = aioice.ice.StunProtocol.datagram_received
+
+    def datagram_received(self: aioice.ice.StunProtocol, data: bytes, addr: tuple[Any, ...]) -> None:
+        if data and data[0] > 127:
+            self.receiver.data_received(data, self.local_candidate.component)
+        else:
+            original(self, data, addr)
+
+    aioice.ice.StunProtocol.datagram_received = datagram_received
+    aioice.ice.StunProtocol._bwlive_fast = True
 
 
 async def request_keyframe(receiver: RTCRtpReceiver, media_ssrc: int) -> None:

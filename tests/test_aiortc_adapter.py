@@ -18,7 +18,8 @@ async def _connect(offerer: RTCPeerConnection, answerer: RTCPeerConnection) -> N
     await offerer.setRemoteDescription(answerer.localDescription)
 
 
-async def test_forwarding_output_to_tap_and_keyframe_request() -> None:
+@pytest.mark.parametrize("fast", [False, True], ids=["queued-ingest", "fast-ingest"])
+async def test_forwarding_output_to_tap_and_keyframe_request(fast: bool) -> None:
     sender_pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
     receiver_pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
     keyframe_requests: list[int] = []
@@ -28,6 +29,16 @@ async def test_forwarding_output_to_tap_and_keyframe_request() -> None:
     await _connect(sender_pc, receiver_pc)
     receiver = receiver_pc.getTransceivers()[0].receiver
     aiortc_adapter.tap_receiver(receiver, received.append)
+    queued: list[int] = []
+    through_queue = receiver._handle_rtp_packet
+
+    async def counting(packet: RtpPacket, arrival_time_ms: int) -> None:
+        queued.append(packet.sequence_number)
+        await through_queue(packet, arrival_time_ms)
+
+    receiver._handle_rtp_packet = counting
+    if fast:
+        aiortc_adapter.fast_ingest(receiver.transport)
     try:
         for _ in range(100):
             if output.ready:
@@ -62,6 +73,7 @@ async def test_forwarding_output_to_tap_and_keyframe_request() -> None:
                 break
             await asyncio.sleep(0.05)
         assert keyframe_requests, "PLI did not reach the forwarding output"
+        assert len(queued) == (0 if fast else 9)  # the fast path bypasses aiortc's queue
     finally:
         await sender_pc.close()
         await receiver_pc.close()

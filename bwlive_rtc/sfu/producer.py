@@ -81,9 +81,13 @@ class Producer:
 
     def attach_tracks(self) -> None:
         """Tap every offered media track; call after the offer is applied."""
+        transports = set()
         for transceiver in self.pc.getTransceivers():
             if transceiver.kind in MEDIA_KINDS and transceiver.kind not in self.tracks:
                 self.tracks[transceiver.kind] = ProducerTrack(transceiver.kind, transceiver.receiver)
+                transports.add(transceiver.receiver.transport)
+        for transport in transports:  # one with BUNDLE
+            aiortc_adapter.fast_ingest(transport)
         self.pc.on("datachannel", self._on_datachannel)
 
     def _on_datachannel(self, channel: RTCDataChannel) -> None:
