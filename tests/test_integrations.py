@@ -230,7 +230,7 @@ async def test_signed_events_verify_with_the_documented_receiver(start_bwlive: S
         assert await answer(body, request_headers("e1", "stream.started", body, now, None)) == 401
 
 
-async def test_retries_after_5xx_with_backoff_and_stops_after_success(start_bwlive: Start, receiver: Receiver) -> None:
+async def test_retries_after_5xx_with_backoff_stop_after_success_and_the_log_is_kept_a_week(start_bwlive: Start, receiver: Receiver) -> None:
     receiver.statuses = [500, 503]
     bwlive = await start_bwlive()
     integration = await bwlive.add(receiver.url)
@@ -258,6 +258,14 @@ async def test_retries_after_5xx_with_backoff_and_stops_after_success(start_bwli
     assert {headers["Bwlive-Event-Id"] for headers, _ in receiver.requests} == {queued["event"]}
     assert len({body for _, body in receiver.requests}) == 1  # the same event each time
     assert "Bwlive-Signature" not in receiver.requests[0][0]  # no secret, no signature
+
+    await bwlive.advance(6 * 24 * 3600)  # a week after the event the log forgets it
+    await bwlive.sign_in("admin@harbour.example")  # (the idle session ended meanwhile)
+    assert await until(lambda: _no_deliveries(bwlive))
+
+
+async def _no_deliveries(bwlive: Bwlive) -> bool:
+    return await bwlive.deliveries() == []
 
 
 async def test_gives_up_on_4xx_at_once_and_on_5xx_after_24_hours(start_bwlive: Start, receiver: Receiver) -> None:

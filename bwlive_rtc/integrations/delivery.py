@@ -25,6 +25,8 @@ POLL_SECONDS = 1.0
 ATTEMPT_TIMEOUT_SECONDS = 10.0
 CONCURRENCY = 8
 ERROR_TEXT_LIMIT = 200
+KEEP_LOG_SECONDS = 7 * 24 * 3600  # finished deliveries stay in the log this long
+PRUNE_EVERY_SECONDS = 3600
 
 
 class DeliveryWorker:
@@ -42,6 +44,7 @@ class DeliveryWorker:
         self._wake = asyncio.Event()
         self._in_flight: dict[str, asyncio.Task[None]] = {}
         self._loop: asyncio.Task[None] | None = None
+        self._pruned_at = float("-inf")
 
     def start(self) -> None:
         self._loop = asyncio.ensure_future(self._run())
@@ -71,12 +74,16 @@ class DeliveryWorker:
                 await asyncio.wait_for(self._wake.wait(), timeout)
 
     def _dispatch_due(self) -> float | None:
-        """Start due attempts; returns how long to sleep (None: until woken)."""
+        """Start due attempts (and forget old finished ones); returns how long to sleep
+        (None: until woken)."""
         busy = set(self._in_flight)
         free = self.concurrency - len(busy)
         if free <= 0:
             return None
         now = self.clock.now().timestamp()
+        if now - self._pruned_at >= PRUNE_EVERY_SECONDS:
+            self.store.prune(now - KEEP_LOG_SECONDS)
+            self._pruned_at = now
         for due in self.store.due(now, busy, free):
             task = asyncio.ensure_future(self._attempt(due))
             self._in_flight[due.id] = task

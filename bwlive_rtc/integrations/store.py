@@ -100,12 +100,20 @@ class IntegrationStore:
     def remove(self, integration_id: str) -> bool:
         """Remove an integration with its queue and log; False if there was none."""
         with self.db.conn:
-            self.db.execute(
-                "DELETE FROM integration_attempts WHERE delivery_id IN "
-                "(SELECT id FROM integration_deliveries WHERE integration_id = ?)", [integration_id])
-            self.db.execute("DELETE FROM integration_deliveries WHERE integration_id = ?", [integration_id])
+            self._delete_deliveries("integration_id = ?", [integration_id])
             removed = self.db.execute("DELETE FROM integrations WHERE id = ?", [integration_id]).rowcount
         return removed > 0
+
+    def prune(self, before: float) -> None:
+        """Forget finished deliveries (and their attempts) of events older than ``before``."""
+        with self.db.conn:
+            self._delete_deliveries("status IN (?, ?) AND created_at < ?", [DELIVERED, FAILED, before])
+
+    def _delete_deliveries(self, where: str, params: list[object]) -> None:
+        self.db.execute(
+            f"DELETE FROM integration_attempts WHERE delivery_id IN (SELECT id FROM integration_deliveries WHERE {where})",
+            params)
+        self.db.execute(f"DELETE FROM integration_deliveries WHERE {where}", params)
 
     # ------------------------------------------------------------------- queue
     def enqueue(self, integration_id: str, event_id: str, event_type: str, body: str, now: float) -> str:
