@@ -123,6 +123,8 @@ async def test_stream_is_recorded_as_ciphertext_and_plays_back_in_order(tmp_path
     # The files are standard WebM holding the camera's ciphertext, undecodable as such ...
     with av.open(str(files[0])) as container:
         assert [s.codec_context.name for s in container.streams] == ["vp8", "opus"]
+        assert json.loads(container.metadata["BWLIVE_KEY_ENVELOPE"]) == recording["key_envelope"]
+        assert container.metadata["BWLIVE_CAMERA"] == "Rec Order"
     stored = [f for path in files for f in read_media(path.read_bytes())]
     video = [f.data for f in stored if f.kind is FrameKind.VIDEO]
     assert len(video) > 100

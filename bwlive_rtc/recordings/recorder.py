@@ -3,6 +3,7 @@ segments are written, stored and fsync'd by a writer thread (never blocking forw
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import queue
 import threading
@@ -94,6 +95,11 @@ class Recorder:
         self._size: tuple[int, int] | None = None  # set by the first key frame: recording starts
         self._started = time.monotonic()
         self._taps = {kind: _TrackTap(self._on_video if kind == "video" else self._on_audio) for kind in producer.tracks}
+        self._tags = {  # every segment is self-describing evidence
+            "BWLIVE_STREAM_ID": producer.id,
+            "BWLIVE_CAMERA": producer.camera,
+            "BWLIVE_KEY_ENVELOPE": json.dumps(producer.key_envelope),
+        }
         self._thread = threading.Thread(target=self._write_segments, name=f"recorder-{producer.id}", daemon=True)
 
     def start(self) -> None:
@@ -164,7 +170,7 @@ class Recorder:
                 if writer is None:
                     assert self._size is not None
                     path = self.directory / f"{seq:06d}.webm{PART_SUFFIX}"
-                    writer = SegmentWriter(path, self._size, {"BWLIVE_STREAM_ID": self.producer.id})
+                    writer = SegmentWriter(path, self._size, self._tags)
                 writer.write(frame)
             except Exception:  # a full disk must not take the stream down; the log says why
                 log.exception("recording %s failed; the stream goes on unrecorded", self.producer.id)
