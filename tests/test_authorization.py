@@ -107,9 +107,10 @@ async def test_other_organisation_sees_nothing_of_ours(setup: Setup) -> None:
 
 async def test_csrf_and_origin_are_required_for_changes(setup: Setup) -> None:
     admin = setup.clients["admin"]
-    async with admin.http.post(setup.url + "/api/organisation/join-codes") as response:
-        assert response.status == 403
-        assert "X-CSRF-Token" in (await response.json())["error"]
+    async with aiohttp.ClientSession(cookie_jar=admin.http.cookie_jar) as no_csrf:  # signed in, no header
+        async with no_csrf.post(setup.url + "/api/organisation/join-codes") as response:
+            assert response.status == 403
+            assert "X-CSRF-Token" in (await response.json())["error"]
     async with admin.request("POST", "/api/organisation/join-codes", headers={"Origin": "https://evil.example"}) as response:
         assert response.status == 403
         assert "evil.example" in (await response.json())["error"]

@@ -5,9 +5,6 @@ from typing import Any
 
 import aiohttp
 
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-
-
 class ApiClient:
     """``await ApiClient.signed_in(url, email, password)``; then ``client.request(...)``."""
 
@@ -28,14 +25,12 @@ class ApiClient:
                 raise PermissionError(f"sign-in refused ({response.status}): {body.get('error')}")
         client.session = body
         client.csrf_token = body["csrf_token"]
+        client.http.headers["X-CSRF-Token"] = client.csrf_token  # sent with every request
         return client
 
     def request(self, method: str, url: str, **kwargs: Any) -> Any:
-        """Like aiohttp's ``request``; ``url`` may be a path; adds the CSRF header when needed."""
-        headers = dict(kwargs.pop("headers", None) or {})
-        if method.upper() not in SAFE_METHODS and self.csrf_token:
-            headers["X-CSRF-Token"] = self.csrf_token
-        return self.http.request(method, url if "://" in url else self.server + url, headers=headers, **kwargs)
+        """Like aiohttp's ``request``; ``url`` may be a path on the server."""
+        return self.http.request(method, url if "://" in url else self.server + url, **kwargs)
 
     async def close(self) -> None:
         await self.http.close()
