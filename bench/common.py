@@ -7,6 +7,10 @@ import platform
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
+BENCH_EMAIL = "bench@bench.bwlive"
+BENCH_PASSWORD = "bench password only"  # a throw-away data directory's admin
+
+
 def force_ice_host(address: str) -> None:
     """Make aioice gather exactly one host candidate, ``address``.
 

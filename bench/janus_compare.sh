@@ -17,13 +17,14 @@ mkdir -p "$WORK"
 ip netns list | grep -qw "$NS" || "$TOOL/netns.sh" up
 [ -f /tmp/sfubench/janus.pid ] && kill -0 "$(cat /tmp/sfubench/janus.pid)" 2>/dev/null || "$TOOL/janus.sh" start
 
-# bwlive: fresh key pair, ICE on the namespace address, viewers never time out (the tool
+# bwlive: fresh key pair, ICE on the namespace address, sessionless viewers act as the
+# bench admin (the tool cannot sign in), viewers never time out (the tool
 # sends no keepalive). The key envelope goes in the WHIP query string.
 rm -rf "$WORK/keys" "$WORK/data"
 "$PY" -c "import sys; from pathlib import Path; from bwlive_rtc.crypto.system_key import SystemKeyPair; SystemKeyPair.generate().save(Path(sys.argv[1]))" "$WORK/keys"
 ENVELOPE=$("$PY" -c "import sys; from pathlib import Path; from bwlive_rtc.crypto.content_key import KeyEnvelope, new_content_key; from bwlive_rtc.crypto.system_key import SystemPublicKey; print(KeyEnvelope.seal(new_content_key(), SystemPublicKey.load(Path(sys.argv[1]))).to_header())" "$WORK/keys")
 ip netns exec "$NS" "$PY" "$BENCH/serve_for_bench.py" --keys-dir "$WORK/keys" --data-dir "$WORK/data" \
-    --ice-ip "$IP" --consumer-timeout 3600 > "$WORK/server.log" 2>&1 &
+    --ice-ip "$IP" --consumer-timeout 3600 --open-viewing > "$WORK/server.log" 2>&1 &
 BWLIVE_PID=$!
 trap 'kill $BWLIVE_PID 2>/dev/null || true' EXIT
 for _ in $(seq 50); do grep -q "listening on" "$WORK/server.log" 2>/dev/null && break; sleep 0.2; done

@@ -260,7 +260,6 @@ async def _connected(pcs: list[Any], timeout: float) -> int:
 
 
 async def _worker(role: str, cfg: dict[str, Any], assignment: list[Any], conn: Connection) -> None:
-    import aiohttp
     from cryptography.hazmat.primitives.serialization import load_der_public_key
 
     from bwlive_rtc.crypto.b64 import b64url_decode
@@ -271,7 +270,12 @@ async def _worker(role: str, cfg: dict[str, Any], assignment: list[Any], conn: C
     loop.add_reader(conn.fileno(), lambda: inbox.put_nowait(conn.recv()))
     server, frames = cfg["server"], cfg["frames"]
     public_key = SystemPublicKey(load_der_public_key(b64url_decode(cfg["public_key"])))  # type: ignore[arg-type]
-    http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60))
+    from bwlive_rtc.viewer.session import ApiClient
+
+    from common import BENCH_EMAIL, BENCH_PASSWORD
+
+    api = await ApiClient.signed_in(server, BENCH_EMAIL, BENCH_PASSWORD)  # viewers are signed in
+    http = api.http
     limit = asyncio.Semaphore(8)
     pubs: list[Publisher] = []
     subs: list[Subscriber] = []

@@ -5,6 +5,11 @@
         [--port 0] [--consumer-timeout 15]
 
 Prints "bwlive server listening on http://127.0.0.1:PORT" like ``bwlive serve``.
+
+The data directory gets an organisation whose admin is BENCH_EMAIL / BENCH_PASSWORD
+(viewers sign in as it) and the keys' system key. ``--open-viewing`` is for tools that
+cannot sign in (../shared/sfu-bench): requests without a session act as that admin. It
+patches this benchmark process only; the product has no such switch.
 """
 from __future__ import annotations
 
@@ -14,10 +19,11 @@ import logging
 import signal
 from pathlib import Path
 
-from common import force_ice_host
+from common import BENCH_EMAIL, BENCH_PASSWORD, force_ice_host
 
 
 async def serve(args: argparse.Namespace) -> None:
+    from bwlive_rtc.commands import bootstrap
     from bwlive_rtc.config import Settings
     from bwlive_rtc.server import start_server
 
@@ -25,6 +31,9 @@ async def serve(args: argparse.Namespace) -> None:
         host="127.0.0.1", port=args.port, data_dir=args.data_dir, keys_dir=args.keys_dir,
         tls=False, consumer_timeout=args.consumer_timeout,
     )
+    bootstrap(settings, "Bench", BENCH_EMAIL, "Bench Admin", BENCH_PASSWORD)
+    if args.open_viewing:
+        _act_as_bench_admin_without_session()
     runner, port = await start_server(settings)
     print(f"bwlive server listening on {settings.base_url(port)}", flush=True)
     stop = asyncio.Event()
@@ -34,6 +43,23 @@ async def serve(args: argparse.Namespace) -> None:
     await runner.cleanup()
 
 
+def _act_as_bench_admin_without_session() -> None:
+    from bwlive_rtc.auth import middleware
+    from bwlive_rtc.auth.service import AUTH
+
+    signed_in = middleware._signed_in_caller
+
+    def caller_or_bench_admin(request):  # type: ignore[no-untyped-def]
+        if request.cookies.get(middleware.COOKIE_NAME):
+            return signed_in(request)
+        auth = request.app[AUTH]
+        user = auth.accounts.user_by_email(BENCH_EMAIL)
+        membership = auth.accounts.memberships(user.id)[0]
+        return middleware.Caller(user, None, membership.organisation_id, membership.role)
+
+    middleware._signed_in_caller = caller_or_bench_admin
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--keys-dir", type=Path, required=True)
@@ -41,6 +67,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--ice-ip", default="127.0.0.1", help="the only ICE host candidate address")
     parser.add_argument("--consumer-timeout", type=float, default=15.0, help="drop viewers silent this long (s)")
+    parser.add_argument("--open-viewing", action="store_true", help="sessionless requests act as the bench admin")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     force_ice_host(args.ice_ip)
