@@ -115,6 +115,9 @@ class DeliveryWorker:
             error = f"no answer within {self.attempt_timeout:g} s"
         except aiohttp.ClientError as exc:
             error = f"cannot reach the receiver: {exc}"
+        except Exception as exc:  # never leave a due delivery unrecorded: it would be retried at once, forever
+            log.exception("delivery attempt to %s failed", due.url)
+            error = f"the request could not be sent: {exc}"
         duration_ms = round((time.monotonic() - clock_start) * 1000)
         number = due.attempts + 1
         outcome = self.policy.outcome(code, number, due.created_at, self.clock.now().timestamp())
