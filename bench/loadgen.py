@@ -309,6 +309,12 @@ async def _worker(role: str, cfg: dict[str, Any], assignment: list[Any], conn: C
     if role == "probe":
         probes["sfu"].watch(pubs[0].transceiver.sender.transport)
         probes["direct"].watch(direct[0].getTransceivers()[0].sender.transport)  # type: ignore[index]
+    if cfg["pace_bps"]:  # after watch(): the send time is taken when the pacer lets a packet go
+        from bwlive_rtc.aiortc_adapter import pace_media
+
+        senders = [p.transceiver.sender for p in pubs] + ([direct[0].getTransceivers()[0].sender] if direct else [])
+        for sender in senders:
+            pace_media(sender.transport, rate_bps=cfg["pace_bps"])
     counters = [s.counter for s in subs] + ([direct[2]] if direct else [])
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline and any(c.received == 0 for c in counters):
@@ -493,6 +499,8 @@ def main() -> None:
     parser.add_argument("--pub-workers", type=int, default=1)
     parser.add_argument("--sub-workers", type=int, default=0, help="0: 1 up to 32 subscribers, else 2")
     parser.add_argument("--connect-timeout", type=float, default=30.0)
+    parser.add_argument("--pace-bps", type=float, default=8_000_000,
+                        help="cameras pace their RTP like the camera agent (bit/s; 0: unpaced bursts)")
     parser.add_argument("--json", type=Path, help="append one JSON line per configuration here")
     args = parser.parse_args()
     if bool(args.server) != bool(args.server_pid):
@@ -518,7 +526,7 @@ def main() -> None:
             with urllib.request.urlopen(f"{server}/api/system") as response:
                 public_key = json.load(response)["public_key"]
             cfg = {"server": server, "public_key": public_key, "frames": frames, "ice_ip": args.ice_ip,
-                   "connect_timeout": args.connect_timeout}
+                   "connect_timeout": args.connect_timeout, "pace_bps": args.pace_bps}
             rows = []
             for config in args.config:
                 n, m = (int(x) for x in config.lower().split("x"))

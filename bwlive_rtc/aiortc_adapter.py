@@ -23,7 +23,7 @@ from aiortc import RTCDtlsTransport, RTCRtpReceiver, RTCRtpSender, clock, rtp
 from aiortc.codecs import is_rtx
 from aiortc.rtcdtlstransport import State as DtlsState
 from aiortc.rtcrtpparameters import RTCRtpCodecParameters
-from aiortc.rtp import RTP_HISTORY_SIZE, RtpPacket, unwrap_rtx, wrap_rtx
+from aiortc.rtp import RTP_HISTORY_SIZE, RtpPacket, is_rtcp, unwrap_rtx, wrap_rtx
 from aiortc.rtcrtpreceiver import StreamStatistics
 from aiortc.utils import random16
 
@@ -312,7 +312,44 @@ def send_rtp_now(sender: RTCRtpSender, data: bytes) -> None:
     pair.protocol.transport.sendto(dtls._tx_srtp.protect(data), pair.remote_addr)
 
 
-# --- camera side: keyframe requests reach our own encoder -----------------------------
+# --- camera side: pacing, and keyframe requests reach our own encoder -----------------
+
+
+class Pacer:
+    """A token bucket: ``rate_bps`` sustained, ``burst_bytes`` at once."""
+
+    def __init__(self, rate_bps: float, burst_bytes: int) -> None:
+        self.rate = rate_bps / 8  # bytes per second
+        self.burst = burst_bytes
+        self._tokens = float(burst_bytes)
+        self._stamp = time.monotonic()
+
+    def delay_for(self, size: int) -> float:
+        """Take ``size`` bytes; returns how long to wait before sending them."""
+        now = time.monotonic()
+        self._tokens = min(self.burst, self._tokens + (now - self._stamp) * self.rate) - size
+        self._stamp = now
+        return 0.0 if self._tokens >= 0 else -self._tokens / self.rate
+
+
+def pace_media(dtls: RTCDtlsTransport, rate_bps: float = 8_000_000, burst_bytes: int = 24_000) -> Pacer:
+    """Spread the RTP packets a peer sends over time instead of writing a whole key frame
+    (~100 packets) at once, as WebRTC senders do; RTCP is never delayed.
+
+    aiortc's sender awaits ``_send_rtp`` for every packet, so waiting there paces it.
+    """
+    pacer = Pacer(rate_bps, burst_bytes)
+    send = dtls._send_rtp
+
+    async def paced_send_rtp(data: bytes) -> None:
+        if not is_rtcp(data):
+            wait = pacer.delay_for(len(data))
+            if wait > 0:
+                await asyncio.sleep(wait)
+        await send(data)
+
+    dtls._send_rtp = paced_send_rtp  # type: ignore[method-assign]
+    return pacer
 
 
 def on_keyframe_request(sender: RTCRtpSender, callback: Callable[[], None]) -> None:

@@ -94,3 +94,37 @@ async def test_missing_internals_fail_loudly() -> None:
     with pytest.raises(aiortc_adapter.IncompatibleAiortc, match="rtx_payload_type"):
         aiortc_adapter.ForwardingOutput(sender, lambda: None)
     await pc.close()
+
+
+async def test_pace_media_spreads_a_burst_and_never_delays_rtcp() -> None:
+    import time
+
+    sender_pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+    receiver_pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+    sender = sender_pc.addTransceiver("video", direction="sendonly").sender
+    output = aiortc_adapter.ForwardingOutput(sender, lambda: None)  # only to see when it is connected
+    aiortc_adapter.pace_media(sender.transport, rate_bps=800_000, burst_bytes=5_000)
+    await _connect(sender_pc, receiver_pc)
+    received: list[RtpPacket] = []
+    aiortc_adapter.tap_receiver(receiver_pc.getTransceivers()[0].receiver, received.append)
+    try:
+        for _ in range(100):
+            if output.ready:
+                break
+            await asyncio.sleep(0.05)
+        start = time.monotonic()
+        for i in range(20):  # a 20 kB "key frame" written at once, as aiortc's sender does
+            packet = RtpPacket(payload_type=output._payload_type, sequence_number=i, timestamp=0,
+                               ssrc=sender._ssrc, payload=b"\x10" + bytes(987))
+            await sender.transport._send_rtp(packet.serialize())
+        elapsed = time.monotonic() - start
+        assert 0.12 <= elapsed <= 0.5, elapsed  # (20 kB - 5 kB burst) at 100 kB/s = 0.15 s
+        rtcp_start = time.monotonic()
+        await receiver_pc.getTransceivers()[0].receiver._send_rtcp_pli(sender._ssrc)  # receiver side: unpaced
+        await sender.transport._send_rtp(bytes([0x80, 200, 0, 6]) + bytes(24))  # an RTCP SR: not delayed
+        assert time.monotonic() - rtcp_start < 0.05
+        await asyncio.sleep(0.3)
+        assert len(received) == 20
+    finally:
+        await sender_pc.close()
+        await receiver_pc.close()

@@ -91,6 +91,7 @@ class CameraAgent:
         self.video = EncryptedVideoTrack(source, self.content_key, fps=opts.fps)
         video_sender = pc.addTransceiver(self.video, direction="sendonly").sender
         aiortc_adapter.on_keyframe_request(video_sender, self.video.request_keyframe)
+        aiortc_adapter.pace_media(video_sender.transport)
         _prefer(pc, "video", "video/vp8")
         if opts.audio:
             pc.addTransceiver(EncryptedAudioTrack(self.content_key), direction="sendonly")
