@@ -21,7 +21,6 @@ import pytest
 from aiohttp import web
 
 from bwlive_rtc.auth.service import AUTH
-from bwlive_rtc.auth.sessions import CSRF_HEADER
 from bwlive_rtc.camera.agent import CameraAgent, CameraOptions
 from bwlive_rtc.clock import ManualClock
 from bwlive_rtc.config import Settings
@@ -30,6 +29,7 @@ from bwlive_rtc.events import STREAM_ACKNOWLEDGED, StreamEvent
 from bwlive_rtc.integrations.feature import STORE, WORKER
 from bwlive_rtc.integrations.signing import request_headers
 from bwlive_rtc.server import start_server
+from bwlive_rtc.viewer.session import ApiClient
 from bwlive_rtc.web_api.keys import EVENTS, SYSTEM_KEY
 
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "INTEGRATIONS.md"
@@ -101,15 +101,22 @@ def docs_receiver() -> Iterator[str]:
 
 
 # --------------------------------------------------------------------- bwlive
+async def api_call(api: ApiClient, method: str, path: str, body: Any = None, expect: int = 200) -> Any:
+    """A JSON API request that must answer ``expect``; returns the JSON body."""
+    async with api.request(method, path, json=body) as response:
+        data = await response.json()
+        assert response.status == expect, (method, path, response.status, data)
+        return data
+
+
 @dataclass
 class Bwlive:
-    """An in-process server on a test clock, with a signed-in admin's HTTP session."""
+    """An in-process server on a test clock, with a signed-in admin's API client."""
 
     runner: web.AppRunner
     url: str
     clock: ManualClock
-    http: aiohttp.ClientSession
-    csrf: str = ""
+    api: ApiClient | None = None
     cameras: list[CameraAgent] = field(default_factory=list)
 
     @property
@@ -117,15 +124,13 @@ class Bwlive:
         return self.runner.app
 
     async def call(self, method: str, path: str, body: Any = None, expect: int = 200) -> Any:
-        headers = {CSRF_HEADER: self.csrf} if self.csrf else {}
-        async with self.http.request(method, self.url + path, json=body, headers=headers) as response:
-            data = await response.json()
-            assert response.status == expect, (method, path, response.status, data)
-            return data
+        assert self.api is not None
+        return await api_call(self.api, method, path, body, expect)
 
     async def sign_in(self, email: str) -> None:
-        data = await self.call("POST", "/api/session", {"email": email, "password": PASSWORD})
-        self.csrf = data["csrf_token"]
+        if self.api is not None:
+            await self.api.close()
+        self.api = await ApiClient.signed_in(self.url, email, PASSWORD)
 
     async def add(self, url: str, secret: str | None = None) -> dict[str, Any]:
         return await self.call("POST", "/api/integrations", {"url": url, "secret": secret}, expect=201)
@@ -144,6 +149,14 @@ class Bwlive:
         await agent.start()
         return agent
 
+    async def stop(self) -> None:
+        if self.api is not None:
+            for camera in self.cameras:
+                await camera.stop()
+            await self.api.close()
+            self.api = None
+            await self.runner.cleanup()
+
 
 Start = Callable[..., Awaitable[Bwlive]]
 
@@ -160,23 +173,14 @@ async def start_bwlive(tmp_path: Path) -> AsyncIterator[Start]:
             Settings(port=0, keys_dir=tmp_path / "keys", data_dir=tmp_path / "data"), clock)
         app = runner.app
         app[AUTH].bootstrap("Harbour Security", "admin@harbour.example", "Ada Admin", PASSWORD, app[SYSTEM_KEY])
-        http = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
-        bwlive = Bwlive(runner, f"http://127.0.0.1:{port}", clock, http)
+        bwlive = Bwlive(runner, f"http://127.0.0.1:{port}", clock)
         await bwlive.sign_in("admin@harbour.example")
         running.append(bwlive)
         return bwlive
 
     yield start
     for bwlive in running:
-        await stop(bwlive)
-
-
-async def stop(bwlive: Bwlive) -> None:
-    if not bwlive.http.closed:
-        for camera in bwlive.cameras:
-            await camera.stop()
-        await bwlive.http.close()
-        await bwlive.runner.cleanup()
+        await bwlive.stop()
 
 
 async def until(check: Callable[[], Awaitable[Any]], timeout: float = 15.0) -> Any:
@@ -376,7 +380,7 @@ async def test_the_queue_survives_a_restart(start_bwlive: Start, receiver: Recei
     integration = await bwlive.add(receiver.url, SECRET)
     queued = await bwlive.call("POST", f"/api/integrations/{integration['id']}/test", expect=202)
     await delivery_with(bwlive, "retrying", 1)
-    await stop(bwlive)
+    await bwlive.stop()
 
     bwlive.clock.advance(timedelta(minutes=1))
     again = await start_bwlive(bwlive.clock)
