@@ -77,6 +77,12 @@ class Systems:
         """The organisations whose systems encrypt to this key (several systems may share one)."""
         return sorted({r["organisation_id"] for r in self.db["systems"].rows_where("key_id = ?", [key_id])})
 
+    def current_key(self, organisation_id: str) -> SystemPublicKey | None:
+        """The key cameras of this organisation get when they dock: the newest one."""
+        rows = list(self.db["systems"].rows_where(
+            "organisation_id = ?", [organisation_id], order_by="joined_at DESC", limit=1))
+        return SystemPublicKey.from_pem(rows[0]["public_key_pem"].encode()) if rows else None
+
     def list(self, organisation_id: str) -> list[dict[str, object]]:
         return list(self.db["systems"].rows_where(
             "organisation_id = ?", [organisation_id], select="id, name, key_id, joined_at", order_by="joined_at"))
