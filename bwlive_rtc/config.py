@@ -19,6 +19,7 @@ class Settings:
     tls_key: Path | None = None
     tls: bool | None = None  # None: on unless the host is loopback (browsers need HTTPS)
     consumer_timeout: float = 15.0
+    clock_tolerance_s: float = 10.0  # how far a browser's (or camera's) clock may be off the server's
     license_issuer_key: Path | None = None  # Ed25519 public key (PEM) that signs license files
 
     @property
@@ -36,6 +37,11 @@ class Settings:
     s3_prefix: str = ""
     s3_endpoint_url: str | None = None  # an S3-compatible server (MinIO, …); None: AWS
     s3_region: str | None = None
+
+    @property
+    def signing_key_path(self) -> Path:
+        """The system's Ed25519 key that signs cameras' device credentials at docking."""
+        return self.data_dir / "system-signing-key.pem"
 
     @property
     def database_path(self) -> Path:
