@@ -1,4 +1,5 @@
-"""The SOC integrations feature: admin API, and stream events queued for every receiver."""
+"""The SOC integrations feature: admin API, and stream events queued for the receivers of
+the stream's organisations."""
 from __future__ import annotations
 
 import logging
