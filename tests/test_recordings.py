@@ -9,6 +9,8 @@ from pathlib import Path
 
 import av
 
+from bwlive_rtc.auth.roles import Role
+from bwlive_rtc.auth.service import AUTH
 from bwlive_rtc.camera.framecode import read_code
 from bwlive_rtc.config import Settings
 from bwlive_rtc.crypto.b64 import b64url_encode
@@ -109,6 +111,21 @@ async def test_stream_is_recorded_as_ciphertext_and_plays_back_in_order(tmp_path
         async with api.request("GET", f"/api/recordings/{listed['id']}/segments/0/webm") as response:
             assert response.content_type == "video/webm"
             first_file = await response.read()
+        # A viewer of the organisation may play it back; another organisation sees nothing of it.
+        accounts = runner.app[AUTH].accounts
+        viewer = accounts.create_user("viewer@example.test", "Vi Ewer", ADMIN_PASSWORD)
+        accounts.add_member(viewer.id, api.session["organisation"]["id"], Role.VIEWER)
+        outsider = accounts.create_user("admin@other.test", "Out Sider", ADMIN_PASSWORD)
+        accounts.create_organisation("Other organisation", outsider)
+        for email, visible in (("viewer@example.test", True), ("admin@other.test", False)):
+            client = await ApiClient.signed_in(url, email, ADMIN_PASSWORD)
+            try:
+                async with client.request("GET", "/api/recordings") as response:
+                    assert [r["id"] for r in (await response.json())["recordings"]] == ([listed["id"]] if visible else [])
+                async with client.request("GET", f"/api/recordings/{listed['id']}/segments/0") as response:
+                    assert response.status == (200 if visible else 404)
+            finally:
+                await client.close()
     finally:
         await api.close()
         await runner.cleanup()
@@ -152,6 +169,10 @@ async def test_kill_9_mid_recording_keeps_all_but_the_last_seconds_once(tmp_path
     try:
         await asyncio.to_thread(camera.wait_for, "streaming")
         await asyncio.sleep(7)
+        growing = server.get_json("/api/recordings")["recordings"][0]
+        assert growing["state"] == "recording"
+        detail = server.get_json(f"/api/recordings/{growing['id']}")  # playable as far as stored
+        assert detail["duration_ms"] >= 2000 and detail["segments"]
         server.proc.kill()  # SIGKILL: no clean-up of any kind
         server.proc.wait()
     finally:

@@ -22,19 +22,27 @@ from tests.test_recordings import assert_in_order, fetch_recording, played_back,
 BUCKET = "evidence"
 
 
+def start_moto(port: int = 0) -> ThreadedMotoServer:
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    return server
+
+
 @pytest.fixture
-def s3_endpoint(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+def moto(monkeypatch: pytest.MonkeyPatch) -> Iterator[ThreadedMotoServer]:
     """A real S3-compatible HTTP server on an ephemeral port, with an empty bucket."""
     for name, value in {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test",
                         "AWS_DEFAULT_REGION": "us-east-1"}.items():
         monkeypatch.setenv(name, value)
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    endpoint = f"http://{host}:{port}"
-    boto3.client("s3", endpoint_url=endpoint).create_bucket(Bucket=BUCKET)
-    yield endpoint
+    server = start_moto()
+    boto3.client("s3", endpoint_url=endpoint(server)).create_bucket(Bucket=BUCKET)
+    yield server
     server.stop()
+
+
+def endpoint(server: ThreadedMotoServer) -> str:
+    host, port = server.get_host_and_port()
+    return f"http://{host}:{port}"
 
 
 def evidence(settings: Settings, recording_id: str) -> list[str]:
@@ -57,7 +65,7 @@ async def test_recorded_to_the_store_and_purged_after_retention(
     settings = Settings(port=0, keys_dir=keys_dir, data_dir=tmp_path / "data", retention_hours=24, purge_interval=0.1)
     if backend == "s3":
         settings.recordings_storage = "s3"
-        settings.s3_endpoint_url = request.getfixturevalue("s3_endpoint")
+        settings.s3_endpoint_url = endpoint(request.getfixturevalue("moto"))
         settings.s3_bucket, settings.s3_prefix = BUCKET, "site-a"
     clock = ManualClock(datetime.now(timezone.utc))
     runner, port = await start_server(settings, clock)
@@ -92,3 +100,40 @@ async def test_recorded_to_the_store_and_purged_after_retention(
     finally:
         await api.close()
         await runner.cleanup()
+
+
+
+async def test_store_outage_loses_nothing(tmp_path: Path, system_keys: SystemKeyPair, moto: ThreadedMotoServer) -> None:
+    """S3 goes away mid-stream: segments wait in the spool, the recording stays open, and
+    the next start stores them all."""
+    keys_dir = tmp_path / "keys"
+    system_keys.save(keys_dir)
+    bootstrap_admin(tmp_path / "data", keys_dir)
+    settings = Settings(port=0, keys_dir=keys_dir, data_dir=tmp_path / "data", recordings_storage="s3",
+                        s3_bucket=BUCKET, s3_prefix="site-b", s3_endpoint_url=endpoint(moto))
+    runner, port = await start_server(settings)
+    try:
+        camera = Camera(tmp_path, f"http://127.0.0.1:{port}", keys_dir, "Outage", "--duration", "6")
+        await asyncio.to_thread(camera.wait_for, "streaming")
+        await asyncio.sleep(1)
+        moto.stop()
+        await asyncio.to_thread(camera.proc.wait, 30)
+    finally:
+        await runner.cleanup()
+    assert any(settings.recordings_spool.rglob("*.webm")), "expected segments waiting for the store"
+
+    moto_port = moto.get_host_and_port()[1]
+    back = start_moto(moto_port)  # the same store comes back
+    runner, port = await start_server(settings)
+    api = await ApiClient.signed_in(f"http://127.0.0.1:{port}", ADMIN_EMAIL, ADMIN_PASSWORD)
+    try:
+        listed = await wait_for_recording(api, "Outage")
+        recording, frames = await fetch_recording(api, listed["id"])
+    finally:
+        await api.close()
+        await runner.cleanup()
+        back.stop()
+    assert recording["duration_ms"] >= 5000  # the whole stream, none of it lost
+    assert not any(settings.recordings_spool.rglob("*.webm*"))
+    codes, _, _ = played_back(recording, frames, system_keys)
+    assert_in_order(codes, at_least=120)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
 
 from aiohttp import web
 
@@ -23,7 +24,7 @@ async def list_recordings(request: web.Request) -> web.Response:
     return web.json_response({"recordings": listing})
 
 
-def _recording(request: web.Request) -> dict:  # type: ignore[type-arg]
+def _recording(request: web.Request) -> dict[str, Any]:
     recording_id = request.match_info["recording_id"]
     recording = request.app[RECORDINGS].catalog.get(recording_id, caller(request).organisation_id)
     if recording is None:

@@ -55,13 +55,17 @@ class Catalog:
         )
 
     def finish(self, recording_id: str) -> None:
-        """Close a recording: its end and size follow from its stored segments."""
+        """Close a recording: its end and size follow from its stored segments. A recording
+        without any (the camera left before its first key frame) is dropped."""
         row = self.recordings.get(recording_id)
-        totals = self.db.execute(
-            "SELECT coalesce(max(end_ms), 0), coalesce(sum(size), 0) FROM recording_segments WHERE recording_id = ?",
+        count, duration_ms, size = self.db.execute(
+            "SELECT count(*), coalesce(max(end_ms), 0), coalesce(sum(size), 0) FROM recording_segments"
+            " WHERE recording_id = ?",
             [recording_id],
         ).fetchone()
-        duration_ms, size = int(totals[0]), int(totals[1])
+        if count == 0:
+            self.delete(recording_id)
+            return
         ended = datetime.fromisoformat(row["started_at"]) + timedelta(milliseconds=duration_ms)
         self.recordings.update(
             recording_id, {"ended_at": ended.isoformat(), "duration_ms": duration_ms, "size": size, "state": COMPLETE}
@@ -85,6 +89,8 @@ class Catalog:
         recording = _public(rows[0])
         recording["key_envelope"] = json.loads(rows[0]["key_envelope"])
         recording["segments"] = self.segment_rows(recording_id)
+        if recording["state"] == RECORDING and recording["segments"]:  # still growing: as far as stored
+            recording["duration_ms"] = recording["segments"][-1]["end_ms"]
         return recording
 
     def segment_rows(self, recording_id: str) -> list[dict[str, Any]]:

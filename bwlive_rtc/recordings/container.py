@@ -91,10 +91,6 @@ class SegmentWriter:
             with open(path, "rb") as file:
                 os.fsync(file.fileno())
 
-    @property
-    def size(self) -> int:
-        return self.path.stat().st_size + self.positions_path.stat().st_size
-
 
 def positions_path(segment: AnyPath) -> AnyPath:
     return segment.with_name(segment.name.split(".")[0] + POSITIONS_SUFFIX)

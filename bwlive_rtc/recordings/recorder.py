@@ -100,6 +100,7 @@ class Recorder:
             "BWLIVE_CAMERA": producer.camera,
             "BWLIVE_KEY_ENVELOPE": json.dumps(producer.key_envelope),
         }
+        self._unstored: list[tuple[int, Path, int, int, int]] = []  # writer thread only
         self._thread = threading.Thread(target=self._write_segments, name=f"recorder-{producer.id}", daemon=True)
 
     def start(self) -> None:
@@ -165,7 +166,7 @@ class Recorder:
                 continue
             try:
                 if writer is not None and frame.kind is FrameKind.VIDEO and frame.ms - (writer.first_ms or 0) >= SEGMENT_MS:
-                    self._finish(writer, seq)
+                    self._close(writer, seq)
                     writer, seq = None, seq + 1
                 if writer is None:
                     assert self._size is not None
@@ -177,16 +178,29 @@ class Recorder:
                 failed = True
         if writer is not None and not failed:
             try:
-                self._finish(writer, seq)
+                self._close(writer, seq)
             except Exception:
-                log.exception("recording %s: the last segment could not be stored", self.producer.id)
+                log.exception("recording %s: the last segment could not be written", self.producer.id)
 
-    def _finish(self, writer: SegmentWriter, seq: int) -> None:
+    def _close(self, writer: SegmentWriter, seq: int) -> None:
         writer.close()
         final = writer.path.with_name(writer.path.name.removesuffix(PART_SUFFIX))
         writer.path.rename(final)
-        stored = store_segment(self.store, self.producer.id, seq, final, writer.first_ms or 0, writer.last_ms, writer.frames)
-        try:
-            self._loop.call_soon_threadsafe(self._on_segment, stored)
-        except RuntimeError:
-            pass  # the loop is gone (shutdown): the next start registers it from the spool
+        self._unstored.append((seq, final, writer.first_ms or 0, writer.last_ms, writer.frames))
+        self._store_closed()
+
+    def _store_closed(self) -> None:
+        """Store closed segments in order. One the store refuses (S3 unreachable) stays in
+        the spool; it is tried again with the next segment, and else at the next start."""
+        while self._unstored:
+            seq, path, start_ms, end_ms, frames = self._unstored[0]
+            try:
+                stored = store_segment(self.store, self.producer.id, seq, path, start_ms, end_ms, frames)
+            except Exception:
+                log.exception("recording %s: segment %d not stored yet; it stays in %s", self.producer.id, seq, path)
+                return
+            self._unstored.pop(0)
+            try:
+                self._loop.call_soon_threadsafe(self._on_segment, stored)
+            except RuntimeError:
+                pass  # the loop is gone (shutdown): the next start registers it from the spool

@@ -31,20 +31,23 @@ class Recordings:
         self.purger = Purger(self.catalog, self.store, clock, timedelta(hours=settings.retention_hours))
         self.recorders: dict[str, Recorder] = {}
         self._purging: asyncio.Task[None] | None = None
+        self._stopping: set[asyncio.Future[None]] = set()
 
     async def start(self, router: Router) -> None:
         await recover(self.catalog, self.store, self.settings.recordings_spool)
         router.on("producer_added", self._record)
-        router.on("producer_removed", self._stop_recording)
+        router.on("producer_removed", self._on_producer_removed)
         self._purging = asyncio.ensure_future(self.purger.run(self.settings.purge_interval))
         log.info("recordings go to %s, kept %g hours", self.store.description, self.settings.retention_hours)
 
     async def close(self, router: Router) -> None:
         router.remove_listener("producer_added", self._record)
-        router.remove_listener("producer_removed", self._stop_recording)
+        router.remove_listener("producer_removed", self._on_producer_removed)
         if self._purging is not None:
             self._purging.cancel()
-        await asyncio.gather(*(self._stop_recording(p) for p in [r.producer for r in self.recorders.values()]))
+        for producer in [r.producer for r in self.recorders.values()]:
+            self._on_producer_removed(producer)
+        await asyncio.gather(*self._stopping)
 
     def _record(self, producer: Producer) -> None:
         self.catalog.begin(producer.id, producer.camera, producer.organisation_ids, producer.started_at, producer.key_envelope,
@@ -62,16 +65,20 @@ class Recordings:
 
         return register
 
-    async def _stop_recording(self, producer: Producer) -> None:
+    def _on_producer_removed(self, producer: Producer) -> None:
         recorder = self.recorders.pop(producer.id, None)
-        if recorder is None:
-            return
+        if recorder is not None:
+            task = asyncio.ensure_future(self._stop_recording(recorder))
+            self._stopping.add(task)  # close() waits for every recording to be written out
+            task.add_done_callback(self._stopping.discard)
+
+    async def _stop_recording(self, recorder: Recorder) -> None:
         await recorder.stop()
-        self.catalog.finish(producer.id)
-        try:
-            recorder.directory.rmdir()
-        except OSError:
-            log.warning("recording %s: spooled files could not be stored; they stay in %s", producer.id, recorder.directory)
+        if any(recorder.directory.iterdir()):  # not all stored: the next start finishes it
+            log.warning("recording %s: segments in %s are not stored yet", recorder.producer.id, recorder.directory)
+            return
+        recorder.directory.rmdir()
+        self.catalog.finish(recorder.producer.id)
 
     def _segment_key(self, recording_id: str, seq: int) -> str:
         for segment in self.catalog.segment_rows(recording_id):

@@ -61,11 +61,15 @@ class S3Store:
 
     def __init__(self, bucket: str, prefix: str = "", endpoint_url: str | None = None, region: str | None = None) -> None:
         import boto3  # imported here: only servers that use S3 pay for it
+        from botocore.config import Config
 
         self.bucket = bucket
         self.prefix = prefix.strip("/") + "/" if prefix.strip("/") else ""
         self.description = f"s3://{bucket}/{self.prefix}" + (f" at {endpoint_url}" if endpoint_url else "")
-        self.client = boto3.client("s3", endpoint_url=endpoint_url, region_name=region)
+        # Few, quick retries: a segment the store refuses waits in the spool and is retried
+        # with the next one, so the writer thread never stalls for long.
+        config = Config(connect_timeout=5, read_timeout=30, retries={"mode": "standard", "max_attempts": 2})
+        self.client = boto3.client("s3", endpoint_url=endpoint_url, region_name=region, config=config)
 
     def put(self, source: Path, key: str) -> None:
         self.client.upload_file(str(source), self.bucket, self.prefix + key)
