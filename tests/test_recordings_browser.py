@@ -90,6 +90,7 @@ def test_recording_plays_back_decrypted_with_pause_and_seek(
         assert len(seen) >= 8, f"frame code readable in only {len(seen)} samples"
         assert seen == sorted(seen) and seen[-1] - seen[0] >= 20, seen
         assert {number for _, number in codes} >= set(seen)
+        assert int(page.get_attribute("#player", "data-audio")) >= 50  # Opus decoded into Web Audio
 
         # Pause: the picture and the position stand still.
         page.click("#play-pause")

@@ -6,7 +6,8 @@
  * before the target) are driven by one clock.
  *
  * The element passed in carries `data-state` (loading, paused, playing, ended, error),
- * `data-position` (ms), `data-decoded` (pictures drawn) and `data-undecryptable`.
+ * `data-position` (ms), `data-decoded` (pictures drawn), `data-audio` (audio frames
+ * scheduled) and `data-undecryptable`.
  */
 import { DecryptError } from './e2ee.js';
 
@@ -53,6 +54,7 @@ export class RecordingPlayer {
   #anchorClock = 0;
   #duration = 0;
   #decoded = 0;
+  #audioScheduled = 0;
   #undecryptable = 0;
   #timer = 0;
   /** @type {Set<AudioBufferSourceNode>} */ #sources = new Set();
@@ -198,6 +200,7 @@ export class RecordingPlayer {
     }
     this.view.element.dataset.position = String(Math.round(now));
     this.view.element.dataset.decoded = String(this.#decoded);
+    this.view.element.dataset.audio = String(this.#audioScheduled);
     this.view.element.dataset.undecryptable = String(this.#undecryptable);
     this.view.onTick?.(this);
     if (!this.#pumping) this.#pump(now);
@@ -251,6 +254,7 @@ export class RecordingPlayer {
     source.onended = () => this.#sources.delete(source);
     this.#sources.add(source);
     source.start(at);
+    this.#audioScheduled++;
   }
 
   /** Drop scheduled audio; continue from the first frame at the (new) position. */
