@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import json
 import struct
+import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import av
@@ -48,12 +50,19 @@ async def fetch_recording(api: ApiClient, recording_id: str) -> tuple[dict, list
     return recording, frames
 
 
-def played_back(recording: dict, frames: list[RecordedFrame], keys: SystemKeyPair) -> tuple[list[tuple[int, int]], int, list[dict]]:
-    """Decrypt and decode like the web player: (ms, burned-in frame number) per picture,
-    decrypted audio frame count, decrypted positions."""
+@dataclass
+class Playback:
+    codes: list[tuple[int, int]] = field(default_factory=list)  # (ms, burned-in frame number)
+    last_capture_ms: int = 0  # the last picture's burned-in capture time (ms, mod 2^32)
+    audio: int = 0  # decrypted audio frames
+    positions: list[dict] = field(default_factory=list)
+
+
+def played_back(recording: dict, frames: list[RecordedFrame], keys: SystemKeyPair) -> Playback:
+    """Decrypt and decode like the web player."""
     decryptor = FrameDecryptor(KeyEnvelope.from_json(recording["key_envelope"]).open(keys))
     decoder = av.CodecContext.create("libvpx", "r")
-    codes, audio, positions = [], 0, []
+    playback = Playback()
     for frame in frames:
         plain = decryptor.decrypt({FrameKind.VIDEO: Kind.VIDEO, FrameKind.AUDIO: Kind.AUDIO,
                                    FrameKind.DATA: Kind.CAMERA_DATA}[frame.kind], frame.data)
@@ -61,12 +70,13 @@ def played_back(recording: dict, frames: list[RecordedFrame], keys: SystemKeyPai
             for picture in decoder.decode(av.Packet(plain)):
                 code = read_code(picture.to_ndarray()[: picture.height])
                 if code is not None:
-                    codes.append((frame.ms, code[0]))
+                    playback.codes.append((frame.ms, code[0]))
+                    playback.last_capture_ms = code[1]
         elif frame.kind is FrameKind.AUDIO:
-            audio += 1
+            playback.audio += 1
         else:
-            positions.append(json.loads(plain))
-    return codes, audio, positions
+            playback.positions.append(json.loads(plain))
+    return playback
 
 
 async def wait_for_recording(api: ApiClient, camera: str, state: str = "complete", timeout: float = 20) -> dict:
@@ -155,11 +165,11 @@ async def test_stream_is_recorded_as_ciphertext_and_plays_back_in_order(tmp_path
             assert content_key not in data and b64url_encode(content_key).encode() not in data
 
     # With the key, the API's frames play back: frames in order, audio, positions.
-    codes, audio, positions = played_back(recording, frames, system_keys)
-    assert_in_order(codes, at_least=100)
-    assert codes[-1][0] - codes[0][0] >= 3000
-    assert audio > 150  # 50 per second
-    assert len(positions) >= 3 and all("lat" in p for p in positions)
+    playback = played_back(recording, frames, system_keys)
+    assert_in_order(playback.codes, at_least=100)
+    assert playback.codes[-1][0] - playback.codes[0][0] >= 3000
+    assert playback.audio > 150  # 50 per second
+    assert len(playback.positions) >= 3 and all("lat" in p for p in playback.positions)
 
 
 async def test_kill_9_mid_recording_keeps_all_but_the_last_seconds_once(tmp_path: Path, system_keys: SystemKeyPair) -> None:
@@ -174,6 +184,7 @@ async def test_kill_9_mid_recording_keeps_all_but_the_last_seconds_once(tmp_path
         detail = server.get_json(f"/api/recordings/{growing['id']}")  # playable as far as stored
         assert detail["duration_ms"] >= 2000 and detail["segments"]
         server.proc.kill()  # SIGKILL: no clean-up of any kind
+        killed_at_ms = int(time.time() * 1000) % (1 << 32)  # the camera's capture-time clock
         server.proc.wait()
     finally:
         camera.stop()
@@ -204,9 +215,10 @@ async def test_kill_9_mid_recording_keeps_all_but_the_last_seconds_once(tmp_path
     assert recording["state"] == "complete"
     assert recording["duration_ms"] >= 4000, recording["duration_ms"]  # at most the last ~2 s lost
     assert not any(spool.rglob("*.webm*"))
-    codes, audio, _ = played_back(recording, frames, system_keys)
-    assert_in_order(codes, at_least=90)
-    assert codes[-1][0] >= 4000
+    playback = played_back(recording, frames, system_keys)
+    assert_in_order(playback.codes, at_least=90)
+    lost_ms = (killed_at_ms - playback.last_capture_ms) % (1 << 32)
+    assert lost_ms < 3000, f"the recording ends {lost_ms} ms before the crash"
 
     # A second restart neither loses nor duplicates anything.
     again, frames_again, listing_again = await asyncio.to_thread(restart_and_read)

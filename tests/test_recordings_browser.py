@@ -28,7 +28,7 @@ def expected_codes(server: Server, recording_id: str, keys: SystemKeyPair) -> li
             recording, frames = await fetch_recording(api, recording_id)
         finally:
             await api.close()
-        return played_back(recording, frames, keys)[0]
+        return played_back(recording, frames, keys).codes
 
     with ThreadPoolExecutor(1) as pool:  # Playwright's sync API holds this thread's event loop
         return pool.submit(asyncio.run, fetch()).result()
