@@ -16,7 +16,7 @@ from bwlive_rtc.config import Settings
 from bwlive_rtc.crypto.system_key import SystemKeyPair
 from bwlive_rtc.server import start_server
 from bwlive_rtc.viewer.session import ApiClient
-from tests.processes import ADMIN_EMAIL, ADMIN_PASSWORD, Camera, bootstrap_admin
+from tests.processes import ADMIN_EMAIL, ADMIN_PASSWORD, Camera, Process, bootstrap_admin
 from tests.test_recordings import assert_in_order, fetch_recording, played_back, wait_for_recording
 
 BUCKET = "evidence"
@@ -135,3 +135,17 @@ async def test_store_outage_loses_nothing(tmp_path: Path, system_keys: SystemKey
     assert recording["duration_ms"] >= 5000  # the whole stream, none of it lost
     assert not any(settings.recordings_spool.rglob("*.webm*"))
     assert_in_order(played_back(recording, frames, system_keys).codes, at_least=120)
+
+
+def test_cli_configures_the_store_and_retention(tmp_path: Path, system_keys: SystemKeyPair, moto: ThreadedMotoServer) -> None:
+    system_keys.save(tmp_path / "keys")
+    common = ["serve", "--port", "0", "--keys-dir", str(tmp_path / "keys"), "--data-dir", str(tmp_path / "data")]
+    refused = Process([*common, "--recordings-storage", "s3"], tmp_path)
+    assert refused.proc.wait(30) != 0
+    refused.wait_for("--recordings-storage s3 needs --s3-bucket")
+    server = Process([*common, "--recordings-storage", "s3", "--s3-bucket", BUCKET, "--s3-prefix", "cli",
+                      "--s3-endpoint-url", endpoint(moto), "--retention-hours", "6"], tmp_path)
+    try:
+        server.wait_for(f"recordings go to s3://{BUCKET}/cli/ at {endpoint(moto)}, kept 6 hours")
+    finally:
+        server.stop()
