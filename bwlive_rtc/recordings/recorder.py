@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 SEGMENT_MS = 2000  # a new, fsync'd segment file every two seconds of media
 RTP_RATES = {FrameKind.VIDEO: 90_000, FrameKind.AUDIO: 48_000}
 PART_SUFFIX = ".part"
+STORE_RETRY_PAUSE = 30.0  # seconds between attempts while the evidence store refuses
 
 
 @dataclass(frozen=True)
@@ -101,6 +102,7 @@ class Recorder:
             "BWLIVE_KEY_ENVELOPE": json.dumps(producer.key_envelope),
         }
         self._unstored: list[tuple[int, Path, int, int, int]] = []  # writer thread only
+        self._store_again_at = 0.0
         self._thread = threading.Thread(target=self._write_segments, name=f"recorder-{producer.id}", daemon=True)
 
     def start(self) -> None:
@@ -181,6 +183,7 @@ class Recorder:
                 self._close(writer, seq)
             except Exception:
                 log.exception("recording %s: the last segment could not be written", self.producer.id)
+        self._store_closed(now=True)
 
     def _close(self, writer: SegmentWriter, seq: int) -> None:
         writer.close()
@@ -189,15 +192,19 @@ class Recorder:
         self._unstored.append((seq, final, writer.first_ms or 0, writer.last_ms, writer.frames))
         self._store_closed()
 
-    def _store_closed(self) -> None:
+    def _store_closed(self, now: bool = False) -> None:
         """Store closed segments in order. One the store refuses (S3 unreachable) stays in
-        the spool; it is tried again with the next segment, and else at the next start."""
+        the spool; storing is tried again after a pause, at the end, and else at the next
+        start. The pause keeps a slow store from holding the writer up segment after segment."""
+        if not now and time.monotonic() < self._store_again_at:
+            return
         while self._unstored:
             seq, path, start_ms, end_ms, frames = self._unstored[0]
             try:
                 stored = store_segment(self.store, self.producer.id, seq, path, start_ms, end_ms, frames)
             except Exception:
                 log.exception("recording %s: segment %d not stored yet; it stays in %s", self.producer.id, seq, path)
+                self._store_again_at = time.monotonic() + STORE_RETRY_PAUSE
                 return
             self._unstored.pop(0)
             try:
