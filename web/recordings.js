@@ -2,15 +2,18 @@
  * The recordings page: the organisation's recordings grouped by camera user; choosing one
  * opens its key envelope with a key this browser holds and plays it (recording-player.js).
  *
- * For inspection (tests): `window.bwlive = {ready, keys, recordings, player}`; `ready`
- * resolves once the list is shown. Recording buttons carry `data-recording-id`; the
- * player section `#player` carries the player's data attributes.
+ * The list is refreshed every ten seconds. For inspection (tests): `window.bwlive =
+ * {ready, keys, recordings, player, playing}`; `ready` resolves once the list is shown.
+ * Recording buttons carry `data-recording-id`; the player section `#player` carries the
+ * player's data attributes.
  */
 import { FrameCipher, thumbprintOf, unwrapContentKey } from './e2ee.js';
 import { importFromLocationHash, listKeys } from './keystore.js';
 import { RecordingPlayer } from './recording-player.js';
 import { apiFetch, errorText, requireSignIn } from './session.js';
 import { NO_KEY_MESSAGE } from './tile.js';
+
+const REFRESH_MS = 10_000;
 
 const bwlive = {
   /** @type {Promise<void>} */
@@ -21,6 +24,8 @@ const bwlive = {
   recordings: [],
   /** @type {RecordingPlayer | null} */
   player: null,
+  /** @type {string | null} the id of the recording in the player */
+  playing: null,
 };
 window.bwlive = bwlive;
 
@@ -47,18 +52,32 @@ bwlive.ready = start();
 async function start() {
   await loadKeys();
   if (!(await requireSignIn())) return;
-  const response = await apiFetch('/api/recordings');
-  if (!response.ok) {
-    showBanner(`The recordings could not be listed: ${await errorText(response)}`);
-    return;
-  }
-  bwlive.recordings = (await response.json()).recordings;
-  showList(bwlive.recordings);
+  if (!(await refreshList())) return;
+  setInterval(refreshList, REFRESH_MS);
   page.playPause.addEventListener('click', () => {
     const player = bwlive.player;
     if (player) player.playing ? player.pause() : player.play();
   });
   page.seek.addEventListener('input', () => bwlive.player?.seek(Number(page.seek.value)));
+}
+
+/**
+ * Fetch the list; redraw it when recordings came, went or finished.
+ * @returns {Promise<boolean>} false when the server refused
+ */
+async function refreshList() {
+  const response = await apiFetch('/api/recordings');
+  if (!response.ok) {
+    showBanner(`The recordings could not be listed: ${await errorText(response)}`);
+    return false;
+  }
+  const recordings = (await response.json()).recordings;
+  const summary = (list) => list.map((r) => `${r.id}:${r.state}`).join();
+  if (summary(recordings) !== summary(bwlive.recordings) || !page.list.querySelector('.recording')) {
+    bwlive.recordings = recordings;
+    showList(recordings);
+  }
+  return true;
 }
 
 async function loadKeys() {
@@ -102,7 +121,7 @@ function showList(recordings) {
       button.type = 'button';
       button.className = 'recording';
       button.dataset.recordingId = recording.id;
-      button.setAttribute('aria-pressed', 'false');
+      button.setAttribute('aria-pressed', String(recording.id === bwlive.playing));
       const when = new Date(recording.started_at).toLocaleString();
       const length = recording.state === 'complete' ? clockText(recording.duration_ms) : 'recording…';
       button.append(when, document.createElement('br'), Object.assign(document.createElement('small'), { textContent: length }));
@@ -126,6 +145,7 @@ function showList(recordings) {
 async function open(id, button) {
   bwlive.player?.close();
   bwlive.player = null;
+  bwlive.playing = id;
   for (const other of page.list.querySelectorAll('.recording')) other.setAttribute('aria-pressed', String(other === button));
   page.hint.hidden = true;
   page.body.hidden = false;
