@@ -20,6 +20,8 @@ def _add_server_options(parser: argparse.ArgumentParser, default_port: int = 808
     tls = parser.add_mutually_exclusive_group()
     tls.add_argument("--tls", dest="tls", action="store_true", default=None, help="force HTTPS (self-signed if no --tls-cert)")
     tls.add_argument("--no-tls", dest="tls", action="store_false", help="plain HTTP even off loopback")
+    parser.add_argument("--clock-tolerance", type=float, default=10.0,
+                        help="seconds a client's clock may be off the server's before it may not play (default 10)")
 
 
 def _add_recording_options(parser: argparse.ArgumentParser) -> None:
@@ -44,6 +46,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         recordings_dir=args.recordings_dir, retention_hours=args.retention_hours,
         recordings_storage=args.recordings_storage, s3_bucket=args.s3_bucket, s3_prefix=args.s3_prefix,
         s3_endpoint_url=args.s3_endpoint_url, s3_region=args.s3_region,
+        clock_tolerance_s=args.clock_tolerance,
     )
 
 
@@ -109,6 +112,14 @@ def build_parser() -> argparse.ArgumentParser:
     show = keys.add_parser("show", help="print the thumbprint (and the link, if the private key is here)")
     show.add_argument("--keys-dir", type=Path, default=DEFAULT_KEYS_DIR)
     show.add_argument("--base-url", default="http://127.0.0.1:8080")
+    for command in (generate, show):
+        command.add_argument("--passphrase-stdin", action="store_true",
+                             help="read a passphrase from standard input; also print a password-protected link")
+    key_import = keys.add_parser("import", help="take the key pair from a link with key (systems sharing one key)")
+    key_import.add_argument("link", help="the link with key ('#key=...' or password-protected '#pkey=...')")
+    key_import.add_argument("--keys-dir", type=Path, default=DEFAULT_KEYS_DIR)
+    key_import.add_argument("--passphrase-stdin", action="store_true", help="read the link's passphrase from standard input")
+    key_import.add_argument("--force", action="store_true", help="replace a different key pair already there")
     return parser
 
 

@@ -37,6 +37,9 @@ async def serve(settings: Settings) -> int:
 
 def system_keys(args: argparse.Namespace) -> int:
     keys_dir: Path = args.keys_dir
+    passphrase = _read_passphrase() if args.passphrase_stdin else None
+    if args.keys_command == "import":
+        return _import_keys(keys_dir, SystemKeyPair.from_link(args.link, passphrase), args.force)
     if args.keys_command == "generate":
         if (keys_dir / PRIVATE_FILE).exists() and not args.force:
             print(f"error: a key pair already exists in {keys_dir}; use --force to replace it", file=sys.stderr)
@@ -44,19 +47,49 @@ def system_keys(args: argparse.Namespace) -> int:
         pair = SystemKeyPair.generate()
         pair.save(keys_dir)
         print(f"key pair written to {keys_dir / PRIVATE_FILE} and {keys_dir / PUBLIC_FILE}")
-        _print_key(pair.public, pair, args.base_url)
+        _print_key(pair.public, pair, args.base_url, passphrase)
         return 0
     public = SystemPublicKey.load(keys_dir)
     pair = SystemKeyPair.load(keys_dir) if (keys_dir / PRIVATE_FILE).exists() else None
-    _print_key(public, pair, args.base_url)
+    _print_key(public, pair, args.base_url, passphrase)
     return 0
 
 
-def _print_key(public: SystemPublicKey, pair: SystemKeyPair | None, base_url: str) -> None:
+def _read_passphrase() -> str:
+    passphrase = sys.stdin.readline().rstrip("\n")
+    if not passphrase:
+        raise ValueError("no passphrase on standard input")
+    return passphrase
+
+
+def _import_keys(keys_dir: Path, pair: SystemKeyPair, force: bool) -> int:
+    """Write the pair from a link, so this system encrypts to the same key as the link's."""
+    if (keys_dir / PUBLIC_FILE).exists():
+        existing = SystemPublicKey.load(keys_dir)
+        if existing.key_id == pair.public.key_id:
+            pair.save(keys_dir)
+            print(f"this key pair is already in {keys_dir}; thumbprint: {existing.thumbprint}")
+            return 0
+        if not force:
+            print(f"error: {keys_dir} holds another key pair ({existing.thumbprint}); use --force to replace it",
+                  file=sys.stderr)
+            return 2
+    pair.save(keys_dir)
+    print(f"key pair imported into {keys_dir}")
+    print(f"thumbprint: {pair.public.thumbprint}")
+    return 0
+
+
+def _print_key(public: SystemPublicKey, pair: SystemKeyPair | None, base_url: str, passphrase: str | None) -> None:
     print(f"thumbprint: {public.thumbprint}")
     if pair is not None:
         print("link with key (give it only to operators; it contains the private key):")
         print(f"  {pair.link(base_url)}")
+        if passphrase is not None:
+            print("password-protected link with key (operators type the passphrase once):")
+            print(f"  {pair.protected_link(base_url, passphrase)}")
+    elif passphrase is not None:
+        raise ValueError("the private key is not here: no link can be made")
 
 
 def admin_bootstrap(args: argparse.Namespace) -> int:

@@ -12,6 +12,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from bwlive_rtc.crypto.b64 import b64url_encode
 from bwlive_rtc.crypto.content_key import KeyEnvelope
+from bwlive_rtc.crypto.link import protected_link
 from bwlive_rtc.crypto.sframe import FrameEncryptor, Kind
 from bwlive_rtc.crypto.system_key import SystemKeyPair
 
@@ -58,6 +59,11 @@ def build() -> dict[str, object]:
         "content_key": b64url_encode(content_key),
         "envelope": envelope.to_json(),
         "frames": frames,
+        "protected_link_passphrase": "correct horse battery staple ✓",
+        "protected_link": protected_link(
+            "http://127.0.0.1:8080", system.pkcs8_der(), "correct horse battery staple ✓",
+            salt=bytes(range(100, 116)), iv=bytes(range(200, 212)),
+        ),
     }
 
 

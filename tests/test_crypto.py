@@ -88,3 +88,13 @@ def test_key_pair_files(tmp_path: Path) -> None:
     assert SystemKeyPair.load(tmp_path).pkcs8_der() == pair.pkcs8_der()
     with pytest.raises(FileNotFoundError, match="keys generate"):
         SystemPublicKey.load(tmp_path / "missing")
+
+
+def test_protected_link_vector() -> None:
+    """The password-protected link (PROTOCOL §1, ``#pkey=``) opens to the vectors' key."""
+    from bwlive_rtc.crypto.link import WrongPassphrase
+
+    pair = SystemKeyPair.from_link(VECTORS["protected_link"], VECTORS["protected_link_passphrase"])
+    assert pair.pkcs8_der() == b64url_decode(VECTORS["system_private_pkcs8"])
+    with pytest.raises(WrongPassphrase):
+        SystemKeyPair.from_link(VECTORS["protected_link"], "not the passphrase")

@@ -576,3 +576,29 @@ def test_page_without_key_shows_banner(console):
     )
     assert page.locator("#keys").is_hidden()
     page.screenshot(path=str(Path("/tmp") / "bwlive-no-key.png"))
+
+
+def test_protected_link_vector_in_the_browser(page):
+    """web/link-key.js opens the Python-made `#pkey=` link and makes the identical one."""
+    result = page.evaluate(
+        """async (v) => {
+            const lk = await import('/web/link-key.js');
+            const e2ee = await import('/web/e2ee.js');
+            const fragment = v.protected_link.split('#')[1];
+            const {protected: blob} = lk.parseFragment(fragment);
+            const pkcs8 = await lk.decryptProtected(blob, v.protected_link_passphrase);
+            let wrong = null;
+            try { await lk.decryptProtected(blob, 'not the passphrase'); } catch (error) { wrong = error.name; }
+            const again = await lk.encryptProtected(pkcs8, v.protected_link_passphrase, {
+                salt: Uint8Array.from({length: 16}, (_, i) => 100 + i),
+                iv: Uint8Array.from({length: 12}, (_, i) => 200 + i),
+            });
+            return {pkcs8: e2ee.b64uEncode(pkcs8), wrong, link: lk.protectedLink(v.link_base, again),
+                    plain: lk.keyLink(v.link_base, pkcs8)};
+        }""",
+        VECTORS,
+    )
+    assert result["pkcs8"] == VECTORS["system_private_pkcs8"]
+    assert result["wrong"] == "WrongPassphraseError"
+    assert result["link"] == VECTORS["protected_link"]
+    assert result["plain"] == VECTORS["link"]

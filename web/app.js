@@ -10,7 +10,9 @@
  * Playwright's string predicates (wait_for_function) need a context with bypass_csp;
  * selectors such as `.tile[data-state=live]` work as they are.
  */
+import { checkClock } from './clock.js';
 import { importFromLocationHash, listKeys } from './keystore.js';
+import { askPassphrase, closePassphrase } from './passphrase.js';
 import { requireSignIn } from './session.js';
 import { watchStreams } from './streams.js';
 import { NO_KEY_MESSAGE, Tile } from './tile.js';
@@ -28,12 +30,15 @@ const bwlive = {
   tiles: {},
   /** @type {Record<string, import('./tile.js').Position>} */
   lastPositions: {},
+  /** @type {import('./clock.js').ClockCheck | null} this computer's clock against the server's */
+  clock: null,
 };
 window.bwlive = bwlive;
 
 const page = {
   keys: document.getElementById('keys'),
   banner: document.getElementById('banner'),
+  clockBanner: document.getElementById('clock-banner'),
   connection: document.getElementById('connection'),
   streams: document.getElementById('streams'),
   tileLimit: document.getElementById('tile-limit'),
@@ -41,9 +46,12 @@ const page = {
 };
 
 bwlive.ready = loadKeys();
-bwlive.ready.then(requireSignIn).then((session) => {
+bwlive.ready.then(requireSignIn).then(async (session) => {
   if (!session) return;
   bwlive.session = session;
+  bwlive.clock = await checkClock();
+  page.clockBanner.textContent = bwlive.clock.message ?? '';
+  page.clockBanner.hidden = bwlive.clock.ok;
   watchStreams({ onStreams, onStatus });
   addEventListener('pagehide', () => Object.values(bwlive.tiles).forEach((tile) => tile.close()));
 });
@@ -52,9 +60,11 @@ bwlive.ready.then(requireSignIn).then((session) => {
 async function loadKeys() {
   let problem = null;
   try {
-    await importFromLocationHash();
+    await importFromLocationHash({ askPassphrase });
   } catch (error) {
     problem = `The key in this link could not be used: ${error.message}.`;
+  } finally {
+    closePassphrase();
   }
   try {
     bwlive.keys = await listKeys();
@@ -143,7 +153,7 @@ function renderStreams() {
 
 /** @param {import('./streams.js').Stream} stream */
 function openTile(stream) {
-  if (Object.keys(bwlive.tiles).length >= MAX_TILES) return;
+  if (Object.keys(bwlive.tiles).length >= MAX_TILES || bwlive.clock?.ok === false) return;
   const tile = new Tile(stream, bwlive.keys, {
     onClose: (closed) => {
       delete bwlive.tiles[closed.streamId];

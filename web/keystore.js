@@ -3,40 +3,65 @@
  * object store `keys`, keyed by key id, each record
  * `{keyId, thumbprint, privateKey (non-extractable CryptoKey), addedAt (ISO 8601)}`.
  */
-import { b64uDecode, importLinkKey } from './e2ee.js';
+import { importLinkKey } from './e2ee.js';
+import { WrongPassphraseError, decryptProtected, parseFragment } from './link-key.js';
 
 const DB_NAME = 'bwlive';
 const DB_VERSION = 1;
 const STORE = 'keys';
-const FRAGMENT_KEY = 'key';
 
 /**
  * @typedef {{keyId: string, thumbprint: string, privateKey: CryptoKey, addedAt: string}} KeyRecord
+ * @typedef {(problem: string | null) => Promise<string | null>} AskPassphrase
+ *   asks the operator for the passphrase (showing the problem with the last one);
+ *   null: the operator gave up
  */
 
 /**
- * Store the key of a link with key (`#key=<b64u PKCS#8>`) and remove the fragment
- * from the address bar, also when the key in it is unusable.
+ * Store the key of a link with key (`#key=` or password-protected `#pkey=`) and remove
+ * the fragment from the address bar, also when the key in it is unusable. A protected
+ * link asks for its passphrase until it is right; if the operator gives up, the
+ * fragment stays so that a reload asks again.
+ * @param {{askPassphrase?: AskPassphrase}} [options]
  * @returns {Promise<KeyRecord | null>} the stored record, null when the link has no key
  * @throws {Error} when the fragment holds something that is not a P-256 private key
  */
-export async function importFromLocationHash() {
-  const value = new URLSearchParams(location.hash.slice(1)).get(FRAGMENT_KEY);
-  if (value === null) return null;
+export async function importFromLocationHash({ askPassphrase } = {}) {
+  let removeFragment = true;
   try {
-    let pkcs8;
-    try {
-      pkcs8 = b64uDecode(value);
-    } catch {
-      throw new Error('the key in the link is not base64url');
+    const carried = parseFragment(location.hash.slice(1));
+    if (carried === null) return null;
+    let pkcs8 = carried.pkcs8;
+    let problem = null;
+    while (!pkcs8) {
+      const passphrase = askPassphrase ? await askPassphrase(problem) : null;
+      if (passphrase === null) {
+        removeFragment = false;
+        return null;
+      }
+      try {
+        pkcs8 = await decryptProtected(carried.protected, passphrase);
+      } catch (error) {
+        if (!(error instanceof WrongPassphraseError)) throw error;
+        problem = error.message;
+      }
     }
-    const { keyId, thumbprint, privateKey } = await importLinkKey(pkcs8);
-    const record = { keyId, thumbprint, privateKey, addedAt: new Date().toISOString() };
-    await request((db) => db.transaction(STORE, 'readwrite').objectStore(STORE).put(record));
-    return record;
+    return await storePkcs8(pkcs8);
   } finally {
-    history.replaceState(history.state, '', location.pathname + location.search);
+    if (removeFragment && location.hash) history.replaceState(history.state, '', location.pathname + location.search);
   }
+}
+
+/**
+ * Keep a private key in this browser, non-extractable, under its key id.
+ * @param {BufferSource} pkcs8 PKCS#8 DER of an ECDH P-256 private key
+ * @returns {Promise<KeyRecord>}
+ */
+export async function storePkcs8(pkcs8) {
+  const { keyId, thumbprint, privateKey } = await importLinkKey(pkcs8);
+  const record = { keyId, thumbprint, privateKey, addedAt: new Date().toISOString() };
+  await request((db) => db.transaction(STORE, 'readwrite').objectStore(STORE).put(record));
+  return record;
 }
 
 /**

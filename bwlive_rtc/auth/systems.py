@@ -31,6 +31,11 @@ class Systems:
                 pk="id",
             )
             db["systems"].create_index(["key_id"])
+        if not db["system_key_history"].exists():
+            db["system_key_history"].create(
+                {"system_id": str, "organisation_id": str, "key_id": str, "public_key_pem": str, "replaced_at": str},
+            )
+            db["system_key_history"].create_index(["key_id"])
         if not db["join_codes"].exists():
             db["join_codes"].create(
                 {"key": str, "organisation_id": str, "created_by": str, "created_at": str, "expires_at": str, "used_at": str},
@@ -73,9 +78,28 @@ class Systems:
         )
         return system_id
 
+    def change_key(self, organisation_id: str, system_id: str, public_key: SystemPublicKey) -> str | None:
+        """Make ``public_key`` the system's current key; returns the key id it replaced
+        (None: no such system in this organisation). The old key stays in the history, so
+        streams still running on it keep their viewers."""
+        rows = list(self.db["systems"].rows_where("id = ? AND organisation_id = ?", [system_id, organisation_id]))
+        if not rows:
+            return None
+        old = rows[0]
+        if old["key_id"] != public_key.key_id:
+            self.db["system_key_history"].insert(
+                {"system_id": system_id, "organisation_id": organisation_id, "key_id": old["key_id"],
+                 "public_key_pem": old["public_key_pem"], "replaced_at": self.clock.now().isoformat()}
+            )
+            self.db["systems"].update(system_id, {"key_id": public_key.key_id, "public_key_pem": public_key.pem().decode()})
+        return str(old["key_id"])
+
     def organisations_for_key(self, key_id: str) -> list[str]:
-        """The organisations whose systems encrypt to this key (several systems may share one)."""
-        return sorted({r["organisation_id"] for r in self.db["systems"].rows_where("key_id = ?", [key_id])})
+        """The organisations whose systems encrypt, or encrypted, to this key (several
+        systems may share one; a replaced key still opens streams started with it)."""
+        current = self.db["systems"].rows_where("key_id = ?", [key_id])
+        replaced = self.db["system_key_history"].rows_where("key_id = ?", [key_id])
+        return sorted({r["organisation_id"] for r in (*current, *replaced)})
 
     def current_key(self, organisation_id: str) -> SystemPublicKey | None:
         """The key cameras of this organisation get when they dock: the newest one."""

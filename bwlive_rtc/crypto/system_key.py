@@ -13,11 +13,10 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from .b64 import b64url_decode, b64url_encode
+from .link import link_with_key, parse_link, protected_link
 
 PRIVATE_FILE = "system-private.pem"
 PUBLIC_FILE = "system-public.pem"
-LINK_FRAGMENT_KEY = "key"
 
 
 def spki_der(public_key: ec.EllipticCurvePublicKey) -> bytes:
@@ -97,16 +96,16 @@ class SystemKeyPair:
 
     def link(self, base_url: str) -> str:
         """The link with key: the private key travels in the fragment, never to a server."""
-        return f"{base_url.rstrip('/')}/#{LINK_FRAGMENT_KEY}={b64url_encode(self.pkcs8_der())}"
+        return link_with_key(base_url, self.pkcs8_der())
+
+    def protected_link(self, base_url: str, passphrase: str) -> str:
+        """The password-protected link with key (PROTOCOL §1, ``#pkey=``)."""
+        return protected_link(base_url, self.pkcs8_der(), passphrase)
 
     @classmethod
-    def from_link(cls, link: str) -> "SystemKeyPair":
-        fragment = link.partition("#")[2]
-        for part in fragment.split("&"):
-            name, _, value = part.partition("=")
-            if name == LINK_FRAGMENT_KEY:
-                return cls.from_pkcs8(b64url_decode(value))
-        raise ValueError("the link carries no key (expected '#key=...')")
+    def from_link(cls, link: str, passphrase: str | None = None) -> "SystemKeyPair":
+        """The pair in a link with key; a password-protected link needs its passphrase."""
+        return cls.from_pkcs8(parse_link(link).open(passphrase))
 
     @classmethod
     def from_pkcs8(cls, der: bytes) -> "SystemKeyPair":

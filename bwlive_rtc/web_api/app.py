@@ -23,6 +23,8 @@ from ..signaling import whep, whip
 from ..storage.database import Database
 from . import api_routes
 from ..auth import routes as auth_routes
+from ..auth import system_keys_routes
+from . import time_routes
 from ..licensing import routes as licensing_routes
 from ..licensing.license_file import load_issuer_public_key
 from ..licensing.service import LICENSING, Licensing
@@ -35,7 +37,8 @@ from .stream_hub import StreamHub
 
 WEB_DIR = Path(__file__).resolve().parents[2] / "web"
 
-FEATURES: tuple[ModuleType, ...] = (auth_routes, licensing_routes, whip, whep, api_routes, integrations, recordings_api)
+FEATURES: tuple[ModuleType, ...] = (auth_routes, licensing_routes, whip, whep, api_routes, integrations, recordings_api,
+                                      system_keys_routes, time_routes)
 
 
 @access(Access.PUBLIC)
