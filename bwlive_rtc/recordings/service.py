@@ -24,16 +24,19 @@ log = logging.getLogger(__name__)
 
 
 class Recordings:
-    def __init__(self, settings: Settings, database: Database, clock: Clock, store: EvidenceStore | None = None) -> None:
+    """Records every stream the Router carries; serves what is recorded."""
+
+    def __init__(self, settings: Settings, database: Database, clock: Clock) -> None:
         self.settings = settings
         self.catalog = Catalog(database.db)
-        self.store = store or open_store(settings)
+        self.store: EvidenceStore = open_store(settings)
         self.purger = Purger(self.catalog, self.store, clock, timedelta(hours=settings.retention_hours))
         self.recorders: dict[str, Recorder] = {}
         self._purging: asyncio.Task[None] | None = None
         self._stopping: set[asyncio.Future[None]] = set()
 
     async def start(self, router: Router) -> None:
+        """Finish what a crash left open, then record each new stream and purge on schedule."""
         await recover(self.catalog, self.store, self.settings.recordings_spool)
         router.on("producer_added", self._record)
         router.on("producer_removed", self._on_producer_removed)
@@ -41,6 +44,7 @@ class Recordings:
         log.info("recordings go to %s, kept %g hours", self.store.description, self.settings.retention_hours)
 
     async def close(self, router: Router) -> None:
+        """Stop recording; returns once every recording is written out and stored."""
         router.remove_listener("producer_added", self._record)
         router.remove_listener("producer_removed", self._on_producer_removed)
         if self._purging is not None:
