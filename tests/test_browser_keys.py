@@ -221,5 +221,16 @@ def test_browser_that_lost_its_key_explains_and_still_lists_streams(
         tile = page.locator(f'.tile[data-stream-id="{stream["id"]}"]')
         expect(tile).to_have_attribute("data-error", "no-key")
         expect(tile.locator(".tile-message")).to_have_text(NO_KEY)
+
+        # A password-protected link whose operator skips the passphrase: still no key,
+        # and the link stays in the address bar so that a reload asks again.
+        page.goto("about:blank")  # else only the fragment would change, without loading the page
+        page.goto(system_keys.protected_link(server.url, PASSPHRASE))
+        page.click("#passphrase button.quiet")
+        page.evaluate("window.bwlive.ready")
+        expect(page.locator("#banner")).to_have_text(NO_KEY)
+        assert "#pkey=" in page.url
+        page.reload()
+        expect(page.locator("#passphrase-input")).to_be_visible()
     finally:
         context.close()

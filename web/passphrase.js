@@ -40,6 +40,10 @@ export function closePassphrase() {
 }
 
 function buildDialog() {
+  const style = document.createElement('link');
+  style.rel = 'stylesheet';
+  style.href = new URL('./passphrase.css', import.meta.url).href;
+  document.head.append(style);
   const dialog = document.createElement('dialog');
   dialog.id = 'passphrase';
   dialog.className = 'passphrase';
