@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import struct
 import time
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 
 import av
@@ -19,8 +21,12 @@ from bwlive_rtc.crypto.b64 import b64url_encode
 from bwlive_rtc.crypto.content_key import KeyEnvelope
 from bwlive_rtc.crypto.sframe import FrameDecryptor, Kind
 from bwlive_rtc.crypto.system_key import SystemKeyPair
-from bwlive_rtc.recordings.container import FrameKind, RecordedFrame, read_media
+from bwlive_rtc.recordings.catalog import Catalog
+from bwlive_rtc.recordings.container import FrameKind, RecordedFrame, SegmentWriter, positions_path, read_media
+from bwlive_rtc.recordings.recovery import recover
+from bwlive_rtc.recordings.storage import LocalStore
 from bwlive_rtc.server import start_server
+from bwlive_rtc.storage.database import Database
 from bwlive_rtc.viewer.session import ApiClient
 from tests.processes import ADMIN_EMAIL, ADMIN_PASSWORD, Camera, Server, bootstrap_admin
 from tests.test_blindness import decodes_to_a_readable_picture
@@ -224,3 +230,43 @@ async def test_kill_9_mid_recording_keeps_all_but_the_last_seconds_once(tmp_path
     again, frames_again, listing_again = await asyncio.to_thread(restart_and_read)
     assert len(listing_again) == 1
     assert again["segments"] == recording["segments"] and len(frames_again) == len(frames)
+
+
+async def test_a_torn_segment_is_salvaged_up_to_the_damage(tmp_path: Path) -> None:
+    """Whatever a crash leaves of the segment being written, recovery keeps a prefix of
+    its frames, exactly, and registers it once."""
+    written = [RecordedFrame(FrameKind.VIDEO, 0, True, os.urandom(4000))]
+    for i in range(1, 60):
+        written.append(RecordedFrame(FrameKind.AUDIO, i * 33, True, bytes([0x78]) + os.urandom(80)))
+        written.append(RecordedFrame(FrameKind.VIDEO, i * 33, i % 30 == 0, os.urandom(1500)))
+        if i % 15 == 0:
+            written.append(RecordedFrame(FrameKind.DATA, i * 33, False, os.urandom(60)))
+    scratch = tmp_path / "scratch" / "000000.webm.part"
+    scratch.parent.mkdir()
+    writer = SegmentWriter(scratch, (640, 360), {"BWLIVE_STREAM_ID": "torn"})
+    for frame in written:
+        writer.write(frame)
+    writer.close()
+    media, side = scratch.read_bytes(), positions_path(scratch).read_bytes()
+
+    for cut in (0.35, 0.8):
+        database = Database(tmp_path / f"cut{cut}" / "db.sqlite")
+        catalog = Catalog(database.db)
+        catalog.begin("torn", "Cam", ["org"], datetime.now(timezone.utc), {"kid": "x"}, "test")
+        spool = tmp_path / f"cut{cut}" / "spool"
+        (spool / "torn").mkdir(parents=True)
+        (spool / "torn" / scratch.name).write_bytes(media[: int(len(media) * cut)])
+        (spool / "torn" / positions_path(scratch).name).write_bytes(side[: int(len(side) * cut)])
+        store = LocalStore(tmp_path / f"cut{cut}" / "evidence")
+        await recover(catalog, store, spool)
+        await recover(catalog, store, spool)  # again: nothing changes
+
+        recording = catalog.get("torn", "org")
+        assert recording is not None and recording["state"] == "complete"
+        assert [s["seq"] for s in recording["segments"]] == [0]
+        salvaged = read_media(store.get("torn/000000.webm"))
+        video = [f for f in written if f.kind is FrameKind.VIDEO]
+        kept = [f for f in salvaged if f.kind is FrameKind.VIDEO]
+        assert 0 < len(kept) < len(video) and kept == video[: len(kept)]
+        assert not (spool / "torn").exists()
+        database.close()

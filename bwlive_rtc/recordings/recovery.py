@@ -31,13 +31,12 @@ def _salvage(recording_id: str, path: Path, store: EvidenceStore) -> StoredSegme
         size = _video_size(data)
         if size is None:
             return None
-        repaired = final.with_name(final.name + ".repair")
-        writer = SegmentWriter(repaired, size, read_tags(data))
+        writer = SegmentWriter(final.with_name("repair-" + final.name), size, read_tags(data))
         for frame in sorted(frames, key=lambda f: (f.ms, f.kind)):
             writer.write(frame)
-        writer.close()
-        repaired.replace(final)
+        writer.close()  # the torn files stay until the repaired ones replace them
         writer.positions_path.replace(side)
+        writer.path.replace(final)
         path.unlink()
     seq = int(final.name.split(".")[0])
     return store_segment(store, recording_id, seq, final, min(f.ms for f in frames), max(f.ms for f in frames), len(frames))
