@@ -54,7 +54,9 @@ def _video_size(data: bytes) -> tuple[int, int] | None:
 async def recover(catalog: Catalog, store: EvidenceStore, spool: Path) -> None:
     for recording_id in catalog.unfinished():
         directory = spool / recording_id
-        segments = sorted(p for p in directory.glob("*.webm*") if p.name.endswith((".webm", ".webm" + PART_SUFFIX)))
+        segments = sorted(  # numbered ones only: a repair cut short is simply done again
+            p for p in directory.glob("[0-9]*.webm*") if p.name.endswith((".webm", ".webm" + PART_SUFFIX))
+        )
         for path in segments:
             stored = await asyncio.to_thread(_salvage, recording_id, path, store)
             if stored is not None:
