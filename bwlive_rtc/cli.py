@@ -22,6 +22,9 @@ def _add_server_options(parser: argparse.ArgumentParser, default_port: int = 808
     tls.add_argument("--no-tls", dest="tls", action="store_false", help="plain HTTP even off loopback")
     parser.add_argument("--clock-tolerance", type=float, default=10.0,
                         help="seconds a client's clock may be off the server's before it may not play (default 10)")
+    parser.add_argument("--tile-url", default="",
+                        help="map tiles URL template, e.g. https://tile.example.org/{z}/{x}/{y}.png (default: offline grid)")
+    parser.add_argument("--tile-attribution", default="", help="attribution shown with --tile-url's map")
 
 
 def _add_recording_options(parser: argparse.ArgumentParser) -> None:
@@ -47,6 +50,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         recordings_storage=args.recordings_storage, s3_bucket=args.s3_bucket, s3_prefix=args.s3_prefix,
         s3_endpoint_url=args.s3_endpoint_url, s3_region=args.s3_region,
         clock_tolerance_s=args.clock_tolerance,
+        tile_url=args.tile_url, tile_attribution=args.tile_attribution,
     )
 
 
@@ -72,6 +76,9 @@ def build_parser() -> argparse.ArgumentParser:
     stream.add_argument("--file", type=Path, help="stream this video file (looped) instead of the test pattern")
     stream.add_argument("--no-audio", action="store_true", help="send no audio track")
     stream.add_argument("--no-gps", action="store_true", help="send no positions")
+    stream.add_argument("--gpx", type=Path, help="replay this GPX track (looped, 1 Hz) instead of a walk")
+    stream.add_argument("--gps-lost-after", type=float, metavar="S", help="simulate losing the GPS fix after S seconds")
+    stream.add_argument("--gps-lost-for", type=float, metavar="S", help="... for S seconds (default: for good)")
     stream.add_argument("--fps", type=int, default=30)
     stream.add_argument("--duration", type=float, help="stop after this many seconds")
     stream.add_argument("--insecure", action="store_true", help="accept a self-signed server certificate")

@@ -193,6 +193,7 @@ async def camera_stream(args: argparse.Namespace) -> int:
         CameraOptions(
             server=args.server, name=args.name, public_key=key, video_file=args.file,
             audio=not args.no_audio, gps=not args.no_gps, fps=args.fps, verify_tls=not args.insecure,
+            gpx=args.gpx, gps_lost_after=args.gps_lost_after, gps_lost_for=args.gps_lost_for,
         ),
         on_state=show,
     )

@@ -37,6 +37,10 @@ class Settings:
     s3_prefix: str = ""
     s3_endpoint_url: str | None = None  # an S3-compatible server (MinIO, …); None: AWS
     s3_region: str | None = None
+    # The map's base layer: an OpenStreetMap-style {z}/{x}/{y} URL template; empty: an
+    # offline grid. See docs/CONSOLE.md.
+    tile_url: str = ""
+    tile_attribution: str = ""
 
     @property
     def signing_key_path(self) -> Path:

@@ -7,16 +7,20 @@ const FIRST_RETRY_MS = 1000;
 const MAX_RETRY_MS = 30000;
 
 /**
- * @typedef {{id: string, camera: string, started_at: string, key_envelope: object}} Stream
+ * @typedef {{by: string, at: string}} Acknowledgement
+ * @typedef {{id: string, camera: string, started_at: string, key_envelope: object,
+ *            acknowledged: Acknowledgement | null}} Stream
+ * @typedef {{id: string, name: string, members: string[]}} Group
  */
 
 /**
  * Follow the stream list until the page goes away.
  * @param {object} handlers
  * @param {(streams: Stream[]) => void} handlers.onStreams the full list, on connect and on every change
+ * @param {(groups: Group[]) => void} handlers.onGroups the operators' groups, on every change
  * @param {(connected: boolean, retryInMs?: number) => void} handlers.onStatus
  */
-export function watchStreams({ onStreams, onStatus }) {
+export function watchStreams({ onStreams, onGroups, onStatus }) {
   const url = new URL('/api/streams/ws', location.href);
   url.protocol = location.protocol === 'https:' ? 'wss:' : 'ws:';
   let retryMs = FIRST_RETRY_MS;
@@ -35,6 +39,7 @@ export function watchStreams({ onStreams, onStatus }) {
         return;
       }
       if (message?.type === 'streams' && Array.isArray(message.streams)) onStreams(message.streams);
+      if (message?.type === 'groups' && Array.isArray(message.groups)) onGroups(message.groups);
     };
     socket.onclose = () => {
       onStatus(false, retryMs);

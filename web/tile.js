@@ -5,21 +5,23 @@
  * Test hooks on the element: `data-stream-id`, `data-state`
  * ('connecting'|'live'|'ended'|'error'), `data-error` ('no-key'|'other-key'|
  * 'wrong-key'|'server', only in the error state), `.tile-message`, `video`,
- * `.tile-position`.
+ * `.tile-position`, `.tile-ack` (button), `.tile-acknowledged` (who and when).
  */
-import { FrameCipher, thumbprintOf, unwrapContentKey } from './e2ee.js';
+import { readPosition } from './camera-data.js';
+import { FrameCipher } from './e2ee.js';
+import { StreamKeyError, WRONG_KEY_MESSAGE, openStreamKey } from './streamkey.js';
 import { WhepError, WhepSession } from './whep.js';
+
+export { NO_KEY_MESSAGE } from './streamkey.js'; // for pages that import it from here
 
 const WORKER_URL = new URL('./e2ee-worker.js', import.meta.url);
 const STATE_MESSAGES = { connecting: 'Connecting…', live: 'Live', ended: 'Stream ended.' };
-export const NO_KEY_MESSAGE =
-  'No decryption key in this browser. Open the link with key your administrator gave you.';
-const WRONG_KEY_MESSAGE = 'Frames cannot be decrypted (wrong key).';
-const decoder = new TextDecoder();
+const encoder = new TextEncoder();
 let tileCount = 0;
 
 /**
  * @typedef {import('./streams.js').Stream} Stream
+ * @typedef {import('./streams.js').Acknowledgement} Acknowledgement
  * @typedef {import('./keystore.js').KeyRecord} KeyRecord
  * @typedef {{lat: number, lon: number, accuracy?: number, t?: number}} Position
  */
@@ -33,8 +35,10 @@ export class Tile {
   message = STATE_MESSAGES.connecting;
   /** @type {'no-key'|'other-key'|'wrong-key'|'server'|null} */
   error = null;
-  /** @type {Position | null} */
+  /** @type {Position | null} the last fix */
   position = null;
+  /** @type {boolean} the camera reports no GPS fix */
+  gpsLost = false;
 
   #stream;
   #keys;
@@ -58,6 +62,7 @@ export class Tile {
    * @param {(tile: Tile) => void} handlers.onClose after the tile left the page
    * @param {(tile: Tile) => void} handlers.onUnmute the tile became audible
    * @param {(tile: Tile) => void} handlers.onPosition a new position arrived
+   * @param {(tile: Tile) => void} handlers.onAcknowledge the operator pressed Acknowledge
    */
   constructor(stream, keys, handlers) {
     this.#stream = stream;
@@ -67,7 +72,9 @@ export class Tile {
     this.element = this.#parts.root;
     this.#parts.close.onclick = () => this.close();
     this.#parts.mute.onclick = () => this.setMuted(!this.#parts.video.muted);
+    this.#parts.ack.onclick = () => this.#handlers.onAcknowledge(this);
     this.#render();
+    this.setAcknowledged(stream.acknowledged ?? null);
   }
 
   /** @returns {string} */
@@ -122,6 +129,38 @@ export class Tile {
     this.#handlers.onClose(this);
   }
 
+  /**
+   * Tell the camera, end to end, that its wearer was seen (it vibrates): an encrypted
+   * operator_data frame on the data channel, with a random 64-bit counter (PROTOCOL §3).
+   * @param {string} by the operator's name
+   */
+  async acknowledge(by) {
+    const channel = this.#session?.channel;
+    if (!this.#cipher || channel?.readyState !== 'open') {
+      throw new Error('Not connected to the camera yet.');
+    }
+    const message = encoder.encode(JSON.stringify({ type: 'acknowledge', by, t: Date.now() }));
+    const counter = crypto.getRandomValues(new BigUint64Array(1))[0];
+    channel.send(await this.#cipher.encryptFrame('operator_data', message, counter));
+  }
+
+  /**
+   * Show the stream's last acknowledgement (from the live stream list).
+   * @param {Acknowledgement | null} ack
+   */
+  setAcknowledged(ack) {
+    const line = this.#parts.acknowledged;
+    line.hidden = !ack;
+    if (ack) line.textContent = `Acknowledged by ${ack.by} at ${new Date(ack.at).toLocaleTimeString()}`;
+    this.#parts.root.dataset.acknowledged = String(Boolean(ack));
+  }
+
+  /** @param {string} text shown on the tile for a few seconds (e.g. why acknowledging failed) */
+  notice(text) {
+    this.#parts.acknowledged.hidden = false;
+    this.#parts.acknowledged.textContent = text;
+  }
+
   /** @param {boolean} muted */
   setMuted(muted) {
     this.#parts.video.muted = muted;
@@ -147,29 +186,14 @@ export class Tile {
     this.#worker?.terminate();
   }
 
-  /** Unwrap the stream's envelope with the key whose id is its kid; give it to the worker. */
+  /** Open the stream's content key; give it to the worker. */
   async #loadContentKey() {
-    const envelope = this.#stream.key_envelope;
-    const kid = String(envelope?.kid ?? '');
-    if (this.#keys.length === 0) {
-      this.#fail('no-key', NO_KEY_MESSAGE);
-      return;
-    }
-    const record = this.#keys.find((key) => key.keyId === kid);
-    if (!record) {
-      const held = this.#keys.map((key) => key.thumbprint).join(', ');
-      this.#fail(
-        'other-key',
-        `Stream encrypted to another key: ${/^[0-9a-f]{32}$/.test(kid) ? thumbprintOf(kid) : '?'} ` +
-          `(kid ${kid || 'missing'}). This browser holds ${held}.`,
-      );
-      return;
-    }
     let contentKey;
     try {
-      contentKey = await unwrapContentKey(envelope, record.privateKey);
-    } catch {
-      this.#fail('wrong-key', WRONG_KEY_MESSAGE);
+      contentKey = await openStreamKey(this.#stream, this.#keys);
+    } catch (error) {
+      if (!(error instanceof StreamKeyError)) throw error;
+      this.#fail(error.reason, error.message);
       return;
     }
     this.#cipher = new FrameCipher(contentKey);
@@ -198,19 +222,16 @@ export class Tile {
    * @param {ArrayBuffer | string} data
    */
   async #onChannelMessage(data) {
-    if (!this.#cipher || !(data instanceof ArrayBuffer)) return;
-    let message;
-    try {
-      message = JSON.parse(decoder.decode(await this.#cipher.decryptFrame('camera_data', data)));
-    } catch {
-      return; // not for us, or altered: ignored like an undecryptable media frame
+    if (!this.#cipher) return;
+    const update = await readPosition(this.#cipher, data);
+    if (!update) return;
+    this.gpsLost = !update.fix;
+    if (update.fix) {
+      const { lat, lon, accuracy, t } = update;
+      this.position = { lat, lon, accuracy, t };
     }
-    if (message?.type !== 'position' || !Number.isFinite(message.lat) || !Number.isFinite(message.lon)) {
-      return;
-    }
-    const { lat, lon, accuracy, t } = message;
-    this.position = { lat, lon, accuracy, t };
-    this.#parts.position.textContent = formatPosition(this.position);
+    this.#parts.position.textContent = formatPosition(this.position, this.gpsLost);
+    this.#parts.position.dataset.gps = this.gpsLost ? 'lost' : 'fix';
     this.#handlers.onPosition(this);
   }
 
@@ -235,8 +256,9 @@ export class Tile {
   }
 
   #render() {
-    const { root, state, message } = this.#parts;
+    const { root, state, message, ack } = this.#parts;
     root.dataset.state = this.state;
+    ack.disabled = this.state !== 'live';
     if (this.error) root.dataset.error = this.error;
     else delete root.dataset.error;
     state.textContent = this.state;
@@ -256,11 +278,14 @@ function buildElement(stream) {
   const mute = element('button', 'tile-mute', 'Unmute');
   mute.type = 'button';
   mute.setAttribute('aria-pressed', 'false');
+  const ack = element('button', 'tile-ack', 'Acknowledge');
+  ack.type = 'button';
+  ack.title = `Tell ${stream.camera}'s camera you have seen them (it vibrates)`;
   const close = element('button', 'tile-close', '×');
   close.type = 'button';
   close.title = 'Close';
   close.setAttribute('aria-label', `Close ${stream.camera}`);
-  head.append(camera, state, mute, close);
+  head.append(camera, state, ack, mute, close);
 
   const media = element('div', 'tile-media');
   const video = element('video');
@@ -271,9 +296,13 @@ function buildElement(stream) {
   message.setAttribute('role', 'status');
   media.append(video, message);
 
-  const position = element('footer', 'tile-position', 'No position yet');
-  root.append(head, media, position);
-  return { root, video, message, state, mute, close, position };
+  const foot = element('footer', 'tile-foot');
+  const position = element('span', 'tile-position', 'No position yet');
+  const acknowledged = element('span', 'tile-acknowledged');
+  acknowledged.setAttribute('role', 'status');
+  foot.append(position, acknowledged);
+  root.append(head, media, foot);
+  return { root, video, message, state, ack, mute, close, position, acknowledged };
 }
 
 /**
@@ -288,8 +317,14 @@ function element(tag, className, text) {
   return node;
 }
 
-/** @param {Position} position */
-function formatPosition({ lat, lon, accuracy, t }) {
+/**
+ * @param {Position | null} position the last fix
+ * @param {boolean} lost the camera reports no fix now
+ */
+function formatPosition(position, lost) {
+  if (!position) return lost ? 'GPS lost · no fix yet' : 'No position yet';
+  const { lat, lon, accuracy, t } = position;
+  if (lost) return `GPS lost · last fix ${Number.isFinite(t) ? new Date(t).toLocaleTimeString() : '?'}`;
   let text = `${lat.toFixed(5)}, ${lon.toFixed(5)}`;
   if (Number.isFinite(accuracy)) text += ` ±${Math.round(accuracy)} m`;
   if (Number.isFinite(t)) text += ` · ${new Date(t).toLocaleTimeString()}`;

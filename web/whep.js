@@ -47,11 +47,12 @@ export class WhepSession {
    * @param {string} streamId
    * @param {Worker} worker the e2ee-worker.js that decrypts this tile's frames
    * @param {string} tileId passed to the worker with every transform
+   * @param {('video'|'audio')[]} [kinds] the media to receive (the map asks for audio only)
    */
-  constructor(streamId, worker, tileId) {
+  constructor(streamId, worker, tileId, kinds = ['video', 'audio']) {
     this.#streamId = streamId;
     this.pc = new RTCPeerConnection(HAS_SCRIPT_TRANSFORM ? {} : { encodedInsertableStreams: true });
-    for (const kind of ['video', 'audio']) {
+    for (const kind of kinds) {
       const transceiver = this.pc.addTransceiver(kind, { direction: 'recvonly' });
       // Must happen before the offer: a transform set later is silently bypassed.
       if (HAS_SCRIPT_TRANSFORM) {

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +22,7 @@ from ..crypto.content_key import KeyEnvelope, new_content_key
 from ..crypto.sframe import DecryptError, FrameDecryptor, FrameEncryptor, Kind
 from ..crypto.system_key import SystemPublicKey
 from ..signaling.whip import CAMERA_HEADER, KEY_HEADER
-from .gps import SimpleWalk
+from .gps import GpxTrack, LosesFix, PositionSource, SimpleWalk
 from .sources import FileVideo, TestPattern
 from .tracks import EncryptedAudioTrack, EncryptedVideoTrack
 
@@ -44,6 +45,9 @@ class CameraOptions:
     width: int = 640
     height: int = 360
     verify_tls: bool = True
+    gpx: Path | None = None  # replay this track instead of walking
+    gps_lost_after: float | None = None  # simulate losing the fix after this many seconds...
+    gps_lost_for: float | None = None  # ...for this long (None: for good)
 
 
 @dataclass
@@ -83,6 +87,7 @@ class CameraAgent:
 
     async def start(self) -> None:
         opts = self.options
+        positions = self._position_source()  # a bad GPX file stops us here, before connecting
         self._set("connecting", f"to {opts.server}")
         self.content_key = new_content_key()
         envelope = KeyEnvelope.seal(self.content_key, opts.public_key)
@@ -100,7 +105,7 @@ class CameraAgent:
         decryptor = FrameDecryptor(self.content_key)
         channel.on("message", lambda message: self._on_message(decryptor, message))
         if opts.gps:
-            channel.on("open", lambda: self._start_gps(channel))
+            channel.on("open", lambda: self._start_gps(channel, positions))
         pc.on("connectionstatechange", self._on_connection_state)
 
         await pc.setLocalDescription(await pc.createOffer())
@@ -139,16 +144,22 @@ class CameraAgent:
         elif state == "failed":
             self._set("error", "the media connection to the server failed")
 
-    def _start_gps(self, channel) -> None:  # type: ignore[no-untyped-def]
+    def _start_gps(self, channel, source: PositionSource) -> None:  # type: ignore[no-untyped-def]
         encryptor = FrameEncryptor(self.content_key, Kind.CAMERA_DATA)
-        walk = SimpleWalk()
 
         async def send_fixes() -> None:
             while channel.readyState == "open":
-                channel.send(encryptor.encrypt(json.dumps(walk.fix()).encode()))
+                channel.send(encryptor.encrypt(json.dumps(source.fix()).encode()))
                 await asyncio.sleep(1.0)
 
         self._gps_task = asyncio.ensure_future(send_fixes())
+
+    def _position_source(self) -> PositionSource:
+        opts = self.options
+        source: PositionSource = GpxTrack(opts.gpx) if opts.gpx else SimpleWalk(seed=opts.name)
+        if opts.gps_lost_after is not None:
+            source = LosesFix(source, opts.gps_lost_after, opts.gps_lost_for)
+        return source
 
     def _on_message(self, decryptor: FrameDecryptor, message: bytes | str) -> None:
         if not isinstance(message, bytes):
@@ -160,7 +171,10 @@ class CameraAgent:
             return
         if payload.get("type") == "acknowledge":
             self.state.acknowledgements.append(payload)
-            self._set("acknowledged", f"by {payload.get('by', 'an operator')} (vibrate)")
+            detail = f"by {payload.get('by', 'an operator')} (vibrate)"
+            if isinstance(payload.get("t"), (int, float)):
+                detail += f" {time.time() * 1000 - payload['t']:.0f} ms after the press"
+            self._set("acknowledged", detail)
 
     async def stop(self) -> None:
         """End the stream on the server and locally."""

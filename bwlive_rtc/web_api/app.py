@@ -13,6 +13,7 @@ from aiohttp import web
 
 from ..clock import Clock, SystemClock
 from ..config import Settings
+from ..console import routes as console_routes
 from ..crypto.system_key import SystemPublicKey
 from ..events import STREAM_ENDED, STREAM_STARTED, EventBus, StreamEvent
 from ..integrations import feature as integrations
@@ -37,8 +38,10 @@ from .stream_hub import StreamHub
 
 WEB_DIR = Path(__file__).resolve().parents[2] / "web"
 
-FEATURES: tuple[ModuleType, ...] = (auth_routes, licensing_routes, whip, whep, api_routes, integrations, recordings_api,
-                                      system_keys_routes, time_routes)
+FEATURES: tuple[ModuleType, ...] = (
+    auth_routes, licensing_routes, whip, whep, api_routes, integrations, recordings_api, system_keys_routes, time_routes,
+    console_routes,
+)
 
 
 @access(Access.PUBLIC)

@@ -23,15 +23,33 @@ class StreamHub:
     def __init__(self, router: Router) -> None:
         self.router = router
         self._watchers: set[_Watcher] = set()
+        self.acknowledgements: dict[str, dict[str, object]] = {}  # stream id -> last {"by", "at"}
         router.on("producer_added", self._changed)
         router.on("producer_removed", self._changed)
+        router.on("producer_removed", lambda producer: self.acknowledgements.pop(producer.id, None))
 
     def snapshot(self, organisation_id: str) -> dict[str, object]:
         streams = sorted(
             (p for p in self.router.producers.values() if organisation_id in p.organisation_ids),
             key=lambda p: p.started_at,
         )
-        return {"type": "streams", "streams": [p.describe() for p in streams]}
+        return {
+            "type": "streams",
+            "streams": [{**p.describe(), "acknowledged": self.acknowledgements.get(p.id)} for p in streams],
+        }
+
+    async def acknowledge(self, stream_id: str, by: str, at: str) -> None:
+        """Remember the stream's last acknowledgement and show it to every browser."""
+        self.acknowledgements[stream_id] = {"by": by, "at": at}
+        await self._changed(None)
+
+    async def broadcast(self, organisation_id: str, message: dict[str, object]) -> None:
+        """Send a message to every browser signed in to the organisation."""
+        await asyncio.gather(
+            *(w.socket.send_json(message) for w in list(self._watchers)
+              if w.organisation_id == organisation_id and not w.socket.closed),
+            return_exceptions=True,
+        )
 
     async def _changed(self, _producer: object) -> None:
         await asyncio.gather(

@@ -1,0 +1,123 @@
+"""Named groups of up to four camera users, per organisation, in SQLite."""
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import asdict, dataclass
+
+import sqlite_utils
+
+MAX_MEMBERS = 4
+MAX_NAME_LENGTH = 60
+
+
+class GroupError(ValueError):
+    """The change is not allowed; the message says why."""
+
+
+class GroupNotFound(LookupError):
+    """No group with that id in the organisation."""
+
+
+@dataclass(frozen=True)
+class Group:
+    id: str
+    name: str
+    members: list[str]
+
+    def to_json(self) -> dict[str, object]:
+        return asdict(self)
+
+
+class Groups:
+    """The ``console_groups`` table, one set of groups per organisation; members are
+    camera user names, in the order added."""
+
+    def __init__(self, db: sqlite_utils.Database) -> None:
+        self.table = db.table("console_groups")
+        if not self.table.exists():
+            self.table.create(
+                {"id": str, "organisation_id": str, "name": str, "members": str},
+                pk="id",
+                not_null={"organisation_id", "name", "members"},
+            )
+            self.table.create_index(["organisation_id", "name"], unique=True)
+
+    def list(self, organisation_id: str) -> list[Group]:
+        rows = self.table.rows_where("organisation_id = ?", [organisation_id], order_by="name COLLATE NOCASE")
+        return [_group(row) for row in rows]
+
+    def get(self, organisation_id: str, group_id: str) -> Group:
+        rows = list(self.table.rows_where("organisation_id = ? AND id = ?", [organisation_id, group_id]))
+        if not rows:
+            raise GroupNotFound(f"no group with id {group_id!r}")
+        return _group(rows[0])
+
+    def create(self, organisation_id: str, name: str, members: list[str] | None = None) -> Group:
+        name = self._free_name(organisation_id, _clean_name(name))
+        cleaned = [_clean_member(member) for member in members or []]
+        group = Group(uuid.uuid4().hex[:12], name, [])
+        for member in cleaned:
+            group = _with_member(group, member)
+        self.table.insert({"id": group.id, "organisation_id": organisation_id, "name": group.name,
+                           "members": json.dumps(group.members)})
+        return group
+
+    def rename(self, organisation_id: str, group_id: str, name: str) -> Group:
+        group = self.get(organisation_id, group_id)
+        name = _clean_name(name)
+        if name.casefold() != group.name.casefold():
+            name = self._free_name(organisation_id, name)
+        self.table.update(group_id, {"name": name})
+        return Group(group.id, name, group.members)
+
+    def delete(self, organisation_id: str, group_id: str) -> None:
+        self.get(organisation_id, group_id)
+        self.table.delete(group_id)
+
+    def add_member(self, organisation_id: str, group_id: str, member: str) -> Group:
+        group = _with_member(self.get(organisation_id, group_id), _clean_member(member))
+        self.table.update(group_id, {"members": json.dumps(group.members)})
+        return group
+
+    def remove_member(self, organisation_id: str, group_id: str, member: str) -> Group:
+        group = self.get(organisation_id, group_id)
+        if member not in group.members:
+            raise GroupNotFound(f"{member!r} is not in the group {group.name!r}")
+        members = [m for m in group.members if m != member]
+        self.table.update(group_id, {"members": json.dumps(members)})
+        return Group(group.id, group.name, members)
+
+    def _free_name(self, organisation_id: str, name: str) -> str:
+        if any(g.name.casefold() == name.casefold() for g in self.list(organisation_id)):
+            raise GroupError(f"a group called {name!r} already exists")
+        return name
+
+
+def _group(row: dict[str, object]) -> Group:
+    return Group(str(row["id"]), str(row["name"]), json.loads(str(row["members"])))
+
+
+def _with_member(group: Group, member: str) -> Group:
+    if member in group.members:
+        return group
+    if len(group.members) >= MAX_MEMBERS:
+        raise GroupError(
+            f"the group {group.name!r} already has {MAX_MEMBERS} camera users; remove one before adding {member!r}"
+        )
+    return Group(group.id, group.name, [*group.members, member])
+
+
+def _clean_name(name: object) -> str:
+    if not isinstance(name, str) or not name.strip():
+        raise GroupError("give the group a name")
+    name = " ".join(name.split())
+    if len(name) > MAX_NAME_LENGTH:
+        raise GroupError(f"a group name has at most {MAX_NAME_LENGTH} characters")
+    return name
+
+
+def _clean_member(member: object) -> str:
+    if not isinstance(member, str) or not member.strip():
+        raise GroupError("a member is a camera user's name")
+    return member.strip()

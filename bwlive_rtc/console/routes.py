@@ -1,0 +1,123 @@
+"""Console API: groups (read: viewers, change: operators), acknowledgements, map settings.
+
+Group changes are pushed to every browser on the stream-list WebSocket as
+``{"type": "groups", "groups": [...]}``; acknowledgements ride on the stream list itself.
+"""
+from __future__ import annotations
+
+from aiohttp import web
+
+from ..auth.middleware import caller
+from ..auth.routes import _json as json_object  # the one JSON-object reader
+from ..auth.service import AUTH
+from ..events import STREAM_ACKNOWLEDGED, StreamEvent
+from ..sfu.router import UnknownStream
+from ..web_api.access import Access, access
+from ..web_api.keys import CLOCK, DATABASE, EVENTS, ROUTER, SETTINGS, STREAM_HUB
+from .groups import GroupError, GroupNotFound, Groups
+
+GROUPS = web.AppKey("console_groups", Groups)
+
+routes = web.RouteTableDef()
+
+
+async def lifecycle(app: web.Application):  # type: ignore[no-untyped-def]
+    app[GROUPS] = Groups(app[DATABASE].db)
+    yield
+
+
+def _organisation(request: web.Request) -> str:
+    """The organisation the caller signed in to: groups are its operators' shared groups."""
+    organisation_id = caller(request).organisation_id
+    assert organisation_id is not None  # VIEWER and above need one
+    return organisation_id
+
+
+def _groups_message(request: web.Request) -> dict[str, object]:
+    groups = request.app[GROUPS].list(_organisation(request))
+    return {"type": "groups", "groups": [group.to_json() for group in groups]}
+
+
+async def _changed(request: web.Request, change) -> web.Response:  # type: ignore[no-untyped-def]
+    """Apply a group change, push the new list to every browser, answer with it."""
+    try:
+        result = change(request.app[GROUPS], _organisation(request))
+    except GroupError as exc:
+        raise web.HTTPBadRequest(text=str(exc)) from None
+    except GroupNotFound as exc:
+        raise web.HTTPNotFound(text=str(exc)) from None
+    message = _groups_message(request)
+    await request.app[STREAM_HUB].broadcast(_organisation(request), message)
+    return web.json_response(result.to_json() if result is not None else message)
+
+
+@routes.get("/api/groups")
+@access(Access.VIEWER)
+async def list_groups(request: web.Request) -> web.Response:
+    return web.json_response({"groups": _groups_message(request)["groups"]})
+
+
+@routes.post("/api/groups")
+@access(Access.OPERATOR)
+async def create_group(request: web.Request) -> web.Response:
+    body = await json_object(request)
+    members = body.get("members", [])
+    if not isinstance(members, list):
+        raise web.HTTPBadRequest(text='"members" must be a list of camera user names')
+    return await _changed(request, lambda groups, org: groups.create(org, body.get("name"), members))
+
+
+@routes.patch("/api/groups/{group_id}")
+@access(Access.OPERATOR)
+async def rename_group(request: web.Request) -> web.Response:
+    body = await json_object(request)
+    group_id = request.match_info["group_id"]
+    return await _changed(request, lambda groups, org: groups.rename(org, group_id, body.get("name")))
+
+
+@routes.delete("/api/groups/{group_id}")
+@access(Access.OPERATOR)
+async def delete_group(request: web.Request) -> web.Response:
+    group_id = request.match_info["group_id"]
+    return await _changed(request, lambda groups, org: groups.delete(org, group_id))
+
+
+@routes.put("/api/groups/{group_id}/members/{member}")
+@access(Access.OPERATOR)
+async def add_member(request: web.Request) -> web.Response:
+    group_id, member = request.match_info["group_id"], request.match_info["member"]
+    return await _changed(request, lambda groups, org: groups.add_member(org, group_id, member))
+
+
+@routes.delete("/api/groups/{group_id}/members/{member}")
+@access(Access.OPERATOR)
+async def remove_member(request: web.Request) -> web.Response:
+    group_id, member = request.match_info["group_id"], request.match_info["member"]
+    return await _changed(request, lambda groups, org: groups.remove_member(org, group_id, member))
+
+
+@routes.post("/api/streams/{stream_id}/acknowledge")
+@access(Access.VIEWER)
+async def acknowledge(request: web.Request) -> web.Response:
+    """Record that the signed-in user acknowledged a live stream of their organisation
+    (the camera itself is told end to end by the browser, over the data channel), show it
+    to every operator and emit the event SOC integrations forward."""
+    stream_id = request.match_info["stream_id"]
+    producer = request.app[ROUTER].producer(stream_id)
+    if _organisation(request) not in producer.organisation_ids:
+        raise UnknownStream(f"no live stream with id {stream_id!r}")
+    who = caller(request)
+    by = who.user.name
+    now = request.app[CLOCK].now()
+    request.app[AUTH].audit.record("stream acknowledged", organisation_id=who.organisation_id, user_id=who.user.id,
+                                   user_name=by, stream=producer.id, camera=producer.camera)
+    await request.app[STREAM_HUB].acknowledge(producer.id, by, now.isoformat())
+    request.app[EVENTS].publish(StreamEvent(STREAM_ACKNOWLEDGED, producer.id, producer.camera, now, {"by": by}))
+    return web.json_response({"stream_id": producer.id, "by": by, "at": now.isoformat()})
+
+
+@routes.get("/api/console/settings")
+@access(Access.VIEWER)
+async def console_settings(request: web.Request) -> web.Response:
+    settings = request.app[SETTINGS]
+    return web.json_response({"tile_url": settings.tile_url, "tile_attribution": settings.tile_attribution})

@@ -1,0 +1,48 @@
+"""The server's side of an acknowledgement: recorded as the signed-in user's, pushed to
+every browser of the organisation with the stream list, and emitted on the event bus
+(what SOC integrations listen to). Viewers may acknowledge too (SPEC §4)."""
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from bwlive_rtc.config import Settings
+from bwlive_rtc.crypto.system_key import SystemKeyPair
+from bwlive_rtc.events import STREAM_ACKNOWLEDGED
+from bwlive_rtc.server import start_server
+from bwlive_rtc.viewer.session import ApiClient
+from bwlive_rtc.web_api.keys import EVENTS
+from tests.processes import ADMIN_EMAIL, ADMIN_PASSWORD, Camera, bootstrap_admin
+from tests.test_groups import invite
+
+
+async def test_acknowledgement_is_recorded_pushed_and_emitted(tmp_path: Path) -> None:
+    SystemKeyPair.generate().save(tmp_path / "keys")
+    bootstrap_admin(tmp_path / "data", tmp_path / "keys")
+    runner, port = await start_server(Settings(port=0, keys_dir=tmp_path / "keys", data_dir=tmp_path / "data"))
+    events: list = []
+    runner.app[EVENTS].on(STREAM_ACKNOWLEDGED, events.append)
+    camera = Camera(tmp_path, f"http://127.0.0.1:{port}", tmp_path / "keys", "Jip Mulder")
+    admin = await ApiClient.signed_in(f"http://127.0.0.1:{port}", ADMIN_EMAIL, ADMIN_PASSWORD)
+    viewer = await invite(admin, "vic@example.test", "Vic Viewer", "viewer")
+    try:
+        await asyncio.to_thread(camera.wait_for, "streaming")
+        async with admin.http.ws_connect(admin.server + "/api/streams/ws") as socket:
+            (stream,) = (await socket.receive_json(timeout=5))["streams"]
+            assert stream["camera"] == "Jip Mulder" and stream["acknowledged"] is None
+            async with viewer.request("POST", f"/api/streams/{stream['id']}/acknowledge") as response:
+                assert response.status == 200, await response.text()
+                answer = await response.json()
+            assert answer["by"] == "Vic Viewer"
+            pushed = await socket.receive_json(timeout=5)
+            (stream,) = pushed["streams"]
+            assert stream["acknowledged"] == {"by": "Vic Viewer", "at": answer["at"]}
+        assert [(e.stream_id, e.camera, e.details) for e in events] == [(stream["id"], "Jip Mulder", {"by": "Vic Viewer"})]
+        async with admin.request("GET", "/api/organisation/audit") as response:
+            actions = [entry["action"] for entry in (await response.json())["entries"]]
+        assert "stream acknowledged" in actions
+    finally:
+        await viewer.close()
+        await admin.close()
+        camera.stop()
+        await runner.cleanup()

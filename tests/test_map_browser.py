@@ -1,0 +1,71 @@
+"""The live map in real Chromium: markers from positions decrypted in the browser, a
+cluster with its count, trails, the lost-GPS indicator with its last update, centring on
+a camera, and nothing for a camera that sends no positions."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from playwright.sync_api import Browser
+
+from bwlive_rtc.crypto.system_key import SystemKeyPair
+from tests.test_browser_live import browser  # noqa: F401 (the fixture)
+from tests.test_console_browser import Console
+
+TRACKS = Path(__file__).parent / "data"
+
+
+def test_the_map_shows_cameras_clusters_trails_and_lost_gps(
+    server, start_camera, system_keys: SystemKeyPair, browser: Browser
+) -> None:
+    start_camera("Mia Dekker", "--gpx", str(TRACKS / "dam-square.gpx"))
+    start_camera("Ivo Bos")  # Ivo and Bo walk the same small circle: one cluster when zoomed out
+    start_camera("Bo Peters")
+    start_camera("Pim Vos", "--no-gps")  # location off: never on the map
+    start_camera("Lex Jong", "--gpx", str(TRACKS / "canal-ring.gpx"), "--gps-lost-after", "8")
+    ids = {s["camera"]: s["id"] for s in server.get_json("/api/streams")["streams"]}
+    console = Console(browser, system_keys.link(server.url))
+    page = console.page
+    try:
+        page.click("button.nav-view[data-view=map]")
+        marker = lambda name: page.locator(f'.cam-marker[data-stream-id="{ids[name]}"]')  # noqa: E731
+        for name in ["Mia Dekker", "Lex Jong"]:
+            marker(name).wait_for(timeout=30_000)
+
+        lost = page.locator(f'.cam-marker[data-stream-id="{ids["Lex Jong"]}"][data-gps="lost"]')
+        lost.wait_for(timeout=30_000)
+        assert "no GPS" in lost.inner_text()
+        lost.hover()
+        tooltip = page.locator(".leaflet-tooltip", has_text="Lex Jong")
+        tooltip.wait_for(timeout=5000)
+        assert re.search(r"GPS lost\. Position last updated \S+.*\(\d+ s ago\)", tooltip.inner_text()), tooltip.inner_text()
+
+        page.click(".map-trails")
+        assert page.get_attribute(".map-trails", "aria-pressed") == "true"
+        trails = page.locator("path.cam-trail")
+        trails.first.wait_for(state="attached", timeout=5000)
+        assert any("L" in (t.get_attribute("d") or "") for t in trails.all())  # a line through several fixes
+        page.click(".map-trails")
+        assert page.locator("path.cam-trail").count() == 0
+
+        page.evaluate("window.bwlive.map.map.setZoom(13, {animate: false})")
+        cluster = page.locator(".cam-cluster")
+        cluster.first.wait_for(timeout=5000)
+        counts = [int(c.inner_text()) for c in cluster.all()]
+        assert max(counts) >= 2, counts
+
+        assert page.evaluate("(id) => window.bwlive.map.entries.has(id)", ids["Pim Vos"]) is False
+        assert marker("Pim Vos").count() == 0
+
+        page.click("button.nav-view[data-view=live]")
+        page.click(f'.stream-locate[data-stream-id="{ids["Mia Dekker"]}"]')
+        page.wait_for_timeout(1500)
+        distance = page.evaluate(
+            """(id) => { const m = window.bwlive.map;
+                         return m.map.distance(m.map.getCenter(), m.entries.get(id).marker.getLatLng()); }""",
+            ids["Mia Dekker"],
+        )
+        assert distance < 50, f"map centred {distance:.0f} m away from Mia"
+        assert page.locator("#view-map").is_visible()
+    finally:
+        console.close()

@@ -1,0 +1,239 @@
+/**
+ * The sidebar's groups: named groups of up to four camera users, shared by the
+ * organisation's operators (server: /api/groups; changes arrive live on the stream-list
+ * socket). Camera users are dragged here from the stream list.
+ *
+ * Test hooks: `.group[data-group-id]` with `.group-name` (click: show the group),
+ * `.group-member[data-member]`, `.group-rename`, `.group-delete`, `#new-group`
+ * (drop zone and form), `#groups-message` (refusals, in the server's words).
+ */
+import { callApi } from './api.js';
+
+export const CAMERA_TYPE = 'application/x-bwlive-camera';
+const MAX_MEMBERS = 4;
+
+/** @typedef {import('./streams.js').Group} Group */
+
+export class GroupsPanel {
+  /** @type {Group[]} */
+  groups = [];
+  /** @type {string | null} the group shown in the grid */
+  activeId = null;
+
+  #list;
+  #message;
+  #onShow;
+  #liveCameras = new Set();
+
+  /**
+   * @param {object} parts
+   * @param {HTMLElement} parts.list the <ul> of groups
+   * @param {HTMLFormElement} parts.form the new-group form (also a drop zone)
+   * @param {HTMLElement} parts.message where refusals are shown
+   * @param {(group: Group | null) => void} onShow a group was picked to fill the grid
+   */
+  constructor({ list, form, message }, onShow) {
+    this.#list = list;
+    this.#message = message;
+    this.#onShow = onShow;
+    form.onsubmit = (event) => {
+      event.preventDefault();
+      const input = form.elements.namedItem('name');
+      this.#run(() => callApi('POST', '/api/groups', { name: input.value })).then((ok) => {
+        if (ok) input.value = '';
+      });
+    };
+    acceptCameras(form, (camera) =>
+      this.#run(() => callApi('POST', '/api/groups', { name: this.#freeName(camera), members: [camera] })),
+    );
+  }
+
+  async load() {
+    try {
+      this.set((await callApi('GET', '/api/groups')).groups);
+    } catch (error) {
+      this.#say(error.message);
+    }
+  }
+
+  /** @param {Group[]} groups */
+  set(groups) {
+    this.groups = groups;
+    if (this.activeId && !groups.some((group) => group.id === this.activeId)) this.activeId = null;
+    this.#render();
+  }
+
+  /** @returns {Group | null} */
+  get active() {
+    return this.groups.find((group) => group.id === this.activeId) ?? null;
+  }
+
+  /** @param {Set<string>} cameras the camera users streaming now */
+  setLive(cameras) {
+    this.#liveCameras = cameras;
+    this.#render();
+  }
+
+  /** @param {string | null} id */
+  #show(id) {
+    this.activeId = id;
+    this.#render();
+    this.#onShow(this.active);
+  }
+
+  /**
+   * Run a change; a refusal is shown in the server's words.
+   * @param {() => Promise<unknown>} change
+   * @returns {Promise<boolean>} whether it was accepted
+   */
+  async #run(change) {
+    try {
+      await change();
+      this.#say('');
+      return true;
+    } catch (error) {
+      this.#say(error.message);
+      return false;
+    }
+  }
+
+  /** @param {string} text */
+  #say(text) {
+    this.#message.textContent = text ? text.charAt(0).toUpperCase() + text.slice(1) + '.' : '';
+    this.#message.hidden = !text;
+  }
+
+  /** @param {string} camera */
+  #freeName(camera) {
+    const taken = new Set(this.groups.map((group) => group.name.toLowerCase()));
+    for (let n = 1; ; n++) {
+      const name = `Group ${n}`;
+      if (!taken.has(name.toLowerCase())) return name;
+    }
+  }
+
+  #render() {
+    if (this.groups.length === 0) {
+      const empty = document.createElement('li');
+      empty.className = 'group-empty';
+      empty.textContent = 'No groups yet. Drag a camera user onto "New group".';
+      this.#list.replaceChildren(empty);
+      return;
+    }
+    this.#list.replaceChildren(...this.groups.map((group) => this.#groupElement(group)));
+  }
+
+  /** @param {Group} group */
+  #groupElement(group) {
+    const item = document.createElement('li');
+    item.className = 'group';
+    item.dataset.groupId = group.id;
+    item.setAttribute('aria-current', String(group.id === this.activeId));
+    const path = `/api/groups/${encodeURIComponent(group.id)}`;
+
+    const head = document.createElement('div');
+    head.className = 'group-head';
+    const name = button('group-name', group.name, () => this.#show(group.id === this.activeId ? null : group.id));
+    name.title = group.id === this.activeId ? 'Back to your own tiles' : `Show ${group.name} in the grid`;
+    const count = document.createElement('span');
+    count.className = 'group-count';
+    count.textContent = `${group.members.length}/${MAX_MEMBERS}`;
+    const rename = button('group-rename', 'Rename', () => {
+      const input = document.createElement('input');
+      input.className = 'group-name-input';
+      input.value = group.name;
+      input.setAttribute('aria-label', 'New name');
+      const save = () => this.#run(() => callApi('PATCH', path, { name: input.value })).then(() => this.#render());
+      input.onkeydown = (event) => {
+        if (event.key === 'Enter') save();
+        if (event.key === 'Escape') this.#render();
+      };
+      input.onblur = save;
+      name.replaceWith(input);
+      input.select();
+    });
+    const remove = button('group-delete', 'Delete', () => {
+      if (remove.dataset.confirm === 'true') {
+        this.#run(() => callApi('DELETE', path));
+        return;
+      }
+      remove.dataset.confirm = 'true';
+      remove.textContent = 'Delete?';
+      setTimeout(() => {
+        remove.dataset.confirm = 'false';
+        remove.textContent = 'Delete';
+      }, 3000);
+    });
+    rename.title = 'Rename this group';
+    remove.title = 'Delete this group (click twice)';
+    head.append(name, count);
+    const actions = document.createElement('div');
+    actions.className = 'group-actions';
+    actions.append(rename, remove);
+
+    const members = document.createElement('ul');
+    members.className = 'group-members';
+    for (const member of group.members) {
+      const chip = document.createElement('li');
+      chip.className = 'group-member';
+      chip.dataset.member = member;
+      chip.dataset.live = String(this.#liveCameras.has(member));
+      const label = document.createElement('span');
+      label.textContent = member;
+      const out = button(
+        'group-member-remove', '×',
+        () => this.#run(() => callApi('DELETE', `${path}/members/${encodeURIComponent(member)}`)),
+      );
+      out.setAttribute('aria-label', `Remove ${member} from ${group.name}`);
+      chip.append(label, out);
+      members.append(chip);
+    }
+    if (group.members.length === 0) {
+      const hint = document.createElement('li');
+      hint.className = 'group-hint';
+      hint.textContent = 'Drop camera users here';
+      members.append(hint);
+    }
+    item.append(head, members, actions);
+    acceptCameras(item, (camera) =>
+      this.#run(() => callApi('PUT', `${path}/members/${encodeURIComponent(camera)}`)),
+    );
+    return item;
+  }
+}
+
+/**
+ * Make an element a drop target for camera users dragged from the stream list.
+ * @param {HTMLElement} target
+ * @param {(camera: string) => void} onDrop
+ */
+export function acceptCameras(target, onDrop) {
+  target.addEventListener('dragover', (event) => {
+    if (!event.dataTransfer.types.includes(CAMERA_TYPE)) return;
+    event.preventDefault();
+    event.dataTransfer.dropEffect = 'copy';
+    target.classList.add('drop-over');
+  });
+  target.addEventListener('dragleave', () => target.classList.remove('drop-over'));
+  target.addEventListener('drop', (event) => {
+    target.classList.remove('drop-over');
+    const camera = event.dataTransfer.getData(CAMERA_TYPE);
+    if (!camera) return;
+    event.preventDefault();
+    onDrop(camera);
+  });
+}
+
+/**
+ * @param {string} className
+ * @param {string} text
+ * @param {() => void} onclick
+ */
+function button(className, text, onclick) {
+  const node = document.createElement('button');
+  node.type = 'button';
+  node.className = className;
+  node.textContent = text;
+  node.onclick = onclick;
+  return node;
+}
