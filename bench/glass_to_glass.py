@@ -70,6 +70,7 @@ async def view(server: str, stream: dict[str, object], keys_dir: Path, seconds: 
     from bwlive_rtc.crypto.system_key import SystemKeyPair
     from bwlive_rtc.camera.framecode import read_code
     from bwlive_rtc.viewer.client import HeadlessViewer
+    from bwlive_rtc.viewer.session import ApiClient
 
     content_key = KeyEnvelope.from_json(stream["key_envelope"]).open(SystemKeyPair.load(keys_dir))  # type: ignore[arg-type]
     decryptor = FrameDecryptor(content_key)
@@ -94,7 +95,7 @@ async def view(server: str, stream: dict[str, object], keys_dir: Path, seconds: 
             elif recording:
                 delays.append(((now_ms - code[1]) & 0xFFFFFFFF))
 
-    viewer = HeadlessViewer(server, str(stream["id"]), on_video_frame=on_frame)
+    viewer = HeadlessViewer(ApiClient(server), str(stream["id"]), on_video_frame=on_frame)  # open viewing
     await viewer.start()
     try:
         await asyncio.sleep(3)  # connect, first key frame
@@ -105,6 +106,7 @@ async def view(server: str, stream: dict[str, object], keys_dir: Path, seconds: 
             await viewer.keepalive()
     finally:
         await viewer.stop()
+        await viewer.client.close()
     return delays, unreadable
 
 
@@ -166,13 +168,19 @@ def main() -> None:
         keys = Path(tmp) / "keys"
         SystemKeyPair.generate().save(keys)
         server_process, line = start(
-            [sys.executable, str(HERE / "serve_for_bench.py"), "--keys-dir", str(keys), "--data-dir", f"{tmp}/data"],
+            [sys.executable, str(HERE / "serve_for_bench.py"), "--keys-dir", str(keys), "--data-dir", f"{tmp}/data",
+             "--open-viewing"],
             "listening on",
         )
         server = line.rsplit(" ", 1)[1].strip()
+        bwlive = [sys.executable, "-m", "bwlive_rtc"]
+        subprocess.run([*bwlive, "fleet", "add-camera", "--data-dir", f"{tmp}/data", "--serial", "G2G-1",
+                        "--user", "glass"], check=True, stdout=subprocess.DEVNULL)
+        subprocess.run([*bwlive, "camera", "dock", "--data-dir", f"{tmp}/data", "--serial", "G2G-1",
+                        "--out", f"{tmp}/dock.json"], check=True, stdout=subprocess.DEVNULL)
         camera = subprocess.Popen(
             [sys.executable, str(HERE / "ice_wrap.py"), "127.0.0.1", "camera", "stream", "--server", server,
-             "--name", "glass", "--keys-dir", str(keys), "--no-gps"],
+             "--dock-file", f"{tmp}/dock.json", "--no-gps"],
             stdout=subprocess.DEVNULL,
         )
         results = {}

@@ -68,11 +68,25 @@ def build_parser() -> argparse.ArgumentParser:
     _add_recording_options(demo)
     demo.add_argument("--cameras", type=int, default=3, help="how many simulated cameras (default 3)")
 
+    fleet = commands.add_parser("fleet", help="the system's cameras (on the system's data directory)").add_subparsers(
+        dest="fleet_command", required=True)
+    add_camera = fleet.add_parser("add-camera", help="add a camera for a camera user (made if new, with a streaming profile)")
+    add_camera.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
+    add_camera.add_argument("--serial", required=True)
+    add_camera.add_argument("--model", default="bwlive simulated camera")
+    add_camera.add_argument("--user", required=True, help="the camera user (wearer) it is assigned to")
+    add_camera.add_argument("--profile", default="Streaming", help="the user's profile (made if new)")
+    add_camera.add_argument("--no-streaming", action="store_true", help="a new profile has streaming off")
+    add_camera.add_argument("--organisation", help="organisation name (needed if there are several)")
+
     camera = commands.add_parser("camera", help="the camera agent").add_subparsers(dest="camera_command", required=True)
+    dock = camera.add_parser("dock", help="dock at the system: take key, profile, networks and a 6-day credential")
+    dock.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR, help="the system's data directory")
+    dock.add_argument("--serial", required=True)
+    dock.add_argument("--out", type=Path, required=True, help="where the camera keeps what it took (JSON)")
     stream = camera.add_parser("stream", help="stream until interrupted (or --duration)")
     stream.add_argument("--server", required=True, help="server base URL, e.g. http://127.0.0.1:8080")
-    stream.add_argument("--name", required=True, help="camera user's name shown to operators")
-    stream.add_argument("--keys-dir", type=Path, default=DEFAULT_KEYS_DIR, help="where system-public.pem is")
+    stream.add_argument("--dock-file", type=Path, required=True, help="what `bwlive camera dock` wrote")
     stream.add_argument("--file", type=Path, help="stream this video file (looped) instead of the test pattern")
     stream.add_argument("--no-audio", action="store_true", help="send no audio track")
     stream.add_argument("--no-gps", action="store_true", help="send no positions")
@@ -82,6 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
     stream.add_argument("--fps", type=int, default=30)
     stream.add_argument("--duration", type=float, help="stop after this many seconds")
     stream.add_argument("--insecure", action="store_true", help="accept a self-signed server certificate")
+    stream.add_argument("--clock-offset", type=float, default=0.0, help="simulate a camera clock off by this many seconds")
 
     license_cmd = commands.add_parser("license", help="license issuing (for whoever issues licenses)").add_subparsers(
         dest="license_command", required=True)
@@ -144,12 +159,16 @@ def main(argv: list[str] | None = None) -> int:
             return asyncio.run(commands.serve(_settings(args)))
         if args.command == "demo":
             return asyncio.run(commands.demo(_settings(args), args.cameras))
-        if args.command == "camera":
+        if args.command == "camera" and args.camera_command == "stream":
             return asyncio.run(commands.camera_stream(args))
         if args.command == "system":
             if args.system_command == "join":
                 return asyncio.run(commands.system_join(args))
             return commands.system_keys(args)
+        if args.command == "fleet":
+            return commands.fleet_add_camera(args)
+        if args.command == "camera" and args.camera_command == "dock":
+            return commands.camera_dock(args)
         if args.command == "license":
             return commands.license_command(args)
         if args.command == "admin":

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import secrets
 import signal
 import sys
@@ -179,20 +180,86 @@ async def system_join(args: argparse.Namespace) -> int:
     return 0
 
 
+def _fleet_service(data_dir: Path):  # type: ignore[no-untyped-def]
+    from .clock import SystemClock
+    from .fleet.service import FleetService
+    from .storage.database import Database
+
+    settings = Settings(data_dir=data_dir)
+    database = Database(settings.database_path)
+    return settings, database, FleetService.open(settings, database, SystemClock())
+
+
+def fleet_add_camera(args: argparse.Namespace) -> int:
+    from .auth.accounts import AccountError
+
+    settings, database, service = _fleet_service(args.data_dir)
+    try:
+        orgs = [dict(r) for r in database.db["organisations"].rows] if database.db["organisations"].exists() else []
+        if args.organisation:
+            orgs = [o for o in orgs if o["name"] == args.organisation]
+        if len(orgs) != 1:
+            print("error: name the organisation with --organisation" if orgs else
+                  "error: no such organisation (run `bwlive admin bootstrap` first)", file=sys.stderr)
+            return 2
+        org = orgs[0]["id"]
+        fleet = service.fleet
+        profile = fleet.profile_by_name(org, args.profile) or fleet.add_profile(org, args.profile, streaming=not args.no_streaming)
+        user = fleet.camera_user_by_name(org, args.user)
+        user_id = user["id"] if user else fleet.add_camera_user(org, args.user, profile.id)
+        camera = fleet.add_camera(org, args.serial, args.model, user_id)
+    except AccountError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        database.close()
+    print(f"camera {camera.serial} added for {args.user} (profile {profile.name}, streaming "
+          f"{'on' if profile.streaming else 'off'})")
+    return 0
+
+
+def camera_dock(args: argparse.Namespace) -> int:
+    from .fleet.credentials import CredentialError
+
+    _, database, service = _fleet_service(args.data_dir)
+    try:
+        package = service.docking.dock(args.serial)
+    except CredentialError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        database.close()
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.touch(0o600)
+    args.out.write_text(json.dumps(package, indent=2))
+    print(f"camera {args.serial} docked for {package['camera_user']}: key thumbprint {package['thumbprint']}, "
+          f"credential valid until {package['credential_expires_at']}, {len(package['networks'])} Wi-Fi networks")
+    return 0
+
+
 async def camera_stream(args: argparse.Namespace) -> int:
     from .camera.agent import CameraAgent, CameraError, CameraOptions, CameraState
 
-    key = SystemPublicKey.load(args.keys_dir)
-    print(f"[{args.name}] system key thumbprint: {key.thumbprint}", flush=True)
+    try:
+        docked = json.loads(args.dock_file.read_text())
+        key = SystemPublicKey.from_pem(docked["public_key"].encode())
+        name, credential = docked["camera_user"], docked["credential"]
+    except (OSError, ValueError, KeyError) as exc:
+        print(f"error: {args.dock_file} is not a dock file from `bwlive camera dock`: {exc}", file=sys.stderr)
+        return 2
+    location = bool((docked.get("profile") or {}).get("location", True))
+    print(f"[{name}] system key thumbprint: {key.thumbprint}", flush=True)
+    print(f"[{name}] credential valid until {docked['credential_expires_at']}", flush=True)
 
     def show(state: CameraState) -> None:
         stamp = time.strftime("%H:%M:%S")
-        print(f"[{args.name}] {stamp} {state.mode}{': ' + state.detail if state.detail else ''}", flush=True)
+        print(f"[{name}] {stamp} {state.mode}{': ' + state.detail if state.detail else ''}", flush=True)
 
     agent = CameraAgent(
         CameraOptions(
-            server=args.server, name=args.name, public_key=key, video_file=args.file,
-            audio=not args.no_audio, gps=not args.no_gps, fps=args.fps, verify_tls=not args.insecure,
+            server=args.server, name=name, public_key=key, credential=credential, video_file=args.file,
+            audio=not args.no_audio, gps=location and not args.no_gps, fps=args.fps, verify_tls=not args.insecure,
+            clock_offset=args.clock_offset,
             gpx=args.gpx, gps_lost_after=args.gps_lost_after, gps_lost_for=args.gps_lost_for,
         ),
         on_state=show,
@@ -225,8 +292,23 @@ def _demo_admin(settings: Settings) -> tuple[str, str]:
     return email, password
 
 
+def _demo_dock(service, settings: Settings, serial: str, name: str) -> Path:  # type: ignore[no-untyped-def]
+    """A demo camera for camera user ``name`` (added once), docked now."""
+    fleet = service.fleet
+    if fleet.camera_by_serial(serial) is None:
+        org = next(iter(fleet.db["organisations"].rows_where("name = ?", ["Demo organisation"])))["id"]
+        profile = fleet.profile_by_name(org, "Streaming") or fleet.add_profile(org, "Streaming")
+        user = fleet.camera_user_by_name(org, name)
+        fleet.add_camera(org, serial, "bwlive simulated camera", user["id"] if user else fleet.add_camera_user(org, name, profile.id))
+    dock_file = settings.data_dir / "demo-cameras" / f"{serial}.json"
+    dock_file.parent.mkdir(parents=True, exist_ok=True)
+    dock_file.write_text(json.dumps(service.docking.dock(serial)))
+    return dock_file
+
+
 async def demo(settings: Settings, cameras: int) -> int:
     """Server plus simulated cameras (separate processes), on the embedded defaults."""
+    from .fleet.service import FLEET
     from .server import start_server
 
     if not (settings.keys_dir / PUBLIC_FILE).exists():
@@ -238,13 +320,14 @@ async def demo(settings: Settings, cameras: int) -> int:
     base = settings.base_url(port)
     names = ["Alex Jansen", "Sam de Vries", "Robin Bakker", "Kim Visser", "Noor Smit", "Jip Mulder"]
     agents = []
+    service = runner.app[FLEET]
     for i in range(cameras):
         name = names[i % len(names)] + ("" if i < len(names) else f" {i // len(names) + 1}")
+        dock_file = _demo_dock(service, settings, f"DEMO-{i + 1:03d}", name)
         agents.append(
             await asyncio.create_subprocess_exec(
                 sys.executable, "-m", "bwlive_rtc", "camera", "stream", "--server", base,
-                "--name", name, "--keys-dir", str(settings.keys_dir),
-                *(["--insecure"] if settings.use_tls else []),
+                "--dock-file", str(dock_file), *(["--insecure"] if settings.use_tls else []),
             )
         )
     print(f"\nbwlive demo: server on {base} with {cameras} simulated cameras", flush=True)

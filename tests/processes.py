@@ -11,6 +11,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+from bwlive_rtc.clock import Clock, SystemClock
+
 LISTENING = re.compile(r"listening on (http\S+)")
 
 
@@ -108,10 +110,44 @@ class Server(Process):
         raise AssertionError(f"camera {camera!r} never appeared; server output:\n{self.output}")
 
 
+def dock_camera(data_dir: Path, name: str, out: Path, clock: Clock | None = None, streaming: bool = True) -> Path:
+    """Add a camera for camera user ``name`` to the system (if new) and dock it; returns
+    the dock file. ``clock``: the server's clock, when a test runs it on a ManualClock."""
+    from bwlive_rtc.config import Settings
+    from bwlive_rtc.fleet.service import FleetService
+    from bwlive_rtc.storage.database import Database
+
+    settings = Settings(data_dir=data_dir)
+    database = Database(settings.database_path)
+    try:
+        service = FleetService.open(settings, database, clock or SystemClock())
+        fleet = service.fleet
+        org = next(iter(database.db["organisations"].rows))["id"]
+        serial = "SN-" + re.sub(r"\W+", "-", name).upper()
+        if fleet.camera_by_serial(serial) is None:
+            profile_name = "Streaming" if streaming else "No streaming"
+            profile = fleet.profile_by_name(org, profile_name) or fleet.add_profile(org, profile_name, streaming=streaming)
+            user = fleet.camera_user_by_name(org, name)
+            fleet.add_camera(org, serial, "test camera", user["id"] if user else fleet.add_camera_user(org, name, profile.id))
+        out.write_text(json.dumps(service.docking.dock(serial)))
+    finally:
+        database.close()
+    return out
+
+
 class Camera(Process):
-    def __init__(self, workdir: Path, server_url: str, keys_dir: Path, name: str, *extra: str) -> None:
+    """A camera agent process, docked at the server's system first (data dir: ``data_dir``,
+    or the ``data`` folder beside ``keys_dir``)."""
+
+    def __init__(self, workdir: Path, server_url: str, keys_dir: Path, name: str, *extra: str,
+                 data_dir: Path | None = None, clock: Clock | None = None) -> None:
+        slug = re.sub(r"\W+", "-", name)
+        dock_file = dock_camera(data_dir or keys_dir.parent / "data", name, workdir / f"dock-{slug}.json", clock)
+        offset = (clock.now() - SystemClock().now()).total_seconds() if clock else 0.0
         super().__init__(
-            ["camera", "stream", "--server", server_url, "--name", name, "--keys-dir", str(keys_dir), *extra],
+            ["camera", "stream", "--server", server_url, "--dock-file", str(dock_file),
+             "--clock-offset", str(offset), *extra],
             cwd=workdir,
         )
         self.name = name
+        self.dock_file = dock_file

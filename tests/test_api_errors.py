@@ -1,6 +1,8 @@
 """Bad input gets a status code and a sentence, never a traceback."""
 from __future__ import annotations
 
+import json
+import time
 from pathlib import Path
 
 import aiohttp
@@ -11,7 +13,8 @@ from bwlive_rtc.crypto.content_key import KeyEnvelope, new_content_key
 from bwlive_rtc.crypto.system_key import SystemKeyPair
 from bwlive_rtc.server import start_server
 from bwlive_rtc.viewer.session import ApiClient
-from tests.processes import ADMIN_EMAIL, ADMIN_PASSWORD, bootstrap_admin
+from bwlive_rtc.web_api.keys import SETTINGS
+from tests.processes import ADMIN_EMAIL, ADMIN_PASSWORD, bootstrap_admin, dock_camera
 
 
 @pytest.fixture
@@ -21,6 +24,7 @@ async def api(tmp_path: Path):
     bootstrap_admin(tmp_path / "data", tmp_path / "keys")
     runner, port = await start_server(Settings(port=0, keys_dir=tmp_path / "keys", data_dir=tmp_path / "data"))
     client = await ApiClient.signed_in(f"http://127.0.0.1:{port}", ADMIN_EMAIL, ADMIN_PASSWORD)
+    client.settings = runner.app[SETTINGS]
     yield client, pair
     await client.close()
     await runner.cleanup()
@@ -36,18 +40,27 @@ async def _error(response: aiohttp.ClientResponse) -> str:
     return body["error"]
 
 
-async def test_publish_refusals(api) -> None:
+async def test_publish_refusals(api, tmp_path: Path) -> None:
     session, pair = api
+    settings = session.settings
+    token = json.loads(dock_camera(settings.data_dir, "Refused Camera", tmp_path / "dock.json").read_text())["credential"]
     sdp = {"Content-Type": "application/sdp"}
+    auth = {**sdp, "Authorization": f"Bearer {token}"}
+    now_ms = str(int(time.time() * 1000))
     cases = [
-        ({**sdp}, "v=0\r\n", 400, "Bwlive-Camera"),
-        ({**sdp, "Bwlive-Camera": "A"}, "v=0\r\n", 400, "Bwlive-Content-Key"),
-        ({**sdp, "Bwlive-Camera": "A", "Bwlive-Content-Key": "garbage"}, "v=0\r\n", 400, "not a key envelope"),
-        ({**sdp, "Bwlive-Camera": "A", "Bwlive-Content-Key": _envelope(SystemKeyPair.generate())}, "v=0\r\n", 400, "dock the camera"),
-        ({"Content-Type": "text/plain", "Bwlive-Camera": "A", "Bwlive-Content-Key": _envelope(pair)}, "v=0", 415, "application/sdp"),
-        ({**sdp, "Bwlive-Camera": "A", "Bwlive-Content-Key": _envelope(pair)}, "hello", 400, "not an SDP offer"),
-        ({**sdp, "Bwlive-Camera": "A", "Bwlive-Content-Key": _envelope(pair)}, "v=0\r\nm=nonsense\r\n", 400, "SDP offer"),
-        ({**sdp, "Bwlive-Camera": "A", "Bwlive-Content-Key": _envelope(pair)},
+        (sdp, "v=0\r\n", 401, "no device credential: dock it"),
+        ({**sdp, "Authorization": "Bearer bwlive-cred-v1.e30.AAAA"}, "v=0\r\n", 403, "not valid for this system: dock the camera"),
+        (auth, "v=0\r\n", 400, "Bwlive-Content-Key"),
+        ({**auth, "Bwlive-Content-Key": "garbage"}, "v=0\r\n", 400, "not a key envelope"),
+        ({**auth, "Bwlive-Content-Key": _envelope(SystemKeyPair.generate())}, "v=0\r\n", 400, "dock the camera"),
+        ({**auth, "Bwlive-Content-Key": _envelope(pair), "Bwlive-Camera-Time": str(int(now_ms) + 42_000)}, "v=0", 400,
+         "camera's clock is 42 s ahead of the server's (tolerance 10 s): set its time (NTP)"),
+        ({**auth, "Bwlive-Content-Key": _envelope(pair), "Bwlive-Camera-Time": str(int(now_ms) - 3_600_000)}, "v=0", 400,
+         "3600 s behind"),
+        ({**auth, "Content-Type": "text/plain", "Bwlive-Content-Key": _envelope(pair)}, "v=0", 415, "application/sdp"),
+        ({**auth, "Bwlive-Content-Key": _envelope(pair)}, "hello", 400, "not an SDP offer"),
+        ({**auth, "Bwlive-Content-Key": _envelope(pair)}, "v=0\r\nm=nonsense\r\n", 400, "SDP offer"),
+        ({**auth, "Bwlive-Content-Key": _envelope(pair)},
          "v=0\r\nm=video 9 UDP/TLS/RTP/SAVPF 102\r\na=rtpmap:102 H264/90000\r\n", 400, "VP8"),
     ]
     for headers, body, status, words in cases:

@@ -13,7 +13,7 @@ import av
 import numpy as np
 
 from bwlive_rtc.crypto.system_key import SystemKeyPair, SystemPublicKey
-from tests.processes import Camera, Process, sign_in_cookie
+from tests.processes import Camera, Process, dock_camera, sign_in_cookie
 
 
 def bwlive(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -54,17 +54,42 @@ def test_demo_shows_three_live_cameras(tmp_path: Path) -> None:
     assert (tmp_path / "bwlive-data" / "bwlive.sqlite").exists()
 
 
-def test_camera_with_another_key_is_refused_with_the_reason(server, tmp_path: Path) -> None:
-    SystemKeyPair.generate().save(tmp_path / "other-keys")
-    camera = Camera(tmp_path, server.url, tmp_path / "other-keys", "Wrong Key")
-    camera.wait_for(r"error: server refused the stream \(400\): .*dock the camera")
+def _stream_with(tmp_path: Path, server_url: str, dock_file: Path) -> Process:
+    return Process(["camera", "stream", "--server", server_url, "--dock-file", str(dock_file)], cwd=tmp_path)
+
+
+def test_camera_with_a_stale_key_is_refused_with_the_reason(server, tmp_path: Path) -> None:
+    dock_file = dock_camera(server.data_dir, "Stale Key", tmp_path / "dock.json")
+    docked = json.loads(dock_file.read_text())
+    docked["public_key"] = SystemKeyPair.generate().public.pem().decode()  # e.g. from before a key change
+    dock_file.write_text(json.dumps(docked))
+    camera = _stream_with(tmp_path, server.url, dock_file)
+    camera.wait_for(r"error: server refused the stream \(400\): .*not this camera's system key: dock the camera")
     assert camera.proc.wait(10) == 1
 
 
-def test_camera_unreachable_server(tmp_path: Path, system_keys: SystemKeyPair) -> None:
-    system_keys.save(tmp_path / "keys")
-    camera = Camera(tmp_path, "http://127.0.0.1:9", tmp_path / "keys", "Nowhere")
+def test_camera_unreachable_server(server, tmp_path: Path) -> None:
+    camera = _stream_with(tmp_path, "http://127.0.0.1:9", dock_camera(server.data_dir, "Nowhere", tmp_path / "dock.json"))
     camera.wait_for(r"error: cannot reach http://127\.0\.0\.1:9")
+    assert camera.proc.wait(10) == 1
+
+
+def test_dock_and_fleet_commands(server, tmp_path: Path) -> None:
+    added = bwlive("fleet", "add-camera", "--data-dir", str(server.data_dir), "--serial", "BW-100",
+                   "--user", "Mia Jong", "--profile", "Office", "--no-streaming", cwd=tmp_path)
+    assert added.returncode == 0 and "streaming off" in added.stdout, added.stderr
+    again = bwlive("fleet", "add-camera", "--data-dir", str(server.data_dir), "--serial", "BW-100", "--user", "X", cwd=tmp_path)
+    assert again.returncode == 2 and "exists already" in again.stderr
+    docked = bwlive("camera", "dock", "--data-dir", str(server.data_dir), "--serial", "BW-100",
+                    "--out", str(tmp_path / "bw100.json"), cwd=tmp_path)
+    assert docked.returncode == 0, docked.stderr
+    package = json.loads((tmp_path / "bw100.json").read_text())
+    assert package["camera_user"] == "Mia Jong" and package["profile"]["streaming"] is False
+    assert package["thumbprint"] in docked.stdout
+    unknown = bwlive("camera", "dock", "--data-dir", str(server.data_dir), "--serial", "NOPE", "--out", str(tmp_path / "x.json"), cwd=tmp_path)
+    assert unknown.returncode == 1 and "unknown camera NOPE" in unknown.stderr
+    camera = _stream_with(tmp_path, server.url, tmp_path / "bw100.json")
+    camera.wait_for(r"error: server refused the stream \(403\): streaming is off in profile Office of camera user Mia Jong")
     assert camera.proc.wait(10) == 1
 
 

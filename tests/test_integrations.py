@@ -24,13 +24,14 @@ from bwlive_rtc.auth.service import AUTH
 from bwlive_rtc.camera.agent import CameraAgent, CameraOptions
 from bwlive_rtc.clock import ManualClock
 from bwlive_rtc.config import Settings
-from bwlive_rtc.crypto.system_key import SystemKeyPair
+from bwlive_rtc.crypto.system_key import SystemKeyPair, SystemPublicKey
 from bwlive_rtc.events import STREAM_ACKNOWLEDGED, StreamEvent
 from bwlive_rtc.integrations.feature import STORE, WORKER
 from bwlive_rtc.integrations.signing import request_headers
 from bwlive_rtc.server import start_server
 from bwlive_rtc.viewer.session import ApiClient
-from bwlive_rtc.web_api.keys import EVENTS, SYSTEM_KEY
+from bwlive_rtc.web_api.keys import EVENTS, SETTINGS, SYSTEM_KEY
+from tests.processes import dock_camera
 
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "INTEGRATIONS.md"
 SECRET = "correct horse battery staple 42"
@@ -144,7 +145,13 @@ class Bwlive:
         self.app[WORKER].wake()
 
     async def camera(self, name: str) -> CameraAgent:
-        agent = CameraAgent(CameraOptions(self.url, name, self.app[SYSTEM_KEY], audio=False, gps=False, fps=10))
+        """A camera docked at this system now (on the test clock), streaming in-process."""
+        slug = name.replace(" ", "-")
+        docked = json.loads(dock_camera(self.app[SETTINGS].data_dir, name, self.app[SETTINGS].data_dir / f"{slug}.json",
+                                        self.clock).read_text())
+        offset = (self.clock.now() - datetime.now(timezone.utc)).total_seconds()
+        agent = CameraAgent(CameraOptions(self.url, name, SystemPublicKey.from_pem(docked["public_key"].encode()),
+                                          docked["credential"], audio=False, gps=False, fps=10, clock_offset=offset))
         self.cameras.append(agent)
         await agent.start()
         return agent

@@ -93,7 +93,7 @@ async def test_camera_refused_after_trial_until_a_license_is_added(tmp_path: Pat
     url = f"http://127.0.0.1:{port}"
     admin = await ApiClient.signed_in(url, ADMIN_EMAIL, ADMIN_PASSWORD)
     try:
-        camera = Camera(tmp_path, url, keys_dir, "Unlicensed")
+        camera = Camera(tmp_path, url, keys_dir, "Unlicensed", clock=clock)
         line = await asyncio.to_thread(camera.wait_for, r"error: server refused the stream \(403\): (.*)")
         assert "this camera cannot stream now: no valid license: the trial ended on" in line.group(1)
         assert await asyncio.to_thread(camera.proc.wait, 10) == 1
@@ -111,7 +111,7 @@ async def test_camera_refused_after_trial_until_a_license_is_added(tmp_path: Pat
             assert r.status == 201
         async with admin.request("POST", "/api/organisation/licenses", data=text) as r:
             assert r.status == 400 and "already been added" in (await r.json())["error"]
-        camera = Camera(tmp_path, url, keys_dir, "Licensed")
+        camera = Camera(tmp_path, url, keys_dir, "Licensed", clock=clock)
         await asyncio.to_thread(camera.wait_for, "streaming")
         await asyncio.to_thread(camera.stop)
         entries = runner.app[AUTH].audit.entries(org_id)

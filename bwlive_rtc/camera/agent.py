@@ -21,7 +21,7 @@ from .. import aiortc_adapter
 from ..crypto.content_key import KeyEnvelope, new_content_key
 from ..crypto.sframe import DecryptError, FrameDecryptor, FrameEncryptor, Kind
 from ..crypto.system_key import SystemPublicKey
-from ..signaling.whip import CAMERA_HEADER, KEY_HEADER
+from ..signaling.whip import CAMERA_TIME_HEADER, KEY_HEADER
 from .gps import GpxTrack, LosesFix, PositionSource, SimpleWalk
 from .sources import FileVideo, TestPattern
 from .tracks import EncryptedAudioTrack, EncryptedVideoTrack
@@ -38,6 +38,7 @@ class CameraOptions:
     server: str
     name: str
     public_key: SystemPublicKey
+    credential: str
     video_file: Path | None = None
     audio: bool = True
     gps: bool = True
@@ -45,6 +46,7 @@ class CameraOptions:
     width: int = 640
     height: int = 360
     verify_tls: bool = True
+    clock_offset: float = 0.0  # seconds; simulates a camera whose clock is wrong
     gpx: Path | None = None  # replay this track instead of walking
     gps_lost_after: float | None = None  # simulate losing the fix after this many seconds...
     gps_lost_for: float | None = None  # ...for this long (None: for good)
@@ -116,7 +118,8 @@ class CameraAgent:
                 data=pc.localDescription.sdp,
                 headers={
                     "Content-Type": "application/sdp",
-                    CAMERA_HEADER: opts.name,
+                    "Authorization": f"Bearer {opts.credential}",
+                    CAMERA_TIME_HEADER: str(int((time.time() + opts.clock_offset) * 1000)),
                     KEY_HEADER: envelope.to_header(),
                 },
             ) as response:

@@ -1,17 +1,21 @@
 """WHIP ingest (RFC 9725) for cameras: POST an offer, DELETE the session to stop."""
 from __future__ import annotations
 
+from datetime import datetime
+
 from aiohttp import web
 
 from ..crypto.content_key import KeyEnvelope
 from ..web_api.access import Access, access
 from ..auth.service import AUTH
 from ..licensing.service import LICENSING
-from ..web_api.keys import ROUTER
+from ..fleet.credentials import CredentialError
+from ..fleet.service import FLEET
+from ..web_api.keys import CLOCK, ROUTER, SETTINGS
 from .sdp_body import created, read_offer
 
-CAMERA_HEADER = "Bwlive-Camera"
 KEY_HEADER = "Bwlive-Content-Key"
+CAMERA_TIME_HEADER = "Bwlive-Camera-Time"
 
 routes = web.RouteTableDef()
 
@@ -22,27 +26,52 @@ def _param(request: web.Request, header: str, query: str) -> str:
     return (request.headers.get(header) or request.query.get(query, "")).strip()
 
 
+def _check_camera_clock(request: web.Request, now: datetime) -> None:
+    """Refuse a camera whose clock (``Bwlive-Camera-Time``, ms since the epoch) is off."""
+    stated = _param(request, CAMERA_TIME_HEADER, "time")
+    if not stated:
+        return
+    try:
+        offset = int(stated) / 1000 - now.timestamp()
+    except ValueError:
+        raise web.HTTPBadRequest(text=f"{CAMERA_TIME_HEADER} must be milliseconds since 1970") from None
+    tolerance = request.app[SETTINGS].clock_tolerance_s
+    if abs(offset) > tolerance:
+        direction = "ahead of" if offset > 0 else "behind"
+        raise web.HTTPBadRequest(
+            text=f"the camera's clock is {abs(offset):.0f} s {direction} the server's (tolerance {tolerance:.0f} s): "
+            "set its time (NTP) and try again"
+        )
+
+
 @routes.post("/whip")
 @access(Access.CAMERA)
 async def publish(request: web.Request) -> web.Response:
-    camera = _param(request, CAMERA_HEADER, "camera")
-    if not camera:
-        raise web.HTTPBadRequest(text=f"the {CAMERA_HEADER} header (the camera user's name) is missing")
+    """A docked camera starts a stream: credential, clock, key and license are checked."""
+    now = request.app[CLOCK].now()
+    token = request.headers.get("Authorization", "").removeprefix("Bearer ").strip() or request.query.get("credential", "")
+    if not token:
+        raise web.HTTPUnauthorized(text="this camera has no device credential: dock it to get one")
+    try:
+        admitted = request.app[FLEET].docking.admit(token, now)
+    except CredentialError as exc:
+        raise web.HTTPForbidden(text=str(exc)) from None
+    _check_camera_clock(request, now)
     try:
         envelope = KeyEnvelope.from_header(_param(request, KEY_HEADER, "key"))
     except ValueError as exc:
         raise web.HTTPBadRequest(text=f"the {KEY_HEADER} header is not a key envelope: {exc}") from None
-    organisations = request.app[AUTH].systems.organisations_for_key(envelope.key_id)
-    if not organisations:
+    organisation = admitted.credential.organisation_id
+    if organisation not in request.app[AUTH].systems.organisations_for_key(envelope.key_id):
         raise web.HTTPBadRequest(
-            text=f"the stream key is sealed to key {envelope.key_id}, which no system of any organisation "
-            "uses: dock the camera to get the current public key"
+            text=f"the stream key is sealed to key {envelope.key_id}, which is not this camera's system key: "
+            "dock the camera to get the current public key"
         )
-    organisations, refusal = request.app[LICENSING].streaming_organisations(organisations)
+    organisations, refusal = request.app[LICENSING].streaming_organisations([organisation])
     if not organisations:
         raise web.HTTPForbidden(text=f"this camera cannot stream now: {refusal}")
     offer = await read_offer(request)
-    producer, answer = await request.app[ROUTER].publish(offer, camera, envelope.to_json(), organisations)
+    producer, answer = await request.app[ROUTER].publish(offer, admitted.camera_user, envelope.to_json(), organisations)
     return created(answer, f"/whip/{producer.id}")
 
 

@@ -26,6 +26,8 @@ from . import api_routes
 from ..auth import routes as auth_routes
 from ..auth import system_keys_routes
 from . import time_routes
+from ..fleet import routes as fleet_routes
+from ..fleet.service import FLEET, FleetService
 from ..licensing import routes as licensing_routes
 from ..licensing.license_file import load_issuer_public_key
 from ..licensing.service import LICENSING, Licensing
@@ -39,8 +41,8 @@ from .stream_hub import StreamHub
 WEB_DIR = Path(__file__).resolve().parents[2] / "web"
 
 FEATURES: tuple[ModuleType, ...] = (
-    auth_routes, licensing_routes, whip, whep, api_routes, integrations, recordings_api, system_keys_routes, time_routes,
-    console_routes,
+    auth_routes, licensing_routes, fleet_routes, whip, whep, api_routes, integrations, recordings_api, system_keys_routes,
+    time_routes, console_routes,
 )
 
 
@@ -86,6 +88,7 @@ async def _lifecycle(app: web.Application):  # type: ignore[no-untyped-def]
     issuer_path = settings.license_issuer_key_path
     issuer = load_issuer_public_key(issuer_path) if issuer_path else None
     app[LICENSING] = Licensing(database.db, app[CLOCK], app[AUTH].accounts, issuer)
+    app[FLEET] = FleetService.open(settings, database, app[CLOCK])
     app[STREAM_HUB] = StreamHub(router)
     _record_and_announce_streams(router, database, app[EVENTS], app[CLOCK])
     _enforce_access_changes(app)

@@ -1,0 +1,94 @@
+"""Admin API for the fleet: camera users, profiles, networks, cameras, revocation."""
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from ..auth.middleware import caller
+from ..auth.service import AUTH
+from ..web_api.access import Access, access
+from .service import FLEET
+
+routes = web.RouteTableDef()
+
+
+async def _body(request: web.Request) -> dict[str, Any]:
+    try:
+        body = await request.json()
+    except ValueError:
+        raise web.HTTPBadRequest(text="send a JSON object") from None
+    if not isinstance(body, dict):
+        raise web.HTTPBadRequest(text="send a JSON object")
+    return body
+
+
+def _audit(request: web.Request, action: str, **details: object) -> None:
+    who = caller(request)
+    request.app[AUTH].audit.record(action, organisation_id=who.organisation_id, user_id=who.user.id,
+                                   user_name=who.user.name, **details)
+
+
+@routes.get("/api/fleet")
+@access(Access.ADMIN)
+async def list_fleet(request: web.Request) -> web.Response:
+    return web.json_response(request.app[FLEET].fleet.list(caller(request).organisation_id))
+
+
+@routes.post("/api/fleet/profiles")
+@access(Access.ADMIN)
+async def add_profile(request: web.Request) -> web.Response:
+    body = await _body(request)
+    profile = request.app[FLEET].fleet.add_profile(
+        caller(request).organisation_id, str(body.get("name", "")),
+        streaming=bool(body.get("streaming", True)), location=bool(body.get("location", True)))
+    _audit(request, "profile added", profile=profile.name)
+    return web.json_response({"id": profile.id}, status=201)
+
+
+@routes.patch("/api/fleet/profiles/{profile_id}")
+@access(Access.ADMIN)
+async def change_profile(request: web.Request) -> web.Response:
+    body = await _body(request)
+    fleet = request.app[FLEET].fleet
+    profile = fleet.profile(request.match_info["profile_id"])
+    if profile is None or profile.name not in {p["name"] for p in fleet.list(caller(request).organisation_id)["profiles"]}:
+        raise web.HTTPNotFound(text="no such profile in this organisation")
+    fleet.set_profile_switches(profile.id, streaming=body.get("streaming"), location=body.get("location"))
+    _audit(request, "profile changed", profile=profile.name, **{k: body[k] for k in ("streaming", "location") if k in body})
+    return web.json_response({"id": profile.id})
+
+
+@routes.post("/api/fleet/camera-users")
+@access(Access.ADMIN)
+async def add_camera_user(request: web.Request) -> web.Response:
+    body = await _body(request)
+    user_id = request.app[FLEET].fleet.add_camera_user(
+        caller(request).organisation_id, str(body.get("name", "")), body.get("profile_id"))
+    _audit(request, "camera user added", name=body.get("name"))
+    return web.json_response({"id": user_id}, status=201)
+
+
+@routes.post("/api/fleet/cameras")
+@access(Access.ADMIN)
+async def add_camera(request: web.Request) -> web.Response:
+    body = await _body(request)
+    camera = request.app[FLEET].fleet.add_camera(
+        caller(request).organisation_id, str(body.get("serial", "")), str(body.get("model", "")),
+        body.get("camera_user_id"))
+    _audit(request, "camera added", serial=camera.serial)
+    return web.json_response({"id": camera.id}, status=201)
+
+
+@routes.post("/api/fleet/cameras/{camera_id}/revoke")
+@access(Access.ADMIN)
+async def revoke_camera(request: web.Request) -> web.Response:
+    fleet = request.app[FLEET].fleet
+    camera = fleet.camera(request.match_info["camera_id"])
+    if camera is None or camera.organisation_id != caller(request).organisation_id:
+        raise web.HTTPNotFound(text="no such camera in this organisation")
+    fleet.revoke(camera.id)
+    _audit(request, "camera revoked", serial=camera.serial)
+    return web.json_response({"revoked": camera.serial})
+
+

@@ -1,0 +1,28 @@
+"""The fleet behind one object at ``app[FLEET]``."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from ..auth.systems import Systems
+from ..clock import Clock
+from ..config import Settings
+from ..storage.database import Database
+from .credentials import CredentialSigner
+from .docking import Docking
+from .store import Fleet
+
+
+@dataclass
+class FleetService:
+    fleet: Fleet
+    docking: Docking
+
+    @classmethod
+    def open(cls, settings: Settings, database: Database, clock: Clock) -> "FleetService":
+        fleet = Fleet(database.db, clock)
+        return cls(fleet, Docking(fleet, Systems(database.db, clock), CredentialSigner(settings.signing_key_path)))
+
+
+FLEET = web.AppKey("fleet", FleetService)

@@ -1,0 +1,108 @@
+"""Docking and device credentials: every refusal at publish time, with its exact reason
+as the camera agent prints it, on an injectable clock."""
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from bwlive_rtc.clock import ManualClock
+from bwlive_rtc.config import Settings
+from bwlive_rtc.crypto.system_key import SystemKeyPair
+from bwlive_rtc.fleet.service import FLEET
+from bwlive_rtc.server import start_server
+from bwlive_rtc.viewer.session import ApiClient
+from tests.processes import ADMIN_EMAIL, ADMIN_PASSWORD, Camera, Process, bootstrap_admin, dock_camera
+
+
+@pytest.fixture
+async def system(tmp_path: Path):
+    SystemKeyPair.generate().save(tmp_path / "keys")
+    bootstrap_admin(tmp_path / "data", tmp_path / "keys")
+    clock = ManualClock(datetime.now(timezone.utc))
+    runner, port = await start_server(Settings(port=0, keys_dir=tmp_path / "keys", data_dir=tmp_path / "data"), clock)
+    yield runner.app, f"http://127.0.0.1:{port}", clock
+    await runner.cleanup()
+
+
+async def refusal(camera: Camera) -> str:
+    line = await asyncio.to_thread(camera.wait_for, r"error: server refused the stream \((\d+)\): (.*)")
+    assert await asyncio.to_thread(camera.proc.wait, 10) == 1
+    return f"{line.group(1)} {line.group(2)}"
+
+
+async def test_credential_valid_six_days(system, tmp_path: Path) -> None:
+    app, url, clock = system
+    camera = Camera(tmp_path, url, tmp_path / "keys", "Dana Dock", clock=clock)
+    await asyncio.to_thread(camera.wait_for, "credential valid until")
+    await asyncio.to_thread(camera.wait_for, "streaming")
+    await asyncio.to_thread(camera.stop)
+    docked = json.loads(camera.dock_file.read_text())
+    assert datetime.fromisoformat(docked["credential_expires_at"]) - clock.now() == timedelta(days=6)
+    assert docked["profile"] == {"name": "Streaming", "streaming": True, "location": True}
+    assert docked["thumbprint"] == SystemKeyPair.load(tmp_path / "keys").public.thumbprint
+
+    clock.advance(timedelta(days=5, hours=23))  # not docked since: the same credential still streams
+    offset = (clock.now() - datetime.now(timezone.utc)).total_seconds()
+    again = Process(["camera", "stream", "--server", url, "--dock-file", str(camera.dock_file),
+                     "--clock-offset", str(offset)], cwd=tmp_path)
+    await asyncio.to_thread(again.wait_for, "streaming")
+    await asyncio.to_thread(again.stop)
+
+
+async def test_expired_revoked_and_unknown_cameras_are_refused(system, tmp_path: Path) -> None:
+    app, url, clock = system
+
+    def stream(dock_file: Path) -> Process:
+        offset = (clock.now() - datetime.now(timezone.utc)).total_seconds()
+        return Process(["camera", "stream", "--server", url, "--dock-file", str(dock_file),
+                        "--clock-offset", str(offset)], cwd=tmp_path)
+
+    old = dock_camera(tmp_path / "data", "Eli Expired", tmp_path / "old.json", clock)
+    clock.advance(timedelta(days=6, seconds=1))
+    assert await refusal(stream(old)) == (
+        f"403 the camera's certificate expired on {(clock.now() - timedelta(seconds=1)):%Y-%m-%d %H:%M} UTC "
+        "(not docked for more than 6 days): dock the camera to renew its certificate")
+    fresh = dock_camera(tmp_path / "data", "Eli Expired", tmp_path / "fresh.json", clock)  # docking renews it
+    camera = stream(fresh)
+    await asyncio.to_thread(camera.wait_for, "streaming")
+    await asyncio.to_thread(camera.stop)
+
+    fleet = app[FLEET].fleet
+    serial = json.loads(fresh.read_text())["serial"]
+    admin = await ApiClient.signed_in(url, ADMIN_EMAIL, ADMIN_PASSWORD)
+    try:
+        async with admin.request("POST", f"/api/fleet/cameras/{fleet.camera_by_serial(serial).id}/revoke") as r:
+            assert r.status == 200
+    finally:
+        await admin.close()
+    assert await refusal(stream(fresh)) == f"403 camera {serial} was revoked on {clock.now():%Y-%m-%d}"
+
+    gone = dock_camera(tmp_path / "data", "Gus Gone", tmp_path / "gone.json", clock)
+    gone_serial = json.loads(gone.read_text())["serial"]
+    fleet.db["cameras"].delete(fleet.camera_by_serial(gone_serial).id)  # removed from the system since docking
+    assert await refusal(stream(gone)) == f"403 unknown camera {gone_serial}: it was removed from the system"
+
+
+async def test_camera_clock_off_is_refused(system, tmp_path: Path) -> None:
+    app, url, clock = system
+
+    dock_file = dock_camera(tmp_path / "data", "Cleo Clock", tmp_path / "clock.json", clock)
+    camera = Process(["camera", "stream", "--server", url, "--dock-file", str(dock_file), "--clock-offset", "-95"],
+                     cwd=tmp_path)
+    reason = await refusal(camera)
+    assert reason.startswith("400 the camera's clock is 9") and reason.endswith(
+        " s behind the server's (tolerance 10 s): set its time (NTP) and try again")
+
+
+async def test_licenses_count_cameras_of_streaming_profiles(system, tmp_path: Path) -> None:
+    app, url, clock = system
+
+    dock_camera(tmp_path / "data", "Lou License", tmp_path / "l1.json", clock)
+    dock_camera(tmp_path / "data", "Max Muted", tmp_path / "l2.json", clock, streaming=False)
+    licensing_org = next(iter(app[FLEET].fleet.db["organisations"].rows))["id"]
+    usage = app[FLEET].fleet.usage
+    assert usage.daily_count(licensing_org, clock.now().date()) == 1  # only the streaming profile counts
