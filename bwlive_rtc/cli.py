@@ -97,6 +97,10 @@ def build_parser() -> argparse.ArgumentParser:
     stream.add_argument("--duration", type=float, help="stop after this many seconds")
     stream.add_argument("--insecure", action="store_true", help="accept a self-signed server certificate")
     stream.add_argument("--clock-offset", type=float, default=0.0, help="simulate a camera clock off by this many seconds")
+    stream.add_argument("--recordings-dir", type=Path, default=Path("camera-recordings"),
+                        help="the camera's own recording of each stream (default ./camera-recordings)")
+    stream.add_argument("--troubleshoot", action="store_true",
+                        help="print time, network, mode, addresses, name servers and the last server response every 10 s")
 
     license_cmd = commands.add_parser("license", help="license issuing (for whoever issues licenses)").add_subparsers(
         dest="license_command", required=True)

@@ -259,12 +259,13 @@ async def camera_stream(args: argparse.Namespace) -> int:
         CameraOptions(
             server=args.server, name=name, public_key=key, credential=credential, video_file=args.file,
             audio=not args.no_audio, gps=location and not args.no_gps, fps=args.fps, verify_tls=not args.insecure,
-            clock_offset=args.clock_offset,
+            clock_offset=args.clock_offset, recordings_dir=args.recordings_dir / docked["serial"],
             gpx=args.gpx, gps_lost_after=args.gps_lost_after, gps_lost_for=args.gps_lost_for,
         ),
         on_state=show,
     )
     stop = _stop_event()
+    report = asyncio.ensure_future(_troubleshoot(agent, name, docked.get("networks", []))) if args.troubleshoot else None
     try:
         await agent.start()
     except CameraError:
@@ -274,7 +275,18 @@ async def camera_stream(args: argparse.Namespace) -> int:
     except asyncio.TimeoutError:
         pass
     await agent.stop()
+    if report is not None:
+        report.cancel()
     return 0
+
+
+async def _troubleshoot(agent, name: str, networks: list[dict[str, str]]) -> None:  # type: ignore[no-untyped-def]
+    from .camera.agent import troubleshooting
+
+    while True:
+        for item, value in troubleshooting(agent, networks).items():
+            print(f"[{name}] troubleshooting {item}: {value}", flush=True)
+        await asyncio.sleep(10)
 
 
 def _demo_admin(settings: Settings) -> tuple[str, str]:

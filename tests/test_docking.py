@@ -106,3 +106,22 @@ async def test_licenses_count_cameras_of_streaming_profiles(system, tmp_path: Pa
     licensing_org = next(iter(app[FLEET].fleet.db["organisations"].rows))["id"]
     usage = app[FLEET].fleet.usage
     assert usage.daily_count(licensing_org, clock.now().date()) == 1  # only the streaming profile counts
+
+
+async def test_local_recording_and_troubleshooting(system, tmp_path: Path) -> None:
+    import av
+
+    app, url, clock = system
+    dock_file = dock_camera(tmp_path / "data", "Rae Record", tmp_path / "rec.json", clock)
+    offset = (clock.now() - datetime.now(timezone.utc)).total_seconds()
+    camera = Process(["camera", "stream", "--server", url, "--dock-file", str(dock_file), "--clock-offset", str(offset),
+                      "--duration", "3", "--troubleshoot", "--recordings-dir", str(tmp_path / "own")], cwd=tmp_path)
+    assert await asyncio.to_thread(camera.proc.wait, 30) == 0
+    out = camera.output
+    for item in ("time", "network", "mode", "signal", "addresses", "name servers", "last server response"):
+        assert f"troubleshooting {item}: " in out
+    started = camera.wait_for(r"local recording started: (\S+)").group(1)
+    frames = int(camera.wait_for(r"stopped: local recording stopped: (\d+) frames").group(1))
+    assert frames > 30
+    with av.open(str(tmp_path / started)) as container:  # the camera's own copy plays (unencrypted, on the camera)
+        assert sum(1 for _ in container.decode(video=0)) == frames

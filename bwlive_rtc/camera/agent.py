@@ -24,6 +24,7 @@ from ..crypto.system_key import SystemPublicKey
 from ..signaling.whip import CAMERA_TIME_HEADER, KEY_HEADER
 from .gps import GpxTrack, LosesFix, PositionSource, SimpleWalk
 from .sources import FileVideo, TestPattern
+from .local_recording import LocalRecording
 from .tracks import EncryptedAudioTrack, EncryptedVideoTrack
 
 log = logging.getLogger(__name__)
@@ -47,6 +48,7 @@ class CameraOptions:
     height: int = 360
     verify_tls: bool = True
     clock_offset: float = 0.0  # seconds; simulates a camera whose clock is wrong
+    recordings_dir: Path | None = None  # the camera's own storage; None: no local recording
     gpx: Path | None = None  # replay this track instead of walking
     gps_lost_after: float | None = None  # simulate losing the fix after this many seconds...
     gps_lost_for: float | None = None  # ...for this long (None: for good)
@@ -81,6 +83,7 @@ class CameraAgent:
         self._location: str | None = None
         self._gps_task: asyncio.Task[None] | None = None
         self.video: EncryptedVideoTrack | None = None
+        self.local_recording: LocalRecording | None = None
         self.content_key = b""
 
     def _set(self, mode: str, detail: str = "") -> None:
@@ -96,6 +99,11 @@ class CameraAgent:
         source = FileVideo(opts.video_file, opts.width, opts.height) if opts.video_file else TestPattern(opts.width, opts.height)
         pc = self._pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
         self.video = EncryptedVideoTrack(source, self.content_key, fps=opts.fps)
+        if opts.recordings_dir is not None and self.local_recording is None:  # none runs yet: start one
+            path = opts.recordings_dir / f"{time.strftime('%Y%m%d-%H%M%S')}.ivf"
+            self.local_recording = LocalRecording(path, opts.width, opts.height)
+            self.video.on_encoded = self.local_recording.write
+            self._set("connecting", f"local recording started: {path}")
         video_sender = pc.addTransceiver(self.video, direction="sendonly").sender
         aiortc_adapter.on_keyframe_request(video_sender, self.video.request_keyframe)
         aiortc_adapter.pace_media(video_sender.transport)
@@ -188,7 +196,13 @@ class CameraAgent:
             except aiohttp.ClientError:
                 pass
         await self._teardown()
-        self._set("stopped")
+        if self.local_recording is not None:
+            self.local_recording.close()
+            self._set("stopped", f"local recording stopped: {self.local_recording.frames} frames in "
+                                 f"{self.local_recording.path}")
+            self.local_recording = None
+        else:
+            self._set("stopped")
 
     async def _teardown(self) -> None:
         if self._gps_task:
@@ -198,6 +212,31 @@ class CameraAgent:
         if self._session:
             await self._session.close()
         self._pc = self._session = None
+
+
+def troubleshooting(agent: CameraAgent, networks: list[dict[str, str]]) -> dict[str, str]:
+    """What the camera's troubleshooting mode shows. The radio is simulated (mode, signal);
+    time, addresses and name servers are this machine's."""
+    import ifaddr
+
+    pc = agent._pc
+    addresses = sorted({str(ip.ip) for adapter in ifaddr.get_adapters() for ip in adapter.ips if isinstance(ip.ip, str)})
+    try:
+        name_servers = [line.split()[1] for line in Path("/etc/resolv.conf").read_text().splitlines()
+                        if line.startswith("nameserver")]
+    except OSError:
+        name_servers = []
+    offset = agent.options.clock_offset
+    return {
+        "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + offset)),
+        "network": f"ICE {pc.iceConnectionState}, connection {pc.connectionState}" if pc else "not connected",
+        "mode": f"WLAN {networks[0]['ssid']} (simulated)" if networks else "LTE (simulated)",
+        "signal": "-58 dBm (simulated)",
+        "addresses": ", ".join(addresses) or "none",
+        "name servers": ", ".join(name_servers) or "none",
+        "server": agent.options.server,
+        "last server response": str(agent.state.last_response or "none yet"),
+    }
 
 
 def _reason(body: str) -> str:

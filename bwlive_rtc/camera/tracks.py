@@ -7,6 +7,7 @@ leaves the camera is ciphertext the SFU can route but not read.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 import logging
 import time
 from fractions import Fraction
@@ -70,13 +71,18 @@ class EncryptedVideoTrack(_PacedTrack):
         self._loop = asyncio.get_event_loop()
         self.frames_sent = 0
         self.last_capture_ms = 0
+        self.on_encoded: Callable[[av.Packet], None] | None = None  # e.g. the local recording
 
     def request_keyframe(self) -> None:
         self.encoder.request_keyframe()
 
     def _capture_and_encode(self, pts: int) -> list[av.Packet]:
         frame, self.last_capture_ms = self.source.next_frame()
-        return self.encoder.encode(frame, pts)
+        packets = self.encoder.encode(frame, pts)
+        if self.on_encoded is not None:
+            for packet in packets:
+                self.on_encoded(packet)
+        return packets
 
     async def recv(self) -> av.Packet:
         while True:
