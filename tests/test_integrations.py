@@ -25,12 +25,11 @@ from bwlive_rtc.camera.agent import CameraAgent, CameraOptions
 from bwlive_rtc.clock import ManualClock
 from bwlive_rtc.config import Settings
 from bwlive_rtc.crypto.system_key import SystemKeyPair, SystemPublicKey
-from bwlive_rtc.events import STREAM_ACKNOWLEDGED, StreamEvent
 from bwlive_rtc.integrations.feature import STORE, WORKER
 from bwlive_rtc.integrations.signing import request_headers
 from bwlive_rtc.server import start_server
 from bwlive_rtc.viewer.session import ApiClient
-from bwlive_rtc.web_api.keys import EVENTS, SETTINGS, SYSTEM_KEY
+from bwlive_rtc.web_api.keys import SETTINGS, SYSTEM_KEY
 from tests.processes import dock_camera
 
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "INTEGRATIONS.md"
@@ -311,15 +310,14 @@ async def test_stream_events_reach_the_organisations_receivers(start_bwlive: Sta
     camera = await bwlive.camera("Officer Smith")
     started = await until(lambda: _events_of(receiver, "stream.started"))
     stream_id = started[0]["stream_id"]
-    bwlive.app[EVENTS].publish(StreamEvent(STREAM_ACKNOWLEDGED, stream_id, "Officer Smith", bwlive.clock.now(),
-                                           {"by": "Olive Operator"}))
+    await bwlive.call("POST", f"/api/streams/{stream_id}/acknowledge")  # as the console's button does
     await camera.stop()
     await until(lambda: _events_of(receiver, "stream.ended"))
 
     events = receiver.events()
     assert [e["type"] for e in events] == ["stream.started", "stream.acknowledged", "stream.ended"]
     assert {e["stream_id"] for e in events} == {stream_id} and {e["camera"] for e in events} == {"Officer Smith"}
-    assert events[1]["details"] == {"by": "Olive Operator"}
+    assert events[1]["details"] == {"by": "Ada Admin"}
     assert len({e["id"] for e in events}) == 3
     for event in events:
         assert set(event) == {"id", "type", "stream_id", "camera", "time", "details"}
