@@ -1,0 +1,115 @@
+/**
+ * The "Cameras" card of the admin page: profiles (streaming and location switches),
+ * camera users and their profiles, cameras and revocation. Cameras then dock at the
+ * system (`bwlive camera dock`) to get their credential.
+ *
+ * Test hooks: `#fleet` (the card), `.fleet-profile[data-profile-id]` with
+ * `input.streaming` / `input.location`, `.fleet-camera[data-serial]` with `button.revoke`,
+ * forms `#profile-form`, `#user-form`, `#camera-form`, `#fleet-message`.
+ */
+import { apiFetch, errorText, loadSession } from './session.js';
+
+const card = document.createElement('section');
+card.className = 'card';
+card.id = 'fleet';
+card.innerHTML = `
+  <h2>Cameras</h2>
+  <table><thead><tr><th>Profile</th><th>Streaming</th><th>Location</th></tr></thead><tbody id="fleet-profiles"></tbody></table>
+  <form class="row" id="profile-form">
+    <label>New profile <input name="name" required></label>
+    <button class="quiet" type="submit">Add profile</button>
+  </form>
+  <table><thead><tr><th>Camera user</th><th>Profile</th></tr></thead><tbody id="fleet-users"></tbody></table>
+  <form class="row" id="user-form">
+    <label>Camera user <input name="name" required></label>
+    <label>Profile <select name="profile_id" class="profile-choice"></select></label>
+    <button class="quiet" type="submit">Add camera user</button>
+  </form>
+  <table><thead><tr><th>Serial</th><th>Model</th><th>Camera user</th><th>Last docked</th><th></th></tr></thead>
+    <tbody id="fleet-cameras"></tbody></table>
+  <form class="row" id="camera-form">
+    <label>Serial <input name="serial" required></label>
+    <label>Model <input name="model"></label>
+    <label>Camera user <select name="camera_user_id" class="user-choice"></select></label>
+    <button class="quiet" type="submit">Add camera</button>
+  </form>
+  <div class="message" id="fleet-message" role="alert"></div>`;
+const $ = (id) => card.querySelector(`#${id}`);
+
+function cell(content) {
+  const td = document.createElement('td');
+  td.append(content);
+  return td;
+}
+
+function toggle(className, checked, onChange) {
+  const box = document.createElement('input');
+  box.type = 'checkbox';
+  box.className = className;
+  box.checked = checked;
+  box.addEventListener('change', () => onChange(box.checked));
+  return box;
+}
+
+async function send(url, method, body) {
+  const response = await apiFetch(url, {
+    method,
+    headers: { 'Content-Type': 'application/json' },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  $('fleet-message').textContent = response.ok ? '' : await errorText(response);
+  await show();
+}
+
+async function show() {
+  const response = await apiFetch('/api/fleet');
+  if (!response.ok) return;
+  const { profiles, camera_users: users, cameras } = await response.json();
+  const profileName = Object.fromEntries(profiles.map((p) => [p.id, p.name]));
+  const userName = Object.fromEntries(users.map((u) => [u.id, u.name]));
+  $('fleet-profiles').replaceChildren(...profiles.map((profile) => {
+    const row = document.createElement('tr');
+    row.className = 'fleet-profile';
+    row.dataset.profileId = profile.id;
+    const patch = (change) => send(`/api/fleet/profiles/${profile.id}`, 'PATCH', change);
+    row.append(cell(profile.name),
+      cell(toggle('streaming', Boolean(profile.streaming), (on) => patch({ streaming: on }))),
+      cell(toggle('location', Boolean(profile.location), (on) => patch({ location: on }))));
+    return row;
+  }));
+  $('fleet-users').replaceChildren(...users.map((user) => {
+    const row = document.createElement('tr');
+    row.append(cell(user.name), cell(profileName[user.profile_id] ?? '—'));
+    return row;
+  }));
+  $('fleet-cameras').replaceChildren(...cameras.map((camera) => {
+    const row = document.createElement('tr');
+    row.className = 'fleet-camera';
+    row.dataset.serial = camera.serial;
+    const revoke = document.createElement('button');
+    revoke.className = 'quiet revoke';
+    revoke.textContent = camera.revoked_at ? 'revoked' : 'Revoke';
+    revoke.disabled = Boolean(camera.revoked_at);
+    revoke.addEventListener('click', () => send(`/api/fleet/cameras/${camera.id}/revoke`, 'POST'));
+    const docked = camera.last_docked_at ? new Date(camera.last_docked_at).toLocaleString() : 'never';
+    row.append(cell(camera.serial), cell(camera.model), cell(userName[camera.camera_user_id] ?? '—'), cell(docked), cell(revoke));
+    return row;
+  }));
+  card.querySelector('.profile-choice').replaceChildren(...profiles.map((p) => new Option(p.name, p.id)));
+  card.querySelector('.user-choice').replaceChildren(...users.map((u) => new Option(u.name, u.id)));
+}
+
+for (const [form, url] of [['profile-form', '/api/fleet/profiles'], ['user-form', '/api/fleet/camera-users'],
+  ['camera-form', '/api/fleet/cameras']]) {
+  $(form).addEventListener('submit', async (event) => {
+    event.preventDefault();
+    await send(url, 'POST', Object.fromEntries(new FormData(event.target)));
+    event.target.reset();
+  });
+}
+
+loadSession().then((session) => {
+  if (session.role !== 'admin') return;
+  document.getElementById('admin').append(card);
+  show();
+});
