@@ -125,3 +125,23 @@ async def test_local_recording_and_troubleshooting(system, tmp_path: Path) -> No
     assert frames > 30
     with av.open(str(tmp_path / started)) as container:  # the camera's own copy plays (unencrypted, on the camera)
         assert sum(1 for _ in container.decode(video=0)) == frames
+
+
+async def test_dock_package_networks_user_overrides_profile(system, tmp_path: Path) -> None:
+    app, url, clock = system
+    service = app[FLEET]
+    fleet = service.fleet
+    org = next(iter(fleet.db["organisations"].rows))["id"]
+    profile = fleet.add_profile(org, "Night shift", streaming=True, location=False)
+    fleet.add_network(org, "HQ-WLAN", "hq secret", profile_id=profile.id)
+    shared = fleet.add_camera_user(org, "Sol Shared", profile.id)
+    own = fleet.add_camera_user(org, "Ola Own", profile.id)
+    fleet.add_network(org, "Ola-Home", "home secret", camera_user_id=own)
+    fleet.add_camera(org, "NET-1", "m", shared)
+    fleet.add_camera(org, "NET-2", "m", own)
+    first, second = service.docking.dock("NET-1"), service.docking.dock("NET-2")
+    assert first["networks"] == [{"ssid": "HQ-WLAN", "password": "hq secret"}]
+    assert second["networks"] == [{"ssid": "Ola-Home", "password": "home secret"}]  # the user's own network wins
+    assert first["profile"] == {"name": "Night shift", "streaming": True, "location": False}
+    with pytest.raises(Exception, match="assign the network to a profile or to a camera user"):
+        fleet.add_network(org, "X", "y")
