@@ -78,6 +78,20 @@ def build_parser() -> argparse.ArgumentParser:
     add_camera.add_argument("--profile", default="Streaming", help="the user's profile (made if new)")
     add_camera.add_argument("--no-streaming", action="store_true", help="a new profile has streaming off")
     add_camera.add_argument("--organisation", help="organisation name (needed if there are several)")
+    listing = fleet.add_parser("list", help="profiles, camera users, cameras and networks")
+    set_profile = fleet.add_parser("set-profile", help="switch a profile's streaming or location on or off")
+    set_profile.add_argument("--profile", required=True)
+    set_profile.add_argument("--streaming", choices=("on", "off"))
+    set_profile.add_argument("--location", choices=("on", "off"))
+    network = fleet.add_parser("add-network", help="a Wi-Fi network for a profile, or for one camera user (overrides)")
+    network.add_argument("--ssid", required=True)
+    network.add_argument("--password", required=True)
+    target = network.add_mutually_exclusive_group(required=True)
+    target.add_argument("--profile")
+    target.add_argument("--user")
+    for sub in (listing, set_profile, network):
+        sub.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
+        sub.add_argument("--organisation", help="organisation name (needed if there are several)")
 
     camera = commands.add_parser("camera", help="the camera agent").add_subparsers(dest="camera_command", required=True)
     dock = camera.add_parser("dock", help="dock at the system: take key, profile, networks and a 6-day credential")
@@ -170,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
                 return asyncio.run(commands.system_join(args))
             return commands.system_keys(args)
         if args.command == "fleet":
-            return commands.fleet_add_camera(args)
+            return commands.fleet_command(args)
         if args.command == "camera" and args.camera_command == "dock":
             return commands.camera_dock(args)
         if args.command == "license":

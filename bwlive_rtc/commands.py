@@ -190,32 +190,85 @@ def _fleet_service(data_dir: Path):  # type: ignore[no-untyped-def]
     return settings, database, FleetService.open(settings, database, SystemClock())
 
 
-def fleet_add_camera(args: argparse.Namespace) -> int:
+def fleet_command(args: argparse.Namespace) -> int:
+    """``bwlive fleet ...`` on the system's data directory."""
     from .auth.accounts import AccountError
 
-    settings, database, service = _fleet_service(args.data_dir)
+    _, database, service = _fleet_service(args.data_dir)
     try:
-        orgs = [dict(r) for r in database.db["organisations"].rows] if database.db["organisations"].exists() else []
+        orgs = list(database.db["organisations"].rows) if database.db["organisations"].exists() else []
         if args.organisation:
             orgs = [o for o in orgs if o["name"] == args.organisation]
         if len(orgs) != 1:
-            print("error: name the organisation with --organisation" if orgs else
-                  "error: no such organisation (run `bwlive admin bootstrap` first)", file=sys.stderr)
-            return 2
-        org = orgs[0]["id"]
-        fleet = service.fleet
-        profile = fleet.profile_by_name(org, args.profile) or fleet.add_profile(org, args.profile, streaming=not args.no_streaming)
-        user = fleet.camera_user_by_name(org, args.user)
-        user_id = user["id"] if user else fleet.add_camera_user(org, args.user, profile.id)
-        camera = fleet.add_camera(org, args.serial, args.model, user_id)
+            raise AccountError("name the organisation with --organisation" if orgs else
+                               "no such organisation (run `bwlive admin bootstrap` first)")
+        return _FLEET_COMMANDS[args.fleet_command](service.fleet, orgs[0]["id"], args)
     except AccountError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     finally:
         database.close()
+
+
+def _fleet_add_camera(fleet, org: str, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
+    profile = fleet.profile_by_name(org, args.profile) or fleet.add_profile(org, args.profile, streaming=not args.no_streaming)
+    user = fleet.camera_user_by_name(org, args.user)
+    camera = fleet.add_camera(org, args.serial, args.model, user["id"] if user else fleet.add_camera_user(org, args.user, profile.id))
     print(f"camera {camera.serial} added for {args.user} (profile {profile.name}, streaming "
           f"{'on' if profile.streaming else 'off'})")
     return 0
+
+
+def _fleet_list(fleet, org: str, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
+    listed = fleet.list(org)
+    names = {p["id"]: p["name"] for p in listed["profiles"]}
+    users = {u["id"]: u["name"] for u in listed["camera_users"]}
+    for p in listed["profiles"]:
+        print(f"profile {p['name']}: streaming {'on' if p['streaming'] else 'off'}, location {'on' if p['location'] else 'off'}")
+    for u in listed["camera_users"]:
+        print(f"camera user {u['name']}: profile {names.get(u['profile_id'], '(none)')}")
+    for c in listed["cameras"]:
+        state = f"revoked {c['revoked_at'][:10]}" if c["revoked_at"] else f"last docked {c['last_docked_at'] or 'never'}"
+        print(f"camera {c['serial']} ({c['model']}): {users.get(c['camera_user_id'], 'unassigned')}, {state}")
+    for n in listed["networks"]:
+        owner = f"profile {names[n['profile_id']]}" if n["profile_id"] else f"camera user {users.get(n['camera_user_id'])}"
+        print(f"network {n['ssid']}: {owner}")
+    return 0
+
+
+def _fleet_set_profile(fleet, org: str, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
+    from .fleet.store import FleetError
+
+    profile = fleet.profile_by_name(org, args.profile)
+    if profile is None:
+        raise FleetError(f"no profile named {args.profile}")
+    switch = {"on": True, "off": False, None: None}
+    fleet.set_profile_switches(profile.id, streaming=switch[args.streaming], location=switch[args.location])
+    profile = fleet.profile(profile.id)
+    print(f"profile {profile.name}: streaming {'on' if profile.streaming else 'off'}, "
+          f"location {'on' if profile.location else 'off'}")
+    return 0
+
+
+def _fleet_add_network(fleet, org: str, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
+    from .fleet.store import FleetError
+
+    if args.profile:
+        profile = fleet.profile_by_name(org, args.profile)
+        if profile is None:
+            raise FleetError(f"no profile named {args.profile}")
+        fleet.add_network(org, args.ssid, args.password, profile_id=profile.id)
+    else:
+        user = fleet.camera_user_by_name(org, args.user)
+        if user is None:
+            raise FleetError(f"no camera user named {args.user}")
+        fleet.add_network(org, args.ssid, args.password, camera_user_id=user["id"])
+    print(f"network {args.ssid} added for {'profile ' + args.profile if args.profile else 'camera user ' + args.user}")
+    return 0
+
+
+_FLEET_COMMANDS = {"add-camera": _fleet_add_camera, "list": _fleet_list, "set-profile": _fleet_set_profile,
+                   "add-network": _fleet_add_network}
 
 
 def camera_dock(args: argparse.Namespace) -> int:

@@ -86,6 +86,18 @@ def test_dock_and_fleet_commands(server, tmp_path: Path) -> None:
     package = json.loads((tmp_path / "bw100.json").read_text())
     assert package["camera_user"] == "Mia Jong" and package["profile"]["streaming"] is False
     assert package["thumbprint"] in docked.stdout
+    for command in (("set-profile", "--profile", "Office", "--location", "off"),
+                    ("add-network", "--ssid", "Office-WLAN", "--password", "pw", "--profile", "Office"),
+                    ("add-network", "--ssid", "Mia-Phone", "--password", "pw2", "--user", "Mia Jong")):
+        done = bwlive("fleet", *command, "--data-dir", str(server.data_dir), cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+    listed = bwlive("fleet", "list", "--data-dir", str(server.data_dir), cwd=tmp_path).stdout
+    assert "profile Office: streaming off, location off" in listed
+    assert "camera BW-100 (bwlive simulated camera): Mia Jong, last docked" in listed
+    assert "network Mia-Phone: camera user Mia Jong" in listed
+    redocked = bwlive("camera", "dock", "--data-dir", str(server.data_dir), "--serial", "BW-100",
+                      "--out", str(tmp_path / "bw100b.json"), cwd=tmp_path)
+    assert json.loads((tmp_path / "bw100b.json").read_text())["networks"] == [{"ssid": "Mia-Phone", "password": "pw2"}], redocked.stderr
     unknown = bwlive("camera", "dock", "--data-dir", str(server.data_dir), "--serial", "NOPE", "--out", str(tmp_path / "x.json"), cwd=tmp_path)
     assert unknown.returncode == 1 and "unknown camera NOPE" in unknown.stderr
     camera = _stream_with(tmp_path, server.url, tmp_path / "bw100.json")

@@ -145,3 +145,33 @@ async def test_dock_package_networks_user_overrides_profile(system, tmp_path: Pa
     assert first["profile"] == {"name": "Night shift", "streaming": True, "location": False}
     with pytest.raises(Exception, match="assign the network to a profile or to a camera user"):
         fleet.add_network(org, "X", "y")
+
+
+async def test_fleet_api_assigns_profiles_and_networks(system, tmp_path: Path) -> None:
+    app, url, clock = system
+    admin = await ApiClient.signed_in(url, ADMIN_EMAIL, ADMIN_PASSWORD)
+    try:
+        async def call(method: str, path: str, body: dict | None = None, status: int = 200) -> dict:
+            async with admin.request(method, path, json=body) as r:
+                assert r.status == status, await r.text()
+                return await r.json()
+
+        on = (await call("POST", "/api/fleet/profiles", {"name": "On"}, 201))["id"]
+        off = (await call("POST", "/api/fleet/profiles", {"name": "Off", "streaming": False}, 201))["id"]
+        user = (await call("POST", "/api/fleet/camera-users", {"name": "Kai", "profile_id": on}, 201))["id"]
+        await call("POST", "/api/fleet/cameras", {"serial": "API-1", "model": "m", "camera_user_id": user}, 201)
+        await call("POST", "/api/fleet/networks", {"ssid": "Depot", "password": "pw", "profile_id": on}, 201)
+        listed = await call("GET", "/api/fleet")
+        assert [n["ssid"] for n in listed["networks"]] == ["Depot"] and "password" not in listed["networks"][0]
+        org = listed["profiles"][0]["organisation_id"]
+        assert app[FLEET].fleet.usage.daily_count(org, clock.now().date()) == 1
+        await call("PATCH", f"/api/fleet/camera-users/{user}", {"profile_id": off})
+        assert app[FLEET].docking.dock("API-1")["profile"]["streaming"] is False
+        clock.advance(timedelta(days=1))
+        assert app[FLEET].fleet.usage.daily_count(org, clock.now().date()) == 0  # no longer counts for licenses
+        refused = await call("PATCH", f"/api/fleet/camera-users/{user}", {"profile_id": "nope"}, 400)
+        assert refused["error"] == "choose one of this organisation's profiles"
+        refused = await call("POST", "/api/fleet/networks", {"ssid": "", "password": "x", "profile_id": on}, 400)
+        assert "SSID" in refused["error"]
+    finally:
+        await admin.close()

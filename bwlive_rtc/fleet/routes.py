@@ -92,3 +92,33 @@ async def revoke_camera(request: web.Request) -> web.Response:
     return web.json_response({"revoked": camera.serial})
 
 
+
+
+@routes.patch("/api/fleet/camera-users/{user_id}")
+@access(Access.ADMIN)
+async def assign_profile(request: web.Request) -> web.Response:
+    """Body {"profile_id": ...}: the camera user's profile from now on."""
+    body = await _body(request)
+    fleet, org = request.app[FLEET].fleet, caller(request).organisation_id
+    user = fleet.camera_user(request.match_info["user_id"])
+    profile = fleet.profile(body.get("profile_id"))
+    if user is None or user["organisation_id"] != org:
+        raise web.HTTPNotFound(text="no such camera user in this organisation")
+    if profile is None or profile.id not in {p["id"] for p in fleet.list(org)["profiles"]}:
+        raise web.HTTPBadRequest(text="choose one of this organisation's profiles")
+    fleet.assign_profile(user["id"], profile.id)
+    _audit(request, "camera user's profile changed", camera_user=user["name"], profile=profile.name)
+    return web.json_response({"id": user["id"], "profile_id": profile.id})
+
+
+@routes.post("/api/fleet/networks")
+@access(Access.ADMIN)
+async def add_network(request: web.Request) -> web.Response:
+    """Body {"ssid", "password", and "profile_id" or "camera_user_id"}; the password is
+    given to docking cameras and never shown again."""
+    body = await _body(request)
+    network_id = request.app[FLEET].fleet.add_network(
+        caller(request).organisation_id, str(body.get("ssid", "")), str(body.get("password", "")),
+        profile_id=body.get("profile_id"), camera_user_id=body.get("camera_user_id"))
+    _audit(request, "Wi-Fi network added", ssid=body.get("ssid"))
+    return web.json_response({"id": network_id}, status=201)

@@ -106,6 +106,8 @@ class Fleet:
                     camera_user_id: str | None = None) -> str:
         if bool(profile_id) == bool(camera_user_id):
             raise FleetError("assign the network to a profile or to a camera user")
+        if not ssid.strip():
+            raise FleetError("enter the network's name (SSID)")
         network_id = new_id()
         self.db["wifi_networks"].insert({"id": network_id, "organisation_id": organisation_id, "ssid": ssid,
                                          "password": password, "profile_id": profile_id,
