@@ -423,6 +423,9 @@ async def test_admin_api_refusals_secrets_and_removal(start_bwlive: Start, recei
     await bwlive.camera("Officer After")
     await asyncio.sleep(0.5)
     assert len(receiver.requests) == 1  # removed: no more events
+    audit = [(e["action"], e["details"]) for e in (await bwlive.call("GET", "/api/organisation/audit"))["entries"]]
+    assert ("integration added", {"url": receiver.url, "signed": True}) in audit
+    assert ("integration removed", {"url": receiver.url}) in audit
 
     async with aiohttp.ClientSession() as stranger:
         async with stranger.get(bwlive.url + "/api/integrations") as response:

@@ -34,6 +34,13 @@ def caller(request: web.Request) -> Caller:
     return request[CALLER]
 
 
+def audit(request: web.Request, action: str, **details: object) -> None:
+    """Record in the audit log that the signed-in caller did ``action``."""
+    who = caller(request)
+    request.app[AUTH].audit.record(action, organisation_id=who.organisation_id, user_id=who.user.id,
+                                   user_name=who.user.name, **details)
+
+
 def _refuse(status: type[web.HTTPException], message: str) -> web.HTTPException:
     return status(text=message)
 

@@ -5,8 +5,7 @@ from typing import Any
 
 from aiohttp import web
 
-from ..auth.middleware import caller
-from ..auth.service import AUTH
+from ..auth.middleware import audit, caller
 from ..web_api.access import Access, access
 from .service import FLEET
 
@@ -23,12 +22,6 @@ async def _body(request: web.Request) -> dict[str, Any]:
     return body
 
 
-def _audit(request: web.Request, action: str, **details: object) -> None:
-    who = caller(request)
-    request.app[AUTH].audit.record(action, organisation_id=who.organisation_id, user_id=who.user.id,
-                                   user_name=who.user.name, **details)
-
-
 @routes.get("/api/fleet")
 @access(Access.ADMIN)
 async def list_fleet(request: web.Request) -> web.Response:
@@ -42,7 +35,7 @@ async def add_profile(request: web.Request) -> web.Response:
     profile = request.app[FLEET].fleet.add_profile(
         caller(request).organisation_id, str(body.get("name", "")),
         streaming=bool(body.get("streaming", True)), location=bool(body.get("location", True)))
-    _audit(request, "profile added", profile=profile.name)
+    audit(request, "profile added", profile=profile.name)
     return web.json_response({"id": profile.id}, status=201)
 
 
@@ -55,7 +48,7 @@ async def change_profile(request: web.Request) -> web.Response:
     if profile is None or profile.name not in {p["name"] for p in fleet.list(caller(request).organisation_id)["profiles"]}:
         raise web.HTTPNotFound(text="no such profile in this organisation")
     fleet.set_profile_switches(profile.id, streaming=body.get("streaming"), location=body.get("location"))
-    _audit(request, "profile changed", profile=profile.name, **{k: body[k] for k in ("streaming", "location") if k in body})
+    audit(request, "profile changed", profile=profile.name, **{k: body[k] for k in ("streaming", "location") if k in body})
     return web.json_response({"id": profile.id})
 
 
@@ -65,7 +58,7 @@ async def add_camera_user(request: web.Request) -> web.Response:
     body = await _body(request)
     user_id = request.app[FLEET].fleet.add_camera_user(
         caller(request).organisation_id, str(body.get("name", "")), body.get("profile_id"))
-    _audit(request, "camera user added", name=body.get("name"))
+    audit(request, "camera user added", name=body.get("name"))
     return web.json_response({"id": user_id}, status=201)
 
 
@@ -76,7 +69,7 @@ async def add_camera(request: web.Request) -> web.Response:
     camera = request.app[FLEET].fleet.add_camera(
         caller(request).organisation_id, str(body.get("serial", "")), str(body.get("model", "")),
         body.get("camera_user_id"))
-    _audit(request, "camera added", serial=camera.serial)
+    audit(request, "camera added", serial=camera.serial)
     return web.json_response({"id": camera.id}, status=201)
 
 
@@ -88,7 +81,7 @@ async def revoke_camera(request: web.Request) -> web.Response:
     if camera is None or camera.organisation_id != caller(request).organisation_id:
         raise web.HTTPNotFound(text="no such camera in this organisation")
     fleet.revoke(camera.id)
-    _audit(request, "camera revoked", serial=camera.serial)
+    audit(request, "camera revoked", serial=camera.serial)
     return web.json_response({"revoked": camera.serial})
 
 
@@ -107,7 +100,7 @@ async def assign_profile(request: web.Request) -> web.Response:
     if profile is None or profile.id not in {p["id"] for p in fleet.list(org)["profiles"]}:
         raise web.HTTPBadRequest(text="choose one of this organisation's profiles")
     fleet.assign_profile(user["id"], profile.id)
-    _audit(request, "camera user's profile changed", camera_user=user["name"], profile=profile.name)
+    audit(request, "camera user's profile changed", camera_user=user["name"], profile=profile.name)
     return web.json_response({"id": user["id"], "profile_id": profile.id})
 
 
@@ -120,5 +113,5 @@ async def add_network(request: web.Request) -> web.Response:
     network_id = request.app[FLEET].fleet.add_network(
         caller(request).organisation_id, str(body.get("ssid", "")), str(body.get("password", "")),
         profile_id=body.get("profile_id"), camera_user_id=body.get("camera_user_id"))
-    _audit(request, "Wi-Fi network added", ssid=body.get("ssid"))
+    audit(request, "Wi-Fi network added", ssid=body.get("ssid"))
     return web.json_response({"id": network_id}, status=201)

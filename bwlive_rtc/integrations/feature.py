@@ -10,7 +10,7 @@ import aiohttp
 from aiohttp import web
 from yarl import URL
 
-from ..auth.middleware import caller
+from ..auth.middleware import audit, caller
 from ..events import STREAM_ENDED, StreamEvent
 from ..sfu.router import Router
 from ..web_api.access import Access, access
@@ -100,6 +100,7 @@ async def add_integration(request: web.Request) -> web.Response:
     if store.has_url(organisation_id, url):
         raise web.HTTPConflict(text="an integration with this URL exists already; remove it first to change its secret")
     integration = store.add(organisation_id, url, secret, request.app[CLOCK].now().timestamp())
+    audit(request, "integration added", url=url, signed=secret is not None)
     return web.json_response(_integration_json(integration), status=201)
 
 
@@ -108,6 +109,7 @@ async def add_integration(request: web.Request) -> web.Response:
 async def remove_integration(request: web.Request) -> web.Response:
     integration = _integration(request)
     request.app[STORE].remove(integration.id)
+    audit(request, "integration removed", url=integration.url)
     return web.json_response({"removed": integration.id})
 
 
