@@ -127,7 +127,7 @@ def test_a_group_of_four_plays_four_decrypted_streams_smoothly(
             assert code is not None, f"{name}: no decrypted picture"
         page.wait_for_timeout(2000)  # past the start-up, as an operator watches
         windows = []
-        for _ in range(3):  # the machine is shared: a window spoilt by someone else's load is retried
+        for _ in range(6):  # the machine is shared: a window spoilt by someone else's load is retried
             rates = page.evaluate(TILE_FPS_JS, FPS_WINDOW_MS)
             windows.append([round(rate["fps"], 1) for rate in rates])
             if len(rates) == 4 and min(rate["fps"] for rate in rates) >= MIN_FPS:
@@ -169,5 +169,16 @@ def test_drag_and_drop_makes_groups_and_fills_the_grid(
 
         page.drag_and_drop(stream_button, "#tiles")
         live_tile(page, noor)
+
+        made.hover()
+        made.locator(".group-rename").click()
+        made.locator(".group-name-input").fill("Harbour watch")
+        made.locator(".group-name-input").press("Enter")
+        renamed = page.locator('.group:has(.group-name:text-is("Harbour watch"))')
+        renamed.wait_for(timeout=5000)
+        renamed.hover()
+        renamed.locator(".group-delete").click()
+        renamed.locator(".group-delete").click()  # the second click confirms
+        renamed.wait_for(state="detached", timeout=5000)
     finally:
         console.close()

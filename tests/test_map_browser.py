@@ -1,6 +1,6 @@
 """The live map in real Chromium: markers from positions decrypted in the browser, a
 cluster with its count, trails, the lost-GPS indicator with its last update, centring on
-a camera, and nothing for a camera that sends no positions."""
+a camera, and nothing for a camera whose profile has location off."""
 from __future__ import annotations
 
 import re
@@ -18,22 +18,24 @@ TRACKS = Path(__file__).parent / "data"
 def test_the_map_shows_cameras_clusters_trails_and_lost_gps(
     server, start_camera, system_keys: SystemKeyPair, browser: Browser
 ) -> None:
-    start_camera("Mia Dekker", "--gpx", str(TRACKS / "dam-square.gpx"))
-    start_camera("Ivo Bos")  # Ivo and Bo walk the same small circle: one cluster when zoomed out
-    start_camera("Bo Peters")
-    start_camera("Pim Vos", "--no-gps")  # location off: never on the map
-    start_camera("Lex Jong", "--gpx", str(TRACKS / "canal-ring.gpx"), "--gps-lost-after", "8")
-    ids = {s["camera"]: s["id"] for s in server.get_json("/api/streams")["streams"]}
     console = Console(browser, system_keys.link(server.url))
     page = console.page
     try:
+        no_location = console.api("POST", "/api/fleet/profiles", {"name": "Streaming, no location", "location": False})
+        console.api("POST", "/api/fleet/camera-users", {"name": "Pim Vos", "profile_id": no_location["id"]})
+        start_camera("Pim Vos")  # its profile forbids location: the camera sends none, the map shows nothing
+        start_camera("Mia Dekker", "--gpx", str(TRACKS / "dam-square.gpx"))
+        start_camera("Ivo Bos")  # Ivo and Bo walk the same small circle: one cluster when zoomed out
+        start_camera("Bo Peters", "--no-audio")  # its positions come over a video-only subscription
+        start_camera("Lex Jong", "--gpx", str(TRACKS / "canal-ring.gpx"), "--gps-lost-after", "25")
+        ids = {s["camera"]: s["id"] for s in server.get_json("/api/streams")["streams"]}
         page.click("button.nav-view[data-view=map]")
         marker = lambda name: page.locator(f'.cam-marker[data-stream-id="{ids[name]}"]')  # noqa: E731
         for name in ["Mia Dekker", "Lex Jong"]:
             marker(name).wait_for(timeout=30_000)
 
         lost = page.locator(f'.cam-marker[data-stream-id="{ids["Lex Jong"]}"][data-gps="lost"]')
-        lost.wait_for(timeout=30_000)
+        lost.wait_for(timeout=45_000)
         assert "no GPS" in lost.inner_text()
         lost.hover()
         tooltip = page.locator(".leaflet-tooltip", has_text="Lex Jong")

@@ -143,10 +143,17 @@ export class GroupsPanel {
       input.className = 'group-name-input';
       input.value = group.name;
       input.setAttribute('aria-label', 'New name');
-      const save = () => this.#run(() => callApi('PATCH', path, { name: input.value })).then(() => this.#render());
+      let done = false; // Enter and the blur that follows it save once
+      const finish = (save) => {
+        if (done) return;
+        done = true;
+        if (!save || input.value.trim() === group.name) this.#render();
+        else this.#run(() => callApi('PATCH', path, { name: input.value })).then(() => this.#render());
+      };
+      const save = () => finish(true);
       input.onkeydown = (event) => {
         if (event.key === 'Enter') save();
-        if (event.key === 'Escape') this.#render();
+        if (event.key === 'Escape') finish(false);
       };
       input.onblur = save;
       name.replaceWith(input);
