@@ -116,6 +116,9 @@ async def test_operators_change_viewers_read_organisations_apart(admin: ApiClien
             group = await _ok(response)
         async with viewer.request("GET", "/api/groups") as response:
             assert [g["id"] for g in (await _ok(response))["groups"]] == [group["id"]]
+        async with admin.request("GET", "/api/organisation/audit") as response:
+            entries = (await _ok(response))["entries"]
+        assert any(e["action"] == "group created" and e["user_name"] == "Olga Operator" for e in entries), entries
         for method, path in [("POST", "/api/groups"), ("PATCH", f"/api/groups/{group['id']}"),
                              ("DELETE", f"/api/groups/{group['id']}"),
                              ("PUT", f"/api/groups/{group['id']}/members/Noor Smit")]:

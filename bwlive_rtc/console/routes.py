@@ -7,9 +7,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from ..auth.middleware import caller
+from ..auth.middleware import audit, caller
 from ..auth.routes import _json as json_object  # the one JSON-object reader
-from ..auth.service import AUTH
 from ..events import STREAM_ACKNOWLEDGED, StreamEvent
 from ..sfu.router import UnknownStream
 from ..web_api.access import Access, access
@@ -38,14 +37,16 @@ def _groups_message(request: web.Request) -> dict[str, object]:
     return {"type": "groups", "groups": [group.to_json() for group in groups]}
 
 
-async def _changed(request: web.Request, change) -> web.Response:  # type: ignore[no-untyped-def]
-    """Apply a group change, push the new list to every browser, answer with it."""
+async def _changed(request: web.Request, action: str, change) -> web.Response:  # type: ignore[no-untyped-def]
+    """Apply a group change, audit it, push the new list to every browser, answer with it."""
     try:
         result = change(request.app[GROUPS], _organisation(request))
     except GroupError as exc:
         raise web.HTTPBadRequest(text=str(exc)) from None
     except GroupNotFound as exc:
         raise web.HTTPNotFound(text=str(exc)) from None
+    audit(request, action, **dict(request.match_info),
+          **({"group": result.name} if result is not None else {}))
     message = _groups_message(request)
     await request.app[STREAM_HUB].broadcast(_organisation(request), message)
     return web.json_response(result.to_json() if result is not None else message)
@@ -64,7 +65,7 @@ async def create_group(request: web.Request) -> web.Response:
     members = body.get("members", [])
     if not isinstance(members, list):
         raise web.HTTPBadRequest(text='"members" must be a list of camera user names')
-    return await _changed(request, lambda groups, org: groups.create(org, body.get("name"), members))
+    return await _changed(request, "group created", lambda groups, org: groups.create(org, body.get("name"), members))
 
 
 @routes.patch("/api/groups/{group_id}")
@@ -72,28 +73,28 @@ async def create_group(request: web.Request) -> web.Response:
 async def rename_group(request: web.Request) -> web.Response:
     body = await json_object(request)
     group_id = request.match_info["group_id"]
-    return await _changed(request, lambda groups, org: groups.rename(org, group_id, body.get("name")))
+    return await _changed(request, "group renamed", lambda groups, org: groups.rename(org, group_id, body.get("name")))
 
 
 @routes.delete("/api/groups/{group_id}")
 @access(Access.OPERATOR)
 async def delete_group(request: web.Request) -> web.Response:
     group_id = request.match_info["group_id"]
-    return await _changed(request, lambda groups, org: groups.delete(org, group_id))
+    return await _changed(request, "group deleted", lambda groups, org: groups.delete(org, group_id))
 
 
 @routes.put("/api/groups/{group_id}/members/{member}")
 @access(Access.OPERATOR)
 async def add_member(request: web.Request) -> web.Response:
     group_id, member = request.match_info["group_id"], request.match_info["member"]
-    return await _changed(request, lambda groups, org: groups.add_member(org, group_id, member))
+    return await _changed(request, "group member added", lambda groups, org: groups.add_member(org, group_id, member))
 
 
 @routes.delete("/api/groups/{group_id}/members/{member}")
 @access(Access.OPERATOR)
 async def remove_member(request: web.Request) -> web.Response:
     group_id, member = request.match_info["group_id"], request.match_info["member"]
-    return await _changed(request, lambda groups, org: groups.remove_member(org, group_id, member))
+    return await _changed(request, "group member removed", lambda groups, org: groups.remove_member(org, group_id, member))
 
 
 @routes.post("/api/streams/{stream_id}/acknowledge")
@@ -106,11 +107,9 @@ async def acknowledge(request: web.Request) -> web.Response:
     producer = request.app[ROUTER].producer(stream_id)
     if _organisation(request) not in producer.organisation_ids:
         raise UnknownStream(f"no live stream with id {stream_id!r}")
-    who = caller(request)
-    by = who.user.name
+    by = caller(request).user.name
     now = request.app[CLOCK].now()
-    request.app[AUTH].audit.record("stream acknowledged", organisation_id=who.organisation_id, user_id=who.user.id,
-                                   user_name=by, stream=producer.id, camera=producer.camera)
+    audit(request, "stream acknowledged", stream=producer.id, camera=producer.camera)
     await request.app[STREAM_HUB].acknowledge(producer.id, by, now.isoformat())
     request.app[EVENTS].publish(StreamEvent(STREAM_ACKNOWLEDGED, producer.id, producer.camera, now, {"by": by}))
     return web.json_response({"stream_id": producer.id, "by": by, "at": now.isoformat()})
