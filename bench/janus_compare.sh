@@ -29,6 +29,7 @@ BWLIVE_PID=$!
 trap 'kill $BWLIVE_PID 2>/dev/null || true' EXIT
 for _ in $(seq 50); do grep -q "listening on" "$WORK/server.log" 2>/dev/null && break; sleep 0.2; done
 URL=$(grep -o 'http://[0-9.:]*' "$WORK/server.log")
+CREDENTIAL=$("$PY" -c "import json, sys; print(json.load(open(sys.argv[1]))['credential'])" "$WORK/data/bench-camera.json")
 echo "bwlive pid $BWLIVE_PID at $URL (in netns $NS); janus pid $(cat /tmp/sfubench/janus.pid)"
 
 for cfg in "$@"; do
@@ -41,7 +42,7 @@ for cfg in "$@"; do
   echo "=== bwlive $N:$M $(date -Is)"
   ip netns exec "$NS" "$PY" "$TOOL/sfubench.py" --server-pid "$BWLIVE_PID" -N "$N" -M "$M" \
       --sub-workers "$W" --out "$OUT" --label bwlive $ARGS --adapter http-sdp --url "$URL" \
-      --adapter-opt "publish_path=/whip?camera={name}&key=$ENVELOPE" --adapter-opt "subscribe_path=/whep/{stream}"
+      --adapter-opt "publish_path=/whip?credential=$CREDENTIAL&key=$ENVELOPE" --adapter-opt "subscribe_path=/whep/{stream}"
   sleep 3
 done
 for label in janus bwlive; do echo "## $label"; "$TOOL/summarize.py" "$OUT" "$label"; done

@@ -141,8 +141,8 @@ def add_camera_track(pc: Any, frames: list[bytes], index: int) -> tuple[Any, Any
 class Publisher:
     """One camera publishing over WHIP."""
 
-    def __init__(self, server: str, index: int, frames: list[bytes]) -> None:
-        self.server, self.index = server, index
+    def __init__(self, server: str, index: int, frames: list[bytes], credential: str) -> None:
+        self.server, self.index, self.credential = server, index, credential
         self.pc = new_pc()
         self.transceiver, self.track, self.content_key = add_camera_track(self.pc, frames, index)
         self.location = ""
@@ -154,7 +154,7 @@ class Publisher:
 
         envelope = KeyEnvelope.seal(self.content_key, public_key).to_header()
         await self.pc.setLocalDescription(await self.pc.createOffer())
-        headers = {"Content-Type": "application/sdp", "Bwlive-Camera": f"bench-cam-{self.index}",
+        headers = {"Content-Type": "application/sdp", "Authorization": f"Bearer {self.credential}",
                    "Bwlive-Content-Key": envelope}
         async with http.post(f"{self.server}/whip", data=self.pc.localDescription.sdp, headers=headers) as r:
             if r.status != 201:
@@ -284,7 +284,7 @@ async def _worker(role: str, cfg: dict[str, Any], assignment: list[Any], conn: C
 
     async def publish(index: int) -> str:
         async with limit:
-            pub = Publisher(server, index, frames)
+            pub = Publisher(server, index, frames, cfg["credential"])
             pubs.append(pub)
             return await pub.start(http, public_key)
 
@@ -493,6 +493,7 @@ def main() -> None:
     parser.add_argument("--config", nargs="+", default=["1x1", "4x4", "8x4"], help="NxM: cameras x subscribers each")
     parser.add_argument("--server", help="base URL of a running server (default: start one)")
     parser.add_argument("--server-pid", type=int, help="pid of that server, for its CPU time")
+    parser.add_argument("--dock-file", type=Path, help="with --server: a docked camera's package (its credential)")
     parser.add_argument("--ice-ip", default="127.0.0.1", help="ICE host address of the load generator")
     parser.add_argument("--warmup", type=float, default=10.0)
     parser.add_argument("--window", type=float, default=30.0)
@@ -517,16 +518,17 @@ def main() -> None:
     server_process = None
     with tempfile.TemporaryDirectory(prefix="bwlive-bench-") as tmp:
         if args.server:
-            server, server_pid = args.server.rstrip("/"), args.server_pid
+            server, server_pid, dock_file = args.server.rstrip("/"), args.server_pid, args.dock_file
         else:
             server_process, server = start_server(Path(tmp), args.ice_ip)
-            server_pid = server_process.pid
+            server_pid, dock_file = server_process.pid, Path(tmp) / "data" / "bench-camera.json"
         print(f"server {server} (pid {server_pid}); bwlive_rtc from {Path(bwlive_rtc.__file__).parent}", flush=True)
         try:
             with urllib.request.urlopen(f"{server}/api/system") as response:
                 public_key = json.load(response)["public_key"]
             cfg = {"server": server, "public_key": public_key, "frames": frames, "ice_ip": args.ice_ip,
-                   "connect_timeout": args.connect_timeout, "pace_bps": args.pace_bps}
+                   "connect_timeout": args.connect_timeout, "pace_bps": args.pace_bps,
+                   "credential": json.loads(dock_file.read_text())["credential"]}
             rows = []
             for config in args.config:
                 n, m = (int(x) for x in config.lower().split("x"))

@@ -7,7 +7,8 @@
 Prints "bwlive server listening on http://127.0.0.1:PORT" like ``bwlive serve``.
 
 The data directory gets an organisation whose admin is BENCH_EMAIL / BENCH_PASSWORD
-(viewers sign in as it) and the keys' system key. ``--open-viewing`` is for tools that
+(viewers sign in as it), the keys' system key, and one docked camera whose package is
+<data dir>/bench-camera.json (publishers use its credential). ``--open-viewing`` is for tools that
 cannot sign in (../shared/sfu-bench): requests without a session act as that admin. It
 patches this benchmark process only; the product has no such switch.
 """
@@ -32,6 +33,7 @@ async def serve(args: argparse.Namespace) -> None:
         tls=False, consumer_timeout=args.consumer_timeout,
     )
     bootstrap(settings, "Bench", BENCH_EMAIL, "Bench Admin", BENCH_PASSWORD)
+    _dock_bench_camera(settings)
     if args.open_viewing:
         _act_as_bench_admin_without_session()
     runner, port = await start_server(settings)
@@ -41,6 +43,28 @@ async def serve(args: argparse.Namespace) -> None:
         asyncio.get_running_loop().add_signal_handler(sig, stop.set)
     await stop.wait()
     await runner.cleanup()
+
+
+def _dock_bench_camera(settings) -> None:  # type: ignore[no-untyped-def]
+    """One docked camera for the load generators: its package in <data dir>/bench-camera.json
+    (every bench publisher streams with its credential)."""
+    import json
+
+    from bwlive_rtc.clock import SystemClock
+    from bwlive_rtc.fleet.service import FleetService
+    from bwlive_rtc.storage.database import Database
+
+    database = Database(settings.database_path)
+    try:
+        service = FleetService.open(settings, database, SystemClock())
+        fleet = service.fleet
+        if fleet.camera_by_serial("BENCH-1") is None:
+            org = next(iter(database.db["organisations"].rows))["id"]
+            profile = fleet.add_profile(org, "Bench")
+            fleet.add_camera(org, "BENCH-1", "load generator", fleet.add_camera_user(org, "bench", profile.id))
+        (settings.data_dir / "bench-camera.json").write_text(json.dumps(service.docking.dock("BENCH-1")))
+    finally:
+        database.close()
 
 
 def _act_as_bench_admin_without_session() -> None:
