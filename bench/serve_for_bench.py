@@ -36,6 +36,10 @@ async def serve(args: argparse.Namespace) -> None:
     _dock_bench_camera(settings)
     if args.open_viewing:
         _act_as_bench_admin_without_session()
+    if args.no_recording:  # to measure what recording costs; the product always records
+        from bwlive_rtc.web_api import app as app_module
+
+        app_module.FEATURES = tuple(f for f in app_module.FEATURES if not f.__name__.startswith("bwlive_rtc.recordings"))
     runner, port = await start_server(settings)
     print(f"bwlive server listening on {settings.base_url(port)}", flush=True)
     stop = asyncio.Event()
@@ -92,6 +96,7 @@ def main() -> None:
     parser.add_argument("--ice-ip", default="127.0.0.1", help="the only ICE host candidate address")
     parser.add_argument("--consumer-timeout", type=float, default=15.0, help="drop viewers silent this long (s)")
     parser.add_argument("--open-viewing", action="store_true", help="sessionless requests act as the bench admin")
+    parser.add_argument("--no-recording", action="store_true", help="leave recording out (to measure its cost)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     force_ice_host(args.ice_ip)

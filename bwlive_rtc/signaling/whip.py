@@ -5,12 +5,12 @@ from datetime import datetime
 
 from aiohttp import web
 
-from ..crypto.content_key import KeyEnvelope
-from ..web_api.access import Access, access
 from ..auth.service import AUTH
-from ..licensing.service import LICENSING
+from ..crypto.content_key import KeyEnvelope
 from ..fleet.credentials import CredentialError
 from ..fleet.service import FLEET
+from ..licensing.service import LICENSING
+from ..web_api.access import Access, access
 from ..web_api.keys import CLOCK, ROUTER, SETTINGS
 from .sdp_body import created, read_offer
 

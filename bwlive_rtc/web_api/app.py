@@ -11,28 +11,27 @@ from types import ModuleType
 
 from aiohttp import web
 
+from ..auth import routes as auth_routes
+from ..auth import system_keys_routes
+from ..auth.middleware import access_middleware
+from ..auth.service import ACCESS_CHANGED, AUTH, AuthService
 from ..clock import Clock, SystemClock
 from ..config import Settings
 from ..console import routes as console_routes
 from ..crypto.system_key import SystemPublicKey
 from ..events import STREAM_ENDED, STREAM_STARTED, EventBus, StreamEvent
+from ..fleet import routes as fleet_routes
+from ..fleet.service import FLEET, FleetService
 from ..integrations import feature as integrations
+from ..licensing import routes as licensing_routes
+from ..licensing.license_file import load_issuer_public_key
+from ..licensing.service import LICENSING, Licensing
 from ..recordings import api as recordings_api
 from ..sfu.producer import Producer
 from ..sfu.router import Router
 from ..signaling import whep, whip
 from ..storage.database import Database
-from . import api_routes
-from ..auth import routes as auth_routes
-from ..auth import system_keys_routes
-from . import time_routes
-from ..fleet import routes as fleet_routes
-from ..fleet.service import FLEET, FleetService
-from ..licensing import routes as licensing_routes
-from ..licensing.license_file import load_issuer_public_key
-from ..licensing.service import LICENSING, Licensing
-from ..auth.middleware import access_middleware
-from ..auth.service import ACCESS_CHANGED, AUTH, AuthService
+from . import api_routes, time_routes
 from .access import Access, access
 from .errors import error_middleware
 from .keys import CLOCK, DATABASE, EVENTS, ROUTER, SETTINGS, STREAM_HUB, SYSTEM_KEY
