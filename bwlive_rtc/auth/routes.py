@@ -1,31 +1,17 @@
 """HTTP API for sign-in, sessions, organisations, members, invitations, systems, audit."""
 from __future__ import annotations
 
-from typing import Any
-
 from aiohttp import web
 
 from ..crypto.system_key import SystemPublicKey
 from ..web_api.access import Access, access
+from ..web_api.json_body import json_object
 from .middleware import caller
 from .roles import Role
 from .service import AUTH
 from .sessions import COOKIE_NAME
 
 routes = web.RouteTableDef()
-
-
-async def _json(request: web.Request, *fields: str) -> dict[str, Any]:
-    try:
-        body = await request.json()
-    except ValueError:
-        raise web.HTTPBadRequest(text="send a JSON object") from None
-    if not isinstance(body, dict):
-        raise web.HTTPBadRequest(text="send a JSON object")
-    missing = [f for f in fields if not isinstance(body.get(f), str) or not body[f]]
-    if missing:
-        raise web.HTTPBadRequest(text=f"missing {', '.join(missing)}")
-    return body
 
 
 def _set_cookie(request: web.Request, response: web.Response, token: str) -> None:
@@ -65,7 +51,7 @@ async def get_session(request: web.Request) -> web.Response:
 @routes.post("/api/session")
 @access(Access.PUBLIC)
 async def sign_in(request: web.Request) -> web.Response:
-    body = await _json(request, "email", "password")
+    body = await json_object(request, "email", "password")
     auth = request.app[AUTH]
     keys = (f"email:{body['email'].strip().lower()}", f"addr:{request.remote}")
     wait = auth.limiter.retry_after(*keys)
@@ -102,7 +88,7 @@ async def sign_out(request: web.Request) -> web.Response:
 @routes.put("/api/session/organisation")
 @access(Access.USER)
 async def pick_organisation(request: web.Request) -> web.Response:
-    body = await _json(request, "organisation_id")
+    body = await json_object(request, "organisation_id")
     who, auth = caller(request), request.app[AUTH]
     if auth.accounts.role(who.user.id, body["organisation_id"]) is None:
         raise web.HTTPForbidden(text="you are not a member of that organisation")
@@ -114,7 +100,7 @@ async def pick_organisation(request: web.Request) -> web.Response:
 @access(Access.USER)
 async def create_organisation(request: web.Request) -> web.Response:
     """Create an organisation: its creator becomes owner and admin, and it is picked."""
-    body = await _json(request, "name")
+    body = await json_object(request, "name")
     who, auth = caller(request), request.app[AUTH]
     org_id = auth.accounts.create_organisation(body["name"], who.user)
     auth.sessions.pick_organisation(who.session, org_id)
@@ -131,7 +117,7 @@ async def list_members(request: web.Request) -> web.Response:
 @routes.put("/api/organisation/members/{user_id}")
 @access(Access.ADMIN)
 async def change_role(request: web.Request) -> web.Response:
-    body = await _json(request, "role")
+    body = await json_object(request, "role")
     who = caller(request)
     try:
         role = Role.parse(body["role"])
@@ -152,7 +138,7 @@ async def remove_member(request: web.Request) -> web.Response:
 @routes.post("/api/organisation/invitations")
 @access(Access.ADMIN)
 async def invite(request: web.Request) -> web.Response:
-    body = await _json(request, "email", "role")
+    body = await json_object(request, "email", "role")
     who, auth = caller(request), request.app[AUTH]
     try:
         role = Role.parse(body["role"])
@@ -177,7 +163,7 @@ async def show_invitation(request: web.Request) -> web.Response:
 @access(Access.PUBLIC)
 async def accept_invitation(request: web.Request) -> web.Response:
     """The invitee sets a name and password (or gives their existing password) and is signed in."""
-    body = await _json(request, "password")
+    body = await json_object(request, "password")
     auth = request.app[AUTH]
     user, invitation = auth.invitations.accept(request.match_info["token"], str(body.get("name", "")), body["password"])
     auth.audit.record("invitation accepted", organisation_id=invitation.organisation_id, user_id=user.id,
@@ -215,7 +201,7 @@ async def list_systems(request: web.Request) -> web.Response:
 @access(Access.PUBLIC)
 async def join_system(request: web.Request) -> web.Response:
     """A system joins an organisation with a one-time code, bringing its public key."""
-    body = await _json(request, "code", "name", "public_key")
+    body = await json_object(request, "code", "name", "public_key")
     try:
         key = SystemPublicKey.from_pem(body["public_key"].encode())
     except ValueError as exc:

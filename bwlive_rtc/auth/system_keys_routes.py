@@ -7,7 +7,7 @@ from aiohttp import web
 from ..crypto.system_key import SystemPublicKey
 from ..web_api.access import Access, access
 from .middleware import caller
-from .routes import _json
+from ..web_api.json_body import json_object
 from .service import AUTH
 
 routes = web.RouteTableDef()
@@ -17,7 +17,7 @@ routes = web.RouteTableDef()
 @access(Access.ADMIN)
 async def change_public_key(request: web.Request) -> web.Response:
     """Body ``{"public_key": PEM}`` → ``{"system_id", "key_id", "thumbprint", "previous_key_id"}``."""
-    body = await _json(request, "public_key")
+    body = await json_object(request, "public_key")
     try:
         key = SystemPublicKey.from_pem(body["public_key"].encode())
     except ValueError as exc:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from ..auth.middleware import audit, caller
-from ..auth.routes import _json as json_object  # the one JSON-object reader
+from ..web_api.json_body import json_object
 from ..events import STREAM_ACKNOWLEDGED, StreamEvent
 from ..sfu.router import UnknownStream
 from ..web_api.access import Access, access

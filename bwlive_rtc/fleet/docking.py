@@ -6,7 +6,7 @@ from datetime import datetime
 
 from ..auth.systems import Systems
 from .credentials import Credential, CredentialError, CredentialSigner
-from .store import Fleet
+from .store import Camera, Fleet
 
 
 @dataclass(frozen=True)
@@ -23,16 +23,21 @@ class Docking:
         self.systems = systems
         self.signer = signer
 
+    def _assigned_user(self, camera: Camera) -> dict:
+        """The camera user of a camera in service (not revoked, assigned)."""
+        if camera.revoked_at is not None:
+            raise CredentialError(f"camera {camera.serial} was revoked on {camera.revoked_at:%Y-%m-%d}")
+        user = self.fleet.camera_user(camera.camera_user_id)
+        if user is None:
+            raise CredentialError(f"camera {camera.serial} is not assigned to a camera user")
+        return user
+
     def dock(self, serial: str) -> dict[str, object]:
         """The dock package: public key, profile, networks and a 6-day credential."""
         camera = self.fleet.camera_by_serial(serial)
         if camera is None:
             raise CredentialError(f"unknown camera {serial}: an admin must add it to the system first")
-        if camera.revoked_at is not None:
-            raise CredentialError(f"camera {serial} was revoked on {camera.revoked_at:%Y-%m-%d}")
-        user = self.fleet.camera_user(camera.camera_user_id)
-        if user is None:
-            raise CredentialError(f"camera {serial} is not assigned to a camera user")
+        user = self._assigned_user(camera)
         public_key = self.systems.current_key(camera.organisation_id)
         if public_key is None:
             raise CredentialError("this organisation has no system key yet")
@@ -57,11 +62,7 @@ class Docking:
         camera = self.fleet.camera(credential.camera_id)
         if camera is None:
             raise CredentialError(f"unknown camera {credential.serial}: it was removed from the system")
-        if camera.revoked_at is not None:
-            raise CredentialError(f"camera {camera.serial} was revoked on {camera.revoked_at:%Y-%m-%d}")
-        user = self.fleet.camera_user(camera.camera_user_id)
-        if user is None:
-            raise CredentialError(f"camera {camera.serial} is not assigned to a camera user")
+        user = self._assigned_user(camera)
         profile = self.fleet.profile(user["profile_id"])
         if profile is None or not profile.streaming:
             name = profile.name if profile else "(none)"

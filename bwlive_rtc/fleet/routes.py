@@ -1,25 +1,14 @@
 """Admin API for the fleet: camera users, profiles, networks, cameras, revocation."""
 from __future__ import annotations
 
-from typing import Any
-
 from aiohttp import web
 
 from ..auth.middleware import audit, caller
 from ..web_api.access import Access, access
+from ..web_api.json_body import json_object
 from .service import FLEET
 
 routes = web.RouteTableDef()
-
-
-async def _body(request: web.Request) -> dict[str, Any]:
-    try:
-        body = await request.json()
-    except ValueError:
-        raise web.HTTPBadRequest(text="send a JSON object") from None
-    if not isinstance(body, dict):
-        raise web.HTTPBadRequest(text="send a JSON object")
-    return body
 
 
 @routes.get("/api/fleet")
@@ -31,7 +20,7 @@ async def list_fleet(request: web.Request) -> web.Response:
 @routes.post("/api/fleet/profiles")
 @access(Access.ADMIN)
 async def add_profile(request: web.Request) -> web.Response:
-    body = await _body(request)
+    body = await json_object(request)
     profile = request.app[FLEET].fleet.add_profile(
         caller(request).organisation_id, str(body.get("name", "")),
         streaming=bool(body.get("streaming", True)), location=bool(body.get("location", True)))
@@ -42,7 +31,7 @@ async def add_profile(request: web.Request) -> web.Response:
 @routes.patch("/api/fleet/profiles/{profile_id}")
 @access(Access.ADMIN)
 async def change_profile(request: web.Request) -> web.Response:
-    body = await _body(request)
+    body = await json_object(request)
     fleet = request.app[FLEET].fleet
     profile = fleet.profile(request.match_info["profile_id"])
     if profile is None or profile.name not in {p["name"] for p in fleet.list(caller(request).organisation_id)["profiles"]}:
@@ -55,7 +44,7 @@ async def change_profile(request: web.Request) -> web.Response:
 @routes.post("/api/fleet/camera-users")
 @access(Access.ADMIN)
 async def add_camera_user(request: web.Request) -> web.Response:
-    body = await _body(request)
+    body = await json_object(request)
     user_id = request.app[FLEET].fleet.add_camera_user(
         caller(request).organisation_id, str(body.get("name", "")), body.get("profile_id"))
     audit(request, "camera user added", name=body.get("name"))
@@ -65,7 +54,7 @@ async def add_camera_user(request: web.Request) -> web.Response:
 @routes.post("/api/fleet/cameras")
 @access(Access.ADMIN)
 async def add_camera(request: web.Request) -> web.Response:
-    body = await _body(request)
+    body = await json_object(request)
     camera = request.app[FLEET].fleet.add_camera(
         caller(request).organisation_id, str(body.get("serial", "")), str(body.get("model", "")),
         body.get("camera_user_id"))
@@ -91,7 +80,7 @@ async def revoke_camera(request: web.Request) -> web.Response:
 @access(Access.ADMIN)
 async def assign_profile(request: web.Request) -> web.Response:
     """Body {"profile_id": ...}: the camera user's profile from now on."""
-    body = await _body(request)
+    body = await json_object(request)
     fleet, org = request.app[FLEET].fleet, caller(request).organisation_id
     user = fleet.camera_user(request.match_info["user_id"])
     profile = fleet.profile(body.get("profile_id"))
@@ -109,7 +98,7 @@ async def assign_profile(request: web.Request) -> web.Response:
 async def add_network(request: web.Request) -> web.Response:
     """Body {"ssid", "password", and "profile_id" or "camera_user_id"}; the password is
     given to docking cameras and never shown again."""
-    body = await _body(request)
+    body = await json_object(request)
     network_id = request.app[FLEET].fleet.add_network(
         caller(request).organisation_id, str(body.get("ssid", "")), str(body.get("password", "")),
         profile_id=body.get("profile_id"), camera_user_id=body.get("camera_user_id"))

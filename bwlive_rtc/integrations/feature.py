@@ -14,6 +14,7 @@ from ..auth.middleware import audit, caller
 from ..events import STREAM_ENDED, StreamEvent
 from ..sfu.router import Router
 from ..web_api.access import Access, access
+from ..web_api.json_body import json_object
 from ..web_api.keys import CLOCK, DATABASE, EVENTS, ROUTER
 from .delivery import DeliveryWorker
 from .payload import FORWARDED, TEST_EVENT, iso_utc, sample_event_body, stream_event_body
@@ -63,12 +64,7 @@ def _integration(request: web.Request) -> Integration:
 
 
 async def _new_integration_fields(request: web.Request) -> tuple[str, str | None]:
-    try:
-        data = await request.json()
-    except ValueError:
-        raise web.HTTPBadRequest(text="the body must be JSON: {\"url\": ..., \"secret\": ...}") from None
-    if not isinstance(data, dict):
-        raise web.HTTPBadRequest(text="the body must be a JSON object with a url and an optional secret")
+    data = await json_object(request)
     url, secret = data.get("url"), data.get("secret") or None
     if not isinstance(url, str) or not url.strip():
         raise web.HTTPBadRequest(text="the receiver's URL is missing")
