@@ -129,6 +129,7 @@ def test_viewer_cannot_reach_administration(server, browser: Browser) -> None:
 
 
 def test_admin_manages_cameras_and_profiles(server, browser: Browser, tmp_path) -> None:
+    import json
     import subprocess
     import sys
 
@@ -153,12 +154,18 @@ def test_admin_manages_cameras_and_profiles(server, browser: Browser, tmp_path) 
     card.locator("#camera-form select").select_option(label="Pia Patrol")
     card.locator("#camera-form button").click()
     card.locator('.fleet-camera[data-serial="PAT-1"]').wait_for()
+    card.locator("#network-form input[name=ssid]").fill("Pia-Phone")
+    card.locator("#network-form input[name=password]").fill("hotspot pw")
+    card.locator("#network-form select").select_option(label="camera user Pia Patrol (overrides)")
+    card.locator("#network-form button").click()
+    card.locator(".fleet-network", has_text="Pia-Phone").wait_for()
     profile.locator("input.streaming").uncheck()
     admin.wait_for_timeout(500)
     admin.screenshot(path="/tmp/bwlive-admin.png", full_page=True)
     dock = subprocess.run([sys.executable, "-m", "bwlive_rtc", "camera", "dock", "--data-dir", str(server.data_dir),
                            "--serial", "PAT-1", "--out", str(tmp_path / "pat.json")], capture_output=True, text=True)
     assert dock.returncode == 0, dock.stderr
+    assert json.loads((tmp_path / "pat.json").read_text())["networks"] == [{"ssid": "Pia-Phone", "password": "hotspot pw"}]
     camera = Process(["camera", "stream", "--server", server.url, "--dock-file", str(tmp_path / "pat.json")], cwd=tmp_path)
     camera.wait_for(r"error: server refused the stream \(403\): streaming is off in profile Patrol of camera user Pia Patrol")
     assert camera.proc.wait(10) == 1

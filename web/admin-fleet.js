@@ -5,7 +5,8 @@
  *
  * Test hooks: `#fleet` (the card), `.fleet-profile[data-profile-id]` with
  * `input.streaming` / `input.location`, `.fleet-camera[data-serial]` with `button.revoke`,
- * forms `#profile-form`, `#user-form`, `#camera-form`, `#fleet-message`.
+ * `.fleet-network` rows, forms `#profile-form`, `#user-form`, `#camera-form`, `#network-form`
+ * (a network for a camera user overrides its profile's), `#fleet-message`.
  */
 import { apiFetch, errorText, loadSession } from './session.js';
 
@@ -32,6 +33,13 @@ card.innerHTML = `
     <label>Model <input name="model"></label>
     <label>Camera user <select name="camera_user_id" class="user-choice"></select></label>
     <button class="quiet" type="submit">Add camera</button>
+  </form>
+  <table><thead><tr><th>Wi-Fi network</th><th>For</th></tr></thead><tbody id="fleet-networks"></tbody></table>
+  <form class="row" id="network-form">
+    <label>Network (SSID) <input name="ssid" required></label>
+    <label>Password <input name="password" type="password" autocomplete="off"></label>
+    <label>For <select name="owner" class="owner-choice"></select></label>
+    <button class="quiet" type="submit">Add network</button>
   </form>
   <div class="message" id="fleet-message" role="alert"></div>`;
 const $ = (id) => card.querySelector(`#${id}`);
@@ -64,7 +72,7 @@ async function send(url, method, body) {
 async function show() {
   const response = await apiFetch('/api/fleet');
   if (!response.ok) return;
-  const { profiles, camera_users: users, cameras } = await response.json();
+  const { profiles, camera_users: users, cameras, networks } = await response.json();
   const profileName = Object.fromEntries(profiles.map((p) => [p.id, p.name]));
   const userName = Object.fromEntries(users.map((u) => [u.id, u.name]));
   $('fleet-profiles').replaceChildren(...profiles.map((profile) => {
@@ -95,15 +103,33 @@ async function show() {
     row.append(cell(camera.serial), cell(camera.model), cell(userName[camera.camera_user_id] ?? '—'), cell(docked), cell(revoke));
     return row;
   }));
+  $('fleet-networks').replaceChildren(...networks.map((network) => {
+    const row = document.createElement('tr');
+    row.className = 'fleet-network';
+    const owner = network.profile_id ? `profile ${profileName[network.profile_id]}` : `camera user ${userName[network.camera_user_id]}`;
+    row.append(cell(network.ssid), cell(owner));
+    return row;
+  }));
+  card.querySelector('.owner-choice').replaceChildren(
+    ...profiles.map((p) => new Option(`profile ${p.name}`, `profile_id:${p.id}`)),
+    ...users.map((u) => new Option(`camera user ${u.name} (overrides)`, `camera_user_id:${u.id}`)),
+  );
   card.querySelector('.profile-choice').replaceChildren(...profiles.map((p) => new Option(p.name, p.id)));
   card.querySelector('.user-choice').replaceChildren(...users.map((u) => new Option(u.name, u.id)));
 }
 
-for (const [form, url] of [['profile-form', '/api/fleet/profiles'], ['user-form', '/api/fleet/camera-users'],
-  ['camera-form', '/api/fleet/cameras']]) {
+/** A network form's "For" choice becomes `profile_id` or `camera_user_id`. */
+function networkBody(fields) {
+  const [key, id] = fields.owner.split(':');
+  return { ssid: fields.ssid, password: fields.password, [key]: id };
+}
+
+for (const [form, url, body] of [['profile-form', '/api/fleet/profiles', (f) => f],
+  ['user-form', '/api/fleet/camera-users', (f) => f], ['camera-form', '/api/fleet/cameras', (f) => f],
+  ['network-form', '/api/fleet/networks', networkBody]]) {
   $(form).addEventListener('submit', async (event) => {
     event.preventDefault();
-    await send(url, 'POST', Object.fromEntries(new FormData(event.target)));
+    await send(url, 'POST', body(Object.fromEntries(new FormData(event.target))));
     event.target.reset();
   });
 }
