@@ -18,14 +18,17 @@ class Vp8Assembler:
 
     def __init__(self) -> None:
         self._pending: dict[int, dict[int, RtpPacket]] = {}
+        self._markers: dict[int, int] = {}  # timestamp -> sequence number of its marker packet
 
     def add(self, packet: RtpPacket) -> EncodedFrame | None:
+        """O(1) until the frame's marker packet is in; then one walk back to its first packet."""
         packets = self._pending.setdefault(packet.timestamp, {})
         packets[packet.sequence_number] = packet
-        marker = next((p for p in packets.values() if p.marker), None)
-        if marker is None:
+        if packet.marker:
+            self._markers[packet.timestamp] = packet.sequence_number
+        seq = self._markers.get(packet.timestamp)
+        if seq is None:
             return None
-        seq = marker.sequence_number
         chain = []
         while seq in packets:
             chain.append(packets[seq])
@@ -37,4 +40,6 @@ class Vp8Assembler:
         del self._pending[packet.timestamp]
         for stale in [ts for ts in self._pending if (packet.timestamp - ts) & 0xFFFFFFFF < 0x80000000]:
             del self._pending[stale]  # older frames can no longer complete usefully
+        for done in [ts for ts in self._markers if ts not in self._pending]:
+            del self._markers[done]
         return EncodedFrame(packet.timestamp, b"".join(vp8_depayload(p.payload) for p in reversed(chain)))
