@@ -115,6 +115,16 @@ def test_recording_plays_back_decrypted_with_pause_and_seek(
 
         assert page.get_attribute("#player", "data-undecryptable") == "0"
         assert "52." in page.inner_text("#position")  # decrypted positions on the trail
-        assert page.get_attribute("#trail-line", "points").count(",") >= 3
+        # the trail on the live map's Leaflet view: the camera's marker and a polyline of its positions
+        page.wait_for_selector("#trail-map .leaflet-marker-icon")
+        trail = page.locator("#trail-map path.cam-trail")
+        trail.first.wait_for()
+        trail_points = "() => [...window.bwlive.trailMap.entries.values()][0].points.length"
+        for _ in range(60):  # positions come once a second; those up to the playback position show
+            if page.evaluate(trail_points) >= 3:
+                break
+            page.wait_for_timeout(100)
+        assert page.evaluate(trail_points) >= 3
+        page.screenshot(path="/tmp/bwlive-recordings.png")
     finally:
         context.close()

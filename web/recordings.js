@@ -9,6 +9,7 @@
  */
 import { FrameCipher, thumbprintOf, unwrapContentKey } from './e2ee.js';
 import { importFromLocationHash, listKeys } from './keystore.js';
+import { CameraMap } from './map.js';
 import { RecordingPlayer } from './recording-player.js';
 import { apiFetch, errorText, requireSignIn } from './session.js';
 import { NO_KEY_MESSAGE } from './tile.js';
@@ -42,8 +43,7 @@ const page = {
   seek: document.getElementById('seek'),
   time: document.getElementById('time'),
   status: document.getElementById('status'),
-  trailLine: document.getElementById('trail-line'),
-  trailHere: document.getElementById('trail-here'),
+  trailMap: document.getElementById('trail-map'),
   position: document.getElementById('position'),
 };
 
@@ -194,34 +194,47 @@ function showProgress(player) {
   page.playPause.textContent = player.playing ? 'Pause' : 'Play';
   if (document.activeElement !== page.seek) page.seek.value = String(position);
   const here = [...player.trail].reverse().find((point) => point.ms <= position);
-  if (here) {
-    const [x, y] = projection(player.trail)(here);
-    page.trailHere.setAttribute('cx', String(x));
-    page.trailHere.setAttribute('cy', String(y));
-    page.position.textContent = `${here.lat.toFixed(5)}, ${here.lon.toFixed(5)}`;
-  }
+  if (here) page.position.textContent = `${here.lat.toFixed(5)}, ${here.lon.toFixed(5)}`;
+  showOnMap(player, position);
 }
 
+/** The live map's marker and 30-second trail, replayed up to the playback position. */
+let trailMap = null;
+let mapped = { id: null, upTo: -1 };
+
 /** @param {{lat: number, lon: number}[]} points */
-function drawTrail(points) {
-  const project = projection(points);
-  page.trailLine.setAttribute('points', points.map((point) => project(point).join(',')).join(' '));
+async function drawTrail(points) {
+  if (trailMap || !points.length || typeof L === 'undefined') return;
+  let settings = { tile_url: '', tile_attribution: '' };
+  try {
+    const response = await apiFetch('/api/console/settings');
+    if (response.ok) settings = await response.json();
+  } catch {
+    // the offline grid will do
+  }
+  trailMap ??= new CameraMap(page.trailMap, settings);
+  bwlive.trailMap = trailMap;
+  trailMap.setTrails(true);
+  trailMap.shown();
 }
 
 /**
- * Map positions into the 300x200 trail box (equirectangular around the trail's extent).
- * @param {{lat: number, lon: number}[]} points
- * @returns {(point: {lat: number, lon: number}) => [number, number]}
+ * @param {RecordingPlayer} player
+ * @param {number} position ms into the recording
  */
-function projection(points) {
-  const lats = points.map((p) => p.lat);
-  const lons = points.map((p) => p.lon);
-  const [south, west] = [Math.min(...lats), Math.min(...lons)];
-  const scaleX = Math.cos((south * Math.PI) / 180);
-  const width = Math.max((Math.max(...lons) - west) * scaleX, 1e-6);
-  const height = Math.max(Math.max(...lats) - south, 1e-6);
-  const scale = Math.min(280 / width, 180 / height);
-  return (point) => [10 + (point.lon - west) * scaleX * scale, 190 - (point.lat - south) * scale];
+function showOnMap(player, position) {
+  if (!trailMap) return;
+  const id = bwlive.playing ?? 'recording';
+  const points = player.trail.filter((point) => point.ms <= position);
+  if (mapped.id === id && mapped.upTo === points.length) return;
+  if (mapped.id !== id || points.length < mapped.upTo) {
+    trailMap.retain(new Set()); // another recording, or a seek back: replay from the start
+    mapped = { id, upTo: 0 };
+  }
+  for (const point of points.slice(mapped.upTo)) {
+    trailMap.update(id, page.title.textContent.split(' · ')[0], { lat: point.lat, lon: point.lon, fix: true, t: point.ms });
+  }
+  mapped.upTo = points.length;
 }
 
 /** @param {number} ms */
