@@ -2,24 +2,13 @@
 watches a live stream; a viewer cannot reach the admin page or its APIs."""
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
 from bwlive_rtc.crypto.system_key import SystemKeyPair
-from tests.chromium import launch
 from tests.processes import ADMIN_EMAIL, ADMIN_PASSWORD
+from tests.test_browser_live import browser  # noqa: F401 (the fixture)
 
 OPERATOR_PASSWORD = "operator password 1"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = launch(playwright)
-        yield chromium
-        chromium.close()
 
 
 def sign_in(page: Page, url: str, email: str, password: str, organisation: str | None = None) -> None:

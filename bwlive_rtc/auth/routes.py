@@ -6,7 +6,7 @@ from aiohttp import web
 from ..crypto.system_key import SystemPublicKey
 from ..web_api.access import Access, access
 from ..web_api.json_body import json_object
-from .middleware import caller
+from .middleware import audit, caller
 from .roles import Role
 from .service import AUTH
 from .sessions import COOKIE_NAME
@@ -145,8 +145,7 @@ async def invite(request: web.Request) -> web.Response:
     except ValueError as exc:
         raise web.HTTPBadRequest(text=str(exc)) from None
     token = auth.invitations.create(who.organisation_id, body["email"], role, who.user)
-    auth.audit.record("user invited", organisation_id=who.organisation_id, user_id=who.user.id,
-                      user_name=who.user.name, email=body["email"], role=role.value)
+    audit(request, "user invited", email=body["email"], role=role.value)
     link = f"{request.scheme}://{request.host}/web/invite.html#token={token}"
     return web.json_response({"link": link, "email": body["email"], "role": role.value}, status=201)
 
@@ -186,8 +185,7 @@ async def new_join_code(request: web.Request) -> web.Response:
     """A one-time authorization code with which a system joins this organisation."""
     who, auth = caller(request), request.app[AUTH]
     code, expires = auth.systems.create_code(who.organisation_id, who.user.id)
-    auth.audit.record("system join code created", organisation_id=who.organisation_id, user_id=who.user.id,
-                      user_name=who.user.name)
+    audit(request, "system join code created")
     return web.json_response({"code": code, "expires_at": expires.isoformat()}, status=201)
 
 

@@ -6,7 +6,7 @@ from aiohttp import web
 
 from ..crypto.system_key import SystemPublicKey
 from ..web_api.access import Access, access
-from .middleware import caller
+from .middleware import audit, caller
 from ..web_api.json_body import json_object
 from .service import AUTH
 
@@ -27,8 +27,7 @@ async def change_public_key(request: web.Request) -> web.Response:
     previous = auth.systems.change_key(who.organisation_id, system_id, key)
     if previous is None:
         raise web.HTTPNotFound(text="no such system in this organisation")
-    auth.audit.record("system key changed", organisation_id=who.organisation_id, user_id=who.user.id,
-                      user_name=who.user.name, system_id=system_id, key_id=key.key_id, previous_key_id=previous)
+    audit(request, "system key changed", system_id=system_id, key_id=key.key_id, previous_key_id=previous)
     return web.json_response(
         {"system_id": system_id, "key_id": key.key_id, "thumbprint": key.thumbprint, "previous_key_id": previous}
     )

@@ -3,8 +3,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from ..auth.middleware import caller
-from ..auth.service import AUTH
+from ..auth.middleware import audit, caller
 from ..web_api.access import Access, access
 from .license_file import LicenseError
 from .service import LICENSING
@@ -27,6 +26,5 @@ async def add_license(request: web.Request) -> web.Response:
         license = request.app[LICENSING].add(who.organisation_id, await request.text())
     except LicenseError as exc:
         raise web.HTTPBadRequest(text=str(exc)) from None
-    request.app[AUTH].audit.record("license added", organisation_id=who.organisation_id, user_id=who.user.id,
-                                   user_name=who.user.name, license=license.id, cameras=license.cameras)
+    audit(request, "license added", license=license.id, cameras=license.cameras)
     return web.json_response(license.to_json(), status=201)

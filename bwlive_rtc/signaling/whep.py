@@ -3,8 +3,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from ..auth.middleware import caller
-from ..auth.service import AUTH
+from ..auth.middleware import audit, caller
 from ..sfu.consumer import Consumer
 from ..sfu.producer import Producer
 from ..sfu.router import UnknownStream
@@ -39,8 +38,7 @@ async def subscribe(request: web.Request) -> web.Response:
     offer = await read_offer(request)
     who = caller(request)
     consumer, answer = await request.app[ROUTER].subscribe(producer.id, offer, who.user.id)
-    request.app[AUTH].audit.record("stream viewed", organisation_id=who.organisation_id, user_id=who.user.id,
-                                   user_name=who.user.name, stream=producer.id, camera=producer.camera)
+    audit(request, "stream viewed", stream=producer.id, camera=producer.camera)
     return created(answer, f"/whep/{producer.id}/{consumer.id}")
 
 

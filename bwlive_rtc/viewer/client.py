@@ -1,7 +1,6 @@
 """Subscribe to a stream over WHEP and receive its encrypted frames and data messages."""
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 
 import aiohttp
