@@ -221,12 +221,12 @@ class ForwardingOutput:
         self._ssrc = struct.pack("!I", sender._ssrc)
         self._history: dict[int, bytes] = {}
         self._payload_type: int | None = None
+        self._mid: str | None = None
+        self._extensions: rtp.HeaderExtensionsMap = sender._RTCRtpSender__rtp_header_extensions_map
         self._layout = b""
         self._seq_offset: int | None = None
         self._next_seq = random16()
         self._rtx_seq = random16()
-        self._octets = 0
-        self._packets = 0
         sender._send_keyframe = on_keyframe_request  # type: ignore[method-assign]
         sender._run_rtp = self._run_rtp  # type: ignore[method-assign]
         sender._retransmit = self._retransmit  # type: ignore[method-assign]
@@ -237,17 +237,14 @@ class ForwardingOutput:
         transport = self._sender.transport
         return self._payload_type is not None and transport._state == DtlsState.CONNECTED
 
-    @property
-    def _extensions_map(self) -> rtp.HeaderExtensionsMap:
-        return self._sender._RTCRtpSender__rtp_header_extensions_map
-
     async def _run_rtp(self, codec: RTCRtpCodecParameters) -> None:
         sender = self._sender
+        self._mid = sender._RTCRtpSender__mid  # negotiated by now, as are the extension ids
         probe = RtpPacket()
-        probe.extensions.mid = sender._RTCRtpSender__mid
+        probe.extensions.mid = self._mid
         probe.extensions.abs_send_time = 0
         probe.extensions.audio_level = (False, 0)
-        self._layout = probe.serialize(self._extensions_map)  # identifies the header layout
+        self._layout = probe.serialize(self._extensions)  # identifies the header layout
         self._payload_type = codec.payloadType
         sender._RTCRtpSender__rtp_started.set()
         try:
@@ -267,19 +264,19 @@ class ForwardingOutput:
         if (seq - self._next_seq) & 0xFFFF < 0x8000:  # newest so far (not a late resend)
             self._next_seq = (seq + 1) & 0xFFFF
         sender = self._sender
-        data = bytearray(source.render(self._layout, sender._RTCRtpSender__mid, self._extensions_map))
-        data[1] = (data[1] & 0x80) | self._payload_type
-        data[2] = seq >> 8
-        data[3] = seq & 0xFF
-        data[8:12] = self._ssrc
+        header = bytearray(source.render(self._layout, self._mid, self._extensions))
+        header[1] = (header[1] & 0x80) | self._payload_type
+        header[2] = seq >> 8
+        header[3] = seq & 0xFF
+        header[8:12] = self._ssrc
+        data = bytes(header)
         self._history[seq % RTP_HISTORY_SIZE] = data
-        send_rtp_now(sender, bytes(data))
-        self._packets += 1
-        self._octets += len(packet.payload)
+        send_rtp_now(sender, data)
+        # what aiortc's sender reports (RTCP SR) about what it sent
+        sender._RTCRtpSender__packet_count += 1
+        sender._RTCRtpSender__octet_count += len(packet.payload)
         sender._RTCRtpSender__ntp_timestamp = source.ntp
         sender._RTCRtpSender__rtp_timestamp = packet.timestamp
-        sender._RTCRtpSender__packet_count = self._packets
-        sender._RTCRtpSender__octet_count = self._octets
 
     async def _retransmit(self, sequence_number: int) -> None:
         data = self._history.get(sequence_number % RTP_HISTORY_SIZE)
@@ -287,12 +284,12 @@ class ForwardingOutput:
             return
         rtx_payload_type = self._sender._RTCRtpSender__rtx_payload_type
         if rtx_payload_type is not None:
-            packet = RtpPacket.parse(bytes(data), self._extensions_map)
+            packet = RtpPacket.parse(data, self._extensions)
             packet = wrap_rtx(packet, payload_type=rtx_payload_type, sequence_number=self._rtx_seq, ssrc=self._sender._rtx_ssrc)
             self._rtx_seq = (self._rtx_seq + 1) & 0xFFFF
-            data = bytearray(packet.serialize(self._extensions_map))
+            data = packet.serialize(self._extensions)
         try:
-            send_rtp_now(self._sender, bytes(data))
+            send_rtp_now(self._sender, data)
         except ConnectionError:
             pass
 

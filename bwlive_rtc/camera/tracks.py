@@ -69,15 +69,13 @@ class EncryptedVideoTrack(_PacedTrack):
         self.encoder = Vp8Encoder(source.width, source.height, fps=fps, bitrate=bitrate)
         self._encryptor = FrameEncryptor(content_key, Kind.VIDEO)
         self._loop = asyncio.get_event_loop()
-        self.frames_sent = 0
-        self.last_capture_ms = 0
         self.on_encoded: Callable[[av.Packet], None] | None = None  # e.g. the local recording
 
     def request_keyframe(self) -> None:
         self.encoder.request_keyframe()
 
     def _capture_and_encode(self, pts: int) -> list[av.Packet]:
-        frame, self.last_capture_ms = self.source.next_frame()
+        frame, _ = self.source.next_frame()
         packets = self.encoder.encode(frame, pts)
         if self.on_encoded is not None:
             for packet in packets:
@@ -92,7 +90,6 @@ class EncryptedVideoTrack(_PacedTrack):
                 packets = await self._loop.run_in_executor(None, self._capture_and_encode, pts)
                 if packets:
                     sealed = _encrypted_packet(self._encryptor, packets[0], pts, VIDEO_TIME_BASE)
-                    self.frames_sent += 1
                     return sealed
             except (ValueError, av.FFmpegError):
                 log.exception("video frame %d dropped", self._index)

@@ -19,7 +19,6 @@ class ConsumerTrack(PacketSink):
         self.output = ForwardingOutput(sender, self.on_keyframe_request)
         self.waiting_for_keyframe = source.kind == "video"
         self._asked_for_keyframe = False
-        self.packets = 0
 
     def deliver(self, source: SourcePacket) -> None:
         if not self.output.ready:
@@ -32,7 +31,6 @@ class ConsumerTrack(PacketSink):
                 return
             self.waiting_for_keyframe = False
         self.output.send(source)
-        self.packets += 1
 
     def on_keyframe_request(self) -> None:
         """The viewer sent PLI/FIR: pass it on unless it cannot decrypt or is over budget."""

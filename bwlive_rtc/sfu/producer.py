@@ -36,13 +36,11 @@ class ProducerTrack:
         self.receiver = receiver
         self.ssrc: int | None = None  # primary SSRC, learned from the first packet
         self.sinks: list[PacketSink] = []
-        self.packets = 0
         self.pacer = KeyframePacer(self._send_pli)
         aiortc_adapter.tap_receiver(receiver, self._on_packet)
 
     def _on_packet(self, packet: RtpPacket) -> None:
         self.ssrc = packet.ssrc
-        self.packets += 1
         source = aiortc_adapter.SourcePacket(packet)
         for sink in self.sinks:
             try:
