@@ -65,10 +65,10 @@ async def view(server: str, stream: dict[str, object], keys_dir: Path, seconds: 
     """Watch ``stream`` for ``seconds``; returns the glass-to-glass delays (ms) and bad frames."""
     import av
 
+    from bwlive_rtc.camera.framecode import read_code
     from bwlive_rtc.crypto.content_key import KeyEnvelope
     from bwlive_rtc.crypto.sframe import DecryptError, FrameDecryptor, Kind
     from bwlive_rtc.crypto.system_key import SystemKeyPair
-    from bwlive_rtc.camera.framecode import read_code
     from bwlive_rtc.viewer.client import HeadlessViewer
     from bwlive_rtc.viewer.session import ApiClient
 
@@ -93,7 +93,7 @@ async def view(server: str, stream: dict[str, object], keys_dir: Path, seconds: 
             if code is None:
                 unreadable += 1
             elif recording:
-                delays.append(((now_ms - code[1]) & 0xFFFFFFFF))
+                delays.append((now_ms - code[1]) & 0xFFFFFFFF)
 
     viewer = HeadlessViewer(ApiClient(server), str(stream["id"]), on_video_frame=on_frame)  # open viewing
     await viewer.start()

@@ -126,9 +126,9 @@ def add_camera_track(pc: Any, frames: list[bytes], index: int) -> tuple[Any, Any
     """A sendonly VP8 transceiver looping ``frames`` under a fresh content key;
     returns the transceiver, its track and the key."""
     from aiortc import RTCRtpSender
+    from media import EncryptedLoopTrack
 
     from bwlive_rtc.crypto.content_key import new_content_key
-    from media import EncryptedLoopTrack
 
     key = new_content_key()
     track = EncryptedLoopTrack(frames, key, start=index * 17)
@@ -270,9 +270,9 @@ async def _worker(role: str, cfg: dict[str, Any], assignment: list[Any], conn: C
     loop.add_reader(conn.fileno(), lambda: inbox.put_nowait(conn.recv()))
     server, frames = cfg["server"], cfg["frames"]
     public_key = SystemPublicKey(load_der_public_key(b64url_decode(cfg["public_key"])))  # type: ignore[arg-type]
-    from bwlive_rtc.viewer.session import ApiClient
-
     from common import BENCH_EMAIL, BENCH_PASSWORD
+
+    from bwlive_rtc.viewer.session import ApiClient
 
     api = await ApiClient.signed_in(server, BENCH_EMAIL, BENCH_PASSWORD)  # viewers are signed in
     http = api.http
@@ -509,9 +509,10 @@ def main() -> None:
 
     import urllib.request
 
-    import bwlive_rtc
     from common import machine_facts
     from media import load_clip
+
+    import bwlive_rtc
 
     frames = load_clip(width=640, height=360, fps=30, bitrate=1_000_000, seconds=4)
     print(f"clip: {len(frames)} frames, {sum(map(len, frames)) * 8 / 4 / 1e6:.2f} Mbit/s", flush=True)

@@ -23,8 +23,8 @@ from aiortc import RTCDtlsTransport, RTCRtpReceiver, RTCRtpSender, clock, rtp
 from aiortc.codecs import is_rtx
 from aiortc.rtcdtlstransport import State as DtlsState
 from aiortc.rtcrtpparameters import RTCRtpCodecParameters
-from aiortc.rtp import RTP_HISTORY_SIZE, RtpPacket, is_rtcp, unwrap_rtx, wrap_rtx
 from aiortc.rtcrtpreceiver import StreamStatistics
+from aiortc.rtp import RTP_HISTORY_SIZE, RtpPacket, is_rtcp, unwrap_rtx, wrap_rtx
 from aiortc.utils import random16
 
 SUPPORTED_AIORTC = "1.16.0"
@@ -117,7 +117,7 @@ def tap_receiver(receiver: RTCRtpReceiver, on_packet: PacketCallback) -> None:
     _TAPS[receiver] = handle_now
 
 
-_TAPS: "weakref.WeakKeyDictionary[RTCRtpReceiver, PacketCallback]" = weakref.WeakKeyDictionary()
+_TAPS: weakref.WeakKeyDictionary[RTCRtpReceiver, PacketCallback] = weakref.WeakKeyDictionary()
 
 
 def fast_ingest(dtls: RTCDtlsTransport) -> None:
@@ -187,7 +187,7 @@ class SourcePacket:
     serialization; each then patches only payload type, sequence number and SSRC.
     """
 
-    __slots__ = ("packet", "ntp", "_rendered")
+    __slots__ = ("_rendered", "ntp", "packet")
 
     def __init__(self, packet: RtpPacket) -> None:
         self.packet = packet

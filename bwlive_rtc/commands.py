@@ -325,7 +325,7 @@ async def camera_stream(args: argparse.Namespace) -> int:
         return 1
     try:
         await asyncio.wait_for(stop.wait(), timeout=args.duration)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         pass
     await agent.stop()
     if report is not None:

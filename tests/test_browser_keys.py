@@ -8,10 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
-from bwlive_rtc.crypto.system_key import SystemKeyPair, SystemPublicKey
+from bwlive_rtc.crypto.system_key import SystemKeyPair
 from tests.processes import ADMIN_EMAIL, ADMIN_PASSWORD, Camera, Server
 from tests.test_browser_live import browser, frame_codes  # noqa: F401 (browser: a fixture)
 

@@ -1,11 +1,11 @@
 """The commands as a person runs them: keys, the demo, a camera refused, a file source."""
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
 import urllib.request
-import json
 from fractions import Fraction
 from pathlib import Path
 

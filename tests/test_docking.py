@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -22,7 +22,7 @@ from tests.processes import ADMIN_EMAIL, ADMIN_PASSWORD, Camera, Process, bootst
 async def system(tmp_path: Path):
     SystemKeyPair.generate().save(tmp_path / "keys")
     bootstrap_admin(tmp_path / "data", tmp_path / "keys")
-    clock = ManualClock(datetime.now(timezone.utc))
+    clock = ManualClock(datetime.now(UTC))
     runner, port = await start_server(Settings(port=0, keys_dir=tmp_path / "keys", data_dir=tmp_path / "data"), clock)
     yield runner.app, f"http://127.0.0.1:{port}", clock
     await runner.cleanup()
@@ -46,7 +46,7 @@ async def test_credential_valid_six_days(system, tmp_path: Path) -> None:
     assert docked["thumbprint"] == SystemKeyPair.load(tmp_path / "keys").public.thumbprint
 
     clock.advance(timedelta(days=5, hours=23))  # not docked since: the same credential still streams
-    offset = (clock.now() - datetime.now(timezone.utc)).total_seconds()
+    offset = (clock.now() - datetime.now(UTC)).total_seconds()
     again = Process(["camera", "stream", "--server", url, "--dock-file", str(camera.dock_file),
                      "--clock-offset", str(offset)], cwd=tmp_path)
     await asyncio.to_thread(again.wait_for, "streaming")
@@ -57,7 +57,7 @@ async def test_expired_revoked_and_unknown_cameras_are_refused(system, tmp_path:
     app, url, clock = system
 
     def stream(dock_file: Path) -> Process:
-        offset = (clock.now() - datetime.now(timezone.utc)).total_seconds()
+        offset = (clock.now() - datetime.now(UTC)).total_seconds()
         return Process(["camera", "stream", "--server", url, "--dock-file", str(dock_file),
                         "--clock-offset", str(offset)], cwd=tmp_path)
 
@@ -113,7 +113,7 @@ async def test_local_recording_and_troubleshooting(system, tmp_path: Path) -> No
 
     app, url, clock = system
     dock_file = dock_camera(tmp_path / "data", "Rae Record", tmp_path / "rec.json", clock)
-    offset = (clock.now() - datetime.now(timezone.utc)).total_seconds()
+    offset = (clock.now() - datetime.now(UTC)).total_seconds()
     camera = Process(["camera", "stream", "--server", url, "--dock-file", str(dock_file), "--clock-offset", str(offset),
                       "--duration", "3", "--troubleshoot", "--recordings-dir", str(tmp_path / "own")], cwd=tmp_path)
     assert await asyncio.to_thread(camera.proc.wait, 30) == 0

@@ -124,9 +124,8 @@ async def test_operators_change_viewers_read_organisations_apart(admin: ApiClien
                              ("PUT", f"/api/groups/{group['id']}/members/Noor Smit")]:
             async with viewer.request(method, path, json={"name": "Mine"}) as response:
                 assert "operator role" in await _refused(response, 403)
-        async with aiohttp.ClientSession() as anonymous:
-            async with anonymous.get(server_url + "/api/groups") as response:
-                assert response.status == 401
+        async with aiohttp.ClientSession() as anonymous, anonymous.get(server_url + "/api/groups") as response:
+            assert response.status == 401
 
         async with admin.request("POST", "/api/organisations", json={"name": "Other org"}) as response:
             assert response.status == 201, await response.text()  # and now the admin's organisation

@@ -11,7 +11,7 @@ import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -148,7 +148,7 @@ class Bwlive:
         slug = name.replace(" ", "-")
         docked = json.loads(dock_camera(self.app[SETTINGS].data_dir, name, self.app[SETTINGS].data_dir / f"{slug}.json",
                                         self.clock).read_text())
-        offset = (self.clock.now() - datetime.now(timezone.utc)).total_seconds()
+        offset = (self.clock.now() - datetime.now(UTC)).total_seconds()
         agent = CameraAgent(CameraOptions(self.url, name, SystemPublicKey.from_pem(docked["public_key"].encode()),
                                           docked["credential"], audio=False, gps=False, fps=10, clock_offset=offset))
         self.cameras.append(agent)
@@ -174,7 +174,7 @@ async def start_bwlive(tmp_path: Path) -> AsyncIterator[Start]:
     running: list[Bwlive] = []
 
     async def start(clock: ManualClock | None = None) -> Bwlive:
-        clock = clock or ManualClock(datetime.now(timezone.utc))
+        clock = clock or ManualClock(datetime.now(UTC))
         runner, port = await start_server(
             Settings(port=0, keys_dir=tmp_path / "keys", data_dir=tmp_path / "data"), clock)
         app = runner.app
@@ -427,6 +427,5 @@ async def test_admin_api_refusals_secrets_and_removal(start_bwlive: Start, recei
     assert ("integration added", {"url": receiver.url, "signed": True}) in audit
     assert ("integration removed", {"url": receiver.url}) in audit
 
-    async with aiohttp.ClientSession() as stranger:
-        async with stranger.get(bwlive.url + "/api/integrations") as response:
-            assert response.status == 401
+    async with aiohttp.ClientSession() as stranger, stranger.get(bwlive.url + "/api/integrations") as response:
+        assert response.status == 401

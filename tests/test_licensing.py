@@ -3,7 +3,7 @@ and cameras refused with the reason when no valid license remains."""
 from __future__ import annotations
 
 import asyncio
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -22,7 +22,7 @@ from bwlive_rtc.storage.database import Database
 from bwlive_rtc.viewer.session import ApiClient
 from tests.processes import ADMIN_EMAIL, ADMIN_PASSWORD, Camera, bootstrap_admin
 
-MONDAY = datetime(2026, 1, 5, tzinfo=timezone.utc)
+MONDAY = datetime(2026, 1, 5, tzinfo=UTC)
 
 
 def at(day: int, hour: int = 0, minute: int = 0) -> datetime:
@@ -88,7 +88,7 @@ async def test_camera_refused_after_trial_until_a_license_is_added(tmp_path: Pat
     (keys_dir / "license-issuer-public.pem").write_bytes(issuer.public_key().public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
     bootstrap_admin(tmp_path / "data", keys_dir)
-    clock = ManualClock(datetime.now(timezone.utc) + timedelta(days=31))  # the trial began today
+    clock = ManualClock(datetime.now(UTC) + timedelta(days=31))  # the trial began today
     runner, port = await start_server(Settings(port=0, keys_dir=keys_dir, data_dir=tmp_path / "data"), clock)
     url = f"http://127.0.0.1:{port}"
     admin = await ApiClient.signed_in(url, ADMIN_EMAIL, ADMIN_PASSWORD)

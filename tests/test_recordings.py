@@ -8,7 +8,7 @@ import os
 import struct
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import av
@@ -252,7 +252,7 @@ async def test_a_torn_segment_is_salvaged_up_to_the_damage(tmp_path: Path) -> No
     for cut in (0.35, 0.8):
         database = Database(tmp_path / f"cut{cut}" / "db.sqlite")
         catalog = Catalog(database.db)
-        catalog.begin("torn", "Cam", ["org"], datetime.now(timezone.utc), {"kid": "x"}, "test")
+        catalog.begin("torn", "Cam", ["org"], datetime.now(UTC), {"kid": "x"}, "test")
         spool = tmp_path / f"cut{cut}" / "spool"
         (spool / "torn").mkdir(parents=True)
         (spool / "torn" / scratch.name).write_bytes(media[: int(len(media) * cut)])

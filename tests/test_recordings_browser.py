@@ -18,7 +18,6 @@ from tests.test_browser_live import browser  # noqa: F401 (the browser fixture)
 from tests.test_recordings import fetch_recording, played_back
 
 
-
 def expected_codes(server: Server, recording_id: str, keys: SystemKeyPair) -> list[tuple[int, int]]:
     """(ms, frame number) of every picture, decoded in Python from the same API."""
 
@@ -54,7 +53,7 @@ def wait_for_code(page: Page, expected: int, timeout_s: float = 5.0) -> None:
 
 
 def test_recording_plays_back_decrypted_with_pause_and_seek(
-    server: Server, start_camera, system_keys: SystemKeyPair, browser: Browser  # noqa: F811
+    server: Server, start_camera, system_keys: SystemKeyPair, browser: Browser
 ) -> None:
     camera = start_camera("Replay Rita", "--duration", "6")
     camera.proc.wait(30)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import boto3
@@ -67,7 +67,7 @@ async def test_recorded_to_the_store_and_purged_after_retention(
         settings.recordings_storage = "s3"
         settings.s3_endpoint_url = endpoint(request.getfixturevalue("moto"))
         settings.s3_bucket, settings.s3_prefix = BUCKET, "site-a"
-    clock = ManualClock(datetime.now(timezone.utc))
+    clock = ManualClock(datetime.now(UTC))
     runner, port = await start_server(settings, clock)
     api = await ApiClient.signed_in(f"http://127.0.0.1:{port}", ADMIN_EMAIL, ADMIN_PASSWORD)
     try:

@@ -6,15 +6,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser
 
 from bwlive_rtc.crypto.system_key import SystemKeyPair
 from tests.processes import ADMIN_EMAIL, ADMIN_PASSWORD, Camera, Server
-from tests.test_browser_keys import (  # noqa: F401 (browser: a fixture)
-    browser, camera_thumbprint, cli, cli_thumbprint, signed_in, watch)
+from tests.test_browser_keys import browser, camera_thumbprint, cli, cli_thumbprint, signed_in, watch  # noqa: F401 (browser: a fixture)
 
 PASSPHRASE = "one key for two systems"
 

@@ -14,7 +14,7 @@ class Role(str, Enum):
         return list(Role).index(self)
 
     @classmethod
-    def parse(cls, value: object) -> "Role":
+    def parse(cls, value: object) -> Role:
         try:
             return cls(str(value))
         except ValueError:

@@ -32,7 +32,7 @@ class AuthService:
     events: AsyncIOEventEmitter
 
     @classmethod
-    def open(cls, database: Database, clock: Clock) -> "AuthService":
+    def open(cls, database: Database, clock: Clock) -> AuthService:
         db = database.db
         accounts = Accounts(db, clock)
         return cls(accounts, Sessions(db, clock), Invitations(db, clock, accounts), Systems(db, clock),

@@ -6,8 +6,8 @@ from aiohttp import web
 
 from ..crypto.system_key import SystemPublicKey
 from ..web_api.access import Access, access
-from .middleware import audit, caller
 from ..web_api.json_body import json_object
+from .middleware import audit, caller
 from .service import AUTH
 
 routes = web.RouteTableDef()

@@ -23,8 +23,8 @@ from ..crypto.sframe import DecryptError, FrameDecryptor, FrameEncryptor, Kind
 from ..crypto.system_key import SystemPublicKey
 from ..signaling.whip import CAMERA_TIME_HEADER, KEY_HEADER
 from .gps import GpxTrack, LosesFix, PositionSource, SimpleWalk
-from .sources import FileVideo, TestPattern
 from .local_recording import LocalRecording
+from .sources import FileVideo, TestPattern
 from .tracks import EncryptedAudioTrack, EncryptedVideoTrack
 
 log = logging.getLogger(__name__)

@@ -7,9 +7,9 @@ leaves the camera is ciphertext the SFU can route but not read.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 import logging
 import time
+from collections.abc import Callable
 from fractions import Fraction
 from typing import Protocol
 

@@ -8,10 +8,10 @@ from __future__ import annotations
 from aiohttp import web
 
 from ..auth.middleware import audit, caller
-from ..web_api.json_body import json_object
 from ..events import STREAM_ACKNOWLEDGED, StreamEvent
 from ..sfu.router import UnknownStream
 from ..web_api.access import Access, access
+from ..web_api.json_body import json_object
 from ..web_api.keys import CLOCK, DATABASE, EVENTS, ROUTER, SETTINGS, STREAM_HUB
 from .groups import GroupError, GroupNotFound, Groups
 

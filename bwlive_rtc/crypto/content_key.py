@@ -45,7 +45,7 @@ class KeyEnvelope:
     @classmethod
     def seal(
         cls, content_key: bytes, system_key: SystemPublicKey, *, ephemeral: ec.EllipticCurvePrivateKey | None = None, iv: bytes | None = None
-    ) -> "KeyEnvelope":
+    ) -> KeyEnvelope:
         """Seal ``content_key``; ``ephemeral`` and ``iv`` are for test vectors only."""
         ephemeral = ephemeral or ec.generate_private_key(ec.SECP256R1())
         iv = iv or os.urandom(12)
@@ -80,7 +80,7 @@ class KeyEnvelope:
         }
 
     @classmethod
-    def from_json(cls, data: dict[str, object]) -> "KeyEnvelope":
+    def from_json(cls, data: dict[str, object]) -> KeyEnvelope:
         if data.get("v") != 1:
             raise ValueError("unsupported key envelope version")
         try:
@@ -98,7 +98,7 @@ class KeyEnvelope:
         return b64url_encode(json.dumps(self.to_json(), separators=(",", ":")).encode())
 
     @classmethod
-    def from_header(cls, value: str) -> "KeyEnvelope":
+    def from_header(cls, value: str) -> KeyEnvelope:
         try:
             data = json.loads(b64url_decode(value))
         except (ValueError, UnicodeDecodeError):

@@ -56,14 +56,14 @@ class SystemPublicKey:
         )
 
     @classmethod
-    def from_pem(cls, data: bytes) -> "SystemPublicKey":
+    def from_pem(cls, data: bytes) -> SystemPublicKey:
         key = serialization.load_pem_public_key(data)
         if not isinstance(key, ec.EllipticCurvePublicKey) or key.curve.name != "secp256r1":
             raise ValueError("the system public key must be an EC P-256 key")
         return cls(key)
 
     @classmethod
-    def load(cls, keys_dir: Path) -> "SystemPublicKey":
+    def load(cls, keys_dir: Path) -> SystemPublicKey:
         path = Path(keys_dir) / PUBLIC_FILE
         try:
             return cls.from_pem(path.read_bytes())
@@ -80,7 +80,7 @@ class SystemKeyPair:
     private_key: ec.EllipticCurvePrivateKey
 
     @classmethod
-    def generate(cls) -> "SystemKeyPair":
+    def generate(cls) -> SystemKeyPair:
         return cls(ec.generate_private_key(ec.SECP256R1()))
 
     @property
@@ -103,12 +103,12 @@ class SystemKeyPair:
         return protected_link(base_url, self.pkcs8_der(), passphrase)
 
     @classmethod
-    def from_link(cls, link: str, passphrase: str | None = None) -> "SystemKeyPair":
+    def from_link(cls, link: str, passphrase: str | None = None) -> SystemKeyPair:
         """The pair in a link with key; a password-protected link needs its passphrase."""
         return cls.from_pkcs8(parse_link(link).open(passphrase))
 
     @classmethod
-    def from_pkcs8(cls, der: bytes) -> "SystemKeyPair":
+    def from_pkcs8(cls, der: bytes) -> SystemKeyPair:
         key = serialization.load_der_private_key(der, password=None)
         if not isinstance(key, ec.EllipticCurvePrivateKey) or key.curve.name != "secp256r1":
             raise ValueError("the system private key must be an EC P-256 key")
@@ -130,7 +130,7 @@ class SystemKeyPair:
         (keys_dir / PUBLIC_FILE).write_bytes(self.public.pem())
 
     @classmethod
-    def load(cls, keys_dir: Path) -> "SystemKeyPair":
+    def load(cls, keys_dir: Path) -> SystemKeyPair:
         data = (Path(keys_dir) / PRIVATE_FILE).read_bytes()
         key = serialization.load_pem_private_key(data, password=None)
         if not isinstance(key, ec.EllipticCurvePrivateKey):

@@ -20,7 +20,7 @@ class FleetService:
     docking: Docking
 
     @classmethod
-    def open(cls, settings: Settings, database: Database, clock: Clock) -> "FleetService":
+    def open(cls, settings: Settings, database: Database, clock: Clock) -> FleetService:
         fleet = Fleet(database.db, clock)
         return cls(fleet, Docking(fleet, Systems(database.db, clock), CredentialSigner(settings.signing_key_path)))
 

@@ -111,7 +111,7 @@ class DeliveryWorker:
                 code = response.status
                 if not 200 <= code < 300:
                     error = _answer_text(code, await response.content.read(ERROR_TEXT_LIMIT))
-        except asyncio.TimeoutError:
+        except TimeoutError:
             error = f"no answer within {self.attempt_timeout:g} s"
         except aiohttp.ClientError as exc:
             error = f"cannot reach the receiver: {exc}"

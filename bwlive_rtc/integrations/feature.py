@@ -3,7 +3,7 @@ the stream's organisations."""
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
@@ -31,7 +31,7 @@ routes = web.RouteTableDef()
 
 
 def _iso(seconds: float | None) -> str | None:
-    return None if seconds is None else iso_utc(datetime.fromtimestamp(seconds, timezone.utc))
+    return None if seconds is None else iso_utc(datetime.fromtimestamp(seconds, UTC))
 
 
 def _integration_json(integration: Integration) -> dict[str, Any]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from ..events import STREAM_ACKNOWLEDGED, STREAM_ENDED, STREAM_STARTED, StreamEvent
 
@@ -14,7 +14,7 @@ TEST_EVENT = "integration.test"
 
 def iso_utc(moment: datetime) -> str:
     """ISO 8601 in UTC with a ``Z``, e.g. ``2026-01-05T09:00:00.123456Z``."""
-    return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def _encode(document: dict[str, object]) -> str:

@@ -2,7 +2,7 @@
 user whose profile has streaming enabled; the need is the average of the last 7 days."""
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 import sqlite_utils
 
@@ -44,7 +44,7 @@ class CameraAssignments:
 
     def daily_count(self, organisation_id: str, day: date) -> int:
         """Distinct cameras counting at any moment of ``day`` (UTC)."""
-        day_start = datetime.combine(day, time.min, tzinfo=timezone.utc)
+        day_start = datetime.combine(day, time.min, tzinfo=UTC)
         day_end = day_start + timedelta(days=1)
         rows = self.db.query(
             "SELECT COUNT(DISTINCT camera_id) AS n FROM camera_assignments WHERE organisation_id = ? "

@@ -4,6 +4,7 @@ from __future__ import annotations
 import time
 
 from aiortc import RTCDataChannel, RTCPeerConnection, RTCRtpSender
+
 from ..aiortc_adapter import ForwardingOutput, SourcePacket
 from .keyframes import KeyframeBudget
 from .producer import PacketSink, Producer, ProducerTrack
@@ -13,7 +14,7 @@ from .vp8 import starts_keyframe
 class ConsumerTrack(PacketSink):
     """Forwards one producer track to one viewer, starting video at a key frame."""
 
-    def __init__(self, consumer: "Consumer", source: ProducerTrack, sender: RTCRtpSender) -> None:
+    def __init__(self, consumer: Consumer, source: ProducerTrack, sender: RTCRtpSender) -> None:
         self.consumer = consumer
         self.source = source
         self.output = ForwardingOutput(sender, self.on_keyframe_request)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from aiortc import RTCDataChannel, RTCPeerConnection, RTCRtpReceiver
@@ -71,10 +71,10 @@ class Producer:
         self.camera = camera
         self.key_envelope = key_envelope
         self.pc = pc
-        self.started_at = datetime.now(timezone.utc)
+        self.started_at = datetime.now(UTC)
         self.tracks: dict[str, ProducerTrack] = {}
         self.channel: RTCDataChannel | None = None
-        self.consumers: dict[str, "Consumer"] = {}
+        self.consumers: dict[str, Consumer] = {}
         self.data_listeners: list[Callable[[bytes | str], None]] = []
 
     def attach_tracks(self) -> None:

@@ -5,6 +5,7 @@ from typing import Any
 
 import aiohttp
 
+
 class ApiClient:
     """``await ApiClient.signed_in(url, email, password)``; then ``client.request(...)``."""
 
@@ -16,7 +17,7 @@ class ApiClient:
         self.session: dict[str, Any] = {}
 
     @classmethod
-    async def signed_in(cls, server: str, email: str, password: str) -> "ApiClient":
+    async def signed_in(cls, server: str, email: str, password: str) -> ApiClient:
         client = cls(server)
         async with client.http.post(client.server + "/api/session", json={"email": email, "password": password}) as response:
             body = await response.json()

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from ..auth.middleware import caller
 from ..crypto.b64 import b64url_encode
 from ..crypto.system_key import spki_der
-from ..auth.middleware import caller
 from .access import Access, access
 from .keys import STREAM_HUB, SYSTEM_KEY
 

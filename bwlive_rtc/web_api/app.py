@@ -6,6 +6,7 @@ database and event bus exist). Adding a feature is one line in ``FEATURES``.
 """
 from __future__ import annotations
 
+import importlib.resources
 from pathlib import Path
 from types import ModuleType
 
@@ -37,7 +38,7 @@ from .errors import error_middleware
 from .keys import CLOCK, DATABASE, EVENTS, ROUTER, SETTINGS, STREAM_HUB, SYSTEM_KEY
 from .stream_hub import StreamHub
 
-WEB_DIR = Path(__file__).resolve().parents[2] / "web"
+WEB_DIR = Path(str(importlib.resources.files("bwlive_rtc.web")))
 
 FEATURES: tuple[ModuleType, ...] = (
     auth_routes, licensing_routes, fleet_routes, whip, whep, api_routes, integrations, recordings_api, system_keys_routes,

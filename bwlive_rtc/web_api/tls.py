@@ -24,7 +24,7 @@ def _self_signed(cert_path: Path, key_path: Path, host: str) -> None:
             names.append(x509.IPAddress(ipaddress.ip_address(candidate)))
         except ValueError:
             names.append(x509.DNSName(candidate))
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     cert = (
         x509.CertificateBuilder()
         .subject_name(name)

@@ -1,0 +1,1 @@
+"""The browser client: static pages and ES modules served at ``/web`` (not Python code)."""
