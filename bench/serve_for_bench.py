@@ -25,7 +25,7 @@ from common import BENCH_EMAIL, BENCH_PASSWORD, force_ice_host
 
 async def serve(args: argparse.Namespace) -> None:
     from bwlive_rtc.commands import bootstrap
-    from bwlive_rtc.config import Settings
+    from bwlive_rtc.kernel.config import Settings
     from bwlive_rtc.server import start_server
 
     settings = Settings(
@@ -37,9 +37,9 @@ async def serve(args: argparse.Namespace) -> None:
     if args.open_viewing:
         _act_as_bench_admin_without_session()
     if args.no_recording:  # to measure what recording costs; the product always records
-        from bwlive_rtc.web_api import app as app_module
+        from bwlive_rtc import app as app_module
 
-        app_module.FEATURES = tuple(f for f in app_module.FEATURES if not f.__name__.startswith("bwlive_rtc.recordings"))
+        app_module.FEATURES = tuple(f for f in app_module.FEATURES if f.name != "recordings")
     runner, port = await start_server(settings)
     print(f"bwlive server listening on {settings.base_url(port)}", flush=True)
     stop = asyncio.Event()
@@ -54,13 +54,14 @@ def _dock_bench_camera(settings) -> None:  # type: ignore[no-untyped-def]
     (every bench publisher streams with its credential)."""
     import json
 
-    from bwlive_rtc.clock import SystemClock
     from bwlive_rtc.fleet.service import FleetService
+    from bwlive_rtc.kernel.clock import SystemClock
     from bwlive_rtc.storage.database import Database
+    from bwlive_rtc.systems.store import Systems
 
-    database = Database(settings.database_path)
+    database, clock = Database(settings.database_path), SystemClock()
     try:
-        service = FleetService.open(settings, database, SystemClock())
+        service = FleetService.open(settings, database, clock, Systems(database.db, clock))
         fleet = service.fleet
         if fleet.camera_by_serial("BENCH-1") is None:
             org = next(iter(database.db["organisations"].rows))["id"]

@@ -7,7 +7,7 @@ import logging
 import sys
 from pathlib import Path
 
-from .config import DEFAULT_DATA_DIR, DEFAULT_KEYS_DIR, Settings
+from .kernel.config import DEFAULT_DATA_DIR, DEFAULT_KEYS_DIR, Settings
 
 
 def _add_server_options(parser: argparse.ArgumentParser, default_port: int = 8080) -> None:

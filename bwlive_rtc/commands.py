@@ -10,8 +10,8 @@ import sys
 import time
 from pathlib import Path
 
-from .config import Settings
 from .crypto.system_key import PRIVATE_FILE, PUBLIC_FILE, SystemKeyPair, SystemPublicKey
+from .kernel.config import Settings
 
 
 def _stop_event() -> asyncio.Event:
@@ -114,13 +114,17 @@ def admin_bootstrap(args: argparse.Namespace) -> int:
 def bootstrap(settings: Settings, organisation: str, email: str, name: str, password: str):  # type: ignore[no-untyped-def]
     """Create organisation + admin in the data directory; register the local system key."""
     from .auth.service import AuthService
-    from .clock import SystemClock
+    from .kernel.audit import AuditLog
+    from .kernel.clock import SystemClock
+    from .kernel.events import EventBus
     from .storage.database import Database
+    from .systems.store import Systems
 
-    database = Database(settings.database_path)
+    database, clock = Database(settings.database_path), SystemClock()
     try:
         key = SystemPublicKey.load(settings.keys_dir) if (settings.keys_dir / PUBLIC_FILE).exists() else None
-        return AuthService.open(database, SystemClock()).bootstrap(organisation, email, name, password, key)
+        auth = AuthService.open(database, clock, Systems(database.db, clock), AuditLog(database.db, clock), EventBus())
+        return auth.bootstrap(organisation, email, name, password, key)
     finally:
         database.close()
 
@@ -181,13 +185,14 @@ async def system_join(args: argparse.Namespace) -> int:
 
 
 def _fleet_service(data_dir: Path):  # type: ignore[no-untyped-def]
-    from .clock import SystemClock
     from .fleet.service import FleetService
+    from .kernel.clock import SystemClock
     from .storage.database import Database
+    from .systems.store import Systems
 
-    settings = Settings(data_dir=data_dir)
+    settings, clock = Settings(data_dir=data_dir), SystemClock()
     database = Database(settings.database_path)
-    return settings, database, FleetService.open(settings, database, SystemClock())
+    return settings, database, FleetService.open(settings, database, clock, Systems(database.db, clock))
 
 
 def fleet_command(args: argparse.Namespace) -> int:

@@ -5,10 +5,10 @@ import ssl
 
 from aiohttp import web
 
-from .clock import Clock
-from .config import Settings
-from .web_api.app import create_app
-from .web_api.tls import server_ssl_context
+from .app import create_app
+from .kernel.clock import Clock
+from .kernel.config import Settings
+from .kernel.tls import server_ssl_context
 
 
 async def start_server(settings: Settings, clock: Clock | None = None) -> tuple[web.AppRunner, int]:

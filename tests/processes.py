@@ -11,7 +11,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from bwlive_rtc.clock import Clock, SystemClock
+from bwlive_rtc.kernel.clock import Clock, SystemClock
 
 LISTENING = re.compile(r"listening on (http\S+)")
 
@@ -19,10 +19,10 @@ LISTENING = re.compile(r"listening on (http\S+)")
 class Process:
     """A child process whose output lines are collected in the background."""
 
-    def __init__(self, args: list[str], cwd: Path) -> None:
+    def __init__(self, args: list[str], cwd: Path, python: str = sys.executable) -> None:
         env = dict(os.environ, PYTHONUNBUFFERED="1")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "bwlive_rtc", *args],
+            [python, "-m", "bwlive_rtc", *args],
             cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         )
         self.lines: list[str] = []
@@ -70,7 +70,7 @@ ADMIN_PASSWORD = "correct horse battery"
 def bootstrap_admin(data_dir: Path, keys_dir: Path) -> None:
     """An organisation with an admin, and the local system key registered to it."""
     from bwlive_rtc.commands import bootstrap
-    from bwlive_rtc.config import Settings
+    from bwlive_rtc.kernel.config import Settings
 
     bootstrap(Settings(data_dir=data_dir, keys_dir=keys_dir), "Test organisation", ADMIN_EMAIL, "Ada Admin", ADMIN_PASSWORD)
 
@@ -113,14 +113,15 @@ class Server(Process):
 def dock_camera(data_dir: Path, name: str, out: Path, clock: Clock | None = None, streaming: bool = True) -> Path:
     """Add a camera for camera user ``name`` to the system (if new) and dock it; returns
     the dock file. ``clock``: the server's clock, when a test runs it on a ManualClock."""
-    from bwlive_rtc.config import Settings
     from bwlive_rtc.fleet.service import FleetService
+    from bwlive_rtc.kernel.config import Settings
     from bwlive_rtc.storage.database import Database
+    from bwlive_rtc.systems.store import Systems
 
-    settings = Settings(data_dir=data_dir)
+    settings, clock = Settings(data_dir=data_dir), clock or SystemClock()
     database = Database(settings.database_path)
     try:
-        service = FleetService.open(settings, database, clock or SystemClock())
+        service = FleetService.open(settings, database, clock, Systems(database.db, clock))
         fleet = service.fleet
         org = next(iter(database.db["organisations"].rows))["id"]
         serial = "SN-" + re.sub(r"\W+", "-", name).upper()

@@ -6,10 +6,10 @@ from pathlib import Path
 import aiohttp
 from aiohttp import web
 
-from bwlive_rtc.config import Settings
+from bwlive_rtc.app import create_app
 from bwlive_rtc.crypto.system_key import SystemKeyPair
-from bwlive_rtc.web_api.access import required_access
-from bwlive_rtc.web_api.app import create_app
+from bwlive_rtc.kernel.access import required_access
+from bwlive_rtc.kernel.config import Settings
 
 
 def test_every_route_declares_access(tmp_path: Path) -> None:

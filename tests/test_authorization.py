@@ -11,14 +11,13 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from bwlive_rtc.auth.roles import Role
 from bwlive_rtc.auth.service import AUTH
-from bwlive_rtc.clock import ManualClock
-from bwlive_rtc.config import Settings
 from bwlive_rtc.crypto.system_key import SystemKeyPair
+from bwlive_rtc.kernel.access import Access, Role, required_access
+from bwlive_rtc.kernel.clock import ManualClock
+from bwlive_rtc.kernel.config import Settings
 from bwlive_rtc.server import start_server
 from bwlive_rtc.viewer.session import ApiClient
-from bwlive_rtc.web_api.access import Access, required_access
 
 PASSWORD = "a long enough password"
 PERSONAS = ("anonymous", "viewer", "operator", "other_admin", "admin")
@@ -195,7 +194,8 @@ async def test_removed_member_loses_running_subscription(setup: Setup, tmp_path:
     import asyncio
 
     from bwlive_rtc.crypto.system_key import SystemPublicKey
-    from bwlive_rtc.web_api.keys import ROUTER, SETTINGS
+    from bwlive_rtc.kernel.appkeys import SETTINGS
+    from bwlive_rtc.streams.hub import ROUTER
     from tests.processes import Camera
     from tests.viewing import DecodingViewer
 

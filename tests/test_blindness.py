@@ -13,14 +13,14 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from bwlive_rtc.camera.framecode import read_code
-from bwlive_rtc.config import Settings
 from bwlive_rtc.crypto.b64 import b64url_encode
 from bwlive_rtc.crypto.content_key import KeyEnvelope
 from bwlive_rtc.crypto.sframe import DecryptError, FrameDecryptor, Kind
+from bwlive_rtc.kernel.config import Settings
 from bwlive_rtc.server import start_server
 from bwlive_rtc.sfu.producer import PacketSink
+from bwlive_rtc.streams.hub import ROUTER
 from bwlive_rtc.viewer.assembler import Vp8Assembler
-from bwlive_rtc.web_api.keys import ROUTER
 from tests.processes import Camera, bootstrap_admin
 
 

@@ -6,12 +6,12 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from bwlive_rtc.config import Settings
 from bwlive_rtc.crypto.system_key import SystemKeyPair
-from bwlive_rtc.events import STREAM_ACKNOWLEDGED
+from bwlive_rtc.kernel.appkeys import EVENTS
+from bwlive_rtc.kernel.config import Settings
+from bwlive_rtc.kernel.events import STREAM_ACKNOWLEDGED
 from bwlive_rtc.server import start_server
 from bwlive_rtc.viewer.session import ApiClient
-from bwlive_rtc.web_api.keys import EVENTS
 from tests.processes import ADMIN_EMAIL, ADMIN_PASSWORD, Camera, bootstrap_admin
 from tests.test_groups import invite
 

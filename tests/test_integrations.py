@@ -22,14 +22,15 @@ from aiohttp import web
 
 from bwlive_rtc.auth.service import AUTH
 from bwlive_rtc.camera.agent import CameraAgent, CameraOptions
-from bwlive_rtc.clock import ManualClock
-from bwlive_rtc.config import Settings
 from bwlive_rtc.crypto.system_key import SystemKeyPair, SystemPublicKey
 from bwlive_rtc.integrations.feature import STORE, WORKER
 from bwlive_rtc.integrations.signing import request_headers
+from bwlive_rtc.kernel.appkeys import SETTINGS
+from bwlive_rtc.kernel.clock import ManualClock
+from bwlive_rtc.kernel.config import Settings
 from bwlive_rtc.server import start_server
+from bwlive_rtc.systems.store import SYSTEM_KEY
 from bwlive_rtc.viewer.session import ApiClient
-from bwlive_rtc.web_api.keys import SETTINGS, SYSTEM_KEY
 from tests.processes import dock_camera
 
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "INTEGRATIONS.md"

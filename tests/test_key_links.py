@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 
 from bwlive_rtc.auth.service import AUTH
-from bwlive_rtc.clock import ManualClock
-from bwlive_rtc.config import Settings
 from bwlive_rtc.crypto.b64 import b64url_decode, b64url_encode
 from bwlive_rtc.crypto.link import ITERATIONS, WrongPassphrase, encrypt_pkcs8, parse_link, protected_link
 from bwlive_rtc.crypto.system_key import SystemKeyPair, SystemPublicKey
+from bwlive_rtc.kernel.clock import ManualClock
+from bwlive_rtc.kernel.config import Settings
 from bwlive_rtc.server import start_server
 from bwlive_rtc.viewer.session import ApiClient
 

@@ -12,9 +12,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from bwlive_rtc.auth.accounts import Accounts
 from bwlive_rtc.auth.service import AUTH
-from bwlive_rtc.clock import ManualClock
-from bwlive_rtc.config import Settings
 from bwlive_rtc.crypto.system_key import SystemKeyPair
+from bwlive_rtc.kernel.clock import ManualClock
+from bwlive_rtc.kernel.config import Settings
 from bwlive_rtc.licensing.license_file import License, LicenseError, sign, verify
 from bwlive_rtc.licensing.service import Licensing
 from bwlive_rtc.server import start_server

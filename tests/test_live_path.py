@@ -53,10 +53,11 @@ async def test_acknowledge_reaches_the_camera(server, start_camera, system_keys,
 
 
 async def test_silent_viewer_is_dropped_and_undecryptable_viewer_gets_no_keyframes(tmp_path, system_keys) -> None:
-    from bwlive_rtc.config import Settings
+    from bwlive_rtc.kernel.appkeys import EVENTS
+    from bwlive_rtc.kernel.config import Settings
     from bwlive_rtc.server import start_server
+    from bwlive_rtc.streams.hub import ROUTER
     from bwlive_rtc.viewer.session import ApiClient
-    from bwlive_rtc.web_api.keys import EVENTS, ROUTER
     from tests.processes import ADMIN_EMAIL, ADMIN_PASSWORD, Camera, bootstrap_admin
 
     system_keys.save(tmp_path / "keys")

@@ -13,14 +13,14 @@ from pathlib import Path
 
 import av
 
-from bwlive_rtc.auth.roles import Role
 from bwlive_rtc.auth.service import AUTH
 from bwlive_rtc.camera.framecode import read_code
-from bwlive_rtc.config import Settings
 from bwlive_rtc.crypto.b64 import b64url_encode
 from bwlive_rtc.crypto.content_key import KeyEnvelope
 from bwlive_rtc.crypto.sframe import FrameDecryptor, Kind
 from bwlive_rtc.crypto.system_key import SystemKeyPair
+from bwlive_rtc.kernel.access import Role
+from bwlive_rtc.kernel.config import Settings
 from bwlive_rtc.recordings.catalog import Catalog
 from bwlive_rtc.recordings.container import FrameKind, RecordedFrame, SegmentWriter, positions_path, read_media
 from bwlive_rtc.recordings.recovery import recover

@@ -11,9 +11,9 @@ import boto3
 import pytest
 from moto.server import ThreadedMotoServer
 
-from bwlive_rtc.clock import ManualClock
-from bwlive_rtc.config import Settings
 from bwlive_rtc.crypto.system_key import SystemKeyPair
+from bwlive_rtc.kernel.clock import ManualClock
+from bwlive_rtc.kernel.config import Settings
 from bwlive_rtc.server import start_server
 from bwlive_rtc.viewer.session import ApiClient
 from tests.processes import ADMIN_EMAIL, ADMIN_PASSWORD, Camera, Process, bootstrap_admin

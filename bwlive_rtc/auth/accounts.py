@@ -6,15 +6,16 @@ from datetime import datetime, timedelta
 
 import sqlite_utils
 
-from ..clock import Clock
+from ..kernel.access import Role
+from ..kernel.clock import Clock
+from ..kernel.errors import BadRequest
+from ..kernel.tokens import new_id
 from .passwords import hash_password, verify_password
-from .roles import Role
-from .tokens import new_id
 
 TRIAL = timedelta(days=30)
 
 
-class AccountError(ValueError):
+class AccountError(BadRequest, ValueError):
     """A request about accounts that cannot be done; the message says why."""
 
 

@@ -7,10 +7,10 @@ from datetime import datetime, timedelta
 
 import sqlite_utils
 
-from ..clock import Clock
+from ..kernel.access import Role
+from ..kernel.clock import Clock
+from ..kernel.tokens import new_token, token_hash
 from .accounts import AccountError, Accounts, User
-from .roles import Role
-from .tokens import new_token, token_hash
 
 VALID_FOR = timedelta(days=7)
 

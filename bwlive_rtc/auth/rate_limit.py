@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict, deque
 from datetime import datetime, timedelta
 
-from ..clock import Clock
+from ..kernel.clock import Clock
 
 
 class SignInLimiter:

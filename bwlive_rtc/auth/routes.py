@@ -1,13 +1,13 @@
-"""HTTP API for sign-in, sessions, organisations, members, invitations, systems, audit."""
+"""HTTP API for sign-in, sessions, organisations, members, invitations, audit."""
 from __future__ import annotations
 
 from aiohttp import web
 
-from ..crypto.system_key import SystemPublicKey
-from ..web_api.access import Access, access
-from ..web_api.json_body import json_object
-from .middleware import audit, caller
-from .roles import Role
+from ..kernel.access import Access, Role, access, organisation
+from ..kernel.audit import audit
+from ..kernel.errors import BadRequest, Forbidden, TooManyRequests, Unauthorized
+from ..kernel.requests import json_object
+from .authentication import SESSION, USER
 from .service import AUTH
 from .sessions import COOKIE_NAME
 
@@ -56,14 +56,12 @@ async def sign_in(request: web.Request) -> web.Response:
     keys = (f"email:{body['email'].strip().lower()}", f"addr:{request.remote}")
     wait = auth.limiter.retry_after(*keys)
     if wait > 0:
-        raise web.HTTPTooManyRequests(
-            text=f"too many failed sign-ins; try again in {int(wait // 60) + 1} minutes",
-            headers={"Retry-After": str(int(wait) + 1)},
-        )
+        raise TooManyRequests(f"too many failed sign-ins; try again in {int(wait // 60) + 1} minutes",
+                              headers={"Retry-After": str(int(wait) + 1)})
     user = auth.accounts.authenticate(body["email"], body["password"])
     if user is None:
         auth.limiter.failed(*keys)
-        raise web.HTTPUnauthorized(text="wrong e-mail address or password")
+        raise Unauthorized("wrong e-mail address or password")
     auth.limiter.succeeded(*keys)
     memberships = auth.accounts.memberships(user.id)
     org_id = memberships[0].organisation_id if len(memberships) == 1 else None
@@ -78,8 +76,7 @@ async def sign_in(request: web.Request) -> web.Response:
 @routes.delete("/api/session")
 @access(Access.USER)
 async def sign_out(request: web.Request) -> web.Response:
-    who = caller(request)
-    request.app[AUTH].sessions.end(who.session)
+    request.app[AUTH].sessions.end(request[SESSION])
     response = web.json_response({"signed_in": False})
     response.del_cookie(COOKIE_NAME, path="/")
     return response
@@ -89,11 +86,11 @@ async def sign_out(request: web.Request) -> web.Response:
 @access(Access.USER)
 async def pick_organisation(request: web.Request) -> web.Response:
     body = await json_object(request, "organisation_id")
-    who, auth = caller(request), request.app[AUTH]
-    if auth.accounts.role(who.user.id, body["organisation_id"]) is None:
-        raise web.HTTPForbidden(text="you are not a member of that organisation")
-    auth.sessions.pick_organisation(who.session, body["organisation_id"])
-    return web.json_response(_session_body(request, who.user.id, body["organisation_id"], who.session.csrf_token))
+    session, auth = request[SESSION], request.app[AUTH]
+    if auth.accounts.role(session.user_id, body["organisation_id"]) is None:
+        raise Forbidden("you are not a member of that organisation")
+    auth.sessions.pick_organisation(session, body["organisation_id"])
+    return web.json_response(_session_body(request, session.user_id, body["organisation_id"], session.csrf_token))
 
 
 @routes.post("/api/organisations")
@@ -101,37 +98,35 @@ async def pick_organisation(request: web.Request) -> web.Response:
 async def create_organisation(request: web.Request) -> web.Response:
     """Create an organisation: its creator becomes owner and admin, and it is picked."""
     body = await json_object(request, "name")
-    who, auth = caller(request), request.app[AUTH]
-    org_id = auth.accounts.create_organisation(body["name"], who.user)
-    auth.sessions.pick_organisation(who.session, org_id)
-    auth.audit.record("organisation created", organisation_id=org_id, user_id=who.user.id, user_name=who.user.name)
-    return web.json_response(_session_body(request, who.user.id, org_id, who.session.csrf_token), status=201)
+    user, session, auth = request[USER], request[SESSION], request.app[AUTH]
+    org_id = auth.accounts.create_organisation(body["name"], user)
+    auth.sessions.pick_organisation(session, org_id)
+    auth.audit.record("organisation created", organisation_id=org_id, user_id=user.id, user_name=user.name)
+    return web.json_response(_session_body(request, user.id, org_id, session.csrf_token), status=201)
 
 
 @routes.get("/api/organisation/members")
 @access(Access.ADMIN)
 async def list_members(request: web.Request) -> web.Response:
-    return web.json_response({"members": request.app[AUTH].accounts.members(caller(request).organisation_id)})
+    return web.json_response({"members": request.app[AUTH].accounts.members(organisation(request))})
 
 
 @routes.put("/api/organisation/members/{user_id}")
 @access(Access.ADMIN)
 async def change_role(request: web.Request) -> web.Response:
     body = await json_object(request, "role")
-    who = caller(request)
     try:
         role = Role.parse(body["role"])
     except ValueError as exc:
-        raise web.HTTPBadRequest(text=str(exc)) from None
-    request.app[AUTH].set_role(who.user, who.organisation_id, request.match_info["user_id"], role)
+        raise BadRequest(str(exc)) from None
+    request.app[AUTH].set_role(request[USER], organisation(request), request.match_info["user_id"], role)
     return web.json_response({"user_id": request.match_info["user_id"], "role": role.value})
 
 
 @routes.delete("/api/organisation/members/{user_id}")
 @access(Access.ADMIN)
 async def remove_member(request: web.Request) -> web.Response:
-    who = caller(request)
-    request.app[AUTH].remove_member(who.user, who.organisation_id, request.match_info["user_id"])
+    request.app[AUTH].remove_member(request[USER], organisation(request), request.match_info["user_id"])
     return web.json_response({"removed": request.match_info["user_id"]})
 
 
@@ -139,12 +134,11 @@ async def remove_member(request: web.Request) -> web.Response:
 @access(Access.ADMIN)
 async def invite(request: web.Request) -> web.Response:
     body = await json_object(request, "email", "role")
-    who, auth = caller(request), request.app[AUTH]
     try:
         role = Role.parse(body["role"])
     except ValueError as exc:
-        raise web.HTTPBadRequest(text=str(exc)) from None
-    token = auth.invitations.create(who.organisation_id, body["email"], role, who.user)
+        raise BadRequest(str(exc)) from None
+    token = request.app[AUTH].invitations.create(organisation(request), body["email"], role, request[USER])
     audit(request, "user invited", email=body["email"], role=role.value)
     link = f"{request.scheme}://{request.host}/web/invite.html#token={token}"
     return web.json_response({"link": link, "email": body["email"], "role": role.value}, status=201)
@@ -176,35 +170,4 @@ async def accept_invitation(request: web.Request) -> web.Response:
 @routes.get("/api/organisation/audit")
 @access(Access.ADMIN)
 async def audit_log(request: web.Request) -> web.Response:
-    return web.json_response({"entries": request.app[AUTH].audit.entries(caller(request).organisation_id)})
-
-
-@routes.post("/api/organisation/join-codes")
-@access(Access.ADMIN)
-async def new_join_code(request: web.Request) -> web.Response:
-    """A one-time authorization code with which a system joins this organisation."""
-    who, auth = caller(request), request.app[AUTH]
-    code, expires = auth.systems.create_code(who.organisation_id, who.user.id)
-    audit(request, "system join code created")
-    return web.json_response({"code": code, "expires_at": expires.isoformat()}, status=201)
-
-
-@routes.get("/api/organisation/systems")
-@access(Access.ADMIN)
-async def list_systems(request: web.Request) -> web.Response:
-    return web.json_response({"systems": request.app[AUTH].systems.list(caller(request).organisation_id)})
-
-
-@routes.post("/api/systems/join")
-@access(Access.PUBLIC)
-async def join_system(request: web.Request) -> web.Response:
-    """A system joins an organisation with a one-time code, bringing its public key."""
-    body = await json_object(request, "code", "name", "public_key")
-    try:
-        key = SystemPublicKey.from_pem(body["public_key"].encode())
-    except ValueError as exc:
-        raise web.HTTPBadRequest(text=f"public_key is not a P-256 public key in PEM: {exc}") from None
-    auth = request.app[AUTH]
-    system_id, org_id = auth.systems.join(body["code"], body["name"], key)
-    auth.audit.record("system joined", organisation_id=org_id, system=body["name"], key_id=key.key_id)
-    return web.json_response({"system_id": system_id, "key_id": key.key_id, "thumbprint": key.thumbprint}, status=201)
+    return web.json_response({"entries": request.app[AUTH].audit.entries(organisation(request))})

@@ -4,21 +4,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from aiohttp import web
-from pyee.asyncio import AsyncIOEventEmitter
 
-from ..clock import Clock
 from ..crypto.system_key import SystemPublicKey
+from ..kernel.access import Role
+from ..kernel.audit import AuditLog
+from ..kernel.clock import Clock
+from ..kernel.events import ACCESS_CHANGED, EventBus
 from ..storage.database import Database
+from ..systems.store import Systems
 from .accounts import Accounts, User
-from .audit import AuditLog
 from .invitations import Invitations
 from .passwords import check_strength
 from .rate_limit import SignInLimiter
-from .roles import Role
 from .sessions import Sessions
-from .systems import Systems
-
-ACCESS_CHANGED = "access_changed"  # (user_id, organisation_id): role changed or membership ended
 
 
 @dataclass
@@ -29,14 +27,15 @@ class AuthService:
     systems: Systems
     audit: AuditLog
     limiter: SignInLimiter
-    events: AsyncIOEventEmitter
+    events: EventBus
 
     @classmethod
-    def open(cls, database: Database, clock: Clock) -> AuthService:
+    def open(cls, database: Database, clock: Clock, systems: Systems, audit: AuditLog, events: EventBus) -> AuthService:
+        """Auth over the shared systems, audit log and event bus (one of each per process)."""
         db = database.db
         accounts = Accounts(db, clock)
-        return cls(accounts, Sessions(db, clock), Invitations(db, clock, accounts), Systems(db, clock),
-                   AuditLog(db, clock), SignInLimiter(clock), AsyncIOEventEmitter())
+        return cls(accounts, Sessions(db, clock), Invitations(db, clock, accounts), systems, audit,
+                   SignInLimiter(clock), events)
 
     def bootstrap(self, organisation: str, email: str, name: str, password: str, system_key: SystemPublicKey | None,
                   system_name: str = "local system") -> tuple[User, bool]:
@@ -57,13 +56,13 @@ class AuthService:
         self.accounts.set_role(organisation_id, user_id, role)
         self.audit.record("role changed", organisation_id=organisation_id, user_id=actor.id, user_name=actor.name,
                           member=user_id, role=role.value)
-        self.events.emit(ACCESS_CHANGED, user_id, organisation_id)
+        self.events.emit(ACCESS_CHANGED, user_id, organisation_id, True)
 
     def remove_member(self, actor: User, organisation_id: str, user_id: str) -> None:
         self.accounts.remove_member(organisation_id, user_id)
         self.audit.record("member removed", organisation_id=organisation_id, user_id=actor.id, user_name=actor.name,
                           member=user_id)
-        self.events.emit(ACCESS_CHANGED, user_id, organisation_id)
+        self.events.emit(ACCESS_CHANGED, user_id, organisation_id, False)
 
 
 AUTH = web.AppKey("auth", AuthService)

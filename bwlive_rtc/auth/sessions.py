@@ -8,13 +8,12 @@ from datetime import datetime, timedelta
 
 import sqlite_utils
 
-from ..clock import Clock
-from .tokens import new_token, token_hash
+from ..kernel.clock import Clock
+from ..kernel.tokens import new_token, token_hash
 
 IDLE_LIMIT = timedelta(days=7)
 TOUCH_EVERY = timedelta(minutes=1)  # write last use at most this often
 COOKIE_NAME = "bwlive_session"
-CSRF_HEADER = "X-CSRF-Token"
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from .. import aiortc_adapter
 from ..crypto.content_key import KeyEnvelope, new_content_key
 from ..crypto.sframe import DecryptError, FrameDecryptor, FrameEncryptor, Kind
 from ..crypto.system_key import SystemPublicKey
-from ..signaling.whip import CAMERA_TIME_HEADER, KEY_HEADER
+from ..protocol import CAMERA_TIME_HEADER, DATA_CHANNEL_LABEL, KEY_HEADER
 from .gps import GpxTrack, LosesFix, PositionSource, SimpleWalk
 from .local_recording import LocalRecording
 from .sources import FileVideo, TestPattern
@@ -111,7 +111,7 @@ class CameraAgent:
         if opts.audio:
             pc.addTransceiver(EncryptedAudioTrack(self.content_key), direction="sendonly")
             _prefer(pc, "audio", "audio/opus")
-        channel = pc.createDataChannel("bwlive")
+        channel = pc.createDataChannel(DATA_CHANNEL_LABEL)
         decryptor = FrameDecryptor(self.content_key)
         channel.on("message", lambda message: self._on_message(decryptor, message))
         if opts.gps:

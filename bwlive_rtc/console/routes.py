@@ -7,12 +7,13 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from ..auth.middleware import audit, caller
-from ..events import STREAM_ACKNOWLEDGED, StreamEvent
+from ..kernel.access import Access, access, caller, organisation
+from ..kernel.appkeys import CLOCK, DATABASE, EVENTS, SETTINGS
+from ..kernel.audit import audit
+from ..kernel.events import STREAM_ACKNOWLEDGED, StreamEvent
+from ..kernel.requests import json_object
 from ..sfu.router import UnknownStream
-from ..web_api.access import Access, access
-from ..web_api.json_body import json_object
-from ..web_api.keys import CLOCK, DATABASE, EVENTS, ROUTER, SETTINGS, STREAM_HUB
+from ..streams.hub import ROUTER, STREAM_HUB
 from .groups import GroupError, GroupNotFound, Groups
 
 GROUPS = web.AppKey("console_groups", Groups)
@@ -25,22 +26,15 @@ async def lifecycle(app: web.Application):  # type: ignore[no-untyped-def]
     yield
 
 
-def _organisation(request: web.Request) -> str:
-    """The organisation the caller signed in to: groups are its operators' shared groups."""
-    organisation_id = caller(request).organisation_id
-    assert organisation_id is not None  # VIEWER and above need one
-    return organisation_id
-
-
 def _groups_message(request: web.Request) -> dict[str, object]:
-    groups = request.app[GROUPS].list(_organisation(request))
+    groups = request.app[GROUPS].list(organisation(request))
     return {"type": "groups", "groups": [group.to_json() for group in groups]}
 
 
 async def _changed(request: web.Request, action: str, change) -> web.Response:  # type: ignore[no-untyped-def]
     """Apply a group change, audit it, push the new list to every browser, answer with it."""
     try:
-        result = change(request.app[GROUPS], _organisation(request))
+        result = change(request.app[GROUPS], organisation(request))
     except GroupError as exc:
         raise web.HTTPBadRequest(text=str(exc)) from None
     except GroupNotFound as exc:
@@ -48,7 +42,7 @@ async def _changed(request: web.Request, action: str, change) -> web.Response:  
     audit(request, action, **dict(request.match_info),
           **({"group": result.name} if result is not None else {}))
     message = _groups_message(request)
-    await request.app[STREAM_HUB].broadcast(_organisation(request), message)
+    await request.app[STREAM_HUB].broadcast(organisation(request), message)
     return web.json_response(result.to_json() if result is not None else message)
 
 
@@ -105,9 +99,9 @@ async def acknowledge(request: web.Request) -> web.Response:
     to every operator and emit the event SOC integrations forward."""
     stream_id = request.match_info["stream_id"]
     producer = request.app[ROUTER].producer(stream_id)
-    if _organisation(request) not in producer.organisation_ids:
+    if organisation(request) not in producer.organisation_ids:
         raise UnknownStream(f"no live stream with id {stream_id!r}")
-    by = caller(request).user.name
+    by = caller(request).user_name
     now = request.app[CLOCK].now()
     audit(request, "stream acknowledged", stream=producer.id, camera=producer.camera)
     await request.app[STREAM_HUB].acknowledge(producer.id, by, now.isoformat())

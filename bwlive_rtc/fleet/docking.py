@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from ..auth.systems import Systems
+from ..systems.store import Systems
 from .credentials import Credential, CredentialError, CredentialSigner
 from .store import Camera, Fleet
 

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from ..auth.middleware import audit, caller
-from ..web_api.access import Access, access
-from ..web_api.json_body import json_object
+from ..kernel.access import Access, access, organisation
+from ..kernel.audit import audit
+from ..kernel.requests import json_object
 from .service import FLEET
 
 routes = web.RouteTableDef()
@@ -14,7 +14,7 @@ routes = web.RouteTableDef()
 @routes.get("/api/fleet")
 @access(Access.ADMIN)
 async def list_fleet(request: web.Request) -> web.Response:
-    return web.json_response(request.app[FLEET].fleet.list(caller(request).organisation_id))
+    return web.json_response(request.app[FLEET].fleet.list(organisation(request)))
 
 
 @routes.post("/api/fleet/profiles")
@@ -22,7 +22,7 @@ async def list_fleet(request: web.Request) -> web.Response:
 async def add_profile(request: web.Request) -> web.Response:
     body = await json_object(request)
     profile = request.app[FLEET].fleet.add_profile(
-        caller(request).organisation_id, str(body.get("name", "")),
+        organisation(request), str(body.get("name", "")),
         streaming=bool(body.get("streaming", True)), location=bool(body.get("location", True)))
     audit(request, "profile added", profile=profile.name)
     return web.json_response({"id": profile.id}, status=201)
@@ -34,7 +34,7 @@ async def change_profile(request: web.Request) -> web.Response:
     body = await json_object(request)
     fleet = request.app[FLEET].fleet
     profile = fleet.profile(request.match_info["profile_id"])
-    if profile is None or profile.name not in {p["name"] for p in fleet.list(caller(request).organisation_id)["profiles"]}:
+    if profile is None or profile.name not in {p["name"] for p in fleet.list(organisation(request))["profiles"]}:
         raise web.HTTPNotFound(text="no such profile in this organisation")
     fleet.set_profile_switches(profile.id, streaming=body.get("streaming"), location=body.get("location"))
     audit(request, "profile changed", profile=profile.name, **{k: body[k] for k in ("streaming", "location") if k in body})
@@ -46,7 +46,7 @@ async def change_profile(request: web.Request) -> web.Response:
 async def add_camera_user(request: web.Request) -> web.Response:
     body = await json_object(request)
     user_id = request.app[FLEET].fleet.add_camera_user(
-        caller(request).organisation_id, str(body.get("name", "")), body.get("profile_id"))
+        organisation(request), str(body.get("name", "")), body.get("profile_id"))
     audit(request, "camera user added", name=body.get("name"))
     return web.json_response({"id": user_id}, status=201)
 
@@ -56,7 +56,7 @@ async def add_camera_user(request: web.Request) -> web.Response:
 async def add_camera(request: web.Request) -> web.Response:
     body = await json_object(request)
     camera = request.app[FLEET].fleet.add_camera(
-        caller(request).organisation_id, str(body.get("serial", "")), str(body.get("model", "")),
+        organisation(request), str(body.get("serial", "")), str(body.get("model", "")),
         body.get("camera_user_id"))
     audit(request, "camera added", serial=camera.serial)
     return web.json_response({"id": camera.id}, status=201)
@@ -67,7 +67,7 @@ async def add_camera(request: web.Request) -> web.Response:
 async def revoke_camera(request: web.Request) -> web.Response:
     fleet = request.app[FLEET].fleet
     camera = fleet.camera(request.match_info["camera_id"])
-    if camera is None or camera.organisation_id != caller(request).organisation_id:
+    if camera is None or camera.organisation_id != organisation(request):
         raise web.HTTPNotFound(text="no such camera in this organisation")
     fleet.revoke(camera.id)
     audit(request, "camera revoked", serial=camera.serial)
@@ -81,7 +81,7 @@ async def revoke_camera(request: web.Request) -> web.Response:
 async def assign_profile(request: web.Request) -> web.Response:
     """Body {"profile_id": ...}: the camera user's profile from now on."""
     body = await json_object(request)
-    fleet, org = request.app[FLEET].fleet, caller(request).organisation_id
+    fleet, org = request.app[FLEET].fleet, organisation(request)
     user = fleet.camera_user(request.match_info["user_id"])
     profile = fleet.profile(body.get("profile_id"))
     if user is None or user["organisation_id"] != org:
@@ -100,7 +100,7 @@ async def add_network(request: web.Request) -> web.Response:
     given to docking cameras and never shown again."""
     body = await json_object(request)
     network_id = request.app[FLEET].fleet.add_network(
-        caller(request).organisation_id, str(body.get("ssid", "")), str(body.get("password", "")),
+        organisation(request), str(body.get("ssid", "")), str(body.get("password", "")),
         profile_id=body.get("profile_id"), camera_user_id=body.get("camera_user_id"))
     audit(request, "Wi-Fi network added", ssid=body.get("ssid"))
     return web.json_response({"id": network_id}, status=201)

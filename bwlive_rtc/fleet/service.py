@@ -5,10 +5,10 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from ..auth.systems import Systems
-from ..clock import Clock
-from ..config import Settings
+from ..kernel.clock import Clock
+from ..kernel.config import Settings
 from ..storage.database import Database
+from ..systems.store import Systems
 from .credentials import CredentialSigner
 from .docking import Docking
 from .store import Fleet
@@ -20,9 +20,9 @@ class FleetService:
     docking: Docking
 
     @classmethod
-    def open(cls, settings: Settings, database: Database, clock: Clock) -> FleetService:
+    def open(cls, settings: Settings, database: Database, clock: Clock, systems: Systems) -> FleetService:
         fleet = Fleet(database.db, clock)
-        return cls(fleet, Docking(fleet, Systems(database.db, clock), CredentialSigner(settings.signing_key_path)))
+        return cls(fleet, Docking(fleet, systems, CredentialSigner(settings.signing_key_path)))
 
 
 FLEET = web.AppKey("fleet", FleetService)

@@ -13,8 +13,8 @@ from datetime import datetime
 import sqlite_utils
 
 from ..auth.accounts import AccountError
-from ..auth.tokens import new_id
-from ..clock import Clock
+from ..kernel.clock import Clock
+from ..kernel.tokens import new_id
 from ..licensing.usage import CameraAssignments
 
 

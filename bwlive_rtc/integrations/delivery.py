@@ -14,7 +14,7 @@ from contextlib import suppress
 
 import aiohttp
 
-from ..clock import Clock
+from ..kernel.clock import Clock
 from .retry import RetryPolicy
 from .signing import request_headers
 from .store import FAILED, Attempt, Due, IntegrationStore

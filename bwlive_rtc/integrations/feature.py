@@ -10,12 +10,14 @@ import aiohttp
 from aiohttp import web
 from yarl import URL
 
-from ..auth.middleware import audit, caller
-from ..events import STREAM_ENDED, StreamEvent
+from ..kernel.access import Access, access, organisation
+from ..kernel.appkeys import CLOCK, DATABASE, EVENTS
+from ..kernel.audit import audit
+from ..kernel.events import STREAM_ENDED, StreamEvent
+from ..kernel.feature import Feature
+from ..kernel.requests import json_object
 from ..sfu.router import Router
-from ..web_api.access import Access, access
-from ..web_api.json_body import json_object
-from ..web_api.keys import CLOCK, DATABASE, EVENTS, ROUTER
+from ..streams.hub import ROUTER
 from .delivery import DeliveryWorker
 from .payload import FORWARDED, TEST_EVENT, iso_utc, sample_event_body, stream_event_body
 from .store import Integration, IntegrationStore
@@ -49,15 +51,8 @@ def _delivery_json(delivery: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _organisation(request: web.Request) -> str:
-    """The organisation picked by the signed-in admin (the access rule guarantees one)."""
-    organisation_id = caller(request).organisation_id
-    assert organisation_id is not None
-    return organisation_id
-
-
 def _integration(request: web.Request) -> Integration:
-    integration = request.app[STORE].get(_organisation(request), request.match_info["integration_id"])
+    integration = request.app[STORE].get(organisation(request), request.match_info["integration_id"])
     if integration is None:
         raise web.HTTPNotFound(text="there is no integration with this id (was it removed?)")
     return integration
@@ -84,7 +79,7 @@ async def _new_integration_fields(request: web.Request) -> tuple[str, str | None
 @routes.get("/api/integrations")
 @access(Access.ADMIN)
 async def list_integrations(request: web.Request) -> web.Response:
-    integrations = request.app[STORE].of([_organisation(request)])
+    integrations = request.app[STORE].of([organisation(request)])
     return web.json_response({"integrations": [_integration_json(i) for i in integrations]})
 
 
@@ -92,7 +87,7 @@ async def list_integrations(request: web.Request) -> web.Response:
 @access(Access.ADMIN)
 async def add_integration(request: web.Request) -> web.Response:
     url, secret = await _new_integration_fields(request)
-    store, organisation_id = request.app[STORE], _organisation(request)
+    store, organisation_id = request.app[STORE], organisation(request)
     if store.has_url(organisation_id, url):
         raise web.HTTPConflict(text="an integration with this URL exists already; remove it first to change its secret")
     integration = store.add(organisation_id, url, secret, request.app[CLOCK].now().timestamp())
@@ -123,7 +118,7 @@ async def send_test_event(request: web.Request) -> web.Response:
 @routes.get("/api/integrations/deliveries")
 @access(Access.ADMIN)
 async def list_deliveries(request: web.Request) -> web.Response:
-    deliveries = request.app[STORE].recent_deliveries(_organisation(request), LISTED_DELIVERIES)
+    deliveries = request.app[STORE].recent_deliveries(organisation(request), LISTED_DELIVERIES)
     return web.json_response({"deliveries": [_delivery_json(d) for d in deliveries]})
 
 
@@ -171,3 +166,6 @@ async def lifecycle(app: web.Application):  # type: ignore[no-untyped-def]
         yield
         app[EVENTS].remove_listener("*", forward)
         await worker.close()
+
+
+FEATURE = Feature("integrations", (routes,), lifecycle)

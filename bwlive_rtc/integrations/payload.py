@@ -6,7 +6,7 @@ import json
 import uuid
 from datetime import UTC, datetime
 
-from ..events import STREAM_ACKNOWLEDGED, STREAM_ENDED, STREAM_STARTED, StreamEvent
+from ..kernel.events import STREAM_ACKNOWLEDGED, STREAM_ENDED, STREAM_STARTED, StreamEvent
 
 FORWARDED = frozenset({STREAM_STARTED, STREAM_ACKNOWLEDGED, STREAM_ENDED})
 TEST_EVENT = "integration.test"

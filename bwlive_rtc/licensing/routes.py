@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from ..auth.middleware import audit, caller
-from ..web_api.access import Access, access
+from ..kernel.access import Access, access, organisation
+from ..kernel.audit import audit
 from .license_file import LicenseError
 from .service import LICENSING
 
@@ -14,16 +14,15 @@ routes = web.RouteTableDef()
 @routes.get("/api/organisation/license")
 @access(Access.ADMIN)
 async def license_state(request: web.Request) -> web.Response:
-    return web.json_response(request.app[LICENSING].state(caller(request).organisation_id).to_json())
+    return web.json_response(request.app[LICENSING].state(organisation(request)).to_json())
 
 
 @routes.post("/api/organisation/licenses")
 @access(Access.ADMIN)
 async def add_license(request: web.Request) -> web.Response:
     """Body: the license file's text."""
-    who = caller(request)
     try:
-        license = request.app[LICENSING].add(who.organisation_id, await request.text())
+        license = request.app[LICENSING].add(organisation(request), await request.text())
     except LicenseError as exc:
         raise web.HTTPBadRequest(text=str(exc)) from None
     audit(request, "license added", license=license.id, cameras=license.cameras)

@@ -10,7 +10,7 @@ from aiohttp import web
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from ..auth.accounts import Accounts
-from ..clock import Clock
+from ..kernel.clock import Clock
 from .license_file import License, LicenseError, verify
 from .usage import CameraAssignments
 

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import sqlite_utils
 
-from ..clock import Clock
+from ..kernel.clock import Clock
 
 WINDOW_DAYS = 7
 

@@ -7,9 +7,9 @@ from typing import Any
 
 from aiohttp import web
 
-from ..auth.middleware import caller
-from ..web_api.access import Access, access
-from ..web_api.keys import CLOCK, DATABASE, ROUTER, SETTINGS
+from ..kernel.access import Access, access, organisation
+from ..kernel.appkeys import CLOCK, DATABASE, SETTINGS
+from ..streams.hub import ROUTER
 from .service import Recordings
 
 RECORDINGS = web.AppKey("recordings", Recordings)
@@ -20,13 +20,13 @@ routes = web.RouteTableDef()
 @access(Access.VIEWER)
 async def list_recordings(request: web.Request) -> web.Response:
     camera = request.query.get("camera") or None
-    listing = request.app[RECORDINGS].catalog.listing(caller(request).organisation_id, camera)
+    listing = request.app[RECORDINGS].catalog.listing(organisation(request), camera)
     return web.json_response({"recordings": listing})
 
 
 def _recording(request: web.Request) -> dict[str, Any]:
     recording_id = request.match_info["recording_id"]
-    recording = request.app[RECORDINGS].catalog.get(recording_id, caller(request).organisation_id)
+    recording = request.app[RECORDINGS].catalog.get(recording_id, organisation(request))
     if recording is None:
         raise web.HTTPNotFound(text=f"There is no recording {recording_id!r} (it may have been purged).")
     return recording

@@ -6,7 +6,7 @@ import asyncio
 import logging
 from datetime import timedelta
 
-from ..clock import Clock
+from ..kernel.clock import Clock
 from .catalog import Catalog
 from .storage import EvidenceStore
 

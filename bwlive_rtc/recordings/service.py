@@ -8,8 +8,8 @@ from collections.abc import Callable
 from datetime import timedelta
 from pathlib import PurePosixPath
 
-from ..clock import Clock
-from ..config import Settings
+from ..kernel.clock import Clock
+from ..kernel.config import Settings
 from ..sfu.producer import Producer
 from ..sfu.router import Router
 from ..storage.database import Database

@@ -10,7 +10,7 @@ import shutil
 from pathlib import Path
 from typing import Protocol
 
-from ..config import Settings
+from ..kernel.config import Settings
 
 
 class EvidenceStore(Protocol):

@@ -3,8 +3,10 @@ from __future__ import annotations
 
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 
+from ..kernel.errors import BadRequest
 
-class OfferError(ValueError):
+
+class OfferError(BadRequest, ValueError):
     """The SDP offer cannot be used (malformed, or without the media we need)."""
 
 

@@ -8,6 +8,7 @@ import time
 
 from pyee.asyncio import AsyncIOEventEmitter
 
+from ..kernel.errors import NotFound
 from .consumer import Consumer
 from .peer import OfferError, answer, apply_offer, new_peer_connection
 from .producer import Producer
@@ -15,7 +16,7 @@ from .producer import Producer
 log = logging.getLogger(__name__)
 
 
-class UnknownStream(LookupError):
+class UnknownStream(NotFound, LookupError):
     """No live stream (or consumer) with that id."""
 
 

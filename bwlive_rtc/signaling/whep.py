@@ -3,12 +3,12 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from ..auth.middleware import audit, caller
+from ..kernel.access import Access, access, caller, organisation
+from ..kernel.audit import audit
 from ..sfu.consumer import Consumer
 from ..sfu.producer import Producer
 from ..sfu.router import UnknownStream
-from ..web_api.access import Access, access
-from ..web_api.keys import ROUTER
+from ..streams.hub import ROUTER
 from .sdp_body import created, read_offer
 
 routes = web.RouteTableDef()
@@ -18,7 +18,7 @@ def _stream(request: web.Request) -> Producer:
     """The requested live stream, if it belongs to the caller's organisation."""
     stream_id = request.match_info["stream_id"]
     producer = request.app[ROUTER].producer(stream_id)
-    if caller(request).organisation_id not in producer.organisation_ids:
+    if organisation(request) not in producer.organisation_ids:
         raise UnknownStream(f"no live stream with id {stream_id!r}")
     return producer
 
@@ -26,7 +26,7 @@ def _stream(request: web.Request) -> Producer:
 def _own_consumer(request: web.Request) -> Consumer:
     """The caller's own subscription named in the path."""
     consumer = _stream(request).consumers.get(request.match_info["consumer_id"])
-    if consumer is None or consumer.viewer != caller(request).user.id:
+    if consumer is None or consumer.viewer != caller(request).user_id:
         raise UnknownStream(f"no viewer {request.match_info['consumer_id']!r} on this stream")
     return consumer
 
@@ -37,7 +37,7 @@ async def subscribe(request: web.Request) -> web.Response:
     producer = _stream(request)  # 404 before reading the body
     offer = await read_offer(request)
     who = caller(request)
-    consumer, answer = await request.app[ROUTER].subscribe(producer.id, offer, who.user.id)
+    consumer, answer = await request.app[ROUTER].subscribe(producer.id, offer, who.user_id)
     audit(request, "stream viewed", stream=producer.id, camera=producer.camera)
     return created(answer, f"/whep/{producer.id}/{consumer.id}")
 

@@ -5,17 +5,16 @@ from datetime import datetime
 
 from aiohttp import web
 
-from ..auth.service import AUTH
 from ..crypto.content_key import KeyEnvelope
 from ..fleet.credentials import CredentialError
 from ..fleet.service import FLEET
+from ..kernel.access import Access, access
+from ..kernel.appkeys import CLOCK, SETTINGS
 from ..licensing.service import LICENSING
-from ..web_api.access import Access, access
-from ..web_api.keys import CLOCK, ROUTER, SETTINGS
+from ..protocol import CAMERA_TIME_HEADER, KEY_HEADER
+from ..streams.hub import ROUTER
+from ..systems.store import SYSTEMS
 from .sdp_body import created, read_offer
-
-KEY_HEADER = "Bwlive-Content-Key"
-CAMERA_TIME_HEADER = "Bwlive-Camera-Time"
 
 routes = web.RouteTableDef()
 
@@ -62,7 +61,7 @@ async def publish(request: web.Request) -> web.Response:
     except ValueError as exc:
         raise web.HTTPBadRequest(text=f"the {KEY_HEADER} header is not a key envelope: {exc}") from None
     organisation = admitted.credential.organisation_id
-    if organisation not in request.app[AUTH].systems.organisations_for_key(envelope.key_id):
+    if organisation not in request.app[SYSTEMS].organisations_for_key(envelope.key_id):
         raise web.HTTPBadRequest(
             text=f"the stream key is sealed to key {envelope.key_id}, which is not this camera's system key: "
             "dock the camera to get the current public key"

@@ -8,6 +8,7 @@ from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.rtp import RtpPacket
 
 from .. import aiortc_adapter
+from ..protocol import DATA_CHANNEL_LABEL
 from .assembler import EncodedFrame, Vp8Assembler
 from .session import ApiClient
 
@@ -31,7 +32,7 @@ class HeadlessViewer:
         self.on_message = on_message or (lambda message: None)
         self.location: str | None = None
         self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
-        self.channel = self.pc.createDataChannel("bwlive")
+        self.channel = self.pc.createDataChannel(DATA_CHANNEL_LABEL)
         self._assembler = Vp8Assembler()
 
     def _on_video_packet(self, packet: RtpPacket) -> None:

@@ -5,6 +5,8 @@ from typing import Any
 
 import aiohttp
 
+from ..protocol import CSRF_HEADER
+
 
 class ApiClient:
     """``await ApiClient.signed_in(url, email, password)``; then ``client.request(...)``."""
@@ -26,7 +28,7 @@ class ApiClient:
                 raise PermissionError(f"sign-in refused ({response.status}): {body.get('error')}")
         client.session = body
         client.csrf_token = body["csrf_token"]
-        client.http.headers["X-CSRF-Token"] = client.csrf_token  # sent with every request
+        client.http.headers[CSRF_HEADER] = client.csrf_token  # sent with every request
         return client
 
     def request(self, method: str, url: str, **kwargs: Any) -> Any:

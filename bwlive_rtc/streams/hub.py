@@ -79,3 +79,7 @@ class StreamHub:
     async def close(self) -> None:
         for watcher in list(self._watchers):
             await watcher.socket.close()
+
+
+ROUTER = web.AppKey("router", Router)
+STREAM_HUB = web.AppKey("stream_hub", StreamHub)

@@ -4,8 +4,10 @@ from __future__ import annotations
 import json
 
 import sqlite_utils
+from aiohttp import web
 
-from ..clock import Clock
+from .access import caller
+from .clock import Clock
 
 
 class AuditLog:
@@ -34,3 +36,13 @@ class AuditLog:
             [organisation_id, limit],
         )
         return [{**row, "details": json.loads(row["details"])} for row in rows]
+
+
+AUDIT = web.AppKey("audit", AuditLog)
+
+
+def audit(request: web.Request, action: str, **details: object) -> None:
+    """Record in the audit log that the signed-in caller did ``action``."""
+    who = caller(request)
+    request.app[AUDIT].record(action, organisation_id=who.organisation_id, user_id=who.user_id,
+                              user_name=who.user_name, **details)

@@ -5,16 +5,18 @@ from typing import Any
 
 from aiohttp import web
 
+from .errors import BadRequest
+
 
 async def json_object(request: web.Request, *required: str) -> dict[str, Any]:
     """The body as a JSON object; ``required`` names fields that must be non-empty strings."""
     try:
         body = await request.json()
     except ValueError:
-        raise web.HTTPBadRequest(text="send a JSON object") from None
+        raise BadRequest("send a JSON object") from None
     if not isinstance(body, dict):
-        raise web.HTTPBadRequest(text="send a JSON object")
+        raise BadRequest("send a JSON object")
     missing = [f for f in required if not isinstance(body.get(f), str) or not body[f]]
     if missing:
-        raise web.HTTPBadRequest(text=f"missing {', '.join(missing)}")
+        raise BadRequest(f"missing {', '.join(missing)}")
     return body

@@ -1,5 +1,6 @@
-"""The event bus: what happened to streams, for whoever listens (web clients, the
-database, SOC integrations, the audit log). Payloads carry ids and names, never media."""
+"""The event bus: what happened to streams and to people's access, for whoever listens
+(web clients, the database, SOC integrations, running subscriptions). Payloads carry ids
+and names, never media."""
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
@@ -10,6 +11,7 @@ from pyee.asyncio import AsyncIOEventEmitter
 STREAM_STARTED = "stream.started"
 STREAM_ENDED = "stream.ended"
 STREAM_ACKNOWLEDGED = "stream.acknowledged"
+ACCESS_CHANGED = "access_changed"  # (user_id, organisation_id, still_member): role changed or membership ended
 
 
 @dataclass(frozen=True)

@@ -6,11 +6,12 @@ import secrets
 from datetime import datetime, timedelta
 
 import sqlite_utils
+from aiohttp import web
 
-from ..clock import Clock
 from ..crypto.system_key import SystemPublicKey
-from .accounts import AccountError
-from .tokens import new_id, token_hash
+from ..kernel.clock import Clock
+from ..kernel.errors import BadRequest
+from ..kernel.tokens import new_id, token_hash
 
 CODE_VALID_FOR = timedelta(hours=24)
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
@@ -19,6 +20,10 @@ CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
 def _new_code() -> str:
     raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(12))
     return "-".join(raw[i : i + 4] for i in range(0, 12, 4))
+
+
+class JoinError(BadRequest, ValueError):
+    """A join code or system name that cannot be used; the message says why."""
 
 
 class Systems:
@@ -57,19 +62,19 @@ class Systems:
         key = token_hash(code.strip().upper())
         rows = list(self.db["join_codes"].rows_where("key = ?", [key]))
         if not rows:
-            raise AccountError("this authorization code is not valid")
+            raise JoinError("this authorization code is not valid")
         row = rows[0]
         if row["used_at"]:
-            raise AccountError("this authorization code has already been used")
+            raise JoinError("this authorization code has already been used")
         if self.clock.now() >= datetime.fromisoformat(row["expires_at"]):
-            raise AccountError("this authorization code has expired; ask an admin for a new one")
+            raise JoinError("this authorization code has expired; ask an admin for a new one")
         self.db["join_codes"].update(key, {"used_at": self.clock.now().isoformat()})
         return self.add(row["organisation_id"], name, public_key), row["organisation_id"]
 
     def add(self, organisation_id: str, name: str, public_key: SystemPublicKey) -> str:
         """Register a system with an organisation (after a code, or at bootstrap)."""
         if not name.strip():
-            raise AccountError("enter a name for the system")
+            raise JoinError("enter a name for the system")
         system_id = new_id()
         self.db["systems"].insert(
             {"id": system_id, "organisation_id": organisation_id, "name": name.strip(),
@@ -110,3 +115,7 @@ class Systems:
     def list(self, organisation_id: str) -> list[dict[str, object]]:
         return list(self.db["systems"].rows_where(
             "organisation_id = ?", [organisation_id], select="id, name, key_id, joined_at", order_by="joined_at"))
+
+
+SYSTEMS = web.AppKey("systems", Systems)
+SYSTEM_KEY = web.AppKey("system_key", SystemPublicKey)  # this server's local system public key

@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from ..config import Settings
+from .config import Settings
 
 
 def _self_signed(cert_path: Path, key_path: Path, host: str) -> None:

@@ -1,0 +1,51 @@
+"""The composition root: the kernel's middlewares and services, then every feature in the
+order they depend on each other. Adding a feature is one line in ``FEATURES``."""
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from .auth.feature import FEATURE as AUTH
+from .console.feature import FEATURE as CONSOLE
+from .fleet.feature import FEATURE as FLEET
+from .integrations.feature import FEATURE as INTEGRATIONS
+from .kernel.access import access_middleware
+from .kernel.appkeys import CLOCK, DATABASE, EVENTS, SETTINGS
+from .kernel.audit import AUDIT, AuditLog
+from .kernel.clock import Clock, SystemClock
+from .kernel.config import Settings
+from .kernel.errors import error_middleware
+from .kernel.events import EventBus
+from .kernel.feature import Feature, install
+from .licensing.feature import FEATURE as LICENSING
+from .recordings.feature import FEATURE as RECORDINGS
+from .signaling.feature import FEATURE as SIGNALING
+from .storage.database import Database
+from .streams.feature import FEATURE as STREAMS
+from .systems.feature import FEATURE as SYSTEMS
+from .webclient.feature import FEATURE as WEBCLIENT
+
+FEATURES: tuple[Feature, ...] = (
+    SYSTEMS, AUTH, LICENSING, FLEET, STREAMS, SIGNALING, CONSOLE, RECORDINGS, INTEGRATIONS, WEBCLIENT,
+)
+
+
+async def _kernel(app: web.Application) -> AsyncIterator[None]:
+    """The metadata database and the audit log, open while the server runs."""
+    database = Database(app[SETTINGS].database_path)
+    app[DATABASE] = database
+    app[AUDIT] = AuditLog(database.db, app[CLOCK])
+    yield
+    database.close()
+
+
+def create_app(settings: Settings, clock: Clock | None = None) -> web.Application:
+    """Build the server; the system public key must exist (``bwlive system keys generate``)."""
+    app = web.Application(middlewares=[error_middleware, access_middleware])
+    app[SETTINGS] = settings
+    app[CLOCK] = clock or SystemClock()
+    app[EVENTS] = EventBus()
+    app.cleanup_ctx.append(_kernel)
+    install(app, FEATURES)
+    return app

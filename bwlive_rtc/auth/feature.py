@@ -1,0 +1,24 @@
+"""The auth feature: accounts, sessions and roles; the kernel's signed-in authenticator."""
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from ..kernel.access import SIGNED_IN
+from ..kernel.appkeys import CLOCK, DATABASE, EVENTS
+from ..kernel.audit import AUDIT
+from ..kernel.feature import Feature
+from ..systems.store import SYSTEMS
+from .authentication import authenticate
+from .routes import routes
+from .service import AUTH, AuthService
+
+
+async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
+    app[AUTH] = AuthService.open(app[DATABASE], app[CLOCK], app[SYSTEMS], app[AUDIT], app[EVENTS])
+    app[SIGNED_IN] = authenticate
+    yield
+
+
+FEATURE = Feature("auth", (routes,), _lifecycle)

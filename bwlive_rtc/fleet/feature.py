@@ -1,0 +1,20 @@
+"""The fleet feature: camera users, profiles, networks, cameras and docking."""
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from ..kernel.appkeys import CLOCK, DATABASE, SETTINGS
+from ..kernel.feature import Feature
+from ..systems.store import SYSTEMS
+from .routes import routes
+from .service import FLEET, FleetService
+
+
+async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
+    app[FLEET] = FleetService.open(app[SETTINGS], app[DATABASE], app[CLOCK], app[SYSTEMS])
+    yield
+
+
+FEATURE = Feature("fleet", (routes,), _lifecycle)

@@ -1,0 +1,133 @@
+"""Who may call an endpoint, and the middleware that enforces it on every request.
+
+Every route handler declares its level with ``@access(...)``; a handler without one is
+refused, so a new endpoint cannot be forgotten. Levels, lowest first: ``PUBLIC``
+(anyone), ``CAMERA`` (a camera), ``USER`` (signed in, organisation not needed),
+``VIEWER``, ``OPERATOR``, ``ADMIN`` (signed in, with at least that role in the
+organisation picked).
+
+The kernel knows the levels and roles; features say who the caller is. The auth feature
+installs the signed-in authenticator (``SIGNED_IN``); a feature may install a camera
+authenticator (``CAMERA_AUTHENTICATOR``). Handlers read the result with ``caller()``.
+"""
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from enum import Enum, IntEnum
+from typing import TypeVar
+
+from aiohttp import web
+
+from .errors import Forbidden, ServerFault
+
+Handler = TypeVar("Handler", bound=Callable[..., Awaitable[web.StreamResponse]])
+ACCESS_ATTRIBUTE = "__bwlive_access__"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class Access(IntEnum):
+    PUBLIC = 0
+    CAMERA = 1
+    USER = 2
+    VIEWER = 3
+    OPERATOR = 4
+    ADMIN = 5
+
+
+class Role(str, Enum):
+    """The roles a user holds in an organisation (SPEC §4)."""
+
+    VIEWER = "viewer"  # watch and acknowledge live streams, watch recordings
+    OPERATOR = "operator"  # the same, for the operators of a SOC
+    ADMIN = "admin"  # also settings, users and roles, systems, integrations, licenses
+
+    @property
+    def rank(self) -> int:
+        return list(Role).index(self)
+
+    @classmethod
+    def parse(cls, value: object) -> Role:
+        try:
+            return cls(str(value))
+        except ValueError:
+            raise ValueError(f"unknown role {value!r}: use viewer, operator or admin") from None
+
+
+ROLE_FOR_ACCESS = {Access.VIEWER: Role.VIEWER, Access.OPERATOR: Role.OPERATOR, Access.ADMIN: Role.ADMIN}
+
+
+@dataclass(frozen=True)
+class Caller:
+    """The signed-in person behind a request; ``organisation_id``/``role`` once picked."""
+
+    user_id: str
+    user_name: str
+    organisation_id: str | None
+    role: Role | None
+
+
+Authenticator = Callable[[web.Request], Awaitable[Caller]]
+CameraAuthenticator = Callable[[web.Request], Awaitable[None]]
+
+CALLER = web.RequestKey("caller", Caller)
+SIGNED_IN: web.AppKey[Authenticator] = web.AppKey("signed_in_authenticator")
+CAMERA_AUTHENTICATOR: web.AppKey[CameraAuthenticator] = web.AppKey("camera_authenticator")
+
+
+def access(level: Access) -> Callable[[Handler], Handler]:
+    """Declare the access level a route handler needs."""
+
+    def mark(handler: Handler) -> Handler:
+        setattr(handler, ACCESS_ATTRIBUTE, level)
+        return handler
+
+    return mark
+
+
+def required_access(handler: object) -> Access | None:
+    return getattr(handler, ACCESS_ATTRIBUTE, None)
+
+
+def caller(request: web.Request) -> Caller:
+    """The signed-in caller (set for every route of level USER or above)."""
+    return request[CALLER]
+
+
+def organisation(request: web.Request) -> str:
+    """The organisation the caller picked (guaranteed for VIEWER and above)."""
+    organisation_id = caller(request).organisation_id
+    if organisation_id is None:
+        raise Forbidden("pick an organisation first")
+    return organisation_id
+
+
+def _check_origin(request: web.Request) -> None:
+    origin = request.headers.get("Origin")
+    if origin and origin != f"{request.scheme}://{request.host}":
+        raise Forbidden(f"requests from {origin} are not accepted")
+
+
+@web.middleware
+async def access_middleware(request: web.Request, handler):  # type: ignore[no-untyped-def]
+    route = request.match_info.route
+    if request.match_info.http_exception is not None or isinstance(route.resource, web.StaticResource):
+        return await handler(request)
+    level = required_access(route.handler)
+    if level is None:
+        raise ServerFault(f"{request.method} {request.path} declares no access rule")
+    if request.method not in SAFE_METHODS:
+        _check_origin(request)
+    if level == Access.CAMERA and CAMERA_AUTHENTICATOR in request.app:
+        await request.app[CAMERA_AUTHENTICATOR](request)
+    if level <= Access.CAMERA:
+        return await handler(request)
+    who = await request.app[SIGNED_IN](request)
+    if level >= Access.VIEWER:
+        needed = ROLE_FOR_ACCESS[level]
+        if who.role is None:
+            raise Forbidden("pick an organisation first")
+        if who.role.rank < needed.rank:
+            raise Forbidden(f"this needs the {needed.value} role; you are {who.role.value}")
+    request[CALLER] = who
+    return await handler(request)

@@ -1,0 +1,7 @@
+"""Names on the wire that cameras, viewers, the server and the bench must agree on
+(docs/PROTOCOL.md). Constants only: every floor may import this module."""
+
+KEY_HEADER = "Bwlive-Content-Key"  # WHIP: the stream's key envelope (sealed to the system key)
+CAMERA_TIME_HEADER = "Bwlive-Camera-Time"  # WHIP: the camera's clock, ms since 1970
+CSRF_HEADER = "X-CSRF-Token"  # every state-changing request of a signed-in browser
+DATA_CHANNEL_LABEL = "bwlive"  # positions (camera → viewers) and acknowledgements (back)

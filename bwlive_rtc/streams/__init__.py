@@ -1,0 +1,1 @@
+"""Live streams: the SFU router in the app, the live list, stream rows and events."""

@@ -1,0 +1,58 @@
+"""The live streams feature: the SFU Router, stream rows and events as producers come and
+go, the live list pushed to browsers, and access changes reaching running viewers."""
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from ..kernel.appkeys import CLOCK, DATABASE, EVENTS, SETTINGS
+from ..kernel.events import ACCESS_CHANGED, STREAM_ENDED, STREAM_STARTED, StreamEvent
+from ..kernel.feature import Feature
+from ..sfu.producer import Producer
+from ..sfu.router import Router
+from .hub import ROUTER, STREAM_HUB, StreamHub
+from .routes import routes
+
+
+def _record_and_announce(app: web.Application, router: Router) -> None:
+    """Producers coming and going become database rows and bus events."""
+    database, events, clock = app[DATABASE], app[EVENTS], app[CLOCK]
+
+    def started(producer: Producer) -> None:
+        database.stream_started(producer.id, producer.camera, producer.started_at, producer.key_envelope)
+        events.publish(StreamEvent(STREAM_STARTED, producer.id, producer.camera, producer.started_at))
+
+    def ended(producer: Producer) -> None:
+        database.stream_ended(producer.id)
+        events.publish(StreamEvent(STREAM_ENDED, producer.id, producer.camera, clock.now()))
+
+    router.on("producer_added", started)
+    router.on("producer_removed", ended)
+
+
+def _enforce_access_changes(app: web.Application, router: Router, hub: StreamHub) -> None:
+    """A role change or removal (``ACCESS_CHANGED`` from auth) reaches open WebSockets at
+    once; a removal also ends the user's running subscriptions."""
+
+    async def changed(user_id: str, organisation_id: str, still_member: bool) -> None:
+        await hub.disconnect(user_id, organisation_id)
+        if not still_member:
+            await router.drop_viewer(user_id, organisation_id)
+
+    app[EVENTS].on(ACCESS_CHANGED, changed)
+
+
+async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
+    router = Router(consumer_timeout=app[SETTINGS].consumer_timeout)
+    hub = StreamHub(router)
+    app[ROUTER], app[STREAM_HUB] = router, hub
+    _record_and_announce(app, router)
+    _enforce_access_changes(app, router, hub)
+    router.start()
+    yield
+    await hub.close()
+    await router.close()
+
+
+FEATURE = Feature("streams", (routes,), _lifecycle)

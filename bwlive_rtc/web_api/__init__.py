@@ -1,1 +1,0 @@
-"""The aiohttp application: app factory, keys, middlewares, static web client."""

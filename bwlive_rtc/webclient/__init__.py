@@ -1,0 +1,1 @@
+"""Serving the browser client (the files live in the repository's ``web/``)."""

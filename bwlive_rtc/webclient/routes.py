@@ -1,0 +1,33 @@
+"""Serving the web client: the pages and modules under ``/web``, ``/`` (the console) and
+the server's time, against which web clients check their clocks (SPEC §3, Clocks)."""
+from __future__ import annotations
+
+import importlib.resources
+from pathlib import Path
+
+from aiohttp import web
+
+from ..kernel.access import Access, access
+from ..kernel.appkeys import CLOCK, SETTINGS
+
+WEB_DIR = Path(str(importlib.resources.files("bwlive_rtc.web")))  # the repository's web/, packaged
+
+routes = web.RouteTableDef()
+routes.static("/web", WEB_DIR)
+
+
+@routes.get("/")
+@access(Access.PUBLIC)
+async def index(_request: web.Request) -> web.FileResponse:
+    return web.FileResponse(WEB_DIR / "index.html")
+
+
+@routes.get("/api/time")
+@access(Access.PUBLIC)
+async def server_time(request: web.Request) -> web.Response:
+    """``{"now_ms": <ms since the epoch>, "clock_tolerance_s": <allowed offset>}``, never cached."""
+    now_ms = round(request.app[CLOCK].now().timestamp() * 1000)
+    return web.json_response(
+        {"now_ms": now_ms, "clock_tolerance_s": request.app[SETTINGS].clock_tolerance_s},
+        headers={"Cache-Control": "no-store"},
+    )
