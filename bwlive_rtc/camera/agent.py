@@ -119,7 +119,7 @@ class CameraAgent:
         pc.on("connectionstatechange", self._on_connection_state)
 
         await pc.setLocalDescription(await pc.createOffer())
-        self._session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=None if opts.verify_tls else False))
+        self._session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=bool(opts.verify_tls)))
         try:
             async with self._session.post(
                 opts.server.rstrip("/") + "/whip",

@@ -17,7 +17,7 @@ class Vp8Encoder:
         ctx.width, ctx.height = width, height
         ctx.pix_fmt = "yuv420p"
         ctx.time_base = VIDEO_TIME_BASE
-        ctx.framerate = fps
+        ctx.framerate = Fraction(fps)
         ctx.bit_rate = bitrate
         ctx.gop_size = gop
         ctx.thread_count = 1  # one frame at a time: threads cost more than they save here

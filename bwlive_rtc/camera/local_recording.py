@@ -15,8 +15,9 @@ class LocalRecording:
         self.path = path
         self.frames = 0
         self._lock = threading.Lock()
-        self._container = av.open(str(path), "w", format="ivf")
-        self._stream = self._container.add_stream("libvpx", rate=30)
+        container = av.open(str(path), "w", format="ivf")
+        self._container: av.container.OutputContainer | None = container
+        self._stream = container.add_stream("libvpx", rate=30)
         self._stream.width, self._stream.height = width, height
         self._stream.time_base = Fraction(1, 90000)
 

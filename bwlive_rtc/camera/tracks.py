@@ -68,7 +68,6 @@ class EncryptedVideoTrack(_PacedTrack):
         self.source = source
         self.encoder = Vp8Encoder(source.width, source.height, fps=fps, bitrate=bitrate)
         self._encryptor = FrameEncryptor(content_key, Kind.VIDEO)
-        self._loop = asyncio.get_event_loop()
         self.on_encoded: Callable[[av.Packet], None] | None = None  # e.g. the local recording
 
     def request_keyframe(self) -> None:
@@ -87,7 +86,7 @@ class EncryptedVideoTrack(_PacedTrack):
             elapsed = await self._next_slot()
             pts = int(elapsed * 90000)
             try:  # an exception here would silently end aiortc's sender task: skip the frame
-                packets = await self._loop.run_in_executor(None, self._capture_and_encode, pts)
+                packets = await asyncio.get_running_loop().run_in_executor(None, self._capture_and_encode, pts)
                 if packets:
                     sealed = _encrypted_packet(self._encryptor, packets[0], pts, VIDEO_TIME_BASE)
                     return sealed
@@ -110,4 +109,4 @@ class EncryptedAudioTrack(_PacedTrack):
             await self._next_slot()
             self._pending.extend(self.encoder.encode(self.source.next_frame()))
         packet = self._pending.pop(0)
-        return _encrypted_packet(self._encryptor, packet, packet.pts, Fraction(1, AUDIO_RATE))
+        return _encrypted_packet(self._encryptor, packet, packet.pts or 0, Fraction(1, AUDIO_RATE))

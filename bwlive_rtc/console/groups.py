@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
 import sqlite_utils
@@ -53,7 +54,7 @@ class Groups:
             raise GroupNotFound(f"no group with id {group_id!r}")
         return _group(rows[0])
 
-    def create(self, organisation_id: str, name: str, members: list[str] | None = None) -> Group:
+    def create(self, organisation_id: str, name: str, members: Sequence[str] | None = None) -> Group:
         name = self._free_name(organisation_id, _clean_name(name))
         cleaned = [_clean_member(member) for member in members or []]
         group = Group(uuid.uuid4().hex[:12], name, [])

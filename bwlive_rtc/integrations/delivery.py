@@ -8,6 +8,7 @@ new event or a finished attempt.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 from contextlib import suppress
@@ -87,13 +88,13 @@ class DeliveryWorker:
         for due in self.store.due(now, busy, free):
             task = asyncio.ensure_future(self._attempt(due))
             self._in_flight[due.id] = task
-            task.add_done_callback(lambda _task, delivery_id=due.id: self._finished(delivery_id))
+            task.add_done_callback(functools.partial(self._finished, due.id))
         next_at = self.store.next_attempt_at(set(self._in_flight))
         if next_at is None:
             return None
         return min(POLL_SECONDS, max(0.0, next_at - now))
 
-    def _finished(self, delivery_id: str) -> None:
+    def _finished(self, delivery_id: str, _task: asyncio.Task[None]) -> None:
         self._in_flight.pop(delivery_id, None)
         self.wake()
 

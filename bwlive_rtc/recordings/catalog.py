@@ -78,7 +78,7 @@ class Catalog:
         """An organisation's recordings, newest first, optionally of one camera user."""
         where, args = IN_ORGANISATION, [organisation_id]
         if camera:
-            where, args = where + " AND camera = ?", args + [camera]
+            where, args = where + " AND camera = ?", [*args, camera]
         return [_public(row) for row in self.recordings.rows_where(where, args, order_by="started_at desc")]
 
     def get(self, recording_id: str, organisation_id: str) -> dict[str, Any] | None:

@@ -67,7 +67,7 @@ class SegmentWriter:
         self._audio = self._container.add_stream("libopus", rate=48000)
         self._audio.layout = "mono"
         self._audio.time_base = MS
-        self._positions = open(self.positions_path, "w", encoding="ascii")
+        self._positions = open(self.positions_path, "w", encoding="ascii")  # noqa: SIM115 (closed in close())
 
     def write(self, frame: RecordedFrame) -> None:
         if self.first_ms is None:
@@ -100,7 +100,7 @@ def read_media(data: bytes) -> list[RecordedFrame]:
     """The video and audio frames of a (possibly truncated) segment, in file order."""
     frames: list[RecordedFrame] = []
     try:
-        with av.open(io.BytesIO(data), options={"fflags": "+noparse"}) as container:
+        with av.open(io.BytesIO(data), "r", options={"fflags": "+noparse"}) as container:
             kinds = {s.index: FrameKind.VIDEO if s.type == "video" else FrameKind.AUDIO for s in container.streams}
             for packet in container.demux():
                 if packet.size == 0 or packet.pts is None:
