@@ -9,11 +9,12 @@ from datetime import datetime, timedelta
 import sqlite_utils
 
 from ..kernel.clock import Clock
+from ..protocol import SESSION_COOKIE
 from ..kernel.tokens import new_token, token_hash
 
 IDLE_LIMIT = timedelta(days=7)
 TOUCH_EVERY = timedelta(minutes=1)  # write last use at most this often
-COOKIE_NAME = "bwlive_session"
+COOKIE_NAME = SESSION_COOKIE
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,9 @@
-"""Serving the web client: the pages and modules under ``/web``, ``/`` (the console) and
-the server's time, against which web clients check their clocks (SPEC §3, Clocks)."""
+"""Serving the web client: the pages and modules under ``/web``, ``/`` (the console), the
+server's time, against which web clients check their clocks (SPEC §3, Clocks), and the
+API's OpenAPI document."""
 from __future__ import annotations
 
+import importlib.metadata
 import importlib.resources
 from pathlib import Path
 
@@ -9,6 +11,7 @@ from aiohttp import web
 
 from ..kernel.access import Access, access
 from ..kernel.appkeys import CLOCK, SETTINGS
+from ..kernel.openapi import openapi_document
 
 WEB_DIR = Path(str(importlib.resources.files("bwlive_rtc.web")))  # the repository's web/, packaged
 
@@ -31,3 +34,11 @@ async def server_time(request: web.Request) -> web.Response:
         {"now_ms": now_ms, "clock_tolerance_s": request.app[SETTINGS].clock_tolerance_s},
         headers={"Cache-Control": "no-store"},
     )
+
+
+@routes.get("/api/openapi.json")
+@access(Access.PUBLIC)
+async def openapi(request: web.Request) -> web.Response:
+    """The OpenAPI document of this server's API, generated from its routes and models."""
+    version = importlib.metadata.version("bwlive")
+    return web.json_response(openapi_document(request.app, "bwlive", version))

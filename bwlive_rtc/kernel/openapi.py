@@ -1,0 +1,87 @@
+"""The OpenAPI 3.1 document of a running app, generated from its route table: each route's
+access level, its path parameters and the request models it declares (``@body``,
+``@query``). Nothing is written by hand, so the document cannot drift from the code."""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from aiohttp import web
+from pydantic import BaseModel
+
+from ..protocol import CSRF_HEADER, SESSION_COOKIE
+from .access import Access, required_access
+from .requests import declared_body, declared_query
+
+PATH_PARAMETER = re.compile(r"\{(\w+)(?::[^}]*)?\}")
+REF_TEMPLATE = "#/components/schemas/{model}"
+ERROR_SCHEMA = {"type": "object", "properties": {"error": {"type": "string"}}, "required": ["error"]}
+SECURITY = {
+    Access.PUBLIC: [],
+    Access.CAMERA: [{"camera": []}],
+}
+
+
+def _schema(model: type[BaseModel], components: dict[str, Any]) -> dict[str, Any]:
+    schema = model.model_json_schema(ref_template=REF_TEMPLATE)
+    components.update(schema.pop("$defs", {}))
+    components[model.__name__] = schema
+    return {"$ref": REF_TEMPLATE.format(model=model.__name__)}
+
+
+def _operation(route: web.AbstractRoute, path: str, components: dict[str, Any]) -> dict[str, Any]:
+    handler = route.handler
+    level = required_access(handler) or Access.PUBLIC
+    doc = (handler.__doc__ or "").strip().splitlines()
+    parameters: list[dict[str, Any]] = [
+        {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+        for name in PATH_PARAMETER.findall(path)
+    ]
+    query_model = declared_query(handler)
+    if query_model is not None:
+        for name, field in query_model.model_fields.items():
+            field_schema = query_model.model_json_schema()["properties"][name]
+            parameters.append({"name": name, "in": "query", "required": field.is_required(), "schema": field_schema})
+    operation: dict[str, Any] = {
+        "operationId": f"{route.method.lower()}_{handler.__name__}",
+        "summary": doc[0] if doc else handler.__name__.replace("_", " "),
+        "x-access": level.name.lower(),
+        "security": SECURITY.get(level, [{"session": [], "csrf": []}]),
+        "parameters": parameters,
+        "responses": {
+            "default": {"description": "the result"},
+            "4XX": {"description": "refused, with the reason",
+                    "content": {"application/json": {"schema": ERROR_SCHEMA}}},
+        },
+    }
+    declared = declared_body(handler)
+    if isinstance(declared, str):
+        operation["requestBody"] = {"required": True, "content": {declared: {"schema": {"type": "string"}}}}
+    elif declared is not None:
+        operation["requestBody"] = {
+            "required": True, "content": {"application/json": {"schema": _schema(declared, components)}}}
+    return operation
+
+
+def openapi_document(app: web.Application, title: str, version: str) -> dict[str, Any]:
+    """The document for every route of ``app`` except static files."""
+    paths: dict[str, dict[str, Any]] = {}
+    components: dict[str, Any] = {}
+    for route in app.router.routes():
+        if route.method in ("HEAD", "*") or isinstance(route.resource, web.StaticResource) or route.resource is None:
+            continue
+        path = PATH_PARAMETER.sub(r"{\1}", route.resource.canonical)
+        paths.setdefault(path, {})[route.method.lower()] = _operation(route, path, components)
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": title, "version": version},
+        "paths": dict(sorted(paths.items())),
+        "components": {
+            "schemas": components,
+            "securitySchemes": {
+                "session": {"type": "apiKey", "in": "cookie", "name": SESSION_COOKIE},
+                "csrf": {"type": "apiKey", "in": "header", "name": CSRF_HEADER},
+                "camera": {"type": "http", "scheme": "bearer", "description": "the camera's device credential"},
+            },
+        },
+    }
