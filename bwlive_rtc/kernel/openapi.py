@@ -16,7 +16,7 @@ from .requests import declared_body, declared_query
 PATH_PARAMETER = re.compile(r"\{(\w+)(?::[^}]*)?\}")
 REF_TEMPLATE = "#/components/schemas/{model}"
 ERROR_SCHEMA = {"type": "object", "properties": {"error": {"type": "string"}}, "required": ["error"]}
-SECURITY = {
+SECURITY: dict[Access, list[dict[str, list[str]]]] = {
     Access.PUBLIC: [],
     Access.CAMERA: [{"camera": []}],
 }
