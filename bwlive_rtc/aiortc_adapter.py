@@ -2,76 +2,101 @@
 
 aiortc decodes what it receives and encodes what it sends; an SFU must do neither. This
 module turns an ``RTCRtpReceiver`` into a tap that hands each RTP packet to a callback,
-and an ``RTCRtpSender`` into an output that sends RTP packets we give it, and lets the
-camera agent learn about keyframe requests. It relies on private names of aiortc
-1.16.0 (pinned in setup.cfg); ``check_compatible()`` fails loudly when they move, and
-tests/test_aiortc_adapter.py exercises every function here.
+binds an ``RTCRtpSender`` to an ``sfu.rewriter.RtpRewriter`` whose bytes it sends, and
+lets the camera agent learn about keyframe requests. It relies on private names of aiortc
+1.16.0 and aioice (pinned in setup.cfg), all listed in ``INTERNALS``; ``check_compatible()``
+fails loudly when they move, and tests/test_aiortc_adapter.py exercises every function here
+and checks that ``INTERNALS`` lists every private name this module touches.
 """
 from __future__ import annotations
 
 import asyncio
-import struct
 import time
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 import aioice.ice
 import aiortc
 import pylibsrtp
-from aiortc import RTCDtlsTransport, RTCRtpReceiver, RTCRtpSender, clock, rtp
+from aiortc import RTCDtlsTransport, RTCIceTransport, RTCRtpReceiver, RTCRtpSender, clock
 from aiortc.codecs import is_rtx
+from aiortc.rtcdtlstransport import RtpRouter
 from aiortc.rtcdtlstransport import State as DtlsState
 from aiortc.rtcrtpparameters import RTCRtpCodecParameters
 from aiortc.rtcrtpreceiver import StreamStatistics
-from aiortc.rtp import RTP_HISTORY_SIZE, RtpPacket, is_rtcp, unwrap_rtx, wrap_rtx
-from aiortc.utils import random16
+from aiortc.rtp import RtpPacket, is_rtcp, unwrap_rtx
+
+from .sfu.rewriter import RtpRewriter, SourcePacket
 
 SUPPORTED_AIORTC = "1.16.0"
 
 PacketCallback = Callable[[RtpPacket], None]
 
-_RECEIVER_ATTRS = (
-    "_RTCRtpReceiver__codecs",
-    "_RTCRtpReceiver__remote_streams",
-    "_RTCRtpReceiver__rtx_ssrc",
-    "_RTCRtpReceiver__nack_generator",
-    "_RTCRtpReceiver__active_ssrc",
-    "_send_rtcp_nack",
-    "_send_rtcp_pli",
+INTERNALS: tuple[tuple[type, tuple[str, ...]], ...] = (
+    (RTCRtpReceiver, (
+        "_RTCRtpReceiver__codecs", "_RTCRtpReceiver__remote_streams", "_RTCRtpReceiver__rtx_ssrc",
+        "_RTCRtpReceiver__nack_generator", "_RTCRtpReceiver__active_ssrc",
+        "_handle_rtp_packet", "_send_rtcp_nack", "_send_rtcp_pli",
+    )),
+    (RTCRtpSender, (
+        "_RTCRtpSender__rtp_header_extensions_map", "_RTCRtpSender__rtp_started", "_RTCRtpSender__rtp_exited",
+        "_RTCRtpSender__mid", "_RTCRtpSender__ntp_timestamp", "_RTCRtpSender__rtp_timestamp",
+        "_RTCRtpSender__octet_count", "_RTCRtpSender__packet_count", "_RTCRtpSender__rtx_payload_type",
+        "_ssrc", "_rtx_ssrc", "_send_keyframe", "_retransmit", "_run_rtp",
+    )),
+    (RTCDtlsTransport, (
+        "_state", "_rx_srtp", "_tx_srtp", "_rtp_router", "_rtp_header_extensions_map", "_send_rtp",
+    )),
+    (RtpRouter, ("route_rtp",)),
+    (RTCIceTransport, ("_connection",)),
+    (aioice.ice.Connection, ("_nominated", "data_received")),
+    (aioice.ice.CandidatePair, ("protocol", "remote_addr")),
+    (aioice.ice.StunProtocol, ("datagram_received", "receiver", "local_candidate", "transport")),
 )
-_SENDER_ATTRS = (
-    "_RTCRtpSender__rtp_header_extensions_map",
-    "_RTCRtpSender__rtp_started",
-    "_RTCRtpSender__rtp_exited",
-    "_RTCRtpSender__mid",
-    "_RTCRtpSender__ntp_timestamp",
-    "_RTCRtpSender__rtp_timestamp",
-    "_RTCRtpSender__octet_count",
-    "_RTCRtpSender__packet_count",
-    "_RTCRtpSender__rtx_payload_type",
-    "_send_keyframe",
-    "_retransmit",
-    "_run_rtp",
-)
+"""Each class with the private (or replaced) names this module uses on it."""
 
 
 class IncompatibleAiortc(RuntimeError):
     """The installed aiortc is not the one this adapter was written against."""
 
 
-def check_compatible(receiver: RTCRtpReceiver | None = None, sender: RTCRtpSender | None = None) -> None:
-    """Raise ``IncompatibleAiortc`` unless aiortc and the given objects look as expected."""
+def _defines(cls: type, name: str) -> bool:
+    """``cls`` or a base from the same package has ``name`` as a class attribute, an
+    annotation, or an attribute its ``__init__`` sets (a base such as asyncio's does not count)."""
+    package = cls.__module__.partition(".")[0]
+    for klass in cls.__mro__:
+        if klass.__module__.partition(".")[0] != package:
+            continue
+        namespace = vars(klass)
+        init = namespace.get("__init__")
+        if (name in namespace or name in namespace.get("__annotations__", {})
+                or (init is not None and name in init.__code__.co_names)):
+            return True
+    return False
+
+
+def check_compatible() -> None:
+    """Raise ``IncompatibleAiortc`` unless aiortc is the pinned version and every class in
+    ``INTERNALS`` still has the names this module uses."""
     if aiortc.__version__ != SUPPORTED_AIORTC:
         raise IncompatibleAiortc(
             f"bwlive's SFU adapter supports aiortc {SUPPORTED_AIORTC}, found {aiortc.__version__}"
         )
-    for obj, names in ((receiver, _RECEIVER_ATTRS), (sender, _SENDER_ATTRS)):
-        if obj is None:
-            continue
-        missing = [name for name in names if not hasattr(obj, name)]
+    for cls, names in INTERNALS:
+        missing = [name for name in names if not _defines(cls, name)]
         if missing:
-            raise IncompatibleAiortc(f"aiortc {type(obj).__name__} lacks {', '.join(missing)}")
+            raise IncompatibleAiortc(f"{cls.__module__}.{cls.__name__} lacks {', '.join(missing)}")
+
+
+_BACKGROUND: set[asyncio.Future[None]] = set()
+
+
+def _spawn(coroutine: Coroutine[Any, Any, None]) -> None:
+    """Run an RTCP send in the background, holding it until done."""
+    task = asyncio.ensure_future(coroutine)
+    _BACKGROUND.add(task)
+    task.add_done_callback(_BACKGROUND.discard)
 
 
 # --- receiving: a tap instead of jitter buffer + decoder ------------------------------
@@ -84,12 +109,12 @@ def tap_receiver(receiver: RTCRtpReceiver, on_packet: PacketCallback) -> None:
     missing packets) and skips bitrate estimation, depacketizing, jitter buffer and
     decoding. ``on_packet`` runs synchronously on the event loop: keep it short.
     """
-    check_compatible(receiver=receiver)
-    codecs: dict[int, RTCRtpCodecParameters] = receiver._RTCRtpReceiver__codecs
-    streams: dict[int, StreamStatistics] = receiver._RTCRtpReceiver__remote_streams
-    rtx_ssrc: dict[int, int] = receiver._RTCRtpReceiver__rtx_ssrc
-    active: dict[int, Any] = receiver._RTCRtpReceiver__active_ssrc
-    nack = receiver._RTCRtpReceiver__nack_generator
+    check_compatible()
+    codecs: dict[int, RTCRtpCodecParameters] = receiver._RTCRtpReceiver__codecs  # type: ignore[attr-defined]
+    streams: dict[int, StreamStatistics] = receiver._RTCRtpReceiver__remote_streams  # type: ignore[attr-defined]
+    rtx_ssrc: dict[int, int] = receiver._RTCRtpReceiver__rtx_ssrc  # type: ignore[attr-defined]
+    active: dict[int, Any] = receiver._RTCRtpReceiver__active_ssrc  # type: ignore[attr-defined]
+    nack = receiver._RTCRtpReceiver__nack_generator  # type: ignore[attr-defined]
 
     def handle_now(packet: RtpPacket) -> None:
         codec = codecs.get(packet.payload_type)
@@ -103,11 +128,11 @@ def tap_receiver(receiver: RTCRtpReceiver, on_packet: PacketCallback) -> None:
         if is_rtx(codec):
             original_ssrc = rtx_ssrc.get(packet.ssrc)
             apt = codec.parameters.get("apt")
-            if original_ssrc is None or len(packet.payload) < 2 or apt not in codecs:
+            if original_ssrc is None or len(packet.payload) < 2 or not isinstance(apt, int) or apt not in codecs:
                 return
             packet = unwrap_rtx(packet, payload_type=apt, ssrc=original_ssrc)
         if nack is not None and nack.add(packet):
-            asyncio.ensure_future(receiver._send_rtcp_nack(packet.ssrc, sorted(nack.missing)))
+            _spawn(receiver._send_rtcp_nack(packet.ssrc, sorted(nack.missing)))
         on_packet(packet)
 
     async def handle_rtp_packet(packet: RtpPacket, arrival_time_ms: int) -> None:
@@ -117,7 +142,7 @@ def tap_receiver(receiver: RTCRtpReceiver, on_packet: PacketCallback) -> None:
     _TAPS[receiver] = handle_now
 
 
-_TAPS: weakref.WeakKeyDictionary[RTCRtpReceiver, PacketCallback] = weakref.WeakKeyDictionary()
+_TAPS: weakref.WeakKeyDictionary[object, PacketCallback] = weakref.WeakKeyDictionary()
 
 
 def fast_ingest(dtls: RTCDtlsTransport) -> None:
@@ -127,6 +152,7 @@ def fast_ingest(dtls: RTCDtlsTransport) -> None:
     packets of tapped receivers this does unprotect, parse and the tap at once, in the
     protocol's ``datagram_received``. RTCP, DTLS and STUN take the usual path.
     """
+    check_compatible()
     _skip_stun_parse_for_media()
     connection = dtls.transport._connection
     queued = connection.data_received
@@ -145,88 +171,52 @@ def fast_ingest(dtls: RTCDtlsTransport) -> None:
         if tap is not None:
             tap(packet)
 
-    connection.data_received = data_received
+    connection.data_received = data_received  # type: ignore[method-assign]
+
+
+_stun_protocol_patched = False
 
 
 def _skip_stun_parse_for_media() -> None:
     """aioice tries to parse every datagram as STUN first; RTP/RTCP (first byte >= 128)
     never is one, so hand those straight on (process-wide, behaviour unchanged)."""
-    if getattr(aioice.ice.StunProtocol, "_bwlive_fast", False):
+    global _stun_protocol_patched
+    if _stun_protocol_patched:
         return
     original = aioice.ice.StunProtocol.datagram_received
 
-    def datagram_received(self: aioice.ice.StunProtocol, data: bytes, addr: tuple[Any, ...]) -> None:
-        if data and data[0] > 127:
+    def datagram_received(self: aioice.ice.StunProtocol, data: bytes | str, addr: tuple[Any, ...]) -> None:
+        if data and isinstance(data, bytes) and data[0] > 127:
             self.receiver.data_received(data, self.local_candidate.component)
         else:
             original(self, data, addr)
 
-    aioice.ice.StunProtocol.datagram_received = datagram_received
-    aioice.ice.StunProtocol._bwlive_fast = True
+    aioice.ice.StunProtocol.datagram_received = datagram_received  # type: ignore[method-assign]
+    _stun_protocol_patched = True
 
 
-async def request_keyframe(receiver: RTCRtpReceiver, media_ssrc: int) -> None:
+def request_keyframe(receiver: RTCRtpReceiver, media_ssrc: int) -> None:
     """Send an RTCP PLI for ``media_ssrc`` (the primary SSRC, never the RTX one)."""
-    await receiver._send_rtcp_pli(media_ssrc)
+    _spawn(receiver._send_rtcp_pli(media_ssrc))
 
 
-# --- sending: an output fed with RTP packets ------------------------------------------
-
-NTP_UNIX_OFFSET = 2208988800
-
-
-def ntp_now() -> int:
-    """The current time as a 64-bit NTP timestamp (aiortc's clock goes through datetime)."""
-    return int((time.time() + NTP_UNIX_OFFSET) * (1 << 32))
-
-
-class SourcePacket:
-    """One received RTP packet on its way to many outputs.
-
-    Outputs whose peers negotiated the same header layout (extension ids, mid) share one
-    serialization; each then patches only payload type, sequence number and SSRC.
-    """
-
-    __slots__ = ("_rendered", "ntp", "packet")
-
-    def __init__(self, packet: RtpPacket) -> None:
-        self.packet = packet
-        self.ntp = ntp_now()
-        self._rendered: dict[bytes, bytes] = {}
-
-    def render(self, layout: bytes, mid: str | None, extensions_map: rtp.HeaderExtensionsMap) -> bytes:
-        data = self._rendered.get(layout)
-        if data is None:
-            source = self.packet
-            packet = RtpPacket(marker=source.marker, timestamp=source.timestamp, payload=source.payload)
-            packet.extensions.mid = mid
-            packet.extensions.abs_send_time = (self.ntp >> 14) & 0x00FFFFFF
-            packet.extensions.audio_level = source.extensions.audio_level
-            data = self._rendered[layout] = packet.serialize(extensions_map)
-        return data
+# --- sending: an output fed with rewritten RTP packets --------------------------------
 
 
 class ForwardingOutput:
-    """Sends RTP packets through an ``RTCRtpSender`` without its encoder.
+    """Sends the bytes of an ``RtpRewriter`` through an ``RTCRtpSender`` without its encoder.
 
     The sender keeps doing its RTCP (sender reports); its ``_run_rtp`` loop is replaced
-    by one that only waits to be cancelled, and its NACK handling by one that resends
-    from our own history of sent bytes (RTX when negotiated). Sequence numbers follow
-    this output's own continuous series; timestamps pass through.
+    by one that hands the negotiated parameters to the rewriter and waits to be
+    cancelled, its NACK handling by resends from the rewriter, and its keyframe request
+    by ``on_keyframe_request``.
     """
 
-    def __init__(self, sender: RTCRtpSender, on_keyframe_request: Callable[[], None]) -> None:
-        check_compatible(sender=sender)
+    def __init__(self, sender: RTCRtpSender, rewriter: RtpRewriter, on_keyframe_request: Callable[[], None]) -> None:
+        check_compatible()
         self._sender = sender
-        self._ssrc = struct.pack("!I", sender._ssrc)
-        self._history: dict[int, bytes] = {}
-        self._payload_type: int | None = None
-        self._mid: str | None = None
-        self._extensions: rtp.HeaderExtensionsMap = sender._RTCRtpSender__rtp_header_extensions_map
-        self._layout = b""
-        self._seq_offset: int | None = None
-        self._next_seq = random16()
-        self._rtx_seq = random16()
+        self._rewriter = rewriter
+        self._running = False
         sender._send_keyframe = on_keyframe_request  # type: ignore[method-assign]
         sender._run_rtp = self._run_rtp  # type: ignore[method-assign]
         sender._retransmit = self._retransmit  # type: ignore[method-assign]
@@ -234,60 +224,44 @@ class ForwardingOutput:
     @property
     def ready(self) -> bool:
         """True once negotiation finished and the transport can carry media."""
-        transport = self._sender.transport
-        return self._payload_type is not None and transport._state == DtlsState.CONNECTED
+        return self._running and self._sender.transport._state == DtlsState.CONNECTED
 
     async def _run_rtp(self, codec: RTCRtpCodecParameters) -> None:
         sender = self._sender
-        self._mid = sender._RTCRtpSender__mid  # negotiated by now, as are the extension ids
-        probe = RtpPacket()
-        probe.extensions.mid = self._mid
-        probe.extensions.abs_send_time = 0
-        probe.extensions.audio_level = (False, 0)
-        self._layout = probe.serialize(self._extensions)  # identifies the header layout
-        self._payload_type = codec.payloadType
-        sender._RTCRtpSender__rtp_started.set()
+        assert codec.payloadType is not None  # a negotiated codec has one
+        self._rewriter.start(  # negotiated by now: mid, extension ids, RTX
+            ssrc=sender._ssrc,
+            rtx_ssrc=sender._rtx_ssrc,
+            payload_type=codec.payloadType,
+            rtx_payload_type=sender._RTCRtpSender__rtx_payload_type,  # type: ignore[attr-defined]
+            mid=sender._RTCRtpSender__mid,  # type: ignore[attr-defined]
+            extensions=sender._RTCRtpSender__rtp_header_extensions_map,  # type: ignore[attr-defined]
+        )
+        self._running = True
+        sender._RTCRtpSender__rtp_started.set()  # type: ignore[attr-defined]
         try:
             await asyncio.Event().wait()
         except asyncio.CancelledError:
             pass
         finally:
-            self._payload_type = None
-            sender._RTCRtpSender__rtp_exited.set()
+            self._running = False
+            sender._RTCRtpSender__rtp_exited.set()  # type: ignore[attr-defined]
 
-    def send(self, source: SourcePacket) -> None:
-        """Send ``source`` to this peer now, and remember it for NACKs."""
-        packet = source.packet
-        if self._seq_offset is None:
-            self._seq_offset = (self._next_seq - packet.sequence_number) & 0xFFFF
-        seq = (packet.sequence_number + self._seq_offset) & 0xFFFF
-        if (seq - self._next_seq) & 0xFFFF < 0x8000:  # newest so far (not a late resend)
-            self._next_seq = (seq + 1) & 0xFFFF
+    def send(self, data: bytes, source: SourcePacket) -> None:
+        """Send ``data`` (the rewriter's bytes for ``source``) to this peer now."""
         sender = self._sender
-        header = bytearray(source.render(self._layout, self._mid, self._extensions))
-        header[1] = (header[1] & 0x80) | self._payload_type
-        header[2] = seq >> 8
-        header[3] = seq & 0xFF
-        header[8:12] = self._ssrc
-        data = bytes(header)
-        self._history[seq % RTP_HISTORY_SIZE] = data
         send_rtp_now(sender, data)
         # what aiortc's sender reports (RTCP SR) about what it sent
-        sender._RTCRtpSender__packet_count += 1
-        sender._RTCRtpSender__octet_count += len(packet.payload)
-        sender._RTCRtpSender__ntp_timestamp = source.ntp
-        sender._RTCRtpSender__rtp_timestamp = packet.timestamp
+        packet = source.packet
+        sender._RTCRtpSender__packet_count += 1  # type: ignore[attr-defined]
+        sender._RTCRtpSender__octet_count += len(packet.payload)  # type: ignore[attr-defined]
+        sender._RTCRtpSender__ntp_timestamp = source.ntp  # type: ignore[attr-defined]
+        sender._RTCRtpSender__rtp_timestamp = packet.timestamp  # type: ignore[attr-defined]
 
     async def _retransmit(self, sequence_number: int) -> None:
-        data = self._history.get(sequence_number % RTP_HISTORY_SIZE)
-        if data is None or (data[2] << 8 | data[3]) != sequence_number:
+        data = self._rewriter.resend(sequence_number)
+        if data is None:
             return
-        rtx_payload_type = self._sender._RTCRtpSender__rtx_payload_type
-        if rtx_payload_type is not None:
-            packet = RtpPacket.parse(data, self._extensions)
-            packet = wrap_rtx(packet, payload_type=rtx_payload_type, sequence_number=self._rtx_seq, ssrc=self._sender._rtx_ssrc)
-            self._rtx_seq = (self._rtx_seq + 1) & 0xFFFF
-            data = packet.serialize(self._extensions)
         try:
             send_rtp_now(self._sender, data)
         except ConnectionError:
@@ -335,6 +309,7 @@ def pace_media(dtls: RTCDtlsTransport, rate_bps: float = 8_000_000, burst_bytes:
 
     aiortc's sender awaits ``_send_rtp`` for every packet, so waiting there paces it.
     """
+    check_compatible()
     pacer = Pacer(rate_bps, burst_bytes)
     send = dtls._send_rtp
 
@@ -355,5 +330,5 @@ def on_keyframe_request(sender: RTCRtpSender, callback: Callable[[], None]) -> N
     aiortc only honours PLI when it encodes itself; our camera sends pre-encoded,
     encrypted packets, so the request is routed to our encoder instead.
     """
-    check_compatible(sender=sender)
+    check_compatible()
     sender._send_keyframe = callback  # type: ignore[method-assign]

@@ -1,14 +1,19 @@
 """The aiortc adapter on two real, connected aiortc peers: fails loudly if aiortc moves."""
 from __future__ import annotations
 
+import ast
 import asyncio
+import time
+from pathlib import Path
 
+import aioice.ice
 import aiortc
 import pytest
-from aiortc import RTCConfiguration, RTCPeerConnection
+from aiortc import RTCConfiguration, RTCPeerConnection, RTCRtpSender
 from aiortc.rtp import RtpPacket
 
 from bwlive_rtc import aiortc_adapter
+from bwlive_rtc.sfu.rewriter import RtpRewriter, SourcePacket
 
 
 async def _connect(offerer: RTCPeerConnection, answerer: RTCPeerConnection) -> None:
@@ -25,7 +30,8 @@ async def test_forwarding_output_to_tap_and_keyframe_request(fast: bool) -> None
     keyframe_requests: list[int] = []
     received: list[RtpPacket] = []
     sender = sender_pc.addTransceiver("video", direction="sendonly").sender
-    output = aiortc_adapter.ForwardingOutput(sender, lambda: keyframe_requests.append(1))
+    rewriter = RtpRewriter()
+    output = aiortc_adapter.ForwardingOutput(sender, rewriter, lambda: keyframe_requests.append(1))
     await _connect(sender_pc, receiver_pc)
     receiver = receiver_pc.getTransceivers()[0].receiver
     aiortc_adapter.tap_receiver(receiver, received.append)
@@ -49,7 +55,8 @@ async def test_forwarding_output_to_tap_and_keyframe_request(fast: bool) -> None
         for i in range(8):
             source = RtpPacket(payload_type=96, sequence_number=(source_seq + i * 1000) & 0xFFFF,
                                timestamp=3000 * i, marker=i % 2, payload=bytes([0x10, i]) + b"x" * 50)
-            output.send(aiortc_adapter.SourcePacket(source))
+            packet = SourcePacket(source)
+            output.send(rewriter.rewrite(packet), packet)
         await asyncio.sleep(0.5)
         assert [p.payload for p in received] == [bytes([0x10, i]) + b"x" * 50 for i in range(8)]
         assert [p.timestamp for p in received] == [3000 * i for i in range(8)]
@@ -67,7 +74,7 @@ async def test_forwarding_output_to_tap_and_keyframe_request(fast: bool) -> None
         resent = received[-1]
         assert (resent.sequence_number, resent.payload, resent.timestamp) == (lost.sequence_number, lost.payload, lost.timestamp)
 
-        await aiortc_adapter.request_keyframe(receiver, received[0].ssrc)
+        aiortc_adapter.request_keyframe(receiver, received[0].ssrc)
         for _ in range(40):
             if keyframe_requests:
                 break
@@ -86,23 +93,49 @@ def test_version_pin_fails_loudly(monkeypatch: pytest.MonkeyPatch) -> None:
         aiortc_adapter.check_compatible()
 
 
-async def test_missing_internals_fail_loudly() -> None:
-    pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
-    sender = pc.addTransceiver("video", direction="sendonly").sender
-    aiortc_adapter.check_compatible(sender=sender, receiver=pc.getTransceivers()[0].receiver)
-    del sender._RTCRtpSender__rtx_payload_type
-    with pytest.raises(aiortc_adapter.IncompatibleAiortc, match="rtx_payload_type"):
-        aiortc_adapter.ForwardingOutput(sender, lambda: None)
-    await pc.close()
+def test_missing_internals_fail_loudly(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delattr(aioice.ice.StunProtocol, "datagram_received")
+    with pytest.raises(aiortc_adapter.IncompatibleAiortc, match="StunProtocol lacks datagram_received"):
+        aiortc_adapter.check_compatible()
+    monkeypatch.undo()
+
+    def renamed(self: RTCRtpSender, trackOrKind: object, transport: object) -> None:
+        self._rtx_payload_type = None  # what a refactored aiortc might do
+
+    monkeypatch.setattr(RTCRtpSender, "__init__", renamed)  # an attribute set in __init__ is gone
+    with pytest.raises(aiortc_adapter.IncompatibleAiortc, match="_RTCRtpSender__rtx_payload_type"):
+        aiortc_adapter.check_compatible()
+
+
+def _private_names_touched(tree: ast.AST) -> set[str]:
+    """Private attributes read or written on objects other than the adapter's own ``self``
+    (a ``self`` in a patched aioice method counts), and every attribute assigned to."""
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            own = node.args.args[0].arg if node.args.args and node.args.args[0].annotation is None else None
+            for sub in ast.walk(node):
+                if not isinstance(sub, ast.Attribute) or (isinstance(sub.value, ast.Name) and sub.value.id == own):
+                    continue
+                if (sub.attr.startswith("_") and not sub.attr.startswith("__")) or isinstance(sub.ctx, ast.Store):
+                    names.add(sub.attr)
+    return names
+
+
+def test_compatibility_check_covers_every_private_name_the_adapter_touches() -> None:
+    source = Path(aiortc_adapter.__file__).read_text()
+    touched = _private_names_touched(ast.parse(source))
+    listed = {name for _, names in aiortc_adapter.INTERNALS for name in names}
+    assert touched - listed == set(), "add these to aiortc_adapter.INTERNALS"
+    assert {"_tx_srtp", "_rx_srtp", "_nominated", "_ssrc", "datagram_received", "data_received"} <= touched  # sanity
 
 
 async def test_pace_media_spreads_a_burst_and_never_delays_rtcp() -> None:
-    import time
-
     sender_pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
     receiver_pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
     sender = sender_pc.addTransceiver("video", direction="sendonly").sender
-    output = aiortc_adapter.ForwardingOutput(sender, lambda: None)  # only to see when it is connected
+    rewriter = RtpRewriter()
+    output = aiortc_adapter.ForwardingOutput(sender, rewriter, lambda: None)  # only to see when it is connected
     aiortc_adapter.pace_media(sender.transport, rate_bps=800_000, burst_bytes=5_000)
     await _connect(sender_pc, receiver_pc)
     received: list[RtpPacket] = []
@@ -114,7 +147,7 @@ async def test_pace_media_spreads_a_burst_and_never_delays_rtcp() -> None:
             await asyncio.sleep(0.05)
         start = time.monotonic()
         for i in range(20):  # a 20 kB "key frame" written at once, as aiortc's sender does
-            packet = RtpPacket(payload_type=output._payload_type, sequence_number=i, timestamp=0,
+            packet = RtpPacket(payload_type=rewriter.payload_type, sequence_number=i, timestamp=0,
                                ssrc=sender._ssrc, payload=b"\x10" + bytes(987))
             await sender.transport._send_rtp(packet.serialize())
         elapsed = time.monotonic() - start

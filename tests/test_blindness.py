@@ -18,20 +18,20 @@ from bwlive_rtc.crypto.content_key import KeyEnvelope
 from bwlive_rtc.crypto.sframe import DecryptError, FrameDecryptor, Kind
 from bwlive_rtc.kernel.config import Settings
 from bwlive_rtc.server import start_server
-from bwlive_rtc.sfu.producer import PacketSink
+from bwlive_rtc.sfu.rewriter import SourcePacket
+from bwlive_rtc.sfu.vp8 import Vp8Assembler
 from bwlive_rtc.streams.hub import ROUTER
-from bwlive_rtc.viewer.assembler import Vp8Assembler
 from tests.processes import Camera, bootstrap_admin
 
 
-class Recorder(PacketSink):
+class Recorder:
     """Keeps what the SFU hands its consumers: the bytes it forwards."""
 
     def __init__(self) -> None:
         self.assembler = Vp8Assembler()
         self.frames: list[bytes] = []
 
-    def deliver(self, source) -> None:  # type: ignore[no-untyped-def]
+    def deliver(self, source: SourcePacket) -> None:
         frame = self.assembler.add(source.packet)
         if frame is not None:
             self.frames.append(frame.data)
@@ -78,10 +78,10 @@ async def test_server_sees_only_ciphertext(tmp_path: Path, system_keys, caplog: 
         await asyncio.to_thread(camera.wait_for, "streaming")
         producer = next(iter(app[ROUTER].producers.values()))
         recorder = Recorder()
-        producer.tracks["video"].sinks.append(recorder)
+        unsubscribe = producer.tracks["video"].subscribe(recorder.deliver)
         producer.tracks["video"].request_keyframe()
         await asyncio.sleep(3)
-        producer.tracks["video"].sinks.remove(recorder)
+        unsubscribe()
         state = reachable_from(app)
         small_bytes = {bytes(o) for o in state if isinstance(o, (bytes, bytearray)) and len(o) == 16}
         private_keys = [o for o in state if isinstance(o, ec.EllipticCurvePrivateKey)]

@@ -10,7 +10,7 @@ from bwlive_rtc.camera.framecode import read_code
 from bwlive_rtc.crypto.content_key import KeyEnvelope
 from bwlive_rtc.crypto.sframe import FrameDecryptor, Kind
 from bwlive_rtc.crypto.system_key import SystemKeyPair
-from bwlive_rtc.viewer.assembler import EncodedFrame
+from bwlive_rtc.sfu.vp8 import EncodedFrame
 from bwlive_rtc.viewer.client import HeadlessViewer
 from bwlive_rtc.viewer.session import ApiClient
 

@@ -44,7 +44,8 @@ class KeyEnvelope:
 
     @classmethod
     def seal(
-        cls, content_key: bytes, system_key: SystemPublicKey, *, ephemeral: ec.EllipticCurvePrivateKey | None = None, iv: bytes | None = None
+        cls, content_key: bytes, system_key: SystemPublicKey, *,
+        ephemeral: ec.EllipticCurvePrivateKey | None = None, iv: bytes | None = None,
     ) -> KeyEnvelope:
         """Seal ``content_key``; ``ephemeral`` and ``iv`` are for test vectors only."""
         ephemeral = ephemeral or ec.generate_private_key(ec.SECP256R1())

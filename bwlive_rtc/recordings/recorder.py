@@ -12,9 +12,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .. import aiortc_adapter
-from ..sfu.producer import PacketSink, Producer
-from ..viewer.assembler import Vp8Assembler
+from ..sfu.producer import Producer, Unsubscribe
+from ..sfu.rewriter import SourcePacket
+from ..sfu.vp8 import Vp8Assembler
 from .container import FrameKind, RecordedFrame, SegmentWriter, positions_path, vp8_keyframe_size
 from .storage import EvidenceStore
 
@@ -71,14 +71,6 @@ class _Timeline:
         return self.base_ms + self.ticks * 1000 // self.rate
 
 
-class _TrackTap(PacketSink):
-    def __init__(self, on_packet: Callable[[aiortc_adapter.SourcePacket], None]) -> None:
-        self._on_packet = on_packet
-
-    def deliver(self, source: aiortc_adapter.SourcePacket) -> None:
-        self._on_packet(source)
-
-
 class Recorder:
     """Records a Producer from its first key frame until ``stop()``."""
 
@@ -95,7 +87,7 @@ class Recorder:
         self._last_ms = {kind: -1 for kind in FrameKind}
         self._size: tuple[int, int] | None = None  # set by the first key frame: recording starts
         self._started = time.monotonic()
-        self._taps = {kind: _TrackTap(self._on_video if kind == "video" else self._on_audio) for kind in producer.tracks}
+        self._unsubscribes: list[Unsubscribe] = []
         self._tags = {  # every segment is self-describing evidence
             "BWLIVE_STREAM_ID": producer.id,
             "BWLIVE_CAMERA": producer.camera,
@@ -108,20 +100,16 @@ class Recorder:
     def start(self) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
         self._thread.start()
-        for kind, tap in self._taps.items():
-            self.producer.tracks[kind].sinks.append(tap)
-        self.producer.data_listeners.append(self._on_message)
+        for kind, track in self.producer.tracks.items():
+            self._unsubscribes.append(track.subscribe(self._on_video if kind == "video" else self._on_audio))
+        self._unsubscribes.append(self.producer.subscribe_data(self._on_message))
         if "video" in self.producer.tracks:
             self.producer.tracks["video"].request_keyframe()
 
     async def stop(self) -> None:
         """Detach, write out what is queued, and wait until every segment is stored."""
-        for kind, tap in self._taps.items():
-            sinks = self.producer.tracks[kind].sinks
-            if tap in sinks:
-                sinks.remove(tap)
-        if self._on_message in self.producer.data_listeners:
-            self.producer.data_listeners.remove(self._on_message)
+        while self._unsubscribes:
+            self._unsubscribes.pop()()
         self._queue.put(None)
         await asyncio.to_thread(self._thread.join)
 
@@ -130,7 +118,7 @@ class Recorder:
     def _arrival_ms(self) -> int:
         return int((time.monotonic() - self._started) * 1000)
 
-    def _on_video(self, source: aiortc_adapter.SourcePacket) -> None:
+    def _on_video(self, source: SourcePacket) -> None:
         frame = self._assembler.add(source.packet)
         if frame is None or not frame.data:
             return
@@ -141,7 +129,7 @@ class Recorder:
             self._size = size
         self._enqueue(FrameKind.VIDEO, frame.timestamp, keyframe, frame.data)
 
-    def _on_audio(self, source: aiortc_adapter.SourcePacket) -> None:
+    def _on_audio(self, source: SourcePacket) -> None:
         packet = source.packet
         if self._size is not None and packet.payload:
             self._enqueue(FrameKind.AUDIO, packet.timestamp, True, packet.payload)

@@ -1,23 +1,25 @@
-"""Consumer: one viewer's downlink of one Producer."""
+"""Consumer: one viewer's downlink of one Producer (its media tracks and data channel)."""
 from __future__ import annotations
 
 import time
 
 from aiortc import RTCDataChannel, RTCPeerConnection, RTCRtpSender
 
-from ..aiortc_adapter import ForwardingOutput, SourcePacket
+from ..aiortc_adapter import ForwardingOutput
 from .keyframes import KeyframeBudget
-from .producer import PacketSink, Producer, ProducerTrack
+from .producer import Producer, ProducerTrack, Unsubscribe
+from .rewriter import RtpRewriter, SourcePacket
 from .vp8 import starts_keyframe
 
 
-class ConsumerTrack(PacketSink):
+class ConsumerTrack:
     """Forwards one producer track to one viewer, starting video at a key frame."""
 
     def __init__(self, consumer: Consumer, source: ProducerTrack, sender: RTCRtpSender) -> None:
         self.consumer = consumer
         self.source = source
-        self.output = ForwardingOutput(sender, self.on_keyframe_request)
+        self.rewriter = RtpRewriter()
+        self.output = ForwardingOutput(sender, self.rewriter, self.on_keyframe_request)
         self.waiting_for_keyframe = source.kind == "video"
         self._asked_for_keyframe = False
 
@@ -31,7 +33,7 @@ class ConsumerTrack(PacketSink):
                     self.source.request_keyframe()
                 return
             self.waiting_for_keyframe = False
-        self.output.send(source)
+        self.output.send(self.rewriter.rewrite(source), source)
 
     def on_keyframe_request(self) -> None:
         """The viewer sent PLI/FIR: pass it on unless it cannot decrypt or is over budget."""
@@ -41,7 +43,8 @@ class ConsumerTrack(PacketSink):
 
 
 class Consumer:
-    """A viewer's peer connection, subscribed to every track of one producer."""
+    """A viewer's peer connection to one producer: a ConsumerTrack for each offered media
+    kind the producer has (none for a data-only subscription), and the data channel."""
 
     def __init__(self, consumer_id: str, producer: Producer, pc: RTCPeerConnection, viewer: str | None = None) -> None:
         self.id = consumer_id
@@ -53,9 +56,11 @@ class Consumer:
         self.decrypting: bool | None = None  # None until the viewer says
         self.keyframe_budget = KeyframeBudget()
         self.last_seen = time.monotonic()
+        self._unsubscribes: list[Unsubscribe] = []
 
-    def attach_tracks(self) -> None:
-        """Turn the offered recvonly transceivers into forwarding senders."""
+    def attach(self) -> None:
+        """Turn the offered recvonly transceivers into forwarding senders and relay the
+        data channel; call after the offer is applied."""
         for transceiver in self.pc.getTransceivers():
             source = self.producer.tracks.get(transceiver.kind)
             if source is None or transceiver.kind in self.tracks:
@@ -63,9 +68,9 @@ class Consumer:
             transceiver.direction = "sendonly"
             track = ConsumerTrack(self, source, transceiver.sender)
             self.tracks[transceiver.kind] = track
-            source.sinks.append(track)
+            self._unsubscribes.append(source.subscribe(track.deliver))
         self.pc.on("datachannel", self._on_datachannel)
-        self.producer.data_listeners.append(self.send_data)
+        self._unsubscribes.append(self.producer.subscribe_data(self.send_data))
 
     def _on_datachannel(self, channel: RTCDataChannel) -> None:
         self.channel = channel
@@ -78,13 +83,7 @@ class Consumer:
     def touch(self) -> None:
         self.last_seen = time.monotonic()
 
-    def detach(self) -> None:
-        for track in self.tracks.values():
-            if track in track.source.sinks:
-                track.source.sinks.remove(track)
-        if self.send_data in self.producer.data_listeners:
-            self.producer.data_listeners.remove(self.send_data)
-
     async def close(self) -> None:
-        self.detach()
+        while self._unsubscribes:
+            self._unsubscribes.pop()()
         await self.pc.close()

@@ -1,17 +1,17 @@
 """Producer: one camera's uplink (video, audio, data channel) inside the Router."""
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from aiortc import RTCDataChannel, RTCPeerConnection, RTCRtpReceiver
 from aiortc.rtp import RtpPacket
 
 from .. import aiortc_adapter
 from .keyframes import KeyframePacer
+from .rewriter import SourcePacket
 
 if TYPE_CHECKING:
     from .consumer import Consumer
@@ -20,31 +20,54 @@ log = logging.getLogger(__name__)
 
 MEDIA_KINDS = ("video", "audio")
 
+T = TypeVar("T")
+Unsubscribe = Callable[[], None]
+PacketSink = Callable[[SourcePacket], None]
+DataListener = Callable[[bytes | str], None]
 
-class PacketSink:
-    """What a ProducerTrack forwards to (a ConsumerTrack)."""
 
-    def deliver(self, source: aiortc_adapter.SourcePacket) -> None:  # pragma: no cover - interface
-        raise NotImplementedError
+class Subscribers(Generic[T]):
+    """Callbacks to hand each item to. ``callbacks`` is replaced, never changed, so a
+    callback may (un)subscribe while the others are being called."""
+
+    __slots__ = ("callbacks",)
+
+    def __init__(self) -> None:
+        self.callbacks: tuple[Callable[[T], None], ...] = ()
+
+    def subscribe(self, callback: Callable[[T], None]) -> Unsubscribe:
+        self.callbacks = (*self.callbacks, callback)
+
+        def unsubscribe() -> None:
+            for i, each in enumerate(self.callbacks):
+                if each is callback:
+                    self.callbacks = self.callbacks[:i] + self.callbacks[i + 1:]
+                    return
+
+        return unsubscribe
 
 
 class ProducerTrack:
-    """One incoming media track; fans each RTP packet out to its sinks."""
+    """One incoming media track; fans each RTP packet out to its subscribers."""
 
     def __init__(self, kind: str, receiver: RTCRtpReceiver) -> None:
         self.kind = kind
         self.receiver = receiver
         self.ssrc: int | None = None  # primary SSRC, learned from the first packet
-        self.sinks: list[PacketSink] = []
+        self._sinks = Subscribers[SourcePacket]()
         self.pacer = KeyframePacer(self._send_pli)
         aiortc_adapter.tap_receiver(receiver, self._on_packet)
 
+    def subscribe(self, sink: PacketSink) -> Unsubscribe:
+        """Hand every packet of this track to ``sink`` until the returned function is called."""
+        return self._sinks.subscribe(sink)
+
     def _on_packet(self, packet: RtpPacket) -> None:
         self.ssrc = packet.ssrc
-        source = aiortc_adapter.SourcePacket(packet)
-        for sink in self.sinks:
+        source = SourcePacket(packet)
+        for sink in self._sinks.callbacks:
             try:
-                sink.deliver(source)
+                sink(source)
             except ConnectionError:
                 pass  # that consumer is going away; the others go on
             except Exception:  # one broken consumer must not stop the stream
@@ -56,7 +79,7 @@ class ProducerTrack:
 
     def _send_pli(self) -> None:
         if self.ssrc is not None:
-            asyncio.ensure_future(aiortc_adapter.request_keyframe(self.receiver, self.ssrc))
+            aiortc_adapter.request_keyframe(self.receiver, self.ssrc)
 
 
 class Producer:
@@ -75,7 +98,7 @@ class Producer:
         self.tracks: dict[str, ProducerTrack] = {}
         self.channel: RTCDataChannel | None = None
         self.consumers: dict[str, Consumer] = {}
-        self.data_listeners: list[Callable[[bytes | str], None]] = []
+        self._data_listeners = Subscribers[bytes | str]()
 
     def attach_tracks(self) -> None:
         """Tap every offered media track; call after the offer is applied."""
@@ -88,12 +111,17 @@ class Producer:
             aiortc_adapter.fast_ingest(transport)
         self.pc.on("datachannel", self._on_datachannel)
 
+    def subscribe_data(self, listener: DataListener) -> Unsubscribe:
+        """Hand every data-channel message from the camera (still encrypted) to ``listener``
+        until the returned function is called."""
+        return self._data_listeners.subscribe(listener)
+
     def _on_datachannel(self, channel: RTCDataChannel) -> None:
         self.channel = channel
 
         @channel.on("message")
         def relay(message: bytes | str) -> None:
-            for listener in list(self.data_listeners):
+            for listener in self._data_listeners.callbacks:
                 listener(message)
 
     def send_data(self, message: bytes | str) -> None:

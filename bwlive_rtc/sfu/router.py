@@ -77,14 +77,19 @@ class Router(AsyncIOEventEmitter):
 
     async def subscribe(self, stream_id: str, offer_sdp: str, viewer: str | None = None) -> tuple[Consumer, str]:
         """Accept a viewer's offer for a live stream; returns the consumer and the answer.
-        ``viewer`` (a user id) lets access changes end the subscription."""
+        An offer with media needs at least one kind the stream has; one with only a data
+        channel gets a data-only consumer. ``viewer`` (a user id) lets access changes end
+        the subscription."""
         producer = self.producer(stream_id)
         pc = new_peer_connection()
         consumer = Consumer(secrets.token_urlsafe(12), producer, pc, viewer)
         try:
             await apply_offer(pc, offer_sdp)
-            consumer.attach_tracks()
-            if not consumer.tracks:
+            media = pc.getTransceivers()
+            if not media and pc.sctp is None:
+                raise OfferError("the offer asks for neither media nor data")
+            consumer.attach()
+            if media and not consumer.tracks:
                 raise OfferError("the offer asks for no media this stream has")
             sdp = await answer(pc)
         except Exception:

@@ -9,7 +9,7 @@ from aiortc.rtp import RtpPacket
 
 from .. import aiortc_adapter
 from ..protocol import DATA_CHANNEL_LABEL
-from .assembler import EncodedFrame, Vp8Assembler
+from ..sfu.vp8 import EncodedFrame, Vp8Assembler
 from .session import ApiClient
 
 

@@ -1,0 +1,116 @@
+"""What the SFU changes in a packet it forwards: header, sequence number, SSRC; pure RTP.
+
+A received packet (``SourcePacket``) is serialized once per header layout and shared by
+every viewer with that layout; each viewer's ``RtpRewriter`` patches payload type,
+sequence number and SSRC into its copy, remembers it for NACKs and wraps resends in RTX.
+"""
+from __future__ import annotations
+
+import struct
+import time
+
+from aiortc.rtp import RTP_HISTORY_SIZE, HeaderExtensionsMap, RtpPacket, wrap_rtx
+from aiortc.utils import random16
+
+NTP_UNIX_OFFSET = 2208988800
+
+
+def ntp_now() -> int:
+    """The current time as a 64-bit NTP timestamp (aiortc's clock goes through datetime)."""
+    return int((time.time() + NTP_UNIX_OFFSET) * (1 << 32))
+
+
+class SourcePacket:
+    """One received RTP packet on its way to many outputs.
+
+    Outputs whose peers negotiated the same header layout (extension ids, mid) share one
+    serialization; each then patches only payload type, sequence number and SSRC.
+    """
+
+    __slots__ = ("_rendered", "ntp", "packet")
+
+    def __init__(self, packet: RtpPacket) -> None:
+        self.packet = packet
+        self.ntp = ntp_now()
+        self._rendered: dict[bytes, bytes] = {}
+
+    def render(self, layout: bytes, mid: str | None, extensions: HeaderExtensionsMap) -> bytes:
+        data = self._rendered.get(layout)
+        if data is None:
+            source = self.packet
+            packet = RtpPacket(marker=source.marker, timestamp=source.timestamp, payload=source.payload)
+            packet.extensions.mid = mid
+            packet.extensions.abs_send_time = (self.ntp >> 14) & 0x00FFFFFF
+            packet.extensions.audio_level = source.extensions.audio_level
+            data = self._rendered[layout] = packet.serialize(extensions)
+        return data
+
+
+class RtpRewriter:
+    """One output's own RTP series for one track.
+
+    Sequence numbers continue from a random start at a fixed offset from the source's, so
+    a gap in the source stays a gap and a late resend keeps its place; timestamps pass
+    through. ``start()`` gives what negotiation fixed; until then nothing is rewritten.
+    """
+
+    __slots__ = ("_extensions", "_history", "_layout", "_mid", "_next_seq", "_offset", "_rtx_payload_type",
+                 "_rtx_seq", "_rtx_ssrc", "_ssrc", "payload_type")
+
+    def __init__(self, first_seq: int | None = None, first_rtx_seq: int | None = None) -> None:
+        self._next_seq = random16() if first_seq is None else first_seq
+        self._rtx_seq = random16() if first_rtx_seq is None else first_rtx_seq
+        self._offset: int | None = None
+        self._history: dict[int, bytes] = {}
+        self._ssrc = bytes(4)
+        self._rtx_ssrc = 0
+        self.payload_type = 0
+        self._rtx_payload_type: int | None = None
+        self._mid: str | None = None
+        self._extensions = HeaderExtensionsMap()
+        self._layout = b""
+
+    def start(self, *, ssrc: int, rtx_ssrc: int, payload_type: int, rtx_payload_type: int | None,
+              mid: str | None, extensions: HeaderExtensionsMap) -> None:
+        """Take the negotiated parameters; the sequence series goes on where it was."""
+        self._ssrc = struct.pack("!I", ssrc)
+        self._rtx_ssrc = rtx_ssrc
+        self._rtx_payload_type = rtx_payload_type
+        self._mid = mid
+        self._extensions = extensions
+        probe = RtpPacket()
+        probe.extensions.mid = mid
+        probe.extensions.abs_send_time = 0
+        probe.extensions.audio_level = (False, 0)
+        self._layout = probe.serialize(extensions)  # identifies the header layout
+        self.payload_type = payload_type
+
+    def rewrite(self, source: SourcePacket) -> bytes:
+        """This output's bytes for ``source`` (after ``start()``), kept for NACKs."""
+        source_seq = source.packet.sequence_number
+        if self._offset is None:
+            self._offset = (self._next_seq - source_seq) & 0xFFFF
+        seq = (source_seq + self._offset) & 0xFFFF
+        if (seq - self._next_seq) & 0xFFFF < 0x8000:  # newest so far (not a late resend)
+            self._next_seq = (seq + 1) & 0xFFFF
+        header = bytearray(source.render(self._layout, self._mid, self._extensions))
+        header[1] = (header[1] & 0x80) | self.payload_type
+        header[2] = seq >> 8
+        header[3] = seq & 0xFF
+        header[8:12] = self._ssrc
+        data = bytes(header)
+        self._history[seq % RTP_HISTORY_SIZE] = data
+        return data
+
+    def resend(self, sequence_number: int) -> bytes | None:
+        """What to send for a NACK of ``sequence_number``: the packet as sent, or RTX-wrapped
+        when negotiated; ``None`` once it left the history."""
+        data = self._history.get(sequence_number % RTP_HISTORY_SIZE)
+        if data is None or (data[2] << 8 | data[3]) != sequence_number:
+            return None
+        if self._rtx_payload_type is None:
+            return data
+        packet = wrap_rtx(RtpPacket.parse(data, self._extensions), payload_type=self._rtx_payload_type,
+                          sequence_number=self._rtx_seq, ssrc=self._rtx_ssrc)
+        self._rtx_seq = (self._rtx_seq + 1) & 0xFFFF
+        return packet.serialize(self._extensions)
