@@ -1,31 +1,48 @@
-"""Keyframe requests: paced and deferred (never dropped), budgeted per viewer."""
+"""Keyframe requests: paced and deferred (never dropped), budgeted per viewer; on a
+clock the test moves."""
 from __future__ import annotations
 
 import asyncio
-import time
 
 from bwlive_rtc.sfu.keyframes import KeyframeBudget, KeyframePacer
 
 
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
 async def test_pacer_defers_instead_of_dropping() -> None:
+    clock = FakeClock()
     sent: list[float] = []
-    pacer = KeyframePacer(lambda: sent.append(time.monotonic()), min_interval=0.2)
-    start = time.monotonic()
+    pacer = KeyframePacer(lambda: sent.append(clock.now), min_interval=0.25, clock=clock)
     pacer.request()  # goes out at once
-    pacer.request()  # too soon: deferred to the end of the interval
+    clock.now += 0.2
+    pacer.request()  # too soon: deferred to the end of the interval (0.05 s from now)
     pacer.request()  # already one deferred: merged into it
-    assert len(sent) == 1
-    await asyncio.sleep(0.3)
-    assert len(sent) == 2 and 0.18 <= sent[1] - start <= 0.3
-    await asyncio.sleep(0.25)
+    assert sent == [1000.0]
+    await asyncio.sleep(0.1)
+    assert sent == [1000.0, 1000.2] and pacer.sent == 2
+    clock.now += 0.3
     pacer.request()  # interval over: at once again
     assert len(sent) == 3
-    pacer.close()
+    clock.now += 0.01
+    pacer.request()
+    pacer.close()  # a deferred request dies with its producer
+    await asyncio.sleep(0.3)
+    assert len(sent) == 3
 
 
 def test_budget_limits_a_storm_and_refills() -> None:
-    budget = KeyframeBudget(capacity=3, refill_per_second=100)
-    assert [budget.take() for _ in range(5)][:3] == [True, True, True]
+    clock = FakeClock()
+    budget = KeyframeBudget(capacity=3, refill_per_second=0.5, clock=clock)
+    assert [budget.take() for _ in range(4)] == [True, True, True, False]
+    clock.now += 1.0  # half a token
     assert not budget.take()
-    time.sleep(0.05)  # refills 5 tokens, capped at 3
+    clock.now += 1.0  # one token
+    assert [budget.take(), budget.take()] == [True, False]
+    clock.now += 60  # refills, capped at the capacity
     assert [budget.take() for _ in range(4)] == [True, True, True, False]

@@ -24,6 +24,23 @@ async def test_two_viewers_decrypt_decode_and_get_positions(server, start_camera
         assert 52 < viewer.messages[-1]["lat"] < 53
 
 
+async def test_data_only_subscription_brings_encrypted_positions(server, start_camera, system_keys, api) -> None:
+    start_camera("Noor Smit")
+    stream = server.wait_for_stream("Noor Smit")
+    viewer = DecodingViewer(api, stream, system_keys, media=False)
+    await viewer.start()
+    answer = viewer.client.pc.remoteDescription.sdp
+    assert "m=application" in answer and "m=video" not in answer and "m=audio" not in answer
+    for _ in range(60):
+        if len(viewer.messages) >= 2:
+            break
+        await asyncio.sleep(0.1)
+    await viewer.stop()
+    assert not viewer.encrypted_frames and viewer.audio_packets == 0
+    positions = [m for m in viewer.messages if m["type"] == "position"]  # each decrypted with the content key
+    assert len(positions) >= 2 and 52 < positions[-1]["lat"] < 53
+
+
 async def test_late_joiner_gets_a_picture_within_one_second(server, start_camera, system_keys, api) -> None:
     start_camera("Sam de Vries")
     stream = server.wait_for_stream("Sam de Vries")

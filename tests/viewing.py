@@ -18,7 +18,7 @@ from bwlive_rtc.viewer.session import ApiClient
 class DecodingViewer:
     """Subscribes, decrypts with the system key, decodes VP8 and reads the frame code."""
 
-    def __init__(self, client: ApiClient, stream: dict, keys: SystemKeyPair) -> None:
+    def __init__(self, client: ApiClient, stream: dict, keys: SystemKeyPair, media: bool = True) -> None:
         self.content_key = KeyEnvelope.from_json(stream["key_envelope"]).open(keys)
         self.decryptor = FrameDecryptor(self.content_key)
         self.decoder = av.CodecContext.create("libvpx", "r")
@@ -32,6 +32,7 @@ class DecodingViewer:
             on_video_frame=self._on_frame,
             on_audio_packet=self._on_audio,
             on_message=self._on_message,
+            media=media,
         )
 
     def _on_frame(self, frame: EncodedFrame) -> None:

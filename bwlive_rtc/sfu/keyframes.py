@@ -5,18 +5,21 @@ import asyncio
 import time
 from collections.abc import Callable
 
+Clock = Callable[[], float]  # seconds, monotonic
+
 
 class KeyframeBudget:
     """Token bucket for one consumer's keyframe requests (a PLI storm guard)."""
 
-    def __init__(self, capacity: float = 3.0, refill_per_second: float = 0.5) -> None:
+    def __init__(self, capacity: float = 3.0, refill_per_second: float = 0.5, clock: Clock = time.monotonic) -> None:
         self.capacity = capacity
         self.refill_per_second = refill_per_second
+        self._clock = clock
         self._tokens = capacity
-        self._stamp = time.monotonic()
+        self._stamp = clock()
 
     def take(self) -> bool:
-        now = time.monotonic()
+        now = self._clock()
         self._tokens = min(self.capacity, self._tokens + (now - self._stamp) * self.refill_per_second)
         self._stamp = now
         if self._tokens >= 1.0:
@@ -29,9 +32,10 @@ class KeyframePacer:
     """Sends at most one keyframe request per ``min_interval``; one arriving too soon is
     deferred to the end of the interval (never dropped: a late joiner needs it)."""
 
-    def __init__(self, send: Callable[[], None], min_interval: float = 0.25) -> None:
+    def __init__(self, send: Callable[[], None], min_interval: float = 0.25, clock: Clock = time.monotonic) -> None:
         self._send = send
         self.min_interval = min_interval
+        self._clock = clock
         self._last = float("-inf")
         self._deferred: asyncio.TimerHandle | None = None
         self.sent = 0
@@ -39,7 +43,7 @@ class KeyframePacer:
     def request(self) -> None:
         if self._deferred is not None:
             return
-        wait = self._last + self.min_interval - time.monotonic()
+        wait = self._last + self.min_interval - self._clock()
         if wait <= 0:
             self._fire()
         else:
@@ -47,7 +51,7 @@ class KeyframePacer:
 
     def _fire(self) -> None:
         self._deferred = None
-        self._last = time.monotonic()
+        self._last = self._clock()
         self.sent += 1
         self._send()
 

@@ -49,16 +49,17 @@ class SourcePacket:
 class RtpRewriter:
     """One output's own RTP series for one track.
 
-    Sequence numbers continue from a random start at a fixed offset from the source's, so
-    a gap in the source stays a gap and a late resend keeps its place; timestamps pass
-    through. ``start()`` gives what negotiation fixed; until then nothing is rewritten.
+    Sequence numbers start at a random ``first_seq`` and keep a fixed offset from the
+    source's, so a gap in the source stays a gap and a late resend takes its own place
+    (never moving the series on); timestamps pass through. ``start()`` with what
+    negotiation fixed comes before the first ``rewrite()``.
     """
 
-    __slots__ = ("_extensions", "_history", "_layout", "_mid", "_next_seq", "_offset", "_rtx_payload_type",
+    __slots__ = ("_extensions", "_first_seq", "_history", "_layout", "_mid", "_offset", "_rtx_payload_type",
                  "_rtx_seq", "_rtx_ssrc", "_ssrc", "payload_type")
 
     def __init__(self, first_seq: int | None = None, first_rtx_seq: int | None = None) -> None:
-        self._next_seq = random16() if first_seq is None else first_seq
+        self._first_seq = random16() if first_seq is None else first_seq
         self._rtx_seq = random16() if first_rtx_seq is None else first_rtx_seq
         self._offset: int | None = None
         self._history: dict[int, bytes] = {}
@@ -88,11 +89,10 @@ class RtpRewriter:
     def rewrite(self, source: SourcePacket) -> bytes:
         """This output's bytes for ``source`` (after ``start()``), kept for NACKs."""
         source_seq = source.packet.sequence_number
-        if self._offset is None:
-            self._offset = (self._next_seq - source_seq) & 0xFFFF
-        seq = (source_seq + self._offset) & 0xFFFF
-        if (seq - self._next_seq) & 0xFFFF < 0x8000:  # newest so far (not a late resend)
-            self._next_seq = (seq + 1) & 0xFFFF
+        offset = self._offset
+        if offset is None:
+            offset = self._offset = (self._first_seq - source_seq) & 0xFFFF
+        seq = (source_seq + offset) & 0xFFFF
         header = bytearray(source.render(self._layout, self._mid, self._extensions))
         header[1] = (header[1] & 0x80) | self.payload_type
         header[2] = seq >> 8

@@ -15,7 +15,8 @@ from .session import ApiClient
 
 class HeadlessViewer:
     """Receives a stream as the SFU forwards it: encrypted VP8 frames, Opus packets and
-    data-channel messages, handed to callbacks (no decryption here)."""
+    data-channel messages, handed to callbacks (no decryption here). ``media=False``
+    subscribes to the data channel only (what the map needs)."""
 
     def __init__(
         self,
@@ -24,12 +25,14 @@ class HeadlessViewer:
         on_video_frame: Callable[[EncodedFrame], None] | None = None,
         on_audio_packet: Callable[[RtpPacket], None] | None = None,
         on_message: Callable[[bytes | str], None] | None = None,
+        media: bool = True,
     ) -> None:
         self.client = client
         self.stream_id = stream_id
         self.on_video_frame = on_video_frame or (lambda frame: None)
         self.on_audio_packet = on_audio_packet or (lambda packet: None)
         self.on_message = on_message or (lambda message: None)
+        self.media = media
         self.location: str | None = None
         self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
         self.channel = self.pc.createDataChannel(DATA_CHANNEL_LABEL)
@@ -41,10 +44,11 @@ class HeadlessViewer:
             self.on_video_frame(frame)
 
     async def start(self) -> None:
-        video = self.pc.addTransceiver("video", direction="recvonly")
-        audio = self.pc.addTransceiver("audio", direction="recvonly")
-        aiortc_adapter.tap_receiver(video.receiver, self._on_video_packet)
-        aiortc_adapter.tap_receiver(audio.receiver, self.on_audio_packet)
+        if self.media:
+            video = self.pc.addTransceiver("video", direction="recvonly")
+            audio = self.pc.addTransceiver("audio", direction="recvonly")
+            aiortc_adapter.tap_receiver(video.receiver, self._on_video_packet)
+            aiortc_adapter.tap_receiver(audio.receiver, self.on_audio_packet)
         self.channel.on("message", self.on_message)
         await self.pc.setLocalDescription(await self.pc.createOffer())
         async with self.client.request(
