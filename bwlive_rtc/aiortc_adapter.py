@@ -185,13 +185,13 @@ def _skip_stun_parse_for_media() -> None:
         return
     original = aioice.ice.StunProtocol.datagram_received
 
-    def datagram_received(self: aioice.ice.StunProtocol, data: bytes | str, addr: tuple[Any, ...]) -> None:
-        if data and isinstance(data, bytes) and data[0] > 127:
+    def datagram_received(self: aioice.ice.StunProtocol, data: bytes, addr: tuple[Any, ...]) -> None:
+        if data and data[0] > 127:
             self.receiver.data_received(data, self.local_candidate.component)
         else:
             original(self, data, addr)
 
-    aioice.ice.StunProtocol.datagram_received = datagram_received  # type: ignore[method-assign]
+    aioice.ice.StunProtocol.datagram_received = datagram_received  # type: ignore[method-assign, assignment]
     _stun_protocol_patched = True
 
 
