@@ -5,13 +5,13 @@ import asyncio
 import time
 from collections.abc import Callable
 
-Clock = Callable[[], float]  # seconds, monotonic
+Monotonic = Callable[[], float]  # seconds, like time.monotonic (tests pass one they move)
 
 
 class KeyframeBudget:
     """Token bucket for one consumer's keyframe requests (a PLI storm guard)."""
 
-    def __init__(self, capacity: float = 3.0, refill_per_second: float = 0.5, clock: Clock = time.monotonic) -> None:
+    def __init__(self, capacity: float = 3.0, refill_per_second: float = 0.5, clock: Monotonic = time.monotonic) -> None:
         self.capacity = capacity
         self.refill_per_second = refill_per_second
         self._clock = clock
@@ -32,7 +32,7 @@ class KeyframePacer:
     """Sends at most one keyframe request per ``min_interval``; one arriving too soon is
     deferred to the end of the interval (never dropped: a late joiner needs it)."""
 
-    def __init__(self, send: Callable[[], None], min_interval: float = 0.25, clock: Clock = time.monotonic) -> None:
+    def __init__(self, send: Callable[[], None], min_interval: float = 0.25, clock: Monotonic = time.monotonic) -> None:
         self._send = send
         self.min_interval = min_interval
         self._clock = clock
