@@ -41,21 +41,6 @@ class Accounts:
     def __init__(self, db: sqlite_utils.Database, clock: Clock) -> None:
         self.db = db
         self.clock = clock
-        if not db["organisations"].exists():
-            db["organisations"].create(
-                {"id": str, "name": str, "created_at": str, "trial_ends_at": str}, pk="id"
-            )
-        if not db["users"].exists():
-            db["users"].create(
-                {"id": str, "email": str, "name": str, "password_hash": str, "identity_provider": str, "created_at": str},
-                pk="id",
-            )
-            db["users"].create_index(["email"], unique=True)
-        if not db["memberships"].exists():
-            db["memberships"].create(
-                {"user_id": str, "organisation_id": str, "role": str, "owner": int, "created_at": str},
-                pk=("user_id", "organisation_id"),
-            )
 
     # --- users ---------------------------------------------------------------------
 

@@ -29,12 +29,6 @@ class Invitations:
         self.db = db
         self.clock = clock
         self.accounts = accounts
-        if not db["invitations"].exists():
-            db["invitations"].create(
-                {"key": str, "organisation_id": str, "email": str, "role": str, "invited_by": str,
-                 "created_at": str, "expires_at": str, "accepted_at": str},
-                pk="key",
-            )
 
     def create(self, organisation_id: str, email: str, role: Role, invited_by: User) -> str:
         """Returns the token for the link (shown once)."""

@@ -31,12 +31,6 @@ class Sessions:
         self.db = db
         self.clock = clock
         self.idle_limit = idle_limit
-        if not db["sessions"].exists():
-            db["sessions"].create(
-                {"key": str, "user_id": str, "organisation_id": str, "csrf_token": str,
-                 "created_at": str, "last_used_at": str},
-                pk="key",
-            )
 
     def create(self, user_id: str, organisation_id: str | None) -> tuple[str, Session]:
         """A new session; returns the cookie token (shown once) and the session."""

@@ -36,13 +36,6 @@ class Groups:
 
     def __init__(self, db: sqlite_utils.Database) -> None:
         self.table = db.table("console_groups")
-        if not self.table.exists():
-            self.table.create(
-                {"id": str, "organisation_id": str, "name": str, "members": str},
-                pk="id",
-                not_null={"organisation_id", "name", "members"},
-            )
-            self.table.create_index(["organisation_id", "name"], unique=True)
 
     def list(self, organisation_id: str) -> list[Group]:
         rows = self.table.rows_where("organisation_id = ?", [organisation_id], order_by="name COLLATE NOCASE")

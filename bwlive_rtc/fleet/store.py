@@ -45,18 +45,6 @@ class Fleet:
         self.db = db
         self.clock = clock
         self.usage = CameraAssignments(db, clock)
-        tables = {
-            "profiles": {"id": str, "organisation_id": str, "name": str, "streaming": int, "location": int},
-            "camera_users": {"id": str, "organisation_id": str, "name": str, "profile_id": str},
-            "wifi_networks": {"id": str, "organisation_id": str, "ssid": str, "password": str,
-                              "profile_id": str, "camera_user_id": str},
-            "cameras": {"id": str, "organisation_id": str, "serial": str, "model": str, "camera_user_id": str,
-                        "revoked_at": str, "last_docked_at": str},
-        }
-        for name, columns in tables.items():
-            if not db[name].exists():
-                db[name].create(columns, pk="id")
-        db["cameras"].create_index(["serial"], unique=True, if_not_exists=True)
 
     # --- profiles and camera users ----------------------------------------------------
 

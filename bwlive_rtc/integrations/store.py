@@ -1,12 +1,14 @@
 """Integrations, the delivery queue and the attempt log, in the server's SQLite database.
 
 The queue is persistent: a delivery stays ``queued`` or ``retrying`` until an attempt
-succeeds or the retry policy gives up, across server restarts. Times are Unix seconds.
+succeeds or the retry policy gives up, across server restarts. Times are Unix seconds to
+callers and ISO-8601 UTC text in the database, as in every table.
 """
 from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlite_utils
@@ -57,42 +59,24 @@ class IntegrationStore:
     def __init__(self, db: sqlite_utils.Database) -> None:
         self.db = db
         self.integrations = db.table("integrations")
-        self.integrations.create(
-            {"id": str, "organisation_id": str, "url": str, "secret": str, "created_at": float},
-            pk="id", not_null={"organisation_id", "url", "created_at"}, if_not_exists=True,
-        )
         self.deliveries = db.table("integration_deliveries")
-        self.deliveries.create(
-            {"id": str, "integration_id": str, "event_id": str, "event_type": str, "body": str,
-             "status": str, "created_at": float, "next_attempt_at": float, "attempts": int},
-            pk="id", not_null={"integration_id", "event_id", "event_type", "body", "status", "created_at", "attempts"},
-            if_not_exists=True,
-        )
-        self.deliveries.create_index(["status", "next_attempt_at"], if_not_exists=True)
-        self.attempts = db.table("integration_attempts")
-        self.attempts.create(
-            {"id": int, "delivery_id": str, "number": int, "at": float, "response_code": int,
-             "error": str, "duration_ms": int},
-            pk="id", not_null={"delivery_id", "number", "at"}, if_not_exists=True,
-        )
-        self.attempts.create_index(["delivery_id"], if_not_exists=True)
 
     # ------------------------------------------------------------ integrations
     def add(self, organisation_id: str, url: str, secret: str | None, now: float) -> Integration:
         integration = Integration(secrets.token_urlsafe(9), organisation_id, url, secret, now)
-        self.integrations.insert(vars(integration))
+        self.integrations.insert({**vars(integration), "created_at": _stored(now)})
         return integration
 
     def of(self, organisation_ids: list[str]) -> list[Integration]:
         """The integrations of these organisations, oldest first."""
         marks = ", ".join("?" * len(organisation_ids))
         rows = self.integrations.rows_where(f"organisation_id IN ({marks})", organisation_ids, order_by="created_at")
-        return [Integration(**row) for row in rows]
+        return [Integration(**_in_seconds(row, "created_at")) for row in rows]
 
     def get(self, organisation_id: str, integration_id: str) -> Integration | None:
         rows = list(self.integrations.rows_where(
             "id = ? AND organisation_id = ?", [integration_id, organisation_id]))
-        return Integration(**rows[0]) if rows else None
+        return Integration(**_in_seconds(rows[0], "created_at")) if rows else None
 
     def has_url(self, organisation_id: str, url: str) -> bool:
         return self.integrations.count_where("organisation_id = ? AND url = ?", [organisation_id, url]) > 0
@@ -107,7 +91,7 @@ class IntegrationStore:
     def prune(self, before: float) -> None:
         """Forget finished deliveries (and their attempts) of events older than ``before``."""
         with self.db.conn:
-            self._delete_deliveries("status IN (?, ?) AND created_at < ?", [DELIVERED, FAILED, before])
+            self._delete_deliveries("status IN (?, ?) AND created_at < ?", [DELIVERED, FAILED, _stored(before)])
 
     def _delete_deliveries(self, where: str, params: list[object]) -> None:
         self.db.execute(
@@ -120,7 +104,7 @@ class IntegrationStore:
         delivery_id = secrets.token_urlsafe(9)
         self.deliveries.insert({
             "id": delivery_id, "integration_id": integration_id, "event_id": event_id, "event_type": event_type,
-            "body": body, "status": QUEUED, "created_at": now, "next_attempt_at": now, "attempts": 0,
+            "body": body, "status": QUEUED, "created_at": _stored(now), "next_attempt_at": _stored(now), "attempts": 0,
         })
         return delivery_id
 
@@ -131,9 +115,9 @@ class IntegrationStore:
             f"FROM integration_deliveries d JOIN integrations i ON i.id = d.integration_id "
             f"WHERE d.status IN (?, ?) AND d.next_attempt_at <= ? {_not_in(busy)} "
             f"ORDER BY d.next_attempt_at LIMIT ?",
-            [*PENDING, now, *busy, limit],
+            [*PENDING, _stored(now), *busy, limit],
         )
-        return [Due(**row) for row in rows]
+        return [Due(**_in_seconds(row, "created_at")) for row in rows]
 
     def next_attempt_at(self, busy: set[str]) -> float | None:
         """When the earliest pending delivery (not ``busy``) is due; None if there is none."""
@@ -142,20 +126,20 @@ class IntegrationStore:
             f"WHERE d.status IN (?, ?) {_not_in(busy)}",
             [*PENDING, *busy],
         ))
-        return row["at"]
+        return _seconds(row["at"])
 
     def record_attempt(self, delivery_id: str, attempt: Attempt) -> None:
         """Log an attempt and move its delivery on (no-op if the integration was removed)."""
         with self.db.conn:
             changed = self.db.execute(
                 "UPDATE integration_deliveries SET status = ?, attempts = ?, next_attempt_at = ? WHERE id = ?",
-                [attempt.status, attempt.number, attempt.next_attempt_at, delivery_id],
+                [attempt.status, attempt.number, _stored(attempt.next_attempt_at), delivery_id],
             ).rowcount
             if changed:
                 self.db.execute(
                     "INSERT INTO integration_attempts (delivery_id, number, at, response_code, error, duration_ms) "
                     "VALUES (?, ?, ?, ?, ?, ?)",
-                    [delivery_id, attempt.number, attempt.at, attempt.response_code, attempt.error, attempt.duration_ms],
+                    [delivery_id, attempt.number, _stored(attempt.at), attempt.response_code, attempt.error, attempt.duration_ms],
                 )
 
     # --------------------------------------------------------------------- log
@@ -169,15 +153,29 @@ class IntegrationStore:
             "ORDER BY d.created_at DESC, d.rowid DESC LIMIT ?",
             [organisation_id, limit],
         ))
-        by_id = {delivery["id"]: {**delivery, "attempts": []} for delivery in deliveries}
+        by_id = {delivery["id"]: {**_in_seconds(delivery, "created_at", "next_attempt_at"), "attempts": []}
+                 for delivery in deliveries}
         if by_id:
             for attempt in self.db.query(
                 f"SELECT delivery_id, number, at, response_code, error, duration_ms FROM integration_attempts "
                 f"WHERE delivery_id IN ({', '.join('?' * len(by_id))}) ORDER BY number",
                 list(by_id),
             ):
-                by_id[attempt.pop("delivery_id")]["attempts"].append(attempt)
+                by_id[attempt.pop("delivery_id")]["attempts"].append(_in_seconds(attempt, "at"))
         return list(by_id.values())
+
+
+def _stored(seconds: float | None) -> str | None:
+    return None if seconds is None else datetime.fromtimestamp(seconds, UTC).isoformat()
+
+
+def _seconds(stored: str | None) -> float | None:
+    return None if stored is None else datetime.fromisoformat(stored).timestamp()
+
+
+def _in_seconds(row: dict[str, Any], *columns: str) -> dict[str, Any]:
+    """The row with its time ``columns`` as Unix seconds."""
+    return {**row, **{column: _seconds(row[column]) for column in columns}}
 
 
 def _not_in(ids: set[str]) -> str:

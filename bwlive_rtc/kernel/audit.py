@@ -14,13 +14,6 @@ class AuditLog:
     def __init__(self, db: sqlite_utils.Database, clock: Clock) -> None:
         self.db = db
         self.clock = clock
-        if not db["audit_log"].exists():
-            db["audit_log"].create(
-                {"id": int, "time": str, "organisation_id": str, "user_id": str, "user_name": str,
-                 "action": str, "details": str},
-                pk="id",
-            )
-            db["audit_log"].create_index(["organisation_id", "time"])
 
     def record(self, action: str, *, organisation_id: str | None, user_id: str | None = None,
                user_name: str | None = None, **details: object) -> None:

@@ -54,12 +54,6 @@ class Licensing:
         self.accounts = accounts
         self.issuer = issuer
         self.assignments = CameraAssignments(db, clock)
-        if not db["licenses"].exists():
-            db["licenses"].create(
-                {"id": str, "organisation_id": str, "cameras": int, "valid_from": str, "valid_until": str,
-                 "text": str, "added_at": str},
-                pk="id",
-            )
 
     def add(self, organisation_id: str, text: str) -> License:
         if self.issuer is None:

@@ -18,10 +18,6 @@ class CameraAssignments:
     def __init__(self, db: sqlite_utils.Database, clock: Clock) -> None:
         self.db = db
         self.clock = clock
-        if not db["camera_assignments"].exists():
-            db["camera_assignments"].create(
-                {"id": int, "organisation_id": str, "camera_id": str, "start": str, "end": str}, pk="id"
-            )
 
     def start(self, organisation_id: str, camera_id: str, at: datetime | None = None) -> None:
         """From ``at``, the camera counts (assigned to a user with streaming enabled)."""

@@ -18,23 +18,6 @@ class Catalog:
         self.db = db
         self.recordings = db.table("recordings")
         self.segments = db.table("recording_segments")
-        if not self.recordings.exists():
-            self.recordings.create(
-                {
-                    "id": str, "camera": str, "organisations": str, "started_at": str, "ended_at": str,
-                    "duration_ms": int, "size": int, "key_envelope": str, "state": str, "storage": str,
-                },
-                pk="id",
-                not_null={"camera", "started_at", "state"},
-            )
-            self.recordings.create_index(["camera"])
-            self.recordings.create_index(["ended_at"])
-        if not self.segments.exists():
-            self.segments.create(
-                {"recording_id": str, "seq": int, "key": str, "start_ms": int, "end_ms": int, "size": int, "frames": int},
-                pk=("recording_id", "seq"),
-                foreign_keys=[("recording_id", "recordings", "id")],
-            )
 
     def begin(self, recording_id: str, camera: str, organisation_ids: list[str], started_at: datetime,
               key_envelope: dict[str, object], storage: str) -> None:

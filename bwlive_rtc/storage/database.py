@@ -9,29 +9,27 @@ from typing import Any
 
 import sqlite_utils
 
+from .schema import upgrade
+
 
 def _now() -> str:
     return datetime.now(UTC).isoformat()
 
 
 class Database:
-    """The server's metadata database."""
+    """The server's metadata database, brought to the latest schema version when opened."""
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
+        upgrade(path)
         self.db = sqlite_utils.Database(path)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.streams = self.db.table("streams")
-        if not self.streams.exists():
-            self.streams.create(
-                {"id": str, "camera": str, "started_at": str, "ended_at": str, "key_envelope": str},
-                pk="id",
-                not_null={"camera", "started_at"},
-            )
-        self._close_interrupted()
 
-    def _close_interrupted(self) -> None:
-        """Streams left open by a crash ended at the latest when the server stopped."""
+    def close_interrupted_streams(self) -> None:
+        """At server start-up only: streams left open by a crash ended at the latest when
+        the server stopped. (A command opening the database while the server runs must
+        not end the server's live streams.)"""
         self.db.execute(
             "UPDATE streams SET ended_at = ? WHERE ended_at IS NULL", [_now()]
         )

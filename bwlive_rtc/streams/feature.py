@@ -47,6 +47,7 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
     router = Router(consumer_timeout=app[SETTINGS].consumer_timeout)
     hub = StreamHub(router)
     app[ROUTER], app[STREAM_HUB] = router, hub
+    app[DATABASE].close_interrupted_streams()
     _record_and_announce(app, router)
     _enforce_access_changes(app, router, hub)
     router.start()

@@ -30,22 +30,6 @@ class Systems:
     def __init__(self, db: sqlite_utils.Database, clock: Clock) -> None:
         self.db = db
         self.clock = clock
-        if not db["systems"].exists():
-            db["systems"].create(
-                {"id": str, "organisation_id": str, "name": str, "key_id": str, "public_key_pem": str, "joined_at": str},
-                pk="id",
-            )
-            db["systems"].create_index(["key_id"])
-        if not db["system_key_history"].exists():
-            db["system_key_history"].create(
-                {"system_id": str, "organisation_id": str, "key_id": str, "public_key_pem": str, "replaced_at": str},
-            )
-            db["system_key_history"].create_index(["key_id"])
-        if not db["join_codes"].exists():
-            db["join_codes"].create(
-                {"key": str, "organisation_id": str, "created_by": str, "created_at": str, "expires_at": str, "used_at": str},
-                pk="key",
-            )
 
     def create_code(self, organisation_id: str, created_by: str) -> tuple[str, datetime]:
         code = _new_code()

@@ -1,0 +1,166 @@
+"""The schema's version and migrations: a fresh database ends at the latest version; one
+made before versions existed is upgraded in place, its rows kept and its times converted."""
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime
+from pathlib import Path
+
+import sqlite_utils
+
+from bwlive_rtc.integrations.store import IntegrationStore
+from bwlive_rtc.storage import schema
+from bwlive_rtc.storage.database import Database
+
+EPOCH = 1767603600.25  # 2026-01-05 09:00:00.25 UTC
+INTEGRATION_TIMES = {("integrations", "created_at"), ("integration_deliveries", "created_at"),
+                     ("integration_deliveries", "next_attempt_at"), ("integration_attempts", "at")}
+
+
+def _create_old_style(path: Path) -> None:
+    """The tables as the stores created them before there was a schema version (each store
+    its own create-if-missing block, integration times as Unix seconds)."""
+    db = sqlite_utils.Database(path)
+    db["streams"].create({"id": str, "camera": str, "started_at": str, "ended_at": str, "key_envelope": str},
+                         pk="id", not_null={"camera", "started_at"})
+    db["organisations"].create({"id": str, "name": str, "created_at": str, "trial_ends_at": str}, pk="id")
+    db["users"].create({"id": str, "email": str, "name": str, "password_hash": str, "identity_provider": str,
+                        "created_at": str}, pk="id")
+    db["users"].create_index(["email"], unique=True)
+    db["memberships"].create({"user_id": str, "organisation_id": str, "role": str, "owner": int, "created_at": str},
+                             pk=("user_id", "organisation_id"))
+    db["sessions"].create({"key": str, "user_id": str, "organisation_id": str, "csrf_token": str, "created_at": str,
+                           "last_used_at": str}, pk="key")
+    db["invitations"].create({"key": str, "organisation_id": str, "email": str, "role": str, "invited_by": str,
+                              "created_at": str, "expires_at": str, "accepted_at": str}, pk="key")
+    db["systems"].create({"id": str, "organisation_id": str, "name": str, "key_id": str, "public_key_pem": str,
+                          "joined_at": str}, pk="id")
+    db["systems"].create_index(["key_id"])
+    db["system_key_history"].create({"system_id": str, "organisation_id": str, "key_id": str, "public_key_pem": str,
+                                     "replaced_at": str})
+    db["system_key_history"].create_index(["key_id"])
+    db["join_codes"].create({"key": str, "organisation_id": str, "created_by": str, "created_at": str,
+                             "expires_at": str, "used_at": str}, pk="key")
+    db["audit_log"].create({"id": int, "time": str, "organisation_id": str, "user_id": str, "user_name": str,
+                            "action": str, "details": str}, pk="id")
+    db["audit_log"].create_index(["organisation_id", "time"])
+    db["camera_assignments"].create({"id": int, "organisation_id": str, "camera_id": str, "start": str, "end": str},
+                                    pk="id")
+    db["licenses"].create({"id": str, "organisation_id": str, "cameras": int, "valid_from": str, "valid_until": str,
+                           "text": str, "added_at": str}, pk="id")
+    for name, columns in {
+        "profiles": {"id": str, "organisation_id": str, "name": str, "streaming": int, "location": int},
+        "camera_users": {"id": str, "organisation_id": str, "name": str, "profile_id": str},
+        "wifi_networks": {"id": str, "organisation_id": str, "ssid": str, "password": str, "profile_id": str,
+                          "camera_user_id": str},
+        "cameras": {"id": str, "organisation_id": str, "serial": str, "model": str, "camera_user_id": str,
+                    "revoked_at": str, "last_docked_at": str},
+    }.items():
+        db[name].create(columns, pk="id")
+    db["cameras"].create_index(["serial"], unique=True)
+    db["console_groups"].create({"id": str, "organisation_id": str, "name": str, "members": str}, pk="id",
+                                not_null={"organisation_id", "name", "members"})
+    db["console_groups"].create_index(["organisation_id", "name"], unique=True)
+    db["recordings"].create({"id": str, "camera": str, "organisations": str, "started_at": str, "ended_at": str,
+                             "duration_ms": int, "size": int, "key_envelope": str, "state": str, "storage": str},
+                            pk="id", not_null={"camera", "started_at", "state"})
+    db["recordings"].create_index(["camera"])
+    db["recordings"].create_index(["ended_at"])
+    db["recording_segments"].create({"recording_id": str, "seq": int, "key": str, "start_ms": int, "end_ms": int,
+                                     "size": int, "frames": int}, pk=("recording_id", "seq"),
+                                    foreign_keys=[("recording_id", "recordings", "id")])
+    db["integrations"].create({"id": str, "organisation_id": str, "url": str, "secret": str, "created_at": float},
+                              pk="id", not_null={"organisation_id", "url", "created_at"})
+    db["integration_deliveries"].create(
+        {"id": str, "integration_id": str, "event_id": str, "event_type": str, "body": str, "status": str,
+         "created_at": float, "next_attempt_at": float, "attempts": int},
+        pk="id", not_null={"integration_id", "event_id", "event_type", "body", "status", "created_at", "attempts"})
+    db["integration_deliveries"].create_index(["status", "next_attempt_at"])
+    db["integration_attempts"].create({"id": int, "delivery_id": str, "number": int, "at": float, "response_code": int,
+                                       "error": str, "duration_ms": int},
+                                      pk="id", not_null={"delivery_id", "number", "at"})
+    db["integration_attempts"].create_index(["delivery_id"])
+    db.close()
+
+
+def _affinity(declared: str) -> str:
+    """SQLite's column affinity for a declared type (what decides how values are stored)."""
+    declared = declared.upper()
+    if "INT" in declared:
+        return "INTEGER"
+    if any(word in declared for word in ("CHAR", "CLOB", "TEXT")):
+        return "TEXT"
+    return "REAL" if any(word in declared for word in ("REAL", "FLOA", "DOUB")) else "NUMERIC"
+
+
+def _shape(path: Path, *, converted: bool) -> dict[str, object]:
+    """Each table's columns (name, affinity, NOT NULL, key position), indexes and foreign
+    keys; ``converted``: the integration times as text, as migration 0002 makes them."""
+    connection = sqlite3.connect(path)
+    tables = [name for (name,) in connection.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'alembic%' ORDER BY name")]
+    shape: dict[str, object] = {}
+    for table in tables:
+        columns = [(name, "TEXT" if converted and (table, name) in INTEGRATION_TIMES else _affinity(kind),
+                    bool(notnull) and not pk, pk)
+                   for _, name, kind, notnull, _, pk in connection.execute(f"PRAGMA table_info('{table}')")]
+        indexes = sorted((name, unique, tuple(row[2] for row in connection.execute(f"PRAGMA index_info('{name}')")))
+                         for _, name, unique, origin, _ in connection.execute(f"PRAGMA index_list('{table}')")
+                         if origin == "c")
+        keys = [row[2:5] for row in connection.execute(f"PRAGMA foreign_key_list('{table}')")]
+        shape[table] = (columns, indexes, keys)
+    connection.close()
+    return shape
+
+
+def test_a_fresh_database_ends_at_the_latest_version_with_the_stores_schema(tmp_path: Path) -> None:
+    Database(tmp_path / "fresh.sqlite").close()
+    assert schema.version(tmp_path / "fresh.sqlite") == schema.latest()
+    _create_old_style(tmp_path / "old.sqlite")
+    assert _shape(tmp_path / "fresh.sqlite", converted=False) == _shape(tmp_path / "old.sqlite", converted=True)
+
+
+def test_an_old_style_database_is_upgraded_in_place(tmp_path: Path) -> None:
+    path = tmp_path / "bwlive.sqlite"
+    _create_old_style(path)
+    old = sqlite_utils.Database(path)
+    old["streams"].insert({"id": "s1", "camera": "Alex", "started_at": "2026-01-05T08:00:00+00:00", "ended_at": None})
+    old["users"].insert({"id": "u1", "email": "ada@example.test", "name": "Ada"})
+    old["integrations"].insert({"id": "i1", "organisation_id": "o1", "url": "https://soc.example/hook",
+                                "secret": None, "created_at": EPOCH})
+    old["integration_deliveries"].insert({
+        "id": "d1", "integration_id": "i1", "event_id": "e1", "event_type": "stream.started", "body": "{}",
+        "status": "retrying", "created_at": EPOCH, "next_attempt_at": EPOCH + 30.5, "attempts": 1})
+    old["integration_attempts"].insert({"delivery_id": "d1", "number": 1, "at": EPOCH + 0.5, "response_code": 503,
+                                        "error": None, "duration_ms": 12})
+    old.close()
+    assert schema.version(path) is None
+
+    database = Database(path)
+    assert schema.version(path) == schema.latest()
+    assert database.stream("s1")["ended_at"] is None  # opening ends no stream
+    assert database.db["users"].get("u1")["email"] == "ada@example.test"
+    assert database.db["integrations"].get("i1")["created_at"] == datetime.fromtimestamp(EPOCH, UTC).isoformat()
+    store = IntegrationStore(database.db)
+    assert store.get("o1", "i1").created_at == EPOCH
+    [delivery] = store.recent_deliveries("o1", 10)
+    assert (delivery["created_at"], delivery["next_attempt_at"]) == (EPOCH, EPOCH + 30.5)
+    assert delivery["attempts"] == [{"number": 1, "at": EPOCH + 0.5, "response_code": 503, "error": None,
+                                     "duration_ms": 12}]
+    assert store.next_attempt_at(set()) == EPOCH + 30.5
+    assert [due.id for due in store.due(EPOCH + 31, set(), 8)] == ["d1"]
+    database.close()
+    fresh = tmp_path / "fresh.sqlite"
+    Database(fresh).close()
+    assert _shape(path, converted=False) == _shape(fresh, converted=False)
+
+
+def test_only_the_server_start_closes_streams_left_open(tmp_path: Path) -> None:
+    database = Database(tmp_path / "bwlive.sqlite")
+    database.stream_started("s1", "Alex", datetime.now(UTC), {"kid": "k"})
+    database.close()
+    again = Database(tmp_path / "bwlive.sqlite")
+    assert again.stream("s1")["ended_at"] is None
+    again.close_interrupted_streams()
+    assert again.stream("s1")["ended_at"] is not None
+    again.close()
