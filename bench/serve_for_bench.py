@@ -24,7 +24,7 @@ from common import BENCH_EMAIL, BENCH_PASSWORD, force_ice_host
 
 
 async def serve(args: argparse.Namespace) -> None:
-    from bwlive_rtc.commands import bootstrap
+    from bwlive_rtc.cli.admin import bootstrap
     from bwlive_rtc.kernel.config import Settings
     from bwlive_rtc.server import start_server
 

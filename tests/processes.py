@@ -69,7 +69,7 @@ ADMIN_PASSWORD = "correct horse battery"
 
 def bootstrap_admin(data_dir: Path, keys_dir: Path) -> None:
     """An organisation with an admin, and the local system key registered to it."""
-    from bwlive_rtc.commands import bootstrap
+    from bwlive_rtc.cli.admin import bootstrap
     from bwlive_rtc.kernel.config import Settings
 
     bootstrap(Settings(data_dir=data_dir, keys_dir=keys_dir), "Test organisation", ADMIN_EMAIL, "Ada Admin", ADMIN_PASSWORD)

@@ -91,6 +91,10 @@ class Accounts:
         self._add_member(creator.id, org_id, Role.ADMIN, owner=True)
         return org_id
 
+    def organisations(self, name: str | None = None) -> list[dict]:
+        """Every organisation, or those named ``name``."""
+        return list(self.db["organisations"].rows_where("name = ?" if name else None, [name] if name else None))
+
     def organisation(self, org_id: str) -> dict | None:
         rows = list(self.db["organisations"].rows_where("id = ?", [org_id]))
         return rows[0] if rows else None

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from ..systems.store import Systems
 from .credentials import Credential, CredentialError, CredentialSigner
@@ -32,7 +33,7 @@ class Docking:
             raise CredentialError(f"camera {camera.serial} is not assigned to a camera user")
         return user
 
-    def dock(self, serial: str) -> dict[str, object]:
+    def dock(self, serial: str) -> dict[str, Any]:
         """The dock package: public key, profile, networks and a 6-day credential."""
         camera = self.fleet.camera_by_serial(serial)
         if camera is None:

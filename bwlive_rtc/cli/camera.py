@@ -1,0 +1,114 @@
+"""``bwlive camera``: docking at the system, and the camera agent streaming."""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..kernel.config import DEFAULT_DATA_DIR, Settings
+from .services import open_services
+from .stop import stop_event
+
+if TYPE_CHECKING:
+    from ..camera.agent import CameraAgent
+
+
+def add_commands(commands: argparse._SubParsersAction) -> None:
+    camera = commands.add_parser("camera", help="the camera agent").add_subparsers(dest="camera_command", required=True)
+    dock = camera.add_parser("dock", help="dock at the system: take key, profile, networks and a 6-day credential")
+    dock.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR, help="the system's data directory")
+    dock.add_argument("--serial", required=True)
+    dock.add_argument("--out", type=Path, required=True, help="where the camera keeps what it took (JSON)")
+    dock.set_defaults(run=camera_dock)
+    stream = camera.add_parser("stream", help="stream until interrupted (or --duration)")
+    stream.add_argument("--server", required=True, help="server base URL, e.g. http://127.0.0.1:8080")
+    stream.add_argument("--dock-file", type=Path, required=True, help="what `bwlive camera dock` wrote")
+    stream.add_argument("--file", type=Path, help="stream this video file (looped) instead of the test pattern")
+    stream.add_argument("--no-audio", action="store_true", help="send no audio track")
+    stream.add_argument("--no-gps", action="store_true", help="send no positions")
+    stream.add_argument("--gpx", type=Path, help="replay this GPX track (looped, 1 Hz) instead of a walk")
+    stream.add_argument("--gps-lost-after", type=float, metavar="S", help="simulate losing the GPS fix after S seconds")
+    stream.add_argument("--gps-lost-for", type=float, metavar="S", help="... for S seconds (default: for good)")
+    stream.add_argument("--fps", type=int, default=30)
+    stream.add_argument("--duration", type=float, help="stop after this many seconds")
+    stream.add_argument("--insecure", action="store_true", help="accept a self-signed server certificate")
+    stream.add_argument("--clock-offset", type=float, default=0.0, help="simulate a camera clock off by this many seconds")
+    stream.add_argument("--recordings-dir", type=Path, default=Path("camera-recordings"),
+                        help="the camera's own recording of each stream (default ./camera-recordings)")
+    stream.add_argument("--troubleshoot", action="store_true",
+                        help="print time, network, mode, addresses, name servers and the last server response every 10 s")
+    stream.set_defaults(run=camera_stream)
+
+
+def camera_dock(args: argparse.Namespace) -> int:
+    from ..fleet.credentials import CredentialError
+
+    with open_services(Settings(data_dir=args.data_dir)) as services:
+        try:
+            package = services.fleet.docking.dock(args.serial)
+        except CredentialError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.touch(0o600)
+    args.out.write_text(json.dumps(package, indent=2))
+    print(f"camera {args.serial} docked for {package['camera_user']}: key thumbprint {package['thumbprint']}, "
+          f"credential valid until {package['credential_expires_at']}, {len(package['networks'])} Wi-Fi networks")
+    return 0
+
+
+async def camera_stream(args: argparse.Namespace) -> int:
+    from ..camera.agent import CameraAgent, CameraError, CameraOptions, CameraState
+    from ..crypto.system_key import SystemPublicKey
+
+    try:
+        docked = json.loads(args.dock_file.read_text())
+        key = SystemPublicKey.from_pem(docked["public_key"].encode())
+        name, credential = docked["camera_user"], docked["credential"]
+    except (OSError, ValueError, KeyError) as exc:
+        print(f"error: {args.dock_file} is not a dock file from `bwlive camera dock`: {exc}", file=sys.stderr)
+        return 2
+    location = bool((docked.get("profile") or {}).get("location", True))
+    print(f"[{name}] system key thumbprint: {key.thumbprint}", flush=True)
+    print(f"[{name}] credential valid until {docked['credential_expires_at']}", flush=True)
+
+    def show(state: CameraState) -> None:
+        stamp = time.strftime("%H:%M:%S")
+        print(f"[{name}] {stamp} {state.mode}{': ' + state.detail if state.detail else ''}", flush=True)
+
+    agent = CameraAgent(
+        CameraOptions(
+            server=args.server, name=name, public_key=key, credential=credential, video_file=args.file,
+            audio=not args.no_audio, gps=location and not args.no_gps, fps=args.fps, verify_tls=not args.insecure,
+            clock_offset=args.clock_offset, recordings_dir=args.recordings_dir / docked["serial"],
+            gpx=args.gpx, gps_lost_after=args.gps_lost_after, gps_lost_for=args.gps_lost_for,
+        ),
+        on_state=show,
+    )
+    stop = stop_event()
+    report = asyncio.ensure_future(_troubleshoot(agent, name, docked.get("networks", []))) if args.troubleshoot else None
+    try:
+        await agent.start()
+    except CameraError:
+        return 1
+    try:
+        await asyncio.wait_for(stop.wait(), timeout=args.duration)
+    except TimeoutError:
+        pass
+    await agent.stop()
+    if report is not None:
+        report.cancel()
+    return 0
+
+
+async def _troubleshoot(agent: CameraAgent, name: str, networks: list[dict[str, str]]) -> None:
+    from ..camera.agent import troubleshooting
+
+    while True:
+        for item, value in troubleshooting(agent, networks).items():
+            print(f"[{name}] troubleshooting {item}: {value}", flush=True)
+        await asyncio.sleep(10)

@@ -1,0 +1,166 @@
+"""``bwlive serve`` and ``bwlive demo``: the server, alone or with simulated cameras."""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import secrets
+import signal
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..kernel.config import DEFAULT_DATA_DIR, DEFAULT_KEYS_DIR, Settings
+from .admin import bootstrap
+from .fleet import add_camera_for
+from .stop import stop_event
+
+if TYPE_CHECKING:
+    from aiohttp import web
+
+DEMO_ORGANISATION = "Demo organisation"
+DEMO_NAMES = ["Alex Jansen", "Sam de Vries", "Robin Bakker", "Kim Visser", "Noor Smit", "Jip Mulder"]
+
+
+def add_commands(commands: argparse._SubParsersAction) -> None:
+    serve = commands.add_parser("serve", help="run the server (SFU, signaling, web client)")
+    _add_server_options(serve)
+    _add_recording_options(serve)
+    serve.set_defaults(run=lambda args: run_serve(_settings(args)))
+    demo = commands.add_parser("demo", help="server + three simulated cameras, on embedded defaults")
+    _add_server_options(demo)
+    _add_recording_options(demo)
+    demo.add_argument("--cameras", type=int, default=3, help="how many simulated cameras (default 3)")
+    demo.set_defaults(run=lambda args: run_demo(_settings(args), args.cameras))
+
+
+def _add_server_options(parser: argparse.ArgumentParser, default_port: int = 8080) -> None:
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=default_port,
+                        help=f"port (default {default_port}; 0 picks a free one)")
+    parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR, help="database and local files")
+    parser.add_argument("--keys-dir", type=Path, default=DEFAULT_KEYS_DIR, help="where the system public key is")
+    parser.add_argument("--tls-cert", type=Path, help="PEM certificate (chain) for HTTPS")
+    parser.add_argument("--tls-key", type=Path, help="PEM private key for --tls-cert")
+    tls = parser.add_mutually_exclusive_group()
+    tls.add_argument("--tls", dest="tls", action="store_true", default=None,
+                     help="force HTTPS (self-signed if no --tls-cert)")
+    tls.add_argument("--no-tls", dest="tls", action="store_false", help="plain HTTP even off loopback")
+    parser.add_argument("--clock-tolerance", type=float, default=10.0,
+                        help="seconds a client's clock may be off the server's before it may not play (default 10)")
+    parser.add_argument("--tile-url", default="",
+                        help="map tiles URL template, e.g. https://tile.example.org/{z}/{x}/{y}.png (default: offline grid)")
+    parser.add_argument("--tile-attribution", default="", help="attribution shown with --tile-url's map")
+
+
+def _add_recording_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("recordings")
+    group.add_argument("--recordings-dir", type=Path, help="evidence directory (default <data-dir>/recordings)")
+    group.add_argument("--retention-hours", type=float, default=24.0,
+                       help="hours recordings are kept after they end (default 24)")
+    group.add_argument("--recordings-storage", choices=("local", "s3"), default="local",
+                       help="where evidence goes (default local)")
+    group.add_argument("--s3-bucket", help="bucket for --recordings-storage s3 (credentials: the usual AWS variables)")
+    group.add_argument("--s3-prefix", default="", help="key prefix inside the bucket")
+    group.add_argument("--s3-endpoint-url", help="an S3-compatible server such as MinIO (default AWS)")
+    group.add_argument("--s3-region", help="the bucket's region")
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    if bool(args.tls_cert) != bool(args.tls_key):
+        raise SystemExit("error: give both --tls-cert and --tls-key, or neither")
+    if args.recordings_storage == "s3" and not args.s3_bucket:
+        raise SystemExit("error: --recordings-storage s3 needs --s3-bucket")
+    return Settings(
+        host=args.host, port=args.port, data_dir=args.data_dir, keys_dir=args.keys_dir,
+        tls_cert=args.tls_cert, tls_key=args.tls_key, tls=args.tls,
+        recordings_dir=args.recordings_dir, retention_hours=args.retention_hours,
+        recordings_storage=args.recordings_storage, s3_bucket=args.s3_bucket, s3_prefix=args.s3_prefix,
+        s3_endpoint_url=args.s3_endpoint_url, s3_region=args.s3_region,
+        clock_tolerance_s=args.clock_tolerance,
+        tile_url=args.tile_url, tile_attribution=args.tile_attribution,
+    )
+
+
+async def run_serve(settings: Settings) -> int:
+    from ..crypto.system_key import SystemPublicKey
+    from ..server import start_server
+
+    stop = stop_event()
+    runner, port = await start_server(settings)
+    key = SystemPublicKey.load(settings.keys_dir)
+    print(f"bwlive server listening on {settings.base_url(port)}", flush=True)
+    print(f"system key thumbprint: {key.thumbprint}", flush=True)
+    await stop.wait()
+    await runner.cleanup()
+    return 0
+
+
+async def run_demo(settings: Settings, cameras: int) -> int:
+    """Server plus simulated cameras (separate processes), on the embedded defaults."""
+    from ..crypto.system_key import PRIVATE_FILE, PUBLIC_FILE, SystemKeyPair
+    from ..server import start_server
+
+    if not (settings.keys_dir / PUBLIC_FILE).exists():
+        SystemKeyPair.generate().save(settings.keys_dir)
+        print(f"created a demo key pair in {settings.keys_dir}/")
+    email, password = _demo_admin(settings)
+    stop = stop_event()
+    runner, port = await start_server(settings)
+    base = settings.base_url(port)
+    agents = []
+    for i in range(cameras):
+        name = DEMO_NAMES[i % len(DEMO_NAMES)] + ("" if i < len(DEMO_NAMES) else f" {i // len(DEMO_NAMES) + 1}")
+        dock_file = _demo_dock(runner.app, settings, f"DEMO-{i + 1:03d}", name)
+        agents.append(
+            await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "bwlive_rtc", "camera", "stream", "--server", base,
+                "--dock-file", str(dock_file), *(["--insecure"] if settings.use_tls else []),
+            )
+        )
+    print(f"\nbwlive demo: server on {base} with {cameras} simulated cameras", flush=True)
+    if (settings.keys_dir / PRIVATE_FILE).exists():
+        pair = SystemKeyPair.load(settings.keys_dir)
+        print(f"thumbprint: {pair.public.thumbprint}")
+        print("open this link with key in Chromium or Chrome (the key stays in the part after '#'):")
+        print(f"\n  {pair.link(base)}\n", flush=True)
+    print(f"sign in as {email} with password {password}", flush=True)
+    print("press Ctrl+C to stop", flush=True)
+    await stop.wait()
+    for proc in agents:
+        if proc.returncode is None:
+            proc.send_signal(signal.SIGTERM)
+    await asyncio.gather(*(proc.wait() for proc in agents))
+    await runner.cleanup()
+    return 0
+
+
+def _demo_admin(settings: Settings) -> tuple[str, str]:
+    """The demo organisation's admin; the password is made once and kept in the data dir."""
+    email = "admin@demo.bwlive"
+    saved = settings.data_dir / "demo-admin-password.txt"
+    if saved.exists():
+        password = saved.read_text().strip()
+    else:
+        password = secrets.token_urlsafe(9)
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        saved.touch(0o600)
+        saved.write_text(password + "\n")
+    bootstrap(settings, DEMO_ORGANISATION, email, "Demo Admin", password)
+    return email, password
+
+
+def _demo_dock(app: web.Application, settings: Settings, serial: str, name: str) -> Path:
+    """A demo camera for camera user ``name`` (added once), docked now, through the running
+    server's services."""
+    from ..auth.service import AUTH
+    from ..fleet.service import FLEET
+
+    service = app[FLEET]
+    if service.fleet.camera_by_serial(serial) is None:
+        [organisation] = app[AUTH].accounts.organisations(DEMO_ORGANISATION)
+        add_camera_for(service.fleet, organisation["id"], serial, "bwlive simulated camera", name, "Streaming")
+    dock_file = settings.data_dir / "demo-cameras" / f"{serial}.json"
+    dock_file.parent.mkdir(parents=True, exist_ok=True)
+    dock_file.write_text(json.dumps(service.docking.dock(serial)))
+    return dock_file

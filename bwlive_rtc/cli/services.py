@@ -1,0 +1,60 @@
+"""The one way a command reaches the data: a data directory's database and the services
+on it, opened for the command and closed after it."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from ..kernel.clock import Clock, SystemClock
+from ..kernel.config import Settings
+
+if TYPE_CHECKING:
+    from ..auth.service import AuthService
+    from ..fleet.service import FleetService
+    from ..storage.database import Database
+    from ..systems.store import Systems
+
+
+@dataclass
+class Services:
+    """Each service is opened when first used (opening the fleet makes the system's
+    signing key if there is none yet); like the server, one Systems shared by all."""
+
+    settings: Settings
+    database: Database
+    clock: Clock = field(default_factory=SystemClock)
+
+    @cached_property
+    def systems(self) -> Systems:
+        from ..systems.store import Systems
+
+        return Systems(self.database.db, self.clock)
+
+    @cached_property
+    def auth(self) -> AuthService:
+        from ..auth.service import AuthService
+        from ..kernel.audit import AuditLog
+        from ..kernel.events import EventBus
+
+        return AuthService.open(self.database, self.clock, self.systems, AuditLog(self.database.db, self.clock),
+                                EventBus())
+
+    @cached_property
+    def fleet(self) -> FleetService:
+        from ..fleet.service import FleetService
+
+        return FleetService.open(self.settings, self.database, self.clock, self.systems)
+
+
+@contextmanager
+def open_services(settings: Settings) -> Iterator[Services]:
+    from ..storage.database import Database
+
+    database = Database(settings.database_path)
+    try:
+        yield Services(settings, database)
+    finally:
+        database.close()
