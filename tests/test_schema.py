@@ -8,7 +8,11 @@ from pathlib import Path
 
 import sqlite_utils
 
+from bwlive_rtc.cli import main
+from bwlive_rtc.crypto.system_key import SystemKeyPair
 from bwlive_rtc.integrations.store import IntegrationStore
+from bwlive_rtc.kernel.config import Settings
+from bwlive_rtc.server import start_server
 from bwlive_rtc.storage import schema
 from bwlive_rtc.storage.database import Database
 
@@ -155,12 +159,22 @@ def test_an_old_style_database_is_upgraded_in_place(tmp_path: Path) -> None:
     assert _shape(path, converted=False) == _shape(fresh, converted=False)
 
 
-def test_only_the_server_start_closes_streams_left_open(tmp_path: Path) -> None:
+def test_a_command_leaves_the_servers_live_streams_open(tmp_path: Path) -> None:
     database = Database(tmp_path / "bwlive.sqlite")
-    database.stream_started("s1", "Alex", datetime.now(UTC), {"kid": "k"})
+    database.stream_started("s1", "Alex", datetime.now(UTC), {"kid": "k"})  # live on the running server
+    assert main(["admin", "bootstrap", "--data-dir", str(tmp_path), "--keys-dir", str(tmp_path / "keys"),
+                 "--organisation", "Org", "--email", "ada@example.test"]) == 0
+    assert main(["fleet", "list", "--data-dir", str(tmp_path)]) == 0
+    assert database.stream("s1")["ended_at"] is None
     database.close()
-    again = Database(tmp_path / "bwlive.sqlite")
-    assert again.stream("s1")["ended_at"] is None
-    again.close_interrupted_streams()
-    assert again.stream("s1")["ended_at"] is not None
-    again.close()
+
+
+async def test_the_server_start_closes_streams_left_open_by_a_crash(tmp_path: Path) -> None:
+    SystemKeyPair.generate().save(tmp_path / "keys")
+    settings = Settings(port=0, data_dir=tmp_path / "data", keys_dir=tmp_path / "keys")
+    database = Database(settings.database_path)
+    database.stream_started("s1", "Alex", datetime.now(UTC), {"kid": "k"})
+    runner, _ = await start_server(settings)
+    await runner.cleanup()
+    assert database.stream("s1")["ended_at"] is not None
+    database.close()
