@@ -17,7 +17,7 @@ FLOORS = {
     "auth": FEATURES, "systems": FEATURES, "fleet": FEATURES, "licensing": FEATURES, "streams": FEATURES,
     "signaling": FEATURES, "console": FEATURES, "recordings": FEATURES, "integrations": FEATURES,
     "webclient": FEATURES, "camera": FEATURES, "viewer": FEATURES,
-    "app": ROOT, "server": ROOT, "cli": ROOT, "commands": ROOT, "__main__": ROOT,
+    "app": ROOT, "server": ROOT, "cli": ROOT, "__main__": ROOT,
 }
 CLIENTS = {"camera", "viewer"}
 
