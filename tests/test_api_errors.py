@@ -49,7 +49,8 @@ async def test_publish_refusals(api, tmp_path: Path) -> None:
     now_ms = str(int(time.time() * 1000))
     cases = [
         (sdp, "v=0\r\n", 401, "no device credential: dock it"),
-        ({**sdp, "Authorization": "Bearer bwlive-cred-v1.e30.AAAA"}, "v=0\r\n", 403, "not valid for this system: dock the camera"),
+        ({**sdp, "Authorization": "Bearer bwlive-cred-v1.e30.AAAA"}, "v=0\r\n", 403,
+         "not valid for this system: dock the camera"),
         (auth, "v=0\r\n", 400, "Bwlive-Content-Key"),
         ({**auth, "Bwlive-Content-Key": "garbage"}, "v=0\r\n", 400, "not a key envelope"),
         ({**auth, "Bwlive-Content-Key": _envelope(SystemKeyPair.generate())}, "v=0\r\n", 400, "dock the camera"),

@@ -51,7 +51,8 @@ def accept(browser: Browser, link: str, name: str, password: str) -> None:
     context.close()
 
 
-def test_invited_operator_picks_organisation_and_watches(server, start_camera, system_keys: SystemKeyPair, browser: Browser) -> None:
+def test_invited_operator_picks_organisation_and_watches(
+        server, start_camera, system_keys: SystemKeyPair, browser: Browser) -> None:
     start_camera("Noor Smit")
     stream = server.wait_for_stream("Noor Smit")
     admin_ctx = browser.new_context()

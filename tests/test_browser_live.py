@@ -96,7 +96,8 @@ def frame_codes(page: Page, stream_id: str, seconds: float) -> list[dict]:
     return codes
 
 
-def test_operator_watches_decrypted_video_and_hears_audio(server, start_camera, system_keys: SystemKeyPair, browser: Browser) -> None:
+def test_operator_watches_decrypted_video_and_hears_audio(
+        server, start_camera, system_keys: SystemKeyPair, browser: Browser) -> None:
     start_camera("Alex Jansen")
     stream = server.wait_for_stream("Alex Jansen")
     context, page = open_console(browser, system_keys.link(server.url))

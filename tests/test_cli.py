@@ -97,8 +97,10 @@ def test_dock_and_fleet_commands(server, tmp_path: Path) -> None:
     assert "network Mia-Phone: camera user Mia Jong" in listed
     redocked = bwlive("camera", "dock", "--data-dir", str(server.data_dir), "--serial", "BW-100",
                       "--out", str(tmp_path / "bw100b.json"), cwd=tmp_path)
-    assert json.loads((tmp_path / "bw100b.json").read_text())["networks"] == [{"ssid": "Mia-Phone", "password": "pw2"}], redocked.stderr
-    unknown = bwlive("camera", "dock", "--data-dir", str(server.data_dir), "--serial", "NOPE", "--out", str(tmp_path / "x.json"), cwd=tmp_path)
+    networks = json.loads((tmp_path / "bw100b.json").read_text())["networks"]
+    assert networks == [{"ssid": "Mia-Phone", "password": "pw2"}], redocked.stderr
+    unknown = bwlive("camera", "dock", "--data-dir", str(server.data_dir), "--serial", "NOPE",
+                     "--out", str(tmp_path / "x.json"), cwd=tmp_path)
     assert unknown.returncode == 1 and "unknown camera NOPE" in unknown.stderr
     camera = _stream_with(tmp_path, server.url, tmp_path / "bw100.json")
     camera.wait_for(r"error: server refused the stream \(403\): streaming is off in profile Office of camera user Mia Jong")

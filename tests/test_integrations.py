@@ -241,7 +241,8 @@ async def test_signed_events_verify_with_the_documented_receiver(start_bwlive: S
         assert await answer(body, request_headers("e1", "stream.started", body, now, None)) == 401
 
 
-async def test_retries_after_5xx_with_backoff_stop_after_success_and_the_log_is_kept_a_week(start_bwlive: Start, receiver: Receiver) -> None:
+async def test_retries_after_5xx_with_backoff_stop_after_success_and_the_log_is_kept_a_week(
+        start_bwlive: Start, receiver: Receiver) -> None:
     receiver.statuses = [500, 503]
     bwlive = await start_bwlive()
     integration = await bwlive.add(receiver.url)

@@ -58,7 +58,8 @@ def test_recording_plays_back_decrypted_with_pause_and_seek(
     camera = start_camera("Replay Rita", "--duration", "6")
     camera.proc.wait(30)
     for _ in range(100):
-        recordings = [r for r in server.get_json("/api/recordings?camera=Replay%20Rita")["recordings"] if r["state"] == "complete"]
+        listed = server.get_json("/api/recordings?camera=Replay%20Rita")["recordings"]
+        recordings = [r for r in listed if r["state"] == "complete"]
         if recordings:
             break
         camera.wait_for("", timeout=0.1)

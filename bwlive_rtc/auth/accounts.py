@@ -57,22 +57,22 @@ class Accounts:
         except ValueError as exc:
             raise AccountError(str(exc)) from None
         user = User(new_id(), email, name.strip())
-        self.db["users"].insert(
+        self.db.table("users").insert(
             {"id": user.id, "email": email, "name": user.name, "password_hash": password_hash,
              "identity_provider": "local", "created_at": self.clock.now().isoformat()}
         )
         return user
 
     def user(self, user_id: str) -> User | None:
-        rows = list(self.db["users"].rows_where("id = ?", [user_id]))
+        rows = list(self.db.table("users").rows_where("id = ?", [user_id]))
         return User(rows[0]["id"], rows[0]["email"], rows[0]["name"]) if rows else None
 
     def user_by_email(self, email: str) -> User | None:
-        rows = list(self.db["users"].rows_where("email = ?", [email.strip().lower()]))
+        rows = list(self.db.table("users").rows_where("email = ?", [email.strip().lower()]))
         return User(rows[0]["id"], rows[0]["email"], rows[0]["name"]) if rows else None
 
     def authenticate(self, email: str, password: str) -> User | None:
-        rows = list(self.db["users"].rows_where("email = ?", [email.strip().lower()]))
+        rows = list(self.db.table("users").rows_where("email = ?", [email.strip().lower()]))
         if not verify_password(rows[0]["password_hash"] if rows else None, password):
             return None
         return User(rows[0]["id"], rows[0]["email"], rows[0]["name"])
@@ -85,7 +85,7 @@ class Accounts:
             raise AccountError("enter a name for the organisation")
         now = self.clock.now()
         org_id = new_id()
-        self.db["organisations"].insert(
+        self.db.table("organisations").insert(
             {"id": org_id, "name": name.strip(), "created_at": now.isoformat(), "trial_ends_at": (now + TRIAL).isoformat()}
         )
         self._add_member(creator.id, org_id, Role.ADMIN, owner=True)
@@ -93,10 +93,10 @@ class Accounts:
 
     def organisations(self, name: str | None = None) -> list[dict]:
         """Every organisation, or those named ``name``."""
-        return list(self.db["organisations"].rows_where("name = ?" if name else None, [name] if name else None))
+        return list(self.db.table("organisations").rows_where("name = ?" if name else None, [name] if name else None))
 
     def organisation(self, org_id: str) -> dict | None:
-        rows = list(self.db["organisations"].rows_where("id = ?", [org_id]))
+        rows = list(self.db.table("organisations").rows_where("id = ?", [org_id]))
         return rows[0] if rows else None
 
     def trial_ends_at(self, org_id: str) -> datetime:
@@ -106,7 +106,7 @@ class Accounts:
         return datetime.fromisoformat(org["trial_ends_at"])
 
     def _add_member(self, user_id: str, org_id: str, role: Role, owner: bool = False) -> None:
-        self.db["memberships"].upsert(
+        self.db.table("memberships").upsert(
             {"user_id": user_id, "organisation_id": org_id, "role": role.value, "owner": int(owner),
              "created_at": self.clock.now().isoformat()},
             pk=("user_id", "organisation_id"),
@@ -126,7 +126,7 @@ class Accounts:
         return [Membership(r["organisation_id"], r["name"], Role(r["role"]), bool(r["owner"])) for r in rows]
 
     def role(self, user_id: str, org_id: str) -> Role | None:
-        rows = list(self.db["memberships"].rows_where("user_id = ? AND organisation_id = ?", [user_id, org_id]))
+        rows = list(self.db.table("memberships").rows_where("user_id = ? AND organisation_id = ?", [user_id, org_id]))
         return Role(rows[0]["role"]) if rows else None
 
     def members(self, org_id: str) -> list[dict[str, object]]:
@@ -143,16 +143,16 @@ class Accounts:
             raise AccountError("that user is not a member of this organisation")
         if self._is_owner(user_id, org_id) and role != Role.ADMIN:
             raise AccountError("the owner stays an admin")
-        self.db["memberships"].update((user_id, org_id), {"role": role.value})
+        self.db.table("memberships").update((user_id, org_id), {"role": role.value})
 
     def remove_member(self, org_id: str, user_id: str) -> None:
         if self.role(user_id, org_id) is None:
             raise AccountError("that user is not a member of this organisation")
         if self._is_owner(user_id, org_id):
             raise AccountError("the owner cannot be removed")
-        self.db["memberships"].delete((user_id, org_id))
+        self.db.table("memberships").delete((user_id, org_id))
 
     def _is_owner(self, user_id: str, org_id: str) -> bool:
-        rows = list(self.db["memberships"].rows_where("user_id = ? AND organisation_id = ?", [user_id, org_id]))
+        rows = list(self.db.table("memberships").rows_where("user_id = ? AND organisation_id = ?", [user_id, org_id]))
         return bool(rows and rows[0]["owner"])
 

@@ -37,7 +37,7 @@ class Invitations:
             raise AccountError("enter the e-mail address of the person to invite")
         token = new_token()
         now = self.clock.now()
-        self.db["invitations"].insert(
+        self.db.table("invitations").insert(
             {"key": token_hash(token), "organisation_id": organisation_id, "email": email, "role": role.value,
              "invited_by": invited_by.id, "created_at": now.isoformat(),
              "expires_at": (now + VALID_FOR).isoformat(), "accepted_at": None}
@@ -45,7 +45,7 @@ class Invitations:
         return token
 
     def pending(self, token: str) -> Invitation:
-        rows = list(self.db["invitations"].rows_where("key = ?", [token_hash(token)]))
+        rows = list(self.db.table("invitations").rows_where("key = ?", [token_hash(token)]))
         if not rows:
             raise AccountError("this invitation link is not valid")
         row = rows[0]
@@ -67,5 +67,5 @@ class Invitations:
         elif self.accounts.authenticate(invitation.email, password) is None:
             raise AccountError(f"{invitation.email} already has an account: enter its password to accept")
         self.accounts.add_member(user.id, invitation.organisation_id, invitation.role)
-        self.db["invitations"].update(token_hash(token), {"accepted_at": self.clock.now().isoformat()})
+        self.db.table("invitations").update(token_hash(token), {"accepted_at": self.clock.now().isoformat()})
         return user, invitation

@@ -9,8 +9,8 @@ from datetime import datetime, timedelta
 import sqlite_utils
 
 from ..kernel.clock import Clock
-from ..protocol import SESSION_COOKIE
 from ..kernel.tokens import new_token, token_hash
+from ..protocol import SESSION_COOKIE
 
 IDLE_LIMIT = timedelta(days=7)
 TOUCH_EVERY = timedelta(minutes=1)  # write last use at most this often
@@ -37,7 +37,7 @@ class Sessions:
         token = new_token()
         now = self.clock.now()
         session = Session(token_hash(token), user_id, organisation_id, secrets.token_urlsafe(24), now)
-        self.db["sessions"].insert(
+        self.db.table("sessions").insert(
             {"key": session.key, "user_id": user_id, "organisation_id": organisation_id,
              "csrf_token": session.csrf_token, "created_at": now.isoformat(), "last_used_at": now.isoformat()}
         )
@@ -45,25 +45,25 @@ class Sessions:
 
     def lookup(self, token: str) -> Session | None:
         """The live session for a cookie token (and mark it used), or None if unknown or idle too long."""
-        rows = list(self.db["sessions"].rows_where("key = ?", [token_hash(token)]))
+        rows = list(self.db.table("sessions").rows_where("key = ?", [token_hash(token)]))
         if not rows:
             return None
         row = rows[0]
         now = self.clock.now()
         last_used = datetime.fromisoformat(row["last_used_at"])
         if now - last_used > self.idle_limit:
-            self.db["sessions"].delete(row["key"])
+            self.db.table("sessions").delete(row["key"])
             return None
         if now - last_used > TOUCH_EVERY:
-            self.db["sessions"].update(row["key"], {"last_used_at": now.isoformat()})
+            self.db.table("sessions").update(row["key"], {"last_used_at": now.isoformat()})
             last_used = now
         return Session(row["key"], row["user_id"], row["organisation_id"], row["csrf_token"], last_used)
 
     def pick_organisation(self, session: Session, organisation_id: str) -> None:
-        self.db["sessions"].update(session.key, {"organisation_id": organisation_id})
+        self.db.table("sessions").update(session.key, {"organisation_id": organisation_id})
 
     def end(self, session: Session) -> None:
-        self.db["sessions"].delete(session.key)
+        self.db.table("sessions").delete(session.key)
 
     def end_all_for(self, user_id: str) -> None:
-        self.db["sessions"].delete_where("user_id = ?", [user_id])
+        self.db.table("sessions").delete_where("user_id = ?", [user_id])

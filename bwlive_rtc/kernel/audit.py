@@ -17,7 +17,7 @@ class AuditLog:
 
     def record(self, action: str, *, organisation_id: str | None, user_id: str | None = None,
                user_name: str | None = None, **details: object) -> None:
-        self.db["audit_log"].insert(
+        self.db.table("audit_log").insert(
             {"time": self.clock.now().isoformat(), "organisation_id": organisation_id, "user_id": user_id,
              "user_name": user_name, "action": action, "details": json.dumps(details)}
         )

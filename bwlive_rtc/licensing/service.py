@@ -61,9 +61,9 @@ class Licensing:
         license = verify(text, self.issuer)
         if license.organisation_id != organisation_id:
             raise LicenseError("this license was issued for another organisation")
-        if list(self.db["licenses"].rows_where("id = ?", [license.id])):
+        if list(self.db.table("licenses").rows_where("id = ?", [license.id])):
             raise LicenseError("this license has already been added")
-        self.db["licenses"].insert(
+        self.db.table("licenses").insert(
             {**license.to_json(), "text": text.strip(), "added_at": self.clock.now().isoformat()}
         )
         return license
@@ -73,7 +73,7 @@ class Licensing:
         today = now.date()
         licenses = [
             verify(row["text"], self.issuer)
-            for row in self.db["licenses"].rows_where("organisation_id = ?", [organisation_id], order_by="valid_from")
+            for row in self.db.table("licenses").rows_where("organisation_id = ?", [organisation_id], order_by="valid_from")
         ] if self.issuer else []
         trial_ends = self.accounts.trial_ends_at(organisation_id)
         return LicenseState(

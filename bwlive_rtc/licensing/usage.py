@@ -22,7 +22,7 @@ class CameraAssignments:
     def start(self, organisation_id: str, camera_id: str, at: datetime | None = None) -> None:
         """From ``at``, the camera counts (assigned to a user with streaming enabled)."""
         if self._open(organisation_id, camera_id) is None:
-            self.db["camera_assignments"].insert(
+            self.db.table("camera_assignments").insert(
                 {"organisation_id": organisation_id, "camera_id": camera_id,
                  "start": (at or self.clock.now()).isoformat(), "end": None}
             )
@@ -31,10 +31,10 @@ class CameraAssignments:
         """From ``at``, the camera no longer counts (unassigned, or streaming turned off)."""
         row = self._open(organisation_id, camera_id)
         if row is not None:
-            self.db["camera_assignments"].update(row["id"], {"end": (at or self.clock.now()).isoformat()})
+            self.db.table("camera_assignments").update(row["id"], {"end": (at or self.clock.now()).isoformat()})
 
     def _open(self, organisation_id: str, camera_id: str) -> dict | None:
-        rows = list(self.db["camera_assignments"].rows_where(
+        rows = list(self.db.table("camera_assignments").rows_where(
             "organisation_id = ? AND camera_id = ? AND \"end\" IS NULL", [organisation_id, camera_id]))
         return rows[0] if rows else None
 

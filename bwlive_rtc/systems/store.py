@@ -35,7 +35,7 @@ class Systems:
         code = _new_code()
         now = self.clock.now()
         expires = now + CODE_VALID_FOR
-        self.db["join_codes"].insert(
+        self.db.table("join_codes").insert(
             {"key": token_hash(code), "organisation_id": organisation_id, "created_by": created_by,
              "created_at": now.isoformat(), "expires_at": expires.isoformat(), "used_at": None}
         )
@@ -44,7 +44,7 @@ class Systems:
     def join(self, code: str, name: str, public_key: SystemPublicKey) -> tuple[str, str]:
         """Use a code once; returns (system id, organisation id)."""
         key = token_hash(code.strip().upper())
-        rows = list(self.db["join_codes"].rows_where("key = ?", [key]))
+        rows = list(self.db.table("join_codes").rows_where("key = ?", [key]))
         if not rows:
             raise JoinError("this authorization code is not valid")
         row = rows[0]
@@ -52,7 +52,7 @@ class Systems:
             raise JoinError("this authorization code has already been used")
         if self.clock.now() >= datetime.fromisoformat(row["expires_at"]):
             raise JoinError("this authorization code has expired; ask an admin for a new one")
-        self.db["join_codes"].update(key, {"used_at": self.clock.now().isoformat()})
+        self.db.table("join_codes").update(key, {"used_at": self.clock.now().isoformat()})
         return self.add(row["organisation_id"], name, public_key), row["organisation_id"]
 
     def add(self, organisation_id: str, name: str, public_key: SystemPublicKey) -> str:
@@ -60,7 +60,7 @@ class Systems:
         if not name.strip():
             raise JoinError("enter a name for the system")
         system_id = new_id()
-        self.db["systems"].insert(
+        self.db.table("systems").insert(
             {"id": system_id, "organisation_id": organisation_id, "name": name.strip(),
              "key_id": public_key.key_id, "public_key_pem": public_key.pem().decode(),
              "joined_at": self.clock.now().isoformat()}
@@ -71,33 +71,33 @@ class Systems:
         """Make ``public_key`` the system's current key; returns the key id it replaced
         (None: no such system in this organisation). The old key stays in the history, so
         streams still running on it keep their viewers."""
-        rows = list(self.db["systems"].rows_where("id = ? AND organisation_id = ?", [system_id, organisation_id]))
+        rows = list(self.db.table("systems").rows_where("id = ? AND organisation_id = ?", [system_id, organisation_id]))
         if not rows:
             return None
         old = rows[0]
         if old["key_id"] != public_key.key_id:
-            self.db["system_key_history"].insert(
+            self.db.table("system_key_history").insert(
                 {"system_id": system_id, "organisation_id": organisation_id, "key_id": old["key_id"],
                  "public_key_pem": old["public_key_pem"], "replaced_at": self.clock.now().isoformat()}
             )
-            self.db["systems"].update(system_id, {"key_id": public_key.key_id, "public_key_pem": public_key.pem().decode()})
+            self.db.table("systems").update(system_id, {"key_id": public_key.key_id, "public_key_pem": public_key.pem().decode()})
         return str(old["key_id"])
 
     def organisations_for_key(self, key_id: str) -> list[str]:
         """The organisations whose systems encrypt, or encrypted, to this key (several
         systems may share one; a replaced key still opens streams started with it)."""
-        current = self.db["systems"].rows_where("key_id = ?", [key_id])
-        replaced = self.db["system_key_history"].rows_where("key_id = ?", [key_id])
+        current = self.db.table("systems").rows_where("key_id = ?", [key_id])
+        replaced = self.db.table("system_key_history").rows_where("key_id = ?", [key_id])
         return sorted({r["organisation_id"] for r in (*current, *replaced)})
 
     def current_key(self, organisation_id: str) -> SystemPublicKey | None:
         """The key cameras of this organisation get when they dock: the newest one."""
-        rows = list(self.db["systems"].rows_where(
+        rows = list(self.db.table("systems").rows_where(
             "organisation_id = ?", [organisation_id], order_by="joined_at DESC", limit=1))
         return SystemPublicKey.from_pem(rows[0]["public_key_pem"].encode()) if rows else None
 
     def list(self, organisation_id: str) -> list[dict[str, object]]:
-        return list(self.db["systems"].rows_where(
+        return list(self.db.table("systems").rows_where(
             "organisation_id = ?", [organisation_id], select="id, name, key_id, joined_at", order_by="joined_at"))
 
 
