@@ -8,11 +8,10 @@
  * `.fleet-network` rows, forms `#profile-form`, `#user-form`, `#camera-form`, `#network-form`
  * (a network for a camera user overrides its profile's), `#fleet-message`.
  */
-import { apiFetch, errorText, loadSession } from './session.js';
+import { ApiError, callApi } from './api.js';
+import { el, row } from './dom.js';
 
-const card = document.createElement('section');
-card.className = 'card';
-card.id = 'fleet';
+const card = el('section', { className: 'card', id: 'fleet' });
 card.innerHTML = `
   <h2>Cameras</h2>
   <table><thead><tr><th>Profile</th><th>Streaming</th><th>Location</th></tr></thead><tbody id="fleet-profiles"></tbody></table>
@@ -44,71 +43,70 @@ card.innerHTML = `
   <div class="message" id="fleet-message" role="alert"></div>`;
 const $ = (id) => card.querySelector(`#${id}`);
 
-function cell(content) {
-  const td = document.createElement('td');
-  td.append(content);
-  return td;
+/**
+ * Add the card to the page.
+ * @param {HTMLElement} page where it goes
+ */
+export function startFleet(page) {
+  for (const [form, url, body] of [['profile-form', '/api/fleet/profiles', (f) => f],
+    ['user-form', '/api/fleet/camera-users', (f) => f], ['camera-form', '/api/fleet/cameras', (f) => f],
+    ['network-form', '/api/fleet/networks', networkBody]]) {
+    $(form).addEventListener('submit', async (event) => {
+      event.preventDefault();
+      await send(url, 'POST', body(Object.fromEntries(new FormData(event.target))));
+      event.target.reset();
+    });
+  }
+  page.append(card);
+  return show();
 }
 
+/** @param {string} className @param {boolean} checked @param {(checked: boolean) => void} onChange */
 function toggle(className, checked, onChange) {
-  const box = document.createElement('input');
-  box.type = 'checkbox';
-  box.className = className;
-  box.checked = checked;
+  const box = el('input', { type: 'checkbox', className, checked });
   box.addEventListener('change', () => onChange(box.checked));
   return box;
 }
 
+/** A change; the server's refusal is shown, and the card redrawn either way. */
 async function send(url, method, body) {
-  const response = await apiFetch(url, {
-    method,
-    headers: { 'Content-Type': 'application/json' },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  $('fleet-message').textContent = response.ok ? '' : await errorText(response);
+  try {
+    await callApi(method, url, body);
+    $('fleet-message').textContent = '';
+  } catch (error) {
+    if (!(error instanceof ApiError)) throw error;
+    $('fleet-message').textContent = error.message;
+  }
   await show();
 }
 
 async function show() {
-  const response = await apiFetch('/api/fleet');
-  if (!response.ok) return;
-  const { profiles, camera_users: users, cameras, networks } = await response.json();
+  const { profiles, camera_users: users, cameras, networks } = await callApi('GET', '/api/fleet');
   const profileName = Object.fromEntries(profiles.map((p) => [p.id, p.name]));
   const userName = Object.fromEntries(users.map((u) => [u.id, u.name]));
   $('fleet-profiles').replaceChildren(...profiles.map((profile) => {
-    const row = document.createElement('tr');
-    row.className = 'fleet-profile';
-    row.dataset.profileId = profile.id;
     const patch = (change) => send(`/api/fleet/profiles/${profile.id}`, 'PATCH', change);
-    row.append(cell(profile.name),
-      cell(toggle('streaming', Boolean(profile.streaming), (on) => patch({ streaming: on }))),
-      cell(toggle('location', Boolean(profile.location), (on) => patch({ location: on }))));
-    return row;
+    return row([
+      profile.name,
+      toggle('streaming', Boolean(profile.streaming), (on) => patch({ streaming: on })),
+      toggle('location', Boolean(profile.location), (on) => patch({ location: on })),
+    ], { className: 'fleet-profile', dataset: { profileId: profile.id } });
   }));
-  $('fleet-users').replaceChildren(...users.map((user) => {
-    const row = document.createElement('tr');
-    row.append(cell(user.name), cell(profileName[user.profile_id] ?? '—'));
-    return row;
-  }));
+  $('fleet-users').replaceChildren(...users.map((user) => row([user.name, profileName[user.profile_id] ?? '—'])));
   $('fleet-cameras').replaceChildren(...cameras.map((camera) => {
-    const row = document.createElement('tr');
-    row.className = 'fleet-camera';
-    row.dataset.serial = camera.serial;
-    const revoke = document.createElement('button');
-    revoke.className = 'quiet revoke';
-    revoke.textContent = camera.revoked_at ? 'revoked' : 'Revoke';
-    revoke.disabled = Boolean(camera.revoked_at);
-    revoke.addEventListener('click', () => send(`/api/fleet/cameras/${camera.id}/revoke`, 'POST'));
+    const revoke = el('button', {
+      className: 'quiet revoke',
+      textContent: camera.revoked_at ? 'revoked' : 'Revoke',
+      disabled: Boolean(camera.revoked_at),
+      onclick: () => send(`/api/fleet/cameras/${camera.id}/revoke`, 'POST'),
+    });
     const docked = camera.last_docked_at ? new Date(camera.last_docked_at).toLocaleString() : 'never';
-    row.append(cell(camera.serial), cell(camera.model), cell(userName[camera.camera_user_id] ?? '—'), cell(docked), cell(revoke));
-    return row;
+    return row([camera.serial, camera.model, userName[camera.camera_user_id] ?? '—', docked, revoke],
+      { className: 'fleet-camera', dataset: { serial: camera.serial } });
   }));
   $('fleet-networks').replaceChildren(...networks.map((network) => {
-    const row = document.createElement('tr');
-    row.className = 'fleet-network';
     const owner = network.profile_id ? `profile ${profileName[network.profile_id]}` : `camera user ${userName[network.camera_user_id]}`;
-    row.append(cell(network.ssid), cell(owner));
-    return row;
+    return row([network.ssid, owner], { className: 'fleet-network' });
   }));
   card.querySelector('.owner-choice').replaceChildren(
     ...profiles.map((p) => new Option(`profile ${p.name}`, `profile_id:${p.id}`)),
@@ -123,19 +121,3 @@ function networkBody(fields) {
   const [key, id] = fields.owner.split(':');
   return { ssid: fields.ssid, password: fields.password, [key]: id };
 }
-
-for (const [form, url, body] of [['profile-form', '/api/fleet/profiles', (f) => f],
-  ['user-form', '/api/fleet/camera-users', (f) => f], ['camera-form', '/api/fleet/cameras', (f) => f],
-  ['network-form', '/api/fleet/networks', networkBody]]) {
-  $(form).addEventListener('submit', async (event) => {
-    event.preventDefault();
-    await send(url, 'POST', body(Object.fromEntries(new FormData(event.target))));
-    event.target.reset();
-  });
-}
-
-loadSession().then((session) => {
-  if (session.role !== 'admin') return;
-  document.getElementById('admin').append(card);
-  show();
-});

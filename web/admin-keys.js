@@ -8,16 +8,15 @@
  * `.thumbprint`, `#e2e-form`, `#e2e-message`, `#e2e-new-thumbprint`, `#e2e-link`,
  * `#e2e-protected-link`.
  */
+import { ApiError, callApi } from './api.js';
+import { el, row, say } from './dom.js';
 import { thumbprintOf } from './e2ee.js';
 import { storePkcs8 } from './keystore.js';
 import { MIN_PASSPHRASE, encryptProtected, keyLink, protectedLink } from './link-key.js';
-import { apiFetch, errorText, loadSession } from './session.js';
 
 const ECDH_P256 = { name: 'ECDH', namedCurve: 'P-256' };
 
-const card = document.createElement('section');
-card.className = 'card';
-card.id = 'e2e-keys';
+const card = el('section', { className: 'card', id: 'e2e-keys' });
 card.innerHTML = `
   <h2>End-to-end key</h2>
   <p class="hint">Cameras encrypt to the system's public key; only browsers holding the
@@ -38,23 +37,27 @@ card.innerHTML = `
   <code class="secret" id="e2e-protected-link" hidden></code>`;
 const $ = (id) => card.querySelector(`#${id}`);
 
+/**
+ * Add the card to the page.
+ * @param {HTMLElement} page where it goes
+ */
+export function startKeys(page) {
+  card.querySelector('form').addEventListener('submit', (event) => {
+    generate(event).catch((error) => say($('e2e-message'), `No key pair made: ${error.message}`));
+  });
+  page.append(card);
+  return showSystems();
+}
+
 async function showSystems() {
-  const response = await apiFetch('/api/organisation/systems');
-  if (!response.ok) return;
-  const { systems } = await response.json();
+  const { systems } = await callApi('GET', '/api/organisation/systems');
   $('e2e-systems').replaceChildren(
-    ...systems.map((system) => {
-      const row = document.createElement('tr');
-      row.className = 'e2e-system';
-      row.dataset.systemId = system.id;
-      const name = document.createElement('td');
-      name.textContent = system.name;
-      const thumbprint = document.createElement('td');
-      thumbprint.className = 'thumbprint';
-      thumbprint.textContent = thumbprintOf(system.key_id);
-      row.append(name, thumbprint);
-      return row;
-    }),
+    ...systems.map((system) =>
+      row([system.name, el('td', { className: 'thumbprint', textContent: thumbprintOf(system.key_id) })], {
+        className: 'e2e-system',
+        dataset: { systemId: system.id },
+      }),
+    ),
   );
   const select = card.querySelector('select[name=system]');
   const chosen = select.value;
@@ -83,13 +86,12 @@ async function generate(event) {
   const form = new FormData(event.target);
   const passphrase = String(form.get('passphrase'));
   const message = $('e2e-message');
-  message.className = 'message';
   const problem = passphraseProblem(passphrase, String(form.get('again')));
   if (problem) {
-    message.textContent = problem;
+    say(message, problem);
     return;
   }
-  message.textContent = 'Generating…';
+  say(message, 'Generating…');
   const pair = await crypto.subtle.generateKey(ECDH_P256, true, ['deriveBits']);
   const pkcs8 = new Uint8Array(await crypto.subtle.exportKey('pkcs8', pair.privateKey));
   const spki = await crypto.subtle.exportKey('spki', pair.publicKey);
@@ -100,29 +102,13 @@ async function generate(event) {
   $('e2e-protected-link').hidden = !passphrase;
   if (passphrase) $('e2e-protected-link').textContent = protectedLink(location.origin, await encryptProtected(pkcs8, passphrase));
   $('e2e-result').hidden = false;
-  const response = await apiFetch(`/api/organisation/systems/${encodeURIComponent(form.get('system'))}/public-key`, {
-    method: 'PUT',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ public_key: pem(spki) }),
-  });
-  if (response.ok) {
-    message.className = 'message ok';
-    message.textContent = 'The system now encrypts new streams to this key.';
-  } else {
-    message.textContent = `The server did not take the public key: ${await errorText(response)}`;
+  try {
+    await callApi('PUT', `/api/organisation/systems/${encodeURIComponent(form.get('system'))}/public-key`, { public_key: pem(spki) });
+    say(message, 'The system now encrypts new streams to this key.', true);
+  } catch (error) {
+    if (!(error instanceof ApiError)) throw error;
+    say(message, `The server did not take the public key: ${error.message}`);
   }
   event.target.reset();
   await showSystems();
 }
-
-card.querySelector('form').addEventListener('submit', (event) => {
-  generate(event).catch((error) => {
-    $('e2e-message').textContent = `No key pair made: ${error.message}`;
-  });
-});
-
-loadSession().then(async (session) => {
-  if (session?.role !== 'admin') return;
-  document.getElementById('admin').append(card);
-  await showSystems();
-});

@@ -8,6 +8,7 @@
  * (drop zone and form), `#groups-message` (refusals, in the server's words).
  */
 import { callApi } from './api.js';
+import { button, el, showText } from './dom.js';
 
 export const CAMERA_TYPE = 'application/x-bwlive-camera';
 const MAX_MEMBERS = 4;
@@ -99,8 +100,7 @@ export class GroupsPanel {
 
   /** @param {string} text */
   #say(text) {
-    this.#message.textContent = text ? text.charAt(0).toUpperCase() + text.slice(1) + '.' : '';
-    this.#message.hidden = !text;
+    showText(this.#message, text && text.charAt(0).toUpperCase() + text.slice(1) + '.');
   }
 
   /** @param {string} camera */
@@ -114,10 +114,9 @@ export class GroupsPanel {
 
   #render() {
     if (this.groups.length === 0) {
-      const empty = document.createElement('li');
-      empty.className = 'group-empty';
-      empty.textContent = 'No groups yet. Drag a camera user onto "New group".';
-      this.#list.replaceChildren(empty);
+      this.#list.replaceChildren(
+        el('li', { className: 'group-empty', textContent: 'No groups yet. Drag a camera user onto "New group".' }),
+      );
       return;
     }
     this.#list.replaceChildren(...this.groups.map((group) => this.#groupElement(group)));
@@ -125,24 +124,13 @@ export class GroupsPanel {
 
   /** @param {Group} group */
   #groupElement(group) {
-    const item = document.createElement('li');
-    item.className = 'group';
-    item.dataset.groupId = group.id;
-    item.setAttribute('aria-current', String(group.id === this.activeId));
+    const item = el('li', { className: 'group', dataset: { groupId: group.id }, attrs: { 'aria-current': String(group.id === this.activeId) } });
     const path = `/api/groups/${encodeURIComponent(group.id)}`;
 
-    const head = document.createElement('div');
-    head.className = 'group-head';
     const name = button('group-name', group.name, () => this.#show(group.id === this.activeId ? null : group.id));
     name.title = group.id === this.activeId ? 'Back to your own tiles' : `Show ${group.name} in the grid`;
-    const count = document.createElement('span');
-    count.className = 'group-count';
-    count.textContent = `${group.members.length}/${MAX_MEMBERS}`;
     const rename = button('group-rename', 'Rename', () => {
-      const input = document.createElement('input');
-      input.className = 'group-name-input';
-      input.value = group.name;
-      input.setAttribute('aria-label', 'New name');
+      const input = el('input', { className: 'group-name-input', value: group.name, attrs: { 'aria-label': 'New name' } });
       let done = false; // Enter and the blur that follows it save once
       const finish = (save) => {
         if (done) return;
@@ -173,33 +161,22 @@ export class GroupsPanel {
     });
     rename.title = 'Rename this group';
     remove.title = 'Delete this group (click twice)';
-    head.append(name, count);
-    const actions = document.createElement('div');
-    actions.className = 'group-actions';
-    actions.append(rename, remove);
+    const head = el('div', { className: 'group-head' }, name,
+      el('span', { className: 'group-count', textContent: `${group.members.length}/${MAX_MEMBERS}` }));
+    const actions = el('div', { className: 'group-actions' }, rename, remove);
 
-    const members = document.createElement('ul');
-    members.className = 'group-members';
+    const members = el('ul', { className: 'group-members' });
     for (const member of group.members) {
-      const chip = document.createElement('li');
-      chip.className = 'group-member';
-      chip.dataset.member = member;
-      chip.dataset.live = String(this.#liveCameras.has(member));
-      const label = document.createElement('span');
-      label.textContent = member;
       const out = button(
         'group-member-remove', '×',
         () => this.#run(() => callApi('DELETE', `${path}/members/${encodeURIComponent(member)}`)),
       );
       out.setAttribute('aria-label', `Remove ${member} from ${group.name}`);
-      chip.append(label, out);
-      members.append(chip);
+      const live = String(this.#liveCameras.has(member));
+      members.append(el('li', { className: 'group-member', dataset: { member, live } }, el('span', { textContent: member }), out));
     }
     if (group.members.length === 0) {
-      const hint = document.createElement('li');
-      hint.className = 'group-hint';
-      hint.textContent = 'Drop camera users here';
-      members.append(hint);
+      members.append(el('li', { className: 'group-hint', textContent: 'Drop camera users here' }));
     }
     item.append(head, members, actions);
     acceptCameras(item, (camera) =>
@@ -229,18 +206,4 @@ export function acceptCameras(target, onDrop) {
     event.preventDefault();
     onDrop(camera);
   });
-}
-
-/**
- * @param {string} className
- * @param {string} text
- * @param {() => void} onclick
- */
-function button(className, text, onclick) {
-  const node = document.createElement('button');
-  node.type = 'button';
-  node.className = className;
-  node.textContent = text;
-  node.onclick = onclick;
-  return node;
 }

@@ -1,34 +1,32 @@
 /** Accept an invitation: the token is in the link's fragment (`#token=...`). */
-import { errorText } from './session.js';
+import { ApiError, callApi } from './api.js';
+import { byId } from './dom.js';
 
-const token = new URLSearchParams(location.hash.slice(1)).get('token') ?? '';
-const $ = (id) => document.getElementById(id);
+const path = `/api/invitations/${encodeURIComponent(new URLSearchParams(location.hash.slice(1)).get('token') ?? '')}`;
 
-async function show() {
-  const response = await fetch(`/api/invitations/${encodeURIComponent(token)}`);
-  if (!response.ok) {
-    $('message').textContent = await errorText(response);
-    return;
+/**
+ * A call whose refusal is shown in `#message`.
+ * @returns {Promise<any>} the answer, null when refused
+ */
+async function call(method, body) {
+  try {
+    return await callApi(method, path, body);
+  } catch (error) {
+    if (!(error instanceof ApiError)) throw error;
+    byId('message').textContent = error.message;
+    return null;
   }
-  const invitation = await response.json();
-  $('title').textContent = `Join ${invitation.organisation}`;
-  $('about').textContent = `${invitation.email} is invited as ${invitation.role}. The invitation expires ${new Date(invitation.expires_at).toLocaleString()}.`;
-  $('accept-form').hidden = false;
 }
 
-$('accept-form').addEventListener('submit', async (event) => {
+byId('accept-form').addEventListener('submit', async (event) => {
   event.preventDefault();
   const form = new FormData(event.target);
-  const response = await fetch(`/api/invitations/${encodeURIComponent(token)}`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ name: form.get('name'), password: form.get('password') }),
-  });
-  if (!response.ok) {
-    $('message').textContent = await errorText(response);
-    return;
-  }
-  location.assign('/');
+  if (await call('POST', { name: form.get('name'), password: form.get('password') })) location.assign('/');
 });
 
-show();
+call('GET').then((invitation) => {
+  if (!invitation) return;
+  byId('title').textContent = `Join ${invitation.organisation}`;
+  byId('about').textContent = `${invitation.email} is invited as ${invitation.role}. The invitation expires ${new Date(invitation.expires_at).toLocaleString()}.`;
+  byId('accept-form').hidden = false;
+});

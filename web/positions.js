@@ -6,8 +6,8 @@
  * without audio, its video (decoded, never shown).
  */
 import { readPosition } from './camera-data.js';
+import { openContentKey } from './content-key.js';
 import { FrameCipher } from './e2ee.js';
-import { openStreamKey } from './streamkey.js';
 import { WhepError, WhepSession } from './whep.js';
 
 const WORKER_URL = new URL('./e2ee-worker.js', import.meta.url);
@@ -40,7 +40,7 @@ class Feed {
   async open() {
     for (const kinds of [['audio'], ['video']]) {
       if (this.closed) return;
-      const session = new WhepSession(this.stream.id, this.#worker, `map-${++feedCount}`, kinds);
+      const session = new WhepSession(this.stream.id, { worker: this.#worker, tileId: `map-${++feedCount}`, kinds });
       this.session = session;
       session.channel.onmessage = async ({ data }) => {
         const position = await readPosition(this.cipher, data);
@@ -103,7 +103,7 @@ export class PositionFeeds {
     this.#feeds.set(stream.id, null);
     let contentKey;
     try {
-      contentKey = await openStreamKey(stream, keys);
+      contentKey = await openContentKey(stream.key_envelope, keys, 'Stream');
     } catch {
       return; // no key for it: nothing to show (the stream list says "no key")
     }

@@ -1,53 +1,38 @@
 /**
- * The signed-in session: who, which organisation, which role, and the CSRF token that
- * every state-changing request must carry (`apiFetch` adds it).
+ * The signed-in session: who, which organisation, which role; its CSRF token goes to
+ * api.js, which puts it on every state-changing request.
+ */
+import { callApi, setCsrfToken, toSignIn } from './api.js';
+import { byId, showText } from './dom.js';
+
+/**
+ * @typedef {{signed_in: boolean, user?: {id: string, email: string, name: string},
+ *   organisations?: {id: string, name: string, role: string}[],
+ *   organisation?: {id: string, name: string} | null, role?: string | null,
+ *   csrf_token?: string}} Session
  */
 
-/** @type {{signed_in: boolean, user?: {id: string, email: string, name: string}, organisations?: {id: string, name: string, role: string}[], organisation?: {id: string, name: string} | null, role?: string | null, csrf_token?: string} | null} */
-let current = null;
-
-/** Ask the server who is signed in here. */
+/** Ask the server who is signed in here. @returns {Promise<Session>} */
 export async function loadSession() {
+  let session;
   try {
-    const response = await fetch('/api/session', { cache: 'no-store' });
-    current = response.ok ? await response.json() : { signed_in: false };
+    session = await callApi('GET', '/api/session');
   } catch {
-    current = { signed_in: false }; // the server is unreachable or not a bwlive server
+    session = { signed_in: false }; // refused, unreachable, or not a bwlive server
   }
-  return current;
+  setSession(session);
+  return session;
 }
 
-/** The session last loaded (or set by a sign-in response). */
-export function currentSession() {
-  return current;
-}
-
-/** @param {object} body a session body returned by the sign-in or organisation APIs */
-export function setSession(body) {
-  current = body;
+/** @param {Session} session a session body returned by the sign-in or organisation APIs */
+export function setSession(session) {
+  setCsrfToken(session.csrf_token);
 }
 
 /**
- * fetch() with the session's CSRF header on state-changing requests; a 401 (session
- * ended) sends the browser to the sign-in page.
- * @param {string} url
- * @param {RequestInit} [init]
+ * Load the session; unless signed in with an organisation picked, go and sign in.
+ * @returns {Promise<Session | null>}
  */
-export async function apiFetch(url, init = {}) {
-  const method = (init.method ?? 'GET').toUpperCase();
-  const headers = new Headers(init.headers ?? {});
-  if (!['GET', 'HEAD'].includes(method) && current?.csrf_token) headers.set('X-CSRF-Token', current.csrf_token);
-  const response = await fetch(url, { ...init, headers });
-  if (response.status === 401 && !location.pathname.endsWith('/signin.html')) toSignIn();
-  return response;
-}
-
-/** Go to the sign-in page, coming back here afterwards. */
-export function toSignIn() {
-  location.assign(`/web/signin.html?next=${encodeURIComponent(location.pathname)}`);
-}
-
-/** Load the session; unless signed in with an organisation picked, go and sign in. */
 export async function requireSignIn() {
   const session = await loadSession();
   if (!session.signed_in || !session.organisation) {
@@ -57,11 +42,16 @@ export async function requireSignIn() {
   return session;
 }
 
-/** The server's JSON error sentence, or the status line. @param {Response} response */
-export async function errorText(response) {
-  try {
-    return (await response.json()).error ?? `${response.status} ${response.statusText}`;
-  } catch {
-    return `${response.status} ${response.statusText}`;
-  }
+/**
+ * For the admin pages: name the organisation in `#organisation`; for anyone but an admin,
+ * say in `#banner` that `what` needs the admin role.
+ * @param {Session} session
+ * @param {string} what e.g. 'Administration needs'
+ * @returns {boolean} whether the signed-in user is an admin here
+ */
+export function checkAdmin(session, what) {
+  byId('organisation').textContent = session.organisation.name;
+  const admin = session.role === 'admin';
+  if (!admin) showText(byId('banner'), `${what} the admin role; you are ${session.role} in ${session.organisation.name}.`);
+  return admin;
 }

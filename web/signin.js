@@ -2,74 +2,70 @@
  * Sign in, then pick one of the user's organisations (or create the first one), then
  * return to the page that sent us here.
  */
-import { apiFetch, errorText, loadSession, setSession } from './session.js';
+import { ApiError, callApi } from './api.js';
+import { byId, el } from './dom.js';
+import { loadSession, setSession } from './session.js';
 
 const next = new URLSearchParams(location.search).get('next') || '/';
-const $ = (id) => document.getElementById(id);
 
-/** Show what the session needs next: a sign-in, an organisation, or nothing (go on). */
+/**
+ * Show what the session needs next: a sign-in, an organisation, or nothing (go on).
+ * @param {import('./session.js').Session} session
+ */
 function proceed(session) {
   setSession(session);
   if (!session.signed_in) {
-    $('signin').hidden = false;
+    byId('signin').hidden = false;
     return;
   }
-  $('signin').hidden = true;
+  byId('signin').hidden = true;
   if (session.organisation) {
     location.assign(next.startsWith('/') ? next : '/');
     return;
   }
   const organisations = session.organisations ?? [];
-  $('create').hidden = organisations.length > 0;
-  $('pick').hidden = organisations.length === 0;
-  $('organisations').replaceChildren(
-    ...organisations.map((org) => {
-      const button = document.createElement('button');
-      button.className = 'quiet';
-      button.dataset.organisationId = org.id;
-      button.textContent = `${org.name} (${org.role})`;
-      button.addEventListener('click', () => pick(org.id));
-      return button;
-    }),
+  byId('create').hidden = organisations.length > 0;
+  byId('pick').hidden = organisations.length === 0;
+  byId('organisations').replaceChildren(
+    ...organisations.map((org) =>
+      el('button', {
+        className: 'quiet',
+        dataset: { organisationId: org.id },
+        textContent: `${org.name} (${org.role})`,
+        onclick: () => submit('PUT', '/api/session/organisation', { organisation_id: org.id }),
+      }),
+    ),
   );
 }
 
-async function pick(organisationId) {
-  const response = await apiFetch('/api/session/organisation', {
-    method: 'PUT',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ organisation_id: organisationId }),
-  });
-  if (response.ok) proceed(await response.json());
+/**
+ * Send a session change; go on with the session it answers, or say why it was refused.
+ * @param {string} method
+ * @param {string} path
+ * @param {object} body
+ * @param {HTMLElement} [message] where a refusal is told (none: silently)
+ */
+async function submit(method, path, body, message) {
+  let session;
+  try {
+    session = await callApi(method, path, body);
+  } catch (error) {
+    if (!(error instanceof ApiError)) throw error;
+    if (message) message.textContent = error.message;
+    return;
+  }
+  proceed(session);
 }
 
-$('signin-form').addEventListener('submit', async (event) => {
+byId('signin-form').addEventListener('submit', (event) => {
   event.preventDefault();
   const form = new FormData(event.target);
-  const response = await fetch('/api/session', {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ email: form.get('email'), password: form.get('password') }),
-  });
-  if (!response.ok) {
-    $('signin-message').textContent = await errorText(response);
-    return;
-  }
-  proceed(await response.json());
+  submit('POST', '/api/session', { email: form.get('email'), password: form.get('password') }, byId('signin-message'));
 });
 
-$('create-form').addEventListener('submit', async (event) => {
+byId('create-form').addEventListener('submit', (event) => {
   event.preventDefault();
-  const response = await apiFetch('/api/organisations', {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ name: new FormData(event.target).get('name') }),
-  });
-  if (!response.ok) {
-    $('create-message').textContent = await errorText(response);
-    return;
-  }
-  proceed(await response.json());
+  submit('POST', '/api/organisations', { name: new FormData(event.target).get('name') }, byId('create-message'));
 });
 
 loadSession().then(proceed);

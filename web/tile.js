@@ -8,11 +8,10 @@
  * `.tile-position`, `.tile-ack` (button), `.tile-acknowledged` (who and when).
  */
 import { readPosition } from './camera-data.js';
+import { ContentKeyError, WRONG_KEY_MESSAGE, openContentKey } from './content-key.js';
+import { el } from './dom.js';
 import { FrameCipher } from './e2ee.js';
-import { StreamKeyError, WRONG_KEY_MESSAGE, openStreamKey } from './streamkey.js';
 import { WhepError, WhepSession } from './whep.js';
-
-export { NO_KEY_MESSAGE } from './streamkey.js'; // for pages that import it from here
 
 const WORKER_URL = new URL('./e2ee-worker.js', import.meta.url);
 const STATE_MESSAGES = { connecting: 'Connecting…', live: 'Live', ended: 'Stream ended.' };
@@ -94,7 +93,7 @@ export class Tile {
   async open() {
     this.#worker = new Worker(WORKER_URL, { type: 'module' });
     this.#worker.onmessage = ({ data }) => this.#onDecryptState(data);
-    const session = new WhepSession(this.streamId, this.#worker, `tile-${++tileCount}`);
+    const session = new WhepSession(this.streamId, { worker: this.#worker, tileId: `tile-${++tileCount}` });
     this.#session = session;
     session.ontrack = (track) => this.#attach(track);
     session.onended = (reason) => this.end(reason);
@@ -190,9 +189,9 @@ export class Tile {
   async #loadContentKey() {
     let contentKey;
     try {
-      contentKey = await openStreamKey(this.#stream, this.#keys);
+      contentKey = await openContentKey(this.#stream.key_envelope, this.#keys, 'Stream');
     } catch (error) {
-      if (!(error instanceof StreamKeyError)) throw error;
+      if (!(error instanceof ContentKeyError)) throw error;
       this.#fail(error.reason, error.message);
       return;
     }
@@ -270,51 +269,32 @@ export class Tile {
  * @param {Stream} stream
  */
 function buildElement(stream) {
-  const root = element('article', 'tile');
-  root.dataset.streamId = stream.id;
-  const head = element('header', 'tile-head');
-  const camera = element('span', 'tile-camera', stream.camera);
-  const state = element('span', 'tile-state');
-  const mute = element('button', 'tile-mute', 'Unmute');
-  mute.type = 'button';
-  mute.setAttribute('aria-pressed', 'false');
-  const ack = element('button', 'tile-ack', 'Acknowledge');
-  ack.type = 'button';
-  ack.title = `Tell ${stream.camera}'s camera you have seen them (it vibrates)`;
-  const close = element('button', 'tile-close', '×');
-  close.type = 'button';
-  close.title = 'Close';
-  close.setAttribute('aria-label', `Close ${stream.camera}`);
-  head.append(camera, state, ack, mute, close);
+  const ack = el('button', {
+    type: 'button',
+    className: 'tile-ack',
+    textContent: 'Acknowledge',
+    title: `Tell ${stream.camera}'s camera you have seen them (it vibrates)`,
+  });
+  const mute = el('button', { type: 'button', className: 'tile-mute', textContent: 'Unmute', attrs: { 'aria-pressed': 'false' } });
+  const close = el('button', {
+    type: 'button',
+    className: 'tile-close',
+    textContent: '×',
+    title: 'Close',
+    attrs: { 'aria-label': `Close ${stream.camera}` },
+  });
+  const state = el('span', { className: 'tile-state' });
+  const head = el('header', { className: 'tile-head' }, el('span', { className: 'tile-camera', textContent: stream.camera }), state, ack, mute, close);
 
-  const media = element('div', 'tile-media');
-  const video = element('video');
-  video.autoplay = true;
-  video.playsInline = true;
-  video.muted = true;
-  const message = element('p', 'tile-message');
-  message.setAttribute('role', 'status');
-  media.append(video, message);
+  const video = el('video', { autoplay: true, playsInline: true, muted: true });
+  const message = el('p', { className: 'tile-message', attrs: { role: 'status' } });
+  const media = el('div', { className: 'tile-media' }, video, message);
 
-  const foot = element('footer', 'tile-foot');
-  const position = element('span', 'tile-position', 'No position yet');
-  const acknowledged = element('span', 'tile-acknowledged');
-  acknowledged.setAttribute('role', 'status');
-  foot.append(position, acknowledged);
-  root.append(head, media, foot);
+  const position = el('span', { className: 'tile-position', textContent: 'No position yet' });
+  const acknowledged = el('span', { className: 'tile-acknowledged', attrs: { role: 'status' } });
+  const foot = el('footer', { className: 'tile-foot' }, position, acknowledged);
+  const root = el('article', { className: 'tile', dataset: { streamId: stream.id } }, head, media, foot);
   return { root, video, message, state, ack, mute, close, position, acknowledged };
-}
-
-/**
- * @param {string} tag
- * @param {string} [className]
- * @param {string} [text]
- */
-function element(tag, className, text) {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined) node.textContent = text;
-  return node;
 }
 
 /**

@@ -3,7 +3,7 @@
  * audio whose frames pass through the decrypting worker, the `bwlive` data channel,
  * keepalives, the decrypt state, and leaving.
  */
-import { apiFetch } from './session.js';
+import { apiFetch, callApi, errorSentence } from './api.js';
 
 const ICE_GATHERING_CAP_MS = 2000;
 const KEEPALIVE_MS = 5000;
@@ -45,11 +45,12 @@ export class WhepSession {
   /**
    * Set up the peer connection; nothing goes to the server until {@link connect}.
    * @param {string} streamId
-   * @param {Worker} worker the e2ee-worker.js that decrypts this tile's frames
-   * @param {string} tileId passed to the worker with every transform
-   * @param {('video'|'audio')[]} [kinds] the media to receive (the map asks for audio only)
+   * @param {object} media
+   * @param {Worker} media.worker the e2ee-worker.js that decrypts this tile's frames
+   * @param {string} media.tileId passed to the worker with every transform
+   * @param {('video'|'audio')[]} [media.kinds] the media to receive
    */
-  constructor(streamId, worker, tileId, kinds = ['video', 'audio']) {
+  constructor(streamId, { worker, tileId, kinds = ['video', 'audio'] }) {
     this.#streamId = streamId;
     this.pc = new RTCPeerConnection(HAS_SCRIPT_TRANSFORM ? {} : { encodedInsertableStreams: true });
     for (const kind of kinds) {
@@ -90,7 +91,10 @@ export class WhepSession {
       headers: { 'Content-Type': 'application/sdp' },
       body: this.pc.localDescription.sdp,
     });
-    if (response.status !== 201) throw new WhepError(response.status, await errorSentence(response));
+    if (response.status !== 201) {
+      const fallback = `The server refused the subscription (HTTP ${response.status}).`;
+      throw new WhepError(response.status, await errorSentence(response, fallback));
+    }
     const location = response.headers.get('Location');
     if (!location) throw new WhepError(response.status, 'The server gave no Location for the subscription.');
     this.resource = new URL(location, response.url).href;
@@ -152,12 +156,7 @@ export class WhepSession {
     }
     this.#toldDecrypting = decrypting;
     try {
-      const response = await apiFetch(`${this.resource}/decrypt-state`, {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify({ decrypting }),
-      });
-      if (!response.ok) throw new Error(`HTTP ${response.status}`);
+      await callApi('POST', `${this.resource}/decrypt-state`, { decrypting });
     } catch {
       // told nothing after all: the next keepalive tries again
       if (this.#toldDecrypting === decrypting) this.#toldDecrypting = null;
@@ -195,18 +194,4 @@ function iceGatheringComplete(pc) {
     const timer = setTimeout(done, ICE_GATHERING_CAP_MS);
     pc.addEventListener('icegatheringstatechange', check);
   });
-}
-
-/**
- * The sentence of a JSON error response (PROTOCOL §4), or a generic one.
- * @param {Response} response
- */
-async function errorSentence(response) {
-  try {
-    const { error } = await response.json();
-    if (typeof error === 'string') return error;
-  } catch {
-    // not JSON
-  }
-  return `The server refused the subscription (HTTP ${response.status}).`;
 }

@@ -1,6 +1,6 @@
 /**
- * Opening a stream's content key with a key this browser holds (PROTOCOL §2), with a
- * sentence for each way it can fail.
+ * Opening the content key of a stream or recording (its key envelope, PROTOCOL §2) with a
+ * key this browser holds, with a sentence for each way it can fail.
  */
 import { thumbprintOf, unwrapContentKey } from './e2ee.js';
 
@@ -9,7 +9,7 @@ export const NO_KEY_MESSAGE =
 export const WRONG_KEY_MESSAGE = 'Frames cannot be decrypted (wrong key).';
 
 /** The key could not be opened; `reason` is 'no-key' | 'other-key' | 'wrong-key'. */
-export class StreamKeyError extends Error {
+export class ContentKeyError extends Error {
   /**
    * @param {'no-key'|'other-key'|'wrong-key'} reason
    * @param {string} message
@@ -21,28 +21,28 @@ export class StreamKeyError extends Error {
 }
 
 /**
- * Unwrap the stream's envelope with the held key whose id is its kid.
- * @param {import('./streams.js').Stream} stream
+ * Unwrap an envelope with the held key whose id is its kid.
+ * @param {{kid?: string} | undefined} envelope
  * @param {import('./keystore.js').KeyRecord[]} keys
+ * @param {string} subject what is encrypted, for the sentences ('Stream', 'Recording')
  * @returns {Promise<CryptoKey>} the content key
- * @throws {StreamKeyError}
+ * @throws {ContentKeyError}
  */
-export async function openStreamKey(stream, keys) {
-  const envelope = stream.key_envelope;
+export async function openContentKey(envelope, keys, subject) {
   const kid = String(envelope?.kid ?? '');
-  if (keys.length === 0) throw new StreamKeyError('no-key', NO_KEY_MESSAGE);
+  if (keys.length === 0) throw new ContentKeyError('no-key', NO_KEY_MESSAGE);
   const record = keys.find((key) => key.keyId === kid);
   if (!record) {
     const held = keys.map((key) => key.thumbprint).join(', ');
-    throw new StreamKeyError(
+    throw new ContentKeyError(
       'other-key',
-      `Stream encrypted to another key: ${/^[0-9a-f]{32}$/.test(kid) ? thumbprintOf(kid) : '?'} ` +
+      `${subject} encrypted to another key: ${/^[0-9a-f]{32}$/.test(kid) ? thumbprintOf(kid) : '?'} ` +
         `(kid ${kid || 'missing'}). This browser holds ${held}.`,
     );
   }
   try {
     return await unwrapContentKey(envelope, record.privateKey);
   } catch {
-    throw new StreamKeyError('wrong-key', WRONG_KEY_MESSAGE);
+    throw new ContentKeyError('wrong-key', WRONG_KEY_MESSAGE);
   }
 }

@@ -1,0 +1,33 @@
+/** Admin card "License": whether cameras may stream, the licenses, adding a license file. */
+import { ApiError, callApi } from './api.js';
+import { byId, row } from './dom.js';
+
+/** @param {() => Promise<void>} onChange after a license was added (or refused) */
+export function startLicense(onChange) {
+  byId('license-form').addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const message = byId('license-message');
+    try {
+      await callApi('POST', '/api/organisation/licenses', String(new FormData(event.target).get('license')));
+      message.textContent = '';
+      event.target.reset();
+    } catch (error) {
+      if (!(error instanceof ApiError)) throw error;
+      message.textContent = error.message;
+    }
+    await Promise.all([showLicense(), onChange()]);
+  });
+  return showLicense();
+}
+
+async function showLicense() {
+  const state = await callApi('GET', '/api/organisation/license');
+  const line = byId('license-state');
+  line.textContent = `${state.ok ? 'Streaming is licensed' : 'Cameras cannot stream'}: ${state.reason}.`;
+  line.className = state.ok ? 'message ok' : 'message';
+  byId('licenses').replaceChildren(
+    ...state.licenses.map((license) =>
+      row([license.id, String(license.cameras), `${license.valid_from} – ${license.valid_until}`]),
+    ),
+  );
+}
