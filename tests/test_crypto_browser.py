@@ -562,6 +562,13 @@ def test_bad_link_key_is_reported_and_removed(console):
     assert "#" not in page.evaluate("location.href")
     assert "could not be used" in page.locator("#banner").inner_text()
     assert page.evaluate("window.bwlive.keys.length") == 0
+    # window.bwlive is a read-only view of the page's state
+    assert page.evaluate("""() => {
+        'use strict';
+        try { window.bwlive.keys = ['forged']; } catch (error) { return error.name; }
+        return 'assigned';
+    }""") == "TypeError"
+    assert page.evaluate("window.bwlive = null; window.bwlive.keys.length") == 0
 
 
 def test_page_without_key_shows_banner(console):
