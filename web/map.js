@@ -6,6 +6,7 @@
  * Test hooks: `.cam-marker[data-stream-id][data-gps=fix|lost]`, `.cam-cluster` (its text
  * is the count), `path.cam-trail`, `.map-trails` (the toggle), tooltips `.leaflet-tooltip`.
  */
+import { el } from './dom.js';
 
 const TRAIL_MS = 30_000;
 const DEFAULT_VIEW = { centre: [52.3702, 4.8952], zoom: 16 };
@@ -165,14 +166,15 @@ export class CameraMap {
   #addTrailsControl() {
     const control = L.control({ position: 'topright' });
     control.onAdd = () => {
-      const button = document.createElement('button');
-      button.type = 'button';
-      button.className = 'map-trails';
-      button.textContent = 'Trails (30 s)';
-      button.title = 'Show where each camera walked in the last 30 seconds';
-      button.setAttribute('aria-pressed', 'false');
+      const button = el('button', {
+        type: 'button',
+        className: 'map-trails',
+        textContent: 'Trails (30 s)',
+        title: 'Show where each camera walked in the last 30 seconds',
+        attrs: { 'aria-pressed': 'false' },
+        onclick: () => this.setTrails(!this.trailsShown),
+      });
       L.DomEvent.disableClickPropagation(button);
-      button.onclick = () => this.setTrails(!this.trailsShown);
       this.#trailsButton = button;
       return button;
     };
@@ -211,27 +213,22 @@ export class CameraMap {
  * @param {boolean} lost
  */
 function cameraIcon(streamId, camera, lost) {
-  const root = document.createElement('div');
-  root.className = 'cam-marker';
-  root.dataset.streamId = streamId;
-  root.dataset.gps = lost ? 'lost' : 'fix';
-  const dot = document.createElement('span');
-  dot.className = 'cam-dot';
-  dot.textContent = lost ? '!' : '';
-  const label = document.createElement('span');
-  label.className = 'cam-label';
-  label.textContent = lost ? `${camera} · no GPS` : camera;
-  root.append(dot, label);
+  const root = el(
+    'div',
+    { className: 'cam-marker', dataset: { streamId, gps: lost ? 'lost' : 'fix' } },
+    el('span', { className: 'cam-dot', textContent: lost ? '!' : '' }),
+    el('span', { className: 'cam-label', textContent: lost ? `${camera} · no GPS` : camera }),
+  );
   return L.divIcon({ html: root, className: 'cam-marker-icon', iconSize: [18, 18], iconAnchor: [9, 9] });
 }
 
 /** @param {L.MarkerCluster} cluster */
 function clusterIcon(cluster) {
-  const root = document.createElement('div');
-  root.className = 'cam-cluster';
   const lost = cluster.getAllChildMarkers().some((marker) => marker.options.lost);
-  if (lost) root.classList.add('cam-cluster-lost');
-  root.textContent = String(cluster.getChildCount());
-  root.title = lost ? 'Some of these cameras lost GPS' : `${cluster.getChildCount()} cameras`;
+  const root = el('div', {
+    className: lost ? 'cam-cluster cam-cluster-lost' : 'cam-cluster',
+    textContent: String(cluster.getChildCount()),
+    title: lost ? 'Some of these cameras lost GPS' : `${cluster.getChildCount()} cameras`,
+  });
   return L.divIcon({ html: root, className: 'cam-cluster-icon', iconSize: [36, 36] });
 }

@@ -2,6 +2,7 @@
  * Asks for the passphrase of a password-protected link with key, in a small dialog.
  * Test hooks: `#passphrase` (the dialog), `#passphrase-input`, `#passphrase-error`.
  */
+import { el } from './dom.js';
 
 /**
  * @param {string | null} problem what was wrong with the last passphrase, if anything
@@ -40,13 +41,8 @@ export function closePassphrase() {
 }
 
 function buildDialog() {
-  const style = document.createElement('link');
-  style.rel = 'stylesheet';
-  style.href = new URL('./passphrase.css', import.meta.url).href;
-  document.head.append(style);
-  const dialog = document.createElement('dialog');
-  dialog.id = 'passphrase';
-  dialog.className = 'passphrase';
+  document.head.append(el('link', { rel: 'stylesheet', href: new URL('./passphrase.css', import.meta.url).href }));
+  const dialog = el('dialog', { id: 'passphrase', className: 'passphrase' });
   dialog.innerHTML = `
     <form>
       <h2>Password-protected link with key</h2>
