@@ -1,17 +1,12 @@
 /**
- * The map's source of positions: for each live stream, a WHEP subscription of its own
- * whose data channel carries the camera's encrypted positions, decrypted here. The
- * server forwards only subscriptions that receive some media, so it asks for the
- * stream's audio (small; decrypted by the worker, never played) and, for a camera
- * without audio, its video (decoded, never shown).
+ * The map's source of positions: for each live stream, a data-only WHEP subscription
+ * (no media) whose `bwlive` data channel carries the camera's encrypted positions,
+ * decrypted here.
  */
 import { readPosition } from './camera-data.js';
 import { openContentKey } from './content-key.js';
 import { FrameCipher } from './e2ee.js';
-import { WhepError, WhepSession } from './whep.js';
-
-const WORKER_URL = new URL('./e2ee-worker.js', import.meta.url);
-let feedCount = 0;
+import { WhepSession } from './whep.js';
 
 /**
  * @typedef {import('./streams.js').Stream} Stream
@@ -19,10 +14,7 @@ let feedCount = 0;
  */
 
 class Feed {
-  /** @type {WhepSession | null} */
-  session = null;
   closed = false;
-  #worker = new Worker(WORKER_URL, { type: 'module' });
 
   /**
    * @param {Stream} stream
@@ -30,36 +22,25 @@ class Feed {
    * @param {(position: Position) => void} onPosition
    */
   constructor(stream, contentKey, onPosition) {
-    this.stream = stream;
-    this.cipher = new FrameCipher(contentKey);
-    this.onPosition = onPosition;
-    this.#worker.postMessage({ type: 'key', key: contentKey });
-    this.#worker.onmessage = ({ data }) => this.session?.setDecrypting(data.state === 'ok');
+    const cipher = new FrameCipher(contentKey);
+    this.session = new WhepSession(stream.id, null);
+    this.session.channel.onmessage = async ({ data }) => {
+      const position = await readPosition(cipher, data);
+      if (position && !this.closed) onPosition(position);
+    };
   }
 
   async open() {
-    for (const kinds of [['audio'], ['video']]) {
-      if (this.closed) return;
-      const session = new WhepSession(this.stream.id, { worker: this.#worker, tileId: `map-${++feedCount}`, kinds });
-      this.session = session;
-      session.channel.onmessage = async ({ data }) => {
-        const position = await readPosition(this.cipher, data);
-        if (position && !this.closed) this.onPosition(position);
-      };
-      try {
-        await session.connect();
-        return;
-      } catch (error) {
-        session.close();
-        if (!(error instanceof WhepError && error.status === 400)) return; // gone, or refused
-      }
+    try {
+      await this.session.connect();
+    } catch {
+      this.close(); // gone, or refused: the map shows nothing for it
     }
   }
 
   close() {
     this.closed = true;
-    this.session?.close();
-    this.#worker.terminate();
+    this.session.close();
   }
 }
 

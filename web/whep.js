@@ -1,7 +1,7 @@
 /**
  * One WHEP subscription to a stream (PROTOCOL §4): receive-only VP8 video and Opus
- * audio whose frames pass through the decrypting worker, the `bwlive` data channel,
- * keepalives, the decrypt state, and leaving.
+ * audio whose frames pass through the decrypting worker (none for a data-only
+ * subscription), the `bwlive` data channel, keepalives, the decrypt state, and leaving.
  */
 import { apiFetch, callApi, errorSentence } from './api.js';
 
@@ -45,15 +45,14 @@ export class WhepSession {
   /**
    * Set up the peer connection; nothing goes to the server until {@link connect}.
    * @param {string} streamId
-   * @param {object} media
-   * @param {Worker} media.worker the e2ee-worker.js that decrypts this tile's frames
-   * @param {string} media.tileId passed to the worker with every transform
-   * @param {('video'|'audio')[]} [media.kinds] the media to receive
+   * @param {{worker: Worker, tileId: string} | null} media video and audio, decrypted by
+   *   the worker (an e2ee-worker.js) that gets `tileId` with every transform; null: data only
    */
-  constructor(streamId, { worker, tileId, kinds = ['video', 'audio'] }) {
+  constructor(streamId, media) {
     this.#streamId = streamId;
     this.pc = new RTCPeerConnection(HAS_SCRIPT_TRANSFORM ? {} : { encodedInsertableStreams: true });
-    for (const kind of kinds) {
+    const { worker, tileId } = media ?? {};
+    for (const kind of media ? ['video', 'audio'] : []) {
       const transceiver = this.pc.addTransceiver(kind, { direction: 'recvonly' });
       // Must happen before the offer: a transform set later is silently bypassed.
       if (HAS_SCRIPT_TRANSFORM) {
