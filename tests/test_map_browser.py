@@ -26,7 +26,7 @@ def test_the_map_shows_cameras_clusters_trails_and_lost_gps(
         start_camera("Pim Vos")  # its profile forbids location: the camera sends none, the map shows nothing
         start_camera("Mia Dekker", "--gpx", str(TRACKS / "dam-square.gpx"))
         start_camera("Ivo Bos")  # Ivo and Bo walk the same small circle: one cluster when zoomed out
-        start_camera("Bo Peters", "--no-audio")  # its positions come over a video-only subscription
+        start_camera("Bo Peters", "--no-audio")  # no audio: its positions still come (data-only subscription)
         start_camera("Lex Jong", "--gpx", str(TRACKS / "canal-ring.gpx"), "--gps-lost-after", "25")
         ids = {s["camera"]: s["id"] for s in server.get_json("/api/streams")["streams"]}
         page.click("button.nav-view[data-view=map]")
