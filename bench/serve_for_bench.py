@@ -66,7 +66,7 @@ def _dock_bench_camera(settings) -> None:  # type: ignore[no-untyped-def]
         if fleet.camera_by_serial("BENCH-1") is None:
             org = next(iter(database.db["organisations"].rows))["id"]
             profile = fleet.add_profile(org, "Bench")
-            fleet.add_camera(org, "BENCH-1", "load generator", fleet.add_camera_user(org, "bench", profile.id))
+            fleet.add_camera(org, "BENCH-1", "load generator", fleet.add_camera_user(org, "bench", profile.id).id)
         (settings.data_dir / "bench-camera.json").write_text(json.dumps(service.docking.dock("BENCH-1")))
     finally:
         database.close()

@@ -128,8 +128,8 @@ def dock_camera(data_dir: Path, name: str, out: Path, clock: Clock | None = None
         if fleet.camera_by_serial(serial) is None:
             profile_name = "Streaming" if streaming else "No streaming"
             profile = fleet.profile_by_name(org, profile_name) or fleet.add_profile(org, profile_name, streaming=streaming)
-            user = fleet.camera_user_by_name(org, name)
-            fleet.add_camera(org, serial, "test camera", user["id"] if user else fleet.add_camera_user(org, name, profile.id))
+            user = fleet.camera_user_by_name(org, name) or fleet.add_camera_user(org, name, profile.id)
+            fleet.add_camera(org, serial, "test camera", user.id)
         out.write_text(json.dumps(service.docking.dock(serial)))
     finally:
         database.close()

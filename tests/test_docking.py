@@ -134,8 +134,8 @@ async def test_dock_package_networks_user_overrides_profile(system, tmp_path: Pa
     org = next(iter(fleet.db["organisations"].rows))["id"]
     profile = fleet.add_profile(org, "Night shift", streaming=True, location=False)
     fleet.add_network(org, "HQ-WLAN", "hq secret", profile_id=profile.id)
-    shared = fleet.add_camera_user(org, "Sol Shared", profile.id)
-    own = fleet.add_camera_user(org, "Ola Own", profile.id)
+    shared = fleet.add_camera_user(org, "Sol Shared", profile.id).id
+    own = fleet.add_camera_user(org, "Ola Own", profile.id).id
     fleet.add_network(org, "Ola-Home", "home secret", camera_user_id=own)
     fleet.add_camera(org, "NET-1", "m", shared)
     fleet.add_camera(org, "NET-2", "m", own)
@@ -169,8 +169,8 @@ async def test_fleet_api_assigns_profiles_and_networks(system, tmp_path: Path) -
         assert app[FLEET].docking.dock("API-1")["profile"]["streaming"] is False
         clock.advance(timedelta(days=1))
         assert app[FLEET].fleet.usage.daily_count(org, clock.now().date()) == 0  # no longer counts for licenses
-        refused = await call("PATCH", f"/api/fleet/camera-users/{user}", {"profile_id": "nope"}, 400)
-        assert refused["error"] == "choose one of this organisation's profiles"
+        refused = await call("PATCH", f"/api/fleet/camera-users/{user}", {"profile_id": "nope"}, 404)
+        assert refused["error"] == "no such profile in this organisation"
         refused = await call("POST", "/api/fleet/networks", {"ssid": "", "password": "x", "profile_id": on}, 400)
         assert "SSID" in refused["error"]
     finally:

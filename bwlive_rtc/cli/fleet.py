@@ -11,6 +11,7 @@ from .services import open_services
 
 if TYPE_CHECKING:
     from ..fleet.store import Camera, Fleet, Profile
+    from .services import Services
 
 
 def add_commands(commands: argparse._SubParsersAction) -> None:
@@ -40,7 +41,13 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     target.add_argument("--profile")
     target.add_argument("--user")
     network.set_defaults(action=_add_network)
-    for sub in (listing, set_profile, network):
+    key_changes = fleet.add_parser("key-changes", help="cameras whose system key was replaced since they docked")
+    key_changes.set_defaults(action=_key_changes)
+    confirm = fleet.add_parser("confirm-key", help="let a camera take its system's new key at its next dock")
+    confirm.add_argument("--serial", required=True)
+    confirm.add_argument("--thumbprint", required=True, help="the new key's thumbprint, as you compared it")
+    confirm.set_defaults(action=_confirm_key)
+    for sub in (listing, set_profile, network, key_changes, confirm):
         sub.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
         sub.add_argument("--organisation", help="organisation name (needed if there are several)")
         sub.set_defaults(run=fleet_command)
@@ -49,6 +56,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
 def fleet_command(args: argparse.Namespace) -> int:
     """``bwlive fleet ...`` on the system's data directory, in its one organisation (or the named one)."""
     from ..auth.accounts import AccountError
+    from ..kernel.errors import BwliveError
 
     with open_services(Settings(data_dir=args.data_dir)) as services:
         try:
@@ -56,9 +64,9 @@ def fleet_command(args: argparse.Namespace) -> int:
             if len(organisations) != 1:
                 raise AccountError("name the organisation with --organisation" if organisations else
                                    "no such organisation (run `bwlive admin bootstrap` first)")
-            result: int = args.action(services.fleet.fleet, organisations[0]["id"], args)
+            result: int = args.action(services, organisations[0]["id"], args)
             return result
-        except AccountError as exc:
+        except BwliveError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2
 
@@ -69,21 +77,21 @@ def add_camera_for(fleet: Fleet, organisation_id: str, serial: str, model: str, 
     (made if new, with ``streaming``)."""
     profile = fleet.profile_by_name(organisation_id, profile_name) or fleet.add_profile(
         organisation_id, profile_name, streaming=streaming)
-    camera_user = fleet.camera_user_by_name(organisation_id, user)
-    camera_user_id = camera_user["id"] if camera_user else fleet.add_camera_user(organisation_id, user, profile.id)
-    return fleet.add_camera(organisation_id, serial, model, camera_user_id), profile
+    camera_user = fleet.camera_user_by_name(organisation_id, user) or fleet.add_camera_user(
+        organisation_id, user, profile.id)
+    return fleet.add_camera(organisation_id, serial, model, camera_user.id), profile
 
 
-def _add_camera(fleet: Fleet, org: str, args: argparse.Namespace) -> int:
-    camera, profile = add_camera_for(fleet, org, args.serial, args.model, args.user, args.profile,
+def _add_camera(services: Services, org: str, args: argparse.Namespace) -> int:
+    camera, profile = add_camera_for(services.fleet.fleet, org, args.serial, args.model, args.user, args.profile,
                                      streaming=not args.no_streaming)
     print(f"camera {camera.serial} added for {args.user} (profile {profile.name}, streaming "
           f"{'on' if profile.streaming else 'off'})")
     return 0
 
 
-def _list(fleet: Fleet, org: str, args: argparse.Namespace) -> int:
-    listed = fleet.list(org)
+def _list(services: Services, org: str, args: argparse.Namespace) -> int:
+    listed = services.fleet.fleet.list(org)
     names = {p["id"]: p["name"] for p in listed["profiles"]}
     users = {u["id"]: u["name"] for u in listed["camera_users"]}
     for p in listed["profiles"]:
@@ -99,27 +107,55 @@ def _list(fleet: Fleet, org: str, args: argparse.Namespace) -> int:
     return 0
 
 
-def _set_profile(fleet: Fleet, org: str, args: argparse.Namespace) -> int:
-    profile = _profile(fleet, org, args.profile)
+def _set_profile(services: Services, org: str, args: argparse.Namespace) -> int:
+    fleet = services.fleet.fleet
     switch = {"on": True, "off": False, None: None}
-    fleet.set_profile_switches(profile.id, streaming=switch[args.streaming], location=switch[args.location])
-    profile = _profile(fleet, org, args.profile)
+    profile = fleet.set_profile_switches(org, _profile(fleet, org, args.profile).id, streaming=switch[args.streaming],
+                                         location=switch[args.location])
     print(f"profile {profile.name}: streaming {'on' if profile.streaming else 'off'}, "
           f"location {'on' if profile.location else 'off'}")
     return 0
 
 
-def _add_network(fleet: Fleet, org: str, args: argparse.Namespace) -> int:
+def _add_network(services: Services, org: str, args: argparse.Namespace) -> int:
     from ..fleet.store import FleetError
 
+    fleet = services.fleet.fleet
     if args.profile:
         fleet.add_network(org, args.ssid, args.password, profile_id=_profile(fleet, org, args.profile).id)
     else:
         user = fleet.camera_user_by_name(org, args.user)
         if user is None:
             raise FleetError(f"no camera user named {args.user}")
-        fleet.add_network(org, args.ssid, args.password, camera_user_id=user["id"])
+        fleet.add_network(org, args.ssid, args.password, camera_user_id=user.id)
     print(f"network {args.ssid} added for {'profile ' + args.profile if args.profile else 'camera user ' + args.user}")
+    return 0
+
+
+def _key_changes(services: Services, org: str, args: argparse.Namespace) -> int:
+    changes = services.fleet.docking.key_changes(org)
+    for change in changes:
+        state = "confirmed, taken at its next dock" if change.confirmed else "waiting for an admin's confirmation"
+        print(f"camera {change.camera.serial} (system {change.system.name}): key {change.old_thumbprint} -> "
+              f"{change.new_thumbprint}, {state}")
+    if not changes:
+        print("no camera has a key change")
+    return 0
+
+
+def _confirm_key(services: Services, org: str, args: argparse.Namespace) -> int:
+    """Confirm a camera's key change on the system's data directory (audited as the command line)."""
+    from ..fleet.store import FleetError
+
+    camera = services.fleet.fleet.camera_by_serial(args.serial)
+    if camera is None or camera.organisation_id != org:
+        raise FleetError(f"no camera {args.serial} in this organisation")
+    change = services.fleet.docking.confirm_key_change(org, camera.id, args.thumbprint)
+    services.auth.audit.record("camera key change confirmed", organisation_id=org, user_name="command line",
+                               serial=change.camera.serial, system=change.system.name,
+                               old_thumbprint=change.old_thumbprint, new_thumbprint=change.new_thumbprint)
+    print(f"camera {change.camera.serial} takes key {change.new_thumbprint} of system {change.system.name} "
+          "at its next dock")
     return 0
 
 

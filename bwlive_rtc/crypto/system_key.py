@@ -32,7 +32,12 @@ def key_id(public_key: ec.EllipticCurvePublicKey) -> str:
 
 def thumbprint(public_key: ec.EllipticCurvePublicKey) -> str:
     """Human thumbprint: the key id in upper-case groups of four, e.g. ``3F2A 91C0 ...``."""
-    kid = key_id(public_key).upper()
+    return thumbprint_of(key_id(public_key))
+
+
+def thumbprint_of(kid: str) -> str:
+    """The thumbprint a key id stands for (the key itself is not needed)."""
+    kid = kid.upper()
     return " ".join(kid[i : i + 4] for i in range(0, len(kid), 4))
 
 

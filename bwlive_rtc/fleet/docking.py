@@ -1,13 +1,22 @@
-"""Docking: what a camera takes away from the system, and the checks at publish time."""
+"""Docking: what a camera takes away from its system, the key changes an admin confirms,
+and the checks at publish time.
+
+A camera takes the key of *its* system (never another system of the organisation). When
+that key was replaced since the camera last docked, the dock refuses with both
+thumbprints until an admin confirms the change (``confirm_key_change``); a replaced key is
+refused for new streams.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from ..systems.store import Systems
+from ..crypto.system_key import thumbprint_of
+from ..kernel.errors import BadRequest, Conflict
+from ..systems.store import System, Systems
 from .credentials import Credential, CredentialError, CredentialSigner
-from .store import Camera, Fleet
+from .store import Camera, CameraUser, Fleet
 
 
 @dataclass(frozen=True)
@@ -15,7 +24,42 @@ class Admitted:
     """A camera allowed to publish now."""
 
     credential: Credential
+    camera: Camera
     camera_user: str  # the wearer's name, shown to operators
+
+
+@dataclass(frozen=True)
+class KeyChange:
+    """A camera's system key was replaced since the camera last docked."""
+
+    camera: Camera
+    system: System
+    confirmed: bool
+
+    @property
+    def old_thumbprint(self) -> str:
+        assert self.camera.key_id is not None  # a camera that never docked has no key to change
+        return thumbprint_of(self.camera.key_id)
+
+    @property
+    def new_thumbprint(self) -> str:
+        return self.system.key.thumbprint
+
+    def describe(self) -> dict[str, Any]:
+        return {"camera_id": self.camera.id, "serial": self.camera.serial, "system_id": self.system.id,
+                "system": self.system.name, "old_thumbprint": self.old_thumbprint,
+                "new_thumbprint": self.new_thumbprint, "confirmed": self.confirmed}
+
+
+class KeyChangeUnconfirmed(CredentialError):
+    """The dock refuses a key change no admin has confirmed yet."""
+
+    def __init__(self, change: KeyChange) -> None:
+        serial = change.camera.serial
+        super().__init__(
+            f"the key of system {change.system.name} changed since camera {serial} last docked, from "
+            f"{change.old_thumbprint} to {change.new_thumbprint}: an admin must confirm the change (admin page, or "
+            f"`bwlive fleet confirm-key --serial {serial} --thumbprint '{change.new_thumbprint}'`) before it docks")
 
 
 class Docking:
@@ -24,30 +68,63 @@ class Docking:
         self.systems = systems
         self.signer = signer
 
-    def _assigned_user(self, camera: Camera) -> dict:
+    def _assigned_user(self, camera: Camera) -> CameraUser:
         """The camera user of a camera in service (not revoked, assigned)."""
         if camera.revoked_at is not None:
             raise CredentialError(f"camera {camera.serial} was revoked on {camera.revoked_at:%Y-%m-%d}")
-        user = self.fleet.camera_user(camera.camera_user_id)
+        user = self.fleet.camera_user(camera.organisation_id, camera.camera_user_id)
         if user is None:
             raise CredentialError(f"camera {camera.serial} is not assigned to a camera user")
         return user
 
+    def _system(self, camera: Camera) -> System:
+        system = self.systems.system(camera.organisation_id, camera.system_id)
+        if system is None:
+            raise CredentialError(f"camera {camera.serial} belongs to no system of its organisation")
+        return system
+
+    def key_change(self, camera: Camera) -> KeyChange | None:
+        """The key change the camera would receive at its next dock, if any."""
+        system = self._system(camera)
+        if camera.key_id is None or camera.key_id == system.key.key_id:
+            return None
+        return KeyChange(camera, system, camera.confirmed_key_id == system.key.key_id)
+
+    def key_changes(self, organisation_id: str) -> list[KeyChange]:
+        """The organisation's cameras whose system key was replaced since they docked."""
+        changes = (self.key_change(camera) for camera in self.fleet.cameras(organisation_id)
+                   if camera.revoked_at is None and camera.system_id is not None)
+        return [change for change in changes if change is not None]
+
+    def confirm_key_change(self, organisation_id: str, camera_id: str, thumbprint: str) -> KeyChange:
+        """An admin confirms, by the new key's thumbprint they compared, that the camera may
+        take its system's new key; 409 when there is no such change or the key is another."""
+        camera = self.fleet.require_camera(organisation_id, camera_id)
+        change = self.key_change(camera)
+        if change is None:
+            raise Conflict(f"camera {camera.serial} has no key change to confirm")
+        if thumbprint.replace(" ", "").upper() != change.system.key.key_id.upper():
+            raise Conflict(f"the new key of system {change.system.name} is {change.new_thumbprint}, "
+                           f"not {thumbprint}: compare the thumbprints again")
+        self.fleet.confirm_key(camera, change.system.key.key_id)
+        return KeyChange(camera, change.system, True)
+
     def dock(self, serial: str) -> dict[str, Any]:
-        """The dock package: public key, profile, networks and a 6-day credential."""
+        """The dock package: its system's public key, profile, networks and a 6-day credential."""
         camera = self.fleet.camera_by_serial(serial)
         if camera is None:
             raise CredentialError(f"unknown camera {serial}: an admin must add it to the system first")
         user = self._assigned_user(camera)
-        public_key = self.systems.current_key(camera.organisation_id)
-        if public_key is None:
-            raise CredentialError("this organisation has no system key yet")
-        profile = self.fleet.profile(user["profile_id"])
+        change = self.key_change(camera)
+        if change is not None and not change.confirmed:
+            raise KeyChangeUnconfirmed(change)
+        public_key = self._system(camera).key
+        profile = self.fleet.profile(camera.organisation_id, user.profile_id)
         token, credential = self.signer.issue(camera.id, camera.serial, camera.organisation_id, self.fleet.clock.now())
-        self.fleet.docked(camera.id)
+        self.fleet.docked(camera, public_key.key_id)
         return {
             "serial": camera.serial,
-            "camera_user": user["name"],
+            "camera_user": user.name,
             "profile": {"name": profile.name, "streaming": profile.streaming, "location": profile.location}
             if profile else None,
             "networks": self.fleet.networks_for(user),
@@ -60,12 +137,25 @@ class Docking:
     def admit(self, token: str, now: datetime) -> Admitted:
         """Check a publishing camera: credential, camera, assignment, profile."""
         credential = self.signer.verify(token, now)
-        camera = self.fleet.camera(credential.camera_id)
+        camera = self.fleet.camera(credential.organisation_id, credential.camera_id)
         if camera is None:
             raise CredentialError(f"unknown camera {credential.serial}: it was removed from the system")
         user = self._assigned_user(camera)
-        profile = self.fleet.profile(user["profile_id"])
+        profile = self.fleet.profile(camera.organisation_id, user.profile_id)
         if profile is None or not profile.streaming:
             name = profile.name if profile else "(none)"
-            raise CredentialError(f"streaming is off in profile {name} of camera user {user['name']}")
-        return Admitted(credential, user["name"])
+            raise CredentialError(f"streaming is off in profile {name} of camera user {user.name}")
+        return Admitted(credential, camera, user.name)
+
+    def check_stream_key(self, camera: Camera, key_id: str) -> None:
+        """A new stream must be sealed to the camera's system's current key: a replaced
+        (retired) key is refused, though streams already running on it go on."""
+        system = self._system(camera)
+        if key_id == system.key.key_id:
+            return
+        retired = self.systems.replaced_at(system, key_id)
+        if retired is not None:
+            raise BadRequest(f"the stream key is sealed to key {key_id}, which system {system.name} retired on "
+                             f"{retired:%Y-%m-%d %H:%M} UTC: dock the camera to take the current key")
+        raise BadRequest(f"the stream key is sealed to key {key_id}, which is not this camera's system key: "
+                         "dock the camera to get the current public key")

@@ -1,14 +1,64 @@
-"""Admin API for the fleet: camera users, profiles, networks, cameras, revocation."""
+"""Admin API for the fleet: camera users, profiles, networks, cameras, revocation, and the
+key changes an admin confirms. Every object is addressed by id within the caller's
+organisation (the store refuses any other organisation's id, as "no such …")."""
 from __future__ import annotations
 
+from typing import Annotated
+
 from aiohttp import web
+from pydantic import StringConstraints
 
 from ..kernel.access import Access, access, organisation
 from ..kernel.audit import audit
-from ..kernel.requests import json_object
+from ..kernel.requests import Id, Name, RequestModel, body, read_body
 from .service import FLEET
 
 routes = web.RouteTableDef()
+
+Serial = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64,
+                                          pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/-]*$")]
+Model = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
+Ssid = Annotated[str, StringConstraints(max_length=32)]  # IEEE 802.11: at most 32 octets
+Password = Annotated[str, StringConstraints(max_length=128)]
+Thumbprint = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9A-Fa-f ]{32,40}$")]
+
+
+class NewProfile(RequestModel):
+    name: Name
+    streaming: bool = True
+    location: bool = True
+
+
+class ProfileChange(RequestModel):
+    streaming: bool | None = None
+    location: bool | None = None
+
+
+class NewCameraUser(RequestModel):
+    name: Name
+    profile_id: Id | None = None
+
+
+class CameraUserChange(RequestModel):
+    profile_id: Id
+
+
+class NewCamera(RequestModel):
+    serial: Serial
+    model: Model = ""
+    camera_user_id: Id | None = None
+    system_id: Id | None = None  # default: the organisation's first system
+
+
+class NewNetwork(RequestModel):
+    ssid: Ssid
+    password: Password = ""
+    profile_id: Id | None = None
+    camera_user_id: Id | None = None
+
+
+class KeyChangeConfirmation(RequestModel):
+    thumbprint: Thumbprint  # the new key's, as the admin compared it
 
 
 @routes.get("/api/fleet")
@@ -19,88 +69,96 @@ async def list_fleet(request: web.Request) -> web.Response:
 
 @routes.post("/api/fleet/profiles")
 @access(Access.ADMIN)
+@body(NewProfile)
 async def add_profile(request: web.Request) -> web.Response:
-    body = await json_object(request)
-    profile = request.app[FLEET].fleet.add_profile(
-        organisation(request), str(body.get("name", "")),
-        streaming=bool(body.get("streaming", True)), location=bool(body.get("location", True)))
+    new = await read_body(request, NewProfile)
+    profile = request.app[FLEET].fleet.add_profile(organisation(request), new.name, new.streaming, new.location)
     audit(request, "profile added", profile=profile.name)
     return web.json_response({"id": profile.id}, status=201)
 
 
 @routes.patch("/api/fleet/profiles/{profile_id}")
 @access(Access.ADMIN)
+@body(ProfileChange)
 async def change_profile(request: web.Request) -> web.Response:
-    body = await json_object(request)
-    fleet = request.app[FLEET].fleet
-    profile = fleet.profile(request.match_info["profile_id"])
-    if profile is None or profile.name not in {p["name"] for p in fleet.list(organisation(request))["profiles"]}:
-        raise web.HTTPNotFound(text="no such profile in this organisation")
-    fleet.set_profile_switches(profile.id, streaming=body.get("streaming"), location=body.get("location"))
-    audit(request, "profile changed", profile=profile.name, **{k: body[k] for k in ("streaming", "location") if k in body})
+    """Switch a profile's streaming or location on or off."""
+    change = await read_body(request, ProfileChange)
+    profile = request.app[FLEET].fleet.set_profile_switches(
+        organisation(request), request.match_info["profile_id"], change.streaming, change.location)
+    audit(request, "profile changed", profile=profile.name, **change.model_dump(exclude_none=True))
     return web.json_response({"id": profile.id})
 
 
 @routes.post("/api/fleet/camera-users")
 @access(Access.ADMIN)
+@body(NewCameraUser)
 async def add_camera_user(request: web.Request) -> web.Response:
-    body = await json_object(request)
-    user_id = request.app[FLEET].fleet.add_camera_user(
-        organisation(request), str(body.get("name", "")), body.get("profile_id"))
-    audit(request, "camera user added", name=body.get("name"))
-    return web.json_response({"id": user_id}, status=201)
+    new = await read_body(request, NewCameraUser)
+    user = request.app[FLEET].fleet.add_camera_user(organisation(request), new.name, new.profile_id)
+    audit(request, "camera user added", name=user.name)
+    return web.json_response({"id": user.id}, status=201)
+
+
+@routes.patch("/api/fleet/camera-users/{user_id}")
+@access(Access.ADMIN)
+@body(CameraUserChange)
+async def assign_profile(request: web.Request) -> web.Response:
+    """The camera user's profile from now on."""
+    change = await read_body(request, CameraUserChange)
+    user, profile = request.app[FLEET].fleet.assign_profile(
+        organisation(request), request.match_info["user_id"], change.profile_id)
+    audit(request, "camera user's profile changed", camera_user=user.name, profile=profile.name)
+    return web.json_response({"id": user.id, "profile_id": profile.id})
 
 
 @routes.post("/api/fleet/cameras")
 @access(Access.ADMIN)
+@body(NewCamera)
 async def add_camera(request: web.Request) -> web.Response:
-    body = await json_object(request)
-    camera = request.app[FLEET].fleet.add_camera(
-        organisation(request), str(body.get("serial", "")), str(body.get("model", "")),
-        body.get("camera_user_id"))
-    audit(request, "camera added", serial=camera.serial)
-    return web.json_response({"id": camera.id}, status=201)
+    new = await read_body(request, NewCamera)
+    camera = request.app[FLEET].fleet.add_camera(organisation(request), new.serial, new.model, new.camera_user_id,
+                                                 new.system_id)
+    audit(request, "camera added", serial=camera.serial, system_id=camera.system_id)
+    return web.json_response({"id": camera.id, "system_id": camera.system_id}, status=201)
 
 
 @routes.post("/api/fleet/cameras/{camera_id}/revoke")
 @access(Access.ADMIN)
 async def revoke_camera(request: web.Request) -> web.Response:
-    fleet = request.app[FLEET].fleet
-    camera = fleet.camera(request.match_info["camera_id"])
-    if camera is None or camera.organisation_id != organisation(request):
-        raise web.HTTPNotFound(text="no such camera in this organisation")
-    fleet.revoke(camera.id)
+    camera = request.app[FLEET].fleet.revoke(organisation(request), request.match_info["camera_id"])
     audit(request, "camera revoked", serial=camera.serial)
     return web.json_response({"revoked": camera.serial})
 
 
-
-
-@routes.patch("/api/fleet/camera-users/{user_id}")
+@routes.get("/api/fleet/key-changes")
 @access(Access.ADMIN)
-async def assign_profile(request: web.Request) -> web.Response:
-    """Body {"profile_id": ...}: the camera user's profile from now on."""
-    body = await json_object(request)
-    fleet, org = request.app[FLEET].fleet, organisation(request)
-    user = fleet.camera_user(request.match_info["user_id"])
-    profile = fleet.profile(body.get("profile_id"))
-    if user is None or user["organisation_id"] != org:
-        raise web.HTTPNotFound(text="no such camera user in this organisation")
-    if profile is None or profile.id not in {p["id"] for p in fleet.list(org)["profiles"]}:
-        raise web.HTTPBadRequest(text="choose one of this organisation's profiles")
-    fleet.assign_profile(user["id"], profile.id)
-    audit(request, "camera user's profile changed", camera_user=user["name"], profile=profile.name)
-    return web.json_response({"id": user["id"], "profile_id": profile.id})
+async def list_key_changes(request: web.Request) -> web.Response:
+    """Cameras whose system key was replaced since they docked, with both thumbprints."""
+    changes = request.app[FLEET].docking.key_changes(organisation(request))
+    return web.json_response({"key_changes": [change.describe() for change in changes]})
+
+
+@routes.post("/api/fleet/cameras/{camera_id}/key-change")
+@access(Access.ADMIN)
+@body(KeyChangeConfirmation)
+async def confirm_key_change(request: web.Request) -> web.Response:
+    """Confirm, by the new key's thumbprint, that the camera takes its system's new key."""
+    confirmation = await read_body(request, KeyChangeConfirmation)
+    change = request.app[FLEET].docking.confirm_key_change(
+        organisation(request), request.match_info["camera_id"], confirmation.thumbprint)
+    audit(request, "camera key change confirmed", serial=change.camera.serial, system=change.system.name,
+          old_thumbprint=change.old_thumbprint, new_thumbprint=change.new_thumbprint)
+    return web.json_response(change.describe())
 
 
 @routes.post("/api/fleet/networks")
 @access(Access.ADMIN)
+@body(NewNetwork)
 async def add_network(request: web.Request) -> web.Response:
-    """Body {"ssid", "password", and "profile_id" or "camera_user_id"}; the password is
-    given to docking cameras and never shown again."""
-    body = await json_object(request)
-    network_id = request.app[FLEET].fleet.add_network(
-        organisation(request), str(body.get("ssid", "")), str(body.get("password", "")),
-        profile_id=body.get("profile_id"), camera_user_id=body.get("camera_user_id"))
-    audit(request, "Wi-Fi network added", ssid=body.get("ssid"))
+    """A network for a profile or a camera user; the password is given to docking cameras
+    and never shown again."""
+    new = await read_body(request, NewNetwork)
+    network_id = request.app[FLEET].fleet.add_network(organisation(request), new.ssid, new.password,
+                                                      profile_id=new.profile_id, camera_user_id=new.camera_user_id)
+    audit(request, "Wi-Fi network added", ssid=new.ssid)
     return web.json_response({"id": network_id}, status=201)

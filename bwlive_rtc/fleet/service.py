@@ -21,7 +21,7 @@ class FleetService:
 
     @classmethod
     def open(cls, settings: Settings, database: Database, clock: Clock, systems: Systems) -> FleetService:
-        fleet = Fleet(database.db, clock)
+        fleet = Fleet(database.db, clock, systems)
         return cls(fleet, Docking(fleet, systems, CredentialSigner(settings.signing_key_path)))
 
 

@@ -2,20 +2,31 @@
 
 A camera user (the wearer) has a profile; a profile says whether streaming and location
 are on and which Wi-Fi networks cameras get; a network assigned to the camera user
-directly overrides the profile's. Cameras that count for licenses (assigned to a user
-whose profile streams) are reported to ``licensing.usage.CameraAssignments``.
+directly overrides the profile's. A camera belongs to one system of its organisation and
+takes that system's key when it docks. Cameras that count for licenses (assigned to a
+user whose profile streams) are reported to ``licensing.usage.CameraAssignments``.
+
+Every method takes the organisation, and every object is read through ``_require`` or
+``_find`` (``id AND organisation_id``): another organisation's id is "no such … in this
+organisation", whether it is the object addressed or one it refers to. The one lookup
+without an organisation is ``camera_by_serial``, for the dock (serials are unique).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import sqlite_utils
 
 from ..auth.accounts import AccountError
 from ..kernel.clock import Clock
+from ..kernel.errors import Conflict, NotFound
 from ..kernel.tokens import new_id
 from ..licensing.usage import CameraAssignments
+from ..systems.store import Systems
+
+KINDS = {"profiles": "profile", "camera_users": "camera user", "cameras": "camera"}
 
 
 class FleetError(AccountError):
@@ -23,72 +34,115 @@ class FleetError(AccountError):
 
 
 @dataclass(frozen=True)
-class Camera:
-    id: str
-    organisation_id: str
-    serial: str
-    model: str
-    camera_user_id: str | None
-    revoked_at: datetime | None
-
-
-@dataclass(frozen=True)
 class Profile:
     id: str
+    organisation_id: str
     name: str
     streaming: bool
     location: bool
 
 
+@dataclass(frozen=True)
+class CameraUser:
+    id: str
+    organisation_id: str
+    name: str
+    profile_id: str | None
+
+
+@dataclass(frozen=True)
+class Camera:
+    id: str
+    organisation_id: str
+    system_id: str | None
+    serial: str
+    model: str
+    camera_user_id: str | None
+    revoked_at: datetime | None
+    key_id: str | None  # the system key it took at its last dock
+    confirmed_key_id: str | None  # a change to that key an admin has confirmed
+
+
 class Fleet:
-    def __init__(self, db: sqlite_utils.Database, clock: Clock) -> None:
+    def __init__(self, db: sqlite_utils.Database, clock: Clock, systems: Systems) -> None:
         self.db = db
         self.clock = clock
+        self.systems = systems
         self.usage = CameraAssignments(db, clock)
+
+    # --- reading by id, always within the organisation ---------------------------------
+
+    def _find(self, table: str, organisation_id: str, object_id: str | None) -> dict[str, Any] | None:
+        if not object_id:
+            return None
+        rows = self.db.table(table).rows_where("id = ? AND organisation_id = ?", [object_id, organisation_id], limit=1)
+        return next(iter(rows), None)
+
+    def _require(self, table: str, organisation_id: str, object_id: str) -> dict[str, Any]:
+        row = self._find(table, organisation_id, object_id)
+        if row is None:
+            raise NotFound(f"no such {KINDS[table]} in this organisation")
+        return row
+
+    def _by_name(self, table: str, organisation_id: str, name: str) -> dict[str, Any] | None:
+        rows = self.db.table(table).rows_where("organisation_id = ? AND name = ?", [organisation_id, name], limit=1)
+        return next(iter(rows), None)
 
     # --- profiles and camera users ----------------------------------------------------
 
     def add_profile(self, organisation_id: str, name: str, streaming: bool = True, location: bool = True) -> Profile:
         if not name.strip():
             raise FleetError("enter a name for the profile")
-        profile = Profile(new_id(), name.strip(), streaming, location)
+        profile = Profile(new_id(), organisation_id, name.strip(), streaming, location)
         self.db.table("profiles").insert({"id": profile.id, "organisation_id": organisation_id, "name": profile.name,
-                                    "streaming": int(streaming), "location": int(location)})
+                                          "streaming": int(streaming), "location": int(location)})
         return profile
 
-    def profile(self, profile_id: str | None) -> Profile | None:
-        rows = list(self.db.table("profiles").rows_where("id = ?", [profile_id])) if profile_id else []
-        return Profile(rows[0]["id"], rows[0]["name"], bool(rows[0]["streaming"]), bool(rows[0]["location"])) if rows else None
+    def profile(self, organisation_id: str, profile_id: str | None) -> Profile | None:
+        row = self._find("profiles", organisation_id, profile_id)
+        return _profile(row) if row else None
 
     def profile_by_name(self, organisation_id: str, name: str) -> Profile | None:
-        rows = list(self.db.table("profiles").rows_where("organisation_id = ? AND name = ?", [organisation_id, name]))
-        return self.profile(rows[0]["id"]) if rows else None
+        row = self._by_name("profiles", organisation_id, name)
+        return _profile(row) if row else None
 
-    def set_profile_switches(self, profile_id: str, streaming: bool | None = None, location: bool | None = None) -> None:
+    def set_profile_switches(self, organisation_id: str, profile_id: str, streaming: bool | None = None,
+                             location: bool | None = None) -> Profile:
+        profile = _profile(self._require("profiles", organisation_id, profile_id))
         changes = {k: int(v) for k, v in (("streaming", streaming), ("location", location)) if v is not None}
-        self.db.table("profiles").update(profile_id, changes)
-        self._sync_usage_for(self.db.query("SELECT id FROM cameras WHERE camera_user_id IN "
-                                           "(SELECT id FROM camera_users WHERE profile_id = ?)", [profile_id]))
+        if changes:
+            self.db.table("profiles").update(profile.id, changes)
+        self._sync_usage_for(organisation_id, self.db.query(
+            "SELECT id FROM cameras WHERE organisation_id = ? AND camera_user_id IN "
+            "(SELECT id FROM camera_users WHERE organisation_id = ? AND profile_id = ?)",
+            [organisation_id, organisation_id, profile.id]))
+        return _profile(self._require("profiles", organisation_id, profile.id))
 
-    def add_camera_user(self, organisation_id: str, name: str, profile_id: str | None = None) -> str:
+    def add_camera_user(self, organisation_id: str, name: str, profile_id: str | None = None) -> CameraUser:
         if not name.strip():
             raise FleetError("enter the camera user's name")
-        user_id = new_id()
-        self.db.table("camera_users").insert({"id": user_id, "organisation_id": organisation_id, "name": name.strip(),
-                                        "profile_id": profile_id})
-        return user_id
+        if profile_id is not None:
+            self._require("profiles", organisation_id, profile_id)
+        user = CameraUser(new_id(), organisation_id, name.strip(), profile_id)
+        self.db.table("camera_users").insert({"id": user.id, "organisation_id": organisation_id, "name": user.name,
+                                              "profile_id": profile_id})
+        return user
 
-    def camera_user_by_name(self, organisation_id: str, name: str) -> dict | None:
-        rows = list(self.db.table("camera_users").rows_where("organisation_id = ? AND name = ?", [organisation_id, name]))
-        return rows[0] if rows else None
+    def camera_user(self, organisation_id: str, user_id: str | None) -> CameraUser | None:
+        row = self._find("camera_users", organisation_id, user_id)
+        return _camera_user(row) if row else None
 
-    def camera_user(self, user_id: str | None) -> dict | None:
-        rows = list(self.db.table("camera_users").rows_where("id = ?", [user_id])) if user_id else []
-        return rows[0] if rows else None
+    def camera_user_by_name(self, organisation_id: str, name: str) -> CameraUser | None:
+        row = self._by_name("camera_users", organisation_id, name)
+        return _camera_user(row) if row else None
 
-    def assign_profile(self, camera_user_id: str, profile_id: str) -> None:
-        self.db.table("camera_users").update(camera_user_id, {"profile_id": profile_id})
-        self._sync_usage_for(self.db.query("SELECT id FROM cameras WHERE camera_user_id = ?", [camera_user_id]))
+    def assign_profile(self, organisation_id: str, camera_user_id: str, profile_id: str) -> tuple[CameraUser, Profile]:
+        user = _camera_user(self._require("camera_users", organisation_id, camera_user_id))
+        profile = _profile(self._require("profiles", organisation_id, profile_id))
+        self.db.table("camera_users").update(user.id, {"profile_id": profile.id})
+        self._sync_usage_for(organisation_id, self.db.query(
+            "SELECT id FROM cameras WHERE organisation_id = ? AND camera_user_id = ?", [organisation_id, user.id]))
+        return user, profile
 
     def add_network(self, organisation_id: str, ssid: str, password: str, *, profile_id: str | None = None,
                     camera_user_id: str | None = None) -> str:
@@ -96,82 +150,115 @@ class Fleet:
             raise FleetError("assign the network to a profile or to a camera user")
         if not ssid.strip():
             raise FleetError("enter the network's name (SSID)")
+        if profile_id:
+            self._require("profiles", organisation_id, profile_id)
+        if camera_user_id:
+            self._require("camera_users", organisation_id, camera_user_id)
         network_id = new_id()
         self.db.table("wifi_networks").insert({"id": network_id, "organisation_id": organisation_id, "ssid": ssid,
-                                         "password": password, "profile_id": profile_id,
-                                         "camera_user_id": camera_user_id})
+                                               "password": password, "profile_id": profile_id,
+                                               "camera_user_id": camera_user_id})
         return network_id
 
-    def networks_for(self, camera_user: dict) -> list[dict[str, str]]:
+    def networks_for(self, user: CameraUser) -> list[dict[str, str]]:
         """The user's own networks if any, else the profile's."""
-        own = list(self.db.table("wifi_networks").rows_where("camera_user_id = ?", [camera_user["id"]]))
-        rows = own or list(self.db.table("wifi_networks").rows_where("profile_id = ?", [camera_user["profile_id"]]))
+        networks = self.db.table("wifi_networks")
+        own = list(networks.rows_where("organisation_id = ? AND camera_user_id = ?", [user.organisation_id, user.id]))
+        rows = own or list(networks.rows_where("organisation_id = ? AND profile_id = ?",
+                                               [user.organisation_id, user.profile_id]))
         return [{"ssid": r["ssid"], "password": r["password"]} for r in rows]
 
     # --- cameras ---------------------------------------------------------------------
 
-    def add_camera(self, organisation_id: str, serial: str, model: str, camera_user_id: str | None = None) -> Camera:
+    def add_camera(self, organisation_id: str, serial: str, model: str, camera_user_id: str | None = None,
+                   system_id: str | None = None) -> Camera:
+        """A camera of ``system_id``, or of the organisation's first system."""
         serial = serial.strip()
         if not serial:
             raise FleetError("enter the camera's serial number")
-        if list(self.db.table("cameras").rows_where("serial = ?", [serial])):
-            raise FleetError(f"a camera with serial {serial} exists already")
+        if camera_user_id is not None:
+            self._require("camera_users", organisation_id, camera_user_id)
+        system = self.systems.require(organisation_id, system_id) if system_id else self.systems.first(organisation_id)
+        if system is None:
+            raise Conflict("this organisation has no system yet: a camera belongs to a system, so join one first")
+        if self.camera_by_serial(serial) is not None:
+            raise Conflict(f"a camera with serial {serial} exists already")
         camera_id = new_id()
-        self.db.table("cameras").insert({"id": camera_id, "organisation_id": organisation_id, "serial": serial,
-                                   "model": model.strip(), "camera_user_id": camera_user_id, "revoked_at": None,
-                                   "last_docked_at": None})
-        self._sync_usage(camera_id)
-        camera = self.camera(camera_id)
-        assert camera is not None  # inserted above
-        return camera
+        self.db.table("cameras").insert({
+            "id": camera_id, "organisation_id": organisation_id, "system_id": system.id, "serial": serial,
+            "model": model.strip(), "camera_user_id": camera_user_id, "revoked_at": None, "last_docked_at": None,
+            "key_id": None, "confirmed_key_id": None})
+        return self._sync_usage(organisation_id, camera_id)
 
-    def camera(self, camera_id: str) -> Camera | None:
-        rows = list(self.db.table("cameras").rows_where("id = ?", [camera_id]))
-        return _camera(rows[0]) if rows else None
+    def camera(self, organisation_id: str, camera_id: str | None) -> Camera | None:
+        row = self._find("cameras", organisation_id, camera_id)
+        return _camera(row) if row else None
+
+    def require_camera(self, organisation_id: str, camera_id: str) -> Camera:
+        return _camera(self._require("cameras", organisation_id, camera_id))
 
     def camera_by_serial(self, serial: str) -> Camera | None:
-        rows = list(self.db.table("cameras").rows_where("serial = ?", [serial.strip()]))
-        return _camera(rows[0]) if rows else None
+        """The camera at the dock, which says only its serial (unique on the server)."""
+        rows = self.db.table("cameras").rows_where("serial = ?", [serial.strip()], limit=1)
+        row = next(iter(rows), None)
+        return _camera(row) if row else None
 
-    def assign_camera(self, camera_id: str, camera_user_id: str | None) -> None:
-        self.db.table("cameras").update(camera_id, {"camera_user_id": camera_user_id})
-        self._sync_usage(camera_id)
+    def revoke(self, organisation_id: str, camera_id: str) -> Camera:
+        camera = self.require_camera(organisation_id, camera_id)
+        self.db.table("cameras").update(camera.id, {"revoked_at": self.clock.now().isoformat()})
+        return self._sync_usage(organisation_id, camera.id)
 
-    def revoke(self, camera_id: str) -> None:
-        self.db.table("cameras").update(camera_id, {"revoked_at": self.clock.now().isoformat()})
-        self._sync_usage(camera_id)
+    def docked(self, camera: Camera, key_id: str) -> None:
+        """The camera docked now and took key ``key_id``."""
+        self.require_camera(camera.organisation_id, camera.id)
+        self.db.table("cameras").update(camera.id, {"last_docked_at": self.clock.now().isoformat(), "key_id": key_id,
+                                                    "confirmed_key_id": None})
 
-    def docked(self, camera_id: str) -> None:
-        self.db.table("cameras").update(camera_id, {"last_docked_at": self.clock.now().isoformat()})
+    def confirm_key(self, camera: Camera, key_id: str) -> None:
+        """An admin confirmed that the camera may take key ``key_id`` at its next dock."""
+        self.require_camera(camera.organisation_id, camera.id)
+        self.db.table("cameras").update(camera.id, {"confirmed_key_id": key_id})
+
+    def cameras(self, organisation_id: str) -> list[Camera]:
+        return [_camera(row) for row in self.db.table("cameras").rows_where(
+            "organisation_id = ?", [organisation_id], order_by="serial")]
 
     def list(self, organisation_id: str) -> dict[str, list[dict]]:
-        q = lambda table: list(self.db[table].rows_where("organisation_id = ?", [organisation_id]))  # noqa: E731
+        q = lambda table: list(self.db.table(table).rows_where("organisation_id = ?", [organisation_id]))  # noqa: E731
         return {"profiles": q("profiles"), "camera_users": q("camera_users"), "cameras": q("cameras"),
                 "networks": [{k: v for k, v in n.items() if k != "password"} for n in q("wifi_networks")]}
 
     # --- license usage ---------------------------------------------------------------
 
     def counts_for_licenses(self, camera: Camera) -> bool:
-        if camera.revoked_at is not None or camera.camera_user_id is None:
+        if camera.revoked_at is not None:
             return False
-        user = self.camera_user(camera.camera_user_id)
-        profile = self.profile(user["profile_id"]) if user else None
+        user = self.camera_user(camera.organisation_id, camera.camera_user_id)
+        profile = self.profile(camera.organisation_id, user.profile_id) if user else None
         return bool(profile and profile.streaming)
 
-    def _sync_usage(self, camera_id: str) -> None:
-        camera = self.camera(camera_id)
-        if camera is None:
-            return
+    def _sync_usage(self, organisation_id: str, camera_id: str) -> Camera:
+        camera = self.require_camera(organisation_id, camera_id)
         if self.counts_for_licenses(camera):
-            self.usage.start(camera.organisation_id, camera.id)
+            self.usage.start(organisation_id, camera.id)
         else:
-            self.usage.end(camera.organisation_id, camera.id)
+            self.usage.end(organisation_id, camera.id)
+        return camera
 
-    def _sync_usage_for(self, rows) -> None:  # type: ignore[no-untyped-def]
+    def _sync_usage_for(self, organisation_id: str, rows: Any) -> None:
         for row in list(rows):
-            self._sync_usage(row["id"])
+            self._sync_usage(organisation_id, row["id"])
 
 
-def _camera(row: dict) -> Camera:
-    return Camera(row["id"], row["organisation_id"], row["serial"], row["model"], row["camera_user_id"],
-                  datetime.fromisoformat(row["revoked_at"]) if row["revoked_at"] else None)
+def _profile(row: dict[str, Any]) -> Profile:
+    return Profile(row["id"], row["organisation_id"], row["name"], bool(row["streaming"]), bool(row["location"]))
+
+
+def _camera_user(row: dict[str, Any]) -> CameraUser:
+    return CameraUser(row["id"], row["organisation_id"], row["name"], row["profile_id"])
+
+
+def _camera(row: dict[str, Any]) -> Camera:
+    return Camera(row["id"], row["organisation_id"], row["system_id"], row["serial"], row["model"],
+                  row["camera_user_id"], datetime.fromisoformat(row["revoked_at"]) if row["revoked_at"] else None,
+                  row["key_id"], row["confirmed_key_id"])

@@ -13,7 +13,6 @@ from ..kernel.appkeys import CLOCK, SETTINGS
 from ..licensing.service import LICENSING
 from ..protocol import CAMERA_TIME_HEADER, KEY_HEADER
 from ..streams.hub import ROUTER
-from ..systems.store import SYSTEMS
 from .sdp_body import created, read_offer
 
 routes = web.RouteTableDef()
@@ -60,12 +59,8 @@ async def publish(request: web.Request) -> web.Response:
         envelope = KeyEnvelope.from_header(_param(request, KEY_HEADER, "key"))
     except ValueError as exc:
         raise web.HTTPBadRequest(text=f"the {KEY_HEADER} header is not a key envelope: {exc}") from None
+    request.app[FLEET].docking.check_stream_key(admitted.camera, envelope.key_id)
     organisation = admitted.credential.organisation_id
-    if organisation not in request.app[SYSTEMS].organisations_for_key(envelope.key_id):
-        raise web.HTTPBadRequest(
-            text=f"the stream key is sealed to key {envelope.key_id}, which is not this camera's system key: "
-            "dock the camera to get the current public key"
-        )
     organisations, refusal = request.app[LICENSING].streaming_organisations([organisation])
     if not organisations:
         raise web.HTTPForbidden(text=f"this camera cannot stream now: {refusal}")

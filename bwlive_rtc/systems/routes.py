@@ -3,17 +3,33 @@ replacing a system's end-to-end public key (e.g. one generated in the admin's br
 web/admin-keys.js). Only public keys ever reach the server."""
 from __future__ import annotations
 
+from typing import Annotated
+
 from aiohttp import web
+from pydantic import StringConstraints
 
 from ..crypto.b64 import b64url_encode
 from ..crypto.system_key import SystemPublicKey, spki_der
 from ..kernel.access import Access, access, caller, organisation
 from ..kernel.audit import AUDIT, audit
-from ..kernel.errors import BadRequest, NotFound
-from ..kernel.requests import json_object
+from ..kernel.errors import BadRequest
+from ..kernel.requests import Name, RequestModel, body, read_body
 from .store import SYSTEM_KEY, SYSTEMS
 
 routes = web.RouteTableDef()
+
+PublicKeyPem = Annotated[str, StringConstraints(min_length=1, max_length=4000)]
+JoinCode = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)]
+
+
+class NewPublicKey(RequestModel):
+    public_key: PublicKeyPem
+
+
+class Joining(RequestModel):
+    code: JoinCode
+    name: Name
+    public_key: PublicKeyPem
 
 
 def _public_key(pem: str) -> SystemPublicKey:
@@ -34,18 +50,17 @@ async def system(request: web.Request) -> web.Response:
 
 @routes.put("/api/organisation/systems/{system_id}/public-key")
 @access(Access.ADMIN)
+@body(NewPublicKey)
 async def change_public_key(request: web.Request) -> web.Response:
-    """Body ``{"public_key": PEM}`` → ``{"system_id", "key_id", "thumbprint", "previous_key_id"}``."""
-    body = await json_object(request, "public_key")
-    key = _public_key(body["public_key"])
-    system_id = request.match_info["system_id"]
-    previous = request.app[SYSTEMS].change_key(organisation(request), system_id, key)
-    if previous is None:
-        raise NotFound("no such system in this organisation")
-    audit(request, "system key changed", system_id=system_id, key_id=key.key_id, previous_key_id=previous)
-    return web.json_response(
-        {"system_id": system_id, "key_id": key.key_id, "thumbprint": key.thumbprint, "previous_key_id": previous}
-    )
+    """Make a key the system's; its cameras take it once an admin confirms, key by key.
+    → ``{"system_id", "key_id", "thumbprint", "previous_key_id", "previous_thumbprint"}``."""
+    key = _public_key((await read_body(request, NewPublicKey)).public_key)
+    previous = request.app[SYSTEMS].change_key(organisation(request), request.match_info["system_id"], key).key
+    audit(request, "system key changed", system_id=request.match_info["system_id"], key_id=key.key_id,
+          previous_key_id=previous.key_id, thumbprint=key.thumbprint, previous_thumbprint=previous.thumbprint)
+    return web.json_response({"system_id": request.match_info["system_id"], "key_id": key.key_id,
+                              "thumbprint": key.thumbprint, "previous_key_id": previous.key_id,
+                              "previous_thumbprint": previous.thumbprint})
 
 
 @routes.post("/api/organisation/join-codes")
@@ -65,10 +80,12 @@ async def list_systems(request: web.Request) -> web.Response:
 
 @routes.post("/api/systems/join")
 @access(Access.PUBLIC)
+@body(Joining)
 async def join_system(request: web.Request) -> web.Response:
     """A system joins an organisation with a one-time code, bringing its public key."""
-    body = await json_object(request, "code", "name", "public_key")
-    key = _public_key(body["public_key"])
-    system_id, org_id = request.app[SYSTEMS].join(body["code"], body["name"], key)
-    request.app[AUDIT].record("system joined", organisation_id=org_id, system=body["name"], key_id=key.key_id)
+    joining = await read_body(request, Joining)
+    key = _public_key(joining.public_key)
+    system_id, org_id = request.app[SYSTEMS].join(joining.code, joining.name, key)
+    request.app[AUDIT].record("system joined", organisation_id=org_id, system=joining.name, key_id=key.key_id,
+                              thumbprint=key.thumbprint)
     return web.json_response({"system_id": system_id, "key_id": key.key_id, "thumbprint": key.thumbprint}, status=201)

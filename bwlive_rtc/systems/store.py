@@ -3,6 +3,7 @@ expiring authorization codes with which they join an organisation."""
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlite_utils
@@ -10,7 +11,7 @@ from aiohttp import web
 
 from ..crypto.system_key import SystemPublicKey
 from ..kernel.clock import Clock
-from ..kernel.errors import BadRequest
+from ..kernel.errors import BadRequest, NotFound
 from ..kernel.tokens import new_id, token_hash
 
 CODE_VALID_FOR = timedelta(hours=24)
@@ -24,6 +25,20 @@ def _new_code() -> str:
 
 class JoinError(BadRequest, ValueError):
     """A join code or system name that cannot be used; the message says why."""
+
+
+@dataclass(frozen=True)
+class System:
+    """A system of an organisation and its current end-to-end public key."""
+
+    id: str
+    organisation_id: str
+    name: str
+    key: SystemPublicKey
+
+
+def _system(row: dict) -> System:
+    return System(row["id"], row["organisation_id"], row["name"], SystemPublicKey.from_pem(row["public_key_pem"].encode()))
 
 
 class Systems:
@@ -67,21 +82,18 @@ class Systems:
         )
         return system_id
 
-    def change_key(self, organisation_id: str, system_id: str, public_key: SystemPublicKey) -> str | None:
-        """Make ``public_key`` the system's current key; returns the key id it replaced
-        (None: no such system in this organisation). The old key stays in the history, so
-        streams still running on it keep their viewers."""
-        rows = list(self.db.table("systems").rows_where("id = ? AND organisation_id = ?", [system_id, organisation_id]))
-        if not rows:
-            return None
-        old = rows[0]
-        if old["key_id"] != public_key.key_id:
+    def change_key(self, organisation_id: str, system_id: str, public_key: SystemPublicKey) -> System:
+        """Make ``public_key`` the system's current key; returns the system as it was. The
+        old key stays in the history: streams still running on it keep their viewers, new
+        ones are refused, and each camera takes the new key only once an admin confirms it."""
+        old = self.require(organisation_id, system_id)
+        if old.key.key_id != public_key.key_id:
             self.db.table("system_key_history").insert(
-                {"system_id": system_id, "organisation_id": organisation_id, "key_id": old["key_id"],
-                 "public_key_pem": old["public_key_pem"], "replaced_at": self.clock.now().isoformat()}
+                {"system_id": old.id, "organisation_id": organisation_id, "key_id": old.key.key_id,
+                 "public_key_pem": old.key.pem().decode(), "replaced_at": self.clock.now().isoformat()}
             )
-            self.db.table("systems").update(system_id, {"key_id": public_key.key_id, "public_key_pem": public_key.pem().decode()})
-        return str(old["key_id"])
+            self.db.table("systems").update(old.id, {"key_id": public_key.key_id, "public_key_pem": public_key.pem().decode()})
+        return old
 
     def organisations_for_key(self, key_id: str) -> list[str]:
         """The organisations whose systems encrypt, or encrypted, to this key (several
@@ -90,11 +102,32 @@ class Systems:
         replaced = self.db.table("system_key_history").rows_where("key_id = ?", [key_id])
         return sorted({r["organisation_id"] for r in (*current, *replaced)})
 
-    def current_key(self, organisation_id: str) -> SystemPublicKey | None:
-        """The key cameras of this organisation get when they dock: the newest one."""
+    def system(self, organisation_id: str, system_id: str | None) -> System | None:
+        """One of the organisation's systems (None: not one of this organisation's)."""
         rows = list(self.db.table("systems").rows_where(
-            "organisation_id = ?", [organisation_id], order_by="joined_at DESC", limit=1))
-        return SystemPublicKey.from_pem(rows[0]["public_key_pem"].encode()) if rows else None
+            "id = ? AND organisation_id = ?", [system_id, organisation_id], limit=1)) if system_id else []
+        return _system(rows[0]) if rows else None
+
+    def require(self, organisation_id: str, system_id: str) -> System:
+        """One of the organisation's systems; 404 for any other id."""
+        system = self.system(organisation_id, system_id)
+        if system is None:
+            raise NotFound("no such system in this organisation")
+        return system
+
+    def first(self, organisation_id: str) -> System | None:
+        """The organisation's first system (the local one, registered when it was set up):
+        where its cameras belong unless an admin names another."""
+        rows = list(self.db.table("systems").rows_where(
+            "organisation_id = ?", [organisation_id], order_by="joined_at, id", limit=1))
+        return _system(rows[0]) if rows else None
+
+    def replaced_at(self, system: System, key_id: str) -> datetime | None:
+        """When ``key_id`` stopped being the system's key (None: it never was its key)."""
+        rows = list(self.db.table("system_key_history").rows_where(
+            "system_id = ? AND organisation_id = ? AND key_id = ?", [system.id, system.organisation_id, key_id],
+            order_by="replaced_at DESC", limit=1))
+        return datetime.fromisoformat(rows[0]["replaced_at"]) if rows else None
 
     def list(self, organisation_id: str) -> list[dict[str, object]]:
         return list(self.db.table("systems").rows_where(
