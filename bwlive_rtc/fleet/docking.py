@@ -155,7 +155,7 @@ class Docking:
             return
         retired = self.systems.replaced_at(system, key_id)
         if retired is not None:
-            raise BadRequest(f"the stream key is sealed to key {key_id}, which system {system.name} retired on "
-                             f"{retired:%Y-%m-%d %H:%M} UTC: dock the camera to take the current key")
+            raise BadRequest(f"the stream key is sealed to key {key_id}, retired on {retired:%Y-%m-%d %H:%M} UTC "
+                             f"when system {system.name} got a new key: dock the camera to take it")
         raise BadRequest(f"the stream key is sealed to key {key_id}, which is not this camera's system key: "
                          "dock the camera to get the current public key")
