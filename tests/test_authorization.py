@@ -12,12 +12,13 @@ import pytest
 from aiohttp import web
 
 from bwlive_rtc.auth.service import AUTH
-from bwlive_rtc.crypto.system_key import SystemKeyPair
+from bwlive_rtc.crypto.system_key import SystemKeyPair, SystemPublicKey
 from bwlive_rtc.kernel.access import Access, Role, required_access
 from bwlive_rtc.kernel.clock import ManualClock
 from bwlive_rtc.kernel.config import Settings
 from bwlive_rtc.server import start_server
 from bwlive_rtc.viewer.session import ApiClient
+from tests.fleets import FleetIds, fleet_rows, make_fleet
 
 PASSWORD = "a long enough password"
 PERSONAS = ("anonymous", "viewer", "operator", "other_admin", "admin")
@@ -30,6 +31,7 @@ class Setup:
     clock: ManualClock
     clients: dict[str, ApiClient]
     org_a: str
+    fleet_a: FleetIds  # real objects of organisation A, which other_admin (of B) must not reach
 
 
 @pytest.fixture
@@ -45,12 +47,14 @@ async def setup(tmp_path: Path):
         user = auth.accounts.create_user(f"{role.value}@a.test", role.value.title(), PASSWORD)
         auth.accounts.add_member(user.id, org_a, role)
     other = auth.accounts.create_user("admin@b.test", "Bo Admin", PASSWORD)
-    auth.accounts.create_organisation("Org B", other)
+    org_b = auth.accounts.create_organisation("Org B", other)
+    fleet_a = make_fleet(runner.app, org_a, "a", SystemPublicKey.load(tmp_path / "keys"))
+    make_fleet(runner.app, org_b, "b", SystemKeyPair.generate().public)
     emails = {"viewer": "viewer@a.test", "operator": "operator@a.test", "other_admin": "admin@b.test", "admin": "admin@a.test"}
     clients = {"anonymous": ApiClient(url)}
     for persona, email in emails.items():
         clients[persona] = await ApiClient.signed_in(url, email, PASSWORD)
-    yield Setup(url, runner.app, clock, clients, org_a)
+    yield Setup(url, runner.app, clock, clients, org_a, fleet_a)
     for client in clients.values():
         await client.close()
     await runner.cleanup()
@@ -69,39 +73,79 @@ def expected_gate(level: Access, persona: str) -> int | None:
     return None if rank[persona] >= level else 403
 
 
-def concrete(path: str) -> str:
-    return re.sub(r"\{[^}]+\}", "nope", path)
+FLEET_AND_SYSTEMS = ("/api/fleet", "/api/organisation/systems")
+
+
+def path_ids(fleet: FleetIds) -> dict[str, str]:
+    """Organisation A's real ids for the fleet's and systems' path parameters."""
+    return {"profile_id": fleet.profile, "user_id": fleet.camera_user, "camera_id": fleet.camera,
+            "system_id": fleet.system}
+
+
+def bodies(fleet: FleetIds) -> dict[tuple[str, str], dict[str, object]]:
+    """Valid bodies for the fleet's and systems' writes, each naming A's objects."""
+    return {
+        ("PATCH", "/api/fleet/profiles/{profile_id}"): {"streaming": False},
+        ("PATCH", "/api/fleet/camera-users/{user_id}"): {"profile_id": fleet.profile},
+        ("POST", "/api/fleet/camera-users"): {"name": "Mole", "profile_id": fleet.profile},
+        ("POST", "/api/fleet/cameras"): {"serial": "MOLE-1", "camera_user_id": fleet.camera_user,
+                                         "system_id": fleet.system},
+        ("POST", "/api/fleet/networks"): {"ssid": "Evil", "password": "x", "camera_user_id": fleet.camera_user},
+        ("POST", "/api/fleet/cameras/{camera_id}/key-change"): {"thumbprint": "0" * 32},
+        ("PUT", "/api/organisation/systems/{system_id}/public-key"):
+            {"public_key": SystemKeyPair.generate().public.pem().decode()},
+    }
+
+
+def concrete(path: str, ids: dict[str, str]) -> str:
+    return re.sub(r"\{([^}]+)\}", lambda m: ids.get(m.group(1), "nope"), path)
 
 
 async def test_authorization_matrix(setup: Setup) -> None:
+    """Every route, every persona; the fleet's and systems' routes with organisation A's
+    real ids, which B's admin must find nowhere (404) while A's own admin gets through."""
     routes = [
         r for r in setup.app.router.routes()
         if not isinstance(r.resource, web.StaticResource) and r.method not in ("HEAD", "*")
     ]
     assert len(routes) > 20
+    ids, valid = path_ids(setup.fleet_a), bodies(setup.fleet_a)
+    untouched = fleet_rows(setup.app, setup.org_a)
     failures = []
-    for route in routes:
+    for route in sorted(routes, key=lambda r: r.method == "DELETE"):  # a revocation or removal last
         level = required_access(route.handler)
-        assert level is not None, f"{route.method} {route.resource.canonical} has no access rule"
-        if route.method == "DELETE" and route.resource.canonical == "/api/session":
+        canonical = route.resource.canonical
+        assert level is not None, f"{route.method} {canonical} has no access rule"
+        if route.method == "DELETE" and canonical == "/api/session":
             continue  # signing out would end the persona's session for the rest of the matrix
+        body = valid.get((route.method, canonical))
+        names_a = body is not None or (canonical.startswith(FLEET_AND_SYSTEMS) and "{" in canonical)
         statuses = {}
         for persona in PERSONAS:
             async with setup.clients[persona].request(
-                route.method, concrete(route.resource.canonical), data=b"{}", headers={"Content-Type": "application/json"}
+                route.method, concrete(canonical, ids if names_a else {}), json={} if body is None else body,
             ) as response:
                 status = statuses[persona] = response.status
-                body = await response.text()
+                text = await response.text()
             if level == Access.CAMERA:  # cameras prove themselves with a device credential, not a session
                 if status != statuses["anonymous"]:
-                    failures.append(f"{persona} {route.method} {route.resource.canonical}: {status}, anonymous got "
+                    failures.append(f"{persona} {route.method} {canonical}: {status}, anonymous got "
                                     f"{statuses['anonymous']}")
                 continue
             gate = expected_gate(level, persona)
-            if gate is None and status in (401, 403):
-                failures.append(f"{persona} {route.method} {route.resource.canonical}: refused {status} {body}")
+            if persona == "other_admin" and names_a and gate is None:
+                if status != 404:
+                    failures.append(f"other_admin {route.method} {canonical} reached A's objects: {status} {text}")
+                elif fleet_rows(setup.app, setup.org_a) != untouched:
+                    failures.append(f"other_admin {route.method} {canonical} changed A's fleet")
+            elif persona == "admin" and names_a and status >= 400 and status != 409:
+                failures.append(f"admin {route.method} {canonical} refused A's own objects: {status} {text}")
+            elif gate is None and status in (401, 403):
+                failures.append(f"{persona} {route.method} {canonical}: refused {status} {text}")
             elif gate is not None and status != gate:
-                failures.append(f"{persona} {route.method} {route.resource.canonical}: {status}, expected {gate}")
+                failures.append(f"{persona} {route.method} {canonical}: {status}, expected {gate}")
+        if names_a:
+            untouched = fleet_rows(setup.app, setup.org_a)  # A's admin changed A's fleet: the new baseline
     assert failures == []
 
 
@@ -193,14 +237,12 @@ async def test_role_change_applies_at_once_to_requests_and_websockets(setup: Set
 async def test_removed_member_loses_running_subscription(setup: Setup, tmp_path: Path) -> None:
     import asyncio
 
-    from bwlive_rtc.crypto.system_key import SystemPublicKey
     from bwlive_rtc.kernel.appkeys import SETTINGS
     from bwlive_rtc.streams.hub import ROUTER
     from tests.processes import Camera
     from tests.viewing import DecodingViewer
 
     keys_dir = setup.app[SETTINGS].keys_dir
-    setup.app[AUTH].systems.add(setup.org_a, "local", SystemPublicKey.load(keys_dir))
     keys = SystemKeyPair.load(keys_dir)
     camera = Camera(tmp_path, setup.url, keys_dir, "Jip Mulder", data_dir=setup.app[SETTINGS].data_dir, clock=setup.clock)
     try:
@@ -248,7 +290,7 @@ async def test_system_joins_with_a_one_time_code(setup: Setup, tmp_path: Path) -
     assert again.returncode == 1 and "already been used" in again.stderr
     async with admin.request("GET", "/api/organisation/systems") as r:
         systems = (await r.json())["systems"]
-    assert [s["name"] for s in systems] == ["Harbour system"] and systems[0]["key_id"] == other.public.key_id
+    assert [s["name"] for s in systems] == ["a system", "Harbour system"] and systems[1]["key_id"] == other.public.key_id
     assert setup.app[AUTH].systems.organisations_for_key(other.public.key_id) == [setup.org_a]
     async with admin.request("POST", "/api/organisation/join-codes") as r:
         late = (await r.json())["code"]
