@@ -19,6 +19,7 @@ from bwlive_rtc.storage.database import Database
 EPOCH = 1767603600.25  # 2026-01-05 09:00:00.25 UTC
 INTEGRATION_TIMES = {("integrations", "created_at"), ("integration_deliveries", "created_at"),
                      ("integration_deliveries", "next_attempt_at"), ("integration_attempts", "at")}
+CAMERA_SYSTEMS = [("system_id", "TEXT", False, 0), ("key_id", "TEXT", False, 0), ("confirmed_key_id", "TEXT", False, 0)]
 
 
 def _create_old_style(path: Path) -> None:
@@ -99,7 +100,8 @@ def _affinity(declared: str) -> str:
 
 def _shape(path: Path, *, converted: bool) -> dict[str, object]:
     """Each table's columns (name, affinity, NOT NULL, key position), indexes and foreign
-    keys; ``converted``: the integration times as text, as migration 0002 makes them."""
+    keys; ``converted``: the changes of the later migrations added to an old-style database
+    (integration times as text, 0002; the cameras' system and key columns, 0003)."""
     connection = sqlite3.connect(path)
     tables = [name for (name,) in connection.execute(
         "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'alembic%' ORDER BY name")]
@@ -108,6 +110,8 @@ def _shape(path: Path, *, converted: bool) -> dict[str, object]:
         columns = [(name, "TEXT" if converted and (table, name) in INTEGRATION_TIMES else _affinity(kind),
                     bool(notnull) and not pk, pk)
                    for _, name, kind, notnull, _, pk in connection.execute(f"PRAGMA table_info('{table}')")]
+        if converted and table == "cameras":
+            columns += CAMERA_SYSTEMS
         indexes = sorted((name, unique, tuple(row[2] for row in connection.execute(f"PRAGMA index_info('{name}')")))
                          for _, name, unique, origin, _ in connection.execute(f"PRAGMA index_list('{table}')")
                          if origin == "c")
@@ -157,6 +161,28 @@ def test_an_old_style_database_is_upgraded_in_place(tmp_path: Path) -> None:
     fresh = tmp_path / "fresh.sqlite"
     Database(fresh).close()
     assert _shape(path, converted=False) == _shape(fresh, converted=False)
+
+
+def test_existing_cameras_get_their_organisations_first_system(tmp_path: Path) -> None:
+    """Migration 0003: a camera belongs to its organisation's oldest system; one that has
+    docked is recorded as holding the newest system's key (what docking gave it then), so
+    its next dock shows that change to an admin instead of making it silently."""
+    path = tmp_path / "bwlive.sqlite"
+    _create_old_style(path)
+    old = sqlite_utils.Database(path)
+    for system, org, joined, kid in (("local", "o1", "2026-01-01T00:00:00+00:00", "k-local"),
+                                     ("joined", "o1", "2026-02-01T00:00:00+00:00", "k-joined"),
+                                     ("other", "o2", "2026-03-01T00:00:00+00:00", "k-other")):
+        old["systems"].insert({"id": system, "organisation_id": org, "name": system, "key_id": kid, "joined_at": joined})
+    for camera, org, docked in (("docked", "o1", "2026-02-02T00:00:00+00:00"), ("new", "o1", None),
+                                ("elsewhere", "o2", "2026-03-02T00:00:00+00:00"), ("orphan", "o3", None)):
+        old["cameras"].insert({"id": camera, "organisation_id": org, "serial": camera, "last_docked_at": docked})
+    old.close()
+    Database(path).close()
+    cameras = {row["id"]: (row["system_id"], row["key_id"], row["confirmed_key_id"])
+               for row in sqlite_utils.Database(path)["cameras"].rows}
+    assert cameras == {"docked": ("local", "k-joined", None), "new": ("local", None, None),
+                       "elsewhere": ("other", "k-other", None), "orphan": (None, None, None)}
 
 
 def test_a_command_leaves_the_servers_live_streams_open(tmp_path: Path) -> None:
