@@ -127,14 +127,15 @@ async def test_server_time_follows_the_app_clock_and_tells_the_tolerance(app_ser
 async def test_admin_replaces_a_system_key_and_old_streams_keep_their_organisation(app_server) -> None:
     client, app, _clock, org, system_id = app_server
     systems = app[AUTH].systems
-    old_kid = systems.list(org)[0]["key_id"]
+    old = systems.first(org).key
+    old_kid = old.key_id
     new = SystemKeyPair.generate().public
     async with client.request("PUT", f"/api/organisation/systems/{system_id}/public-key",
                               json={"public_key": new.pem().decode()}) as response:
         assert response.status == 200, await response.text()
         body = await response.json()
     assert body == {"system_id": system_id, "key_id": new.key_id, "thumbprint": new.thumbprint,
-                    "previous_key_id": old_kid}
+                    "previous_key_id": old_kid, "previous_thumbprint": old.thumbprint}
     assert systems.list(org)[0]["key_id"] == new.key_id
     assert systems.organisations_for_key(new.key_id) == [org]
     assert systems.organisations_for_key(old_kid) == [org]  # streams started on the old key

@@ -189,6 +189,10 @@ async def test_a_replaced_key_reaches_a_camera_only_after_an_admin_confirms_it(a
     refused = await dock(attack, a.serial, tmp_path / "refused.json")
     assert refused.returncode == 1 and not (tmp_path / "refused.json").exists()
     assert f"from {old.thumbprint} to {new.thumbprint}: an admin must confirm the change" in refused.stderr
+    listed = await bwlive("fleet", "key-changes", "--data-dir", str(attack.data_dir), "--organisation",
+                          "Test organisation")
+    assert f"camera {a.serial} (system local system): key {old.thumbprint} -> {new.thumbprint}, waiting for an " \
+           "admin's confirmation" in listed.stdout
     status, pending = await call(attack.admin_a, "GET", "/api/fleet/key-changes")
     assert status == 200 and [(c["serial"], c["old_thumbprint"], c["new_thumbprint"], c["confirmed"])
                               for c in pending["key_changes"]] == [
