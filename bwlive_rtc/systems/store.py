@@ -96,8 +96,9 @@ class Systems:
         return old
 
     def organisations_for_key(self, key_id: str) -> list[str]:
-        """The organisations whose systems encrypt, or encrypted, to this key (several
-        systems may share one; a replaced key still opens streams started with it)."""
+        """The organisations whose systems have, or had, this key (several systems may
+        share one), so bootstrapping again registers no key twice. Which key a *stream*
+        may use is the camera's system's business (``fleet.docking``)."""
         current = self.db.table("systems").rows_where("key_id = ?", [key_id])
         replaced = self.db.table("system_key_history").rows_where("key_id = ?", [key_id])
         return sorted({r["organisation_id"] for r in (*current, *replaced)})
