@@ -18,6 +18,8 @@ from .kernel.config import Settings
 from .kernel.errors import error_middleware
 from .kernel.events import EventBus
 from .kernel.feature import Feature, install
+from .kernel.headers import security_headers
+from .kernel.proxy import forwarded_middleware
 from .licensing.feature import FEATURE as LICENSING
 from .recordings.feature import FEATURE as RECORDINGS
 from .signaling.feature import FEATURE as SIGNALING
@@ -42,7 +44,9 @@ async def _kernel(app: web.Application) -> AsyncIterator[None]:
 
 def create_app(settings: Settings, clock: Clock | None = None) -> web.Application:
     """Build the server; the system public key must exist (``bwlive system keys generate``)."""
-    app = web.Application(middlewares=[error_middleware, access_middleware])
+    app = web.Application(middlewares=[
+        forwarded_middleware(settings.trusted_proxies), security_headers(settings), error_middleware, access_middleware,
+    ])
     app[SETTINGS] = settings
     app[CLOCK] = clock or SystemClock()
     app[EVENTS] = EventBus()

@@ -199,7 +199,7 @@ export class CameraMap {
     const text = entry.lost
       ? `${entry.camera}: GPS lost. Position last updated ${when} (${ago} s ago)`
       : `${entry.camera}: position last updated ${when}`;
-    entry.marker.setTooltipContent(text);
+    entry.marker.setTooltipContent(document.createTextNode(text)); // a string would be set as HTML
   }
 
   #refreshTooltips() {

@@ -3,20 +3,26 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import ipaddress
 import json
+import logging
 import secrets
 import signal
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..kernel.config import DEFAULT_DATA_DIR, DEFAULT_KEYS_DIR, Settings
+from ..crypto.system_key import PRIVATE_FILE, PUBLIC_FILE
+from ..kernel.config import DEFAULT_DATA_DIR, DEFAULT_KEYS_DIR, IPNetwork, Settings
+from ..kernel.files import private_by_default
 from .admin import bootstrap
 from .fleet import add_camera_for
 from .stop import stop_event
 
 if TYPE_CHECKING:
     from aiohttp import web
+
+log = logging.getLogger(__name__)
 
 DEMO_ORGANISATION = "Demo organisation"
 DEMO_NAMES = ["Alex Jansen", "Sam de Vries", "Robin Bakker", "Kim Visser", "Noor Smit", "Jip Mulder"]
@@ -51,6 +57,18 @@ def _add_server_options(parser: argparse.ArgumentParser, default_port: int = 808
     parser.add_argument("--tile-url", default="",
                         help="map tiles URL template, e.g. https://tile.example.org/{z}/{x}/{y}.png (default: offline grid)")
     parser.add_argument("--tile-attribution", default="", help="attribution shown with --tile-url's map")
+    parser.add_argument("--trusted-proxy", dest="trusted_proxies", action="append", default=[],
+                        type=_network, metavar="ADDRESS",
+                        help="a reverse proxy (address or CIDR; repeatable) whose X-Forwarded-Proto/For are believed")
+    parser.add_argument("--allow-private-integration-targets", action="store_true",
+                        help="let SOC integrations send to loopback, private and link-local addresses (on-premises receivers)")
+
+
+def _network(value: str) -> IPNetwork:
+    try:
+        return ipaddress.ip_network(value, strict=False)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not an IP address or network (CIDR)") from None
 
 
 def _add_recording_options(parser: argparse.ArgumentParser) -> None:
@@ -79,6 +97,8 @@ def _settings(args: argparse.Namespace) -> Settings:
         s3_endpoint_url=args.s3_endpoint_url, s3_region=args.s3_region,
         clock_tolerance_s=args.clock_tolerance,
         tile_url=args.tile_url, tile_attribution=args.tile_attribution,
+        trusted_proxies=tuple(args.trusted_proxies),
+        allow_private_integration_targets=args.allow_private_integration_targets,
     )
 
 
@@ -86,6 +106,8 @@ async def run_serve(settings: Settings) -> int:
     from ..crypto.system_key import SystemPublicKey
     from ..server import start_server
 
+    private_by_default()
+    _warn_of_private_key(settings)
     stop = stop_event()
     runner, port = await start_server(settings)
     key = SystemPublicKey.load(settings.keys_dir)
@@ -98,9 +120,10 @@ async def run_serve(settings: Settings) -> int:
 
 async def run_demo(settings: Settings, cameras: int) -> int:
     """Server plus simulated cameras (separate processes), on the embedded defaults."""
-    from ..crypto.system_key import PRIVATE_FILE, PUBLIC_FILE, SystemKeyPair
+    from ..crypto.system_key import SystemKeyPair
     from ..server import start_server
 
+    private_by_default()
     if not (settings.keys_dir / PUBLIC_FILE).exists():
         SystemKeyPair.generate().save(settings.keys_dir)
         print(f"created a demo key pair in {settings.keys_dir}/")
@@ -124,6 +147,8 @@ async def run_demo(settings: Settings, cameras: int) -> int:
         print(f"thumbprint: {pair.public.thumbprint}")
         print("open this link with key in Chromium or Chrome (the key stays in the part after '#'):")
         print(f"\n  {pair.link(base)}\n", flush=True)
+        print(f"(the demo keeps the private key in {settings.keys_dir}/ for convenience; "
+              "a real server must not hold it: docs/SECURITY.md)", flush=True)
     print(f"sign in as {email} with password {password}", flush=True)
     print("press Ctrl+C to stop", flush=True)
     await stop.wait()
@@ -133,6 +158,20 @@ async def run_demo(settings: Settings, cameras: int) -> int:
     await asyncio.gather(*(proc.wait() for proc in agents))
     await runner.cleanup()
     return 0
+
+
+def _warn_of_private_key(settings: Settings) -> None:
+    """The system private key belongs to operators' browsers and the system CLI, never
+    the server's host (SPEC §2): say so loudly, on stderr and in the log."""
+    private = settings.keys_dir / PRIVATE_FILE
+    if not private.exists():
+        return
+    print(f"\n{'!' * 78}\nWARNING: the system PRIVATE key is on this server: {private}\n"
+          "Whoever reads this host can decrypt every stream and recording. Keep the private key\n"
+          "only in operators' browsers (link with key) and with the system CLI; move it off\n"
+          f"this host and leave only {settings.keys_dir / PUBLIC_FILE} here.\n{'!' * 78}\n",
+          file=sys.stderr, flush=True)
+    log.warning("the system private key is on the server host (%s): move it off (docs/SECURITY.md)", private)
 
 
 def _demo_admin(settings: Settings) -> tuple[str, str]:

@@ -6,13 +6,13 @@ admin hands to operators. The server holds the public key alone.
 from __future__ import annotations
 
 import hashlib
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from ..kernel.files import write_private
 from .link import link_with_key, parse_link, protected_link
 
 PRIVATE_FILE = "system-private.pem"
@@ -129,9 +129,7 @@ class SystemKeyPair:
             serialization.PrivateFormat.PKCS8,
             serialization.NoEncryption(),
         )
-        fd = os.open(private_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as f:
-            f.write(pem)
+        write_private(private_path, pem)
         (keys_dir / PUBLIC_FILE).write_bytes(self.public.pem())
 
     @classmethod

@@ -19,26 +19,29 @@ from ..kernel.clock import Clock
 from .retry import RetryPolicy
 from .signing import request_headers
 from .store import FAILED, Attempt, Due, IntegrationStore
+from .targets import TargetRefused, TargetResolver
 
 log = logging.getLogger(__name__)
 
 POLL_SECONDS = 1.0
 ATTEMPT_TIMEOUT_SECONDS = 10.0
 CONCURRENCY = 8
-ERROR_TEXT_LIMIT = 200
 KEEP_LOG_SECONDS = 7 * 24 * 3600  # finished deliveries stay in the log this long
 PRUNE_EVERY_SECONDS = 3600
 
 
 class DeliveryWorker:
-    """Runs attempts for due deliveries, at most ``concurrency`` at a time."""
+    """Runs attempts for due deliveries, at most ``concurrency`` at a time. ``session``
+    connects through ``targets``, which also checks each URL's host before an attempt.
+    The log keeps the receiver's status code, never what it answered."""
 
-    def __init__(self, store: IntegrationStore, clock: Clock, session: aiohttp.ClientSession,
+    def __init__(self, store: IntegrationStore, clock: Clock, session: aiohttp.ClientSession, targets: TargetResolver,
                  policy: RetryPolicy | None = None, attempt_timeout: float = ATTEMPT_TIMEOUT_SECONDS,
                  concurrency: int = CONCURRENCY) -> None:
         self.store = store
         self.clock = clock
         self.session = session
+        self.targets = targets
         self.policy = policy or RetryPolicy()
         self.attempt_timeout = attempt_timeout
         self.concurrency = concurrency
@@ -105,13 +108,16 @@ class DeliveryWorker:
         code, error = None, None
         clock_start = time.monotonic()
         try:
+            await self.targets.check(due.url)
             async with self.session.post(
                 due.url, data=body, headers=headers, allow_redirects=False,
                 timeout=aiohttp.ClientTimeout(total=self.attempt_timeout),
             ) as response:
                 code = response.status
-                if not 200 <= code < 300:
-                    error = _answer_text(code, await response.content.read(ERROR_TEXT_LIMIT))
+                if 300 <= code < 400:
+                    error = "the receiver answered with a redirect; enter the final URL"
+        except TargetRefused as exc:
+            error = f"refused: {exc}"
         except TimeoutError:
             error = f"no answer within {self.attempt_timeout:g} s"
         except aiohttp.ClientError as exc:
@@ -128,9 +134,3 @@ class DeliveryWorker:
             log.warning("gave up delivering %s event %s to %s after %d attempts: %s",
                         due.event_type, due.event_id, due.url, number, error)
 
-
-def _answer_text(code: int, body: bytes) -> str:
-    if 300 <= code < 400:
-        return "the receiver answered with a redirect; enter the final URL"
-    text = body.decode("utf-8", "replace").strip()
-    return text or f"the receiver answered {code}"

@@ -11,7 +11,7 @@ from aiohttp import web
 from yarl import URL
 
 from ..kernel.access import Access, access, organisation
-from ..kernel.appkeys import CLOCK, DATABASE, EVENTS
+from ..kernel.appkeys import CLOCK, DATABASE, EVENTS, SETTINGS
 from ..kernel.audit import audit
 from ..kernel.events import STREAM_ENDED, StreamEvent
 from ..kernel.feature import Feature
@@ -21,6 +21,7 @@ from ..streams.hub import ROUTER
 from .delivery import DeliveryWorker
 from .payload import FORWARDED, TEST_EVENT, iso_utc, sample_event_body, stream_event_body
 from .store import Integration, IntegrationStore
+from .targets import TargetRefused, TargetResolver
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +77,14 @@ async def _new_integration_fields(request: web.Request) -> tuple[str, str | None
     return url, secret
 
 
+async def _check_target(request: web.Request, url: str) -> None:
+    """Refuse a receiver at a private address unless the server allows them (targets.py)."""
+    try:
+        await request.app[WORKER].targets.check(url)
+    except TargetRefused as exc:
+        raise web.HTTPBadRequest(text=str(exc)) from None
+
+
 @routes.get("/api/integrations")
 @access(Access.ADMIN)
 async def list_integrations(request: web.Request) -> web.Response:
@@ -87,6 +96,7 @@ async def list_integrations(request: web.Request) -> web.Response:
 @access(Access.ADMIN)
 async def add_integration(request: web.Request) -> web.Response:
     url, secret = await _new_integration_fields(request)
+    await _check_target(request, url)
     store, organisation_id = request.app[STORE], organisation(request)
     if store.has_url(organisation_id, url):
         raise web.HTTPConflict(text="an integration with this URL exists already; remove it first to change its secret")
@@ -157,8 +167,10 @@ class Forwarder:
 
 async def lifecycle(app: web.Application):  # type: ignore[no-untyped-def]
     store = IntegrationStore(app[DATABASE].db)
-    async with aiohttp.ClientSession(headers={"User-Agent": "bwlive-integrations/1"}) as session:
-        worker = DeliveryWorker(store, app[CLOCK], session)
+    targets = TargetResolver(app[SETTINGS].allow_private_integration_targets)
+    connector = aiohttp.TCPConnector(resolver=targets)
+    async with aiohttp.ClientSession(connector=connector, headers={"User-Agent": "bwlive-integrations/1"}) as session:
+        worker = DeliveryWorker(store, app[CLOCK], session, targets)
         app[STORE], app[WORKER] = store, worker
         forward = Forwarder(store, worker, app[ROUTER])
         app[EVENTS].on("*", forward)

@@ -102,6 +102,13 @@ def organisation(request: web.Request) -> str:
     return organisation_id
 
 
+def _needs_same_origin(request: web.Request) -> bool:
+    """A request another site's page could make with the user's cookie and act on: a
+    state change, or a WebSocket upgrade (browsers let any page open one, cookie
+    included, and always send its ``Origin``)."""
+    return request.method not in SAFE_METHODS or request.headers.get("Upgrade", "").lower() == "websocket"
+
+
 def _check_origin(request: web.Request) -> None:
     origin = request.headers.get("Origin")
     if origin and origin != f"{request.scheme}://{request.host}":
@@ -116,7 +123,7 @@ async def access_middleware(request: web.Request, handler):  # type: ignore[no-u
     level = required_access(route.handler)
     if level is None:
         raise ServerFault(f"{request.method} {request.path} declares no access rule")
-    if request.method not in SAFE_METHODS:
+    if _needs_same_origin(request):
         _check_origin(request)
     if level == Access.CAMERA and CAMERA_AUTHENTICATOR in request.app:
         await request.app[CAMERA_AUTHENTICATOR](request)

@@ -5,6 +5,8 @@ import ipaddress
 from dataclasses import dataclass
 from pathlib import Path
 
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
 DEFAULT_DATA_DIR = Path("bwlive-data")
 DEFAULT_KEYS_DIR = Path("keys")
 
@@ -21,6 +23,10 @@ class Settings:
     consumer_timeout: float = 15.0
     clock_tolerance_s: float = 10.0  # how far a browser's (or camera's) clock may be off the server's
     license_issuer_key: Path | None = None  # Ed25519 public key (PEM) that signs license files
+    # Reverse proxies whose X-Forwarded-Proto/For are believed (kernel/proxy.py); nobody else's.
+    trusted_proxies: tuple[IPNetwork, ...] = ()
+    # SOC receivers on loopback, private, link-local, … addresses (integrations/targets.py).
+    allow_private_integration_targets: bool = False
 
     @property
     def license_issuer_key_path(self) -> Path | None:

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..kernel.files import private_directory
 from ..sfu.producer import Producer, Unsubscribe
 from ..sfu.rewriter import SourcePacket
 from ..sfu.vp8 import Vp8Assembler
@@ -98,7 +99,7 @@ class Recorder:
         self._thread = threading.Thread(target=self._write_segments, name=f"recorder-{producer.id}", daemon=True)
 
     def start(self) -> None:
-        self.directory.mkdir(parents=True, exist_ok=True)
+        private_directory(self.directory)
         self._thread.start()
         for kind, track in self.producer.tracks.items():
             self._unsubscribes.append(track.subscribe(self._on_video if kind == "video" else self._on_audio))

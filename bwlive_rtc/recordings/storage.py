@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Protocol
 
 from ..kernel.config import Settings
+from ..kernel.files import private_directory
 
 
 class EvidenceStore(Protocol):
@@ -33,11 +34,11 @@ class LocalStore:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.description = f"directory {root}"
-        root.mkdir(parents=True, exist_ok=True)
+        private_directory(root)
 
     def put(self, source: Path, key: str) -> None:
         target = self.root / key
-        target.parent.mkdir(parents=True, exist_ok=True)
+        private_directory(target.parent)
         temporary = target.with_name(target.name + ".tmp")
         shutil.copyfile(source, temporary)
         with open(temporary, "rb") as file:

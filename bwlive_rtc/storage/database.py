@@ -9,6 +9,7 @@ from typing import Any
 
 import sqlite_utils
 
+from ..kernel.files import private_directory
 from .schema import upgrade
 
 
@@ -20,7 +21,7 @@ class Database:
     """The server's metadata database, brought to the latest schema version when opened."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_directory(path.parent)
         upgrade(path)
         self.db = sqlite_utils.Database(path)
         self.db.execute("PRAGMA journal_mode=WAL")
