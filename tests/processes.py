@@ -86,11 +86,11 @@ def sign_in_cookie(url: str, email: str = ADMIN_EMAIL, password: str = ADMIN_PAS
 
 
 class Server(Process):
-    def __init__(self, workdir: Path, keys_dir: Path) -> None:
+    def __init__(self, workdir: Path, keys_dir: Path, *extra: str) -> None:
         self.data_dir = workdir / "data"
         bootstrap_admin(self.data_dir, keys_dir)
         super().__init__(
-            ["serve", "--port", "0", "--keys-dir", str(keys_dir), "--data-dir", str(self.data_dir)], cwd=workdir
+            ["serve", "--port", "0", "--keys-dir", str(keys_dir), "--data-dir", str(self.data_dir), *extra], cwd=workdir
         )
         self.url = self.wait_for(LISTENING).group(1)
         self._cookie = sign_in_cookie(self.url)

@@ -7,6 +7,7 @@ import asyncio
 import json
 import re
 import secrets
+import socket
 import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -19,12 +20,14 @@ from typing import Any
 import aiohttp
 import pytest
 from aiohttp import web
+from aiohttp.abc import AbstractResolver, ResolveResult
 
 from bwlive_rtc.auth.service import AUTH
 from bwlive_rtc.camera.agent import CameraAgent, CameraOptions
 from bwlive_rtc.crypto.system_key import SystemKeyPair, SystemPublicKey
 from bwlive_rtc.integrations.feature import STORE, WORKER
 from bwlive_rtc.integrations.signing import request_headers
+from bwlive_rtc.integrations.targets import TargetRefused, TargetResolver
 from bwlive_rtc.kernel.appkeys import SETTINGS
 from bwlive_rtc.kernel.clock import ManualClock
 from bwlive_rtc.kernel.config import Settings
@@ -50,6 +53,7 @@ class Receiver:
     open_requests: int = 0
     release: asyncio.Event = field(default_factory=asyncio.Event)
     url: str = ""
+    answer: str = "stored"
 
     async def handle(self, request: web.Request) -> web.Response:
         body = await request.read()
@@ -60,7 +64,7 @@ class Receiver:
                 await self.release.wait()
             finally:
                 self.open_requests -= 1
-        return web.Response(status=self.statuses.pop(0) if self.statuses else 200, text="stored")
+        return web.Response(status=self.statuses.pop(0) if self.statuses else 200, text=self.answer)
 
     def events(self) -> list[dict[str, Any]]:
         return [json.loads(body) for _, body in self.requests]
@@ -174,10 +178,13 @@ async def start_bwlive(tmp_path: Path) -> AsyncIterator[Start]:
     SystemKeyPair.generate().save(tmp_path / "keys")
     running: list[Bwlive] = []
 
-    async def start(clock: ManualClock | None = None) -> Bwlive:
+    async def start(clock: ManualClock | None = None, allow_private: bool = True) -> Bwlive:
+        """``allow_private``: the receivers here are on loopback, so it is on unless a test
+        checks that such targets are refused."""
         clock = clock or ManualClock(datetime.now(UTC))
         runner, port = await start_server(
-            Settings(port=0, keys_dir=tmp_path / "keys", data_dir=tmp_path / "data"), clock)
+            Settings(port=0, keys_dir=tmp_path / "keys", data_dir=tmp_path / "data",
+                     allow_private_integration_targets=allow_private), clock)
         app = runner.app
         app[AUTH].bootstrap("Harbour Security", "admin@harbour.example", "Ada Admin", PASSWORD, app[SYSTEM_KEY])
         bwlive = Bwlive(runner, f"http://127.0.0.1:{port}", clock)
@@ -249,7 +256,7 @@ async def test_retries_after_5xx_with_backoff_stop_after_success_and_the_log_is_
     queued = await bwlive.call("POST", f"/api/integrations/{integration['id']}/test", expect=202)
 
     first = await delivery_with(bwlive, "retrying", 1)
-    assert first["attempts"][0]["response_code"] == 500 and first["attempts"][0]["error"] == "stored"
+    assert first["attempts"][0]["response_code"] == 500 and first["attempts"][0]["error"] is None  # never its body
     wait = datetime.fromisoformat(first["next_attempt_at"]) - bwlive.clock.now()
     assert timedelta(seconds=2.5) <= wait <= timedelta(seconds=5)
     await asyncio.sleep(1.5)  # the retry waits for the (test) clock, not for wall time
@@ -376,7 +383,7 @@ def _open(receiver: Receiver, count: int) -> Callable[[], Awaitable[bool]]:
 
 async def _delivery_with_error(bwlive: Bwlive, error: str) -> dict[str, Any] | None:
     for delivery in await bwlive.deliveries():
-        if delivery["attempts"] and delivery["attempts"][0]["error"] == error:
+        if delivery["attempts"] and error in (delivery["attempts"][0]["error"] or ""):
             return delivery
     return None
 
@@ -431,3 +438,58 @@ async def test_admin_api_refusals_secrets_and_removal(start_bwlive: Start, recei
 
     async with aiohttp.ClientSession() as stranger, stranger.get(bwlive.url + "/api/integrations") as response:
         assert response.status == 401
+
+
+# ------------------------------------------------------------ private targets
+class _Resolves(AbstractResolver):
+    """A name server that answers with fixed addresses (a rebinding attacker's)."""
+
+    def __init__(self, *addresses: str) -> None:
+        self.addresses = addresses
+
+    async def resolve(self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET) -> list[ResolveResult]:
+        return [ResolveResult(hostname=host, host=address, port=port, family=socket.AF_INET6 if ":" in address
+                              else socket.AF_INET, proto=0, flags=0) for address in self.addresses]
+
+    async def close(self) -> None:
+        pass
+
+
+async def test_private_targets_are_refused_when_added_and_when_delivered(start_bwlive: Start, receiver: Receiver) -> None:
+    bwlive = await start_bwlive(allow_private=False)
+    port = receiver.url.split(":")[2].split("/")[0]
+    for url, kind in [(receiver.url, "loopback"), (f"http://localhost:{port}/events", "loopback"),
+                      ("http://[::ffff:127.0.0.1]/", "loopback"), ("http://10.1.2.3/", "private"),
+                      ("http://192.168.0.10/", "private"), ("http://169.254.169.254/latest/meta-data/", "link-local"),
+                      ("http://[fe80::1]/", "link-local"), ("http://224.0.0.1/", "multicast"),
+                      ("http://0.0.0.0/", "unspecified"), ("http://100.64.0.1/", "non-public")]:
+        error = (await bwlive.call("POST", "/api/integrations", {"url": url}, expect=400))["error"]
+        assert f"a {kind} address" in error and "--allow-private-integration-targets" in error, (url, error)
+
+    # Stored earlier (allowed then, or its name resolved elsewhere): each attempt checks again.
+    integration = bwlive.app[STORE].add(await _organisation(bwlive), receiver.url, None, time.time())
+    await bwlive.call("POST", f"/api/integrations/{integration.id}/test", expect=202)
+    refused = await until(lambda: _delivery_with_error(bwlive, "refused: 127.0.0.1 is a loopback address"))
+    assert refused["attempts"][0]["response_code"] is None and receiver.requests == []
+
+    # A name with ANY non-public address is refused, whatever order the name server gives.
+    for addresses in [("93.184.215.14", "127.0.0.1"), ("10.0.0.5", "93.184.215.14"), ("2606:2800::1", "::1")]:
+        with pytest.raises(TargetRefused):
+            await TargetResolver(False, _Resolves(*addresses)).resolve("rebinding.example", 443)
+    assert len(await TargetResolver(False, _Resolves("93.184.215.14", "2606:2800::1")).resolve("public.example")) == 2
+    assert len(await TargetResolver(True, _Resolves("127.0.0.1")).resolve("on-premises.example")) == 1
+
+
+async def test_the_delivery_log_keeps_the_status_never_the_receivers_answer(start_bwlive: Start, receiver: Receiver) -> None:
+    receiver.statuses = [403]
+    receiver.answer = "internal: db password hunter2, stack trace ..."
+    bwlive = await start_bwlive()
+    integration = await bwlive.add(receiver.url)
+    await bwlive.call("POST", f"/api/integrations/{integration['id']}/test", expect=202)
+    failed = await delivery_with(bwlive, "failed", 1)
+    assert failed["attempts"][0]["response_code"] == 403 and failed["attempts"][0]["error"] is None
+    assert "hunter2" not in json.dumps(await bwlive.deliveries())
+
+
+async def _organisation(bwlive: Bwlive) -> str:
+    return (await bwlive.call("GET", "/api/session"))["organisation"]["id"]

@@ -54,7 +54,7 @@ async def _add_and_test(page: Page, bwlive: Bwlive, receiver: Receiver) -> None:
     await delivered.wait_for(timeout=15000)
     assert await delivered.locator(".response").text_content() == "200"
     assert await delivered.locator(".attempt").text_content() == "2"
-    assert await page.locator("#deliveries tr[data-status=earlier] .response").text_content() == "500stored"
+    assert await page.locator("#deliveries tr[data-status=earlier] .response").text_content() == "500"  # not its body
 
     headers, body = receiver.requests[-1]
     assert headers["Bwlive-Event-Type"] == "integration.test"

@@ -3,10 +3,24 @@ stream is announced to a real receiver, retried in real time after a 500, and si
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 from datetime import datetime, timedelta
+from pathlib import Path
 
+import pytest
+
+from bwlive_rtc.crypto.system_key import SystemKeyPair
 from bwlive_rtc.integrations.signing import signature
+from tests.processes import Server
 from tests.test_integrations import SECRET, Receiver, api_call, receiver, until  # noqa: F401
+
+
+@pytest.fixture(scope="module")
+def server(workdir: Path, system_keys: SystemKeyPair) -> Iterator[Server]:
+    """The real server, allowed to deliver to this test's receiver on loopback."""
+    srv = Server(workdir, workdir / "keys", "--allow-private-integration-targets")
+    yield srv
+    srv.stop()
 
 
 async def test_a_camera_process_stream_reaches_the_receiver_after_a_real_time_retry(

@@ -31,7 +31,7 @@ def refusal(address: IPAddress) -> str | None:
     kinds = (
         ("loopback", address.is_loopback), ("unspecified", address.is_unspecified),
         ("link-local", address.is_link_local), ("multicast", address.is_multicast),
-        ("private", address.is_private), ("reserved", address.is_reserved), ("not public", not address.is_global),
+        ("private", address.is_private), ("reserved", address.is_reserved), ("non-public", not address.is_global),
     )
     return next((kind for kind, matches in kinds if matches), None)
 
@@ -40,18 +40,18 @@ class TargetResolver(AbstractResolver):
     """Resolves like aiohttp's default resolver and, unless private targets are allowed,
     refuses hosts with a non-public address."""
 
-    def __init__(self, allow_private: bool) -> None:
+    def __init__(self, allow_private: bool, resolver: AbstractResolver | None = None) -> None:
         self.allow_private = allow_private
-        self._resolver = DefaultResolver()
+        self._resolver = resolver or DefaultResolver()
 
     async def resolve(self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET) -> list[ResolveResult]:
         results = await self._resolver.resolve(host, port, family)
         for result in [] if self.allow_private else results:
             reason = refusal(ipaddress.ip_address(result["host"]))
             if reason is not None:
-                raise TargetRefused(
-                    f"{host} is at {result['host']}, a {reason} address; events go to public addresses only "
-                    "unless the server is started with --allow-private-integration-targets")
+                where = f"{host} is" if result["host"] == host else f"{host} is at {result['host']},"
+                raise TargetRefused(f"{where} a {reason} address; events go to public addresses only "
+                                    "unless the server is started with --allow-private-integration-targets")
         return results
 
     async def close(self) -> None:
