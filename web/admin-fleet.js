@@ -1,13 +1,17 @@
 /**
  * The "Cameras" card of the admin page: profiles (streaming and location switches),
- * camera users and their profiles, cameras and revocation. Cameras then dock at the
- * system (`bwlive camera dock`) to get their credential.
+ * camera users and their profiles, cameras (each of one system) and revocation, and the
+ * key changes waiting for an admin. Cameras then dock at the system (`bwlive camera dock`)
+ * to get their credential and their system's key.
  *
  * Test hooks: `#fleet` (the card), `.fleet-profile[data-profile-id]` with
  * `input.streaming` / `input.location`, `.fleet-camera[data-serial]` with `button.revoke`,
- * `.fleet-network` rows, forms `#profile-form`, `#user-form`, `#camera-form`, `#network-form`
- * (a network for a camera user overrides its profile's), `#fleet-message`.
+ * `.fleet-network` rows, forms `#profile-form`, `#user-form`, `#camera-form` (with
+ * `select[name=system_id]`), `#network-form` (a network for a camera user overrides its
+ * profile's), `#fleet-message`; `#key-changes` (rows: admin-key-changes.js),
+ * `#key-changes-none`, `#key-change-message`.
  */
+import { keyChangeRow } from './admin-key-changes.js';
 import { ApiError, callApi } from './api.js';
 import { el, row } from './dom.js';
 
@@ -25,14 +29,21 @@ card.innerHTML = `
     <label>Profile <select name="profile_id" class="profile-choice"></select></label>
     <button class="quiet" type="submit">Add camera user</button>
   </form>
-  <table><thead><tr><th>Serial</th><th>Model</th><th>Camera user</th><th>Last docked</th><th></th></tr></thead>
+  <table><thead><tr><th>Serial</th><th>Model</th><th>Camera user</th><th>System</th><th>Last docked</th><th></th></tr></thead>
     <tbody id="fleet-cameras"></tbody></table>
   <form class="row" id="camera-form">
     <label>Serial <input name="serial" required></label>
     <label>Model <input name="model"></label>
     <label>Camera user <select name="camera_user_id" class="user-choice"></select></label>
+    <label>System <select name="system_id" class="system-choice"></select></label>
     <button class="quiet" type="submit">Add camera</button>
   </form>
+  <h3>Key changes</h3>
+  <p class="hint">A camera takes its system's new key only once an admin has compared and confirmed it.</p>
+  <p class="hint" id="key-changes-none">No key changes waiting.</p>
+  <table id="key-changes"><thead><tr><th>Serial</th><th>Camera user</th><th>System</th><th>Old key</th><th>New key</th><th></th></tr></thead>
+    <tbody></tbody></table>
+  <div class="message" id="key-change-message" role="alert"></div>
   <table><thead><tr><th>Wi-Fi network</th><th>For</th></tr></thead><tbody id="fleet-networks"></tbody></table>
   <form class="row" id="network-form">
     <label>Network (SSID) <input name="ssid" required></label>
@@ -49,7 +60,7 @@ const $ = (id) => card.querySelector(`#${id}`);
  */
 export function startFleet(page) {
   for (const [form, url, body] of [['profile-form', '/api/fleet/profiles', (f) => f],
-    ['user-form', '/api/fleet/camera-users', (f) => f], ['camera-form', '/api/fleet/cameras', (f) => f],
+    ['user-form', '/api/fleet/camera-users', (f) => f], ['camera-form', '/api/fleet/cameras', cameraBody],
     ['network-form', '/api/fleet/networks', networkBody]]) {
     $(form).addEventListener('submit', async (event) => {
       event.preventDefault();
@@ -58,7 +69,7 @@ export function startFleet(page) {
     });
   }
   page.append(card);
-  return show();
+  return showFleet();
 }
 
 /** @param {string} className @param {boolean} checked @param {(checked: boolean) => void} onChange */
@@ -68,22 +79,27 @@ function toggle(className, checked, onChange) {
   return box;
 }
 
-/** A change; the server's refusal is shown, and the card redrawn either way. */
-async function send(url, method, body) {
+/** A change; the server's refusal is shown in `message`, and the card redrawn either way. */
+async function send(url, method, body, message = $('fleet-message')) {
   try {
     await callApi(method, url, body);
-    $('fleet-message').textContent = '';
+    message.textContent = '';
   } catch (error) {
     if (!(error instanceof ApiError)) throw error;
-    $('fleet-message').textContent = error.message;
+    message.textContent = error.message;
   }
-  await show();
+  await showFleet();
 }
 
-async function show() {
-  const { profiles, camera_users: users, cameras, networks } = await callApi('GET', '/api/fleet');
+/** (Re)draw the card from the server's fleet, systems and key changes. */
+export async function showFleet() {
+  const [{ profiles, camera_users: users, cameras, networks }, { systems }, { key_changes: keyChanges }] =
+    await Promise.all([callApi('GET', '/api/fleet'), callApi('GET', '/api/organisation/systems'),
+      callApi('GET', '/api/fleet/key-changes')]);
   const profileName = Object.fromEntries(profiles.map((p) => [p.id, p.name]));
   const userName = Object.fromEntries(users.map((u) => [u.id, u.name]));
+  const systemName = Object.fromEntries(systems.map((s) => [s.id, s.name]));
+  const cameraUser = Object.fromEntries(cameras.map((c) => [c.id, userName[c.camera_user_id] ?? '—']));
   $('fleet-profiles').replaceChildren(...profiles.map((profile) => {
     const patch = (change) => send(`/api/fleet/profiles/${profile.id}`, 'PATCH', change);
     return row([
@@ -101,9 +117,14 @@ async function show() {
       onclick: () => send(`/api/fleet/cameras/${camera.id}/revoke`, 'POST'),
     });
     const docked = camera.last_docked_at ? new Date(camera.last_docked_at).toLocaleString() : 'never';
-    return row([camera.serial, camera.model, userName[camera.camera_user_id] ?? '—', docked, revoke],
+    return row([camera.serial, camera.model, cameraUser[camera.id], systemName[camera.system_id] ?? '—', docked, revoke],
       { className: 'fleet-camera', dataset: { serial: camera.serial } });
   }));
+  $('key-changes').tBodies[0].replaceChildren(...keyChanges.map((change) => keyChangeRow(change, cameraUser[change.camera_id],
+    () => send(`/api/fleet/cameras/${change.camera_id}/key-change`, 'POST', { thumbprint: change.new_thumbprint },
+      $('key-change-message')))));
+  $('key-changes').hidden = keyChanges.length === 0;
+  $('key-changes-none').hidden = keyChanges.length > 0;
   $('fleet-networks').replaceChildren(...networks.map((network) => {
     const owner = network.profile_id ? `profile ${profileName[network.profile_id]}` : `camera user ${userName[network.camera_user_id]}`;
     return row([network.ssid, owner], { className: 'fleet-network' });
@@ -114,6 +135,12 @@ async function show() {
   );
   card.querySelector('.profile-choice').replaceChildren(...profiles.map((p) => new Option(p.name, p.id)));
   card.querySelector('.user-choice').replaceChildren(...users.map((u) => new Option(u.name, u.id)));
+  card.querySelector('.system-choice').replaceChildren(...systems.map((s) => new Option(s.name, s.id)));
+}
+
+/** The camera form: without a system chosen, the server puts the camera on the first. */
+function cameraBody({ system_id: systemId, ...fields }) {
+  return systemId ? { ...fields, system_id: systemId } : fields;
 }
 
 /** A network form's "For" choice becomes `profile_id` or `camera_user_id`. */

@@ -2,11 +2,13 @@
  * The "End-to-end key" card of the admin page: a new system key pair made here with
  * WebCrypto. The private key stays in this browser (non-extractable in the keystore)
  * and in the links the admin copies; only the public key (SPKI PEM) goes to the server,
- * which makes it the chosen system's key.
+ * which makes it the chosen system's key. The system's cameras take it only once an admin
+ * confirms the change under Cameras, so the old and new thumbprints are shown to compare.
  *
  * Test hooks: `#e2e-keys` (the card), `.e2e-system` rows with `data-system-id` and
  * `.thumbprint`, `#e2e-form`, `#e2e-message`, `#e2e-new-thumbprint`, `#e2e-link`,
- * `#e2e-protected-link`.
+ * `#e2e-protected-link`, `#e2e-change` with `#e2e-previous-thumbprint` and
+ * `#e2e-changed-thumbprint`.
  */
 import { ApiError, callApi } from './api.js';
 import { el, row, say } from './dom.js';
@@ -31,6 +33,9 @@ card.innerHTML = `
     <button class="primary" type="submit">Generate a new key pair</button>
   </form>
   <div class="message" id="e2e-message" role="alert"></div>
+  <p hidden id="e2e-change">Key <span class="thumbprint" id="e2e-previous-thumbprint"></span> →
+    <span class="thumbprint" id="e2e-changed-thumbprint"></span>. The system's cameras take the new key
+    only after an admin confirms it under Cameras, Key changes; until then they cannot dock.</p>
   <p hidden id="e2e-result">New key <strong id="e2e-new-thumbprint"></strong>, kept in this browser.
     Give operators one of these links (each contains the private key):</p>
   <code class="secret" id="e2e-link" hidden></code>
@@ -40,10 +45,11 @@ const $ = (id) => card.querySelector(`#${id}`);
 /**
  * Add the card to the page.
  * @param {HTMLElement} page where it goes
+ * @param {() => Promise<unknown>} onKeyChanged after the server took a new key
  */
-export function startKeys(page) {
+export function startKeys(page, onKeyChanged) {
   card.querySelector('form').addEventListener('submit', (event) => {
-    generate(event).catch((error) => say($('e2e-message'), `No key pair made: ${error.message}`));
+    generate(event, onKeyChanged).catch((error) => say($('e2e-message'), `No key pair made: ${error.message}`));
   });
   page.append(card);
   return showSystems();
@@ -81,8 +87,9 @@ function pem(spki) {
   return `-----BEGIN PUBLIC KEY-----\n${b64.match(/.{1,64}/g).join('\n')}\n-----END PUBLIC KEY-----\n`;
 }
 
-async function generate(event) {
+async function generate(event, onKeyChanged) {
   event.preventDefault();
+  $('e2e-change').hidden = true;
   const form = new FormData(event.target);
   const passphrase = String(form.get('passphrase'));
   const message = $('e2e-message');
@@ -102,8 +109,10 @@ async function generate(event) {
   $('e2e-protected-link').hidden = !passphrase;
   if (passphrase) $('e2e-protected-link').textContent = protectedLink(location.origin, await encryptProtected(pkcs8, passphrase));
   $('e2e-result').hidden = false;
+  let changed = null;
   try {
-    await callApi('PUT', `/api/organisation/systems/${encodeURIComponent(form.get('system'))}/public-key`, { public_key: pem(spki) });
+    changed = await callApi('PUT', `/api/organisation/systems/${encodeURIComponent(form.get('system'))}/public-key`,
+      { public_key: pem(spki) });
     say(message, 'The system now encrypts new streams to this key.', true);
   } catch (error) {
     if (!(error instanceof ApiError)) throw error;
@@ -111,4 +120,9 @@ async function generate(event) {
   }
   event.target.reset();
   await showSystems();
+  if (!changed) return;
+  $('e2e-previous-thumbprint').textContent = changed.previous_thumbprint;
+  $('e2e-changed-thumbprint').textContent = changed.thumbprint;
+  $('e2e-change').hidden = false;
+  await onKeyChanged();
 }

@@ -18,7 +18,8 @@ export function startSystems() {
   return showSystems();
 }
 
-async function showSystems() {
+/** (Re)draw the systems table. */
+export async function showSystems() {
   const { systems } = await callApi('GET', '/api/organisation/systems');
   byId('systems').replaceChildren(
     ...systems.map((system) => row([system.name, system.key_id, new Date(system.joined_at).toLocaleString()])),

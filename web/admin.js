@@ -1,14 +1,14 @@
 /**
  * The administration page (admins only): license, members and invitations, systems, audit
  * log, then the end-to-end key and camera cards. Every change that is audited refreshes
- * the audit log.
+ * the audit log; a new system key also the systems and the cameras' key changes.
  */
 import { showAudit } from './admin-audit.js';
-import { startFleet } from './admin-fleet.js';
+import { showFleet, startFleet } from './admin-fleet.js';
 import { startKeys } from './admin-keys.js';
 import { startLicense } from './admin-license.js';
 import { startMembers } from './admin-members.js';
-import { startSystems } from './admin-systems.js';
+import { showSystems, startSystems } from './admin-systems.js';
 import { byId } from './dom.js';
 import { checkAdmin, requireSignIn } from './session.js';
 
@@ -21,7 +21,7 @@ requireSignIn().then(async (session) => {
     startMembers(showAudit),
     startSystems(),
     showAudit(),
-    startKeys(page),
+    startKeys(page, () => Promise.all([showSystems(), showFleet(), showAudit()])),
     startFleet(page),
   ]);
 });
