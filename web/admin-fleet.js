@@ -79,7 +79,10 @@ function toggle(className, checked, onChange) {
   return box;
 }
 
-/** A change; the server's refusal is shown in `message`, and the card redrawn either way. */
+/**
+ * A change; the server's refusal is shown in `message`, and the card redrawn either way.
+ * The card then fires `fleet-change` (bubbling) for the page's other cards.
+ */
 async function send(url, method, body, message = $('fleet-message')) {
   try {
     await callApi(method, url, body);
@@ -89,6 +92,7 @@ async function send(url, method, body, message = $('fleet-message')) {
     message.textContent = error.message;
   }
   await showFleet();
+  card.dispatchEvent(new Event('fleet-change', { bubbles: true }));
 }
 
 /** (Re)draw the card from the server's fleet, systems and key changes. */

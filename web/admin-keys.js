@@ -35,7 +35,7 @@ card.innerHTML = `
   <div class="message" id="e2e-message" role="alert"></div>
   <p hidden id="e2e-change">Key <span class="thumbprint" id="e2e-previous-thumbprint"></span> →
     <span class="thumbprint" id="e2e-changed-thumbprint"></span>. The system's cameras take the new key
-    only after an admin confirms it under Cameras, Key changes; until then they cannot dock.</p>
+    only after an admin confirms it under Cameras (Key changes); until then they cannot dock.</p>
   <p hidden id="e2e-result">New key <strong id="e2e-new-thumbprint"></strong>, kept in this browser.
     Give operators one of these links (each contains the private key):</p>
   <code class="secret" id="e2e-link" hidden></code>

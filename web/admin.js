@@ -16,6 +16,7 @@ requireSignIn().then(async (session) => {
   if (!session || !checkAdmin(session, 'Administration needs')) return;
   const page = byId('admin');
   page.hidden = false;
+  page.addEventListener('fleet-change', showAudit);
   await Promise.all([
     startLicense(showAudit),
     startMembers(showAudit),
