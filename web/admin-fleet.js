@@ -142,7 +142,7 @@ export async function showFleet() {
   card.querySelector('.system-choice').replaceChildren(...systems.map((s) => new Option(s.name, s.id)));
 }
 
-/** The camera form: without a system chosen, the server puts the camera on the first. */
+/** The camera form; with no system to choose, no `system_id` (the server then says why it cannot add one). */
 function cameraBody({ system_id: systemId, ...fields }) {
   return systemId ? { ...fields, system_id: systemId } : fields;
 }
