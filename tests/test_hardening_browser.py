@@ -10,9 +10,10 @@ import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import quote, urlsplit
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page
+from playwright.sync_api import Browser, BrowserContext, Page, Route
 
 from bwlive_rtc.crypto.system_key import SystemKeyPair
 from bwlive_rtc.kernel.config import Settings
@@ -157,3 +158,28 @@ def test_a_camera_user_name_reaches_the_map_tooltip_as_text(
         assert page.evaluate("window.pwned") is None
     finally:
         console.close()
+
+
+@pytest.mark.parametrize("target", ["//evil.example/steal", "/\\evil.example/steal", "https://evil.example/"])
+def test_signing_in_never_sends_the_user_to_another_site(server: Server, browser: Browser, target: str) -> None:
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        elsewhere: list[str] = []
+
+        def guard(route: Route) -> None:  # never leave the machine; remember the attempt
+            if urlsplit(route.request.url).hostname == "evil.example":
+                elsewhere.append(route.request.url)
+                route.abort()
+            else:
+                route.continue_()
+
+        page.route("**/*", guard)
+        page.goto(f"{server.url}/web/signin.html?next={quote(target, safe='')}")
+        page.fill("#signin-form input[name=email]", ADMIN_EMAIL)
+        page.fill("#signin-form input[name=password]", ADMIN_PASSWORD)
+        page.click("#signin-form button[type=submit]")
+        page.wait_for_url(f"{server.url}/", timeout=10_000)
+        assert elsewhere == []
+    finally:
+        context.close()

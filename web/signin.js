@@ -9,6 +9,16 @@ import { loadSession, setSession } from './session.js';
 const next = new URLSearchParams(location.search).get('next') || '/';
 
 /**
+ * Where to go after signing in: `target` only if it stays on this origin (`//elsewhere`
+ * and `/\\elsewhere` do not), else the console.
+ * @param {string} target
+ */
+function sameOrigin(target) {
+  const url = new URL(target, location.origin);
+  return url.origin === location.origin ? url.pathname + url.search + url.hash : '/';
+}
+
+/**
  * Show what the session needs next: a sign-in, an organisation, or nothing (go on).
  * @param {import('./session.js').Session} session
  */
@@ -20,7 +30,7 @@ function proceed(session) {
   }
   byId('signin').hidden = true;
   if (session.organisation) {
-    location.assign(next.startsWith('/') ? next : '/');
+    location.assign(sameOrigin(next));
     return;
   }
   const organisations = session.organisations ?? [];
