@@ -5,4 +5,5 @@ KEY_HEADER = "Bwlive-Content-Key"  # WHIP: the stream's key envelope (sealed to 
 CAMERA_TIME_HEADER = "Bwlive-Camera-Time"  # WHIP: the camera's clock, ms since 1970
 SESSION_COOKIE = "bwlive_session"  # a signed-in browser's session
 CSRF_HEADER = "X-CSRF-Token"  # every state-changing request of a signed-in browser
-DATA_CHANNEL_LABEL = "bwlive"  # positions (camera → viewers) and acknowledgements (back)
+DATA_CHANNEL_LABEL = "bwlive"  # positions (camera → viewers); the server's relayed acknowledgements (→ camera)
+ACKNOWLEDGE = "acknowledge"  # type of an acknowledgement, sealed by a browser and relayed by the server

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
-from bwlive_rtc.sfu.keyframes import KeyframeBudget, KeyframePacer
+from bwlive_rtc.kernel.rate import TokenBucket
+from bwlive_rtc.sfu.keyframes import KeyframePacer
 
 
 class FakeClock:
@@ -38,7 +39,7 @@ async def test_pacer_defers_instead_of_dropping() -> None:
 
 def test_budget_limits_a_storm_and_refills() -> None:
     clock = FakeClock()
-    budget = KeyframeBudget(capacity=3, refill_per_second=0.5, clock=clock)
+    budget = TokenBucket(capacity=3, refill_per_second=0.5, clock=clock)
     assert [budget.take() for _ in range(4)] == [True, True, True, False]
     clock.now += 1.0  # half a token
     assert not budget.take()

@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import asyncio
-import json
+import time
 
-from bwlive_rtc.crypto.sframe import FrameEncryptor, Kind
+from bwlive_rtc.crypto.acknowledgement import seal_acknowledgement
+from bwlive_rtc.crypto.content_key import KeyEnvelope
 from tests.viewing import DecodingViewer
 
 
@@ -55,18 +56,15 @@ async def test_late_joiner_gets_a_picture_within_one_second(server, start_camera
 
 
 async def test_acknowledge_reaches_the_camera(server, start_camera, system_keys, api) -> None:
+    """The console's path: the browser seals the press, the server relays it with the
+    signed-in user's name, the camera opens it and vibrates."""
     camera = start_camera("Robin Bakker")
     stream = server.wait_for_stream("Robin Bakker")
-    viewer = DecodingViewer(api, stream, system_keys)
-    await viewer.start()
-    for _ in range(50):
-        if viewer.client.channel.readyState == "open" and viewer.messages:
-            break
-        await asyncio.sleep(0.1)
-    ack = FrameEncryptor(viewer.content_key, Kind.OPERATOR_DATA, first_counter=2**40 + 17)
-    viewer.client.channel.send(ack.encrypt(json.dumps({"type": "acknowledge", "by": "Operator One"}).encode()))
-    await asyncio.to_thread(camera.wait_for, "acknowledged: by Operator One", 5)
-    await viewer.stop()
+    content_key = KeyEnvelope.from_json(stream["key_envelope"]).open(system_keys)
+    sealed = seal_acknowledgement(content_key, int(time.time() * 1000))
+    async with api.request("POST", f"/api/streams/{stream['id']}/acknowledge", json={"sealed": sealed}) as response:
+        assert response.status == 200, await response.text()
+    await asyncio.to_thread(camera.wait_for, "acknowledged: by Ada Admin", 5)
 
 
 async def test_silent_viewer_is_dropped_and_undecryptable_viewer_gets_no_keyframes(tmp_path, system_keys) -> None:

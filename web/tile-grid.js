@@ -116,14 +116,15 @@ export class TileGrid {
 }
 
 /**
- * The camera is told end to end (it vibrates); the server records who and when, shows it
- * to every operator and emits the SOC event.
+ * The tile seals the press for the camera; the server relays it with who pressed (the
+ * camera vibrates), records who and when, shows it to every operator and emits the SOC
+ * event.
  * @param {Tile} tile
  */
 async function acknowledge(tile) {
   try {
-    await tile.acknowledge(state.session?.user?.name ?? '');
-    await callApi('POST', `/api/streams/${encodeURIComponent(tile.streamId)}/acknowledge`);
+    const sealed = await tile.sealAcknowledgement();
+    await callApi('POST', `/api/streams/${encodeURIComponent(tile.streamId)}/acknowledge`, { sealed });
   } catch (error) {
     tile.notice(`Not acknowledged: ${error.message}`);
   }

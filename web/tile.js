@@ -10,7 +10,7 @@
 import { readPosition } from './camera-data.js';
 import { ContentKeyError, WRONG_KEY_MESSAGE, openContentKey } from './content-key.js';
 import { el } from './dom.js';
-import { FrameCipher } from './e2ee.js';
+import { FrameCipher, b64uEncode } from './e2ee.js';
 import { WhepError, WhepSession } from './whep.js';
 
 const WORKER_URL = new URL('./e2ee-worker.js', import.meta.url);
@@ -129,18 +129,17 @@ export class Tile {
   }
 
   /**
-   * Tell the camera, end to end, that its wearer was seen (it vibrates): an encrypted
-   * operator_data frame on the data channel, with a random 64-bit counter (PROTOCOL §3).
-   * @param {string} by the operator's name
+   * Seal an acknowledgement for the camera: an operator_data frame of
+   * `{type: 'acknowledge', t}` with a random 64-bit counter (PROTOCOL §3). The server
+   * relays it with the signed-in user's name; the camera vibrates if it opens with the
+   * stream's key and is fresh and new.
+   * @returns {Promise<string>} base64url of the sealed frame
    */
-  async acknowledge(by) {
-    const channel = this.#session?.channel;
-    if (!this.#cipher || channel?.readyState !== 'open') {
-      throw new Error('Not connected to the camera yet.');
-    }
-    const message = encoder.encode(JSON.stringify({ type: 'acknowledge', by, t: Date.now() }));
+  async sealAcknowledgement() {
+    if (!this.#cipher) throw new Error('The stream key is not open yet.');
+    const message = encoder.encode(JSON.stringify({ type: 'acknowledge', t: Date.now() }));
     const counter = crypto.getRandomValues(new BigUint64Array(1))[0];
-    channel.send(await this.#cipher.encryptFrame('operator_data', message, counter));
+    return b64uEncode(await this.#cipher.encryptFrame('operator_data', message, counter));
   }
 
   /**

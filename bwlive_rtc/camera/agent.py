@@ -18,10 +18,11 @@ import aiohttp
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCRtpSender, RTCSessionDescription
 
 from .. import aiortc_adapter
+from ..crypto.acknowledgement import AcknowledgementOpener
 from ..crypto.content_key import KeyEnvelope, new_content_key
-from ..crypto.sframe import DecryptError, FrameDecryptor, FrameEncryptor, Kind
+from ..crypto.sframe import FrameDecryptor, FrameEncryptor, Kind
 from ..crypto.system_key import SystemPublicKey
-from ..protocol import CAMERA_TIME_HEADER, DATA_CHANNEL_LABEL, KEY_HEADER
+from ..protocol import ACKNOWLEDGE, CAMERA_TIME_HEADER, DATA_CHANNEL_LABEL, KEY_HEADER
 from .gps import GpxTrack, LosesFix, PositionSource, SimpleWalk
 from .local_recording import LocalRecording
 from .sources import FileVideo, TestPattern
@@ -112,8 +113,8 @@ class CameraAgent:
             pc.addTransceiver(EncryptedAudioTrack(self.content_key), direction="sendonly")
             _prefer(pc, "audio", "audio/opus")
         channel = pc.createDataChannel(DATA_CHANNEL_LABEL)
-        decryptor = FrameDecryptor(self.content_key)
-        channel.on("message", lambda message: self._on_message(decryptor, message))
+        opener = AcknowledgementOpener(FrameDecryptor(self.content_key))
+        channel.on("message", lambda message: self._on_message(opener, message))
         if opts.gps:
             channel.on("open", lambda: self._start_gps(channel, positions))
         pc.on("connectionstatechange", self._on_connection_state)
@@ -172,20 +173,20 @@ class CameraAgent:
             source = LosesFix(source, opts.gps_lost_after, opts.gps_lost_for)
         return source
 
-    def _on_message(self, decryptor: FrameDecryptor, message: bytes | str) -> None:
-        if not isinstance(message, bytes):
-            return
+    def _on_message(self, opener: AcknowledgementOpener, message: bytes | str) -> None:
+        """The server relays an operator's acknowledgement: who (the server signed them in)
+        and the sealed press (proof that a holder of this stream's key pressed it, once)."""
         try:
-            payload = json.loads(decryptor.decrypt(Kind.OPERATOR_DATA, message))
-        except (DecryptError, ValueError):
-            log.warning("ignored a data message that does not decrypt with this stream's key")
+            relayed = json.loads(message)
+            by, sealed = relayed["by"], relayed["sealed"]
+            if relayed.get("type") != ACKNOWLEDGE or not isinstance(by, str) or not isinstance(sealed, str):
+                raise ValueError("not an acknowledgement")
+            pressed = opener.open(sealed, int(time.time() * 1000))
+        except (ValueError, KeyError, TypeError) as exc:
+            log.warning("ignored a data message: %s", exc)
             return
-        if payload.get("type") == "acknowledge":
-            self.state.acknowledgements.append(payload)
-            detail = f"by {payload.get('by', 'an operator')} (vibrate)"
-            if isinstance(payload.get("t"), (int, float)):
-                detail += f" {time.time() * 1000 - payload['t']:.0f} ms after the press"
-            self._set("acknowledged", detail)
+        self.state.acknowledgements.append({"by": by, "t": pressed})
+        self._set("acknowledged", f"by {by} (vibrate) {time.time() * 1000 - pressed:.0f} ms after the press")
 
     async def stop(self) -> None:
         """End the stream on the server and locally."""

@@ -5,24 +5,35 @@ Group changes are pushed to every browser on the stream-list WebSocket as
 """
 from __future__ import annotations
 
-from aiohttp import web
+import json
+import math
+from typing import Annotated
 
+from aiohttp import web
+from pydantic import StringConstraints
+
+from ..crypto.acknowledgement import MAX_SEALED_CHARS
 from ..kernel.access import Access, access, caller, organisation
 from ..kernel.appkeys import CLOCK, DATABASE, EVENTS, SETTINGS
 from ..kernel.audit import audit
+from ..kernel.errors import Conflict, TooManyRequests
 from ..kernel.events import STREAM_ACKNOWLEDGED, StreamEvent
-from ..kernel.requests import json_object
+from ..kernel.rate import RateLimiter
+from ..kernel.requests import RequestModel, body, json_object, read_body
+from ..protocol import ACKNOWLEDGE
 from ..sfu.router import UnknownStream
 from ..streams.hub import ROUTER, STREAM_HUB
 from .groups import GroupError, GroupNotFound, Groups
 
 GROUPS = web.AppKey("console_groups", Groups)
+ACKNOWLEDGE_LIMITS = web.AppKey("acknowledge_limits", RateLimiter)  # per operator and stream
 
 routes = web.RouteTableDef()
 
 
 async def lifecycle(app: web.Application):  # type: ignore[no-untyped-def]
     app[GROUPS] = Groups(app[DATABASE].db)
+    app[ACKNOWLEDGE_LIMITS] = RateLimiter(capacity=3, refill_per_second=0.5)
     yield
 
 
@@ -91,22 +102,36 @@ async def remove_member(request: web.Request) -> web.Response:
     return await _changed(request, "group member removed", lambda groups, org: groups.remove_member(org, group_id, member))
 
 
+class AcknowledgeRequest(RequestModel):
+    """``sealed``: the browser's sealed press (base64url of an operator-data SFrame frame)."""
+
+    sealed: Annotated[str, StringConstraints(min_length=16, max_length=MAX_SEALED_CHARS, pattern=r"^[A-Za-z0-9_-]+$")]
+
+
 @routes.post("/api/streams/{stream_id}/acknowledge")
 @access(Access.VIEWER)
+@body(AcknowledgeRequest)
 async def acknowledge(request: web.Request) -> web.Response:
-    """Record that the signed-in user acknowledged a live stream of their organisation
-    (the camera itself is told end to end by the browser, over the data channel), show it
-    to every operator and emit the event SOC integrations forward."""
+    """Acknowledge a live stream of the caller's organisation: the camera gets the sealed
+    press with the signed-in user's name (it vibrates if the press opens with the stream's
+    key and is fresh and new); every operator sees it; SOC integrations get the event."""
     stream_id = request.match_info["stream_id"]
     producer = request.app[ROUTER].producer(stream_id)
     if organisation(request) not in producer.organisation_ids:
         raise UnknownStream(f"no live stream with id {stream_id!r}")
-    by = caller(request).user_name
-    now = request.app[CLOCK].now()
+    sealed = (await read_body(request, AcknowledgeRequest)).sealed
+    who, now = caller(request), request.app[CLOCK].now()
+    wait = request.app[ACKNOWLEDGE_LIMITS].take((who.user_id, producer.id))
+    if wait:
+        raise TooManyRequests(f"you acknowledged this stream just now; again in {math.ceil(wait)} s",
+                              headers={"Retry-After": str(math.ceil(wait))})
+    relayed = {"type": ACKNOWLEDGE, "by": who.user_name, "at": now.isoformat(), "sealed": sealed}
+    if not producer.send_data(json.dumps(relayed)):
+        raise Conflict("the camera cannot be reached yet; try again in a moment")
     audit(request, "stream acknowledged", stream=producer.id, camera=producer.camera)
-    await request.app[STREAM_HUB].acknowledge(producer.id, by, now.isoformat())
-    request.app[EVENTS].publish(StreamEvent(STREAM_ACKNOWLEDGED, producer.id, producer.camera, now, {"by": by}))
-    return web.json_response({"stream_id": producer.id, "by": by, "at": now.isoformat()})
+    await request.app[STREAM_HUB].acknowledge(producer.id, who.user_name, now.isoformat())
+    request.app[EVENTS].publish(StreamEvent(STREAM_ACKNOWLEDGED, producer.id, producer.camera, now, {"by": who.user_name}))
+    return web.json_response({"stream_id": producer.id, "by": who.user_name, "at": now.isoformat()})
 
 
 @routes.get("/api/console/settings")

@@ -141,7 +141,11 @@ class FrameEncryptor:
 
 
 class FrameDecryptor:
-    """Decrypts frames of any KID under one base key (keys derived on first use)."""
+    """Decrypts frames of any KID under one base key. A KID's key is derived on first use
+    and kept only once a frame authenticated under it, at most ``MAX_KIDS`` of them (the
+    least recently used go), so frames with made-up KIDs cannot grow it."""
+
+    MAX_KIDS = 16
 
     def __init__(self, base_key: bytes) -> None:
         self._base_key = base_key
@@ -155,12 +159,21 @@ class FrameDecryptor:
         kid, ctr, header_len = decode_header(frame, clear_len)
         if kid & 0x3 != int(kind):
             raise DecryptError(f"KID {kid} does not belong to a {kind.name.lower()} frame")
-        cipher = self._ciphers.get(kid)
-        if cipher is None:
-            cipher = self._ciphers[kid] = _KidCipher(self._base_key, kid)
+        cached = self._ciphers.pop(kid, None)
+        cipher = cached or _KidCipher(self._base_key, kid)
         aad_len = clear_len + header_len
         try:
             body = cipher.aead.decrypt(cipher.nonce(ctr), frame[aad_len:], frame[:aad_len])
         except InvalidTag:
+            if cached is not None:
+                self._ciphers[kid] = cached
             raise DecryptError("frame authentication failed (wrong key or altered frame)") from None
+        self._ciphers[kid] = cipher  # most recently used last
+        if len(self._ciphers) > self.MAX_KIDS:
+            del self._ciphers[next(iter(self._ciphers))]
         return frame[:clear_len] + body
+
+    @property
+    def cached_kids(self) -> int:
+        """How many KIDs' keys are kept (bounded by ``MAX_KIDS``)."""
+        return len(self._ciphers)

@@ -6,7 +6,7 @@ import time
 from aiortc import RTCDataChannel, RTCPeerConnection, RTCRtpSender
 
 from ..aiortc_adapter import ForwardingOutput
-from .keyframes import KeyframeBudget
+from ..kernel.rate import TokenBucket
 from .producer import Producer, ProducerTrack, Unsubscribe
 from .rewriter import RtpRewriter, SourcePacket
 from .vp8 import starts_keyframe
@@ -54,7 +54,7 @@ class Consumer:
         self.tracks: dict[str, ConsumerTrack] = {}
         self.channel: RTCDataChannel | None = None
         self.decrypting: bool | None = None  # None until the viewer says
-        self.keyframe_budget = KeyframeBudget()
+        self.keyframe_budget = TokenBucket(capacity=3, refill_per_second=0.5)  # a PLI storm guard
         self.last_seen = time.monotonic()
         self._unsubscribes: list[Unsubscribe] = []
 
@@ -73,8 +73,10 @@ class Consumer:
         self._unsubscribes.append(self.producer.subscribe_data(self.send_data))
 
     def _on_datachannel(self, channel: RTCDataChannel) -> None:
+        """The viewer's channel carries the camera's messages to it; what the viewer sends
+        on it goes nowhere (acknowledgements reach the camera through the server's
+        authenticated API, never as a viewer's raw bytes)."""
         self.channel = channel
-        channel.on("message", self.producer.send_data)
 
     def send_data(self, message: bytes | str) -> None:
         if self.channel is not None and self.channel.readyState == "open":

@@ -1,31 +1,12 @@
-"""Keyframe requests toward a camera: paced, deferred rather than dropped, budgeted."""
+"""Keyframe requests toward a camera: paced, deferred rather than dropped (each viewer's
+are budgeted by a ``kernel.rate.TokenBucket``)."""
 from __future__ import annotations
 
 import asyncio
 import time
 from collections.abc import Callable
 
-Monotonic = Callable[[], float]  # seconds, like time.monotonic (tests pass one they move)
-
-
-class KeyframeBudget:
-    """Token bucket for one consumer's keyframe requests (a PLI storm guard)."""
-
-    def __init__(self, capacity: float = 3.0, refill_per_second: float = 0.5, clock: Monotonic = time.monotonic) -> None:
-        self.capacity = capacity
-        self.refill_per_second = refill_per_second
-        self._clock = clock
-        self._tokens = capacity
-        self._stamp = clock()
-
-    def take(self) -> bool:
-        now = self._clock()
-        self._tokens = min(self.capacity, self._tokens + (now - self._stamp) * self.refill_per_second)
-        self._stamp = now
-        if self._tokens >= 1.0:
-            self._tokens -= 1.0
-            return True
-        return False
+from ..kernel.rate import Monotonic
 
 
 class KeyframePacer:

@@ -124,10 +124,13 @@ class Producer:
             for listener in self._data_listeners.callbacks:
                 listener(message)
 
-    def send_data(self, message: bytes | str) -> None:
-        """Relay a (still encrypted) message from a viewer to the camera."""
-        if self.channel is not None and self.channel.readyState == "open":
-            self.channel.send(message)
+    def send_data(self, message: bytes | str) -> bool:
+        """Send the camera a message from the server (an operator's relayed
+        acknowledgement); False when its data channel is not open."""
+        if self.channel is None or self.channel.readyState != "open":
+            return False
+        self.channel.send(message)
+        return True
 
     def describe(self) -> dict[str, object]:
         return {
