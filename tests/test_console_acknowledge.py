@@ -4,8 +4,11 @@ every browser of the organisation with the stream list, and emitted on the event
 from __future__ import annotations
 
 import asyncio
+import time
 from pathlib import Path
 
+from bwlive_rtc.crypto.acknowledgement import seal_acknowledgement
+from bwlive_rtc.crypto.content_key import KeyEnvelope
 from bwlive_rtc.crypto.system_key import SystemKeyPair
 from bwlive_rtc.kernel.appkeys import EVENTS
 from bwlive_rtc.kernel.config import Settings
@@ -17,7 +20,8 @@ from tests.test_groups import invite
 
 
 async def test_acknowledgement_is_recorded_pushed_and_emitted(tmp_path: Path) -> None:
-    SystemKeyPair.generate().save(tmp_path / "keys")
+    keys = SystemKeyPair.generate()
+    keys.save(tmp_path / "keys")
     bootstrap_admin(tmp_path / "data", tmp_path / "keys")
     runner, port = await start_server(Settings(port=0, keys_dir=tmp_path / "keys", data_dir=tmp_path / "data"))
     events: list = []
@@ -30,10 +34,12 @@ async def test_acknowledgement_is_recorded_pushed_and_emitted(tmp_path: Path) ->
         async with admin.http.ws_connect(admin.server + "/api/streams/ws") as socket:
             (stream,) = (await socket.receive_json(timeout=5))["streams"]
             assert stream["camera"] == "Jip Mulder" and stream["acknowledged"] is None
-            async with viewer.request("POST", f"/api/streams/{stream['id']}/acknowledge") as response:
+            sealed = seal_acknowledgement(KeyEnvelope.from_json(stream["key_envelope"]).open(keys), int(time.time() * 1000))
+            async with viewer.request("POST", f"/api/streams/{stream['id']}/acknowledge", json={"sealed": sealed}) as response:
                 assert response.status == 200, await response.text()
                 answer = await response.json()
             assert answer["by"] == "Vic Viewer"
+            await asyncio.to_thread(camera.wait_for, "acknowledged: by Vic Viewer", 5)
             pushed = await socket.receive_json(timeout=5)
             (stream,) = pushed["streams"]
             assert stream["acknowledged"] == {"by": "Vic Viewer", "at": answer["at"]}

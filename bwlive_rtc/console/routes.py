@@ -26,6 +26,7 @@ from ..streams.hub import ROUTER, STREAM_HUB
 from .groups import GroupError, GroupNotFound, Groups
 
 GROUPS = web.AppKey("console_groups", Groups)
+CAMERA_REACHABLE_WITHIN = 3.0  # seconds a just-started camera has to open its data channel
 ACKNOWLEDGE_LIMITS = web.AppKey("acknowledge_limits", RateLimiter)  # per operator and stream
 
 routes = web.RouteTableDef()
@@ -120,14 +121,15 @@ async def acknowledge(request: web.Request) -> web.Response:
     if organisation(request) not in producer.organisation_ids:
         raise UnknownStream(f"no live stream with id {stream_id!r}")
     sealed = (await read_body(request, AcknowledgeRequest)).sealed
+    if not await producer.reachable_within(CAMERA_REACHABLE_WITHIN):
+        raise Conflict("the camera cannot be reached yet; try again in a moment")
     who, now = caller(request), request.app[CLOCK].now()
     wait = request.app[ACKNOWLEDGE_LIMITS].take((who.user_id, producer.id))
     if wait:
         raise TooManyRequests(f"you acknowledged this stream just now; again in {math.ceil(wait)} s",
                               headers={"Retry-After": str(math.ceil(wait))})
     relayed = {"type": ACKNOWLEDGE, "by": who.user_name, "at": now.isoformat(), "sealed": sealed}
-    if not producer.send_data(json.dumps(relayed)):
-        raise Conflict("the camera cannot be reached yet; try again in a moment")
+    producer.send_data(json.dumps(relayed))
     audit(request, "stream acknowledged", stream=producer.id, camera=producer.camera)
     await request.app[STREAM_HUB].acknowledge(producer.id, who.user_name, now.isoformat())
     request.app[EVENTS].publish(StreamEvent(STREAM_ACKNOWLEDGED, producer.id, producer.camera, now, {"by": who.user_name}))

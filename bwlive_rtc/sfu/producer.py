@@ -1,6 +1,7 @@
 """Producer: one camera's uplink (video, audio, data channel) inside the Router."""
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -97,6 +98,7 @@ class Producer:
         self.started_at = datetime.now(UTC)
         self.tracks: dict[str, ProducerTrack] = {}
         self.channel: RTCDataChannel | None = None
+        self._channel_open = asyncio.Event()
         self.consumers: dict[str, Consumer] = {}
         self._data_listeners = Subscribers[bytes | str]()
 
@@ -118,19 +120,35 @@ class Producer:
 
     def _on_datachannel(self, channel: RTCDataChannel) -> None:
         self.channel = channel
+        if channel.readyState == "open":
+            self._channel_open.set()
+        channel.on("open", self._channel_open.set)
 
         @channel.on("message")
         def relay(message: bytes | str) -> None:
             for listener in self._data_listeners.callbacks:
                 listener(message)
 
-    def send_data(self, message: bytes | str) -> bool:
+    @property
+    def reachable(self) -> bool:
+        """True while the camera's data channel is open."""
+        return self.channel is not None and self.channel.readyState == "open"
+
+    async def reachable_within(self, seconds: float) -> bool:
+        """Wait up to ``seconds`` for the camera's data channel (a stream that just
+        started may not have opened it yet)."""
+        if not self.reachable:
+            try:
+                await asyncio.wait_for(self._channel_open.wait(), seconds)
+            except TimeoutError:
+                return False
+        return self.reachable
+
+    def send_data(self, message: bytes | str) -> None:
         """Send the camera a message from the server (an operator's relayed
-        acknowledgement); False when its data channel is not open."""
-        if self.channel is None or self.channel.readyState != "open":
-            return False
-        self.channel.send(message)
-        return True
+        acknowledgement); check ``reachable`` first."""
+        if self.channel is not None and self.reachable:
+            self.channel.send(message)
 
     def describe(self) -> dict[str, object]:
         return {
