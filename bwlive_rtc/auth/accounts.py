@@ -10,7 +10,7 @@ from ..kernel.access import Role
 from ..kernel.clock import Clock
 from ..kernel.errors import BadRequest
 from ..kernel.tokens import new_id
-from .passwords import hash_password, verify_password
+from .passwords import hash_password
 
 TRIAL = timedelta(days=30)
 
@@ -44,7 +44,8 @@ class Accounts:
 
     # --- users ---------------------------------------------------------------------
 
-    def create_user(self, email: str, name: str, password: str) -> User:
+    def check_new_user(self, email: str, name: str) -> None:
+        """Refuse (with a sentence) a new user that cannot be made."""
         email = email.strip().lower()
         if "@" not in email:
             raise AccountError("enter an e-mail address")
@@ -52,16 +53,22 @@ class Accounts:
             raise AccountError("enter a name")
         if self.user_by_email(email) is not None:
             raise AccountError(f"there is already an account for {email}")
-        try:
-            password_hash = hash_password(password)
-        except ValueError as exc:
-            raise AccountError(str(exc)) from None
-        user = User(new_id(), email, name.strip())
+
+    def add_user(self, email: str, name: str, password_hash: str) -> User:
+        """A new local user with an Argon2 hash made by ``PasswordWorker.hash``."""
+        self.check_new_user(email, name)
+        user = User(new_id(), email.strip().lower(), name.strip())
         self.db.table("users").insert(
-            {"id": user.id, "email": email, "name": user.name, "password_hash": password_hash,
+            {"id": user.id, "email": user.email, "name": user.name, "password_hash": password_hash,
              "identity_provider": "local", "created_at": self.clock.now().isoformat()}
         )
         return user
+
+    def create_user(self, email: str, name: str, password: str) -> User:
+        """A new local user, hashing the password on this thread (the command line, tests;
+        the HTTP API hashes on the ``PasswordWorker``)."""
+        self.check_new_user(email, name)
+        return self.add_user(email, name, hash_password(password))
 
     def user(self, user_id: str) -> User | None:
         rows = list(self.db.table("users").rows_where("id = ?", [user_id]))
@@ -71,11 +78,12 @@ class Accounts:
         rows = list(self.db.table("users").rows_where("email = ?", [email.strip().lower()]))
         return User(rows[0]["id"], rows[0]["email"], rows[0]["name"]) if rows else None
 
-    def authenticate(self, email: str, password: str) -> User | None:
+    def credentials(self, email: str) -> tuple[User | None, str | None]:
+        """The user with this e-mail address and their password hash (None, None: no such user)."""
         rows = list(self.db.table("users").rows_where("email = ?", [email.strip().lower()]))
-        if not verify_password(rows[0]["password_hash"] if rows else None, password):
-            return None
-        return User(rows[0]["id"], rows[0]["email"], rows[0]["name"])
+        if not rows:
+            return None, None
+        return User(rows[0]["id"], rows[0]["email"], rows[0]["name"]), rows[0]["password_hash"]
 
     # --- organisations and memberships ------------------------------------------------
 

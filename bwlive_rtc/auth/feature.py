@@ -19,6 +19,7 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
     app[AUTH] = AuthService.open(app[DATABASE], app[CLOCK], app[SYSTEMS], app[AUDIT], app[EVENTS])
     app[SIGNED_IN] = authenticate
     yield
+    app[AUTH].close()
 
 
 FEATURE = Feature("auth", (routes,), _lifecycle)

@@ -1,5 +1,6 @@
 """Invitations by link: an admin invites an e-mail address with a role; the invitee opens
-the link, sets a name and password (or, already having an account, signs in) and joins."""
+the link, sets a name and password (or, already having an account, gives its password)
+and joins (``AuthService.accept_invitation``)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -57,15 +58,9 @@ class Invitations:
         org = self.accounts.organisation(row["organisation_id"])
         return Invitation(row["organisation_id"], org["name"] if org else "?", row["email"], Role(row["role"]), expires_at)
 
-    def accept(self, token: str, name: str, password: str) -> tuple[User, Invitation]:
-        """Create the invitee's account (or use the existing one, if the password matches)
-        and add the membership."""
+    def redeem(self, token: str, user: User) -> Invitation:
+        """Add ``user`` (the invitee, with an account now) to the organisation; the link is used up."""
         invitation = self.pending(token)
-        user = self.accounts.user_by_email(invitation.email)
-        if user is None:
-            user = self.accounts.create_user(invitation.email, name, password)
-        elif self.accounts.authenticate(invitation.email, password) is None:
-            raise AccountError(f"{invitation.email} already has an account: enter its password to accept")
         self.accounts.add_member(user.id, invitation.organisation_id, invitation.role)
         self.db.table("invitations").update(token_hash(token), {"accepted_at": self.clock.now().isoformat()})
-        return user, invitation
+        return invitation

@@ -3,11 +3,12 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from ..kernel.access import Access, Role, access, organisation
+from ..kernel.access import Access, access, organisation
 from ..kernel.audit import audit
-from ..kernel.errors import BadRequest, Forbidden, TooManyRequests, Unauthorized
-from ..kernel.requests import json_object
+from ..kernel.errors import Forbidden, Unauthorized
+from ..kernel.requests import body, path, read_body, read_path
 from .authentication import SESSION, USER
+from .requests import AcceptInvitation, InvitationPath, Invite, MemberPath, NewOrganisation, PickOrganisation, RoleChange, SignIn
 from .service import AUTH
 from .sessions import COOKIE_NAME
 
@@ -48,21 +49,20 @@ async def get_session(request: web.Request) -> web.Response:
     return web.json_response(_session_body(request, session.user_id, session.organisation_id, session.csrf_token))
 
 
+def _address(request: web.Request) -> str:
+    return request.remote or "unknown"
+
+
 @routes.post("/api/session")
 @access(Access.PUBLIC)
+@body(SignIn)
 async def sign_in(request: web.Request) -> web.Response:
-    body = await json_object(request, "email", "password")
+    """Sign in with e-mail address and password; sets the session cookie."""
+    given = await read_body(request, SignIn)
     auth = request.app[AUTH]
-    keys = (f"email:{body['email'].strip().lower()}", f"addr:{request.remote}")
-    wait = auth.limiter.retry_after(*keys)
-    if wait > 0:
-        raise TooManyRequests(f"too many failed sign-ins; try again in {int(wait // 60) + 1} minutes",
-                              headers={"Retry-After": str(int(wait) + 1)})
-    user = auth.accounts.authenticate(body["email"], body["password"])
+    user = await auth.sign_in(given.email, given.password, _address(request))
     if user is None:
-        auth.limiter.failed(*keys)
         raise Unauthorized("wrong e-mail address or password")
-    auth.limiter.succeeded(*keys)
     memberships = auth.accounts.memberships(user.id)
     org_id = memberships[0].organisation_id if len(memberships) == 1 else None
     token, session = auth.sessions.create(user.id, org_id)
@@ -84,22 +84,24 @@ async def sign_out(request: web.Request) -> web.Response:
 
 @routes.put("/api/session/organisation")
 @access(Access.USER)
+@body(PickOrganisation)
 async def pick_organisation(request: web.Request) -> web.Response:
-    body = await json_object(request, "organisation_id")
+    organisation_id = (await read_body(request, PickOrganisation)).organisation_id
     session, auth = request[SESSION], request.app[AUTH]
-    if auth.accounts.role(session.user_id, body["organisation_id"]) is None:
+    if auth.accounts.role(session.user_id, organisation_id) is None:
         raise Forbidden("you are not a member of that organisation")
-    auth.sessions.pick_organisation(session, body["organisation_id"])
-    return web.json_response(_session_body(request, session.user_id, body["organisation_id"], session.csrf_token))
+    auth.sessions.pick_organisation(session, organisation_id)
+    return web.json_response(_session_body(request, session.user_id, organisation_id, session.csrf_token))
 
 
 @routes.post("/api/organisations")
 @access(Access.USER)
+@body(NewOrganisation)
 async def create_organisation(request: web.Request) -> web.Response:
     """Create an organisation: its creator becomes owner and admin, and it is picked."""
-    body = await json_object(request, "name")
+    name = (await read_body(request, NewOrganisation)).name
     user, session, auth = request[USER], request[SESSION], request.app[AUTH]
-    org_id = auth.accounts.create_organisation(body["name"], user)
+    org_id = auth.accounts.create_organisation(name, user)
     auth.sessions.pick_organisation(session, org_id)
     auth.audit.record("organisation created", organisation_id=org_id, user_id=user.id, user_name=user.name)
     return web.json_response(_session_body(request, user.id, org_id, session.csrf_token), status=201)
@@ -113,52 +115,54 @@ async def list_members(request: web.Request) -> web.Response:
 
 @routes.put("/api/organisation/members/{user_id}")
 @access(Access.ADMIN)
+@path(MemberPath)
+@body(RoleChange)
 async def change_role(request: web.Request) -> web.Response:
-    body = await json_object(request, "role")
-    try:
-        role = Role.parse(body["role"])
-    except ValueError as exc:
-        raise BadRequest(str(exc)) from None
-    request.app[AUTH].set_role(request[USER], organisation(request), request.match_info["user_id"], role)
-    return web.json_response({"user_id": request.match_info["user_id"], "role": role.value})
+    user_id = read_path(request, MemberPath).user_id
+    role = (await read_body(request, RoleChange)).role
+    request.app[AUTH].set_role(request[USER], organisation(request), user_id, role)
+    return web.json_response({"user_id": user_id, "role": role.value})
 
 
 @routes.delete("/api/organisation/members/{user_id}")
 @access(Access.ADMIN)
+@path(MemberPath)
 async def remove_member(request: web.Request) -> web.Response:
-    request.app[AUTH].remove_member(request[USER], organisation(request), request.match_info["user_id"])
-    return web.json_response({"removed": request.match_info["user_id"]})
+    user_id = read_path(request, MemberPath).user_id
+    request.app[AUTH].remove_member(request[USER], organisation(request), user_id)
+    return web.json_response({"removed": user_id})
 
 
 @routes.post("/api/organisation/invitations")
 @access(Access.ADMIN)
+@body(Invite)
 async def invite(request: web.Request) -> web.Response:
-    body = await json_object(request, "email", "role")
-    try:
-        role = Role.parse(body["role"])
-    except ValueError as exc:
-        raise BadRequest(str(exc)) from None
-    token = request.app[AUTH].invitations.create(organisation(request), body["email"], role, request[USER])
-    audit(request, "user invited", email=body["email"], role=role.value)
+    invite = await read_body(request, Invite)
+    token = request.app[AUTH].invitations.create(organisation(request), invite.email, invite.role, request[USER])
+    audit(request, "user invited", email=invite.email, role=invite.role.value)
     link = f"{request.scheme}://{request.host}/web/invite.html#token={token}"
-    return web.json_response({"link": link, "email": body["email"], "role": role.value}, status=201)
+    return web.json_response({"link": link, "email": invite.email, "role": invite.role.value}, status=201)
 
 
 @routes.get("/api/invitations/{token}")
 @access(Access.PUBLIC)
+@path(InvitationPath)
 async def show_invitation(request: web.Request) -> web.Response:
-    invitation = request.app[AUTH].invitations.pending(request.match_info["token"])
+    invitation = request.app[AUTH].invitations.pending(read_path(request, InvitationPath).token)
     return web.json_response({"organisation": invitation.organisation_name, "email": invitation.email,
                               "role": invitation.role.value, "expires_at": invitation.expires_at.isoformat()})
 
 
 @routes.post("/api/invitations/{token}")
 @access(Access.PUBLIC)
+@path(InvitationPath)
+@body(AcceptInvitation)
 async def accept_invitation(request: web.Request) -> web.Response:
     """The invitee sets a name and password (or gives their existing password) and is signed in."""
-    body = await json_object(request, "password")
+    link_token = read_path(request, InvitationPath).token
+    accept = await read_body(request, AcceptInvitation)
     auth = request.app[AUTH]
-    user, invitation = auth.invitations.accept(request.match_info["token"], str(body.get("name", "")), body["password"])
+    user, invitation = await auth.accept_invitation(link_token, accept.name, accept.password, _address(request))
     auth.audit.record("invitation accepted", organisation_id=invitation.organisation_id, user_id=user.id,
                       user_name=user.name, role=invitation.role.value)
     token, session = auth.sessions.create(user.id, invitation.organisation_id)

@@ -12,10 +12,10 @@ from ..kernel.clock import Clock
 from ..kernel.events import ACCESS_CHANGED, EventBus
 from ..storage.database import Database
 from ..systems.store import Systems
-from .accounts import Accounts, User
-from .invitations import Invitations
-from .passwords import check_strength
-from .rate_limit import SignInLimiter
+from .accounts import AccountError, Accounts, User
+from .backoff import SignInBackoff
+from .invitations import Invitation, Invitations
+from .passwords import PasswordWorker, check_strength
 from .sessions import Sessions
 
 
@@ -26,7 +26,8 @@ class AuthService:
     invitations: Invitations
     systems: Systems
     audit: AuditLog
-    limiter: SignInLimiter
+    backoff: SignInBackoff
+    passwords: PasswordWorker
     events: EventBus
 
     @classmethod
@@ -35,7 +36,34 @@ class AuthService:
         db = database.db
         accounts = Accounts(db, clock)
         return cls(accounts, Sessions(db, clock), Invitations(db, clock, accounts), systems, audit,
-                   SignInLimiter(clock), events)
+                   SignInBackoff(clock), PasswordWorker(), events)
+
+    def close(self) -> None:
+        self.passwords.close()
+
+    async def sign_in(self, email: str, password: str, address: str) -> User | None:
+        """The user whose password this is, or None; checked off the event loop, after the
+        address's back-off (429 while it must wait)."""
+        self.backoff.attempt(email, address)
+        user, password_hash = self.accounts.credentials(email)
+        if not await self.passwords.verify(password_hash, password) or user is None:
+            return None
+        self.backoff.succeeded(email, address)
+        return user
+
+    async def accept_invitation(self, token: str, name: str, password: str, address: str) -> tuple[User, Invitation]:
+        """Create the invitee's account (or use the existing one, if the password is its
+        own) and add the membership."""
+        invitation = self.invitations.pending(token)
+        if self.accounts.user_by_email(invitation.email) is None:
+            self.accounts.check_new_user(invitation.email, name)
+            user = self.accounts.add_user(invitation.email, name, await self.passwords.hash(password))
+        else:
+            existing = await self.sign_in(invitation.email, password, address)
+            if existing is None:
+                raise AccountError(f"{invitation.email} already has an account: enter its password to accept")
+            user = existing
+        return user, self.invitations.redeem(token, user)
 
     def bootstrap(self, organisation: str, email: str, name: str, password: str, system_key: SystemPublicKey | None,
                   system_name: str = "local system") -> tuple[User, bool]:

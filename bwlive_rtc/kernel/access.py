@@ -46,13 +46,6 @@ class Role(str, Enum):
     def rank(self) -> int:
         return list(Role).index(self)
 
-    @classmethod
-    def parse(cls, value: object) -> Role:
-        try:
-            return cls(str(value))
-        except ValueError:
-            raise ValueError(f"unknown role {value!r}: use viewer, operator or admin") from None
-
 
 ROLE_FOR_ACCESS = {Access.VIEWER: Role.VIEWER, Access.OPERATOR: Role.OPERATOR, Access.ADMIN: Role.ADMIN}
 

@@ -47,6 +47,12 @@ class TooManyRequests(BwliveError):
     status = 429
 
 
+class Unavailable(BwliveError):
+    """The server is too busy for this request now; ``Retry-After`` says when to try again."""
+
+    status = 503
+
+
 class ServerFault(BwliveError):
     """A defect on our side (e.g. a route without an access rule)."""
 

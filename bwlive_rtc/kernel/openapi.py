@@ -1,6 +1,6 @@
 """The OpenAPI 3.1 document of a running app, generated from its route table: each route's
-access level, its path parameters and the request models it declares (``@body``,
-``@query``). Nothing is written by hand, so the document cannot drift from the code."""
+access level and the request models it declares (``@body``, ``@path``, ``@query``;
+path parameters without a model are plain strings). Nothing is written by hand, so the document cannot drift from the code."""
 from __future__ import annotations
 
 import re
@@ -11,7 +11,7 @@ from pydantic import BaseModel
 
 from ..protocol import CSRF_HEADER, SESSION_COOKIE
 from .access import Access, required_access
-from .requests import declared_body, declared_query
+from .requests import declared_body, declared_path, declared_query
 
 PATH_PARAMETER = re.compile(r"\{(\w+)(?::[^}]*)?\}")
 REF_TEMPLATE = "#/components/schemas/{model}"
@@ -22,26 +22,35 @@ SECURITY: dict[Access, list[dict[str, list[str]]]] = {
 }
 
 
-def _schema(model: type[BaseModel], components: dict[str, Any]) -> dict[str, Any]:
+def _json_schema(model: type[BaseModel], components: dict[str, Any]) -> dict[str, Any]:
+    """``model``'s schema; the schemas it refers to go to ``components``."""
     schema = model.model_json_schema(ref_template=REF_TEMPLATE)
     components.update(schema.pop("$defs", {}))
-    components[model.__name__] = schema
+    return schema
+
+
+def _schema(model: type[BaseModel], components: dict[str, Any]) -> dict[str, Any]:
+    components[model.__name__] = _json_schema(model, components)
     return {"$ref": REF_TEMPLATE.format(model=model.__name__)}
+
+
+def _parameters(model: type[BaseModel], where: str, components: dict[str, Any]) -> list[dict[str, Any]]:
+    schema = _json_schema(model, components)
+    return [{"name": name, "in": where, "required": name in schema.get("required", ()), "schema": field}
+            for name, field in schema["properties"].items()]
 
 
 def _operation(route: web.AbstractRoute, path: str, components: dict[str, Any]) -> dict[str, Any]:
     handler = route.handler
     level = required_access(handler) or Access.PUBLIC
     doc = (handler.__doc__ or "").strip().splitlines()
-    parameters: list[dict[str, Any]] = [
+    path_model, query_model = declared_path(handler), declared_query(handler)
+    parameters = _parameters(path_model, "path", components) if path_model else [
         {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
         for name in PATH_PARAMETER.findall(path)
     ]
-    query_model = declared_query(handler)
     if query_model is not None:
-        for name, field in query_model.model_fields.items():
-            field_schema = query_model.model_json_schema()["properties"][name]
-            parameters.append({"name": name, "in": "query", "required": field.is_required(), "schema": field_schema})
+        parameters += _parameters(query_model, "query", components)
     operation: dict[str, Any] = {
         "operationId": f"{route.method.lower()}_{handler.__name__}",
         "summary": doc[0] if doc else handler.__name__.replace("_", " "),

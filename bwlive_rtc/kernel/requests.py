@@ -1,32 +1,58 @@
 """Reading what a client sends: one typed model per endpoint (pydantic v2, strict), with a
-sentence for the client when the body does not fit.
+sentence for the client when the request does not fit.
 
 A handler declares its body with ``@body(Model)`` (or ``@body_text(media type)`` for
-SDP, license files, …) and its query with ``@query(Model)``; it reads them with
-``await read_body(request, Model)`` / ``read_query(request, Model)``. The declarations
-also describe the endpoint in the OpenAPI document (``kernel/openapi.py``).
+SDP, license files, …), its path parameters with ``@path(Model)`` and its query with
+``@query(Model)``; it reads them with ``await read_body(request, Model)``,
+``await read_text(request)``, ``read_path(request, Model)`` and ``read_query(request,
+Model)``. The declarations also describe the endpoint in the OpenAPI document
+(``kernel/openapi.py``). Bodies are bounded in size; JSON is parsed by pydantic-core,
+which refuses lone surrogates and nesting deeper than a few hundred levels; text is
+strict UTF-8.
 """
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, TypeVar
 
+import pydantic_core
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, ValidationError
 
 from .errors import BadRequest
 
 MAX_JSON_BYTES = 64 * 1024
+MAX_TEXT_BYTES = 64 * 1024
 BODY_ATTRIBUTE = "__bwlive_body__"
+PATH_ATTRIBUTE = "__bwlive_path__"
 QUERY_ATTRIBUTE = "__bwlive_query__"
 
 Model = TypeVar("Model", bound=BaseModel)
 Handler = TypeVar("Handler", bound=Callable[..., Awaitable[web.StreamResponse]])
 
-# Strings a person types: trimmed, never empty, of a sane length.
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+def _one_line(value: str) -> str:
+    """A name is text without control characters."""
+    if any(unicodedata.category(character) == "Cc" for character in value):
+        raise ValueError("contains a control character")
+    return value
+
+
+def _ascii_digits(value: object) -> object:
+    """Numbers in paths and queries are plain ASCII digits (not ``"²"``, ``"+1"``, ``"1_0"``)."""
+    if isinstance(value, str) and not (value.isascii() and value.isdigit()):
+        raise ValueError("should be a whole number in ASCII digits")
+    return value
+
+
+# Strings a person types: trimmed, on one line, of a sane length; a Name is never empty.
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), AfterValidator(_one_line)]
+OptionalName = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200), AfterValidator(_one_line)]
 Text = Annotated[str, StringConstraints(max_length=4000)]
 Id = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+# A whole number at most 2^31 - 1, e.g. a segment number in a path.
+Natural = Annotated[int, BeforeValidator(_ascii_digits), Field(ge=0, le=2**31 - 1)]
 
 
 class RequestModel(BaseModel):
@@ -42,8 +68,13 @@ def body(model: type[BaseModel]) -> Callable[[Handler], Handler]:
 
 
 def body_text(media_type: str) -> Callable[[Handler], Handler]:
-    """Declare a non-JSON body (``application/sdp``, ``text/plain``)."""
+    """Declare a non-JSON text body (``application/sdp``, ``text/plain``)."""
     return _mark(BODY_ATTRIBUTE, media_type)
+
+
+def path(model: type[BaseModel]) -> Callable[[Handler], Handler]:
+    """Declare the types of a handler's path parameters."""
+    return _mark(PATH_ATTRIBUTE, model)
 
 
 def query(model: type[BaseModel]) -> Callable[[Handler], Handler]:
@@ -63,6 +94,10 @@ def declared_body(handler: object) -> type[BaseModel] | str | None:
     return getattr(handler, BODY_ATTRIBUTE, None)
 
 
+def declared_path(handler: object) -> type[BaseModel] | None:
+    return getattr(handler, PATH_ATTRIBUTE, None)
+
+
 def declared_query(handler: object) -> type[BaseModel] | None:
     return getattr(handler, QUERY_ATTRIBUTE, None)
 
@@ -71,32 +106,60 @@ def sentence(error: ValidationError) -> str:
     """The first problem of a validation error, in words a client can act on."""
     first = error.errors(include_url=False)[0]
     where = ".".join(str(part) for part in first["loc"])
+    message = first["msg"].removeprefix("Value error, ")
     if first["type"] == "json_invalid":
-        return "send a JSON object"
+        return f"send a JSON object ({message[0].lower()}{message[1:]})"
     if first["type"] == "extra_forbidden":
         return f"unknown field {where!r}"
     if first["type"] == "missing":
         return f"missing {where}"
-    return f"{where}: {first['msg'][0].lower()}{first['msg'][1:]}" if where else first["msg"]
+    if first["type"] == "string_pattern_mismatch":
+        return f"{where}: not a valid {where.replace('_', ' ')}"
+    return f"{where}: {message[0].lower()}{message[1:]}" if where else message
+
+
+async def _read_bounded(request: web.Request, limit: int) -> bytes:
+    """The whole body, refused with a sentence when it is larger than ``limit`` bytes."""
+    too_large = BadRequest(f"the body is larger than {limit // 1024} KiB")
+    if request.content_length is not None and request.content_length > limit:
+        raise too_large
+    raw = await request.content.read(limit + 1)
+    if len(raw) > limit:
+        raise too_large
+    return raw
 
 
 async def read_body(request: web.Request, model: type[Model]) -> Model:
-    """The JSON body as ``model``; 400 with a sentence when it is not one, 413 when huge."""
-    if request.content_length is not None and request.content_length > MAX_JSON_BYTES:
-        raise BadRequest(f"the body is larger than {MAX_JSON_BYTES // 1024} KiB")
-    raw = await request.content.read(MAX_JSON_BYTES + 1)
-    if len(raw) > MAX_JSON_BYTES:
-        raise BadRequest(f"the body is larger than {MAX_JSON_BYTES // 1024} KiB")
+    """The JSON body as ``model``; 400 with a sentence when it is not one or too large."""
+    raw = await _read_bounded(request, MAX_JSON_BYTES)
     try:
         return model.model_validate_json(raw or b"{}")
     except ValidationError as exc:
         raise BadRequest(sentence(exc)) from None
 
 
+async def read_text(request: web.Request, limit: int = MAX_TEXT_BYTES) -> str:
+    """The body as text: strict UTF-8, at most ``limit`` bytes; else 400 with a sentence."""
+    raw = await _read_bounded(request, limit)
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise BadRequest("the body is not UTF-8 text") from None
+
+
+def read_path(request: web.Request, model: type[Model]) -> Model:
+    """The path parameters as ``model`` (each is text in the URL)."""
+    return _validate_text_fields(dict(request.match_info), model)
+
+
 def read_query(request: web.Request, model: type[Model]) -> Model:
     """The query string as ``model`` (each parameter once, as text)."""
+    return _validate_text_fields(dict(request.query), model)
+
+
+def _validate_text_fields(fields: dict[str, str], model: type[Model]) -> Model:
     try:
-        return model.model_validate(dict(request.query), strict=False)
+        return model.model_validate(fields, strict=False)
     except ValidationError as exc:
         raise BadRequest(sentence(exc)) from None
 
@@ -104,9 +167,10 @@ def read_query(request: web.Request, model: type[Model]) -> Model:
 async def json_object(request: web.Request, *required: str) -> dict[str, Any]:
     """The body as a JSON object; ``required`` names fields that must be non-empty strings.
     For endpoints not yet given a model; new endpoints use ``read_body``."""
+    raw = await _read_bounded(request, MAX_JSON_BYTES)
     try:
-        data = await request.json()
-    except (ValueError, RecursionError, UnicodeDecodeError):
+        data = pydantic_core.from_json(raw)
+    except ValueError:
         raise BadRequest("send a JSON object") from None
     if not isinstance(data, dict):
         raise BadRequest("send a JSON object")

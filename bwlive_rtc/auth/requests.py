@@ -1,0 +1,49 @@
+"""What the auth API reads: one model per body and per path."""
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import StringConstraints
+
+from ..kernel.access import Role
+from ..kernel.requests import Id, Name, OptionalName, RequestModel
+from .passwords import MAX_LENGTH
+
+Email = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, max_length=254,
+                                         pattern=r"^[^@\s]+@[^@\s]+$")]
+Password = Annotated[str, StringConstraints(min_length=1, max_length=MAX_LENGTH)]
+
+
+class SignIn(RequestModel):
+    email: Email
+    password: Password
+
+
+class PickOrganisation(RequestModel):
+    organisation_id: Id
+
+
+class NewOrganisation(RequestModel):
+    name: Name
+
+
+class RoleChange(RequestModel):
+    role: Role
+
+
+class Invite(RequestModel):
+    email: Email
+    role: Role
+
+
+class AcceptInvitation(RequestModel):
+    name: OptionalName = ""  # for a new account; an existing one keeps its name
+    password: Password
+
+
+class MemberPath(RequestModel):
+    user_id: Id
+
+
+class InvitationPath(RequestModel):
+    token: Id
