@@ -408,10 +408,11 @@ async def test_the_queue_survives_a_restart(start_bwlive: Start, receiver: Recei
 async def test_admin_api_refusals_secrets_and_removal(start_bwlive: Start, receiver: Receiver) -> None:
     bwlive = await start_bwlive()
     cases = [
-        ({"secret": SECRET}, 400, "URL is missing"),
+        ({"secret": SECRET}, 400, "missing url"),
         ({"url": "ftp://example.org/x"}, 400, "http:// or https://"),
         ({"url": "not a url"}, 400, "http:// or https://"),
-        ({"url": receiver.url, "secret": "short"}, 400, "16 to 256 characters"),
+        ({"url": receiver.url, "secret": "short"}, 400, "secret: string should have at least 16 characters"),
+        ({"url": receiver.url, "secret": 1234567890123456789}, 400, "secret: input should be a valid string"),
         ([receiver.url], 400, "JSON object"),
     ]
     for body, status, words in cases:

@@ -106,6 +106,8 @@ async def test_camera_refused_after_trial_until_a_license_is_added(tmp_path: Pat
         async with admin.request("POST", "/api/organisation/licenses",
                                  data=sign(License("X", "another-org", 5, today, today), issuer)) as r:
             assert r.status == 400 and "another organisation" in (await r.json())["error"]
+        async with admin.request("POST", "/api/organisation/licenses", data=b"\xff\xfe\x00license") as r:
+            assert r.status == 400 and "not UTF-8 text" in (await r.json())["error"]
         text = sign(License("Y", org_id, 5, today, today + timedelta(days=30)), issuer)
         async with admin.request("POST", "/api/organisation/licenses", data=text) as r:
             assert r.status == 201

@@ -119,7 +119,9 @@ async def test_stream_is_recorded_as_ciphertext_and_plays_back_in_order(tmp_path
         recording, frames = await fetch_recording(api, listed["id"])
         for path, status, sentence in [
             ("/api/recordings/nope", 404, "no recording 'nope'"),
-            (f"/api/recordings/{listed['id']}/segments/x", 400, "whole numbers"),
+            (f"/api/recordings/{listed['id']}/segments/x", 400, "whole number"),
+            (f"/api/recordings/{listed['id']}/segments/²", 400, "whole number in ASCII digits"),
+            (f"/api/recordings/{listed['id']}/segments/{'9' * 4000}", 400, "seq: "),
             (f"/api/recordings/{listed['id']}/segments/999/webm", 404, "has no segment 999"),
         ]:
             async with api.request("GET", path) as response:

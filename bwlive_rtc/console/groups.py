@@ -8,15 +8,17 @@ from dataclasses import asdict, dataclass
 
 import sqlite_utils
 
+from ..kernel.errors import BadRequest, NotFound
+
 MAX_MEMBERS = 4
 MAX_NAME_LENGTH = 60
 
 
-class GroupError(ValueError):
+class GroupError(BadRequest, ValueError):
     """The change is not allowed; the message says why."""
 
 
-class GroupNotFound(LookupError):
+class GroupNotFound(NotFound, LookupError):
     """No group with that id in the organisation."""
 
 

@@ -7,23 +7,21 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Annotated
 
 from aiohttp import web
-from pydantic import StringConstraints
 
-from ..crypto.acknowledgement import MAX_SEALED_CHARS
 from ..kernel.access import Access, access, caller, organisation
 from ..kernel.appkeys import CLOCK, DATABASE, EVENTS, SETTINGS
 from ..kernel.audit import audit
 from ..kernel.errors import Conflict, TooManyRequests
 from ..kernel.events import STREAM_ACKNOWLEDGED, StreamEvent
 from ..kernel.rate import RateLimiter
-from ..kernel.requests import RequestModel, body, json_object, read_body
+from ..kernel.requests import body, path, read_body, read_path
 from ..protocol import ACKNOWLEDGE
 from ..sfu.router import UnknownStream
 from ..streams.hub import ROUTER, STREAM_HUB
-from .groups import GroupError, GroupNotFound, Groups
+from .groups import Groups
+from .requests import AcknowledgeRequest, GroupMemberPath, GroupName, GroupPath, NewGroup, StreamPath
 
 GROUPS = web.AppKey("console_groups", Groups)
 CAMERA_REACHABLE_WITHIN = 3.0  # seconds a just-started camera has to open its data channel
@@ -45,12 +43,7 @@ def _groups_message(request: web.Request) -> dict[str, object]:
 
 async def _changed(request: web.Request, action: str, change) -> web.Response:  # type: ignore[no-untyped-def]
     """Apply a group change, audit it, push the new list to every browser, answer with it."""
-    try:
-        result = change(request.app[GROUPS], organisation(request))
-    except GroupError as exc:
-        raise web.HTTPBadRequest(text=str(exc)) from None
-    except GroupNotFound as exc:
-        raise web.HTTPNotFound(text=str(exc)) from None
+    result = change(request.app[GROUPS], organisation(request))
     audit(request, action, **dict(request.match_info),
           **({"group": result.name} if result is not None else {}))
     message = _groups_message(request)
@@ -66,57 +59,57 @@ async def list_groups(request: web.Request) -> web.Response:
 
 @routes.post("/api/groups")
 @access(Access.OPERATOR)
+@body(NewGroup)
 async def create_group(request: web.Request) -> web.Response:
-    body = await json_object(request)
-    members = body.get("members", [])
-    if not isinstance(members, list):
-        raise web.HTTPBadRequest(text='"members" must be a list of camera user names')
-    return await _changed(request, "group created", lambda groups, org: groups.create(org, body.get("name"), members))
+    new = await read_body(request, NewGroup)
+    return await _changed(request, "group created", lambda groups, org: groups.create(org, new.name, new.members))
 
 
 @routes.patch("/api/groups/{group_id}")
 @access(Access.OPERATOR)
+@path(GroupPath)
+@body(GroupName)
 async def rename_group(request: web.Request) -> web.Response:
-    body = await json_object(request)
-    group_id = request.match_info["group_id"]
-    return await _changed(request, "group renamed", lambda groups, org: groups.rename(org, group_id, body.get("name")))
+    group_id = read_path(request, GroupPath).group_id
+    name = (await read_body(request, GroupName)).name
+    return await _changed(request, "group renamed", lambda groups, org: groups.rename(org, group_id, name))
 
 
 @routes.delete("/api/groups/{group_id}")
 @access(Access.OPERATOR)
+@path(GroupPath)
 async def delete_group(request: web.Request) -> web.Response:
-    group_id = request.match_info["group_id"]
+    group_id = read_path(request, GroupPath).group_id
     return await _changed(request, "group deleted", lambda groups, org: groups.delete(org, group_id))
 
 
 @routes.put("/api/groups/{group_id}/members/{member}")
 @access(Access.OPERATOR)
+@path(GroupMemberPath)
 async def add_member(request: web.Request) -> web.Response:
-    group_id, member = request.match_info["group_id"], request.match_info["member"]
-    return await _changed(request, "group member added", lambda groups, org: groups.add_member(org, group_id, member))
+    where = read_path(request, GroupMemberPath)
+    return await _changed(request, "group member added",
+                          lambda groups, org: groups.add_member(org, where.group_id, where.member))
 
 
 @routes.delete("/api/groups/{group_id}/members/{member}")
 @access(Access.OPERATOR)
+@path(GroupMemberPath)
 async def remove_member(request: web.Request) -> web.Response:
-    group_id, member = request.match_info["group_id"], request.match_info["member"]
-    return await _changed(request, "group member removed", lambda groups, org: groups.remove_member(org, group_id, member))
-
-
-class AcknowledgeRequest(RequestModel):
-    """``sealed``: the browser's sealed press (base64url of an operator-data SFrame frame)."""
-
-    sealed: Annotated[str, StringConstraints(min_length=16, max_length=MAX_SEALED_CHARS, pattern=r"^[A-Za-z0-9_-]+$")]
+    where = read_path(request, GroupMemberPath)
+    return await _changed(request, "group member removed",
+                          lambda groups, org: groups.remove_member(org, where.group_id, where.member))
 
 
 @routes.post("/api/streams/{stream_id}/acknowledge")
 @access(Access.VIEWER)
+@path(StreamPath)
 @body(AcknowledgeRequest)
 async def acknowledge(request: web.Request) -> web.Response:
     """Acknowledge a live stream of the caller's organisation: the camera gets the sealed
     press with the signed-in user's name (it vibrates if the press opens with the stream's
     key and is fresh and new); every operator sees it; SOC integrations get the event."""
-    stream_id = request.match_info["stream_id"]
+    stream_id = read_path(request, StreamPath).stream_id
     producer = request.app[ROUTER].producer(stream_id)
     if organisation(request) not in producer.organisation_ids:
         raise UnknownStream(f"no live stream with id {stream_id!r}")

@@ -13,13 +13,15 @@ from yarl import URL
 from ..kernel.access import Access, access, organisation
 from ..kernel.appkeys import CLOCK, DATABASE, EVENTS, SETTINGS
 from ..kernel.audit import audit
+from ..kernel.errors import BadRequest, Conflict, NotFound
 from ..kernel.events import STREAM_ENDED, StreamEvent
 from ..kernel.feature import Feature
-from ..kernel.requests import json_object
+from ..kernel.requests import body, path, read_body, read_path
 from ..sfu.router import Router
 from ..streams.hub import ROUTER
 from .delivery import DeliveryWorker
 from .payload import FORWARDED, TEST_EVENT, iso_utc, sample_event_body, stream_event_body
+from .requests import IntegrationPath, NewIntegration
 from .store import Integration, IntegrationStore
 from .targets import TargetRefused, TargetResolver
 
@@ -27,7 +29,6 @@ log = logging.getLogger(__name__)
 
 STORE = web.AppKey("integration_store", IntegrationStore)
 WORKER = web.AppKey("delivery_worker", DeliveryWorker)
-MIN_SECRET, MAX_SECRET, MAX_URL = 16, 256, 2000
 LISTED_DELIVERIES = 100
 
 routes = web.RouteTableDef()
@@ -53,28 +54,21 @@ def _delivery_json(delivery: dict[str, Any]) -> dict[str, Any]:
 
 
 def _integration(request: web.Request) -> Integration:
-    integration = request.app[STORE].get(organisation(request), request.match_info["integration_id"])
+    integration = request.app[STORE].get(organisation(request), read_path(request, IntegrationPath).integration_id)
     if integration is None:
-        raise web.HTTPNotFound(text="there is no integration with this id (was it removed?)")
+        raise NotFound("there is no integration with this id (was it removed?)")
     return integration
 
 
 async def _new_integration_fields(request: web.Request) -> tuple[str, str | None]:
-    data = await json_object(request)
-    url, secret = data.get("url"), data.get("secret") or None
-    if not isinstance(url, str) or not url.strip():
-        raise web.HTTPBadRequest(text="the receiver's URL is missing")
-    url = url.strip()
+    new = await read_body(request, NewIntegration)
     try:
-        parsed = URL(url)
+        parsed = URL(new.url)
     except ValueError:
         parsed = None
-    if parsed is None or parsed.scheme not in ("http", "https") or not parsed.host or len(url) > MAX_URL:
-        raise web.HTTPBadRequest(text="the receiver's URL must be an http:// or https:// address with a host name")
-    if secret is not None and (not isinstance(secret, str) or not MIN_SECRET <= len(secret) <= MAX_SECRET):
-        raise web.HTTPBadRequest(
-            text=f"the signing secret must be {MIN_SECRET} to {MAX_SECRET} characters (or left empty for unsigned events)")
-    return url, secret
+    if parsed is None or parsed.scheme not in ("http", "https") or not parsed.host:
+        raise BadRequest("the receiver's URL must be an http:// or https:// address with a host name")
+    return new.url, new.secret
 
 
 async def _check_target(request: web.Request, url: str) -> None:
@@ -94,12 +88,13 @@ async def list_integrations(request: web.Request) -> web.Response:
 
 @routes.post("/api/integrations")
 @access(Access.ADMIN)
+@body(NewIntegration)
 async def add_integration(request: web.Request) -> web.Response:
     url, secret = await _new_integration_fields(request)
     await _check_target(request, url)
     store, organisation_id = request.app[STORE], organisation(request)
     if store.has_url(organisation_id, url):
-        raise web.HTTPConflict(text="an integration with this URL exists already; remove it first to change its secret")
+        raise Conflict("an integration with this URL exists already; remove it first to change its secret")
     integration = store.add(organisation_id, url, secret, request.app[CLOCK].now().timestamp())
     audit(request, "integration added", url=url, signed=secret is not None)
     return web.json_response(_integration_json(integration), status=201)
@@ -107,6 +102,7 @@ async def add_integration(request: web.Request) -> web.Response:
 
 @routes.delete("/api/integrations/{integration_id}")
 @access(Access.ADMIN)
+@path(IntegrationPath)
 async def remove_integration(request: web.Request) -> web.Response:
     integration = _integration(request)
     request.app[STORE].remove(integration.id)
@@ -116,6 +112,7 @@ async def remove_integration(request: web.Request) -> web.Response:
 
 @routes.post("/api/integrations/{integration_id}/test")
 @access(Access.ADMIN)
+@path(IntegrationPath)
 async def send_test_event(request: web.Request) -> web.Response:
     integration = _integration(request)
     now = request.app[CLOCK].now()

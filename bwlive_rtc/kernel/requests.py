@@ -109,6 +109,8 @@ def sentence(error: ValidationError) -> str:
     message = first["msg"].removeprefix("Value error, ")
     if first["type"] == "json_invalid":
         return f"send a JSON object ({message[0].lower()}{message[1:]})"
+    if first["type"] == "model_type":
+        return "send a JSON object"
     if first["type"] == "extra_forbidden":
         return f"unknown field {where!r}"
     if first["type"] == "missing":
