@@ -1,0 +1,184 @@
+"""Property-based fuzzing of the whole HTTP API (issue 10, hole 7): schemathesis reads the
+OpenAPI document the server generates from its request models (``/api/openapi.json``) and
+sends every operation valid and invalid requests, signed in as an admin (session cookie
+and CSRF header) against the real server on loopback. No answer may be a 5xx. The hostile
+inputs of the issue are sent as well, each of which must be refused with a 4xx and a
+sentence."""
+from __future__ import annotations
+
+import json
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.config import SchemathesisConfig
+
+from bwlive_rtc.app import create_app
+from bwlive_rtc.crypto.content_key import KeyEnvelope, new_content_key
+from bwlive_rtc.crypto.system_key import SystemKeyPair
+from bwlive_rtc.kernel.config import Settings
+from bwlive_rtc.kernel.openapi import openapi_document
+from bwlive_rtc.protocol import CAMERA_TIME_HEADER, CSRF_HEADER, KEY_HEADER
+from tests.processes import ADMIN_EMAIL, ADMIN_PASSWORD, Server, dock_camera
+
+EXAMPLES = 30  # generated requests per operation and mode, beside the coverage phase's boundary cases
+
+# Not fuzzed, and why:
+EXCLUDED = {
+    ("DELETE", "/api/session"),  # signing out would end the fuzzer's own session
+}
+# Operations that change state with no body to read (nothing to declare).
+BODYLESS = {
+    ("POST", "/api/fleet/cameras/{camera_id}/revoke"), ("PUT", "/api/groups/{group_id}/members/{member}"),
+    ("POST", "/api/integrations/{integration_id}/test"), ("POST", "/api/organisation/join-codes"),
+    ("POST", "/api/streams/{stream_id}/acknowledge"), ("POST", "/whep/{stream_id}/{consumer_id}/keepalive"),
+}
+# What is left of hole 7: operations whose owners have not declared their body or typed
+# their path yet, so the document (and so the fuzzer) does not know their inputs.
+UNDESCRIBED = {
+    "fleet/ (wt-fleet-trust)": {
+        ("POST", "/api/fleet/profiles"), ("PATCH", "/api/fleet/profiles/{profile_id}"),
+        ("POST", "/api/fleet/camera-users"), ("PATCH", "/api/fleet/camera-users/{user_id}"),
+        ("POST", "/api/fleet/cameras"), ("POST", "/api/fleet/cameras/{camera_id}/revoke"),
+        ("POST", "/api/fleet/networks"),
+    },
+    "systems/ (wt-fleet-trust)": {
+        ("PUT", "/api/organisation/systems/{system_id}/public-key"), ("POST", "/api/systems/join"),
+    },
+    "signaling/ (wt-camera)": {
+        ("POST", "/whip"), ("DELETE", "/whip/{stream_id}"), ("POST", "/whep/{stream_id}"),
+        ("DELETE", "/whep/{stream_id}/{consumer_id}"), ("POST", "/whep/{stream_id}/{consumer_id}/keepalive"),
+        ("POST", "/whep/{stream_id}/{consumer_id}/decrypt-state"),
+    },
+}
+JSON = {"Content-Type": "application/json"}
+DEEP = b"[" * 50_000 + b"]" * 50_000
+LEFT = "its owner has not landed its request model yet"  # the issue's hostile inputs still open:
+FLEET, SIGNALING = "fleet/ (wt-fleet-trust)", "signaling/ (wt-camera)"
+
+
+@dataclass(frozen=True)
+class Target:
+    server: Server
+    headers: dict[str, str]  # the admin's session cookie and CSRF token
+    camera: dict[str, str]  # a docked camera's WHIP headers (credential, key envelope)
+
+    def request(self, method: str, path: str, body: bytes | None = None,
+                headers: dict[str, str] | None = None) -> tuple[int, dict]:
+        request = urllib.request.Request(self.server.url + path, data=body, method=method,
+                                         headers={**self.headers, **(headers or {})})
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return response.status, json.load(response)
+        except urllib.error.HTTPError as refused:
+            return refused.code, json.load(refused)
+
+
+@pytest.fixture(scope="module")
+def target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Target]:
+    workdir = tmp_path_factory.mktemp("fuzz")
+    keys = SystemKeyPair.generate()
+    keys.save(workdir / "keys")
+    server = Server(workdir, workdir / "keys")
+    request = urllib.request.Request(
+        server.url + "/api/session", data=json.dumps({"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}).encode(),
+        headers={"Content-Type": "application/json"}, method="POST")
+    with urllib.request.urlopen(request, timeout=30) as response:
+        cookie, csrf = response.headers["Set-Cookie"].split(";")[0], json.load(response)["csrf_token"]
+    credential = json.loads(dock_camera(server.data_dir, "Fuzz Camera", workdir / "dock.json").read_text())["credential"]
+    camera = {"Authorization": f"Bearer {credential}", "Content-Type": "application/sdp",
+              KEY_HEADER: KeyEnvelope.seal(new_content_key(), keys.public).to_header()}
+    yield Target(server, {"Cookie": cookie, CSRF_HEADER: csrf}, camera)
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def api_schema(target: Target) -> schemathesis.BaseSchema:
+    config = SchemathesisConfig.from_dict({
+        "generation": {"max-examples": EXAMPLES, "with-security-parameters": False},
+        "phases": {"examples": {"enabled": False}, "stateful": {"enabled": False}},
+        "suppress-health-check": ["all"],
+    })
+    return schemathesis.openapi.from_url(target.server.url + "/api/openapi.json", config=config)
+
+
+schema = schemathesis.pytest.from_fixture("api_schema")
+for method, path in EXCLUDED:
+    schema = schema.exclude(method=method, path=path)
+
+
+@schema.parametrize()
+@settings(deadline=None, database=None, suppress_health_check=list(HealthCheck))
+def test_no_request_gets_a_server_error(case: schemathesis.Case, target: Target) -> None:
+    try:
+        case.call_and_validate(headers=target.headers, checks=[not_a_server_error])
+    except BaseException as failure:
+        failure.add_note("server log:\n" + "\n".join(target.server.lines[-30:]))
+        raise
+
+
+def test_the_document_describes_every_input() -> None:
+    """Each operation that writes declares its body (or has none), and each path parameter
+    has a type; the exceptions are exactly those listed above, by owner."""
+    document = openapi_document(create_app(Settings()), "bwlive", "test")
+    undescribed = set()
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            key = (method.upper(), path)
+            untyped = any(p["in"] == "path" and p["schema"] == {"type": "string"} for p in operation["parameters"])
+            bodyless = method in ("post", "put", "patch") and "requestBody" not in operation and key not in BODYLESS
+            if untyped or bodyless:
+                undescribed.add(key)
+    assert undescribed == set().union(*UNDESCRIBED.values())
+
+
+def _left(owner: str, name: str, *values: object) -> object:
+    """A hostile input on a route whose owner has not given it a model yet: expected to
+    fail until they do (strict, so whoever fixes it removes the mark)."""
+    return pytest.param(*values, id=name, marks=pytest.mark.xfail(strict=True, reason=f"{owner}: {LEFT}"))
+
+
+HOSTILE = [  # (method, path, headers, body); "camera": the docked camera's WHIP headers
+    pytest.param("POST", "/api/organisations", JSON, b'{"name": "\\ud800"}', id="lone surrogate"),
+    pytest.param("POST", "/api/fleet/camera-users", JSON, b'{"name": "\\udc00"}', id="lone surrogate, no model yet"),
+    pytest.param("POST", "/api/groups", JSON, DEEP, id="JSON nested 50,000 deep"),
+    pytest.param("POST", "/api/fleet/profiles", JSON, DEEP, id="JSON nested 50,000 deep, no model yet"),
+    pytest.param("GET", "/api/recordings/r1/segments/%C2%B2", {}, None, id="superscript two as a segment number"),
+    pytest.param("GET", f"/api/recordings/r1/segments/{'9' * 4000}", {}, None, id="4000-digit segment number"),
+    pytest.param("POST", "/api/organisation/licenses", {"Content-Type": "application/octet-stream"},
+                 b"\x00\xff\xfe license", id="binary license body"),
+    pytest.param("POST", "/api/groups", JSON, b'{"name": null}', id="null is not a name"),
+    pytest.param("POST", "/api/organisation/invitations", JSON, b'{"email": "a@b.test", "role": "boss"}',
+                 id="no such role"),
+    pytest.param("POST", "/api/session", JSON, json.dumps({"email": "a" * 60_000 + "@b.test", "password": "x"}).encode(),
+                 id="60,000-character e-mail"),
+    pytest.param("POST", "/api/fleet/cameras", JSON, json.dumps({"serial": "S" * 200_000}).encode(),
+                 id="200,000-character serial"),
+    pytest.param("PUT", "/api/session/organisation", JSON, b'{"organisation_id": "nope"}', id="unknown organisation"),
+    _left(FLEET, "streaming: no", "POST", "/api/fleet/profiles", JSON, b'{"name": "P1", "streaming": "no"}'),
+    _left(FLEET, "streaming: \"false\"", "POST", "/api/fleet/profiles", JSON, b'{"name": "P2", "streaming": "false"}'),
+    _left(FLEET, "null camera user name", "POST", "/api/fleet/camera-users", JSON, b'{"name": null}'),
+    _left(FLEET, "60,000-character serial", "POST", "/api/fleet/cameras", JSON,
+          json.dumps({"serial": "S" * 60_000}).encode()),
+    _left(FLEET, "unknown profile id", "POST", "/api/fleet/camera-users", JSON, b'{"name": "C1", "profile_id": "nope"}'),
+    _left(SIGNALING, "4000-digit camera time", "POST", "/whip", {"camera": "", CAMERA_TIME_HEADER: "9" * 4000},
+          b"v=0\r\n"),
+    _left(SIGNALING, "non-UTF-8 SDP", "POST", "/whip", {"camera": ""}, b"v=0\r\n\xff\xfe"),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "headers", "body"), HOSTILE)
+def test_hostile_input_is_refused_with_a_sentence(
+        target: Target, method: str, path: str, headers: dict[str, str], body: bytes | None) -> None:
+    if "camera" in headers:
+        now_ms = str(int(time.time() * 1000))
+        headers = {**target.camera, CAMERA_TIME_HEADER: now_ms, **{k: v for k, v in headers.items() if k != "camera"}}
+    status, answer = target.request(method, path, body, headers)
+    assert 400 <= status < 500, (status, answer)
+    assert set(answer) == {"error"} and answer["error"] and "Traceback" not in answer["error"], answer
