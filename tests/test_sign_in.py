@@ -144,9 +144,7 @@ async def test_the_event_loop_answers_while_sign_ins_hash(busy: Running) -> None
                 await asyncio.sleep(0.005)
 
         started = time.perf_counter()
-        burst = asyncio.gather(*(
-            _sign_in(clients, busy.url, f"user{n}@a.test", PASSWORD)
-            for n, clients in enumerate([http] * BURST)))
+        burst = asyncio.gather(*(_sign_in(http, busy.url, f"user{n}@a.test", PASSWORD) for n in range(BURST)))
         await poll(burst)
         statuses, burst_time = await burst, time.perf_counter() - started
     assert statuses == [200] * BURST
