@@ -14,9 +14,8 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, TypeVar
 
-import pydantic_core
 from aiohttp import web
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, ValidationError
 
@@ -165,18 +164,3 @@ def _validate_text_fields(fields: dict[str, str], model: type[Model]) -> Model:
     except ValidationError as exc:
         raise BadRequest(sentence(exc)) from None
 
-
-async def json_object(request: web.Request, *required: str) -> dict[str, Any]:
-    """The body as a JSON object; ``required`` names fields that must be non-empty strings.
-    For endpoints not yet given a model; new endpoints use ``read_body``."""
-    raw = await _read_bounded(request, MAX_JSON_BYTES)
-    try:
-        data = pydantic_core.from_json(raw)
-    except ValueError:
-        raise BadRequest("send a JSON object") from None
-    if not isinstance(data, dict):
-        raise BadRequest("send a JSON object")
-    missing = [f for f in required if not isinstance(data.get(f), str) or not data[f]]
-    if missing:
-        raise BadRequest(f"missing {', '.join(missing)}")
-    return data
