@@ -114,8 +114,6 @@ def sentence(error: ValidationError) -> str:
         return f"unknown field {where!r}"
     if first["type"] == "missing":
         return f"missing {where}"
-    if first["type"] == "string_pattern_mismatch":
-        return f"{where}: not a valid {where.replace('_', ' ')}"
     return f"{where}: {message[0].lower()}{message[1:]}" if where else message
 
 
