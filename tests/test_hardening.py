@@ -15,6 +15,7 @@ from typing import Any
 import aiohttp
 import pytest
 
+from bwlive_rtc.auth.backoff import FREE_PER_ACCOUNT
 from bwlive_rtc.auth.service import AUTH
 from bwlive_rtc.crypto.system_key import PRIVATE_FILE, SystemKeyPair
 from bwlive_rtc.kernel.appkeys import SETTINGS
@@ -112,18 +113,19 @@ async def test_forwarded_headers_count_only_from_trusted_proxies(start: Start) -
         plain = (await sign_in(session, exposed, headers=HTTPS_FROM)).headers["Set-Cookie"]
         assert "Secure" in secure and "Secure" not in plain
 
-        # Behind the proxy, the sign-in limiter counts the client the proxy names.
+        # Behind the proxy, the sign-in back-off counts the client the proxy names.
         async def failures(url: str, clients: list[str]) -> list[int]:
             statuses = []
-            for i, address in enumerate(clients):
-                response = await sign_in(session, url, f"nobody{i}@{address}.example", "wrong password",
+            for address in clients:
+                response = await sign_in(session, url, "nobody@example.test", "wrong password",
                                          {"X-Forwarded-For": f"{address}, 127.0.0.1"})
                 statuses.append(response.status)
             return statuses
 
-        assert await failures(behind, ["203.0.113.7"] * 6 + ["198.51.100.9"]) == [401] * 5 + [429, 401]
+        waits = FREE_PER_ACCOUNT  # failures for one account from one address before it waits
+        assert await failures(behind, ["203.0.113.7"] * (waits + 1) + ["198.51.100.9"]) == [401] * waits + [429, 401]
         # Not trusted: the header is ignored; every attempt is the connection's own address.
-        assert await failures(exposed, [f"203.0.113.{i}" for i in range(1, 7)]) == [401] * 5 + [429]
+        assert await failures(exposed, [f"203.0.113.{i}" for i in range(waits + 1)]) == [401] * waits + [429]
 
     # A page of this origin behind the TLS proxy (its Origin is https://) may open the stream list.
     headers = {"Cookie": secure.split(";")[0], "Origin": behind.replace("http://", "https://"), **HTTPS_FROM}
