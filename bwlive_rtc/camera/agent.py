@@ -2,20 +2,24 @@
 
 Start: fresh content key, sealed to the system public key; VP8 + Opus tracks that emit
 encrypted frames; a data channel for encrypted positions (out) and acknowledgements
-(in); the offer POSTed to the server's ``/whip``. Stop: DELETE the WHIP session.
+(in); the offer POSTed to the server's ``/whip``. A lost connection (the server ended the
+session, restarted or vanished) is an error the agent shows and recovers from: it
+publishes afresh, with exponential back-off. Stop: DELETE the WHIP session's resource.
 """
 from __future__ import annotations
 
 import asyncio
 import json
 import logging
+import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlparse
 
 import aiohttp
-from aiortc import RTCConfiguration, RTCPeerConnection, RTCRtpSender, RTCSessionDescription
+from aiortc import RTCConfiguration, RTCDtlsTransport, RTCPeerConnection, RTCRtpSender, RTCSessionDescription
 
 from .. import aiortc_adapter
 from ..crypto.acknowledgement import AcknowledgementOpener
@@ -31,8 +35,19 @@ from .tracks import EncryptedAudioTrack, EncryptedVideoTrack
 log = logging.getLogger(__name__)
 
 
+LOST_STATES = frozenset({"closed", "failed", "disconnected"})
+BACKOFF_FIRST_S = 1.0
+BACKOFF_MAX_S = 30.0
+RETRIED_STATUSES = frozenset({408, 409, 429})  # and every 5xx: the server may take us later
+
+
 class CameraError(Exception):
-    """The server refused the stream or could not be reached; the message says why."""
+    """The server refused the stream or could not be reached; the message says why.
+    ``retry_after``: seconds to wait at least before trying again; None: do not retry."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 @dataclass
@@ -83,6 +98,8 @@ class CameraAgent:
         self._session: aiohttp.ClientSession | None = None
         self._location: str | None = None
         self._gps_task: asyncio.Task[None] | None = None
+        self._recovery: asyncio.Task[None] | None = None
+        self._positions: PositionSource  # set by start()
         self.video: EncryptedVideoTrack | None = None
         self.local_recording: LocalRecording | None = None
         self.content_key = b""
@@ -92,8 +109,19 @@ class CameraAgent:
         self._on_state(self.state)
 
     async def start(self) -> None:
+        """Publish the stream; raises CameraError (and shows the error) when the server
+        refuses it or cannot be reached. Once streaming, a lost connection is recovered
+        by publishing afresh, with back-off, until ``stop()``."""
+        self._positions = self._position_source()  # a bad GPX file stops us here, before connecting
+        try:
+            await self._publish()
+        except CameraError as exc:
+            self._set("error", str(exc))
+            raise
+
+    async def _publish(self) -> None:
+        """One WHIP publish with a fresh content key and a fresh peer connection."""
         opts = self.options
-        positions = self._position_source()  # a bad GPX file stops us here, before connecting
         self._set("connecting", f"to {opts.server}")
         self.content_key = new_content_key()
         envelope = KeyEnvelope.seal(self.content_key, opts.public_key)
@@ -103,8 +131,9 @@ class CameraAgent:
         if opts.recordings_dir is not None and self.local_recording is None:  # none runs yet: start one
             path = opts.recordings_dir / f"{time.strftime('%Y%m%d-%H%M%S')}.ivf"
             self.local_recording = LocalRecording(path, opts.width, opts.height)
-            self.video.on_encoded = self.local_recording.write
             self._set("connecting", f"local recording started: {path}")
+        if self.local_recording is not None:
+            self.video.on_encoded = self.local_recording.write
         video_sender = pc.addTransceiver(self.video, direction="sendonly").sender
         aiortc_adapter.on_keyframe_request(video_sender, self.video.request_keyframe)
         aiortc_adapter.pace_media(video_sender.transport)
@@ -116,8 +145,8 @@ class CameraAgent:
         opener = AcknowledgementOpener(FrameDecryptor(self.content_key))
         channel.on("message", lambda message: self._on_message(opener, message))
         if opts.gps:
-            channel.on("open", lambda: self._start_gps(channel, positions))
-        pc.on("connectionstatechange", self._on_connection_state)
+            channel.on("open", lambda: self._start_gps(channel))
+        self._watch(pc, video_sender.transport)
 
         await pc.setLocalDescription(await pc.createOffer())
         self._session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=bool(opts.verify_tls)))
@@ -135,29 +164,62 @@ class CameraAgent:
                 self.state.last_response = response.status
                 body = await response.text()
                 if response.status != 201:
-                    raise CameraError(f"server refused the stream ({response.status}): {_reason(body)}")
+                    raise CameraError(f"server refused the stream ({response.status}): {_reason(body)}",
+                                      _retry_after(response))
                 self._location = str(response.url.join(aiohttp.client.URL(response.headers["Location"])))
         except aiohttp.ClientError as exc:
             await self._teardown()
-            self._set("error", f"cannot reach {opts.server}: {exc}")
-            raise CameraError(self.state.detail) from None
-        except CameraError as exc:
+            raise CameraError(f"cannot reach {opts.server}: {exc}", retry_after=0.0) from None
+        except CameraError:
             await self._teardown()
-            self._set("error", str(exc))
             raise
         await pc.setRemoteDescription(RTCSessionDescription(sdp=body, type="answer"))
 
-    async def _on_connection_state(self) -> None:
-        if self._pc is None:
-            return
-        state = self._pc.connectionState
-        if state == "connected":
-            self._set("streaming", self._location or "")
-        elif state == "failed":
-            self._set("error", "the media connection to the server failed")
+    def _watch(self, pc: RTCPeerConnection, dtls: RTCDtlsTransport) -> None:
+        """Follow the connection, its DTLS and its ICE transport: aiortc reports a server
+        that went away (closed the session, restarted, vanished) on those, not always on
+        the connection state."""
 
-    def _start_gps(self, channel, source: PositionSource) -> None:  # type: ignore[no-untyped-def]
-        encryptor = FrameEncryptor(self.content_key, Kind.CAMERA_DATA)
+        async def check() -> None:
+            if pc is not self._pc:
+                return
+            if pc.connectionState == "connected" and dtls.state == "connected":
+                self._set("streaming", f"stream {urlparse(self._location or '').path.split('/')[2]}")
+            lost = [f"{name} {state}" for name, state in
+                    (("connection", pc.connectionState), ("DTLS", dtls.state), ("ICE", dtls.transport.state))
+                    if state in LOST_STATES]
+            if lost and self._recovery is None:
+                self._recovery = asyncio.ensure_future(self._recover(", ".join(lost)))
+
+        pc.on("connectionstatechange", check)
+        dtls.on("statechange", check)
+        dtls.transport.on("statechange", check)
+
+    async def _recover(self, why: str) -> None:
+        """The connection is lost: say so, then publish afresh with back-off until it works,
+        the server refuses for good (a 4xx other than 408, 409 or 429) or ``stop()``."""
+        self._set("error", f"lost the connection to the server ({why})")
+        await self._teardown()
+        delay = BACKOFF_FIRST_S
+        try:
+            while True:
+                wait = delay * random.uniform(0.8, 1.2)
+                self._set("connecting", f"reconnecting in {wait:.1f} s")
+                await asyncio.sleep(wait)
+                try:
+                    await self._publish()
+                    return
+                except CameraError as exc:
+                    if exc.retry_after is None:
+                        self._set("error", f"{exc}; not reconnecting")
+                        return
+                    self._set("error", str(exc))
+                    delay = max(min(delay * 2, BACKOFF_MAX_S), exc.retry_after)
+        finally:
+            self._recovery = None
+
+    def _start_gps(self, channel) -> None:  # type: ignore[no-untyped-def]
+        source, encryptor = self._positions, FrameEncryptor(self.content_key, Kind.CAMERA_DATA)
 
         async def send_fixes() -> None:
             while channel.readyState == "open":
@@ -190,6 +252,8 @@ class CameraAgent:
 
     async def stop(self) -> None:
         """End the stream on the server and locally."""
+        if self._recovery is not None:
+            self._recovery.cancel()
         if self._location and self._session:
             try:
                 async with self._session.delete(self._location) as response:
@@ -206,13 +270,13 @@ class CameraAgent:
             self._set("stopped")
 
     async def _teardown(self) -> None:
+        pc, session, self._pc, self._session, self._location = self._pc, self._session, None, None, None
         if self._gps_task:
             self._gps_task.cancel()
-        if self._pc:
-            await self._pc.close()
-        if self._session:
-            await self._session.close()
-        self._pc = self._session = None
+        if pc:
+            await pc.close()
+        if session:
+            await session.close()
 
 
 def troubleshooting(agent: CameraAgent, networks: list[dict[str, str]]) -> dict[str, str]:
@@ -238,6 +302,16 @@ def troubleshooting(agent: CameraAgent, networks: list[dict[str, str]]) -> dict[
         "server": agent.options.server,
         "last server response": str(agent.state.last_response or "none yet"),
     }
+
+
+def _retry_after(response: aiohttp.ClientResponse) -> float | None:
+    """How long to wait before publishing again after this refusal; None: not at all."""
+    if response.status not in RETRIED_STATUSES and response.status < 500:
+        return None
+    try:
+        return max(0.0, float(response.headers.get("Retry-After", "0")))
+    except ValueError:
+        return 0.0
 
 
 def _reason(body: str) -> str:

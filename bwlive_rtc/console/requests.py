@@ -28,10 +28,6 @@ class GroupMemberPath(RequestModel):
     member: Name  # a camera user's name
 
 
-class StreamPath(RequestModel):
-    stream_id: Id
-
-
 class AcknowledgeRequest(RequestModel):
     """``sealed``: the browser's sealed press (base64url of an operator-data SFrame frame)."""
 

@@ -18,10 +18,10 @@ from ..kernel.events import STREAM_ACKNOWLEDGED, StreamEvent
 from ..kernel.rate import RateLimiter
 from ..kernel.requests import body, path, read_body, read_path
 from ..protocol import ACKNOWLEDGE
-from ..sfu.router import UnknownStream
-from ..streams.hub import ROUTER, STREAM_HUB
+from ..streams.hub import STREAM_HUB
+from ..streams.lookup import StreamPath, live_stream
 from .groups import Groups
-from .requests import AcknowledgeRequest, GroupMemberPath, GroupName, GroupPath, NewGroup, StreamPath
+from .requests import AcknowledgeRequest, GroupMemberPath, GroupName, GroupPath, NewGroup
 
 GROUPS = web.AppKey("console_groups", Groups)
 CAMERA_REACHABLE_WITHIN = 3.0  # seconds a just-started camera has to open its data channel
@@ -109,10 +109,7 @@ async def acknowledge(request: web.Request) -> web.Response:
     """Acknowledge a live stream of the caller's organisation: the camera gets the sealed
     press with the signed-in user's name (it vibrates if the press opens with the stream's
     key and is fresh and new); every operator sees it; SOC integrations get the event."""
-    stream_id = read_path(request, StreamPath).stream_id
-    producer = request.app[ROUTER].producer(stream_id)
-    if organisation(request) not in producer.organisation_ids:
-        raise UnknownStream(f"no live stream with id {stream_id!r}")
+    producer = live_stream(request, read_path(request, StreamPath).stream_id)
     sealed = (await read_body(request, AcknowledgeRequest)).sealed
     if not await producer.reachable_within(CAMERA_REACHABLE_WITHIN):
         raise Conflict("the camera cannot be reached yet; try again in a moment")

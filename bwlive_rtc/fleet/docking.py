@@ -1,5 +1,5 @@
 """Docking: what a camera takes away from its system, the key changes an admin confirms,
-and the checks at publish time.
+who a camera is (its credential) and whether it may publish now.
 
 A camera takes the key of *its* system (never another system of the organisation). When
 that key was replaced since the camera last docked, the dock refuses with both
@@ -15,17 +15,8 @@ from typing import Any
 from ..crypto.system_key import thumbprint_of
 from ..kernel.errors import BadRequest, Conflict
 from ..systems.store import System, Systems
-from .credentials import Credential, CredentialError, CredentialSigner
+from .credentials import CredentialError, CredentialSigner
 from .store import Camera, CameraUser, Fleet
-
-
-@dataclass(frozen=True)
-class Admitted:
-    """A camera allowed to publish now."""
-
-    credential: Credential
-    camera: Camera
-    camera_user: str  # the wearer's name, shown to operators
 
 
 @dataclass(frozen=True)
@@ -68,10 +59,14 @@ class Docking:
         self.systems = systems
         self.signer = signer
 
-    def _assigned_user(self, camera: Camera) -> CameraUser:
-        """The camera user of a camera in service (not revoked, assigned)."""
+    @staticmethod
+    def _in_service(camera: Camera) -> None:
         if camera.revoked_at is not None:
             raise CredentialError(f"camera {camera.serial} was revoked on {camera.revoked_at:%Y-%m-%d}")
+
+    def _assigned_user(self, camera: Camera) -> CameraUser:
+        """The camera user of a camera in service (not revoked, assigned)."""
+        self._in_service(camera)
         user = self.fleet.camera_user(camera.organisation_id, camera.camera_user_id)
         if user is None:
             raise CredentialError(f"camera {camera.serial} is not assigned to a camera user")
@@ -134,18 +129,25 @@ class Docking:
             "credential_expires_at": credential.expires_at.isoformat(),
         }
 
-    def admit(self, token: str, now: datetime) -> Admitted:
-        """Check a publishing camera: credential, camera, assignment, profile."""
+    def identify(self, token: str, now: datetime) -> Camera:
+        """The camera a device credential names: signed by this system, not expired, the
+        camera still in the system and not revoked."""
         credential = self.signer.verify(token, now)
         camera = self.fleet.camera(credential.organisation_id, credential.camera_id)
         if camera is None:
             raise CredentialError(f"unknown camera {credential.serial}: it was removed from the system")
+        self._in_service(camera)
+        return camera
+
+    def admit(self, camera: Camera) -> str:
+        """Whether an identified camera may publish now (assigned, streaming on in its
+        profile); returns its camera user's name, which names the stream."""
         user = self._assigned_user(camera)
         profile = self.fleet.profile(camera.organisation_id, user.profile_id)
         if profile is None or not profile.streaming:
             name = profile.name if profile else "(none)"
             raise CredentialError(f"streaming is off in profile {name} of camera user {user.name}")
-        return Admitted(credential, camera, user.name)
+        return user.name
 
     def check_stream_key(self, camera: Camera, key_id: str) -> None:
         """A new stream must be sealed to the camera's system's current key: a replaced

@@ -9,7 +9,9 @@ from aiohttp import web
 from pydantic import StringConstraints
 
 from ..kernel.access import Access, access, organisation
+from ..kernel.appkeys import EVENTS
 from ..kernel.audit import audit
+from ..kernel.events import CAMERA_REVOKED
 from ..kernel.requests import Id, Name, RequestModel, body, read_body
 from .service import FLEET
 
@@ -125,7 +127,9 @@ async def add_camera(request: web.Request) -> web.Response:
 @routes.post("/api/fleet/cameras/{camera_id}/revoke")
 @access(Access.ADMIN)
 async def revoke_camera(request: web.Request) -> web.Response:
+    """Revoke a camera: it cannot publish again, and its live stream ends now."""
     camera = request.app[FLEET].fleet.revoke(organisation(request), request.match_info["camera_id"])
+    request.app[EVENTS].emit(CAMERA_REVOKED, camera.id)
     audit(request, "camera revoked", serial=camera.serial)
     return web.json_response({"revoked": camera.serial})
 

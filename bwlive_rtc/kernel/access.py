@@ -7,8 +7,11 @@ refused, so a new endpoint cannot be forgotten. Levels, lowest first: ``PUBLIC``
 organisation picked).
 
 The kernel knows the levels and roles; features say who the caller is. The auth feature
-installs the signed-in authenticator (``SIGNED_IN``); a feature may install a camera
-authenticator (``CAMERA_AUTHENTICATOR``). Handlers read the result with ``caller()``.
+installs the signed-in authenticator (``SIGNED_IN``) and the fleet the camera
+authenticator (``CAMERA_AUTHENTICATOR``), which refuses a request without a valid device
+credential and keeps the camera on the request for the handler. ``CAMERA`` routes fail
+closed: without a camera authenticator they are refused. Handlers read the signed-in
+caller with ``caller()``.
 """
 from __future__ import annotations
 
@@ -118,9 +121,12 @@ async def access_middleware(request: web.Request, handler):  # type: ignore[no-u
         raise ServerFault(f"{request.method} {request.path} declares no access rule")
     if _needs_same_origin(request):
         _check_origin(request)
-    if level == Access.CAMERA and CAMERA_AUTHENTICATOR in request.app:
+    if level == Access.CAMERA:
+        if CAMERA_AUTHENTICATOR not in request.app:
+            raise ServerFault(f"{request.method} {request.path} is for cameras, and no camera authenticator is installed")
         await request.app[CAMERA_AUTHENTICATOR](request)
-    if level <= Access.CAMERA:
+        return await handler(request)
+    if level == Access.PUBLIC:
         return await handler(request)
     who = await request.app[SIGNED_IN](request)
     if level >= Access.VIEWER:

@@ -1,5 +1,5 @@
 """The event bus: what happened to streams and to people's access, for whoever listens
-(web clients, the database, SOC integrations, running subscriptions). Payloads carry ids
+(web clients, the database, SOC integrations, running subscriptions and streams). Payloads carry ids
 and names, never media."""
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ STREAM_STARTED = "stream.started"
 STREAM_ENDED = "stream.ended"
 STREAM_ACKNOWLEDGED = "stream.acknowledged"
 ACCESS_CHANGED = "access_changed"  # (user_id, organisation_id, still_member): role changed or membership ended
+CAMERA_REVOKED = "camera_revoked"  # (camera_id): the camera may no longer stream; its live stream ends
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,32 @@ def new_peer_connection() -> RTCPeerConnection:
     return RTCPeerConnection(RTCConfiguration(iceServers=[]))
 
 
+TRANSPORT_ATTRIBUTES = {"a=ice-ufrag:": "ICE username fragment (a=ice-ufrag)",
+                        "a=ice-pwd:": "ICE password (a=ice-pwd)",
+                        "a=fingerprint:": "DTLS fingerprint (a=fingerprint)"}
+
+
+def _check_transport(offer_sdp: str) -> None:
+    """Every media section must have ICE credentials and a DTLS fingerprint, its own or the
+    session's: without them no connection can be made, and the offer is refused before any
+    stream or subscription exists."""
+    session, *sections = offer_sdp.replace("\r\n", "\n").split("\nm=")
+    if not sections:
+        raise OfferError("the SDP offer has no media section")
+
+    def present(text: str) -> set[str]:
+        return {attribute for attribute in TRANSPORT_ATTRIBUTES
+                if any(line.startswith(attribute) and line[len(attribute):].strip() for line in text.split("\n"))}
+
+    shared = present(session)
+    for section in sections:
+        missing = TRANSPORT_ATTRIBUTES.keys() - shared - present(section)
+        if missing:
+            names = ", ".join(TRANSPORT_ATTRIBUTES[a] for a in TRANSPORT_ATTRIBUTES if a in missing)
+            kind = (section.split(maxsplit=1) or ["unnamed"])[0][:20]
+            raise OfferError(f"the SDP offer's {kind} section has no {names}")
+
+
 async def apply_offer(pc: RTCPeerConnection, offer_sdp: str) -> None:
     """Apply a camera's or viewer's offer; video must be VP8, the codec the end-to-end
     encryption's clear prefix is defined for."""
@@ -22,6 +48,7 @@ async def apply_offer(pc: RTCPeerConnection, offer_sdp: str) -> None:
         raise OfferError("the request body is not an SDP offer")
     if "m=video" in offer_sdp and "VP8/90000" not in offer_sdp.upper():
         raise OfferError("the offer's video must include VP8 (the only codec bwlive encrypts)")
+    _check_transport(offer_sdp)
     try:
         await pc.setRemoteDescription(RTCSessionDescription(sdp=offer_sdp, type="offer"))
     except Exception as exc:  # aiortc's SDP parser raises anything from ValueError to AssertionError

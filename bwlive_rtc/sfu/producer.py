@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Generic, TypeVar
@@ -55,6 +56,7 @@ class ProducerTrack:
         self.kind = kind
         self.receiver = receiver
         self.ssrc: int | None = None  # primary SSRC, learned from the first packet
+        self.last_arrival = time.monotonic()  # of the last packet (at first: when the track was made)
         self._sinks = Subscribers[SourcePacket]()
         self.pacer = KeyframePacer(self._send_pli)
         aiortc_adapter.tap_receiver(receiver, self._on_packet)
@@ -65,6 +67,7 @@ class ProducerTrack:
 
     def _on_packet(self, packet: RtpPacket) -> None:
         self.ssrc = packet.ssrc
+        self.last_arrival = time.monotonic()
         source = SourcePacket(packet)
         for sink in self._sinks.callbacks:
             try:
@@ -112,6 +115,12 @@ class Producer:
         for transport in transports:  # one with BUNDLE
             aiortc_adapter.fast_ingest(transport)
         self.pc.on("datachannel", self._on_datachannel)
+
+    def quiet_for(self) -> float:
+        """Seconds since any media arrived (since the stream began, before the first packet)."""
+        if not self.tracks:
+            return 0.0
+        return time.monotonic() - max(track.last_arrival for track in self.tracks.values())
 
     def subscribe_data(self, listener: DataListener) -> Unsubscribe:
         """Hand every data-channel message from the camera (still encrypted) to ``listener``

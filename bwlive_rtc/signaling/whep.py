@@ -3,29 +3,20 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from ..kernel.access import Access, access, caller, organisation
+from ..kernel.access import Access, access, caller
 from ..kernel.audit import audit
 from ..sfu.consumer import Consumer
-from ..sfu.producer import Producer
 from ..sfu.router import UnknownStream
 from ..streams.hub import ROUTER
+from ..streams.lookup import live_stream
 from .sdp_body import created, read_offer
 
 routes = web.RouteTableDef()
 
 
-def _stream(request: web.Request) -> Producer:
-    """The requested live stream, if it belongs to the caller's organisation."""
-    stream_id = request.match_info["stream_id"]
-    producer = request.app[ROUTER].producer(stream_id)
-    if organisation(request) not in producer.organisation_ids:
-        raise UnknownStream(f"no live stream with id {stream_id!r}")
-    return producer
-
-
 def _own_consumer(request: web.Request) -> Consumer:
     """The caller's own subscription named in the path."""
-    consumer = _stream(request).consumers.get(request.match_info["consumer_id"])
+    consumer = live_stream(request, request.match_info["stream_id"]).consumers.get(request.match_info["consumer_id"])
     if consumer is None or consumer.viewer != caller(request).user_id:
         raise UnknownStream(f"no viewer {request.match_info['consumer_id']!r} on this stream")
     return consumer
@@ -34,7 +25,7 @@ def _own_consumer(request: web.Request) -> Consumer:
 @routes.post("/whep/{stream_id}")
 @access(Access.VIEWER)
 async def subscribe(request: web.Request) -> web.Response:
-    producer = _stream(request)  # 404 before reading the body
+    producer = live_stream(request, request.match_info["stream_id"])  # 404 before reading the body
     offer = await read_offer(request)
     who = caller(request)
     consumer, answer = await request.app[ROUTER].subscribe(producer.id, offer, who.user_id)

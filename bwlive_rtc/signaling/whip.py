@@ -1,78 +1,80 @@
-"""WHIP ingest (RFC 9725) for cameras: POST an offer, DELETE the session to stop."""
+"""WHIP ingest (RFC 9725) for cameras: POST an offer, DELETE the session's resource to stop.
+
+The kernel has admitted the camera by its credential (``fleet.authentication``) before a
+handler runs; the WHIP extension values come from headers only (docs/PROTOCOL.md §4)."""
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from aiohttp import web
 
 from ..crypto.content_key import KeyEnvelope
+from ..fleet.authentication import camera
 from ..fleet.credentials import CredentialError
 from ..fleet.service import FLEET
 from ..kernel.access import Access, access
 from ..kernel.appkeys import CLOCK, SETTINGS
+from ..kernel.errors import BadRequest, Forbidden
+from ..kernel.requests import body_text
 from ..licensing.service import LICENSING
 from ..protocol import CAMERA_TIME_HEADER, KEY_HEADER
 from ..streams.hub import ROUTER
 from .sdp_body import created, read_offer
+from .sessions import WHIP_SESSIONS
 
 routes = web.RouteTableDef()
-
-
-def _param(request: web.Request, header: str, query: str) -> str:
-    """A WHIP extension value: from its header, or from the query string for clients that
-    cannot set headers (generic WHIP tools, load generators)."""
-    return (request.headers.get(header) or request.query.get(query, "")).strip()
+MILLISECONDS = re.compile(r"[0-9]{1,15}")  # 15 digits reach the year 33658
 
 
 def _check_camera_clock(request: web.Request, now: datetime) -> None:
-    """Refuse a camera whose clock (``Bwlive-Camera-Time``, ms since the epoch) is off."""
-    stated = _param(request, CAMERA_TIME_HEADER, "time")
-    if not stated:
-        return
-    try:
-        offset = int(stated) / 1000 - now.timestamp()
-    except ValueError:
-        raise web.HTTPBadRequest(text=f"{CAMERA_TIME_HEADER} must be milliseconds since 1970") from None
+    """Refuse a camera that does not say its time (``Bwlive-Camera-Time``, ms since the
+    epoch) or whose clock is off by more than the tolerance."""
+    stated = request.headers.get(CAMERA_TIME_HEADER, "").strip()
+    if not MILLISECONDS.fullmatch(stated):
+        raise BadRequest(f"send the camera's clock in the {CAMERA_TIME_HEADER} header, in milliseconds since 1970")
+    offset = int(stated) / 1000 - now.timestamp()
     tolerance = request.app[SETTINGS].clock_tolerance_s
     if abs(offset) > tolerance:
         direction = "ahead of" if offset > 0 else "behind"
-        raise web.HTTPBadRequest(
-            text=f"the camera's clock is {abs(offset):.0f} s {direction} the server's (tolerance {tolerance:.0f} s): "
+        raise BadRequest(
+            f"the camera's clock is {abs(offset):.0f} s {direction} the server's (tolerance {tolerance:.0f} s): "
             "set its time (NTP) and try again"
         )
 
 
 @routes.post("/whip")
 @access(Access.CAMERA)
+@body_text("application/sdp")
 async def publish(request: web.Request) -> web.Response:
-    """A docked camera starts a stream: credential, clock, key and license are checked."""
-    now = request.app[CLOCK].now()
-    token = request.headers.get("Authorization", "").removeprefix("Bearer ").strip() or request.query.get("credential", "")
-    if not token:
-        raise web.HTTPUnauthorized(text="this camera has no device credential: dock it to get one")
+    """A docked camera starts a stream (replacing its own stream that has gone quiet)."""
+    publisher = camera(request)
+    _check_camera_clock(request, request.app[CLOCK].now())
     try:
-        admitted = request.app[FLEET].docking.admit(token, now)
+        camera_user = request.app[FLEET].docking.admit(publisher)
     except CredentialError as exc:
-        raise web.HTTPForbidden(text=str(exc)) from None
-    _check_camera_clock(request, now)
+        raise Forbidden(str(exc)) from None
     try:
-        envelope = KeyEnvelope.from_header(_param(request, KEY_HEADER, "key"))
+        envelope = KeyEnvelope.from_header(request.headers.get(KEY_HEADER, "").strip())
     except ValueError as exc:
-        raise web.HTTPBadRequest(text=f"the {KEY_HEADER} header is not a key envelope: {exc}") from None
-    request.app[FLEET].docking.check_stream_key(admitted.camera, envelope.key_id)
-    organisation = admitted.credential.organisation_id
-    organisations, refusal = request.app[LICENSING].streaming_organisations([organisation])
+        raise BadRequest(f"the {KEY_HEADER} header is not a key envelope: {exc}") from None
+    request.app[FLEET].docking.check_stream_key(publisher, envelope.key_id)
+    organisations, refusal = request.app[LICENSING].streaming_organisations([publisher.organisation_id])
     if not organisations:
-        raise web.HTTPForbidden(text=f"this camera cannot stream now: {refusal}")
+        raise Forbidden(f"this camera cannot stream now: {refusal}")
     offer = await read_offer(request)
-    producer, answer = await request.app[ROUTER].publish(offer, admitted.camera_user, envelope.to_json(), organisations)
-    return created(answer, f"/whip/{producer.id}")
+    sessions = request.app[WHIP_SESSIONS]
+    async with sessions.publishing(publisher.id):
+        producer, answer = await request.app[ROUTER].publish(offer, camera_user, envelope.to_json(), organisations)
+        session = sessions.open(publisher.id, producer)
+    return created(answer, session.location)
 
 
-@routes.delete("/whip/{stream_id}")
+@routes.delete("/whip/{stream_id}/{secret}")
 @access(Access.CAMERA)
 async def unpublish(request: web.Request) -> web.Response:
-    router = request.app[ROUTER]
-    producer = router.producer(request.match_info["stream_id"])
-    await router.unpublish(producer.id)
-    return web.json_response({"ended": producer.id})
+    """The camera ends its own stream, at the resource URL it was given."""
+    session = request.app[WHIP_SESSIONS].find(
+        request.match_info["stream_id"], request.match_info["secret"], camera(request).id)
+    await request.app[ROUTER].unpublish(session.stream_id)
+    return web.json_response({"ended": session.stream_id})

@@ -1,10 +1,14 @@
-"""The live stream list for the web client: a snapshot, and pushed changes over a WebSocket."""
+"""The live stream list for the web client (a snapshot, and pushed changes over a
+WebSocket), and ending a stream by hand."""
 from __future__ import annotations
 
 from aiohttp import web
 
 from ..kernel.access import Access, access, caller, organisation
-from .hub import STREAM_HUB
+from ..kernel.audit import audit
+from ..kernel.requests import path, read_path
+from .hub import ROUTER, STREAM_HUB
+from .lookup import StreamPath, live_stream
 
 routes = web.RouteTableDef()
 
@@ -19,3 +23,16 @@ async def list_streams(request: web.Request) -> web.Response:
 @access(Access.VIEWER)
 async def streams_socket(request: web.Request) -> web.WebSocketResponse:
     return await request.app[STREAM_HUB].serve(request, caller(request).user_id, organisation(request))
+
+
+@routes.post("/api/streams/{stream_id}/end")
+@access(Access.OPERATOR)
+@path(StreamPath)
+async def end_stream(request: web.Request) -> web.Response:
+    """End a live stream of the caller's organisation (viewers and recording stop; every
+    browser sees it go). A camera still switched on publishes again: to keep it off the
+    air, revoke it or turn streaming off in its profile."""
+    producer = live_stream(request, read_path(request, StreamPath).stream_id)
+    audit(request, "stream ended", stream=producer.id, camera=producer.camera)
+    await request.app[ROUTER].unpublish(producer.id)
+    return web.json_response({"ended": producer.id})

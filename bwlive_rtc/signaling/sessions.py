@@ -1,0 +1,87 @@
+"""WHIP sessions: which camera publishes which live stream, under which secret resource URL.
+
+One live stream per camera. A new publish from a camera replaces its running stream once
+that stream has gone quiet (no media for ``QUIET_S``: the connection the camera is
+replacing is dead, as after a network loss or a restart); while the running stream still
+brings media, a second publish with the same credential is refused (409), so a replayed
+credential cannot take over a live camera. The resource URL carries a random secret
+(RFC 9725 leaves the URL to the server) compared in constant time.
+"""
+from __future__ import annotations
+
+import asyncio
+import hmac
+import secrets
+from collections import defaultdict
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from ..kernel.errors import Conflict, NotFound
+from ..sfu.producer import Producer
+from ..sfu.router import Router
+
+QUIET_S = 2.0
+
+
+@dataclass(frozen=True)
+class WhipSession:
+    stream_id: str
+    camera_id: str
+    secret: str
+
+    @property
+    def location(self) -> str:
+        return f"/whip/{self.stream_id}/{self.secret}"
+
+
+class WhipSessions:
+    def __init__(self, router: Router) -> None:
+        self.router = router
+        self._by_camera: dict[str, WhipSession] = {}
+        self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)  # one per camera of the fleet
+        router.on("producer_removed", self._forget)
+
+    @asynccontextmanager
+    async def publishing(self, camera_id: str) -> AsyncIterator[None]:
+        """Hold while a camera publishes: its running stream is ended first if quiet
+        (else ``Conflict``), and no other publish of the same camera runs meanwhile."""
+        async with self._locks[camera_id]:
+            running = self._by_camera.get(camera_id)
+            producer = self.router.producers.get(running.stream_id) if running else None
+            if producer is not None:
+                if producer.quiet_for() < QUIET_S:
+                    raise Conflict("this camera is streaming already; a camera that lost its connection is let in "
+                                   f"again once its old stream has brought no media for {QUIET_S:.0f} s",
+                                   headers={"Retry-After": str(round(QUIET_S))})
+                await self.router.unpublish(producer.id)
+            yield
+
+    def open(self, camera_id: str, producer: Producer) -> WhipSession:
+        """Record the camera's new stream; its resource URL is ``session.location``."""
+        session = self._by_camera[camera_id] = WhipSession(producer.id, camera_id, secrets.token_urlsafe(32))
+        return session
+
+    def find(self, stream_id: str, secret: str, camera_id: str) -> WhipSession:
+        """The camera's session at this resource URL (same answer for every mismatch)."""
+        session = self._by_camera.get(camera_id)
+        if session is None or session.stream_id != stream_id or not hmac.compare_digest(
+                session.secret.encode(), secret.encode(errors="replace")):
+            raise NotFound("this camera has no WHIP session at this URL")
+        return session
+
+    async def end_camera(self, camera_id: str) -> None:
+        """End the camera's live stream, if it has one (it was revoked)."""
+        session = self._by_camera.get(camera_id)
+        if session is not None:
+            await self.router.unpublish(session.stream_id)
+
+    def _forget(self, producer: Producer) -> None:
+        for camera_id, session in list(self._by_camera.items()):
+            if session.stream_id == producer.id:
+                del self._by_camera[camera_id]
+
+
+WHIP_SESSIONS = web.AppKey("whip_sessions", WhipSessions)

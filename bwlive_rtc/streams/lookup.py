@@ -1,0 +1,25 @@
+"""Finding a live stream for a signed-in caller: only their organisation's, else 404."""
+from __future__ import annotations
+
+from aiohttp import web
+
+from ..kernel.access import organisation
+from ..kernel.requests import Id, RequestModel
+from ..sfu.producer import Producer
+from ..sfu.router import UnknownStream
+from .hub import ROUTER
+
+
+class StreamPath(RequestModel):
+    """A path naming one live stream."""
+
+    stream_id: Id
+
+
+def live_stream(request: web.Request, stream_id: str) -> Producer:
+    """The live stream ``stream_id``, if the caller's organisation receives it (another
+    organisation's stream is as unknown as one that does not exist)."""
+    producer = request.app[ROUTER].producers.get(stream_id)
+    if producer is None or organisation(request) not in producer.organisation_ids:
+        raise UnknownStream(f"no live stream with id {stream_id!r}")
+    return producer
