@@ -88,12 +88,22 @@ def sign_in_cookie(url: str, email: str = ADMIN_EMAIL, password: str = ADMIN_PAS
 class Server(Process):
     def __init__(self, workdir: Path, keys_dir: Path, *extra: str) -> None:
         self.data_dir = workdir / "data"
+        self._workdir, self._keys_dir, self._extra = workdir, keys_dir, extra
         bootstrap_admin(self.data_dir, keys_dir)
+        self._serve("0")
+
+    def _serve(self, port: str) -> None:
         super().__init__(
-            ["serve", "--port", "0", "--keys-dir", str(keys_dir), "--data-dir", str(self.data_dir), *extra], cwd=workdir
+            ["serve", "--port", port, "--keys-dir", str(self._keys_dir), "--data-dir", str(self.data_dir), *self._extra],
+            cwd=self._workdir,
         )
         self.url = self.wait_for(LISTENING).group(1)
         self._cookie = sign_in_cookie(self.url)
+
+    def restart(self) -> None:
+        """Stop the server and start it again on the same port with the same data."""
+        self.stop()
+        self._serve(self.url.rsplit(":", 1)[1])
 
     def get_json(self, path: str) -> dict:
         request = urllib.request.Request(self.url + path, headers={"Cookie": self._cookie})

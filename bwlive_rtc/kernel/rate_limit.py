@@ -13,6 +13,7 @@ from .clock import Clock
 from .errors import TooManyRequests
 
 MAX_KEYS = 100_000  # beyond this many keys, the buckets that are full again are forgotten
+SLACK = 1e-9  # float rounding must not make a promised Retry-After one second short
 
 
 @dataclass
@@ -47,8 +48,8 @@ class RateLimit:
     def take(self, key: str) -> float:
         """Count one request of ``key``: 0 if it may go, else the seconds until it may."""
         bucket = self._refilled(key)
-        if bucket.tokens >= 1:
-            bucket.tokens -= 1
+        if bucket.tokens >= 1 - SLACK:
+            bucket.tokens = max(0.0, bucket.tokens - 1)
             return 0.0
         return (1 - bucket.tokens) / self.per_second
 
@@ -57,6 +58,6 @@ class RateLimit:
         ``who`` (words for the client: "this camera", "this address") must wait."""
         wait = self.take(key)
         if wait:
-            seconds = math.ceil(wait)
+            seconds = math.ceil(wait - SLACK)
             raise TooManyRequests(f"too many requests from {who}: try again in {seconds} s",
                                   headers={"Retry-After": str(seconds)})
