@@ -19,17 +19,18 @@ ip netns list | grep -qw "$NS" || "$TOOL/netns.sh" up
 
 # bwlive: fresh key pair, ICE on the namespace address, sessionless viewers act as the
 # bench admin (the tool cannot sign in), viewers never time out (the tool
-# sends no keepalive). The key envelope goes in the WHIP query string.
+# sends no keepalive). The tool cannot set headers either: the bench server puts the
+# credential of the bench camera given to each publisher name in the Authorization
+# header (--query-credentials); the key envelope goes in the WHIP query string.
 rm -rf "$WORK/keys" "$WORK/data"
 "$PY" -c "import sys; from pathlib import Path; from bwlive_rtc.crypto.system_key import SystemKeyPair; SystemKeyPair.generate().save(Path(sys.argv[1]))" "$WORK/keys"
 ENVELOPE=$("$PY" -c "import sys; from pathlib import Path; from bwlive_rtc.crypto.content_key import KeyEnvelope, new_content_key; from bwlive_rtc.crypto.system_key import SystemPublicKey; print(KeyEnvelope.seal(new_content_key(), SystemPublicKey.load(Path(sys.argv[1]))).to_header())" "$WORK/keys")
 ip netns exec "$NS" "$PY" "$BENCH/serve_for_bench.py" --keys-dir "$WORK/keys" --data-dir "$WORK/data" \
-    --ice-ip "$IP" --consumer-timeout 3600 --open-viewing > "$WORK/server.log" 2>&1 &
+    --ice-ip "$IP" --consumer-timeout 3600 --open-viewing --query-credentials > "$WORK/server.log" 2>&1 &
 BWLIVE_PID=$!
 trap 'kill $BWLIVE_PID 2>/dev/null || true' EXIT
 for _ in $(seq 50); do grep -q "listening on" "$WORK/server.log" 2>/dev/null && break; sleep 0.2; done
 URL=$(grep -o 'http://[0-9.:]*' "$WORK/server.log")
-CREDENTIAL=$("$PY" -c "import json, sys; print(json.load(open(sys.argv[1]))['credential'])" "$WORK/data/bench-camera.json")
 echo "bwlive pid $BWLIVE_PID at $URL (in netns $NS); janus pid $(cat /tmp/sfubench/janus.pid)"
 
 for cfg in "$@"; do
@@ -42,7 +43,7 @@ for cfg in "$@"; do
   echo "=== bwlive $N:$M $(date -Is)"
   ip netns exec "$NS" "$PY" "$TOOL/sfubench.py" --server-pid "$BWLIVE_PID" -N "$N" -M "$M" \
       --sub-workers "$W" --out "$OUT" --label bwlive $ARGS --adapter http-sdp --url "$URL" \
-      --adapter-opt "publish_path=/whip?credential=$CREDENTIAL&key=$ENVELOPE" --adapter-opt "subscribe_path=/whep/{stream}"
+      --adapter-opt "publish_path=/whip?camera={name}&key=$ENVELOPE" --adapter-opt "subscribe_path=/whep/{stream}"
   sleep 3
 done
 for label in janus bwlive; do echo "## $label"; "$TOOL/summarize.py" "$OUT" "$label"; done

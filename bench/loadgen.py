@@ -152,17 +152,19 @@ class Publisher:
 
         from bwlive_rtc.crypto.content_key import KeyEnvelope
 
+        from bwlive_rtc.protocol import CAMERA_TIME_HEADER, KEY_HEADER
+
         envelope = KeyEnvelope.seal(self.content_key, public_key).to_header()
         await self.pc.setLocalDescription(await self.pc.createOffer())
         headers = {"Content-Type": "application/sdp", "Authorization": f"Bearer {self.credential}",
-                   "Bwlive-Content-Key": envelope}
+                   KEY_HEADER: envelope, CAMERA_TIME_HEADER: str(int(time.time() * 1000))}
         async with http.post(f"{self.server}/whip", data=self.pc.localDescription.sdp, headers=headers) as r:
             if r.status != 201:
                 raise RuntimeError(f"publish refused ({r.status}): {await r.text()}")
             answer = await r.text()
-            self.location = r.headers["Location"]
+            self.location = r.headers["Location"]  # /whip/{stream id}/{secret}
         await self.pc.setRemoteDescription(RTCSessionDescription(sdp=answer, type="answer"))
-        return self.location.rstrip("/").split("/")[-1]
+        return self.location.split("/")[2]
 
     async def packets_sent(self) -> int:
         stats = await self.pc.getStats()
@@ -170,7 +172,7 @@ class Publisher:
 
     async def stop(self, http: Any) -> None:
         if self.location:
-            async with http.delete(self.server + self.location):
+            async with http.delete(self.server + self.location, headers={"Authorization": f"Bearer {self.credential}"}):
                 pass
         await self.pc.close()
 
@@ -284,7 +286,7 @@ async def _worker(role: str, cfg: dict[str, Any], assignment: list[Any], conn: C
 
     async def publish(index: int) -> str:
         async with limit:
-            pub = Publisher(server, index, frames, cfg["credential"])
+            pub = Publisher(server, index, frames, cfg["credentials"][index])  # one live stream per camera
             pubs.append(pub)
             return await pub.start(http, public_key)
 
@@ -493,7 +495,8 @@ def main() -> None:
     parser.add_argument("--config", nargs="+", default=["1x1", "4x4", "8x4"], help="NxM: cameras x subscribers each")
     parser.add_argument("--server", help="base URL of a running server (default: start one)")
     parser.add_argument("--server-pid", type=int, help="pid of that server, for its CPU time")
-    parser.add_argument("--dock-file", type=Path, help="with --server: a docked camera's package (its credential)")
+    parser.add_argument("--cameras-file", type=Path,
+                        help="with --server: its bench-cameras.json (docked cameras' packages, one per publisher)")
     parser.add_argument("--ice-ip", default="127.0.0.1", help="ICE host address of the load generator")
     parser.add_argument("--warmup", type=float, default=10.0)
     parser.add_argument("--window", type=float, default=30.0)
@@ -519,17 +522,17 @@ def main() -> None:
     server_process = None
     with tempfile.TemporaryDirectory(prefix="bwlive-bench-") as tmp:
         if args.server:
-            server, server_pid, dock_file = args.server.rstrip("/"), args.server_pid, args.dock_file
+            server, server_pid, cameras_file = args.server.rstrip("/"), args.server_pid, args.cameras_file
         else:
             server_process, server = start_server(Path(tmp), args.ice_ip)
-            server_pid, dock_file = server_process.pid, Path(tmp) / "data" / "bench-camera.json"
+            server_pid, cameras_file = server_process.pid, Path(tmp) / "data" / "bench-cameras.json"
         print(f"server {server} (pid {server_pid}); bwlive_rtc from {Path(bwlive_rtc.__file__).parent}", flush=True)
         try:
             with urllib.request.urlopen(f"{server}/api/system") as response:
                 public_key = json.load(response)["public_key"]
             cfg = {"server": server, "public_key": public_key, "frames": frames, "ice_ip": args.ice_ip,
                    "connect_timeout": args.connect_timeout, "pace_bps": args.pace_bps,
-                   "credential": json.loads(dock_file.read_text())["credential"]}
+                   "credentials": [package["credential"] for package in json.loads(cameras_file.read_text())]}
             rows = []
             for config in args.config:
                 n, m = (int(x) for x in config.lower().split("x"))

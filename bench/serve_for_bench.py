@@ -7,10 +7,14 @@
 Prints "bwlive server listening on http://127.0.0.1:PORT" like ``bwlive serve``.
 
 The data directory gets an organisation whose admin is BENCH_EMAIL / BENCH_PASSWORD
-(viewers sign in as it), the keys' system key, and one docked camera whose package is
-<data dir>/bench-camera.json (publishers use its credential). ``--open-viewing`` is for tools that
-cannot sign in (../shared/sfu-bench): requests without a session act as that admin. It
-patches this benchmark process only; the product has no such switch.
+(viewers sign in as it), the keys' system key, and ``--cameras`` docked cameras whose
+packages are <data dir>/bench-cameras.json (a camera has one live stream at a time, so
+each publisher streams with its own credential). For tools that can neither sign in nor
+set headers (../shared/sfu-bench): ``--open-viewing`` makes requests without a session act
+as that admin, ``--query-credentials`` moves a bench camera's credential into the
+``Authorization`` header of ``POST /whip?camera=NAME&key=ENVELOPE``. Both patch this
+benchmark process only; the product has no such switches and takes credentials from the
+header only.
 """
 from __future__ import annotations
 
@@ -24,23 +28,32 @@ from common import BENCH_EMAIL, BENCH_PASSWORD, force_ice_host
 
 
 async def serve(args: argparse.Namespace) -> None:
+    from bwlive_rtc import server as server_module
     from bwlive_rtc.cli.admin import bootstrap
     from bwlive_rtc.kernel.config import Settings
-    from bwlive_rtc.server import start_server
 
     settings = Settings(
         host="127.0.0.1", port=args.port, data_dir=args.data_dir, keys_dir=args.keys_dir,
         tls=False, consumer_timeout=args.consumer_timeout,
     )
     bootstrap(settings, "Bench", BENCH_EMAIL, "Bench Admin", BENCH_PASSWORD)
-    _dock_bench_camera(settings)
-    if args.open_viewing:
-        _act_as_bench_admin_without_session()
+    credentials = _dock_bench_cameras(settings, args.cameras)
     if args.no_recording:  # to measure what recording costs; the product always records
         from bwlive_rtc import app as app_module
 
         app_module.FEATURES = tuple(f for f in app_module.FEATURES if f.name != "recordings")
-    runner, port = await start_server(settings)
+    make_app = server_module.create_app
+
+    def bench_app(*given):  # type: ignore[no-untyped-def]
+        app = make_app(*given)
+        if args.query_credentials:
+            app.middlewares.insert(0, _query_credentials(credentials))
+        if args.open_viewing:
+            app.on_startup.append(_act_as_bench_admin_without_session)  # after auth has installed its check
+        return app
+
+    server_module.create_app = bench_app
+    runner, port = await server_module.start_server(settings)
     print(f"bwlive server listening on {settings.base_url(port)}", flush=True)
     stop = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -49,9 +62,9 @@ async def serve(args: argparse.Namespace) -> None:
     await runner.cleanup()
 
 
-def _dock_bench_camera(settings) -> None:  # type: ignore[no-untyped-def]
-    """One docked camera for the load generators: its package in <data dir>/bench-camera.json
-    (every bench publisher streams with its credential)."""
+def _dock_bench_cameras(settings, count: int) -> list[str]:  # type: ignore[no-untyped-def]
+    """``count`` docked cameras for the load generators (one live stream per camera): their
+    packages in <data dir>/bench-cameras.json; returns their credentials."""
     import json
 
     from bwlive_rtc.fleet.service import FleetService
@@ -63,30 +76,69 @@ def _dock_bench_camera(settings) -> None:  # type: ignore[no-untyped-def]
     try:
         service = FleetService.open(settings, database, clock, Systems(database.db, clock))
         fleet = service.fleet
-        if fleet.camera_by_serial("BENCH-1") is None:
-            org = next(iter(database.db["organisations"].rows))["id"]
-            profile = fleet.add_profile(org, "Bench")
-            fleet.add_camera(org, "BENCH-1", "load generator", fleet.add_camera_user(org, "bench", profile.id).id)
-        (settings.data_dir / "bench-camera.json").write_text(json.dumps(service.docking.dock("BENCH-1")))
+        org = next(iter(database.db["organisations"].rows))["id"]
+        profile = fleet.profile_by_name(org, "Bench") or fleet.add_profile(org, "Bench")
+        packages = []
+        for number in range(1, count + 1):
+            serial = f"BENCH-{number}"
+            if fleet.camera_by_serial(serial) is None:
+                fleet.add_camera(org, serial, "load generator", fleet.add_camera_user(org, f"bench {number}", profile.id).id)
+            packages.append(service.docking.dock(serial))
+        (settings.data_dir / "bench-cameras.json").write_text(json.dumps(packages))
     finally:
         database.close()
+    return [package["credential"] for package in packages]
 
 
-def _act_as_bench_admin_without_session() -> None:
-    from bwlive_rtc.auth import middleware
+def _query_credentials(credentials: list[str]):  # type: ignore[no-untyped-def]
+    """For tools that can set no header (../shared/sfu-bench's http-sdp adapter): a
+    ``POST /whip?camera=NAME&key=ENVELOPE`` gets the credential of the bench camera given
+    to NAME (one each, in order of first use) in ``Authorization``, the envelope in
+    ``Bwlive-Content-Key`` and the server's time in ``Bwlive-Camera-Time``, with the
+    query removed; the answer names the stream in ``X-Stream-Id`` (the tool's fallback,
+    the last segment of ``Location``, is the session secret)."""
+    import time
+
+    from aiohttp import web
+
+    from bwlive_rtc.protocol import CAMERA_TIME_HEADER, KEY_HEADER
+
+    given: dict[str, str] = {}
+
+    @web.middleware
+    async def middleware(request, handler):  # type: ignore[no-untyped-def]
+        name = request.query.get("camera")
+        if request.method != "POST" or request.path != "/whip" or name is None:
+            return await handler(request)
+        if name not in given:
+            given[name] = credentials[len(given)]
+        headers = {**request.headers, "Authorization": f"Bearer {given[name]}",
+                   KEY_HEADER: request.query.get("key", ""), CAMERA_TIME_HEADER: str(int(time.time() * 1000))}
+        response = await handler(request.clone(headers=headers, rel_url=request.path))
+        if "Location" in response.headers:
+            response.headers["X-Stream-Id"] = response.headers["Location"].split("/")[2]
+        return response
+
+    return middleware
+
+
+async def _act_as_bench_admin_without_session(app) -> None:  # type: ignore[no-untyped-def]
+    """``--open-viewing``: a request without a session cookie acts as the bench admin."""
     from bwlive_rtc.auth.service import AUTH
+    from bwlive_rtc.auth.sessions import COOKIE_NAME
+    from bwlive_rtc.kernel.access import SIGNED_IN, Caller
 
-    signed_in = middleware._signed_in_caller
+    signed_in = app[SIGNED_IN]
 
-    def caller_or_bench_admin(request):  # type: ignore[no-untyped-def]
-        if request.cookies.get(middleware.COOKIE_NAME):
-            return signed_in(request)
-        auth = request.app[AUTH]
-        user = auth.accounts.user_by_email(BENCH_EMAIL)
-        membership = auth.accounts.memberships(user.id)[0]
-        return middleware.Caller(user, None, membership.organisation_id, membership.role)
+    async def caller_or_bench_admin(request):  # type: ignore[no-untyped-def]
+        if request.cookies.get(COOKIE_NAME):
+            return await signed_in(request)
+        accounts = request.app[AUTH].accounts
+        user = accounts.user_by_email(BENCH_EMAIL)
+        membership = accounts.memberships(user.id)[0]
+        return Caller(user.id, user.name, membership.organisation_id, membership.role)
 
-    middleware._signed_in_caller = caller_or_bench_admin
+    app[SIGNED_IN] = caller_or_bench_admin
 
 
 def main() -> None:
@@ -97,6 +149,9 @@ def main() -> None:
     parser.add_argument("--ice-ip", default="127.0.0.1", help="the only ICE host candidate address")
     parser.add_argument("--consumer-timeout", type=float, default=15.0, help="drop viewers silent this long (s)")
     parser.add_argument("--open-viewing", action="store_true", help="sessionless requests act as the bench admin")
+    parser.add_argument("--query-credentials", action="store_true",
+                        help="POST /whip?camera=NAME&key=ENVELOPE publishes as a bench camera (tools without headers)")
+    parser.add_argument("--cameras", type=int, default=64, help="bench cameras to dock (one live stream each)")
     parser.add_argument("--no-recording", action="store_true", help="leave recording out (to measure its cost)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
