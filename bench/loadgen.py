@@ -151,7 +151,6 @@ class Publisher:
         from aiortc import RTCSessionDescription
 
         from bwlive_rtc.crypto.content_key import KeyEnvelope
-
         from bwlive_rtc.protocol import CAMERA_TIME_HEADER, KEY_HEADER
 
         envelope = KeyEnvelope.seal(self.content_key, public_key).to_header()

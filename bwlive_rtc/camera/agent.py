@@ -16,7 +16,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlparse
 
 import aiohttp
 from aiortc import RTCConfiguration, RTCDtlsTransport, RTCPeerConnection, RTCRtpSender, RTCSessionDescription
@@ -103,6 +102,7 @@ class CameraAgent:
         self.video: EncryptedVideoTrack | None = None
         self.local_recording: LocalRecording | None = None
         self.content_key = b""
+        self.stream_id = ""  # of the last publish
 
     def _set(self, mode: str, detail: str = "") -> None:
         self.state.mode, self.state.detail = mode, detail
@@ -166,7 +166,8 @@ class CameraAgent:
                 if response.status != 201:
                     raise CameraError(f"server refused the stream ({response.status}): {_reason(body)}",
                                       _retry_after(response))
-                self._location = str(response.url.join(aiohttp.client.URL(response.headers["Location"])))
+                resource = aiohttp.client.URL(response.headers["Location"])  # /whip/{stream id}/{secret}
+                self._location, self.stream_id = str(response.url.join(resource)), resource.parts[2]
         except aiohttp.ClientError as exc:
             await self._teardown()
             raise CameraError(f"cannot reach {opts.server}: {exc}", retry_after=0.0) from None
@@ -183,8 +184,8 @@ class CameraAgent:
         async def check() -> None:
             if pc is not self._pc:
                 return
-            if pc.connectionState == "connected" and dtls.state == "connected":
-                self._set("streaming", f"stream {urlparse(self._location or '').path.split('/')[2]}")
+            if pc.connectionState == "connected" and dtls.state == "connected" and self.state.mode != "streaming":
+                self._set("streaming", f"stream {self.stream_id}")
             lost = [f"{name} {state}" for name, state in
                     (("connection", pc.connectionState), ("DTLS", dtls.state), ("ICE", dtls.transport.state))
                     if state in LOST_STATES]
