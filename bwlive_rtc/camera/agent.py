@@ -98,6 +98,7 @@ class CameraAgent:
         self._location: str | None = None
         self._gps_task: asyncio.Task[None] | None = None
         self._recovery: asyncio.Task[None] | None = None
+        self._stopping = False  # stop() ends the session itself: that is no loss to recover from
         self._positions: PositionSource  # set by start()
         self.video: EncryptedVideoTrack | None = None
         self.local_recording: LocalRecording | None = None
@@ -113,6 +114,7 @@ class CameraAgent:
         refuses it or cannot be reached. Once streaming, a lost connection is recovered
         by publishing afresh, with back-off, until ``stop()``."""
         self._positions = self._position_source()  # a bad GPX file stops us here, before connecting
+        self._stopping = False
         try:
             await self._publish()
         except CameraError as exc:
@@ -182,7 +184,7 @@ class CameraAgent:
         the connection state."""
 
         async def check() -> None:
-            if pc is not self._pc:
+            if pc is not self._pc or self._stopping:
                 return
             if pc.connectionState == "connected" and dtls.state == "connected" and self.state.mode != "streaming":
                 self._set("streaming", f"stream {self.stream_id}")
@@ -253,14 +255,19 @@ class CameraAgent:
 
     async def stop(self) -> None:
         """End the stream on the server and locally."""
+        self._stopping = True
         if self._recovery is not None:
             self._recovery.cancel()
         if self._location and self._session:
             try:
-                async with self._session.delete(self._location) as response:
+                headers = {"Authorization": f"Bearer {self.options.credential}"}
+                async with self._session.delete(self._location, headers=headers) as response:
                     self.state.last_response = response.status
-            except aiohttp.ClientError:
-                pass
+                    if response.status != 200:
+                        self._set("error", f"the server did not end the stream ({response.status}): "
+                                           f"{_reason(await response.text())}")
+            except aiohttp.ClientError as exc:
+                self._set("error", f"cannot reach {self.options.server} to end the stream: {exc}")
         await self._teardown()
         if self.local_recording is not None:
             self.local_recording.close()
