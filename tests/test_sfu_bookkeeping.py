@@ -16,7 +16,9 @@ from bwlive_rtc.sfu.producer import Producer, ProducerTrack, Subscribers
 from bwlive_rtc.sfu.rewriter import SourcePacket
 from bwlive_rtc.sfu.router import Router, UnknownStream
 
-OFFER = "v=0\r\n"
+# The fake peers read nothing of it; the Router's own checks see ICE credentials and a fingerprint.
+OFFER = ("v=0\r\na=ice-ufrag:u\r\na=ice-pwd:p\r\na=fingerprint:sha-256 00\r\n"
+         "m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\n")
 
 
 class FakeTransceiver:
@@ -157,6 +159,18 @@ async def test_refused_offers_leave_nothing_behind(monkeypatch: pytest.MonkeyPat
         await h.router.subscribe("s1", OFFER)
     assert peer.closed and h.producer.consumers == {} and h.events == []
     h.camera_says(b"position")  # the refused consumer was never subscribed (nor left subscribed)
+
+
+@pytest.mark.parametrize("attribute", ["a=ice-ufrag:", "a=ice-pwd:", "a=fingerprint:"])
+async def test_offers_without_ice_or_dtls_credentials_are_refused_first(monkeypatch: pytest.MonkeyPatch,
+                                                                      attribute: str) -> None:
+    h = Harness(monkeypatch)
+    offer = "".join(line for line in OFFER.splitlines(keepends=True) if not line.startswith(attribute))
+    with pytest.raises(OfferError, match="the SDP offer's application section has no"):
+        await h.router.subscribe("s1", offer)
+    with pytest.raises(OfferError, match="the SDP offer's application section has no"):
+        await h.router.publish(offer, "camera", {}, ["org"])
+    assert h.router.producers == {"s1": h.producer} and h.events == []
 
 
 async def test_unknown_stream_and_a_stream_that_ends_while_negotiating(monkeypatch: pytest.MonkeyPatch) -> None:
