@@ -299,7 +299,7 @@ async def test_whip_is_rate_limited_per_camera_and_per_address(frozen_site: Site
         async with http.post(site.url + "/whip", data="v=0", headers=publish_headers(site, credential)) as response:
             await refused(response, 429, "too many requests from this camera: try again in 6 s")
             assert response.headers["Retry-After"] == "6"
-        site.clock.advance(timedelta(seconds=6))  # type: ignore[attr-defined]
+        site.clock.advance(timedelta(seconds=7))  # type: ignore[attr-defined]
         async with http.post(site.url + "/whip", data="v=0", headers=publish_headers(site, credential)) as response:
             assert response.status == 400, await response.text()  # this camera may again
 

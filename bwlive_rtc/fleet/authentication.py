@@ -3,19 +3,21 @@ every camera request (the kernel's ``CAMERA_AUTHENTICATOR``), with camera reques
 rate-limited per address and per camera. Handlers read the camera with ``camera(request)``."""
 from __future__ import annotations
 
+import math
+
 from aiohttp import web
 
 from ..kernel.clock import Clock
-from ..kernel.errors import BadRequest, Forbidden, Unauthorized
-from ..kernel.rate_limit import RateLimit
+from ..kernel.errors import BadRequest, Forbidden, TooManyRequests, Unauthorized
+from ..kernel.rate import RateLimiter
 from .credentials import CredentialError
 from .docking import Docking
 from .store import Camera
 
 CAMERA = web.RequestKey("camera", Camera)
 CREDENTIAL_QUERY = "credential"  # where clients used to put it; refused, URLs end up in logs
-ADDRESS_BURST, ADDRESS_PER_MINUTE = 100, 60.0  # many cameras may share an address (NAT)
-CAMERA_BURST, CAMERA_PER_MINUTE = 10, 10.0  # a reconnecting camera backs off far below this
+ADDRESS_BURST, ADDRESS_PER_SECOND = 100, 1.0  # many cameras may share an address (NAT)
+CAMERA_BURST, CAMERA_PER_SECOND = 10, 1 / 6  # a reconnecting camera backs off far below this
 
 
 class CameraCredentials:
@@ -24,11 +26,15 @@ class CameraCredentials:
     def __init__(self, docking: Docking, clock: Clock) -> None:
         self.docking = docking
         self.clock = clock
-        self.per_address = RateLimit(clock, ADDRESS_BURST, ADDRESS_PER_MINUTE)
-        self.per_camera = RateLimit(clock, CAMERA_BURST, CAMERA_PER_MINUTE)
+
+        def seconds() -> float:  # on the app clock, which tests move
+            return clock.now().timestamp()
+
+        self.per_address = RateLimiter(ADDRESS_BURST, ADDRESS_PER_SECOND, seconds)
+        self.per_camera = RateLimiter(CAMERA_BURST, CAMERA_PER_SECOND, seconds)
 
     async def __call__(self, request: web.Request) -> None:
-        self.per_address.check(request.remote or "unknown", "this address")
+        _limit(self.per_address, request.remote or "unknown", "this address")
         if CREDENTIAL_QUERY in request.query:
             raise BadRequest("send the device credential in the Authorization header, never in the URL")
         scheme, _, token = request.headers.get("Authorization", "").partition(" ")
@@ -39,8 +45,17 @@ class CameraCredentials:
             found = self.docking.identify(token.strip(), self.clock.now())
         except CredentialError as exc:
             raise Forbidden(str(exc)) from None
-        self.per_camera.check(found.id, "this camera")
+        _limit(self.per_camera, found.id, "this camera")
         request[CAMERA] = found
+
+
+def _limit(limiter: RateLimiter, key: str, who: str) -> None:
+    """429 with ``Retry-After`` when ``who`` (words for the client) must wait."""
+    wait = limiter.take(key)
+    if wait:
+        seconds = math.ceil(wait - 1e-9)  # float rounding must not add a second to the promise
+        raise TooManyRequests(f"too many requests from {who}: try again in {seconds} s",
+                              headers={"Retry-After": str(seconds)})
 
 
 def camera(request: web.Request) -> Camera:
