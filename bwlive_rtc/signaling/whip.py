@@ -16,11 +16,12 @@ from ..fleet.service import FLEET
 from ..kernel.access import Access, access
 from ..kernel.appkeys import CLOCK, SETTINGS
 from ..kernel.errors import BadRequest, Forbidden
-from ..kernel.requests import body_text
+from ..kernel.requests import body_text, path, read_path
 from ..licensing.service import LICENSING
 from ..protocol import CAMERA_TIME_HEADER, KEY_HEADER
 from ..streams.hub import ROUTER
-from .sdp_body import created, read_offer
+from .requests import WhipResourcePath
+from .sdp_body import SDP, created, read_offer
 from .sessions import WHIP_SESSIONS
 
 routes = web.RouteTableDef()
@@ -45,7 +46,7 @@ def _check_camera_clock(request: web.Request, now: datetime) -> None:
 
 @routes.post("/whip")
 @access(Access.CAMERA)
-@body_text("application/sdp")
+@body_text(SDP)
 async def publish(request: web.Request) -> web.Response:
     """A docked camera starts a stream (replacing its own stream that has gone quiet)."""
     publisher = camera(request)
@@ -72,9 +73,10 @@ async def publish(request: web.Request) -> web.Response:
 
 @routes.delete("/whip/{stream_id}/{secret}")
 @access(Access.CAMERA)
+@path(WhipResourcePath)
 async def unpublish(request: web.Request) -> web.Response:
     """The camera ends its own stream, at the resource URL it was given."""
-    session = request.app[WHIP_SESSIONS].find(
-        request.match_info["stream_id"], request.match_info["secret"], camera(request).id)
+    resource = read_path(request, WhipResourcePath)
+    session = request.app[WHIP_SESSIONS].find(resource.stream_id, resource.secret, camera(request).id)
     await request.app[ROUTER].unpublish(session.stream_id)
     return web.json_response({"ended": session.stream_id})
