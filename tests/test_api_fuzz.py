@@ -39,15 +39,6 @@ BODYLESS = {
     ("POST", "/api/integrations/{integration_id}/test"), ("POST", "/api/organisation/join-codes"),
     ("POST", "/whep/{stream_id}/{consumer_id}/keepalive"), ("POST", "/api/streams/{stream_id}/end"),
 }
-# What is left of hole 7: operations whose owners have not declared their body or typed
-# their path yet, so the document (and so the fuzzer) does not know their inputs.
-UNDESCRIBED = {
-    "fleet/ (wt-fleet-trust), paths untyped": {
-        ("PATCH", "/api/fleet/profiles/{profile_id}"), ("PATCH", "/api/fleet/camera-users/{user_id}"),
-        ("POST", "/api/fleet/cameras/{camera_id}/revoke"), ("POST", "/api/fleet/cameras/{camera_id}/key-change"),
-    },
-    "systems/ (wt-fleet-trust), path untyped": {("PUT", "/api/organisation/systems/{system_id}/public-key")},
-}
 JSON = {"Content-Type": "application/json"}
 DEEP = b"[" * 50_000 + b"]" * 50_000
 
@@ -115,7 +106,7 @@ def test_no_request_gets_a_server_error(case: schemathesis.Case, target: Target)
 
 def test_the_document_describes_every_input() -> None:
     """Each operation that writes declares its body (or has none), and each path parameter
-    has a type; the exceptions are exactly those listed above, by owner."""
+    has a type, so the fuzzer (and any client) knows every input."""
     document = openapi_document(create_app(Settings()), "bwlive", "test")
     undescribed = set()
     for path, operations in document["paths"].items():
@@ -125,7 +116,7 @@ def test_the_document_describes_every_input() -> None:
             bodyless = method in ("post", "put", "patch") and "requestBody" not in operation and key not in BODYLESS
             if untyped or bodyless:
                 undescribed.add(key)
-    assert undescribed == set().union(*UNDESCRIBED.values())
+    assert undescribed == set()
 
 
 HOSTILE = [  # (method, path, headers, body); "camera": the docked camera's WHIP headers

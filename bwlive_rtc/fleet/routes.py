@@ -3,65 +3,28 @@ key changes an admin confirms. Every object is addressed by id within the caller
 organisation (the store refuses any other organisation's id, as "no such …")."""
 from __future__ import annotations
 
-from typing import Annotated
-
 from aiohttp import web
-from pydantic import StringConstraints
 
 from ..kernel.access import Access, access, organisation
 from ..kernel.appkeys import EVENTS
 from ..kernel.audit import audit
 from ..kernel.events import CAMERA_REVOKED
-from ..kernel.requests import Id, Name, RequestModel, body, read_body
+from ..kernel.requests import body, path, read_body, read_path
+from .requests import (
+    CameraPath,
+    CameraUserChange,
+    CameraUserPath,
+    KeyChangeConfirmation,
+    NewCamera,
+    NewCameraUser,
+    NewNetwork,
+    NewProfile,
+    ProfileChange,
+    ProfilePath,
+)
 from .service import FLEET
 
 routes = web.RouteTableDef()
-
-Serial = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64,
-                                          pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/-]*$")]
-Model = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
-Ssid = Annotated[str, StringConstraints(max_length=32)]  # IEEE 802.11: at most 32 octets
-Password = Annotated[str, StringConstraints(max_length=128)]
-Thumbprint = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9A-Fa-f ]{32,40}$")]
-
-
-class NewProfile(RequestModel):
-    name: Name
-    streaming: bool = True
-    location: bool = True
-
-
-class ProfileChange(RequestModel):
-    streaming: bool | None = None
-    location: bool | None = None
-
-
-class NewCameraUser(RequestModel):
-    name: Name
-    profile_id: Id | None = None
-
-
-class CameraUserChange(RequestModel):
-    profile_id: Id
-
-
-class NewCamera(RequestModel):
-    serial: Serial
-    model: Model = ""
-    camera_user_id: Id | None = None
-    system_id: Id | None = None  # default: the organisation's first system
-
-
-class NewNetwork(RequestModel):
-    ssid: Ssid
-    password: Password = ""
-    profile_id: Id | None = None
-    camera_user_id: Id | None = None
-
-
-class KeyChangeConfirmation(RequestModel):
-    thumbprint: Thumbprint  # the new key's, as the admin compared it
-
 
 @routes.get("/api/fleet")
 @access(Access.ADMIN)
@@ -81,12 +44,13 @@ async def add_profile(request: web.Request) -> web.Response:
 
 @routes.patch("/api/fleet/profiles/{profile_id}")
 @access(Access.ADMIN)
+@path(ProfilePath)
 @body(ProfileChange)
 async def change_profile(request: web.Request) -> web.Response:
     """Switch a profile's streaming or location on or off."""
     change = await read_body(request, ProfileChange)
     profile = request.app[FLEET].fleet.set_profile_switches(
-        organisation(request), request.match_info["profile_id"], change.streaming, change.location)
+        organisation(request), read_path(request, ProfilePath).profile_id, change.streaming, change.location)
     audit(request, "profile changed", profile=profile.name, **change.model_dump(exclude_none=True))
     return web.json_response({"id": profile.id})
 
@@ -103,12 +67,13 @@ async def add_camera_user(request: web.Request) -> web.Response:
 
 @routes.patch("/api/fleet/camera-users/{user_id}")
 @access(Access.ADMIN)
+@path(CameraUserPath)
 @body(CameraUserChange)
 async def assign_profile(request: web.Request) -> web.Response:
     """The camera user's profile from now on."""
     change = await read_body(request, CameraUserChange)
     user, profile = request.app[FLEET].fleet.assign_profile(
-        organisation(request), request.match_info["user_id"], change.profile_id)
+        organisation(request), read_path(request, CameraUserPath).user_id, change.profile_id)
     audit(request, "camera user's profile changed", camera_user=user.name, profile=profile.name)
     return web.json_response({"id": user.id, "profile_id": profile.id})
 
@@ -126,9 +91,10 @@ async def add_camera(request: web.Request) -> web.Response:
 
 @routes.post("/api/fleet/cameras/{camera_id}/revoke")
 @access(Access.ADMIN)
+@path(CameraPath)
 async def revoke_camera(request: web.Request) -> web.Response:
     """Revoke a camera: it cannot publish again, and its live stream ends now."""
-    camera = request.app[FLEET].fleet.revoke(organisation(request), request.match_info["camera_id"])
+    camera = request.app[FLEET].fleet.revoke(organisation(request), read_path(request, CameraPath).camera_id)
     request.app[EVENTS].emit(CAMERA_REVOKED, camera.id)
     audit(request, "camera revoked", serial=camera.serial)
     return web.json_response({"revoked": camera.serial})
@@ -144,12 +110,13 @@ async def list_key_changes(request: web.Request) -> web.Response:
 
 @routes.post("/api/fleet/cameras/{camera_id}/key-change")
 @access(Access.ADMIN)
+@path(CameraPath)
 @body(KeyChangeConfirmation)
 async def confirm_key_change(request: web.Request) -> web.Response:
     """Confirm, by the new key's thumbprint, that the camera takes its system's new key."""
     confirmation = await read_body(request, KeyChangeConfirmation)
     change = request.app[FLEET].docking.confirm_key_change(
-        organisation(request), request.match_info["camera_id"], confirmation.thumbprint)
+        organisation(request), read_path(request, CameraPath).camera_id, confirmation.thumbprint)
     audit(request, "camera key change confirmed", serial=change.camera.serial, system=change.system.name,
           old_thumbprint=change.old_thumbprint, new_thumbprint=change.new_thumbprint)
     return web.json_response(change.describe())

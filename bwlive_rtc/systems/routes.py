@@ -13,7 +13,7 @@ from ..crypto.system_key import SystemPublicKey, spki_der
 from ..kernel.access import Access, access, caller, organisation
 from ..kernel.audit import AUDIT, audit
 from ..kernel.errors import BadRequest
-from ..kernel.requests import Name, RequestModel, body, read_body
+from ..kernel.requests import Id, Name, RequestModel, body, path, read_body, read_path
 from .store import SYSTEM_KEY, SYSTEMS
 
 routes = web.RouteTableDef()
@@ -24,6 +24,10 @@ JoinCode = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
 
 class NewPublicKey(RequestModel):
     public_key: PublicKeyPem
+
+
+class SystemPath(RequestModel):
+    system_id: Id
 
 
 class Joining(RequestModel):
@@ -50,15 +54,17 @@ async def system(request: web.Request) -> web.Response:
 
 @routes.put("/api/organisation/systems/{system_id}/public-key")
 @access(Access.ADMIN)
+@path(SystemPath)
 @body(NewPublicKey)
 async def change_public_key(request: web.Request) -> web.Response:
     """Make a key the system's; its cameras take it once an admin confirms, key by key.
     → ``{"system_id", "key_id", "thumbprint", "previous_key_id", "previous_thumbprint"}``."""
     key = _public_key((await read_body(request, NewPublicKey)).public_key)
-    previous = request.app[SYSTEMS].change_key(organisation(request), request.match_info["system_id"], key).key
-    audit(request, "system key changed", system_id=request.match_info["system_id"], key_id=key.key_id,
+    system_id = read_path(request, SystemPath).system_id
+    previous = request.app[SYSTEMS].change_key(organisation(request), system_id, key).key
+    audit(request, "system key changed", system_id=system_id, key_id=key.key_id,
           previous_key_id=previous.key_id, thumbprint=key.thumbprint, previous_thumbprint=previous.thumbprint)
-    return web.json_response({"system_id": request.match_info["system_id"], "key_id": key.key_id,
+    return web.json_response({"system_id": system_id, "key_id": key.key_id,
                               "thumbprint": key.thumbprint, "previous_key_id": previous.key_id,
                               "previous_thumbprint": previous.thumbprint})
 
