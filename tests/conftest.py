@@ -1,13 +1,15 @@
-"""Shared fixtures: a key pair, the real server and camera agents as processes."""
+"""Shared fixtures: a key pair, the real server and camera agents as processes, Chromium."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Browser, sync_playwright
 
 from bwlive_rtc.crypto.system_key import SystemKeyPair
 from bwlive_rtc.viewer.session import ApiClient
+from tests.chromium import launch
 from tests.processes import ADMIN_EMAIL, ADMIN_PASSWORD, Camera, Server
 
 
@@ -51,3 +53,12 @@ async def api(server: Server):
     client = await ApiClient.signed_in(server.url, ADMIN_EMAIL, ADMIN_PASSWORD)
     yield client
     await client.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Headless Debian Chromium for the browser tests of a module."""
+    with sync_playwright() as playwright:
+        chromium = launch(playwright)
+        yield chromium
+        chromium.close()

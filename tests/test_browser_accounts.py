@@ -6,7 +6,6 @@ from playwright.sync_api import Browser, Page
 
 from bwlive_rtc.crypto.system_key import SystemKeyPair
 from tests.processes import ADMIN_EMAIL, ADMIN_PASSWORD
-from tests.test_browser_live import browser  # noqa: F401 (the fixture)
 
 OPERATOR_PASSWORD = "operator password 1"
 

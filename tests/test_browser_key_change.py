@@ -12,7 +12,6 @@ from playwright.sync_api import Browser, Locator, Page, expect
 from bwlive_rtc.crypto.system_key import SystemKeyPair
 from tests.processes import Server
 from tests.test_browser_keys import signed_in
-from tests.test_browser_live import browser  # noqa: F401 (a fixture)
 
 SERIAL = "SN-KIM-1"
 

@@ -12,7 +12,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from bwlive_rtc.crypto.system_key import SystemKeyPair
 from tests.processes import ADMIN_EMAIL, ADMIN_PASSWORD, Camera, Server
-from tests.test_browser_live import browser, frame_codes  # noqa: F401 (browser: a fixture)
+from tests.test_browser_live import frame_codes
 
 PASSPHRASE = "seven blue herons"
 NO_KEY = "No decryption key in this browser. Open the link with key your administrator gave you."

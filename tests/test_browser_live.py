@@ -1,13 +1,9 @@
 """The operator page in real Chromium against the real server and camera agent processes."""
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page
 
 from bwlive_rtc.crypto.system_key import SystemKeyPair
-from tests.chromium import launch
 from tests.processes import ADMIN_EMAIL, ADMIN_PASSWORD
 
 # Reads the frame code (bwlive_rtc/camera/framecode.py) from the tile's <video>.
@@ -55,14 +51,6 @@ async (video) => {
   return peak;
 }
 """
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = launch(playwright)
-        yield chromium
-        chromium.close()
 
 
 def open_console(browser: Browser, url: str) -> tuple[BrowserContext, Page]:

@@ -9,7 +9,7 @@ from playwright.sync_api import Browser, BrowserContext, Page
 
 from bwlive_rtc.crypto.system_key import SystemKeyPair
 from tests.processes import ADMIN_EMAIL, ADMIN_PASSWORD
-from tests.test_browser_live import READ_CODE_JS, browser  # noqa: F401 (the fixture)
+from tests.test_browser_live import READ_CODE_JS
 from tests.test_groups import PASSWORD
 
 FPS_WINDOW_MS = 5000

@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 from aiohttp import web
-from playwright.sync_api import sync_playwright
 
 from bwlive_rtc.crypto.b64 import b64url_decode, b64url_encode
 from bwlive_rtc.crypto.sframe import (
@@ -25,7 +24,6 @@ from bwlive_rtc.crypto.sframe import (
     encode_header,
 )
 from bwlive_rtc.crypto.system_key import SystemKeyPair
-from tests.chromium import launch
 from tests.processes import ADMIN_EMAIL, ADMIN_PASSWORD
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -102,18 +100,10 @@ def base_url():
     thread.join(10)
 
 
-@pytest.fixture(scope="module")
-def chromium():
-    with sync_playwright() as playwright:
-        browser = launch(playwright)
-        yield browser
-        browser.close()
-
-
 @pytest.fixture
-def page(chromium, base_url):
+def page(browser, base_url):
     """A fresh context (own IndexedDB) on a blank page of the static server's origin."""
-    context = chromium.new_context()
+    context = browser.new_context()
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
@@ -493,9 +483,9 @@ def test_worker_on_real_video_with_wrong_key_shows_nothing(page, mode):
 
 
 @pytest.fixture
-def console(chromium, server):
+def console(browser, server):
     """A fresh context signed in to the real server as the test admin: (page, server URL)."""
-    context = chromium.new_context()
+    context = browser.new_context()
     response = context.request.post(f"{server.url}/api/session", data={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD})
     assert response.ok, response.text()
     page = context.new_page()

@@ -19,7 +19,6 @@ from bwlive_rtc.crypto.system_key import SystemKeyPair
 from bwlive_rtc.kernel.config import Settings
 from bwlive_rtc.kernel.tls import server_ssl_context
 from tests.processes import ADMIN_EMAIL, ADMIN_PASSWORD, Server
-from tests.test_browser_live import browser  # noqa: F401 (the fixture)
 from tests.test_console_browser import Console, live_tile
 
 PNG = bytes.fromhex(  # 1×1 grey pixel

@@ -9,7 +9,6 @@ from pathlib import Path
 from playwright.sync_api import Browser
 
 from bwlive_rtc.crypto.system_key import SystemKeyPair
-from tests.test_browser_live import browser  # noqa: F401 (the fixture)
 from tests.test_console_browser import Console
 
 TRACKS = Path(__file__).parent / "data"

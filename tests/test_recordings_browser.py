@@ -14,7 +14,6 @@ from bwlive_rtc.camera.framecode import read_code
 from bwlive_rtc.crypto.system_key import SystemKeyPair
 from bwlive_rtc.viewer.session import ApiClient
 from tests.processes import ADMIN_EMAIL, ADMIN_PASSWORD, Server
-from tests.test_browser_live import browser  # noqa: F401 (the browser fixture)
 from tests.test_recordings import fetch_recording, played_back
 
 

@@ -12,7 +12,7 @@ from playwright.sync_api import Browser
 
 from bwlive_rtc.crypto.system_key import SystemKeyPair
 from tests.processes import ADMIN_EMAIL, ADMIN_PASSWORD, Camera, Server
-from tests.test_browser_keys import browser, camera_thumbprint, cli, cli_thumbprint, signed_in, watch  # noqa: F401 (browser: a fixture)
+from tests.test_browser_keys import camera_thumbprint, cli, cli_thumbprint, signed_in, watch
 
 PASSPHRASE = "one key for two systems"
 
