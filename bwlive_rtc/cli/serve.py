@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from ..crypto.system_key import PRIVATE_FILE, PUBLIC_FILE
 from ..kernel.config import DEFAULT_DATA_DIR, DEFAULT_KEYS_DIR, IPNetwork, Settings
 from ..kernel.files import private_by_default
+from ..kernel.lock import DataDirectoryLock
 from .admin import bootstrap
 from .fleet import add_camera_for
 from .stop import stop_event
@@ -107,23 +108,29 @@ async def run_serve(settings: Settings) -> int:
     from ..server import start_server
 
     private_by_default()
-    _warn_of_private_key(settings)
-    stop = stop_event()
-    runner, port = await start_server(settings)
-    key = SystemPublicKey.load(settings.keys_dir)
-    print(f"bwlive server listening on {settings.base_url(port)}", flush=True)
-    print(f"system key thumbprint: {key.thumbprint}", flush=True)
-    await stop.wait()
-    await runner.cleanup()
+    with DataDirectoryLock(settings.data_dir):  # before anything touches the data directory
+        _warn_of_private_key(settings)
+        stop = stop_event()
+        runner, port = await start_server(settings)
+        key = SystemPublicKey.load(settings.keys_dir)
+        print(f"bwlive server listening on {settings.base_url(port)}", flush=True)
+        print(f"system key thumbprint: {key.thumbprint}", flush=True)
+        await stop.wait()
+        await runner.cleanup()
     return 0
 
 
 async def run_demo(settings: Settings, cameras: int) -> int:
     """Server plus simulated cameras (separate processes), on the embedded defaults."""
+    private_by_default()
+    with DataDirectoryLock(settings.data_dir):  # before anything touches the data directory
+        return await _run_demo_locked(settings, cameras)
+
+
+async def _run_demo_locked(settings: Settings, cameras: int) -> int:
     from ..crypto.system_key import SystemKeyPair
     from ..server import start_server
 
-    private_by_default()
     if not (settings.keys_dir / PUBLIC_FILE).exists():
         SystemKeyPair.generate().save(settings.keys_dir)
         print(f"created a demo key pair in {settings.keys_dir}/")
