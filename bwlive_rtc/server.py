@@ -1,6 +1,7 @@
 """Running the server: TLS setup, binding, and the startup banner."""
 from __future__ import annotations
 
+import errno
 import ssl
 
 from aiohttp import web
@@ -11,13 +12,26 @@ from .kernel.config import Settings
 from .kernel.tls import server_ssl_context
 
 
+class PortInUse(OSError):
+    """The port is taken (by another bwlive serve, or anything else)."""
+
+
 async def start_server(settings: Settings, clock: Clock | None = None) -> tuple[web.AppRunner, int]:
-    """Start serving; returns the runner (call ``cleanup()`` to stop) and the bound port."""
+    """Start serving; returns the runner (call ``cleanup()`` to stop) and the bound port.
+    A taken port is a ``PortInUse`` with a sentence saying what to do, after the app that
+    had started is stopped again."""
     app = create_app(settings, clock)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
-    context: ssl.SSLContext | None = server_ssl_context(settings) if settings.use_tls else None
-    site = web.TCPSite(runner, settings.host, settings.port, ssl_context=context)
-    await site.start()
+    try:
+        context: ssl.SSLContext | None = server_ssl_context(settings) if settings.use_tls else None
+        site = web.TCPSite(runner, settings.host, settings.port, ssl_context=context)
+        await site.start()
+    except BaseException as exc:
+        await runner.cleanup()
+        if isinstance(exc, OSError) and exc.errno == errno.EADDRINUSE:
+            raise PortInUse(f"port {settings.port} is in use (another bwlive serve?): "
+                            "choose another with --port") from None
+        raise
     port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
     return runner, port

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import re
+import socket
 import subprocess
 import sys
 import urllib.request
@@ -16,8 +17,9 @@ from bwlive_rtc.crypto.system_key import SystemKeyPair, SystemPublicKey
 from tests.processes import Camera, Process, dock_camera, sign_in_cookie
 
 
-def bwlive(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "bwlive_rtc", *args], cwd=cwd, capture_output=True, text=True, timeout=60)
+def bwlive(*args: str, cwd: Path, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "bwlive_rtc", *args], cwd=cwd, capture_output=True, text=True,
+                          timeout=60, input=stdin, stdin=None if stdin is not None else subprocess.DEVNULL)
 
 
 def test_keys_generate_and_show(tmp_path: Path) -> None:
@@ -86,11 +88,12 @@ def test_dock_and_fleet_commands(server, tmp_path: Path) -> None:
     package = json.loads((tmp_path / "bw100.json").read_text())
     assert package["camera_user"] == "Mia Jong" and package["profile"]["streaming"] is False
     assert package["thumbprint"] in docked.stdout
-    for command in (("set-profile", "--profile", "Office", "--location", "off"),
-                    ("add-network", "--ssid", "Office-WLAN", "--password", "pw", "--profile", "Office"),
-                    ("add-network", "--ssid", "Mia-Phone", "--password", "pw2", "--user", "Mia Jong")):
-        done = bwlive("fleet", *command, "--data-dir", str(server.data_dir), cwd=tmp_path)
+    for command, stdin in ((("set-profile", "--profile", "Office", "--location", "off"), None),
+                           (("add-network", "--ssid", "Office-WLAN", "--password-stdin", "--profile", "Office"), "pw\n"),
+                           (("add-network", "--ssid", "Mia-Phone", "--password-stdin", "--user", "Mia Jong"), "pw2\n")):
+        done = bwlive("fleet", *command, "--data-dir", str(server.data_dir), cwd=tmp_path, stdin=stdin)
         assert done.returncode == 0, done.stderr
+        assert "pw" not in done.stdout + done.stderr
     listed = bwlive("fleet", "list", "--data-dir", str(server.data_dir), cwd=tmp_path).stdout
     assert "profile Office: streaming off, location off" in listed
     assert "camera BW-100 (bwlive simulated camera): Mia Jong, last docked" in listed
@@ -127,3 +130,33 @@ def test_camera_streams_a_video_file(server, tmp_path: Path) -> None:
     stream = server.wait_for_stream("File Camera")
     assert stream["key_envelope"]["kid"]
     assert camera.stop() == 0
+
+
+def test_wifi_password_is_not_taken_from_the_command_line_silently(server, tmp_path: Path) -> None:
+    data = ("--data-dir", str(server.data_dir))
+    made = bwlive("fleet", "add-camera", "--serial", "BW-200", "--user", "Wi Fi", "--profile", "Streaming", *data,
+                  cwd=tmp_path)
+    assert made.returncode == 0, made.stderr
+    asked = bwlive("fleet", "add-network", "--ssid", "No-Password", "--profile", "Streaming", *data, cwd=tmp_path)
+    assert asked.returncode == 2 and "--password-stdin" in asked.stderr, asked.stderr  # no terminal to ask on
+    legacy = bwlive("fleet", "add-network", "--ssid", "Legacy", "--password", "pw3", "--profile", "Streaming", *data,
+                    cwd=tmp_path)
+    assert legacy.returncode == 0 and "warning: --password leaves the Wi-Fi password in your shell history" in legacy.stderr
+    listed = bwlive("fleet", "list", *data, cwd=tmp_path).stdout
+    assert "network Legacy" in listed and "network No-Password" not in listed
+
+
+def test_serve_port_errors_are_one_line(tmp_path: Path) -> None:
+    bad = bwlive("serve", "--port", "70000", "--data-dir", str(tmp_path / "data"), cwd=tmp_path)
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr, bad.stderr
+    assert "argument --port: 70000 is not a port number (0-65535)" in bad.stderr
+    assert not (tmp_path / "data").exists()
+    SystemKeyPair.generate().save(tmp_path / "keys")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        busy = bwlive("serve", "--port", str(port), "--keys-dir", str(tmp_path / "keys"),
+                      "--data-dir", str(tmp_path / "data"), cwd=tmp_path)
+    assert busy.returncode == 2 and "Traceback" not in busy.stderr, busy.stderr
+    assert f"error: port {port} is in use (another bwlive serve?): choose another with --port" in busy.stderr

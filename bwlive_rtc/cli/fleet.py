@@ -36,7 +36,11 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     set_profile.set_defaults(action=_set_profile)
     network = fleet.add_parser("add-network", help="a Wi-Fi network for a profile, or for one camera user (overrides)")
     network.add_argument("--ssid", required=True)
-    network.add_argument("--password", required=True)
+    password = network.add_mutually_exclusive_group()
+    password.add_argument("--password-stdin", action="store_true",
+                          help="read the Wi-Fi password from standard input (first line)")
+    password.add_argument("--password", help="the Wi-Fi password on the command line (discouraged: it lands in "
+                                             "shell history and the process list); without either, you are asked")
     target = network.add_mutually_exclusive_group(required=True)
     target.add_argument("--profile")
     target.add_argument("--user")
@@ -117,17 +121,34 @@ def _set_profile(services: Services, org: str, args: argparse.Namespace) -> int:
     return 0
 
 
+def _wifi_password(args: argparse.Namespace) -> str:
+    """From ``--password-stdin``, a prompt that does not echo, or (with a warning) ``--password``."""
+    import getpass
+
+    if args.password is not None:
+        print("warning: --password leaves the Wi-Fi password in your shell history and the process list; "
+              "use --password-stdin or the prompt", file=sys.stderr)
+        return str(args.password)
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    if not sys.stdin.isatty():
+        raise ValueError("no Wi-Fi password: give --password-stdin (and the password on standard input), "
+                         "or run in a terminal to be asked")
+    return getpass.getpass(f"Wi-Fi password for {args.ssid}: ")
+
+
 def _add_network(services: Services, org: str, args: argparse.Namespace) -> int:
     from ..fleet.store import FleetError
 
     fleet = services.fleet.fleet
+    password = _wifi_password(args)
     if args.profile:
-        fleet.add_network(org, args.ssid, args.password, profile_id=_profile(fleet, org, args.profile).id)
+        fleet.add_network(org, args.ssid, password, profile_id=_profile(fleet, org, args.profile).id)
     else:
         user = fleet.camera_user_by_name(org, args.user)
         if user is None:
             raise FleetError(f"no camera user named {args.user}")
-        fleet.add_network(org, args.ssid, args.password, camera_user_id=user.id)
+        fleet.add_network(org, args.ssid, password, camera_user_id=user.id)
     print(f"network {args.ssid} added for {'profile ' + args.profile if args.profile else 'camera user ' + args.user}")
     return 0
 

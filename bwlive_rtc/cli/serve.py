@@ -43,7 +43,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
 
 def _add_server_options(parser: argparse.ArgumentParser, default_port: int = 8080) -> None:
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=default_port,
+    parser.add_argument("--port", type=port_number, default=default_port,
                         help=f"port (default {default_port}; 0 picks a free one)")
     parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR, help="database and local files")
     parser.add_argument("--keys-dir", type=Path, default=DEFAULT_KEYS_DIR, help="where the system public key is")
@@ -63,6 +63,17 @@ def _add_server_options(parser: argparse.ArgumentParser, default_port: int = 808
                         help="a reverse proxy (address or CIDR; repeatable) whose X-Forwarded-Proto/For are believed")
     parser.add_argument("--allow-private-integration-targets", action="store_true",
                         help="let SOC integrations send to loopback, private and link-local addresses (on-premises receivers)")
+
+
+def port_number(value: str) -> int:
+    """An argparse type: a TCP port, 0-65535 (a one-line error otherwise, no traceback)."""
+    try:
+        port = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a port number") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{port} is not a port number (0-65535)")
+    return port
 
 
 def _network(value: str) -> IPNetwork:
