@@ -24,12 +24,14 @@ from .licensing.feature import FEATURE as LICENSING
 from .recordings.feature import FEATURE as RECORDINGS
 from .signaling.feature import FEATURE as SIGNALING
 from .storage.database import Database
+from .streams.feature import ENDINGS as STREAM_ENDINGS
 from .streams.feature import FEATURE as STREAMS
 from .systems.feature import FEATURE as SYSTEMS
 from .webclient.feature import FEATURE as WEBCLIENT
 
 FEATURES: tuple[Feature, ...] = (
     SYSTEMS, AUTH, LICENSING, FLEET, STREAMS, SIGNALING, CONSOLE, RECORDINGS, INTEGRATIONS, WEBCLIENT,
+    STREAM_ENDINGS,  # last: streams a crash left open are announced once every listener is there
 )
 
 

@@ -11,6 +11,8 @@ from .kernel.clock import Clock
 from .kernel.config import Settings
 from .kernel.tls import server_ssl_context
 
+SHUTDOWN_TIMEOUT_SECONDS = 1.0  # at a stop, requests still open after the features' shutdown get this long
+
 
 class PortInUse(OSError):
     """The port is taken (by another bwlive serve, or anything else)."""
@@ -21,7 +23,7 @@ async def start_server(settings: Settings, clock: Clock | None = None) -> tuple[
     A taken port is a ``PortInUse`` with a sentence saying what to do, after the app that
     had started is stopped again."""
     app = create_app(settings, clock)
-    runner = web.AppRunner(app, access_log=None)
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=SHUTDOWN_TIMEOUT_SECONDS)
     await runner.setup()
     try:
         context: ssl.SSLContext | None = server_ssl_context(settings) if settings.use_tls else None

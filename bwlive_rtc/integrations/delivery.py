@@ -57,8 +57,17 @@ class DeliveryWorker:
         """Look at the queue now (an event was queued)."""
         self._wake.set()
 
-    async def close(self) -> None:
-        """Stop; attempts cut short stay queued and run after the next start."""
+    async def close(self, drain: float = 0.0) -> None:
+        """Stop; attempts cut short stay queued and run after the next start. With ``drain``
+        seconds, deliveries due now (e.g. the ``stream.ended`` of streams the shutdown just
+        ended) are first tried for up to that long."""
+        if drain > 0:
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + drain
+            with suppress(Exception):
+                self._dispatch_due()
+            while self._in_flight and (left := deadline - loop.time()) > 0:
+                await asyncio.wait(list(self._in_flight.values()), timeout=left)
         tasks = [task for task in (self._loop, *self._in_flight.values()) if task]
         for task in tasks:
             task.cancel()

@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 STORE = web.AppKey("integration_store", IntegrationStore)
 WORKER = web.AppKey("delivery_worker", DeliveryWorker)
 LISTED_DELIVERIES = 100
+SHUTDOWN_DRAIN_SECONDS = 1.5  # at a clean stop, what is due (stream.ended of the streams it ended) is tried this long
 
 routes = web.RouteTableDef()
 
@@ -139,6 +140,9 @@ class Forwarder:
         self._organisations: dict[str, list[str]] = {}  # live stream id -> organisation ids
 
     def _organisations_of(self, event: StreamEvent) -> list[str]:
+        if event.organisation_ids:  # a stream a crash left open, ended at start-up
+            self._organisations.pop(event.stream_id, None)
+            return list(event.organisation_ids)
         producer = self.router.producers.get(event.stream_id)
         if producer is not None:
             self._organisations[event.stream_id] = list(producer.organisation_ids)
@@ -174,7 +178,7 @@ async def lifecycle(app: web.Application):  # type: ignore[no-untyped-def]
         worker.start()
         yield
         app[EVENTS].remove_listener("*", forward)
-        await worker.close()
+        await worker.close(drain=SHUTDOWN_DRAIN_SECONDS)
 
 
 FEATURE = Feature("integrations", (routes,), lifecycle)

@@ -24,6 +24,7 @@ class StreamEvent:
     camera: str
     time: datetime
     details: dict[str, object] = field(default_factory=dict)
+    organisation_ids: tuple[str, ...] = ()  # set where no live producer tells them (a stream a crash left open)
 
     def to_json(self) -> dict[str, object]:
         data = asdict(self)

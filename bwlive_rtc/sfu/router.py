@@ -60,14 +60,17 @@ class Router(AsyncIOEventEmitter):
         return producer, sdp
 
     async def unpublish(self, stream_id: str) -> None:
+        """End a live stream: its viewers' and its own peer connections close (all at once);
+        ``producer_removed`` is emitted even if closing is cut short (a shutdown's deadline)."""
         producer = self.producers.pop(stream_id, None)
         if producer is None:
             return
-        consumers = list(producer.consumers.values())
-        for consumer in consumers:
-            await self._drop_consumer(consumer)
-        await producer.close()
-        self.emit("producer_removed", producer)
+        try:
+            await asyncio.gather(*(self._drop_consumer(c) for c in list(producer.consumers.values())),
+                                 return_exceptions=True)
+            await producer.close()
+        finally:
+            self.emit("producer_removed", producer)
 
     def producer(self, stream_id: str) -> Producer:
         try:
@@ -138,8 +141,17 @@ class Router(AsyncIOEventEmitter):
                         log.info("dropping viewer %s of %s: no keepalive", consumer.id, producer.id)
                         await self._drop_consumer(consumer)
 
-    async def close(self) -> None:
+    async def close(self, within: float = 3.0) -> None:
+        """End every live stream, all at once; peer connections that take longer than
+        ``within`` seconds to close are abandoned (the process is stopping)."""
         if self._reaper is not None:
             self._reaper.cancel()
-        for stream_id in list(self.producers):
-            await self.unpublish(stream_id)
+        closing = [asyncio.ensure_future(self.unpublish(stream_id)) for stream_id in list(self.producers)]
+        if not closing:
+            return
+        _done, late = await asyncio.wait(closing, timeout=within)
+        for task in late:
+            log.warning("a live stream's peer connections did not close within %g s", within)
+            task.cancel()
+        if late:
+            await asyncio.wait(late, timeout=0.5)

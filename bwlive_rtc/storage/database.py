@@ -3,6 +3,7 @@ stored with a stream is sealed to the system key and useless to the server."""
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,15 @@ def _now() -> str:
     return datetime.now(UTC).isoformat()
 
 
+@dataclass(frozen=True)
+class InterruptedStream:
+    """A stream a crash left open: its id, camera and organisation ids."""
+
+    id: str
+    camera: str
+    organisation_ids: tuple[str, ...]
+
+
 class Database:
     """The server's metadata database, brought to the latest schema version when opened."""
 
@@ -27,16 +37,19 @@ class Database:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.streams = self.db.table("streams")
 
-    def close_interrupted_streams(self) -> None:
+    def close_interrupted_streams(self) -> list[InterruptedStream]:
         """At server start-up only: streams left open by a crash ended at the latest when
-        the server stopped. (A command opening the database while the server runs must
-        not end the server's live streams.)"""
-        self.db.execute(
-            "UPDATE streams SET ended_at = ? WHERE ended_at IS NULL", [_now()]
-        )
-        self.db.conn.commit()
+        the server stopped; returns them, to be announced as ended. (A command opening the
+        database while the server runs must not end the server's live streams.)"""
+        now = _now()
+        with self.db.conn:
+            rows = list(self.db.query("SELECT id, camera, organisations FROM streams WHERE ended_at IS NULL"))
+            self.db.execute("UPDATE streams SET ended_at = ? WHERE ended_at IS NULL", [now])
+        return [InterruptedStream(row["id"], row["camera"], tuple(json.loads(row["organisations"] or "[]")))
+                for row in rows]
 
-    def stream_started(self, stream_id: str, camera: str, started_at: datetime, key_envelope: dict[str, object]) -> None:
+    def stream_started(self, stream_id: str, camera: str, started_at: datetime, key_envelope: dict[str, object],
+                       organisation_ids: list[str] | None = None) -> None:
         self.streams.insert(
             {
                 "id": stream_id,
@@ -44,6 +57,7 @@ class Database:
                 "started_at": started_at.isoformat(),
                 "ended_at": None,
                 "key_envelope": json.dumps(key_envelope),
+                "organisations": json.dumps(list(organisation_ids or [])),
             }
         )
 

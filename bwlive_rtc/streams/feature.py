@@ -20,7 +20,8 @@ def _record_and_announce(app: web.Application, router: Router) -> None:
     database, events, clock = app[DATABASE], app[EVENTS], app[CLOCK]
 
     def started(producer: Producer) -> None:
-        database.stream_started(producer.id, producer.camera, producer.started_at, producer.key_envelope)
+        database.stream_started(producer.id, producer.camera, producer.started_at, producer.key_envelope,
+                                producer.organisation_ids)
         events.publish(StreamEvent(STREAM_STARTED, producer.id, producer.camera, producer.started_at))
 
     def ended(producer: Producer) -> None:
@@ -47,7 +48,6 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
     router = Router(consumer_timeout=app[SETTINGS].consumer_timeout)
     hub = StreamHub(router)
     app[ROUTER], app[STREAM_HUB] = router, hub
-    app[DATABASE].close_interrupted_streams()
     _record_and_announce(app, router)
     _enforce_access_changes(app, router, hub)
     router.start()
@@ -56,4 +56,25 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
     await router.close()
 
 
+async def _announce_interrupted(app: web.Application) -> AsyncIterator[None]:
+    """Streams a crash left open end at start-up: their rows, and ``stream.ended`` for the
+    SOC integrations of their organisations. Listed last in ``FEATURES``, so every
+    listener of the bus is installed by then."""
+    for stream in app[DATABASE].close_interrupted_streams():
+        app[EVENTS].publish(StreamEvent(STREAM_ENDED, stream.id, stream.camera, app[CLOCK].now(),
+                                        organisation_ids=stream.organisation_ids))
+    yield
+
+
+async def _end_live_streams(app: web.Application) -> None:
+    """At shutdown, before any feature stops (aiohttp's on_shutdown): browsers' stream
+    lists are closed at once, and every live stream ends (rows, ``stream.ended`` queued
+    for the integrations, recordings written out), its peer connections closed all at
+    once within ``SHUTDOWN_SECONDS``."""
+    await app[STREAM_HUB].close()
+    await app[ROUTER].close(within=SHUTDOWN_SECONDS)
+
+
+SHUTDOWN_SECONDS = 3.0
 FEATURE = Feature("streams", (routes,), _lifecycle)
+ENDINGS = Feature("stream endings", (), _announce_interrupted, _end_live_streams)
