@@ -20,6 +20,7 @@ EPOCH = 1767603600.25  # 2026-01-05 09:00:00.25 UTC
 INTEGRATION_TIMES = {("integrations", "created_at"), ("integration_deliveries", "created_at"),
                      ("integration_deliveries", "next_attempt_at"), ("integration_attempts", "at")}
 CAMERA_SYSTEMS = [("system_id", "TEXT", False, 0), ("key_id", "TEXT", False, 0), ("confirmed_key_id", "TEXT", False, 0)]
+STREAM_ORGANISATIONS = [("organisations", "TEXT", False, 0)]
 
 
 def _create_old_style(path: Path) -> None:
@@ -101,7 +102,7 @@ def _affinity(declared: str) -> str:
 def _shape(path: Path, *, converted: bool) -> dict[str, object]:
     """Each table's columns (name, affinity, NOT NULL, key position), indexes and foreign
     keys; ``converted``: the changes of the later migrations added to an old-style database
-    (integration times as text, 0002; the cameras' system and key columns, 0003)."""
+    (integration times as text, 0002; the cameras' system and key columns, 0003; the streams' organisations, 0004)."""
     connection = sqlite3.connect(path)
     tables = [name for (name,) in connection.execute(
         "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'alembic%' ORDER BY name")]
@@ -112,6 +113,8 @@ def _shape(path: Path, *, converted: bool) -> dict[str, object]:
                    for _, name, kind, notnull, _, pk in connection.execute(f"PRAGMA table_info('{table}')")]
         if converted and table == "cameras":
             columns += CAMERA_SYSTEMS
+        if converted and table == "streams":
+            columns += STREAM_ORGANISATIONS
         indexes = sorted((name, unique, tuple(row[2] for row in connection.execute(f"PRAGMA index_info('{name}')")))
                          for _, name, unique, origin, _ in connection.execute(f"PRAGMA index_list('{table}')")
                          if origin == "c")
@@ -203,4 +206,5 @@ async def test_the_server_start_closes_streams_left_open_by_a_crash(tmp_path: Pa
     runner, _ = await start_server(settings)
     await runner.cleanup()
     assert database.stream("s1")["ended_at"] is not None
+    assert database.close_interrupted_streams() == []  # announced once (tests/test_serve_lifecycle.py)
     database.close()
