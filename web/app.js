@@ -16,7 +16,8 @@ import { byId, showText } from './dom.js';
 import { GroupsPanel, acceptCameras } from './groups.js';
 import { loadKeys, showThumbprints } from './key-bootstrap.js';
 import { Views } from './map-view.js';
-import { requireSignIn } from './session.js';
+import { toSignIn } from './api.js';
+import { loadSession, requireSignIn } from './session.js';
 import { renderStreams } from './stream-list.js';
 import { watchStreams } from './streams.js';
 import { exposeForTests } from './test-view.js';
@@ -32,6 +33,8 @@ const groups = new GroupsPanel(
     else grid.showTitle(null);
   },
 );
+/** The groups changed or the stream list did: the group shown follows (title, new streams). */
+const followGroup = () => (groups.active ? grid.follow(groups.active) : grid.showTitle(null));
 acceptCameras(byId('tiles'), (camera) => {
   const stream = state.streams.find((candidate) => candidate.camera === camera);
   if (stream) grid.open(stream);
@@ -61,7 +64,15 @@ state.ready.then(requireSignIn).then(async (session) => {
   state.session = session;
   state.clock = await checkClock();
   showText(byId('clock-banner'), state.clock.message);
-  watchStreams({ onStreams, onGroups: (list) => groups.set(list), onStatus });
+  watchStreams({
+    onStreams,
+    onGroups: (list) => {
+      groups.set(list);
+      followGroup();
+    },
+    onStatus,
+    onAccessChanged,
+  });
   addEventListener('pagehide', () => {
     grid.closeAll();
     views.close();
@@ -74,7 +85,7 @@ function onStreams(streams) {
   grid.update(streams);
   groups.setLive(new Set(streams.map((stream) => stream.camera)));
   views.update();
-  if (groups.active) grid.fillWith(groups.active);
+  followGroup();
   showStreams();
 }
 
@@ -88,7 +99,37 @@ function onStatus(connected, retryInMs) {
   connection.textContent = connected
     ? 'Connected'
     : `Server unreachable, retrying in ${Math.round(retryInMs / 1000)} s`;
-  if (connected) groups.load();
+  if (connected) groups.load().then(followGroup);
+}
+
+/**
+ * The server closed the stream list because this user's role or membership changed:
+ * read the session again. Removed: stop every tile and say so (no reconnecting). Another
+ * role: say which, and carry on.
+ * @returns {Promise<boolean>} whether to reconnect
+ */
+async function onAccessChanged() {
+  const { organisation: before, role: roleBefore } = state.session;
+  const session = await loadSession();
+  if (!session.signed_in) {
+    toSignIn();
+    return false;
+  }
+  const connection = byId('connection');
+  if (session.organisation?.id !== before.id) {
+    const sentence = `You were removed from ${before.name}.`;
+    grid.stopAll(sentence);
+    views.close();
+    state.streams = [];
+    showStreams();
+    showText(byId('access-banner'), `${sentence} Its streams are no longer shown here.`);
+    connection.dataset.connected = 'false';
+    connection.textContent = `Not a member of ${before.name}`;
+    return false;
+  }
+  state.session = session;
+  if (session.role !== roleBefore) showText(byId('access-banner'), `Your role in ${before.name} changed to ${session.role}.`);
+  return true;
 }
 
 function showStreams() {

@@ -1,7 +1,8 @@
 /**
  * The sidebar's groups: named groups of up to four camera users, shared by the
  * organisation's operators (server: /api/groups; changes arrive live on the stream-list
- * socket). Camera users are dragged here from the stream list.
+ * socket). Camera users are dragged here from the stream list. The group shown is kept
+ * for this tab in sessionStorage, so a reload shows it again.
  *
  * Test hooks: `.group[data-group-id]` with `.group-name` (click: show the group),
  * `.group-member[data-member]`, `.group-rename`, `.group-delete`, `#new-group`
@@ -11,6 +12,7 @@ import { callApi } from './api.js';
 import { button, el, showText } from './dom.js';
 
 export const CAMERA_TYPE = 'application/x-bwlive-camera';
+const SHOWN_KEY = 'bwlive.console.group';
 const MAX_MEMBERS = 4;
 
 /** @typedef {import('./streams.js').Group} Group */
@@ -20,6 +22,8 @@ export class GroupsPanel {
   groups = [];
   /** @type {string | null} the group shown in the grid */
   activeId = null;
+  /** @type {string | null} the group shown before a reload, until the list arrives */
+  #restore = readShown();
 
   #list;
   #message;
@@ -57,10 +61,19 @@ export class GroupsPanel {
     }
   }
 
-  /** @param {Group[]} groups */
+  /**
+   * The organisation's groups, as last loaded or pushed; the group shown before a reload
+   * is shown again, a deleted one no longer.
+   * @param {Group[]} groups
+   */
   set(groups) {
     this.groups = groups;
+    if (this.#restore) {
+      this.activeId = this.#restore;
+      this.#restore = null;
+    }
     if (this.activeId && !groups.some((group) => group.id === this.activeId)) this.activeId = null;
+    writeShown(this.activeId);
     this.#render();
   }
 
@@ -78,6 +91,8 @@ export class GroupsPanel {
   /** @param {string | null} id */
   #show(id) {
     this.activeId = id;
+    this.#restore = null;
+    writeShown(id);
     this.#render();
     this.#onShow(this.active);
   }
@@ -183,6 +198,25 @@ export class GroupsPanel {
       this.#run(() => callApi('PUT', `${path}/members/${encodeURIComponent(camera)}`)),
     );
     return item;
+  }
+}
+
+/** @returns {string | null} the group this tab showed */
+function readShown() {
+  try {
+    return sessionStorage.getItem(SHOWN_KEY);
+  } catch {
+    return null; // storage disabled
+  }
+}
+
+/** @param {string | null} id */
+function writeShown(id) {
+  try {
+    if (id) sessionStorage.setItem(SHOWN_KEY, id);
+    else sessionStorage.removeItem(SHOWN_KEY);
+  } catch {
+    // storage disabled: the choice lasts until reload
   }
 }
 

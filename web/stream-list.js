@@ -3,7 +3,7 @@
  * grid or a group), who acknowledged it, a "no key" tag, and a Map button.
  *
  * Test hooks: `button.stream[data-stream-id]` (`aria-pressed`: its tile is open),
- * `.stream-ack`, `.stream-tag`, `button.stream-locate[data-stream-id]`.
+ * `.stream-ack`, `.stream-lost` (the camera went silent), `.stream-tag`, `button.stream-locate[data-stream-id]`.
  */
 import { el } from './dom.js';
 import { CAMERA_TYPE } from './groups.js';
@@ -60,6 +60,13 @@ function streamItem(stream, { heldKeyIds, openIds, full, onOpen, onFocus, onLoca
       className: 'stream-ack',
       textContent: `✓ ${ack.by} ${formatTime(ack.at)}`,
       title: `Acknowledged by ${ack.by} at ${formatTime(ack.at)}`,
+    }));
+  }
+  if (stream.lost_at) {
+    button.append(el('span', {
+      className: 'stream-lost',
+      textContent: `camera lost ${formatTime(stream.lost_at)}`,
+      title: `No media from this camera since ${formatTime(stream.lost_at)}`,
     }));
   }
   if (!heldKeyIds.has(stream.key_envelope?.kid)) {

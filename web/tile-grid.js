@@ -2,6 +2,11 @@
  * The live view's grid: up to four tiles, opened from the stream list, by dropping a
  * camera user on it, or filled with a group's members (the title line then says who of
  * them is streaming). Only one tile is audible at a time.
+ *
+ * A tile the operator closed stays closed (the group view does not bring it back at the
+ * next list update) until the operator opens that stream again or picks a group. Tiles of
+ * lost cameras and ended streams stay until the operator closes them; in a group view a
+ * new stream of the same camera user takes an ended tile's place.
  */
 import { callApi } from './api.js';
 import { state } from './console-state.js';
@@ -19,6 +24,8 @@ export class TileGrid {
   #element;
   #title;
   #onChange;
+  /** @type {Set<string>} streams whose tile the operator closed (not reopened by a group) */
+  #dismissed = new Set();
 
   /**
    * @param {{element: HTMLElement, title: HTMLElement}} parts `#tiles` and `#grid-title`
@@ -36,14 +43,22 @@ export class TileGrid {
   }
 
   /**
-   * Open a tile for the stream, unless it has one, the grid is full or the clock is off.
+   * The operator opens a tile for the stream, unless it has one, the grid is full or the
+   * clock is off.
    * @param {Stream} stream
    */
   open(stream) {
+    this.#dismissed.delete(stream.id);
+    this.#add(stream);
+  }
+
+  /** @param {Stream} stream */
+  #add(stream) {
     if (stream.id in this.tiles || this.full || state.clock?.ok === false) return;
     const tile = new Tile(stream, state.keys, {
-      onClose: (closed) => {
+      onClose: (closed, byOperator) => {
         delete this.tiles[closed.streamId];
+        if (byOperator) this.#dismissed.add(closed.streamId);
         this.#layout();
       },
       onUnmute: (audible) => {
@@ -61,31 +76,51 @@ export class TileGrid {
   }
 
   /**
-   * Follow the stream list: acknowledgements shown, tiles of ended streams ended.
+   * Follow the stream list: acknowledgements and lost cameras shown, tiles of ended
+   * streams ended (they stay until the operator closes them).
    * @param {Stream[]} streams
    */
   update(streams) {
     const byId = new Map(streams.map((stream) => [stream.id, stream]));
     for (const tile of Object.values(this.tiles)) {
       const stream = byId.get(tile.streamId);
-      if (stream) tile.setAcknowledged(stream.acknowledged);
-      else tile.end();
+      if (stream) {
+        tile.setAcknowledged(stream.acknowledged);
+        tile.setLost(stream.lost_at ?? null);
+      } else {
+        tile.end();
+      }
     }
   }
 
   /**
-   * Show exactly the group's streaming members.
+   * The operator picked a group: show exactly its streaming members (tiles closed before
+   * come back).
    * @param {Group} group
    */
   fillWith(group) {
+    this.#dismissed.clear();
     const members = new Set(group.members);
     for (const tile of Object.values(this.tiles)) {
       const stream = state.streams.find((candidate) => candidate.id === tile.streamId);
       if (!stream || !members.has(stream.camera)) tile.close();
     }
+    this.follow(group);
+  }
+
+  /**
+   * The group shown changed, or the stream list did: open its members' new streams
+   * (except those the operator closed), close nothing, retitle.
+   * @param {Group} group
+   */
+  follow(group) {
     for (const member of group.members) {
       const stream = state.streams.find((candidate) => candidate.camera === member);
-      if (stream) this.open(stream);
+      if (!stream || stream.id in this.tiles || this.#dismissed.has(stream.id)) continue;
+      for (const tile of Object.values(this.tiles)) {
+        if (tile.camera === member && tile.state === 'ended') tile.close(); // replaced by its new stream
+      }
+      this.#add(stream);
     }
     this.showTitle(group);
   }
@@ -107,6 +142,11 @@ export class TileGrid {
 
   closeAll() {
     Object.values(this.tiles).forEach((tile) => tile.close());
+  }
+
+  /** @param {string} reason why every tile stops (shown on each) */
+  stopAll(reason) {
+    Object.values(this.tiles).forEach((tile) => tile.stop(reason));
   }
 
   #layout() {

@@ -2,10 +2,15 @@
  * One stream on screen: its WHEP subscription, its decrypting worker, and the tile
  * element showing the video, the state, errors and the camera's last position.
  *
+ * A camera that went silent (the stream list's `lost_at`) turns the tile to 'lost' with
+ * "Camera lost — last frame at HH:MM:SS" over its last frame; when its stream then ends
+ * the tile stays, with the frame and the time, until the operator closes it.
+ *
  * Test hooks on the element: `data-stream-id`, `data-state`
- * ('connecting'|'live'|'ended'|'error'), `data-error` ('no-key'|'other-key'|
- * 'wrong-key'|'server', only in the error state), `.tile-message`, `video`,
- * `.tile-position`, `.tile-ack` (button), `.tile-acknowledged` (who and when).
+ * ('connecting'|'live'|'lost'|'ended'|'error'), `data-error` ('no-key'|'other-key'|
+ * 'wrong-key'|'server', only in the error state), `data-frame="kept"` (the last frame is
+ * shown, frozen), `.tile-message`, `video`, `.tile-position`, `.tile-ack` (button),
+ * `.tile-acknowledged` (who and when).
  */
 import { readPosition } from './camera-data.js';
 import { ContentKeyError, WRONG_KEY_MESSAGE, openContentKey } from './content-key.js';
@@ -28,7 +33,7 @@ let tileCount = 0;
 export class Tile {
   /** @type {HTMLElement} */
   element;
-  /** @type {'connecting'|'live'|'ended'|'error'} */
+  /** @type {'connecting'|'live'|'lost'|'ended'|'error'} */
   state = 'connecting';
   /** @type {string} the text shown on the tile */
   message = STATE_MESSAGES.connecting;
@@ -52,13 +57,15 @@ export class Tile {
   #decryptStates = {};
   #media = new MediaStream();
   #closed = false;
+  /** @type {string | null} when the camera's last media arrived, while it is lost (ISO) */
+  #lostAt = null;
   #parts;
 
   /**
    * @param {Stream} stream
    * @param {KeyRecord[]} keys the keys this browser holds
    * @param {object} handlers
-   * @param {(tile: Tile) => void} handlers.onClose after the tile left the page
+   * @param {(tile: Tile, byOperator: boolean) => void} handlers.onClose after the tile left the page (`byOperator`: its close button)
    * @param {(tile: Tile) => void} handlers.onUnmute the tile became audible
    * @param {(tile: Tile) => void} handlers.onPosition a new position arrived
    * @param {(tile: Tile) => void} handlers.onAcknowledge the operator pressed Acknowledge
@@ -69,16 +76,22 @@ export class Tile {
     this.#handlers = handlers;
     this.#parts = buildElement(stream);
     this.element = this.#parts.root;
-    this.#parts.close.onclick = () => this.close();
+    this.#parts.close.onclick = () => this.close({ byOperator: true });
     this.#parts.mute.onclick = () => this.setMuted(!this.#parts.video.muted);
     this.#parts.ack.onclick = () => this.#handlers.onAcknowledge(this);
     this.#render();
     this.setAcknowledged(stream.acknowledged ?? null);
+    this.setLost(stream.lost_at ?? null);
   }
 
   /** @returns {string} */
   get streamId() {
     return this.#stream.id;
+  }
+
+  /** @returns {string} the camera user */
+  get camera() {
+    return this.#stream.camera;
   }
 
   /** @returns {boolean} */
@@ -109,23 +122,62 @@ export class Tile {
   }
 
   /**
-   * The stream is over (gone from the list, or the server dropped us).
-   * @param {string} [reason]
+   * The stream is over (gone from the list, or the server dropped us). The tile stays,
+   * with its last frame and when it ended (or, for a lost camera, its last frame's time).
+   * @param {string} [reason] instead of "Stream ended." (the time follows)
    */
-  end(reason = STATE_MESSAGES.ended) {
+  end(reason) {
     if (this.#closed || this.state === 'ended') return;
+    this.error = null;
+    this.#keepFrame();
+    const when = this.#lostAt
+      ? `Camera lost — last frame at ${clockTime(this.#lostAt)}.`
+      : `Ended at ${clockTime(new Date())}.`;
+    this.#setState('ended', `${reason ?? STATE_MESSAGES.ended} ${when}`);
+    this.#stop();
+  }
+
+  /**
+   * Stop the tile at once with a reason (e.g. the operator lost access), also when its
+   * stream had already ended.
+   * @param {string} reason
+   */
+  stop(reason) {
+    if (this.#closed) return;
     this.error = null;
     this.#setState('ended', reason);
     this.#stop();
   }
 
-  /** Leave the stream and remove the tile. */
-  close() {
+  /**
+   * Follow the stream list's `lost_at`: the camera sent nothing for 2 s (lost, with the
+   * time of its last media), or it sends again (null).
+   * @param {string | null} lostAt
+   */
+  setLost(lostAt) {
+    if (this.#closed || this.state === 'ended' || this.state === 'error') return;
+    if (lostAt) {
+      if (this.state === 'lost' && this.#lostAt === lostAt) return;
+      this.#lostAt = lostAt;
+      this.#keepFrame();
+      this.#setState('lost', `Camera lost — last frame at ${clockTime(lostAt)}`);
+    } else if (this.state === 'lost') {
+      this.#lostAt = null;
+      this.#dropFrame();
+      this.#setState(Object.values(this.#decryptStates).includes('ok') ? 'live' : 'connecting');
+    }
+  }
+
+  /**
+   * Leave the stream and remove the tile.
+   * @param {{byOperator?: boolean}} [how] the operator pressed its close button
+   */
+  close({ byOperator = false } = {}) {
     if (this.#closed) return;
     this.#closed = true;
     this.#stop();
     this.element.remove();
-    this.#handlers.onClose(this);
+    this.#handlers.onClose(this, byOperator);
   }
 
   /**
@@ -184,6 +236,20 @@ export class Tile {
     this.#worker?.terminate();
   }
 
+  /** Freeze the last decrypted frame shown (if any) on the tile's canvas. */
+  #keepFrame() {
+    const { video, frame, root } = this.#parts;
+    if (root.dataset.frame === 'kept' || this.state !== 'live' || !video.videoWidth) return;
+    frame.width = video.videoWidth;
+    frame.height = video.videoHeight;
+    frame.getContext('2d').drawImage(video, 0, 0);
+    root.dataset.frame = 'kept';
+  }
+
+  #dropFrame() {
+    delete this.#parts.root.dataset.frame;
+  }
+
   /** Open the stream's content key; give it to the worker. */
   async #loadContentKey() {
     let contentKey;
@@ -205,6 +271,7 @@ export class Tile {
   #onDecryptState({ kind, state }) {
     if (this.#closed || this.state === 'ended' || this.error === 'server') return;
     this.#decryptStates[kind] = state;
+    if (this.state === 'lost') return; // the stream list says when it comes back
     const states = Object.values(this.#decryptStates);
     if (states.includes('failed')) {
       this.#fail('wrong-key', WRONG_KEY_MESSAGE);
@@ -244,7 +311,7 @@ export class Tile {
   }
 
   /**
-   * @param {'connecting'|'live'|'ended'|'error'} state
+   * @param {'connecting'|'live'|'lost'|'ended'|'error'} state
    * @param {string} [message]
    */
   #setState(state, message = STATE_MESSAGES[state]) {
@@ -286,14 +353,21 @@ function buildElement(stream) {
   const head = el('header', { className: 'tile-head' }, el('span', { className: 'tile-camera', textContent: stream.camera }), state, ack, mute, close);
 
   const video = el('video', { autoplay: true, playsInline: true, muted: true });
+  const frame = el('canvas', { className: 'tile-frame', attrs: { 'aria-hidden': 'true' } });
   const message = el('p', { className: 'tile-message', attrs: { role: 'status' } });
-  const media = el('div', { className: 'tile-media' }, video, message);
+  const media = el('div', { className: 'tile-media' }, video, frame, message);
 
   const position = el('span', { className: 'tile-position', textContent: 'No position yet' });
   const acknowledged = el('span', { className: 'tile-acknowledged', attrs: { role: 'status' } });
   const foot = el('footer', { className: 'tile-foot' }, position, acknowledged);
   const root = el('article', { className: 'tile', dataset: { streamId: stream.id } }, head, media, foot);
-  return { root, video, message, state, ack, mute, close, position, acknowledged };
+  return { root, video, frame, message, state, ack, mute, close, position, acknowledged };
+}
+
+/** @param {string | Date} time @returns {string} HH:MM:SS in this browser's locale */
+function clockTime(time) {
+  const date = new Date(time);
+  return Number.isNaN(date.getTime()) ? String(time) : date.toLocaleTimeString();
 }
 
 /**

@@ -5,7 +5,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Generic, TypeVar
 
 from aiortc import RTCDataChannel, RTCPeerConnection, RTCRtpReceiver
@@ -121,6 +121,13 @@ class Producer:
         if not self.tracks:
             return 0.0
         return time.monotonic() - max(track.last_arrival for track in self.tracks.values())
+
+    def last_media_at(self) -> datetime:
+        """When the last media packet arrived (wall clock; before the first one: when the
+        stream began)."""
+        if not any(track.ssrc is not None for track in self.tracks.values()):
+            return self.started_at
+        return datetime.now(UTC) - timedelta(seconds=self.quiet_for())
 
     def subscribe_data(self, listener: DataListener) -> Unsubscribe:
         """Hand every data-channel message from the camera (still encrypted) to ``listener``

@@ -2,6 +2,8 @@
 go, the live list pushed to browsers, and access changes reaching running viewers."""
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import AsyncIterator
 
 from aiohttp import web
@@ -13,6 +15,9 @@ from ..sfu.producer import Producer
 from ..sfu.router import Router
 from .hub import ROUTER, STREAM_HUB, StreamHub
 from .routes import routes
+
+log = logging.getLogger(__name__)
+SILENCE_CHECK_S = 0.5
 
 
 def _record_and_announce(app: web.Application, router: Router) -> None:
@@ -44,6 +49,17 @@ def _enforce_access_changes(app: web.Application, router: Router, hub: StreamHub
     app[EVENTS].on(ACCESS_CHANGED, changed)
 
 
+async def _watch_silence(hub: StreamHub) -> None:
+    """A camera that went silent (dead, out of coverage) is shown as lost within 2–3 s,
+    long before its connection times out."""
+    while True:
+        await asyncio.sleep(SILENCE_CHECK_S)
+        try:
+            await hub.check_silence()
+        except Exception:  # the check must outlive one bad round
+            log.exception("checking for silent cameras failed")
+
+
 async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
     router = Router(consumer_timeout=app[SETTINGS].consumer_timeout)
     hub = StreamHub(router)
@@ -51,7 +67,9 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
     _record_and_announce(app, router)
     _enforce_access_changes(app, router, hub)
     router.start()
+    watcher = asyncio.ensure_future(_watch_silence(hub))
     yield
+    watcher.cancel()
     await hub.close()
     await router.close()
 

@@ -7,7 +7,10 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
+from ..sfu.producer import Producer
 from ..sfu.router import Router
+
+LOST_AFTER_S = 2.0  # a stream without media this long is shown as "camera lost"
 
 
 @dataclass(eq=False)
@@ -24,9 +27,14 @@ class StreamHub:
         self.router = router
         self._watchers: set[_Watcher] = set()
         self.acknowledgements: dict[str, dict[str, object]] = {}  # stream id -> last {"by", "at"}
+        self.lost: dict[str, str] = {}  # stream id -> when its last media arrived, while silent
         router.on("producer_added", self._changed)
         router.on("producer_removed", self._changed)
-        router.on("producer_removed", lambda producer: self.acknowledgements.pop(producer.id, None))
+        router.on("producer_removed", self._forget)
+
+    def _forget(self, producer: Producer) -> None:
+        self.acknowledgements.pop(producer.id, None)
+        self.lost.pop(producer.id, None)
 
     def snapshot(self, organisation_id: str) -> dict[str, object]:
         streams = sorted(
@@ -35,8 +43,26 @@ class StreamHub:
         )
         return {
             "type": "streams",
-            "streams": [{**p.describe(), "acknowledged": self.acknowledgements.get(p.id)} for p in streams],
+            "streams": [
+                {**p.describe(), "acknowledged": self.acknowledgements.get(p.id), "lost_at": self.lost.get(p.id)}
+                for p in streams
+            ],
         }
+
+    async def check_silence(self, quiet_after: float = LOST_AFTER_S) -> None:
+        """Mark streams whose camera sent no media for ``quiet_after`` seconds as lost
+        (with the time of their last media), and clear the mark when media resumes; push
+        the list when anything changed."""
+        changed = False
+        for producer in list(self.router.producers.values()):
+            silent = producer.quiet_for() >= quiet_after
+            if silent and producer.id not in self.lost:
+                self.lost[producer.id] = producer.last_media_at().isoformat()
+                changed = True
+            elif not silent and self.lost.pop(producer.id, None) is not None:
+                changed = True
+        if changed:
+            await self._changed(None)
 
     async def acknowledge(self, stream_id: str, by: str, at: str) -> None:
         """Remember the stream's last acknowledgement and show it to every browser."""
