@@ -30,7 +30,8 @@ def test_a_dead_camera_is_shown_lost_within_3_s_and_its_tile_stays(
     group = console.api("POST", "/api/groups", {"name": "Night shift", "members": ["Lena Mol"]})
     try:
         page.click(f'.group[data-group-id="{group["id"]}"] .group-name')  # a group view
-        tile = live_tile(page, stream)
+        live_tile(page, stream)
+        tile = page.locator(tile_selector(stream))
         page.wait_for_timeout(1500)  # a few seconds of picture
 
         camera.proc.kill()  # SIGKILL: no goodbye, the uplink just goes silent
@@ -40,6 +41,7 @@ def test_a_dead_camera_is_shown_lost_within_3_s_and_its_tile_stays(
         message = tile.locator(".tile-message").inner_text()
         assert re.fullmatch(f"Camera lost — last frame at {CLOCK}", message), message
         assert tile.get_attribute("data-frame") == "kept"  # the last frame stays on screen
+        assert "(camera lost: Lena Mol)" in page.locator("#grid-title").inner_text()
         listed = page.locator(f'button.stream[data-stream-id="{stream}"] .stream-lost')
         assert listed.inner_text().startswith("camera lost")
         page.screenshot(path="/tmp/bwlive-console-camera-lost.png")

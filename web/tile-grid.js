@@ -131,11 +131,14 @@ export class TileGrid {
       showText(this.#title, null);
       return;
     }
-    const live = group.members.filter((member) => state.streams.some((stream) => stream.camera === member));
+    const streamOf = (member) => state.streams.find((stream) => stream.camera === member);
+    const live = group.members.filter((member) => streamOf(member));
+    const lost = live.filter((member) => streamOf(member).lost_at);
     const offline = group.members.filter((member) => !live.includes(member));
     showText(
       this.#title,
-      `${group.name}: ${live.length} of ${group.members.length} streaming` +
+      `${group.name}: ${live.length - lost.length} of ${group.members.length} streaming` +
+        (lost.length ? ` (camera lost: ${lost.join(', ')})` : '') +
         (offline.length ? ` (not streaming: ${offline.join(', ')})` : ''),
     );
   }
