@@ -29,6 +29,7 @@ export class GroupsPanel {
   #message;
   #onShow;
   #liveCameras = new Set();
+  #updates = 0;
 
   /**
    * @param {object} parts
@@ -53,9 +54,12 @@ export class GroupsPanel {
     );
   }
 
+  /** Load the groups; a list pushed while the request ran is newer and wins. */
   async load() {
+    const before = this.#updates;
     try {
-      this.set((await callApi('GET', '/api/groups')).groups);
+      const { groups } = await callApi('GET', '/api/groups');
+      if (this.#updates === before) this.set(groups);
     } catch (error) {
       this.#say(error.message);
     }
@@ -67,6 +71,7 @@ export class GroupsPanel {
    * @param {Group[]} groups
    */
   set(groups) {
+    this.#updates += 1;
     this.groups = groups;
     if (this.#restore) {
       this.activeId = this.#restore;
