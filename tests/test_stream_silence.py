@@ -17,6 +17,7 @@ class QuietProducer:
         self.id, self.camera, self.organisation_ids = "s1", "Lena Mol", ["org"]
         self.started_at = datetime(2026, 11, 30, 12, tzinfo=UTC)
         self.quiet = 0.0
+        self.received_media = True
 
     def quiet_for(self) -> float:
         return self.quiet
@@ -55,3 +56,17 @@ async def test_a_silent_stream_is_lost_with_its_last_media_time_until_media_resu
     producer.quiet = 0.1
     await hub.check_silence()
     assert lost_at() is None and len(pushed) == 2
+
+
+async def test_a_stream_still_connecting_gets_longer_before_it_is_lost() -> None:
+    router = Router()
+    producer = QuietProducer()
+    producer.received_media = False
+    router.producers[producer.id] = producer  # type: ignore[assignment]
+    hub = StreamHub(router)
+    producer.quiet = 5.0
+    await hub.check_silence()
+    assert hub.lost == {}
+    producer.quiet = 10.0
+    await hub.check_silence()
+    assert hub.lost == {producer.id: LAST.isoformat()}

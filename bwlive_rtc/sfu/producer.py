@@ -122,10 +122,15 @@ class Producer:
             return 0.0
         return time.monotonic() - max(track.last_arrival for track in self.tracks.values())
 
+    @property
+    def received_media(self) -> bool:
+        """Whether any media packet arrived yet."""
+        return any(track.ssrc is not None for track in self.tracks.values())
+
     def last_media_at(self) -> datetime:
         """When the last media packet arrived (wall clock; before the first one: when the
         stream began)."""
-        if not any(track.ssrc is not None for track in self.tracks.values()):
+        if not self.received_media:
             return self.started_at
         return datetime.now(UTC) - timedelta(seconds=self.quiet_for())
 

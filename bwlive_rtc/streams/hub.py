@@ -11,6 +11,7 @@ from ..sfu.producer import Producer
 from ..sfu.router import Router
 
 LOST_AFTER_S = 2.0  # a stream without media this long is shown as "camera lost"
+FIRST_MEDIA_GRACE_S = 10.0  # ... but one still connecting (no media yet) gets this long
 
 
 @dataclass(eq=False)
@@ -52,10 +53,12 @@ class StreamHub:
     async def check_silence(self, quiet_after: float = LOST_AFTER_S) -> None:
         """Mark streams whose camera sent no media for ``quiet_after`` seconds as lost
         (with the time of their last media), and clear the mark when media resumes; push
-        the list when anything changed."""
+        the list when anything changed. A stream that brought no media yet (still
+        connecting) is given ``FIRST_MEDIA_GRACE_S``."""
         changed = False
         for producer in list(self.router.producers.values()):
-            silent = producer.quiet_for() >= quiet_after
+            limit = quiet_after if producer.received_media else max(quiet_after, FIRST_MEDIA_GRACE_S)
+            silent = producer.quiet_for() >= limit
             if silent and producer.id not in self.lost:
                 self.lost[producer.id] = producer.last_media_at().isoformat()
                 changed = True
