@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
-from aiohttp import web
+from aiohttp import WSCloseCode, web
 
 from ..sfu.producer import Producer
 from ..sfu.router import Router
@@ -106,8 +106,9 @@ class StreamHub:
             await watcher.socket.close(code=4001, message=b"access changed")
 
     async def close(self) -> None:
+        """The server is stopping: say so to every page (1001 going away)."""
         for watcher in list(self._watchers):
-            await watcher.socket.close()
+            await watcher.socket.close(code=WSCloseCode.GOING_AWAY, message=b"server stopping")
 
 
 ROUTER = web.AppKey("router", Router)
