@@ -3,7 +3,8 @@
  * return to the page that sent us here.
  */
 import { ApiError, callApi } from './api.js';
-import { byId, el } from './dom.js';
+import { byId, el, showText } from './dom.js';
+import { takeLinkProblem } from './key-bootstrap.js';
 import { loadSession, setSession } from './session.js';
 
 const next = new URLSearchParams(location.search).get('next') || '/';
@@ -26,6 +27,7 @@ function proceed(session) {
   setSession(session);
   if (!session.signed_in) {
     byId('signin').hidden = false;
+    showText(byId('link-problem'), takeLinkProblem());
     return;
   }
   byId('signin').hidden = true;
