@@ -62,6 +62,7 @@ state.ready = (async () => {
 state.ready.then(requireSignIn).then(async (session) => {
   if (!session) return;
   state.session = session;
+  showRole(session.role);
   state.clock = await checkClock();
   showText(byId('clock-banner'), state.clock.message);
   watchStreams({
@@ -128,8 +129,18 @@ async function onAccessChanged() {
     return false;
   }
   state.session = session;
+  showRole(session.role);
   if (session.role !== roleBefore) showText(byId('access-banner'), `Your role in ${before.name} changed to ${session.role}.`);
   return true;
+}
+
+/**
+ * Controls a role cannot use are not shown (`.operator-only`: changing groups, for
+ * viewers), rather than refused after a try.
+ * @param {string} role
+ */
+function showRole(role) {
+  document.body.dataset.role = role;
 }
 
 function showStreams() {

@@ -51,7 +51,7 @@ export class GroupsPanel {
     };
     acceptCameras(form, (camera) =>
       this.#run(() => callApi('POST', '/api/groups', { name: this.#freeName(camera), members: [camera] })),
-    );
+    { operatorOnly: true });
   }
 
   /** Load the groups; a list pushed while the request ran is newer and wins. */
@@ -183,7 +183,7 @@ export class GroupsPanel {
     remove.title = 'Delete this group (click twice)';
     const head = el('div', { className: 'group-head' }, name,
       el('span', { className: 'group-count', textContent: `${group.members.length}/${MAX_MEMBERS}` }));
-    const actions = el('div', { className: 'group-actions' }, rename, remove);
+    const actions = el('div', { className: 'group-actions operator-only' }, rename, remove);
 
     const members = el('ul', { className: 'group-members' });
     for (const member of group.members) {
@@ -192,6 +192,7 @@ export class GroupsPanel {
         () => this.#run(() => callApi('DELETE', `${path}/members/${encodeURIComponent(member)}`)),
       );
       out.setAttribute('aria-label', `Remove ${member} from ${group.name}`);
+      out.classList.add('operator-only');
       const live = String(this.#liveCameras.has(member));
       members.append(el('li', { className: 'group-member', dataset: { member, live } }, el('span', { textContent: member }), out));
     }
@@ -201,7 +202,7 @@ export class GroupsPanel {
     item.append(head, members, actions);
     acceptCameras(item, (camera) =>
       this.#run(() => callApi('PUT', `${path}/members/${encodeURIComponent(camera)}`)),
-    );
+    { operatorOnly: true });
     return item;
   }
 }
@@ -229,10 +230,13 @@ function writeShown(id) {
  * Make an element a drop target for camera users dragged from the stream list.
  * @param {HTMLElement} target
  * @param {(camera: string) => void} onDrop
+ * @param {{operatorOnly?: boolean}} [options] operatorOnly: a drop that changes groups,
+ *   refused to viewers (their role is `document.body.dataset.role`, set by app.js)
  */
-export function acceptCameras(target, onDrop) {
+export function acceptCameras(target, onDrop, { operatorOnly = false } = {}) {
   target.addEventListener('dragover', (event) => {
     if (!event.dataTransfer.types.includes(CAMERA_TYPE)) return;
+    if (operatorOnly && document.body.dataset.role === 'viewer') return; // a viewer cannot change groups
     event.preventDefault();
     event.dataTransfer.dropEffect = 'copy';
     target.classList.add('drop-over');
