@@ -3,6 +3,9 @@ and cameras refused with the reason when no valid license remains."""
 from __future__ import annotations
 
 import asyncio
+import json
+import subprocess
+import sys
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -12,6 +15,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from bwlive_rtc.auth.accounts import Accounts
 from bwlive_rtc.auth.service import AUTH
+from bwlive_rtc.crypto.b64 import b64url_encode
 from bwlive_rtc.crypto.system_key import SystemKeyPair
 from bwlive_rtc.kernel.clock import ManualClock
 from bwlive_rtc.kernel.config import Settings
@@ -121,3 +125,25 @@ async def test_camera_refused_after_trial_until_a_license_is_added(tmp_path: Pat
     finally:
         await admin.close()
         await runner.cleanup()
+
+
+@pytest.mark.parametrize(("cameras", "days", "words"), [(-5, 30, "at least one camera"), (0, 30, "at least one camera"),
+                                                        (3, -1, "ends")])
+def test_a_license_for_no_cameras_or_no_days_is_neither_issued_nor_accepted(
+        tmp_path: Path, cameras: int, days: int, words: str) -> None:
+    issuer = Ed25519PrivateKey.generate()
+    with pytest.raises(LicenseError, match=words):
+        License("L1", "org-1", cameras, date(2026, 1, 10), date(2026, 1, 10) + timedelta(days=days))
+    # a file signed by a careless issuer (bypassing the check) is still refused by the server
+    payload = json.dumps({"id": "L2", "organisation_id": "org-1", "cameras": cameras, "valid_from": "2026-01-10",
+                          "valid_until": (date(2026, 1, 10) + timedelta(days=days)).isoformat()}).encode()
+    text = f"bwlive-license-v1.{b64url_encode(payload)}.{b64url_encode(issuer.sign(payload))}"
+    with pytest.raises(LicenseError, match=words):
+        verify(text, issuer.public_key())
+    keys = tmp_path / "issuer.pem"
+    keys.write_bytes(issuer.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                          serialization.NoEncryption()))
+    refused = subprocess.run([sys.executable, "-m", "bwlive_rtc", "license", "issue", "--issuer-key", str(keys),
+                              "--organisation", "org-1", "--cameras", str(cameras), "--days", str(days + 1)],
+                             capture_output=True, text=True, timeout=60)
+    assert refused.returncode == 2 and words in refused.stderr and "Traceback" not in refused.stderr

@@ -29,6 +29,14 @@ class License:
     valid_from: date
     valid_until: date  # inclusive
 
+    def __post_init__(self) -> None:
+        """A license covers at least one camera for at least one day: an issuer cannot make,
+        nor a server accept, one for -5 cameras or that ends before it begins."""
+        if self.cameras < 1:
+            raise LicenseError(f"a license covers at least one camera, not {self.cameras}")
+        if self.valid_until < self.valid_from:
+            raise LicenseError(f"the license ends ({self.valid_until}) before it begins ({self.valid_from})")
+
     def covers(self, day: date) -> bool:
         return self.valid_from <= day <= self.valid_until
 
