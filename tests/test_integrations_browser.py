@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from playwright.async_api import Page, async_playwright
+from playwright.async_api import Page, async_playwright, expect
 
 from bwlive_rtc.integrations.signing import signature
 from tests.chromium import launch
@@ -63,7 +63,7 @@ async def _add_and_test(page: Page, bwlive: Bwlive, receiver: Receiver) -> None:
 
     await row.locator("button.remove").click()
     await until(lambda: _gone(page, receiver.url))
-    assert await page.locator("#deliveries tr").count() == 0
+    await expect(page.locator("#deliveries tr")).to_have_count(0)  # the log reloads after the removal
 
 
 async def _gone(page: Page, url: str) -> bool:
