@@ -3,12 +3,38 @@ from __future__ import annotations
 
 import os
 import platform
+import time
+from dataclasses import dataclass
+from typing import Any
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
 BENCH_EMAIL = "bench@bench.bwlive"
 BENCH_PASSWORD = "bench password only"  # a throw-away data directory's admin
+
+
+@dataclass(frozen=True)
+class BenchCamera:
+    """A docked bench camera: its credential and the device key that signs its publishes."""
+
+    credential: str
+    device_key: Any  # Ed25519PrivateKey
+
+    @classmethod
+    def from_package(cls, package: dict[str, Any]) -> BenchCamera:
+        from cryptography.hazmat.primitives import serialization
+
+        return cls(package["credential"], serialization.load_pem_private_key(package["device_key"].encode(), None))
+
+    def whip_headers(self, offer: bytes, envelope: str) -> dict[str, str]:
+        """The WHIP headers of a publish of ``offer`` with key ``envelope``, signed now."""
+        from bwlive_rtc.crypto.signing import sign_whip_proof
+        from bwlive_rtc.protocol import CAMERA_TIME_HEADER, KEY_HEADER, PROOF_HEADER
+
+        now_ms = int(time.time() * 1000)
+        return {"Authorization": f"Bearer {self.credential}", KEY_HEADER: envelope, CAMERA_TIME_HEADER: str(now_ms),
+                PROOF_HEADER: sign_whip_proof(self.device_key, offer, envelope, now_ms)}
 
 
 def force_ice_host(address: str) -> None:

@@ -38,7 +38,10 @@ import traceback
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from common import BenchCamera
 
 HERE = Path(__file__).resolve().parent
 KEEPALIVE_S = 5.0
@@ -141,8 +144,8 @@ def add_camera_track(pc: Any, frames: list[bytes], index: int) -> tuple[Any, Any
 class Publisher:
     """One camera publishing over WHIP."""
 
-    def __init__(self, server: str, index: int, frames: list[bytes], credential: str) -> None:
-        self.server, self.index, self.credential = server, index, credential
+    def __init__(self, server: str, index: int, frames: list[bytes], camera: BenchCamera) -> None:
+        self.server, self.index, self.camera = server, index, camera
         self.pc = new_pc()
         self.transceiver, self.track, self.content_key = add_camera_track(self.pc, frames, index)
         self.location = ""
@@ -151,12 +154,11 @@ class Publisher:
         from aiortc import RTCSessionDescription
 
         from bwlive_rtc.crypto.content_key import KeyEnvelope
-        from bwlive_rtc.protocol import CAMERA_TIME_HEADER, KEY_HEADER
 
         envelope = KeyEnvelope.seal(self.content_key, public_key).to_header()
         await self.pc.setLocalDescription(await self.pc.createOffer())
-        headers = {"Content-Type": "application/sdp", "Authorization": f"Bearer {self.credential}",
-                   KEY_HEADER: envelope, CAMERA_TIME_HEADER: str(int(time.time() * 1000))}
+        headers = {"Content-Type": "application/sdp",
+                   **self.camera.whip_headers(self.pc.localDescription.sdp.encode(), envelope)}
         async with http.post(f"{self.server}/whip", data=self.pc.localDescription.sdp, headers=headers) as r:
             if r.status != 201:
                 raise RuntimeError(f"publish refused ({r.status}): {await r.text()}")
@@ -171,7 +173,7 @@ class Publisher:
 
     async def stop(self, http: Any) -> None:
         if self.location:
-            async with http.delete(self.server + self.location, headers={"Authorization": f"Bearer {self.credential}"}):
+            async with http.delete(self.server + self.location, headers={"Authorization": f"Bearer {self.camera.credential}"}):
                 pass
         await self.pc.close()
 
@@ -271,7 +273,7 @@ async def _worker(role: str, cfg: dict[str, Any], assignment: list[Any], conn: C
     loop.add_reader(conn.fileno(), lambda: inbox.put_nowait(conn.recv()))
     server, frames = cfg["server"], cfg["frames"]
     public_key = SystemPublicKey(load_der_public_key(b64url_decode(cfg["public_key"])))  # type: ignore[arg-type]
-    from common import BENCH_EMAIL, BENCH_PASSWORD
+    from common import BENCH_EMAIL, BENCH_PASSWORD, BenchCamera
 
     from bwlive_rtc.viewer.session import ApiClient
 
@@ -285,7 +287,7 @@ async def _worker(role: str, cfg: dict[str, Any], assignment: list[Any], conn: C
 
     async def publish(index: int) -> str:
         async with limit:
-            pub = Publisher(server, index, frames, cfg["credentials"][index])  # one live stream per camera
+            pub = Publisher(server, index, frames, BenchCamera.from_package(cfg["cameras"][index]))  # one live stream per camera
             pubs.append(pub)
             return await pub.start(http, public_key)
 
@@ -531,7 +533,7 @@ def main() -> None:
                 public_key = json.load(response)["public_key"]
             cfg = {"server": server, "public_key": public_key, "frames": frames, "ice_ip": args.ice_ip,
                    "connect_timeout": args.connect_timeout, "pace_bps": args.pace_bps,
-                   "credentials": [package["credential"] for package in json.loads(cameras_file.read_text())]}
+                   "cameras": json.loads(cameras_file.read_text())}
             rows = []
             for config in args.config:
                 n, m = (int(x) for x in config.lower().split("x"))

@@ -24,7 +24,7 @@ import logging
 import signal
 from pathlib import Path
 
-from common import BENCH_EMAIL, BENCH_PASSWORD, force_ice_host
+from common import BENCH_EMAIL, BENCH_PASSWORD, BenchCamera, force_ice_host
 
 
 async def serve(args: argparse.Namespace) -> None:
@@ -62,10 +62,13 @@ async def serve(args: argparse.Namespace) -> None:
     await runner.cleanup()
 
 
-def _dock_bench_cameras(settings, count: int) -> list[str]:  # type: ignore[no-untyped-def]
+def _dock_bench_cameras(settings, count: int) -> list[BenchCamera]:  # type: ignore[no-untyped-def]
     """``count`` docked cameras for the load generators (one live stream per camera): their
-    packages in <data dir>/bench-cameras.json; returns their credentials."""
+    packages in <data dir>/bench-cameras.json; returns them."""
     import json
+
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
     from bwlive_rtc.fleet.service import FleetService
     from bwlive_rtc.kernel.clock import SystemClock
@@ -83,27 +86,27 @@ def _dock_bench_cameras(settings, count: int) -> list[str]:  # type: ignore[no-u
             serial = f"BENCH-{number}"
             if fleet.camera_by_serial(serial) is None:
                 fleet.add_camera(org, serial, "load generator", fleet.add_camera_user(org, f"bench {number}", profile.id).id)
-            packages.append(service.docking.dock(serial))
+            device_key = Ed25519PrivateKey.generate()  # what the camera would make and keep
+            package = service.docking.dock(serial, device_key.public_key())
+            package["device_key"] = device_key.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode()
+            packages.append(package)
         (settings.data_dir / "bench-cameras.json").write_text(json.dumps(packages))
     finally:
         database.close()
-    return [package["credential"] for package in packages]
+    return [BenchCamera.from_package(package) for package in packages]
 
 
-def _query_credentials(credentials: list[str]):  # type: ignore[no-untyped-def]
+def _query_credentials(credentials: list[BenchCamera]):  # type: ignore[no-untyped-def]
     """For tools that can set no header (../shared/sfu-bench's http-sdp adapter): a
     ``POST /whip?camera=NAME&key=ENVELOPE`` gets the credential of the bench camera given
     to NAME (one each, in order of first use) in ``Authorization``, the envelope in
     ``Bwlive-Content-Key`` and the server's time in ``Bwlive-Camera-Time``, with the
     query removed; the answer names the stream in ``X-Stream-Id`` (the tool's fallback,
     the last segment of ``Location``, is the session secret)."""
-    import time
-
     from aiohttp import web
 
-    from bwlive_rtc.protocol import CAMERA_TIME_HEADER, KEY_HEADER
-
-    given: dict[str, str] = {}
+    given: dict[str, BenchCamera] = {}
 
     @web.middleware
     async def middleware(request, handler):  # type: ignore[no-untyped-def]
@@ -112,9 +115,11 @@ def _query_credentials(credentials: list[str]):  # type: ignore[no-untyped-def]
             return await handler(request)
         if name not in given:
             given[name] = credentials[len(given)]
-        headers = {**request.headers, "Authorization": f"Bearer {given[name]}",
-                   KEY_HEADER: request.query.get("key", ""), CAMERA_TIME_HEADER: str(int(time.time() * 1000))}
-        response = await handler(request.clone(headers=headers, rel_url=request.path))
+        offer = await request.read()
+        headers = {**request.headers, **given[name].whip_headers(offer, request.query.get("key", ""))}
+        cloned = request.clone(headers=headers, rel_url=request.path)
+        cloned._read_bytes = offer  # the body was read once, to sign it; the handler reads it again
+        response = await handler(cloned)
         if "Location" in response.headers:
             response.headers["X-Stream-Id"] = response.headers["Location"].split("/")[2]
         return response

@@ -3,6 +3,7 @@
 
 KEY_HEADER = "Bwlive-Content-Key"  # WHIP: the stream's key envelope (sealed to the system key)
 CAMERA_TIME_HEADER = "Bwlive-Camera-Time"  # WHIP: the camera's clock, ms since 1970
+PROOF_HEADER = "Bwlive-Proof"  # WHIP: the device key's signature over offer, key envelope and camera time
 SESSION_COOKIE = "bwlive_session"  # a signed-in browser's session
 CSRF_HEADER = "X-CSRF-Token"  # every state-changing request of a signed-in browser
 DATA_CHANNEL_LABEL = "bwlive"  # positions (camera → viewers); the server's relayed acknowledgements (→ camera)

@@ -123,6 +123,7 @@ class Server(Process):
 def dock_camera(data_dir: Path, name: str, out: Path, clock: Clock | None = None, streaming: bool = True) -> Path:
     """Add a camera for camera user ``name`` to the system (if new) and dock it; returns
     the dock file. ``clock``: the server's clock, when a test runs it on a ManualClock."""
+    from bwlive_rtc.cli.camera import dock_to_file
     from bwlive_rtc.fleet.service import FleetService
     from bwlive_rtc.kernel.config import Settings
     from bwlive_rtc.storage.database import Database
@@ -140,7 +141,7 @@ def dock_camera(data_dir: Path, name: str, out: Path, clock: Clock | None = None
             profile = fleet.profile_by_name(org, profile_name) or fleet.add_profile(org, profile_name, streaming=streaming)
             user = fleet.camera_user_by_name(org, name) or fleet.add_camera_user(org, name, profile.id)
             fleet.add_camera(org, serial, "test camera", user.id)
-        out.write_text(json.dumps(service.docking.dock(serial)))
+        dock_to_file(service.docking, serial, out)
     finally:
         database.close()
     return out

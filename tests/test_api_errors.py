@@ -7,8 +7,11 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from bwlive_rtc.camera.identity import device_key_path, load_device_key
 from bwlive_rtc.crypto.content_key import KeyEnvelope, new_content_key
+from bwlive_rtc.crypto.signing import sign_whip_proof
 from bwlive_rtc.crypto.system_key import SystemKeyPair
 from bwlive_rtc.kernel.appkeys import SETTINGS
 from bwlive_rtc.kernel.config import Settings
@@ -43,14 +46,25 @@ async def _error(response: aiohttp.ClientResponse) -> str:
 async def test_publish_refusals(api, tmp_path: Path) -> None:
     session, pair = api
     settings = session.settings
+    keys: dict[str, Ed25519PrivateKey] = {}
 
-    def credential(name: str) -> str:  # two cameras: each may publish 10 times at once (rate limit)
-        return json.loads(dock_camera(settings.data_dir, name, tmp_path / f"{name}.json").read_text())["credential"]
+    def credential(name: str) -> str:  # three cameras: each may publish 10 times at once (rate limit)
+        dock_file = dock_camera(settings.data_dir, name, tmp_path / f"{name}.json")
+        keys[name] = load_device_key(device_key_path(dock_file))
+        return json.loads(dock_file.read_text())["credential"]
 
     sdp = {"Content-Type": "application/sdp"}
     now_ms = int(time.time() * 1000)
     auth = {**sdp, "Authorization": f"Bearer {credential('Refused Camera')}", "Bwlive-Camera-Time": str(now_ms)}
     keyed = {**sdp, "Authorization": f"Bearer {credential('Refused Keyed')}", "Bwlive-Content-Key": _envelope(pair)}
+
+    def signed(headers: dict[str, str], body: str, key: Ed25519PrivateKey | None = None) -> dict[str, str]:
+        """``headers`` with the camera's proof of ``body`` (made by ``key``, the camera's own by default)."""
+        proof = sign_whip_proof(key or keys["Refused Signer"], body.encode(), headers["Bwlive-Content-Key"], now_ms)
+        return {**headers, "Bwlive-Proof": proof}
+
+    good = {**sdp, "Authorization": f"Bearer {credential('Refused Signer')}", "Bwlive-Camera-Time": str(now_ms),
+            "Bwlive-Content-Key": _envelope(pair)}
     cases = [
         (sdp, "v=0\r\n", 401, "no device credential: dock it"),
         ({**sdp, "Authorization": "Bearer bwlive-cred-v1.e30.AAAA"}, "v=0\r\n", 403,
@@ -58,11 +72,19 @@ async def test_publish_refusals(api, tmp_path: Path) -> None:
         (auth, "v=0\r\n", 400, "Bwlive-Content-Key"),
         ({**auth, "Bwlive-Content-Key": "garbage"}, "v=0\r\n", 400, "not a key envelope"),
         ({**auth, "Bwlive-Content-Key": _envelope(SystemKeyPair.generate())}, "v=0\r\n", 400, "dock the camera"),
-        ({**auth, "Content-Type": "text/plain", "Bwlive-Content-Key": _envelope(pair)}, "v=0", 415, "application/sdp"),
-        ({**auth, "Bwlive-Content-Key": _envelope(pair)}, "hello", 400, "not an SDP offer"),
-        ({**auth, "Bwlive-Content-Key": _envelope(pair)}, "v=0\r\nm=nonsense\r\n", 400, "SDP offer"),
-        ({**auth, "Bwlive-Content-Key": _envelope(pair)},
-         "v=0\r\nm=video 9 UDP/TLS/RTP/SAVPF 102\r\na=rtpmap:102 H264/90000\r\n", 400, "VP8"),
+        ({**good, "Content-Type": "text/plain"}, "v=0", 415, "application/sdp"),
+        # a copied credential without the camera's device key, or a proof of another offer, does not publish
+        (good, "v=0\r\n", 403, "this camera did not sign its publish (Bwlive-Proof header)"),
+        (signed(good, "v=0\r\n", Ed25519PrivateKey.generate()), "v=0\r\n", 403,
+         "not signed by the device key of camera SN-REFUSED-SIGNER: a credential alone does not make a camera"),
+        (signed(good, "v=0\r\n"), "v=0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\n", 403, "not signed by the device key"),
+        ({**signed(good, "v=0\r\n"), "Bwlive-Camera-Time": str(now_ms + 1)}, "v=0\r\n", 403,
+         "not signed by the device key"),
+        ({**signed(good, "v=0\r\n"), "Bwlive-Proof": "!!"}, "v=0\r\n", 403, "not signed by the device key"),
+        (signed(good, "hello"), "hello", 400, "not an SDP offer"),
+        (signed(good, "v=0\r\nm=nonsense\r\n"), "v=0\r\nm=nonsense\r\n", 400, "SDP offer"),
+        (signed(good, h264 := "v=0\r\nm=video 9 UDP/TLS/RTP/SAVPF 102\r\na=rtpmap:102 H264/90000\r\n"), h264,
+         400, "VP8"),
         (keyed, "v=0", 400, "send the camera's clock in the Bwlive-Camera-Time header"),
         ({**keyed, "Bwlive-Camera-Time": "9" * 4000}, "v=0", 400, "in milliseconds since 1970"),
         ({**keyed, "Bwlive-Camera-Time": "soon"}, "v=0", 400, "in milliseconds since 1970"),

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from bwlive_rtc.crypto.system_key import SystemKeyPair
 from bwlive_rtc.fleet.service import FLEET
@@ -64,7 +65,7 @@ async def test_expired_revoked_and_unknown_cameras_are_refused(system, tmp_path:
     old = dock_camera(tmp_path / "data", "Eli Expired", tmp_path / "old.json", clock)
     clock.advance(timedelta(days=6, seconds=1))
     assert await refusal(stream(old)) == (
-        f"403 the camera's certificate expired on {(clock.now() - timedelta(seconds=1)):%Y-%m-%d %H:%M} UTC "
+        f"403 the certificate of camera SN-ELI-EXPIRED expired on {(clock.now() - timedelta(seconds=1)):%Y-%m-%d %H:%M} UTC "
         "(not docked for more than 6 days): dock the camera to renew its certificate")
     fresh = dock_camera(tmp_path / "data", "Eli Expired", tmp_path / "fresh.json", clock)  # docking renews it
     camera = stream(fresh)
@@ -139,7 +140,8 @@ async def test_dock_package_networks_user_overrides_profile(system, tmp_path: Pa
     fleet.add_network(org, "Ola-Home", "home secret", camera_user_id=own)
     fleet.add_camera(org, "NET-1", "m", shared)
     fleet.add_camera(org, "NET-2", "m", own)
-    first, second = service.docking.dock("NET-1"), service.docking.dock("NET-2")
+    first, second = (service.docking.dock(serial, Ed25519PrivateKey.generate().public_key())
+                     for serial in ("NET-1", "NET-2"))
     assert first["networks"] == [{"ssid": "HQ-WLAN", "password": "hq secret"}]
     assert second["networks"] == [{"ssid": "Ola-Home", "password": "home secret"}]  # the user's own network wins
     assert first["profile"] == {"name": "Night shift", "streaming": True, "location": False}
@@ -166,7 +168,7 @@ async def test_fleet_api_assigns_profiles_and_networks(system, tmp_path: Path) -
         org = listed["profiles"][0]["organisation_id"]
         assert app[FLEET].fleet.usage.daily_count(org, clock.now().date()) == 1
         await call("PATCH", f"/api/fleet/camera-users/{user}", {"profile_id": off})
-        assert app[FLEET].docking.dock("API-1")["profile"]["streaming"] is False
+        assert app[FLEET].docking.dock("API-1", Ed25519PrivateKey.generate().public_key())["profile"]["streaming"] is False
         clock.advance(timedelta(days=1))
         assert app[FLEET].fleet.usage.daily_count(org, clock.now().date()) == 0  # no longer counts for licenses
         refused = await call("PATCH", f"/api/fleet/camera-users/{user}", {"profile_id": "nope"}, 404)

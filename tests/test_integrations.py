@@ -24,6 +24,7 @@ from aiohttp.abc import AbstractResolver, ResolveResult
 
 from bwlive_rtc.auth.service import AUTH
 from bwlive_rtc.camera.agent import CameraAgent, CameraOptions
+from bwlive_rtc.camera.identity import device_key_path, load_device_key
 from bwlive_rtc.crypto.system_key import SystemKeyPair, SystemPublicKey
 from bwlive_rtc.integrations.feature import STORE, WORKER
 from bwlive_rtc.integrations.signing import request_headers
@@ -155,7 +156,9 @@ class Bwlive:
                                         self.clock).read_text())
         offset = (self.clock.now() - datetime.now(UTC)).total_seconds()
         agent = CameraAgent(CameraOptions(self.url, name, SystemPublicKey.from_pem(docked["public_key"].encode()),
-                                          docked["credential"], audio=False, gps=False, fps=10, clock_offset=offset))
+                                          docked["credential"],
+                                          load_device_key(device_key_path(self.app[SETTINGS].data_dir / f"{slug}.json")),
+                                          audio=False, gps=False, fps=10, clock_offset=offset))
         self.cameras.append(agent)
         await agent.start()
         return agent

@@ -17,9 +17,12 @@ import aiohttp
 import pytest
 from aiohttp import web
 from aiortc import RTCPeerConnection
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from bwlive_rtc.auth.service import AUTH
+from bwlive_rtc.camera.identity import device_key_path, load_device_key
 from bwlive_rtc.crypto.content_key import KeyEnvelope, new_content_key
+from bwlive_rtc.crypto.signing import sign_whip_proof
 from bwlive_rtc.crypto.system_key import SystemKeyPair
 from bwlive_rtc.kernel.access import Role
 from bwlive_rtc.kernel.appkeys import EVENTS
@@ -70,10 +73,21 @@ class Site:
         await asyncio.to_thread(camera.wait_for, "streaming")
         return camera
 
-    def credential(self, name: str) -> str:
-        """A docked camera's device credential (an attacker who stole or sniffed it)."""
-        dock_file = dock_camera(self.tmp / "data", name, self.tmp / f"stolen-{name}.json", self.clock)
-        return str(json.loads(dock_file.read_text())["credential"])
+    def credential(self, name: str) -> Identity:
+        """A docked camera's device credential and device key (an attacker who has the
+        whole camera, or, with ``.credential`` alone, one who copied its dock file)."""
+        return Identity.of(dock_camera(self.tmp / "data", name, self.tmp / f"stolen-{name}.json", self.clock))
+
+
+@dataclass(frozen=True)
+class Identity:
+    credential: str
+    device_key: Ed25519PrivateKey | None
+
+    @classmethod
+    def of(cls, dock_file: Path) -> Identity:
+        """What a camera keeps: its dock file's credential and its device key."""
+        return cls(json.loads(dock_file.read_text())["credential"], load_device_key(device_key_path(dock_file)))
 
 
 async def _site(tmp_path: Path, clock: Clock) -> AsyncIterator[Site]:
@@ -164,10 +178,15 @@ async def whip_offer() -> str:
     return sdp
 
 
-def publish_headers(site: Site, credential: str) -> dict[str, str]:
-    envelope = KeyEnvelope.seal(new_content_key(), site.keys.public)  # the public key is public
-    return {"Content-Type": "application/sdp", "Authorization": f"Bearer {credential}",
-            "Bwlive-Camera-Time": str(int(site.clock.now().timestamp() * 1000)), "Bwlive-Content-Key": envelope.to_header()}
+def publish_headers(site: Site, identity: Identity, offer: str = "v=0") -> dict[str, str]:
+    """WHIP headers of a publish of ``offer``, signed when the identity has a device key."""
+    envelope = KeyEnvelope.seal(new_content_key(), site.keys.public).to_header()  # the public key is public
+    now_ms = int(site.clock.now().timestamp() * 1000)
+    headers = {"Content-Type": "application/sdp", "Authorization": f"Bearer {identity.credential}",
+               "Bwlive-Camera-Time": str(now_ms), "Bwlive-Content-Key": envelope}
+    if identity.device_key is not None:
+        headers["Bwlive-Proof"] = sign_whip_proof(identity.device_key, offer.encode(), envelope, now_ms)
+    return headers
 
 
 # --- hole 1: ending someone else's stream -------------------------------------------------
@@ -178,7 +197,7 @@ async def test_nobody_but_the_camera_ends_its_stream_over_whip(site: Site) -> No
     stream = (await live(site.admin))["Vic Victim"]
     recording = await growing_recording(site, "Vic Victim")
     own = json.loads(camera.dock_file.read_text())["credential"]  # stolen from the camera
-    other = site.credential("Otto Other")  # a camera of the same organisation
+    other = site.credential("Otto Other").credential  # a camera of the same organisation
     sid = stream["id"]  # every viewer and every SOC webhook sees it
     async with attacker() as http:
         for path, headers, status, words in [
@@ -240,14 +259,20 @@ async def test_a_replayed_credential_is_refused_while_the_camera_streams(site: S
     camera = await site.camera("Rita Replayed")
     stream = (await live(site.admin))["Rita Replayed"]
     recording = await growing_recording(site, "Rita Replayed")
-    stolen = json.loads(camera.dock_file.read_text())["credential"]
+    cloned = Identity.of(camera.dock_file)  # the camera's files, device key included
+    copied = Identity(cloned.credential, None)  # its dock file alone
     offer = await whip_offer()
     async with attacker() as http:
-        async with http.post(site.url + "/whip", data=offer, headers=publish_headers(site, stolen)) as response:
+        async with http.post(site.url + "/whip", data=offer, headers=publish_headers(site, copied, offer)) as response:
+            await refused(response, 403, "this camera did not sign its publish")
+        thief = Identity(cloned.credential, Ed25519PrivateKey.generate())
+        async with http.post(site.url + "/whip", data=offer, headers=publish_headers(site, thief, offer)) as response:
+            await refused(response, 403, "a credential alone does not make a camera")
+        async with http.post(site.url + "/whip", data=offer, headers=publish_headers(site, cloned, offer)) as response:
             await refused(response, 409, "this camera is streaming already")
             assert response.headers["Retry-After"] == "2"
-        query = {k: v for k, v in publish_headers(site, stolen).items() if k != "Authorization"}
-        async with http.post(f"{site.url}/whip?credential={stolen}", data=offer, headers=query) as response:
+        query = {k: v for k, v in publish_headers(site, cloned, offer).items() if k != "Authorization"}
+        async with http.post(f"{site.url}/whip?credential={cloned.credential}", data=offer, headers=query) as response:
             await refused(response, 400, "in the Authorization header, never in the URL")
     await nothing_lost(site, stream, recording)
     assert len(await live(site.admin)) == 1
@@ -279,7 +304,8 @@ async def test_offers_without_ice_or_dtls_credentials_leave_no_trace(site: Site)
         for attribute, words in [("a=ice-ufrag:", "ICE username fragment"), ("a=ice-pwd:", "ICE password"),
                                  ("a=fingerprint:", "DTLS fingerprint")]:
             stripped = "".join(line for line in offer.splitlines(keepends=True) if not line.startswith(attribute))
-            async with http.post(site.url + "/whip", data=stripped, headers=publish_headers(site, credential)) as response:
+            headers = publish_headers(site, credential, stripped)
+            async with http.post(site.url + "/whip", data=stripped, headers=headers) as response:
                 await refused(response, 400, words)
     await asyncio.sleep(1)
     assert await live(site.admin) == {}

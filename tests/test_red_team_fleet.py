@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from aiohttp import web
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from bwlive_rtc.auth.service import AUTH
 from bwlive_rtc.crypto.system_key import SystemKeyPair, SystemPublicKey
@@ -112,7 +113,7 @@ async def test_other_organisation_cannot_push_networks_or_point_its_objects_at_o
         assert (status, answer) == (404, {"error": f"no such {kind} in this organisation"}), (method, path, body)
     assert fleet_rows(attack.app, a.organisation) == before_a  # profiles, users, cameras, networks, systems
     assert fleet_rows(attack.app, b.organisation) == before_b  # and nothing half-made on the attacker's side
-    package = attack.app[FLEET].docking.dock(a.serial)
+    package = attack.app[FLEET].docking.dock(a.serial, Ed25519PrivateKey.generate().public_key())
     assert package["networks"] == [{"ssid": "a-WLAN", "password": "a secret"}]
     assert package["thumbprint"] == SystemPublicKey.load(attack.keys_dir).thumbprint
     status, listed = await call(attack.admin_b, "GET", "/api/fleet")

@@ -19,13 +19,15 @@ from pathlib import Path
 
 import aiohttp
 from aiortc import RTCConfiguration, RTCDtlsTransport, RTCPeerConnection, RTCRtpSender, RTCSessionDescription
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from .. import aiortc_adapter
 from ..crypto.acknowledgement import AcknowledgementOpener
 from ..crypto.content_key import KeyEnvelope, new_content_key
 from ..crypto.sframe import FrameDecryptor, FrameEncryptor, Kind
+from ..crypto.signing import sign_whip_proof
 from ..crypto.system_key import SystemPublicKey
-from ..protocol import ACKNOWLEDGE, CAMERA_TIME_HEADER, DATA_CHANNEL_LABEL, KEY_HEADER
+from ..protocol import ACKNOWLEDGE, CAMERA_TIME_HEADER, DATA_CHANNEL_LABEL, KEY_HEADER, PROOF_HEADER
 from .gps import GpxTrack, LosesFix, PositionSource, SimpleWalk
 from .local_recording import LocalRecording
 from .sources import FileVideo, TestPattern
@@ -55,6 +57,7 @@ class CameraOptions:
     name: str
     public_key: SystemPublicKey
     credential: str
+    device_key: Ed25519PrivateKey
     video_file: Path | None = None
     audio: bool = True
     gps: bool = True
@@ -151,6 +154,7 @@ class CameraAgent:
         self._watch(pc, video_sender.transport)
 
         await pc.setLocalDescription(await pc.createOffer())
+        camera_time_ms, envelope_header = int((time.time() + opts.clock_offset) * 1000), envelope.to_header()
         self._session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=bool(opts.verify_tls)))
         try:
             async with self._session.post(
@@ -159,8 +163,10 @@ class CameraAgent:
                 headers={
                     "Content-Type": "application/sdp",
                     "Authorization": f"Bearer {opts.credential}",
-                    CAMERA_TIME_HEADER: str(int((time.time() + opts.clock_offset) * 1000)),
-                    KEY_HEADER: envelope.to_header(),
+                    CAMERA_TIME_HEADER: str(camera_time_ms),
+                    KEY_HEADER: envelope_header,
+                    PROOF_HEADER: sign_whip_proof(opts.device_key, pc.localDescription.sdp.encode(),
+                                                  envelope_header, camera_time_ms),
                 },
             ) as response:
                 self.state.last_response = response.status

@@ -7,7 +7,7 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..kernel.config import DEFAULT_DATA_DIR, Settings
 from .services import open_services
@@ -15,6 +15,7 @@ from .stop import stop_event
 
 if TYPE_CHECKING:
     from ..camera.agent import CameraAgent
+    from ..fleet.docking import Docking
 
 
 def add_commands(commands: argparse._SubParsersAction) -> None:
@@ -44,18 +45,29 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     stream.set_defaults(run=camera_stream)
 
 
+def dock_to_file(docking: Docking, serial: str, out: Path) -> dict[str, Any]:
+    """Dock camera ``serial`` and write what it takes to ``out`` (0600): the system's public
+    key, profile, networks and the certificate of its device key, which the camera makes
+    beside it the first time (``camera.device-key.pem``) and keeps across docks."""
+    from ..camera.identity import device_key, device_key_path
+
+    key = device_key(device_key_path(out))
+    package = docking.dock(serial, key.public_key())
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.touch(0o600)
+    out.write_text(json.dumps(package, indent=2))
+    return package
+
+
 def camera_dock(args: argparse.Namespace) -> int:
     from ..fleet.credentials import CredentialError
 
     with open_services(Settings(data_dir=args.data_dir)) as services:
         try:
-            package = services.fleet.docking.dock(args.serial)
+            package = dock_to_file(services.fleet.docking, args.serial, args.out)
         except CredentialError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 1
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.touch(0o600)
-    args.out.write_text(json.dumps(package, indent=2))
     print(f"camera {args.serial} docked for {package['camera_user']}: key thumbprint {package['thumbprint']}, "
           f"credential valid until {package['credential_expires_at']}, {len(package['networks'])} Wi-Fi networks")
     return 0
@@ -63,12 +75,14 @@ def camera_dock(args: argparse.Namespace) -> int:
 
 async def camera_stream(args: argparse.Namespace) -> int:
     from ..camera.agent import CameraAgent, CameraError, CameraOptions, CameraState
+    from ..camera.identity import device_key_path, load_device_key
     from ..crypto.system_key import SystemPublicKey
 
     try:
         docked = json.loads(args.dock_file.read_text())
         key = SystemPublicKey.from_pem(docked["public_key"].encode())
         name, credential = docked["camera_user"], docked["credential"]
+        device_key = load_device_key(device_key_path(args.dock_file))
     except (OSError, ValueError, KeyError) as exc:
         print(f"error: {args.dock_file} is not a dock file from `bwlive camera dock`: {exc}", file=sys.stderr)
         return 2
@@ -82,7 +96,7 @@ async def camera_stream(args: argparse.Namespace) -> int:
 
     agent = CameraAgent(
         CameraOptions(
-            server=args.server, name=name, public_key=key, credential=credential, video_file=args.file,
+            server=args.server, name=name, public_key=key, credential=credential, device_key=device_key, video_file=args.file,
             audio=not args.no_audio, gps=location and not args.no_gps, fps=args.fps, verify_tls=not args.insecure,
             clock_offset=args.clock_offset, recordings_dir=args.recordings_dir / docked["serial"],
             gpx=args.gpx, gps_lost_after=args.gps_lost_after, gps_lost_for=args.gps_lost_for,

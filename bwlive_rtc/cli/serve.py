@@ -4,7 +4,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import ipaddress
-import json
 import logging
 import secrets
 import signal
@@ -17,6 +16,7 @@ from ..kernel.config import DEFAULT_DATA_DIR, DEFAULT_KEYS_DIR, IPNetwork, Setti
 from ..kernel.files import private_by_default
 from ..kernel.lock import DataDirectoryLock
 from .admin import bootstrap
+from .camera import dock_to_file
 from .fleet import add_camera_for
 from .stop import stop_event
 
@@ -218,6 +218,5 @@ def _demo_dock(app: web.Application, settings: Settings, serial: str, name: str)
         [organisation] = app[AUTH].accounts.organisations(DEMO_ORGANISATION)
         add_camera_for(service.fleet, organisation["id"], serial, "bwlive simulated camera", name, "Streaming")
     dock_file = settings.data_dir / "demo-cameras" / f"{serial}.json"
-    dock_file.parent.mkdir(parents=True, exist_ok=True)
-    dock_file.write_text(json.dumps(service.docking.dock(serial)))
+    dock_to_file(service.docking, serial, dock_file)
     return dock_file

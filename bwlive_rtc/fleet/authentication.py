@@ -7,6 +7,7 @@ import math
 
 from aiohttp import web
 
+from ..crypto.signing import Certificate
 from ..kernel.clock import Clock
 from ..kernel.errors import BadRequest, Forbidden, TooManyRequests, Unauthorized
 from ..kernel.rate import RateLimiter
@@ -15,6 +16,7 @@ from .docking import Docking
 from .store import Camera
 
 CAMERA = web.RequestKey("camera", Camera)
+CERTIFICATE = web.RequestKey("certificate", Certificate)
 CREDENTIAL_QUERY = "credential"  # where clients used to put it; refused, URLs end up in logs
 ADDRESS_BURST, ADDRESS_PER_SECOND = 100, 1.0  # many cameras may share an address (NAT)
 CAMERA_BURST, CAMERA_PER_SECOND = 10, 1 / 6  # a reconnecting camera backs off far below this
@@ -42,11 +44,12 @@ class CameraCredentials:
             raise Unauthorized("this camera has no device credential: dock it to get one",
                                headers={"WWW-Authenticate": "Bearer"})
         try:
-            found = self.docking.identify(token.strip(), self.clock.now())
+            found, certificate = self.docking.identify(token.strip(), self.clock.now())
         except CredentialError as exc:
             raise Forbidden(str(exc)) from None
         _limit(self.per_camera, found.id, "this camera")
         request[CAMERA] = found
+        request[CERTIFICATE] = certificate
 
 
 def _limit(limiter: RateLimiter, key: str, who: str) -> None:
@@ -61,3 +64,8 @@ def _limit(limiter: RateLimiter, key: str, who: str) -> None:
 def camera(request: web.Request) -> Camera:
     """The camera behind a request (set for every route of level CAMERA)."""
     return request[CAMERA]
+
+
+def certificate(request: web.Request) -> Certificate:
+    """The certificate the camera behind a request presented: its device key."""
+    return request[CERTIFICATE]

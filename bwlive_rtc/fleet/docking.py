@@ -12,6 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from ..crypto.signing import Certificate
 from ..crypto.system_key import thumbprint_of
 from ..kernel.errors import BadRequest, Conflict
 from ..systems.store import System, Systems
@@ -104,8 +107,9 @@ class Docking:
         self.fleet.confirm_key(camera, change.system.key.key_id)
         return KeyChange(camera, change.system, True)
 
-    def dock(self, serial: str) -> dict[str, Any]:
-        """The dock package: its system's public key, profile, networks and a 6-day credential."""
+    def dock(self, serial: str, device_key: Ed25519PublicKey) -> dict[str, Any]:
+        """The dock package: its system's public key, profile, networks and a 6-day
+        credential, the certificate of the camera's own ``device_key``."""
         camera = self.fleet.camera_by_serial(serial)
         if camera is None:
             raise CredentialError(f"unknown camera {serial}: an admin must add it to the system first")
@@ -115,7 +119,9 @@ class Docking:
             raise KeyChangeUnconfirmed(change)
         public_key = self._system(camera).key
         profile = self.fleet.profile(camera.organisation_id, user.profile_id)
-        token, credential = self.signer.issue(camera.id, camera.serial, camera.organisation_id, self.fleet.clock.now())
+        token, credential = self.signer.issue(camera_id=camera.id, serial=camera.serial, camera_user=user.name,
+                                              organisation_id=camera.organisation_id, device_key=device_key,
+                                              now=self.fleet.clock.now())
         self.fleet.docked(camera, public_key.key_id)
         return {
             "serial": camera.serial,
@@ -129,15 +135,15 @@ class Docking:
             "credential_expires_at": credential.expires_at.isoformat(),
         }
 
-    def identify(self, token: str, now: datetime) -> Camera:
-        """The camera a device credential names: signed by this system, not expired, the
-        camera still in the system and not revoked."""
+    def identify(self, token: str, now: datetime) -> tuple[Camera, Certificate]:
+        """The camera a device credential names, and the credential: signed by this system,
+        not expired, the camera still in the system and not revoked."""
         credential = self.signer.verify(token, now)
         camera = self.fleet.camera(credential.organisation_id, credential.camera_id)
         if camera is None:
             raise CredentialError(f"unknown camera {credential.serial}: it was removed from the system")
         self._in_service(camera)
-        return camera
+        return camera, credential
 
     def admit(self, camera: Camera) -> str:
         """Whether an identified camera may publish now (assigned, streaming on in its

@@ -10,7 +10,8 @@ from datetime import datetime
 from aiohttp import web
 
 from ..crypto.content_key import KeyEnvelope
-from ..fleet.authentication import camera
+from ..crypto.signing import SignatureError, verify_whip_proof
+from ..fleet.authentication import camera, certificate
 from ..fleet.credentials import CredentialError
 from ..fleet.service import FLEET
 from ..kernel.access import Access, access
@@ -18,7 +19,7 @@ from ..kernel.appkeys import CLOCK, SETTINGS
 from ..kernel.errors import BadRequest, Forbidden
 from ..kernel.requests import body_text, path, read_path
 from ..licensing.service import LICENSING
-from ..protocol import CAMERA_TIME_HEADER, KEY_HEADER
+from ..protocol import CAMERA_TIME_HEADER, KEY_HEADER, PROOF_HEADER
 from ..streams.hub import ROUTER
 from .requests import WhipResourcePath
 from .sdp_body import SDP, created, read_offer
@@ -28,9 +29,9 @@ routes = web.RouteTableDef()
 MILLISECONDS = re.compile(r"[0-9]{1,15}")  # 15 digits reach the year 33658
 
 
-def _check_camera_clock(request: web.Request, now: datetime) -> None:
-    """Refuse a camera that does not say its time (``Bwlive-Camera-Time``, ms since the
-    epoch) or whose clock is off by more than the tolerance."""
+def _camera_time(request: web.Request, now: datetime) -> int:
+    """The camera's time (``Bwlive-Camera-Time``, ms since the epoch); a camera that does
+    not say it or whose clock is off by more than the tolerance is refused."""
     stated = request.headers.get(CAMERA_TIME_HEADER, "").strip()
     if not MILLISECONDS.fullmatch(stated):
         raise BadRequest(f"send the camera's clock in the {CAMERA_TIME_HEADER} header, in milliseconds since 1970")
@@ -42,6 +43,20 @@ def _check_camera_clock(request: web.Request, now: datetime) -> None:
             f"the camera's clock is {abs(offset):.0f} s {direction} the server's (tolerance {tolerance:.0f} s): "
             "set its time (NTP) and try again"
         )
+    return int(stated)
+
+
+def _check_proof(request: web.Request, offer: str, envelope_header: str, camera_time_ms: int) -> None:
+    """The publish is signed by the device key the camera's certificate names
+    (``Bwlive-Proof``): a copied credential file alone does not publish."""
+    proof = request.headers.get(PROOF_HEADER, "").strip()
+    if not proof:
+        raise Forbidden(f"this camera did not sign its publish ({PROOF_HEADER} header): "
+                        "update the camera and dock it again")
+    try:
+        verify_whip_proof(certificate(request), proof, offer.encode(), envelope_header, camera_time_ms)
+    except SignatureError as exc:
+        raise Forbidden(str(exc)) from None
 
 
 @routes.post("/whip")
@@ -50,13 +65,14 @@ def _check_camera_clock(request: web.Request, now: datetime) -> None:
 async def publish(request: web.Request) -> web.Response:
     """A docked camera starts a stream (replacing its own stream that has gone quiet)."""
     publisher = camera(request)
-    _check_camera_clock(request, request.app[CLOCK].now())
+    camera_time_ms = _camera_time(request, request.app[CLOCK].now())
     try:
         camera_user = request.app[FLEET].docking.admit(publisher)
     except CredentialError as exc:
         raise Forbidden(str(exc)) from None
+    envelope_header = request.headers.get(KEY_HEADER, "").strip()
     try:
-        envelope = KeyEnvelope.from_header(request.headers.get(KEY_HEADER, "").strip())
+        envelope = KeyEnvelope.from_header(envelope_header)
     except ValueError as exc:
         raise BadRequest(f"the {KEY_HEADER} header is not a key envelope: {exc}") from None
     request.app[FLEET].docking.check_stream_key(publisher, envelope.key_id)
@@ -64,6 +80,7 @@ async def publish(request: web.Request) -> web.Response:
     if not organisations:
         raise Forbidden(f"this camera cannot stream now: {refusal}")
     offer = await read_offer(request)
+    _check_proof(request, offer, envelope_header, camera_time_ms)
     sessions = request.app[WHIP_SESSIONS]
     async with sessions.publishing(publisher.id):
         producer, answer = await request.app[ROUTER].publish(offer, camera_user, envelope.to_json(), organisations)
