@@ -1,6 +1,6 @@
 """The camera agent: one stream from start to stop, over WHIP.
 
-Start: fresh content key, sealed to the system public key; VP8 + Opus tracks that emit
+Start: fresh stream key (suite 5), sealed to the system public key; VP8 + Opus tracks that emit
 encrypted frames; a data channel for encrypted positions (out) and acknowledgements
 (in); the offer POSTed to the server's ``/whip``. A lost connection (the server ended the
 session, restarted or vanished) is an error the agent shows and recovers from: it
@@ -23,8 +23,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from .. import aiortc_adapter
 from ..crypto.acknowledgement import AcknowledgementOpener
-from ..crypto.content_key import KeyEnvelope, new_content_key
-from ..crypto.sframe import FrameDecryptor, FrameEncryptor, Kind
+from ..crypto.content_key import KeyEnvelope
+from ..crypto.sframe import FrameDecryptor, FrameEncryptor, Kind, StreamKey
 from ..crypto.signing import sign_whip_proof
 from ..crypto.system_key import SystemPublicKey
 from ..protocol import ACKNOWLEDGE, CAMERA_TIME_HEADER, DATA_CHANNEL_LABEL, KEY_HEADER, PROOF_HEADER
@@ -105,7 +105,6 @@ class CameraAgent:
         self._positions: PositionSource  # set by start()
         self.video: EncryptedVideoTrack | None = None
         self.local_recording: LocalRecording | None = None
-        self.content_key = b""
         self.stream_id = ""  # of the last publish
 
     def _set(self, mode: str, detail: str = "") -> None:
@@ -125,14 +124,14 @@ class CameraAgent:
             raise
 
     async def _publish(self) -> None:
-        """One WHIP publish with a fresh content key and a fresh peer connection."""
+        """One WHIP publish with a fresh stream key (suite 5) and a fresh peer connection."""
         opts = self.options
         self._set("connecting", f"to {opts.server}")
-        self.content_key = new_content_key()
-        envelope = KeyEnvelope.seal(self.content_key, opts.public_key)
+        key = StreamKey.new()
+        envelope = KeyEnvelope.seal(key, opts.public_key)
         source = FileVideo(opts.video_file, opts.width, opts.height) if opts.video_file else TestPattern(opts.width, opts.height)
         pc = self._pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
-        self.video = EncryptedVideoTrack(source, self.content_key, fps=opts.fps)
+        self.video = EncryptedVideoTrack(source, key, fps=opts.fps)
         if opts.recordings_dir is not None and self.local_recording is None:  # none runs yet: start one
             path = opts.recordings_dir / f"{time.strftime('%Y%m%d-%H%M%S')}.ivf"
             self.local_recording = LocalRecording(path, opts.width, opts.height)
@@ -144,13 +143,13 @@ class CameraAgent:
         aiortc_adapter.pace_media(video_sender.transport)
         _prefer(pc, "video", "video/vp8")
         if opts.audio:
-            pc.addTransceiver(EncryptedAudioTrack(self.content_key), direction="sendonly")
+            pc.addTransceiver(EncryptedAudioTrack(key), direction="sendonly")
             _prefer(pc, "audio", "audio/opus")
         channel = pc.createDataChannel(DATA_CHANNEL_LABEL)
-        opener = AcknowledgementOpener(FrameDecryptor(self.content_key))
+        opener = AcknowledgementOpener(FrameDecryptor(key))
         channel.on("message", lambda message: self._on_message(opener, message))
         if opts.gps:
-            channel.on("open", lambda: self._start_gps(channel))
+            channel.on("open", lambda: self._start_gps(channel, key))
         self._watch(pc, video_sender.transport)
 
         await pc.setLocalDescription(await pc.createOffer())
@@ -227,8 +226,8 @@ class CameraAgent:
         finally:
             self._recovery = None
 
-    def _start_gps(self, channel) -> None:  # type: ignore[no-untyped-def]
-        source, encryptor = self._positions, FrameEncryptor(self.content_key, Kind.CAMERA_DATA)
+    def _start_gps(self, channel, key: StreamKey) -> None:  # type: ignore[no-untyped-def]
+        source, encryptor = self._positions, FrameEncryptor(key, Kind.CAMERA_DATA)
 
         async def send_fixes() -> None:
             while channel.readyState == "open":

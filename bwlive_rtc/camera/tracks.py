@@ -16,7 +16,7 @@ from typing import Protocol
 import av
 from aiortc import MediaStreamTrack
 
-from ..crypto.sframe import FrameEncryptor, Kind
+from ..crypto.sframe import FrameEncryptor, Kind, StreamKey
 from .encoder import VIDEO_TIME_BASE, OpusEncoder, Vp8Encoder
 from .sources import AUDIO_RATE, AUDIO_SAMPLES, Tone
 
@@ -63,11 +63,11 @@ class _PacedTrack(MediaStreamTrack):
 class EncryptedVideoTrack(_PacedTrack):
     kind = "video"
 
-    def __init__(self, source: VideoSource, content_key: bytes, fps: int = 30, bitrate: int = 1_000_000) -> None:
+    def __init__(self, source: VideoSource, stream_key: StreamKey, fps: int = 30, bitrate: int = 1_000_000) -> None:
         super().__init__(1 / fps)
         self.source = source
         self.encoder = Vp8Encoder(source.width, source.height, fps=fps, bitrate=bitrate)
-        self._encryptor = FrameEncryptor(content_key, Kind.VIDEO)
+        self._encryptor = FrameEncryptor(stream_key, Kind.VIDEO)
         self.on_encoded: Callable[[av.Packet], None] | None = None  # e.g. the local recording
 
     def request_keyframe(self) -> None:
@@ -97,11 +97,11 @@ class EncryptedVideoTrack(_PacedTrack):
 class EncryptedAudioTrack(_PacedTrack):
     kind = "audio"
 
-    def __init__(self, content_key: bytes, source: Tone | None = None) -> None:
+    def __init__(self, stream_key: StreamKey, source: Tone | None = None) -> None:
         super().__init__(AUDIO_SAMPLES / AUDIO_RATE)
         self.source = source or Tone()
         self.encoder = OpusEncoder()
-        self._encryptor = FrameEncryptor(content_key, Kind.AUDIO)
+        self._encryptor = FrameEncryptor(stream_key, Kind.AUDIO)
         self._pending: list[av.Packet] = []
 
     async def recv(self) -> av.Packet:
