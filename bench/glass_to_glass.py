@@ -67,13 +67,14 @@ async def view(server: str, stream: dict[str, object], keys_dir: Path, seconds: 
 
     from bwlive_rtc.camera.framecode import read_code
     from bwlive_rtc.crypto.content_key import KeyEnvelope
-    from bwlive_rtc.crypto.sframe import DecryptError, FrameDecryptor, Kind
+    from bwlive_rtc.crypto.rfc9605 import DecryptError
+    from bwlive_rtc.crypto.sframe import FrameDecryptor, Kind
     from bwlive_rtc.crypto.system_key import SystemKeyPair
     from bwlive_rtc.viewer.client import HeadlessViewer
     from bwlive_rtc.viewer.session import ApiClient
 
-    content_key = KeyEnvelope.from_json(stream["key_envelope"]).open(SystemKeyPair.load(keys_dir))  # type: ignore[arg-type]
-    decryptor = FrameDecryptor(content_key)
+    stream_key = KeyEnvelope.from_json(stream["key_envelope"]).open(SystemKeyPair.load(keys_dir))  # type: ignore[arg-type]
+    decryptor = FrameDecryptor(stream_key)
     decoder = av.CodecContext.create("vp8", "r")
     delays: list[float] = []
     unreadable = 0

@@ -24,7 +24,7 @@ ip netns list | grep -qw "$NS" || "$TOOL/netns.sh" up
 # header (--query-credentials); the key envelope goes in the WHIP query string.
 rm -rf "$WORK/keys" "$WORK/data"
 "$PY" -c "import sys; from pathlib import Path; from bwlive_rtc.crypto.system_key import SystemKeyPair; SystemKeyPair.generate().save(Path(sys.argv[1]))" "$WORK/keys"
-ENVELOPE=$("$PY" -c "import sys; from pathlib import Path; from bwlive_rtc.crypto.content_key import KeyEnvelope, new_content_key; from bwlive_rtc.crypto.system_key import SystemPublicKey; print(KeyEnvelope.seal(new_content_key(), SystemPublicKey.load(Path(sys.argv[1]))).to_header())" "$WORK/keys")
+ENVELOPE=$("$PY" -c "import sys; from pathlib import Path; from bwlive_rtc.crypto.content_key import KeyEnvelope; from bwlive_rtc.crypto.sframe import StreamKey; from bwlive_rtc.crypto.system_key import SystemPublicKey; print(KeyEnvelope.seal(StreamKey.new(), SystemPublicKey.load(Path(sys.argv[1]))).to_header())" "$WORK/keys")
 ip netns exec "$NS" "$PY" "$BENCH/serve_for_bench.py" --keys-dir "$WORK/keys" --data-dir "$WORK/data" \
     --ice-ip "$IP" --consumer-timeout 3600 --open-viewing --query-credentials > "$WORK/server.log" 2>&1 &
 BWLIVE_PID=$!

@@ -125,15 +125,15 @@ def new_pc() -> Any:
     return RTCPeerConnection(RTCConfiguration(iceServers=[]))
 
 
-def add_camera_track(pc: Any, frames: list[bytes], index: int) -> tuple[Any, Any, bytes]:
-    """A sendonly VP8 transceiver looping ``frames`` under a fresh content key;
+def add_camera_track(pc: Any, frames: list[bytes], index: int) -> tuple[Any, Any, Any]:
+    """A sendonly VP8 transceiver looping ``frames`` under a fresh stream key;
     returns the transceiver, its track and the key."""
     from aiortc import RTCRtpSender
     from media import EncryptedLoopTrack
 
-    from bwlive_rtc.crypto.content_key import new_content_key
+    from bwlive_rtc.crypto.sframe import StreamKey
 
-    key = new_content_key()
+    key = StreamKey.new()
     track = EncryptedLoopTrack(frames, key, start=index * 17)
     transceiver = pc.addTransceiver(track, direction="sendonly")
     codecs = RTCRtpSender.getCapabilities("video").codecs
@@ -147,7 +147,7 @@ class Publisher:
     def __init__(self, server: str, index: int, frames: list[bytes], camera: BenchCamera) -> None:
         self.server, self.index, self.camera = server, index, camera
         self.pc = new_pc()
-        self.transceiver, self.track, self.content_key = add_camera_track(self.pc, frames, index)
+        self.transceiver, self.track, self.stream_key = add_camera_track(self.pc, frames, index)
         self.location = ""
 
     async def start(self, http: Any, public_key: Any) -> str:
@@ -155,7 +155,7 @@ class Publisher:
 
         from bwlive_rtc.crypto.content_key import KeyEnvelope
 
-        envelope = KeyEnvelope.seal(self.content_key, public_key).to_header()
+        envelope = KeyEnvelope.seal(self.stream_key, public_key).to_header()
         await self.pc.setLocalDescription(await self.pc.createOffer())
         headers = {"Content-Type": "application/sdp",
                    **self.camera.whip_headers(self.pc.localDescription.sdp.encode(), envelope)}

@@ -11,7 +11,7 @@ import av
 import numpy as np
 from aiortc import MediaStreamTrack
 
-from bwlive_rtc.crypto.sframe import FrameEncryptor, Kind
+from bwlive_rtc.crypto.sframe import FrameEncryptor, Kind, StreamKey
 
 VIDEO_CLOCK = 90000
 
@@ -64,14 +64,14 @@ def load_clip(cache_dir: Path = Path("/tmp/bwlive-bench"), **options: int) -> li
 
 class EncryptedLoopTrack(MediaStreamTrack):
     """Loops pre-encoded VP8 frames at ``fps``, each freshly SFrame-encrypted with this
-    camera's content key; aiortc only packetizes the returned av.Packets."""
+    camera's stream key; aiortc only packetizes the returned av.Packets."""
 
     kind = "video"
 
-    def __init__(self, frames: list[bytes], content_key: bytes, fps: int = 30, start: int = 0) -> None:
+    def __init__(self, frames: list[bytes], stream_key: StreamKey, fps: int = 30, start: int = 0) -> None:
         super().__init__()
         self._frames = frames
-        self._encryptor = FrameEncryptor(content_key, Kind.VIDEO)
+        self._encryptor = FrameEncryptor(stream_key, Kind.VIDEO)
         self._fps = fps
         self._start = start
         self._index = 0

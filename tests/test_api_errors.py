@@ -10,7 +10,8 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from bwlive_rtc.camera.identity import device_key_path, load_device_key
-from bwlive_rtc.crypto.content_key import KeyEnvelope, new_content_key
+from bwlive_rtc.crypto.content_key import KeyEnvelope
+from bwlive_rtc.crypto.sframe import StreamKey
 from bwlive_rtc.crypto.signing import sign_whip_proof
 from bwlive_rtc.crypto.system_key import SystemKeyPair
 from bwlive_rtc.kernel.appkeys import SETTINGS
@@ -34,7 +35,7 @@ async def api(tmp_path: Path):
 
 
 def _envelope(pair: SystemKeyPair) -> str:
-    return KeyEnvelope.seal(new_content_key(), pair.public).to_header()
+    return KeyEnvelope.seal(StreamKey.new(), pair.public).to_header()
 
 
 async def _error(response: aiohttp.ClientResponse) -> str:

@@ -20,7 +20,8 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.config import SchemathesisConfig
 
 from bwlive_rtc.app import create_app
-from bwlive_rtc.crypto.content_key import KeyEnvelope, new_content_key
+from bwlive_rtc.crypto.content_key import KeyEnvelope
+from bwlive_rtc.crypto.sframe import StreamKey
 from bwlive_rtc.crypto.system_key import SystemKeyPair
 from bwlive_rtc.kernel.config import Settings
 from bwlive_rtc.kernel.openapi import openapi_document
@@ -73,7 +74,7 @@ def target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Target]:
         cookie, csrf = response.headers["Set-Cookie"].split(";")[0], json.load(response)["csrf_token"]
     credential = json.loads(dock_camera(server.data_dir, "Fuzz Camera", workdir / "dock.json").read_text())["credential"]
     camera = {"Authorization": f"Bearer {credential}", "Content-Type": "application/sdp",
-              KEY_HEADER: KeyEnvelope.seal(new_content_key(), keys.public).to_header()}
+              KEY_HEADER: KeyEnvelope.seal(StreamKey.new(), keys.public).to_header()}
     yield Target(server, {"Cookie": cookie, CSRF_HEADER: csrf}, camera)
     server.stop()
 

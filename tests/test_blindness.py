@@ -15,7 +15,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from bwlive_rtc.camera.framecode import read_code
 from bwlive_rtc.crypto.b64 import b64url_encode
 from bwlive_rtc.crypto.content_key import KeyEnvelope
-from bwlive_rtc.crypto.sframe import DecryptError, FrameDecryptor, Kind
+from bwlive_rtc.crypto.rfc9605 import DecryptError
+from bwlive_rtc.crypto.sframe import FrameDecryptor, Kind, StreamKey
 from bwlive_rtc.kernel.config import Settings
 from bwlive_rtc.server import start_server
 from bwlive_rtc.sfu.rewriter import SourcePacket
@@ -83,7 +84,7 @@ async def test_server_sees_only_ciphertext(tmp_path: Path, system_keys, caplog: 
         await asyncio.sleep(3)
         unsubscribe()
         state = reachable_from(app)
-        small_bytes = {bytes(o) for o in state if isinstance(o, (bytes, bytearray)) and len(o) == 16}
+        small_bytes = {bytes(o) for o in state if isinstance(o, (bytes, bytearray)) and len(o) in (16, 32)}
         private_keys = [o for o in state if isinstance(o, ec.EllipticCurvePrivateKey)]
         envelope = KeyEnvelope.from_json(producer.key_envelope)
     finally:
@@ -94,19 +95,21 @@ async def test_server_sees_only_ciphertext(tmp_path: Path, system_keys, caplog: 
     # What the server forwards does not decode as the camera's picture ...
     assert not decodes_to_a_readable_picture(recorder.frames)
     with pytest.raises(DecryptError):
-        FrameDecryptor(bytes(16)).decrypt(Kind.VIDEO, recorder.frames[0])
+        FrameDecryptor(StreamKey.new()).decrypt(Kind.VIDEO, recorder.frames[0])
     # ... but it does once the operator's key opens the envelope.
-    content_key = envelope.open(system_keys)
-    decryptor = FrameDecryptor(content_key)
+    stream_key = envelope.open(system_keys)
+    decryptor = FrameDecryptor(stream_key)
     assert decodes_to_a_readable_picture([decryptor.decrypt(Kind.VIDEO, f) for f in recorder.frames])
 
     # No key material in the server's reachable state, its database or its logs.
-    assert content_key not in small_bytes
+    assert (envelope.version, envelope.suite) == (2, 5)
+    key_material = [stream_key.secret, stream_key.base_key(0), stream_key.base_key(2)]  # and the camera's base keys
+    assert not small_bytes.intersection(key_material)
     system_public = system_keys.public.key.public_numbers()
     assert private_keys, "expected DTLS certificate keys in the walk (sanity check of the walk)"
     assert all(k.public_key().public_numbers() != system_public for k in private_keys)
     for path in (tmp_path / "data").glob("bwlive.sqlite*"):
         data = path.read_bytes()
-        assert content_key not in data and b64url_encode(content_key).encode() not in data
+        assert not [key for key in key_material if key in data or b64url_encode(key).encode() in data]
     log_text = "\n".join(r.getMessage() for r in caplog.records)
-    assert content_key.hex() not in log_text and b64url_encode(content_key) not in log_text
+    assert not [key for key in key_material if key.hex() in log_text or b64url_encode(key) in log_text]

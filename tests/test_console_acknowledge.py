@@ -7,7 +7,7 @@ import asyncio
 import time
 from pathlib import Path
 
-from bwlive_rtc.crypto.acknowledgement import seal_acknowledgement
+from bwlive_rtc.crypto.acknowledgement import seal_acknowledgement, viewer_sender
 from bwlive_rtc.crypto.content_key import KeyEnvelope
 from bwlive_rtc.crypto.system_key import SystemKeyPair
 from bwlive_rtc.kernel.appkeys import EVENTS
@@ -34,7 +34,8 @@ async def test_acknowledgement_is_recorded_pushed_and_emitted(tmp_path: Path) ->
         async with admin.http.ws_connect(admin.server + "/api/streams/ws") as socket:
             (stream,) = (await socket.receive_json(timeout=5))["streams"]
             assert stream["camera"] == "Jip Mulder" and stream["acknowledged"] is None
-            sealed = seal_acknowledgement(KeyEnvelope.from_json(stream["key_envelope"]).open(keys), int(time.time() * 1000))
+            stream_key = KeyEnvelope.from_json(stream["key_envelope"]).open(keys)
+            sealed = seal_acknowledgement(viewer_sender(stream_key), int(time.time() * 1000))
             async with viewer.request("POST", f"/api/streams/{stream['id']}/acknowledge", json={"sealed": sealed}) as response:
                 assert response.status == 200, await response.text()
                 answer = await response.json()

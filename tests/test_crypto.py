@@ -6,14 +6,22 @@ import os
 from pathlib import Path
 
 import pytest
+from cryptography.exceptions import InvalidTag
 
 from bwlive_rtc.crypto.b64 import b64url_decode
-from bwlive_rtc.crypto.content_key import KeyEnvelope, new_content_key
-from bwlive_rtc.crypto.sframe import DecryptError, FrameDecryptor, FrameEncryptor, Kind, decode_header, encode_header
+from bwlive_rtc.crypto.content_key import KeyEnvelope
+from bwlive_rtc.crypto.rfc9605 import AES_128_GCM_SHA256_128, DecryptError, decode_header, encode_header
+from bwlive_rtc.crypto.sframe import FrameDecryptor, FrameEncryptor, Kind, StreamKey
 from bwlive_rtc.crypto.system_key import SystemKeyPair, SystemPublicKey
 from tests.make_crypto_vectors import build
 
 VECTORS = json.loads(Path(__file__).with_name("crypto_vectors.json").read_text())
+STREAMS = VECTORS["streams"]
+STREAM_IDS = ["v2-suite5", "v2-suite4", "v1"]
+
+
+def _key(stream: dict[str, object]) -> StreamKey:
+    return KeyEnvelope.from_json(stream["envelope"]).open(SystemKeyPair.from_link(VECTORS["link"]))
 
 
 def test_vectors_file_is_current() -> None:
@@ -28,50 +36,83 @@ def test_link_key_id_and_thumbprint() -> None:
     assert pair.public.thumbprint.replace(" ", "").lower() == pair.public.key_id
 
 
-def test_envelope_opens_to_content_key() -> None:
-    pair = SystemKeyPair.from_link(VECTORS["link"])
-    envelope = KeyEnvelope.from_json(VECTORS["envelope"])
-    assert envelope.open(pair) == b64url_decode(VECTORS["content_key"])
+@pytest.mark.parametrize("stream", STREAMS, ids=STREAM_IDS)
+def test_envelope_opens_to_the_stream_key(stream: dict[str, object]) -> None:
+    key = _key(stream)
+    assert (key.secret, key.suite.id, key.legacy) == (b64url_decode(str(stream["secret"])), stream["suite"], stream["legacy"])
+    envelope = KeyEnvelope.from_json(stream["envelope"])
     assert KeyEnvelope.from_header(envelope.to_header()) == envelope
+    assert envelope.to_json() == stream["envelope"]
+
+
+def test_new_streams_are_v2_suite_5() -> None:
+    pair = SystemKeyPair.generate()
+    key = StreamKey.new()
+    envelope = KeyEnvelope.seal(key, pair.public).to_json()
+    assert (envelope["v"], envelope["suite"], len(key.secret)) == (2, 5, 32)
+    assert "secret" not in repr(key) and key.secret.hex() not in repr(key)
 
 
 def test_envelope_refuses_other_key_and_tampering() -> None:
-    envelope = KeyEnvelope.from_json(VECTORS["envelope"])
+    envelope = KeyEnvelope.from_json(VECTORS["streams"][0]["envelope"])
     with pytest.raises(ValueError, match="encrypted to key"):
         envelope.open(SystemKeyPair.generate())
-    tampered = dict(VECTORS["envelope"], ct=VECTORS["envelope"]["ct"][:-4] + "AAAA")
-    with pytest.raises(Exception):
+    tampered = dict(VECTORS["streams"][0]["envelope"], ct=VECTORS["streams"][0]["envelope"]["ct"][:-4] + "AAAA")
+    with pytest.raises(InvalidTag):
         KeyEnvelope.from_json(tampered).open(SystemKeyPair.from_link(VECTORS["link"]))
 
 
-@pytest.mark.parametrize("vector", VECTORS["frames"], ids=lambda v: f"{v['kind']}-{v['counter']}")
-def test_frame_vectors(vector: dict[str, str]) -> None:
-    key = b64url_decode(VECTORS["content_key"])
-    kind = Kind[vector["kind"].upper()]
-    plain, encrypted = b64url_decode(vector["plaintext"]), b64url_decode(vector["encrypted"])
-    assert FrameDecryptor(key).decrypt(kind, encrypted) == plain
-    assert FrameEncryptor(key, kind, first_counter=int(vector["counter"])).encrypt(plain) == encrypted
+def test_the_suite_cannot_be_downgraded() -> None:
+    """The suite is in the AAD: a v2 envelope relabelled to suite 4, or presented as v1,
+    does not open."""
+    pair = SystemKeyPair.from_link(VECTORS["link"])
+    envelope = VECTORS["streams"][0]["envelope"]
+    with pytest.raises(InvalidTag):
+        KeyEnvelope.from_json(dict(envelope, suite=4)).open(pair)
+    with pytest.raises(InvalidTag):
+        KeyEnvelope.from_json({k: v for k, v in envelope.items() if k != "suite"} | {"v": 1}).open(pair)
+
+
+@pytest.mark.parametrize("bad", [{"v": 3}, {"v": True}, {"suite": 1}, {"suite": "5"}, {"suite": None}])
+def test_malformed_envelopes_are_refused(bad: dict[str, object]) -> None:
+    with pytest.raises(ValueError, match="envelope|suite"):
+        KeyEnvelope.from_json(dict(VECTORS["streams"][0]["envelope"], **bad))
+
+
+@pytest.mark.parametrize("stream", STREAMS, ids=STREAM_IDS)
+def test_frame_vectors(stream: dict[str, object]) -> None:
+    key = _key(stream)
+    for vector in stream["frames"]:
+        kind = Kind[vector["kind"].upper()]
+        plain, encrypted = b64url_decode(vector["plaintext"]), b64url_decode(vector["encrypted"])
+        assert FrameDecryptor(key).decrypt(kind, encrypted) == plain
+        encryptor = FrameEncryptor(key, kind, sender=int(vector["sender"]), first_counter=int(vector["counter"]))
+        assert encryptor.encrypt(plain) == encrypted
 
 
 def test_clear_prefix_is_kept_and_authenticated() -> None:
-    key = new_content_key()
+    key = StreamKey.new()
     keyframe = bytes([0x50, 0x42, 0x00, 0x9D, 0x01, 0x2A, 0x80, 0x02, 0x68, 0x01]) + os.urandom(100)
     sealed = FrameEncryptor(key, Kind.VIDEO).encrypt(keyframe)
     assert sealed[:10] == keyframe[:10]
     assert keyframe[10:40] not in sealed
     altered = bytearray(sealed)
-    altered[6] ^= 0x01  # a clear byte: authenticated as AAD
+    altered[6] ^= 0x01  # a clear byte: authenticated as SFrame metadata
     with pytest.raises(DecryptError):
         FrameDecryptor(key).decrypt(Kind.VIDEO, bytes(altered))
     with pytest.raises(DecryptError):
-        FrameDecryptor(new_content_key()).decrypt(Kind.VIDEO, sealed)
+        FrameDecryptor(StreamKey.new()).decrypt(Kind.VIDEO, sealed)
+    with pytest.raises(DecryptError):  # same secret, another suite
+        FrameDecryptor(StreamKey(AES_128_GCM_SHA256_128, key.secret)).decrypt(Kind.VIDEO, sealed)
 
 
 def test_kinds_cannot_be_swapped() -> None:
-    key = new_content_key()
+    key = StreamKey.new()
     sealed = FrameEncryptor(key, Kind.CAMERA_DATA).encrypt(b'{"type":"position"}')
     with pytest.raises(DecryptError, match="KID"):
         FrameDecryptor(key).decrypt(Kind.OPERATOR_DATA, sealed)
+    with pytest.raises(ValueError, match="only sender"):
+        FrameEncryptor(key, Kind.VIDEO, sender=1)
 
 
 @pytest.mark.parametrize("kid,ctr", [(0, 0), (7, 7), (8, 255), (3, 2**64 - 1), (2**20, 2**40)])

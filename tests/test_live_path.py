@@ -4,7 +4,7 @@ from __future__ import annotations
 import asyncio
 import time
 
-from bwlive_rtc.crypto.acknowledgement import seal_acknowledgement
+from bwlive_rtc.crypto.acknowledgement import seal_acknowledgement, viewer_sender
 from bwlive_rtc.crypto.content_key import KeyEnvelope
 from tests.viewing import DecodingViewer
 
@@ -60,8 +60,8 @@ async def test_acknowledge_reaches_the_camera(server, start_camera, system_keys,
     signed-in user's name, the camera opens it and vibrates."""
     camera = start_camera("Robin Bakker")
     stream = server.wait_for_stream("Robin Bakker")
-    content_key = KeyEnvelope.from_json(stream["key_envelope"]).open(system_keys)
-    sealed = seal_acknowledgement(content_key, int(time.time() * 1000))
+    stream_key = KeyEnvelope.from_json(stream["key_envelope"]).open(system_keys)
+    sealed = seal_acknowledgement(viewer_sender(stream_key), int(time.time() * 1000))
     async with api.request("POST", f"/api/streams/{stream['id']}/acknowledge", json={"sealed": sealed}) as response:
         assert response.status == 200, await response.text()
     await asyncio.to_thread(camera.wait_for, "acknowledged: by Ada Admin", 5)

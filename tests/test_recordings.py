@@ -166,11 +166,11 @@ async def test_stream_is_recorded_as_ciphertext_and_plays_back_in_order(tmp_path
     assert not decodes_to_a_readable_picture(video)
     assert stored[0].kind is FrameKind.VIDEO and stored[0].keyframe  # playable from the start
     # ... and no key is stored next to them.
-    content_key = KeyEnvelope.from_json(recording["key_envelope"]).open(system_keys)
+    secret = KeyEnvelope.from_json(recording["key_envelope"]).open(system_keys).secret
     for path in [*(tmp_path / "data").rglob("*"), *(tmp_path / "data").glob("bwlive.sqlite*")]:
         if path.is_file():
             data = path.read_bytes()
-            assert content_key not in data and b64url_encode(content_key).encode() not in data
+            assert secret not in data and b64url_encode(secret).encode() not in data
 
     # With the key, the API's frames play back: frames in order, audio, positions.
     playback = played_back(recording, frames, system_keys)

@@ -19,8 +19,8 @@ class DecodingViewer:
     """Subscribes, decrypts with the system key, decodes VP8 and reads the frame code."""
 
     def __init__(self, client: ApiClient, stream: dict, keys: SystemKeyPair, media: bool = True) -> None:
-        self.content_key = KeyEnvelope.from_json(stream["key_envelope"]).open(keys)
-        self.decryptor = FrameDecryptor(self.content_key)
+        self.stream_key = KeyEnvelope.from_json(stream["key_envelope"]).open(keys)
+        self.decryptor = FrameDecryptor(self.stream_key)
         self.decoder = av.CodecContext.create("libvpx", "r")
         self.codes: list[tuple[float, int, int]] = []  # (receive time, frame number, capture ms)
         self.encrypted_frames: list[bytes] = []
