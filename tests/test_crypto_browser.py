@@ -1,6 +1,7 @@
 """The browser half of bwlive's end-to-end encryption (web/e2ee.js, web/e2ee-worker.js,
 web/keystore.js), run in real Chromium against the Python reference and
-tests/crypto_vectors.json (docs/PROTOCOL.md §1-3).
+tests/crypto_vectors.json (docs/PROTOCOL.md §1-3), and against RFC 9605's own vectors
+(tests/data/rfc9605-test-vectors.json).
 
 web/ is served statically the way ``bwlive serve`` lays it out: the operator page at
 ``/`` and the files at ``/web/*``. Nothing here needs the server's API.
@@ -10,34 +11,40 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
+import time
 from pathlib import Path
 
 import pytest
 from aiohttp import web
 
+from bwlive_rtc.crypto.acknowledgement import AcknowledgementOpener, AcknowledgementRefused
 from bwlive_rtc.crypto.b64 import b64url_decode, b64url_encode
-from bwlive_rtc.crypto.sframe import (
-    FrameDecryptor,
-    Kind,
-    clear_prefix_length,
-    decode_header,
-    encode_header,
-)
+from bwlive_rtc.crypto.content_key import KeyEnvelope
+from bwlive_rtc.crypto.rfc9605 import decode_header, encode_header
+from bwlive_rtc.crypto.sframe import FrameDecryptor, Kind, clear_prefix_length
 from bwlive_rtc.crypto.system_key import SystemKeyPair
 from tests.processes import ADMIN_EMAIL, ADMIN_PASSWORD
 
 ROOT = Path(__file__).resolve().parents[1]
 WEB = ROOT / "web"
 VECTORS = json.loads((ROOT / "tests" / "crypto_vectors.json").read_text())
+RFC9605 = json.loads((ROOT / "tests" / "data" / "rfc9605-test-vectors.json").read_text())
+STREAM_IDS = ["v2-suite5", "v2-suite4", "v1"]
+DEFAULT = VECTORS["streams"][0]  # what cameras make now: v2, suite 5
 CONTENT_TYPES = {".html": "text/html", ".js": "text/javascript", ".css": "text/css"}
 BLANK = '<!doctype html><title>blank</title><link rel="icon" href="data:,">'
 
-# Imports web/e2ee.js into a page and opens the vectors' content key with the link key.
+# Imports web/e2ee.js into a page and opens the vectors' stream keys with the link key;
+# `contentKey` and `cipher` are the default stream's (v2, suite 5).
 SETUP_JS = """
 const e2ee = await import('/web/e2ee.js');
 const link = await e2ee.importLinkKey(e2ee.b64uDecode(v.system_private_pkcs8));
-const contentKey = await e2ee.unwrapContentKey(v.envelope, link.privateKey);
-const cipher = new e2ee.FrameCipher(contentKey);
+const streams = [];
+for (const s of v.streams) {
+  const key = await e2ee.unwrapContentKey(s.envelope, link.privateKey);
+  streams.push({...s, key, cipher: new e2ee.FrameCipher(key)});
+}
+const {key: contentKey, cipher, frames} = streams[0];
 const b64 = (bytes) => e2ee.b64uEncode(bytes);
 const unb64 = (text) => e2ee.b64uDecode(text);
 """
@@ -158,55 +165,68 @@ def test_link_key_rejects_garbage(page):
 # ---------------------------------------------------------------- (b) envelope, (c) decryption
 
 
-def test_unwrap_envelope_gives_the_content_key(page):
+def test_unwrap_envelope_gives_the_stream_key(page):
     """The unwrapped key is non-extractable, so it is compared by what it does: it
-    encrypts exactly like the vectors' raw content key imported in the test."""
+    encrypts exactly like the vectors' raw secret imported in the test, for each stream."""
     result = run_js(
         page,
         """
-        const fromJsonText = await e2ee.unwrapContentKey(JSON.stringify(v.envelope), link.privateKey);
-        const raw = await crypto.subtle.importKey('raw', unb64(v.content_key), 'HKDF', false,
-                                                  ['deriveBits', 'deriveKey']);
+        const out = [];
         const plain = new TextEncoder().encode('{"probe":1}');
-        const outputs = [];
-        for (const key of [contentKey, fromJsonText, raw]) {
-            outputs.push(b64(await new e2ee.FrameCipher(key).encryptFrame('camera_data', plain, 42n)));
+        for (const s of streams) {
+            const fromJsonText = await e2ee.unwrapContentKey(JSON.stringify(s.envelope), link.privateKey);
+            const raw = await e2ee.importStreamKey(unb64(s.secret), {version: s.legacy ? 1 : 2, suite: s.suite});
+            const outputs = [];
+            for (const key of [s.key, fromJsonText, raw]) {
+                outputs.push(b64(await new e2ee.FrameCipher(key).encryptFrame('camera_data', plain, 42n)));
+            }
+            out.push({outputs, version: s.key.version, suite: s.key.suite,
+                      extractable: s.key.secret.extractable, algorithm: s.key.secret.algorithm.name});
         }
-        return {outputs, extractable: contentKey.extractable, algorithm: contentKey.algorithm.name};
+        return out;
         """,
     )
-    assert result["extractable"] is False
-    assert result["algorithm"] == "HKDF"
-    assert len(set(result["outputs"])) == 1
+    assert [(r["version"], r["suite"]) for r in result] == [(2, 5), (2, 4), (1, 4)]
+    for stream in result:
+        assert stream["extractable"] is False
+        assert stream["algorithm"] == "HKDF"
+        assert len(set(stream["outputs"])) == 1
+    assert len({stream["outputs"][0] for stream in result}) == 3
 
 
-def test_decrypts_every_python_frame(page):
+@pytest.mark.parametrize("index", range(3), ids=STREAM_IDS)
+def test_decrypts_every_python_frame(page, index):
     plaintexts = run_js(
         page,
         """
         const out = [];
-        for (const f of v.frames) out.push(b64(await cipher.decryptFrame(f.kind, unb64(f.encrypted))));
+        const s = streams[arg];
+        for (const f of s.frames) out.push(b64(await s.cipher.decryptFrame(f.kind, unb64(f.encrypted))));
         return out;
         """,
+        index,
     )
-    assert plaintexts == [frame["plaintext"] for frame in VECTORS["frames"]]
+    assert plaintexts == [frame["plaintext"] for frame in VECTORS["streams"][index]["frames"]]
 
 
 # ---------------------------------------------------------------- (d) encryption
 
 
-def test_encrypts_byte_identical_to_vectors(page):
+@pytest.mark.parametrize("index", range(3), ids=STREAM_IDS)
+def test_encrypts_byte_identical_to_vectors(page, index):
     encrypted = run_js(
         page,
         """
         const out = [];
-        for (const f of v.frames) {
-            out.push(b64(await cipher.encryptFrame(f.kind, unb64(f.plaintext), BigInt(f.counter))));
+        const s = streams[arg];
+        for (const f of s.frames) {
+            out.push(b64(await s.cipher.encryptFrame(f.kind, unb64(f.plaintext), BigInt(f.counter), BigInt(f.sender))));
         }
         return out;
         """,
+        index,
     )
-    assert encrypted == [frame["encrypted"] for frame in VECTORS["frames"]]
+    assert encrypted == [frame["encrypted"] for frame in VECTORS["streams"][index]["frames"]]
 
 
 @pytest.mark.parametrize("counter", [1, 8, 255, 256, 65_537, 2**40 + 3, 2**64 - 1])
@@ -215,17 +235,108 @@ def test_python_decrypts_browser_frames_with_fresh_counters(page, counter):
         page,
         """
         const out = [];
-        for (const f of v.frames) out.push(b64(await cipher.encryptFrame(f.kind, unb64(f.plaintext), BigInt(arg))));
+        for (const f of frames) {
+            out.push(b64(await cipher.encryptFrame(f.kind, unb64(f.plaintext), BigInt(arg), BigInt(f.sender))));
+        }
         return out;
         """,
         str(counter),
     )
-    decryptor = FrameDecryptor(b64url_decode(VECTORS["content_key"]))
-    for frame, data in zip(VECTORS["frames"], encrypted):
+    decryptor = FrameDecryptor(KeyEnvelope.from_json(DEFAULT["envelope"]).open(SystemKeyPair.from_link(VECTORS["link"])))
+    for frame, data in zip(DEFAULT["frames"], encrypted):
         kind = Kind[frame["kind"].upper()]
         data = b64url_decode(data)
         assert decryptor.decrypt(kind, data) == b64url_decode(frame["plaintext"])
-        assert decode_header(data, clear_prefix_length(kind, data))[:2] == (int(kind), counter)
+        kid = int(frame["sender"]) << 2 | int(kind)
+        assert decode_header(data, clear_prefix_length(kind, data))[:2] == (kid, counter)
+
+
+# ---------------------------------------------------------------- (d') RFC 9605 vectors
+
+
+def test_every_rfc9605_header_vector(page):
+    """All 289 `header` vectors of RFC 9605 Appendix C through web/e2ee.js, both ways."""
+    results = page.evaluate(
+        """async (vectors) => {
+            const e2ee = await import('/web/e2ee.js');
+            const hex = (bytes) => Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+            const unhex = (text) => Uint8Array.from(text.match(/../g) ?? [], (h) => parseInt(h, 16));
+            return vectors.map(({kid, ctr, encoded}) => {
+                const back = e2ee.decodeHeader(unhex(encoded + 'ff'));
+                return [hex(e2ee.encodeHeader(BigInt(kid), BigInt(ctr))), String(back.kid), String(back.ctr), back.length];
+            });
+        }""",
+        [{"kid": str(v["kid"]), "ctr": str(v["ctr"]), "encoded": v["encoded"]} for v in RFC9605["header"]],
+    )
+    assert len(results) == 289
+    for vector, (encoded, kid, ctr, length) in zip(RFC9605["header"], results):
+        assert (encoded, int(kid), int(ctr), length) == (vector["encoded"], int(vector["kid"]), int(vector["ctr"]),
+                                                         len(vector["encoded"]) // 2), vector
+
+
+def test_every_rfc9605_aes_gcm_vector(page):
+    """The suite-4 and suite-5 `sframe` vectors: web/e2ee.js derives the vector's salt,
+    encrypts to its ciphertext and decrypts to its plaintext; altered metadata fails."""
+    vectors = [v for v in RFC9605["sframe"] if v["cipher_suite"] in (4, 5)]
+    results = page.evaluate(
+        """async (vectors) => {
+            const e2ee = await import('/web/e2ee.js');
+            const hex = (bytes) => Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+            const unhex = (text) => Uint8Array.from(text.match(/../g) ?? [], (h) => parseInt(h, 16));
+            const out = [];
+            for (const v of vectors) {
+                const base = await crypto.subtle.importKey('raw', unhex(v.base_key), 'HKDF', false, ['deriveBits', 'deriveKey']);
+                const key = await e2ee.deriveKidKey(v.cipher_suite, base, BigInt(v.kid));
+                const ct = await e2ee.sframeEncrypt(key, BigInt(v.ctr), unhex(v.metadata), unhex(v.pt));
+                const pt = await e2ee.sframeDecrypt(key, unhex(v.metadata), unhex(v.ct));
+                let altered = 'opened';
+                try { await e2ee.sframeDecrypt(key, unhex(v.metadata + '00'), unhex(v.ct)); }
+                catch (error) { altered = error.name; }
+                out.push({suite: v.cipher_suite, salt: hex(key.salt), ct: hex(ct), pt: hex(pt), altered});
+            }
+            return out;
+        }""",
+        [{k: str(val) if k in ("kid", "ctr") else val for k, val in v.items()} for v in vectors],
+    )
+    assert [r["suite"] for r in results] == [4, 5]
+    for vector, result in zip(vectors, results):
+        assert result == {"suite": vector["cipher_suite"], "salt": vector["sframe_salt"], "ct": vector["ct"],
+                          "pt": vector["pt"], "altered": "DecryptError"}
+
+
+# ---------------------------------------------------------------- (d'') acknowledgements
+
+
+def test_browser_acknowledgements_open_on_the_camera_once(browser, base_url):
+    """web/e2ee.js seals acknowledgements under one random sender id per page load with
+    counters from 0; the Python camera opens each once; another page is another sender."""
+    seal_js = """async ([v, count]) => {
+        const e2ee = await import('/web/e2ee.js');
+        const link = await e2ee.importLinkKey(e2ee.b64uDecode(v.system_private_pkcs8));
+        const cipher = new e2ee.FrameCipher(await e2ee.unwrapContentKey(v.streams[0].envelope, link.privateKey));
+        const out = [];
+        for (let i = 0; i < count; i++) out.push(await e2ee.sealAcknowledgement(cipher, Date.now()));
+        return out;
+    }"""
+    sealed = []
+    for _ in range(2):  # two page loads
+        context = browser.new_context()
+        page = context.new_page()
+        page.goto(f"{base_url}/blank")
+        sealed.append(page.evaluate(seal_js, [VECTORS, 3]))
+        context.close()
+    headers = [[decode_header(b64url_decode(s))[:2] for s in page_sealed] for page_sealed in sealed]
+    kids = {kid for page_headers in headers for kid, _ in page_headers}
+    assert len(kids) == 2 and all(kid & 3 == Kind.OPERATOR_DATA for kid in kids)
+    assert [[ctr for _, ctr in page_headers] for page_headers in headers] == [[0, 1, 2], [0, 1, 2]]
+    stream_key = KeyEnvelope.from_json(DEFAULT["envelope"]).open(SystemKeyPair.from_link(VECTORS["link"]))
+    opener = AcknowledgementOpener(FrameDecryptor(stream_key))
+    now = int(time.time() * 1000)
+    for page_sealed in sealed:
+        for one in page_sealed:
+            assert abs(opener.open(one, now) - now) < 30_000
+    with pytest.raises(AcknowledgementRefused, match="replay"):
+        opener.open(sealed[0][1], now)
 
 
 def test_header_codec_matches_python(page):
@@ -270,23 +381,23 @@ def test_tampered_frames_fail(page):
         page,
         """
         const results = [];
-        const attempt = async (kind, bytes) => {
-            try { await cipher.decryptFrame(kind, bytes); results.push('decrypted'); }
+        const attempt = async (own, kind, bytes) => {
+            try { await own.decryptFrame(kind, bytes); results.push('decrypted'); }
             catch (error) { results.push(error.name); }
         };
-        for (const f of v.frames) {
+        for (const f of streams.flatMap((s) => s.frames.map((frame) => ({...frame, cipher: s.cipher})))) {
             const good = unb64(f.encrypted);
             // positions: first byte, SFrame config byte region, middle, last (tag)
             for (const at of [0, 10, good.length >> 1, good.length - 1]) {
                 if (f.kind === 'video' && at === 0) continue;  // would change the prefix length
                 const bad = good.slice();
                 bad[Math.min(at, bad.length - 1)] ^= 0x04;
-                await attempt(f.kind, bad);
+                await attempt(f.cipher, f.kind, bad);
             }
-            await attempt(f.kind, good.subarray(0, good.length - 1));
-            await attempt(f.kind === 'audio' ? 'video' : 'audio', good);
+            await attempt(f.cipher, f.kind, good.subarray(0, good.length - 1));
+            await attempt(f.cipher, f.kind === 'audio' ? 'video' : 'audio', good);
         }
-        await attempt('video', new Uint8Array(0));
+        await attempt(cipher, 'video', new Uint8Array(0));
         return results;
         """,
     )
@@ -300,17 +411,15 @@ def test_wrong_keys_fail(page):
     result = run_js(
         page,
         """
-        const raw = new Uint8Array(16).fill(0xa5);
-        const wrongKey = await crypto.subtle.importKey('raw', raw, 'HKDF', false, ['deriveBits', 'deriveKey']);
-        const wrong = new e2ee.FrameCipher(wrongKey);
+        const wrong = new e2ee.FrameCipher(await e2ee.importStreamKey(new Uint8Array(32).fill(0xa5)));
         const frameErrors = [];
-        for (const f of v.frames) {
+        for (const f of frames) {
             try { await wrong.decryptFrame(f.kind, unb64(f.encrypted)); frameErrors.push('decrypted'); }
             catch (error) { frameErrors.push(`${error.name}: ${error.message}`); }
         }
         const otherLink = await e2ee.importLinkKey(unb64(arg));
         let envelopeError = 'opened';
-        try { await e2ee.unwrapContentKey(v.envelope, otherLink.privateKey); }
+        try { await e2ee.unwrapContentKey(v.streams[0].envelope, otherLink.privateKey); }
         catch (error) { envelopeError = `${error.name}: ${error.message}`; }
         return {frameErrors, envelopeError};
         """,
@@ -318,23 +427,31 @@ def test_wrong_keys_fail(page):
     )
     assert result["frameErrors"] == [
         "DecryptError: frame authentication failed (wrong key or altered frame)"
-    ] * len(VECTORS["frames"])
+    ] * len(DEFAULT["frames"])
     assert result["envelopeError"].startswith("DecryptError: the content key envelope cannot be opened")
 
 
-def test_malformed_envelope_fails(page):
+def test_malformed_or_downgraded_envelope_fails(page):
+    """Malformed envelopes, unsupported suites, and a v2 envelope relabelled to suite 4
+    or presented as v1 (the suite is in the AAD: no downgrade) are refused."""
     errors = run_js(
         page,
         """
         const out = [];
-        for (const bad of [{...v.envelope, v: 2}, {...v.envelope, epk: 'AAAA'}, {...v.envelope, ct: '!!'}, '{']) {
+        const env = v.streams[0].envelope;
+        const {suite, ...withoutSuite} = env;
+        for (const bad of [{...env, v: 3}, {...env, epk: 'AAAA'}, {...env, ct: '!!'}, '{', {...env, suite: 1},
+                           {...env, suite: '5'}, withoutSuite, {...env, suite: 4}, {...withoutSuite, v: 1}]) {
             try { await e2ee.unwrapContentKey(bad, link.privateKey); out.push('opened'); }
-            catch (error) { out.push(error.name); }
+            catch (error) { out.push(`${error.name}: ${error.message}`); }
         }
         return out;
         """,
     )
-    assert errors == ["DecryptError"] * 4
+    assert [e.split(":")[0] for e in errors] == ["DecryptError"] * 9
+    assert "unsupported SFrame cipher suite 1" in errors[4]
+    assert errors[-2:] == ["DecryptError: the content key envelope cannot be opened with this key "
+                           f"(kid {VECTORS['system_key_id']})"] * 2
 
 
 # ---------------------------------------------------------------- receive worker
@@ -356,7 +473,7 @@ def test_worker_drops_until_key_then_decrypts_and_reports(page):
         worker.postMessage({type: 'streams', readable, writable, kind: 'video'}, [readable, writable]);
         const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
         const until = async (test) => { for (let i = 0; i < 100 && !test(); i++) await sleep(20); };
-        const video = v.frames.filter((f) => f.kind === 'video');
+        const video = frames.filter((f) => f.kind === 'video');
         const send = (bytes) => source.enqueue({data: bytes.slice().buffer});
 
         send(unb64(video[0].encrypted));               // before the key: dropped
@@ -378,7 +495,7 @@ def test_worker_drops_until_key_then_decrypts_and_reports(page):
         return {reports, delivered};
         """,
     )
-    video = [frame for frame in VECTORS["frames"] if frame["kind"] == "video"]
+    video = [frame for frame in DEFAULT["frames"] if frame["kind"] == "video"]
     assert result["delivered"] == [f["plaintext"] for f in video] + [video[1]["plaintext"]]
     states = [(r["state"], r["decrypted"], r["failed"], r["dropped"]) for r in result["reports"]]
     assert states == [("ok", 1, 0, 2), ("failed", 3, 5, 2), ("ok", 4, 5, 2)]
@@ -401,8 +518,7 @@ const senderSource = `
       out.enqueue(frame);
     }})).pipeTo(t.writable);`;
 const encryptor = new Worker(URL.createObjectURL(new Blob([senderSource], {type: 'text/javascript'})), {type: 'module'});
-const raw = await crypto.subtle.importKey('raw', unb64(v.content_key), 'HKDF', false, ['deriveBits', 'deriveKey']);
-encryptor.postMessage({key: raw});
+encryptor.postMessage({key: await e2ee.importStreamKey(unb64(v.streams[0].secret))});
 
 const decryptor = new Worker('/web/e2ee-worker.js', {type: 'module'});
 const reports = [];
@@ -445,7 +561,7 @@ await receiverPc.setRemoteDescription(senderPc.localDescription);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 await sleep(1000);  // frames flow before the key arrives
 let key = contentKey;
-if (!rightKey) key = await crypto.subtle.importKey('raw', new Uint8Array(16).fill(7), 'HKDF', false, ['deriveBits', 'deriveKey']);
+if (!rightKey) key = await e2ee.importStreamKey(new Uint8Array(32).fill(7));
 decryptor.postMessage({type: 'key', key});
 for (let i = 0; i < 100 && !(rightKey ? video.videoWidth > 0 : reports.length > 0); i++) await sleep(50);
 if (!rightKey) await sleep(1000);
@@ -540,7 +656,7 @@ def test_link_with_key_is_stored_and_removed_from_address_bar(console):
             await unwrapContentKey(envelope, record.privateKey);
             return (await listKeys()).map((k) => k.keyId);
         }""",
-        [VECTORS["system_key_id"], VECTORS["envelope"]],
+        [VECTORS["system_key_id"], DEFAULT["envelope"]],
     )
     assert opened == [VECTORS["system_key_id"]]
 

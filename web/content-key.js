@@ -25,7 +25,7 @@ export class ContentKeyError extends Error {
  * @param {{kid?: string} | undefined} envelope
  * @param {import('./keystore.js').KeyRecord[]} keys
  * @param {string} subject what is encrypted, for the sentences ('Stream', 'Recording')
- * @returns {Promise<CryptoKey>} the content key
+ * @returns {Promise<import('./e2ee.js').StreamKey>} the stream key
  * @throws {ContentKeyError}
  */
 export async function openContentKey(envelope, keys, subject) {

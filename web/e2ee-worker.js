@@ -4,7 +4,7 @@
  * Frames arrive either through RTCRtpScriptTransform (`rtctransform` event, options
  * `{kind: 'video'|'audio', tileId}`) or, on browsers without it, through Chromium's
  * createEncodedStreams: the page posts `{type: 'streams', readable, writable, kind}`.
- * The page posts the content key as `{type: 'key', key: CryptoKey}`, possibly after
+ * The page posts the stream key as `{type: 'key', key: StreamKey}` (e2ee.js), possibly after
  * frames already flow.
  *
  * Only decrypted frames ever reach the decoder: a frame that arrives before the key,

@@ -18,7 +18,7 @@ class Feed {
 
   /**
    * @param {Stream} stream
-   * @param {CryptoKey} contentKey
+   * @param {import('./e2ee.js').StreamKey} contentKey
    * @param {(position: Position) => void} onPosition
    */
   constructor(stream, contentKey, onPosition) {

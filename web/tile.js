@@ -15,12 +15,11 @@
 import { readPosition } from './camera-data.js';
 import { ContentKeyError, WRONG_KEY_MESSAGE, openContentKey } from './content-key.js';
 import { el } from './dom.js';
-import { FrameCipher, b64uEncode } from './e2ee.js';
+import { FrameCipher, sealAcknowledgement } from './e2ee.js';
 import { WhepError, WhepSession } from './whep.js';
 
 const WORKER_URL = new URL('./e2ee-worker.js', import.meta.url);
 const STATE_MESSAGES = { connecting: 'Connecting…', live: 'Live', ended: 'Stream ended.' };
-const encoder = new TextEncoder();
 let tileCount = 0;
 
 /**
@@ -182,16 +181,14 @@ export class Tile {
 
   /**
    * Seal an acknowledgement for the camera: an operator_data frame of
-   * `{type: 'acknowledge', t}` with a random 64-bit counter (PROTOCOL §3). The server
-   * relays it with the signed-in user's name; the camera vibrates if it opens with the
-   * stream's key and is fresh and new.
+   * `{type: 'acknowledge', t}` under this page's sender id and next counter (PROTOCOL §3).
+   * The server relays it with the signed-in user's name; the camera vibrates if it opens
+   * with the stream's key and is fresh and new.
    * @returns {Promise<string>} base64url of the sealed frame
    */
   async sealAcknowledgement() {
     if (!this.#cipher) throw new Error('The stream key is not open yet.');
-    const message = encoder.encode(JSON.stringify({ type: 'acknowledge', t: Date.now() }));
-    const counter = crypto.getRandomValues(new BigUint64Array(1))[0];
-    return b64uEncode(await this.#cipher.encryptFrame('operator_data', message, counter));
+    return sealAcknowledgement(this.#cipher, Date.now());
   }
 
   /**
@@ -250,7 +247,7 @@ export class Tile {
     delete this.#parts.root.dataset.frame;
   }
 
-  /** Open the stream's content key; give it to the worker. */
+  /** Open the stream key; give it to the worker. */
   async #loadContentKey() {
     let contentKey;
     try {
