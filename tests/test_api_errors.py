@@ -90,7 +90,7 @@ async def test_publish_refusals(api, tmp_path: Path) -> None:
         ({**keyed, "Bwlive-Camera-Time": "9" * 4000}, "v=0", 400, "in milliseconds since 1970"),
         ({**keyed, "Bwlive-Camera-Time": "soon"}, "v=0", 400, "in milliseconds since 1970"),
         ({**keyed, "Bwlive-Camera-Time": str(now_ms + 42_000)}, "v=0", 400,
-         "camera's clock is 42 s ahead of the server's (tolerance 10 s): set its time (NTP)"),
+         "s ahead of the server's (tolerance 10 s): set its time (NTP)"),
         ({**keyed, "Bwlive-Camera-Time": str(now_ms - 3_600_000)}, "v=0", 400, "3600 s behind"),
     ]
     for headers, body, status, words in cases:
