@@ -1,8 +1,9 @@
-"""Recordings: every stream is kept as ciphertext with its timing, in WebM segments,
-and plays back (decrypted by the key holder) with the burned-in frames in order."""
+"""Recordings: every stream is kept as ciphertext with its timing, in segment logs served
+as WebM, and plays back (decrypted by the key holder) with the burned-in frames in order."""
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import os
 import struct
@@ -126,9 +127,11 @@ async def test_stream_is_recorded_as_ciphertext_and_plays_back_in_order(tmp_path
         ]:
             async with api.request("GET", path) as response:
                 assert response.status == status and sentence in (await response.json())["error"]
-        async with api.request("GET", f"/api/recordings/{listed['id']}/segments/0/webm") as response:
-            assert response.content_type == "video/webm"
-            first_file = await response.read()
+        webm_files = []
+        for segment in recording["segments"]:
+            async with api.request("GET", f"/api/recordings/{listed['id']}/segments/{segment['seq']}/webm") as response:
+                assert response.content_type == "video/webm"
+                webm_files.append(await response.read())
         # A viewer of the organisation may play it back; another organisation sees nothing of it.
         accounts = runner.app[AUTH].accounts
         viewer = accounts.create_user("viewer@example.test", "Vi Ewer", ADMIN_PASSWORD)
@@ -151,16 +154,20 @@ async def test_stream_is_recorded_as_ciphertext_and_plays_back_in_order(tmp_path
     assert recording["camera"] == "Rec Order" and recording["state"] == "complete"
     assert 3500 <= recording["duration_ms"] <= 6500, recording["duration_ms"]
     assert len(recording["segments"]) >= 2  # written in segments of about two seconds
-    files = sorted((tmp_path / "data" / "recordings" / recording["id"]).glob("*.webm"))
-    assert len(files) == len(recording["segments"]) and files[0].read_bytes() == first_file
-    assert recording["size"] == sum(f.stat().st_size for f in (tmp_path / "data" / "recordings" / recording["id"]).iterdir())
+    logs = sorted((tmp_path / "data" / "recordings" / recording["id"]).iterdir())
+    assert [p.name for p in logs] == [f"{s['seq']:06d}.rtp" for s in recording["segments"]]  # one log per segment
+    assert recording["size"] == sum(p.stat().st_size for p in logs)
 
-    # The files are standard WebM holding the camera's ciphertext, undecodable as such ...
-    with av.open(str(files[0])) as container:
+    # The segments are served as standard WebM holding the camera's ciphertext, undecodable as such ...
+    with av.open(io.BytesIO(webm_files[0]), options={"fflags": "+noparse"}) as container:
         assert [s.codec_context.name for s in container.streams] == ["vp8", "opus"]
         assert json.loads(container.metadata["BWLIVE_KEY_ENVELOPE"]) == recording["key_envelope"]
         assert container.metadata["BWLIVE_CAMERA"] == "Rec Order"
-    stored = [f for path in files for f in read_media(path.read_bytes())]
+    stored = [f for data in webm_files for f in read_media(data)]
+    def in_time_order(frames: list[RecordedFrame]) -> list[RecordedFrame]:
+        return sorted(frames, key=lambda f: (f.ms, f.kind, f.data))
+
+    assert in_time_order(stored) == in_time_order([f for f in frames if f.kind is not FrameKind.DATA])  # the player's
     video = [f.data for f in stored if f.kind is FrameKind.VIDEO]
     assert len(video) > 100
     assert not decodes_to_a_readable_picture(video)
@@ -198,7 +205,7 @@ async def test_kill_9_mid_recording_keeps_all_but_the_last_seconds_once(tmp_path
         camera.stop()
     spool = tmp_path / "data" / "recording-spool"
     # Killed between two segment boundaries: the segment being written is a torn file.
-    assert any(spool.rglob("*.webm*")), "expected unstored segments in the spool at the crash"
+    assert any(spool.rglob("*.rtp.part")), "expected the segment being written in the spool at the crash"
 
     def restart_and_read() -> tuple[dict, list[RecordedFrame], list[dict]]:
         restarted = Server(tmp_path, tmp_path / "keys")
@@ -222,7 +229,7 @@ async def test_kill_9_mid_recording_keeps_all_but_the_last_seconds_once(tmp_path
     assert [r["camera"] for r in listing] == ["Crash Test"]  # one recording, finished at start-up
     assert recording["state"] == "complete"
     assert recording["duration_ms"] >= 4000, recording["duration_ms"]  # at most the last ~2 s lost
-    assert not any(spool.rglob("*.webm*"))
+    assert not any(spool.rglob("*.rtp*"))
     playback = played_back(recording, frames, system_keys)
     assert_in_order(playback.codes, at_least=90)
     lost_ms = (killed_at_ms - playback.last_capture_ms) % (1 << 32)
@@ -234,9 +241,9 @@ async def test_kill_9_mid_recording_keeps_all_but_the_last_seconds_once(tmp_path
     assert again["segments"] == recording["segments"] and len(frames_again) == len(frames)
 
 
-async def test_a_torn_segment_is_salvaged_up_to_the_damage(tmp_path: Path) -> None:
-    """Whatever a crash leaves of the segment being written, recovery keeps a prefix of
-    its frames, exactly, and registers it once."""
+async def test_a_torn_segment_of_the_first_format_is_salvaged_up_to_the_damage(tmp_path: Path) -> None:
+    """Whatever a crash of an older server left of the WebM segment it was writing,
+    recovery keeps a prefix of its frames, exactly, and registers it once."""
     written = [RecordedFrame(FrameKind.VIDEO, 0, True, os.urandom(4000))]
     for i in range(1, 60):
         written.append(RecordedFrame(FrameKind.AUDIO, i * 33, True, bytes([0x78]) + os.urandom(80)))

@@ -1,5 +1,7 @@
-"""Recording segments: WebM files whose VP8 and Opus packets are the encrypted frames
-exactly as the camera sent them, plus a side file of encrypted data-channel messages.
+"""Recorded frames as containers: WebM files whose VP8 and Opus packets are the encrypted
+frames exactly as the camera sent them (built at playback from the segment log, or
+stored as such by the first recording format, with a side file of encrypted
+data-channel messages), and the player's wire form.
 
 PyAV muxes the packets without decoding them (the codecs are only declared). Reading
 uses ``fflags=+noparse`` so no codec parser splits or merges the ciphertext, and stops
@@ -15,7 +17,7 @@ from dataclasses import dataclass
 from enum import IntEnum
 from fractions import Fraction
 from pathlib import Path, PurePath
-from typing import TypeVar
+from typing import BinaryIO, TypeVar
 
 import av
 
@@ -49,17 +51,12 @@ def vp8_keyframe_size(frame: bytes) -> tuple[int, int] | None:
     return width & 0x3FFF, height & 0x3FFF
 
 
-class SegmentWriter:
-    """Writes one segment; ``close()`` flushes and fsyncs both files."""
+class WebmMuxer:
+    """Muxes encrypted frames into a WebM file (a path or a writable binary file)."""
 
-    def __init__(self, path: Path, size: tuple[int, int], tags: dict[str, str]) -> None:
-        self.path = path
-        self.positions_path = positions_path(path)
-        self.frames = 0
-        self.first_ms: int | None = None
-        self.last_ms = 0
+    def __init__(self, target: str | BinaryIO, size: tuple[int, int], tags: dict[str, str]) -> None:
         # Clusters of at most half a second, each written out at once: a crash loses little.
-        self._container = av.open(str(path), "w", format="webm", options=MUXER_OPTIONS)
+        self._container = av.open(target, "w", format="webm", options=MUXER_OPTIONS)
         self._container.metadata.update(tags)
         self._video = self._container.add_stream("libvpx", rate=30)
         self._video.width, self._video.height = size
@@ -67,16 +64,8 @@ class SegmentWriter:
         self._audio = self._container.add_stream("libopus", rate=48000)
         self._audio.layout = "mono"
         self._audio.time_base = MS
-        self._positions = open(self.positions_path, "w", encoding="ascii")  # noqa: SIM115 (closed in close())
 
-    def write(self, frame: RecordedFrame) -> None:
-        if self.first_ms is None:
-            self.first_ms = frame.ms
-        self.last_ms = max(self.last_ms, frame.ms)
-        self.frames += 1
-        if frame.kind is FrameKind.DATA:
-            self._positions.write(json.dumps({"ms": frame.ms, "data": b64url_encode(frame.data)}) + "\n")
-            return
+    def mux(self, frame: RecordedFrame) -> None:
         packet = av.Packet(frame.data)
         packet.stream = self._video if frame.kind is FrameKind.VIDEO else self._audio
         packet.pts = packet.dts = frame.ms
@@ -86,6 +75,45 @@ class SegmentWriter:
 
     def close(self) -> None:
         self._container.close()
+
+
+def webm_bytes(frames: list[RecordedFrame], size: tuple[int, int], tags: dict[str, str]) -> bytes:
+    """A WebM file of the media frames (data messages have no place in WebM)."""
+    out = io.BytesIO()
+    muxer = WebmMuxer(out, size, tags)
+    for frame in frames:
+        if frame.kind is not FrameKind.DATA:
+            muxer.mux(frame)
+    muxer.close()
+    return out.getvalue()
+
+
+class SegmentWriter:
+    """Writes one segment of the first recording format (WebM plus positions side file,
+    still read and repaired for recordings made before the segment log); ``close()``
+    flushes and fsyncs both files."""
+
+    def __init__(self, path: Path, size: tuple[int, int], tags: dict[str, str]) -> None:
+        self.path = path
+        self.positions_path = positions_path(path)
+        self.frames = 0
+        self.first_ms: int | None = None
+        self.last_ms = 0
+        self._muxer = WebmMuxer(str(path), size, tags)
+        self._positions = open(self.positions_path, "w", encoding="ascii")  # noqa: SIM115 (closed in close())
+
+    def write(self, frame: RecordedFrame) -> None:
+        if self.first_ms is None:
+            self.first_ms = frame.ms
+        self.last_ms = max(self.last_ms, frame.ms)
+        self.frames += 1
+        if frame.kind is FrameKind.DATA:
+            self._positions.write(json.dumps({"ms": frame.ms, "data": b64url_encode(frame.data)}) + "\n")
+        else:
+            self._muxer.mux(frame)
+
+    def close(self) -> None:
+        self._muxer.close()
         self._positions.close()
         for path in (self.path, self.positions_path):
             with open(path, "rb") as file:

@@ -1,30 +1,53 @@
-"""Recording one live stream: frames are reassembled and timed on the event loop (cheap),
-segments are written, stored and fsync'd by a writer thread (never blocking forwarding)."""
+"""Recording one live stream at the cost of an append: on the event loop each RTP packet
+and data-channel message is put, as received, with its arrival time, in a bounded
+buffer; a writer thread appends them to the segment log (``rtplog.py``), makes it
+durable every second, closes a segment every two seconds and stores it. Frames and
+containers are made at playback (``playback.py``)."""
 from __future__ import annotations
 
 import asyncio
 import json
 import logging
-import queue
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from aiortc.codecs.vpx import vp8_depayload
+from aiortc.rtp import RtpPacket
+
 from ..kernel.files import private_directory
 from ..sfu.producer import Producer, Unsubscribe
 from ..sfu.rewriter import SourcePacket
-from ..sfu.vp8 import Vp8Assembler
-from .container import FrameKind, RecordedFrame, SegmentWriter, positions_path, vp8_keyframe_size
+from ..sfu.vp8 import starts_keyframe
+from .container import vp8_keyframe_size
+from .rtplog import (
+    LOG_SUFFIX,
+    MEDIA_RECORD,
+    RECORD,
+    RTP_HEADER_LENGTH,
+    RTP_VERSION_2,
+    LogWriter,
+    RecordKind,
+    SegmentHeader,
+    SegmentSummary,
+    TrackClock,
+    summarize,
+)
 from .storage import EvidenceStore
 
 log = logging.getLogger(__name__)
 
-SEGMENT_MS = 2000  # a new, fsync'd segment file every two seconds of media
-RTP_RATES = {FrameKind.VIDEO: 90_000, FrameKind.AUDIO: 48_000}
+SEGMENT_US = 2_000_000  # a new segment every two seconds (of arrival time)
+SYNC_INTERVAL = 1.0  # seconds between fdatasyncs: what a machine crash may lose
+POLL_INTERVAL = 0.05  # seconds the writer waits between drains: what kill -9 may lose
+MAX_BUFFERED = 20_000  # records waiting for the writer (~3 min of one camera); beyond: dropped
 PART_SUFFIX = ".part"
 STORE_RETRY_PAUSE = 30.0  # seconds between attempts while the evidence store refuses
+
+Buffered = tuple[RecordKind, int, RtpPacket | bytes]  # kind, arrival (monotonic ns), what arrived
 
 
 @dataclass(frozen=True)
@@ -42,34 +65,12 @@ def segment_key(recording_id: str, file_name: str) -> str:
     return f"{recording_id}/{file_name}"
 
 
-def store_segment(store: EvidenceStore, recording_id: str, seq: int, path: Path,
-                  start_ms: int, end_ms: int, frames: int) -> StoredSegment:
-    """Put a finished segment (media and positions) into the evidence store."""
-    side = positions_path(path)
-    store.put(side, segment_key(recording_id, side.name))
-    store.put(path, segment_key(recording_id, path.name))
-    size = path.stat().st_size + side.stat().st_size
-    return StoredSegment(seq, segment_key(recording_id, path.name), start_ms, end_ms, size, frames, (path, side))
-
-
-class _Timeline:
-    """RTP timestamps of one track to milliseconds since the recording started: the first
-    frame is placed at its arrival, the following ones by their RTP distance from it."""
-
-    def __init__(self, rate: int) -> None:
-        self.rate = rate
-        self.previous: int | None = None
-        self.base_ms = 0
-        self.ticks = 0
-
-    def ms(self, rtp_timestamp: int, arrival_ms: int) -> int:
-        if self.previous is None:
-            self.base_ms = arrival_ms
-        else:
-            delta = (rtp_timestamp - self.previous) & 0xFFFFFFFF
-            self.ticks += delta - (1 << 32) if delta >= 1 << 31 else delta
-        self.previous = rtp_timestamp
-        return self.base_ms + self.ticks * 1000 // self.rate
+def store_log(store: EvidenceStore, recording_id: str, path: Path, summary: SegmentSummary) -> StoredSegment:
+    """Put a closed segment log into the evidence store."""
+    key = segment_key(recording_id, path.name)
+    store.put(path, key)
+    return StoredSegment(int(path.name.split(".")[0]), key, summary.start_ms, summary.end_ms, path.stat().st_size,
+                         summary.units, (path,))
 
 
 class Recorder:
@@ -82,117 +83,161 @@ class Recorder:
         self.store = store
         self._on_segment = on_segment
         self._loop = asyncio.get_running_loop()
-        self._queue: queue.SimpleQueue[RecordedFrame | None] = queue.SimpleQueue()
-        self._assembler = Vp8Assembler()
-        self._timelines = {kind: _Timeline(rate) for kind, rate in RTP_RATES.items()}
-        self._last_ms = {kind: -1 for kind in FrameKind}
-        self._size: tuple[int, int] | None = None  # set by the first key frame: recording starts
-        self._started = time.monotonic()
+        self.buffer: deque[Buffered] = deque()
+        self.dropped = 0
+        self.size: tuple[int, int] | None = None  # set by the first key frame: recording starts
+        self._started_ns = time.monotonic_ns()
         self._unsubscribes: list[Unsubscribe] = []
         self._tags = {  # every segment is self-describing evidence
             "BWLIVE_STREAM_ID": producer.id,
             "BWLIVE_CAMERA": producer.camera,
             "BWLIVE_KEY_ENVELOPE": json.dumps(producer.key_envelope),
         }
-        self._unstored: list[tuple[int, Path, int, int, int]] = []  # writer thread only
+        # writer thread only
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._write, name=f"recorder-{producer.id}", daemon=True)
+        self._segment: LogWriter | None = None
+        self._seq = 0
+        self._roll_at_us = 0
+        self._synced_at = 0.0
+        self._pending: list[bytes] = []  # records not yet appended (before the first key frame: held)
+        self._clocks: dict[str, TrackClock] = {}
+        self._unstored: list[tuple[Path, SegmentSummary]] = []
         self._store_again_at = 0.0
-        self._thread = threading.Thread(target=self._write_segments, name=f"recorder-{producer.id}", daemon=True)
 
     def start(self) -> None:
         private_directory(self.directory)
         self._thread.start()
         for kind, track in self.producer.tracks.items():
-            self._unsubscribes.append(track.subscribe(self._on_video if kind == "video" else self._on_audio))
-        self._unsubscribes.append(self.producer.subscribe_data(self._on_message))
+            self._unsubscribes.append(track.subscribe(self.on_video if kind == "video" else self.on_audio))
+        self._unsubscribes.append(self.producer.subscribe_data(self.on_message))
         if "video" in self.producer.tracks:
             self.producer.tracks["video"].request_keyframe()
 
     async def stop(self) -> None:
-        """Detach, write out what is queued, and wait until every segment is stored."""
+        """Detach, write out what is buffered, and wait until every segment is stored."""
         while self._unsubscribes:
             self._unsubscribes.pop()()
-        self._queue.put(None)
+        self._stopping.set()
         await asyncio.to_thread(self._thread.join)
 
-    # -- on the event loop: cheap per-packet work -------------------------------------
+    # -- on the event loop: an append per packet, nothing else ---------------------------
 
-    def _arrival_ms(self) -> int:
-        return int((time.monotonic() - self._started) * 1000)
-
-    def _on_video(self, source: SourcePacket) -> None:
-        frame = self._assembler.add(source.packet)
-        if frame is None or not frame.data:
-            return
-        keyframe = frame.data[0] & 0x01 == 0
-        if self._size is None:
-            if not keyframe or (size := vp8_keyframe_size(frame.data)) is None:
-                return
-            self._size = size
-        self._enqueue(FrameKind.VIDEO, frame.timestamp, keyframe, frame.data)
-
-    def _on_audio(self, source: SourcePacket) -> None:
+    def on_video(self, source: SourcePacket) -> None:
         packet = source.packet
-        if self._size is not None and packet.payload:
-            self._enqueue(FrameKind.AUDIO, packet.timestamp, True, packet.payload)
+        if self.size is None and not self._begins(packet):
+            return
+        if len(self.buffer) < MAX_BUFFERED:
+            self.buffer.append((RecordKind.VIDEO, time.monotonic_ns(), packet))
+        else:
+            self.dropped += 1
 
-    def _enqueue(self, kind: FrameKind, rtp_timestamp: int, keyframe: bool, data: bytes) -> None:
-        ms = self._timelines[kind].ms(rtp_timestamp, self._arrival_ms())
-        if ms < self._last_ms[kind] or (kind is FrameKind.VIDEO and ms == self._last_ms[kind]):
-            return  # late or repeated: the file keeps each track in order
-        self._last_ms[kind] = ms
-        self._queue.put(RecordedFrame(kind, ms, keyframe, data))
+    def on_audio(self, source: SourcePacket) -> None:
+        if self.size is not None:
+            if len(self.buffer) < MAX_BUFFERED:
+                self.buffer.append((RecordKind.AUDIO, time.monotonic_ns(), source.packet))
+            else:
+                self.dropped += 1
 
-    def _on_message(self, message: bytes | str) -> None:
-        if self._size is not None and isinstance(message, bytes):
-            self._queue.put(RecordedFrame(FrameKind.DATA, self._arrival_ms(), False, message))
+    def on_message(self, message: bytes | str) -> None:
+        """Every message from the camera, in order, from the start (held until the first key frame)."""
+        kind, data = (RecordKind.TEXT, message.encode()) if isinstance(message, str) else (RecordKind.DATA, message)
+        self.buffer.append((kind, time.monotonic_ns(), data))
+
+    def _begins(self, packet: RtpPacket) -> bool:
+        """Whether this packet starts a key frame whose picture size is readable: the recording starts."""
+        if not starts_keyframe(packet.payload):
+            return False
+        self.size = vp8_keyframe_size(vp8_depayload(packet.payload))
+        return self.size is not None
 
     # -- on the writer thread -----------------------------------------------------------
 
-    def _write_segments(self) -> None:
-        writer: SegmentWriter | None = None
-        seq = 0
+    def _write(self) -> None:
         failed = False
-        while (frame := self._queue.get()) is not None:
-            if failed:
-                continue
+        while True:
+            stopping = self._stopping.wait(POLL_INTERVAL)
+            if not failed:
+                try:
+                    self._drain()
+                except Exception:  # a full disk must not take the stream down; the log says why
+                    log.exception("recording %s failed; the stream goes on unrecorded", self.producer.id)
+                    failed = True
+            elif self.buffer:
+                self.buffer.clear()
+            if stopping:
+                break
+        if self._segment is not None and not failed:
             try:
-                if writer is not None and frame.kind is FrameKind.VIDEO and frame.ms - (writer.first_ms or 0) >= SEGMENT_MS:
-                    self._close(writer, seq)
-                    writer, seq = None, seq + 1
-                if writer is None:
-                    assert self._size is not None
-                    path = self.directory / f"{seq:06d}.webm{PART_SUFFIX}"
-                    writer = SegmentWriter(path, self._size, self._tags)
-                writer.write(frame)
-            except Exception:  # a full disk must not take the stream down; the log says why
-                log.exception("recording %s failed; the stream goes on unrecorded", self.producer.id)
-                failed = True
-        if writer is not None and not failed:
-            try:
-                self._close(writer, seq)
+                self._close_segment()
             except Exception:
                 log.exception("recording %s: the last segment could not be written", self.producer.id)
+        if self.dropped:
+            log.warning("recording %s: %d packets dropped, the writer fell behind", self.producer.id, self.dropped)
         self._store_closed(now=True)
 
-    def _close(self, writer: SegmentWriter, seq: int) -> None:
-        writer.close()
-        final = writer.path.with_name(writer.path.name.removesuffix(PART_SUFFIX))
-        writer.path.rename(final)
-        self._unstored.append((seq, final, writer.first_ms or 0, writer.last_ms, writer.frames))
+    def _drain(self) -> None:
+        """Append what the buffer holds as one block (two at a segment boundary)."""
+        buffer, pending = self.buffer, self._pending
+        started = self._started_ns
+        for _ in range(len(buffer)):
+            kind, arrival_ns, item = buffer.popleft()
+            arrival_us = (arrival_ns - started) // 1000
+            if isinstance(item, bytes):
+                pending += (RECORD.pack(kind, arrival_us, len(item)), item)
+                continue
+            payload = item.payload
+            if self._segment is None:
+                self._open_segment(arrival_us)
+            elif arrival_us >= self._roll_at_us and kind is RecordKind.VIDEO and payload[:1] \
+                    and payload[0] & 0x17 == 0x10:  # a new frame begins here: start the next segment
+                self._close_segment()
+                self._open_segment(arrival_us)
+            pending += (MEDIA_RECORD.pack(kind, arrival_us, RTP_HEADER_LENGTH + len(payload), RTP_VERSION_2,
+                                          item.marker << 7 | item.payload_type, item.sequence_number,
+                                          item.timestamp, item.ssrc), payload)
+        if self._segment is not None:
+            if pending:
+                self._segment.append(pending)
+                pending.clear()
+            if time.monotonic() - self._synced_at >= SYNC_INTERVAL:
+                self._segment.sync()
+                self._synced_at = time.monotonic()
         self._store_closed()
+
+    def _open_segment(self, arrival_us: int) -> None:
+        assert self.size is not None
+        path = self.directory / f"{self._seq:06d}{LOG_SUFFIX}{PART_SUFFIX}"
+        self._segment = LogWriter(path, SegmentHeader(self._seq, self._tags, self.size, self._clocks))
+        self._roll_at_us = arrival_us + SEGMENT_US
+        self._synced_at = time.monotonic()
+
+    def _close_segment(self) -> None:
+        assert self._segment is not None
+        if self._pending:
+            self._segment.append(self._pending)
+            self._pending.clear()
+        self._segment.close()
+        part = self._segment.path
+        summary = summarize(part.read_bytes())
+        self._clocks = summary.clocks
+        final = part.with_name(part.name.removesuffix(PART_SUFFIX))
+        part.rename(final)
+        self._unstored.append((final, summary))
+        self._segment, self._seq = None, self._seq + 1
 
     def _store_closed(self, now: bool = False) -> None:
         """Store closed segments in order. One the store refuses (S3 unreachable) stays in
         the spool; storing is tried again after a pause, at the end, and else at the next
         start. The pause keeps a slow store from holding the writer up segment after segment."""
-        if not now and time.monotonic() < self._store_again_at:
+        if not self._unstored or (not now and time.monotonic() < self._store_again_at):
             return
         while self._unstored:
-            seq, path, start_ms, end_ms, frames = self._unstored[0]
+            path, summary = self._unstored[0]
             try:
-                stored = store_segment(self.store, self.producer.id, seq, path, start_ms, end_ms, frames)
+                stored = store_log(self.store, self.producer.id, path, summary)
             except Exception:
-                log.exception("recording %s: segment %d not stored yet; it stays in %s", self.producer.id, seq, path)
+                log.exception("recording %s: %s not stored yet; it stays in the spool", self.producer.id, path.name)
                 self._store_again_at = time.monotonic() + STORE_RETRY_PAUSE
                 return
             self._unstored.pop(0)

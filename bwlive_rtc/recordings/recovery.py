@@ -1,11 +1,13 @@
 """At start-up, finish recordings a crash left open: segments still in the spool are
-stored (the one being written is rewritten from what of it is readable), registered once
-(rows are keyed by recording and sequence number), and the recording is closed."""
+stored (the one being written is cut back to its last intact block), registered once
+(rows are keyed by recording and sequence number), and the recording is closed.
+Segments of the first format (WebM) left by an older server are repaired and stored too."""
 from __future__ import annotations
 
 import asyncio
 import io
 import logging
+import os
 import shutil
 from pathlib import Path
 
@@ -13,14 +15,34 @@ import av
 
 from .catalog import Catalog
 from .container import SegmentWriter, positions_path, read_media, read_positions, read_tags
-from .recorder import PART_SUFFIX, StoredSegment, store_segment
+from .recorder import PART_SUFFIX, StoredSegment, segment_key, store_log
+from .rtplog import LOG_SUFFIX, summarize
 from .storage import EvidenceStore
 
 log = logging.getLogger(__name__)
 
 
-def _salvage(recording_id: str, path: Path, store: EvidenceStore) -> StoredSegment | None:
-    """Store one spooled segment; a torn one is first rewritten from its readable part."""
+def _salvage_log(recording_id: str, path: Path, store: EvidenceStore) -> StoredSegment | None:
+    """Store one spooled segment log; a torn one is first cut back to its intact blocks."""
+    try:
+        summary = summarize(path.read_bytes())
+    except ValueError:  # not even its header was written
+        path.unlink()
+        return None
+    if not summary.media:
+        path.unlink()
+        return None
+    final = path.with_name(path.name.removesuffix(PART_SUFFIX))
+    if path.name.endswith(PART_SUFFIX):
+        with open(path, "r+b") as file:
+            file.truncate(summary.intact)
+            os.fsync(file.fileno())
+        path.replace(final)
+    return store_log(store, recording_id, final, summary)
+
+
+def _salvage_webm(recording_id: str, path: Path, store: EvidenceStore) -> StoredSegment | None:
+    """Store one spooled segment of the first format; a torn one is first rewritten from its readable part."""
     data = path.read_bytes()
     side = positions_path(path)
     frames = read_media(data) + (read_positions(side.read_text("ascii", errors="replace")) if side.exists() else [])
@@ -38,8 +60,11 @@ def _salvage(recording_id: str, path: Path, store: EvidenceStore) -> StoredSegme
         writer.positions_path.replace(side)
         writer.path.replace(final)
         path.unlink()
-    seq = int(final.name.split(".")[0])
-    return store_segment(store, recording_id, seq, final, min(f.ms for f in frames), max(f.ms for f in frames), len(frames))
+    store.put(side, segment_key(recording_id, side.name))
+    store.put(final, segment_key(recording_id, final.name))
+    return StoredSegment(int(final.name.split(".")[0]), segment_key(recording_id, final.name),
+                         min(f.ms for f in frames), max(f.ms for f in frames),
+                         final.stat().st_size + side.stat().st_size, len(frames), (final, side))
 
 
 def _video_size(data: bytes) -> tuple[int, int] | None:
@@ -51,14 +76,19 @@ def _video_size(data: bytes) -> tuple[int, int] | None:
         return None
 
 
+def _spooled(directory: Path) -> list[Path]:
+    """Numbered segments only: a repair cut short is simply done again."""
+    suffixes = tuple(s + p for s in (LOG_SUFFIX, ".webm") for p in ("", PART_SUFFIX))
+    return sorted(p for p in directory.glob("[0-9]*") if p.name.endswith(suffixes))
+
+
 async def recover(catalog: Catalog, store: EvidenceStore, spool: Path) -> None:
     for recording_id in catalog.unfinished():
         directory = spool / recording_id
-        segments = sorted(  # numbered ones only: a repair cut short is simply done again
-            p for p in directory.glob("[0-9]*.webm*") if p.name.endswith((".webm", ".webm" + PART_SUFFIX))
-        )
+        segments = _spooled(directory)
         for path in segments:
-            stored = await asyncio.to_thread(_salvage, recording_id, path, store)
+            salvage = _salvage_log if LOG_SUFFIX in path.name else _salvage_webm
+            stored = await asyncio.to_thread(salvage, recording_id, path, store)
             if stored is not None:
                 catalog.add_segment(recording_id, stored.seq, stored.key, stored.start_ms, stored.end_ms,
                                     stored.size, stored.frames)

@@ -15,9 +15,11 @@ from ..sfu.router import Router
 from ..storage.database import Database
 from .catalog import Catalog
 from .container import encode_frames, positions_path, read_media, read_positions
+from .playback import frames_of_log, webm_of_log
 from .recorder import Recorder, StoredSegment
 from .recovery import recover
 from .retention import Purger
+from .rtplog import LOG_SUFFIX
 from .storage import EvidenceStore, open_store
 
 log = logging.getLogger(__name__)
@@ -96,11 +98,18 @@ class Recordings:
         return await asyncio.to_thread(self._read_segment, self._segment_key(recording_id, seq))
 
     def _read_segment(self, key: str) -> bytes:
-        frames = read_media(self.store.get(key))
+        if key.endswith(LOG_SUFFIX):
+            return encode_frames(frames_of_log(self.store.get(key))[1])
+        frames = read_media(self.store.get(key))  # the first format: WebM plus positions side file
         side = self.store.get(positions_path(PurePosixPath(key)).as_posix())
         return encode_frames(frames + read_positions(side.decode("ascii", errors="replace")))
 
     async def segment_file(self, recording_id: str, seq: int) -> bytes:
-        """One stored segment's WebM file as stored; KeyError if there is none."""
-        return await asyncio.to_thread(self.store.get, self._segment_key(recording_id, seq))
+        """One stored segment as a WebM file (made from its log, or as stored in the first
+        format); KeyError if there is none."""
+        return await asyncio.to_thread(self._segment_file, self._segment_key(recording_id, seq))
+
+    def _segment_file(self, key: str) -> bytes:
+        data = self.store.get(key)
+        return webm_of_log(data) if key.endswith(LOG_SUFFIX) else data
 
