@@ -438,6 +438,8 @@ def run_config(args: argparse.Namespace, cfg: dict[str, Any], server_pid: int, n
         "server_cpu_pct_core": 100 * server_cpu / args.window,
         "server_cpu_s_per_1000_pkts": 1000 * server_cpu / forwarded if forwarded else None,
         "server_us_per_pkt": 1e6 * server_cpu / forwarded if forwarded else None,
+        "recording": not args.no_recording,
+        "server_us_per_ingested_pkt": 1e6 * server_cpu / total["sent"] if total["sent"] else None,
         "machine_busy_pct": 100 * (busy1[0] - busy0[0]) / max(1, busy1[1] - busy0[1]),
         "probe_samples": {path: {k: len(v) for k, v in d.items()} for path, d in delays.items()},
     }
@@ -451,14 +453,14 @@ def run_config(args: argparse.Namespace, cfg: dict[str, Any], server_pid: int, n
     return row
 
 
-def start_server(workdir: Path, ice_ip: str) -> tuple[subprocess.Popen[str], str]:
+def start_server(workdir: Path, ice_ip: str, recording: bool) -> tuple[subprocess.Popen[str], str]:
     """Run bench/serve_for_bench.py with fresh keys; returns the process and its URL."""
     from bwlive_rtc.crypto.system_key import SystemKeyPair
 
     SystemKeyPair.generate().save(workdir / "keys")
     process = subprocess.Popen(
         [sys.executable, str(HERE / "serve_for_bench.py"), "--keys-dir", str(workdir / "keys"),
-         "--data-dir", str(workdir / "data"), "--ice-ip", ice_ip],
+         "--data-dir", str(workdir / "data"), "--ice-ip", ice_ip, *([] if recording else ["--no-recording"])],
         stdout=subprocess.PIPE, text=True,
     )
     line = process.stdout.readline() if process.stdout else ""
@@ -474,16 +476,18 @@ def fmt(value: float | None, digits: int = 1) -> str:
 
 def table(rows: list[dict[str, Any]]) -> str:
     lines = [
-        "| N x M | fwd pkt/s | forwarded | lost | server % core | server CPU s / 1000 fwd pkt | µs / fwd pkt "
+        "| N x M | recording | fwd pkt/s | forwarded | lost | server % core | server CPU s / 1000 fwd pkt | µs / fwd pkt "
+        "| µs / ingested pkt "
         "| via SFU p50/p99 ms | direct p50/p99 ms | SFU-added p50/p99 ms | SFU-added p50/p99 ms, delta-frame pkts "
         "| machine busy % |",
-        "|" + "---|" * 12,
+        "|" + "---|" * 14,
     ]
     for r in rows:
         lines.append(
-            f"| {r['config']} | {r['forwarded_pps']:.0f} | {r['forwarded_pkts']} | {r['lost_pkts']} "
-            f"| {r['server_cpu_pct_core']:.1f} | {fmt(r['server_cpu_s_per_1000_pkts'], 4)} "
-            f"| {fmt(r['server_us_per_pkt'])} | {fmt(r['sfu_p50_ms'], 2)} / {fmt(r['sfu_p99_ms'], 2)} "
+            f"| {r['config']} | {'on' if r['recording'] else 'off'} | {r['forwarded_pps']:.0f} | {r['forwarded_pkts']} "
+            f"| {r['lost_pkts']} | {r['server_cpu_pct_core']:.1f} | {fmt(r['server_cpu_s_per_1000_pkts'], 4)} "
+            f"| {fmt(r['server_us_per_pkt'])} | {fmt(r['server_us_per_ingested_pkt'])} "
+            f"| {fmt(r['sfu_p50_ms'], 2)} / {fmt(r['sfu_p99_ms'], 2)} "
             f"| {fmt(r['direct_p50_ms'], 2)} / {fmt(r['direct_p99_ms'], 2)} "
             f"| {fmt(r.get('added_p50_ms'), 2)} / {fmt(r.get('added_p99_ms'), 2)} "
             f"| {fmt(r.get('added_delta_p50_ms'), 2)} / {fmt(r.get('added_delta_p99_ms'), 2)} | {r['machine_busy_pct']:.0f} |"
@@ -507,9 +511,13 @@ def main() -> None:
     parser.add_argument("--pace-bps", type=float, default=8_000_000,
                         help="cameras pace their RTP like the camera agent (bit/s; 0: unpaced bursts)")
     parser.add_argument("--json", type=Path, help="append one JSON line per configuration here")
+    parser.add_argument("--no-recording", action="store_true",
+                        help="the server it starts records nothing (to measure what recording costs)")
     args = parser.parse_args()
     if bool(args.server) != bool(args.server_pid):
         parser.error("give --server and --server-pid together, or neither")
+    if args.server and args.no_recording:
+        parser.error("--no-recording applies to the server loadgen starts; start yours with it instead")
 
     import urllib.request
 
@@ -525,7 +533,7 @@ def main() -> None:
         if args.server:
             server, server_pid, cameras_file = args.server.rstrip("/"), args.server_pid, args.cameras_file
         else:
-            server_process, server = start_server(Path(tmp), args.ice_ip)
+            server_process, server = start_server(Path(tmp), args.ice_ip, not args.no_recording)
             server_pid, cameras_file = server_process.pid, Path(tmp) / "data" / "bench-cameras.json"
         print(f"server {server} (pid {server_pid}); bwlive_rtc from {Path(bwlive_rtc.__file__).parent}", flush=True)
         try:
