@@ -37,6 +37,7 @@ from bwlive_rtc.recordings.recorder import Recorder, StoredSegment
 from bwlive_rtc.recordings.recovery import recover
 from bwlive_rtc.recordings.rtplog import RecordKind, records
 from bwlive_rtc.recordings.storage import LocalStore
+from bwlive_rtc.recordings.writer import Writer
 from bwlive_rtc.server import start_server
 from bwlive_rtc.sfu.rewriter import SourcePacket
 from bwlive_rtc.sfu.vp8 import Vp8Assembler
@@ -83,9 +84,10 @@ async def test_the_event_loop_part_only_appends_what_arrives(tmp_path: Path, mon
         raise AssertionError("container or file work on the event loop")
 
     for target, name in [(av, "open"), (Vp8Assembler, "add"), (recorder_module, "LogWriter"),
-                         (recorder_module, "summarize"), (os, "write"), (os, "writev")]:
+                         (recorder_module, "SegmentTracker"), (os, "write"), (os, "writev")]:
         monkeypatch.setattr(target, name, forbidden)
-    recorder = Recorder(stand_in_producer("loop"), tmp_path / "spool", LocalStore(tmp_path / "store"), print)
+    writer = Writer()  # its thread runs; this recorder is never handed to it
+    recorder = Recorder(stand_in_producer("loop"), tmp_path / "spool", LocalStore(tmp_path / "store"), print, writer)
     two = rtp_packets(sealed_frames(2))
     delta_start = next(p for p in two if p.timestamp == two[-1].timestamp)  # the first packet of a delta frame
     recorder.on_video(SourcePacket(delta_start))  # before any key frame: not recorded
@@ -106,22 +108,28 @@ async def test_the_event_loop_part_only_appends_what_arrives(tmp_path: Path, mon
     times = [arrival for _, arrival, _ in buffered]
     assert times == sorted(times)
     assert not (tmp_path / "spool").exists()  # nothing written by the event loop
+    writer.close()
 
 
 async def record_by_hand(tmp_path: Path, packets: list[RtpPacket], messages: list[bytes]) -> list[StoredSegment]:
-    """Run a real Recorder (writer thread, segment log, local store) on the packets, a data
-    message before each of the first few packets."""
+    """A real Recorder (segment log, storing pool, local store) records the packets, a data
+    message before each of the first few; its writer's work is done here by hand, a block
+    every five packets."""
     stored: list[StoredSegment] = []
-    recorder = Recorder(stand_in_producer("rec"), tmp_path / "spool", LocalStore(tmp_path / "store"), stored.append)
-    recorder.start()
+    writer = Writer()
+    recorder = Recorder(stand_in_producer("rec"), tmp_path / "spool", LocalStore(tmp_path / "store"), stored.append,
+                        writer)
+    recorder.directory.mkdir(parents=True)
     for index, packet in enumerate(packets):
         if index < len(messages):
             recorder.on_message(messages[index])
         recorder.on_video(SourcePacket(packet))
-        if index % 10 == 0:
-            await asyncio.sleep(recorder_module.POLL_INTERVAL * 1.2)  # the writer appends a block of about ten
-    await recorder.stop()
-    await asyncio.sleep(0)  # the writer hands each stored segment to the loop
+        if index % 5 == 4:
+            recorder.drain()
+    recorder.finish()
+    recorder.store_closed(now=True)
+    await asyncio.to_thread(writer.close)
+    await asyncio.sleep(0)  # the storing pool hands each stored segment to the loop
     return stored
 
 

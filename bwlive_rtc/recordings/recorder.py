@@ -1,8 +1,8 @@
 """Recording one live stream at the cost of an append: on the event loop each RTP packet
 and data-channel message is put, as received, with its arrival time, in a bounded
-buffer; a writer thread appends them to the segment log (``rtplog.py``), makes it
-durable every second, closes a segment every two seconds and stores it. Frames and
-containers are made at playback (``playback.py``)."""
+buffer; the process's writer thread (``writer.py``) appends them to the segment log
+(``rtplog.py``), closes a segment (``fdatasync``) every two seconds and hands it to the
+storing pool. Frames and containers are made at playback (``playback.py``)."""
 from __future__ import annotations
 
 import asyncio
@@ -33,16 +33,16 @@ from .rtplog import (
     RecordKind,
     SegmentHeader,
     SegmentSummary,
+    SegmentTracker,
     TrackClock,
-    summarize,
 )
 from .storage import EvidenceStore
+from .writer import Writer
 
 log = logging.getLogger(__name__)
 
 SEGMENT_US = 2_000_000  # a new segment every two seconds (of arrival time)
-SYNC_INTERVAL = 1.0  # seconds between fdatasyncs: what a machine crash may lose
-POLL_INTERVAL = 0.05  # seconds the writer waits between drains: what kill -9 may lose
+SYNC_INTERVAL = 2.0  # seconds between fdatasyncs of an open segment (closing one syncs it too)
 MAX_BUFFERED = 20_000  # records waiting for the writer (~3 min of one camera); beyond: dropped
 PART_SUFFIX = ".part"
 STORE_RETRY_PAUSE = 30.0  # seconds between attempts while the evidence store refuses
@@ -77,8 +77,9 @@ class Recorder:
     """Records a Producer from its first key frame until ``stop()``."""
 
     def __init__(self, producer: Producer, spool: Path, store: EvidenceStore,
-                 on_segment: Callable[[StoredSegment], None]) -> None:
+                 on_segment: Callable[[StoredSegment], None], writer: Writer) -> None:
         self.producer = producer
+        self._writer = writer
         self.directory = spool / producer.id
         self.store = store
         self._on_segment = on_segment
@@ -94,20 +95,23 @@ class Recorder:
             "BWLIVE_KEY_ENVELOPE": json.dumps(producer.key_envelope),
         }
         # writer thread only
-        self._stopping = threading.Event()
-        self._thread = threading.Thread(target=self._write, name=f"recorder-{producer.id}", daemon=True)
+        self._failed = False
         self._segment: LogWriter | None = None
         self._seq = 0
         self._roll_at_us = 0
         self._synced_at = 0.0
-        self._pending: list[bytes] = []  # records not yet appended (before the first key frame: held)
+        self._pending: list[bytes] = []  # records packed, not yet appended
+        self._held: list[tuple[RecordKind, int, bytes]] = []  # messages before the first key frame
+        self._tracker: SegmentTracker | None = None  # of the open segment
         self._clocks: dict[str, TrackClock] = {}
-        self._unstored: list[tuple[Path, SegmentSummary]] = []
+        # storing pool only
+        self._unstored: deque[tuple[Path, SegmentSummary]] = deque()  # closed by the writer, in order
+        self._storing = threading.Lock()
         self._store_again_at = 0.0
 
     def start(self) -> None:
         private_directory(self.directory)
-        self._thread.start()
+        self._writer.add(self)
         for kind, track in self.producer.tracks.items():
             self._unsubscribes.append(track.subscribe(self.on_video if kind == "video" else self.on_audio))
         self._unsubscribes.append(self.producer.subscribe_data(self.on_message))
@@ -118,8 +122,7 @@ class Recorder:
         """Detach, write out what is buffered, and wait until every segment is stored."""
         while self._unsubscribes:
             self._unsubscribes.pop()()
-        self._stopping.set()
-        await asyncio.to_thread(self._thread.join)
+        await asyncio.wrap_future(self._writer.finish(self))
 
     # -- on the event loop: an append per packet, nothing else ---------------------------
 
@@ -153,46 +156,50 @@ class Recorder:
 
     # -- on the writer thread -----------------------------------------------------------
 
-    def _write(self) -> None:
-        failed = False
-        while True:
-            stopping = self._stopping.wait(POLL_INTERVAL)
-            if not failed:
-                try:
-                    self._drain()
-                except Exception:  # a full disk must not take the stream down; the log says why
-                    log.exception("recording %s failed; the stream goes on unrecorded", self.producer.id)
-                    failed = True
-            elif self.buffer:
-                self.buffer.clear()
-            if stopping:
-                break
-        if self._segment is not None and not failed:
+    def drain(self) -> None:
+        """Append what the buffer holds as one block (two at a segment boundary)."""
+        if self._failed:
+            self.buffer.clear()
+            return
+        try:
+            self._append_buffered()
+        except Exception:  # a full disk must not take the stream down; the log says why
+            log.exception("recording %s failed; the stream goes on unrecorded", self.producer.id)
+            self._failed = True
+
+    def finish(self) -> None:
+        self.drain()
+        if self._segment is not None and not self._failed:
             try:
                 self._close_segment()
             except Exception:
                 log.exception("recording %s: the last segment could not be written", self.producer.id)
         if self.dropped:
             log.warning("recording %s: %d packets dropped, the writer fell behind", self.producer.id, self.dropped)
-        self._store_closed(now=True)
 
-    def _drain(self) -> None:
-        """Append what the buffer holds as one block (two at a segment boundary)."""
+    def _append_buffered(self) -> None:
         buffer, pending = self.buffer, self._pending
         started = self._started_ns
         for _ in range(len(buffer)):
             kind, arrival_ns, item = buffer.popleft()
             arrival_us = (arrival_ns - started) // 1000
             if isinstance(item, bytes):
-                pending += (RECORD.pack(kind, arrival_us, len(item)), item)
+                if self._tracker is None:
+                    self._held.append((kind, arrival_us, item))  # before the first key frame
+                else:
+                    self._tracker.data(arrival_us, kind is RecordKind.DATA)
+                    pending += (RECORD.pack(kind, arrival_us, len(item)), item)
                 continue
             payload = item.payload
-            if self._segment is None:
+            if self._tracker is None:
                 self._open_segment(arrival_us)
             elif arrival_us >= self._roll_at_us and kind is RecordKind.VIDEO and payload[:1] \
                     and payload[0] & 0x17 == 0x10:  # a new frame begins here: start the next segment
                 self._close_segment()
                 self._open_segment(arrival_us)
+            tracker = self._tracker
+            assert tracker is not None
+            tracker.media(kind, arrival_us, item.timestamp, item.marker or kind)  # a unit: a frame's last packet, any audio
             pending += (MEDIA_RECORD.pack(kind, arrival_us, RTP_HEADER_LENGTH + len(payload), RTP_VERSION_2,
                                           item.marker << 7 | item.payload_type, item.sequence_number,
                                           item.timestamp, item.ssrc), payload)
@@ -203,45 +210,53 @@ class Recorder:
             if time.monotonic() - self._synced_at >= SYNC_INTERVAL:
                 self._segment.sync()
                 self._synced_at = time.monotonic()
-        self._store_closed()
 
     def _open_segment(self, arrival_us: int) -> None:
         assert self.size is not None
         path = self.directory / f"{self._seq:06d}{LOG_SUFFIX}{PART_SUFFIX}"
         self._segment = LogWriter(path, SegmentHeader(self._seq, self._tags, self.size, self._clocks))
+        self._tracker = SegmentTracker(self._clocks)
         self._roll_at_us = arrival_us + SEGMENT_US
         self._synced_at = time.monotonic()
+        for kind, held_us, data in self._held:  # messages that came before the first key frame, first
+            self._tracker.data(held_us, kind is RecordKind.DATA)
+            self._pending += (RECORD.pack(kind, held_us, len(data)), data)
+        self._held.clear()
 
     def _close_segment(self) -> None:
-        assert self._segment is not None
+        assert self._segment is not None and self._tracker is not None
         if self._pending:
             self._segment.append(self._pending)
             self._pending.clear()
         self._segment.close()
-        part = self._segment.path
-        summary = summarize(part.read_bytes())
+        summary = self._tracker.summary()
         self._clocks = summary.clocks
+        part = self._segment.path
         final = part.with_name(part.name.removesuffix(PART_SUFFIX))
         part.rename(final)
         self._unstored.append((final, summary))
-        self._segment, self._seq = None, self._seq + 1
+        self._segment, self._tracker, self._seq = None, None, self._seq + 1
+        self._writer.storing.submit(self.store_closed)
 
-    def _store_closed(self, now: bool = False) -> None:
+    # -- in the storing pool --------------------------------------------------------------
+
+    def store_closed(self, now: bool = False) -> None:
         """Store closed segments in order. One the store refuses (S3 unreachable) stays in
         the spool; storing is tried again after a pause, at the end, and else at the next
-        start. The pause keeps a slow store from holding the writer up segment after segment."""
-        if not self._unstored or (not now and time.monotonic() < self._store_again_at):
-            return
-        while self._unstored:
-            path, summary = self._unstored[0]
-            try:
-                stored = store_log(self.store, self.producer.id, path, summary)
-            except Exception:
-                log.exception("recording %s: %s not stored yet; it stays in the spool", self.producer.id, path.name)
-                self._store_again_at = time.monotonic() + STORE_RETRY_PAUSE
+        start. The pause keeps a refusing store from being asked segment after segment."""
+        with self._storing:
+            if not now and time.monotonic() < self._store_again_at:
                 return
-            self._unstored.pop(0)
-            try:
-                self._loop.call_soon_threadsafe(self._on_segment, stored)
-            except RuntimeError:
-                pass  # the loop is gone (shutdown): the next start registers it from the spool
+            while self._unstored:
+                path, summary = self._unstored[0]
+                try:
+                    stored = store_log(self.store, self.producer.id, path, summary)
+                except Exception:
+                    log.exception("recording %s: %s not stored yet; it stays in the spool", self.producer.id, path.name)
+                    self._store_again_at = time.monotonic() + STORE_RETRY_PAUSE
+                    return
+                self._unstored.popleft()
+                try:
+                    self._loop.call_soon_threadsafe(self._on_segment, stored)
+                except RuntimeError:
+                    pass  # the loop is gone (shutdown): the next start registers it from the spool

@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 def _salvage_log(recording_id: str, path: Path, store: EvidenceStore) -> StoredSegment | None:
     """Store one spooled segment log; a torn one is first cut back to its intact blocks."""
     try:
-        summary = summarize(path.read_bytes())
+        summary, intact = summarize(path.read_bytes())
     except ValueError:  # not even its header was written
         path.unlink()
         return None
@@ -35,7 +35,7 @@ def _salvage_log(recording_id: str, path: Path, store: EvidenceStore) -> StoredS
     final = path.with_name(path.name.removesuffix(PART_SUFFIX))
     if path.name.endswith(PART_SUFFIX):
         with open(path, "r+b") as file:
-            file.truncate(summary.intact)
+            file.truncate(intact)
             os.fsync(file.fileno())
         path.replace(final)
     return store_log(store, recording_id, final, summary)

@@ -33,6 +33,7 @@ MEDIA_RECORD = struct.Struct(">BQIBBHII")  # RECORD, then the RTP fixed header
 RTP_HEADER_LENGTH = 12
 RTP_VERSION_2 = 0x80
 RTP_RATES = {"video": 90_000, "audio": 48_000}
+TRACKS = ("video", "audio")  # by RecordKind
 
 
 class RecordKind(IntEnum):
@@ -129,29 +130,71 @@ class SegmentSummary:
 
     start_ms: int
     end_ms: int
-    units: int  # video frames (marker packets), audio packets, data messages
+    units: int  # video frames (marker packets), audio packets, binary data messages
     clocks: dict[str, TrackClock]
-    intact: int  # bytes up to the end of the last intact block
     media: bool  # whether any video or audio was recorded
 
 
-def summarize(data: bytes) -> SegmentSummary:
+class SegmentTracker:
+    """Builds a segment's summary record by record: as the writer appends them, or as
+    recovery reads a log back."""
+
+    __slots__ = ("_clocks", "_data_ms", "_last_ts", "_start_ms", "_units")
+
+    def __init__(self, clocks: dict[str, TrackClock]) -> None:
+        self._clocks = [_copy(clocks.get(name)) for name in TRACKS]  # indexed by RecordKind
+        self._last_ts: list[int | None] = [None, None]
+        self._start_ms: int | None = None
+        self._data_ms = 0
+        self._units = 0
+
+    def media(self, kind: int, arrival_us: int, timestamp: int, unit: int) -> None:
+        if self._last_ts[kind] is None:
+            if self._clocks[kind] is None:
+                self._clocks[kind] = TrackClock(RTP_RATES[TRACKS[kind]], arrival_us // 1000, timestamp)
+            if self._start_ms is None:
+                self._start_ms = self._clocks[kind].ms(timestamp)  # type: ignore[union-attr]
+        self._last_ts[kind] = timestamp
+        self._units += unit
+
+    def data(self, arrival_us: int, unit: int) -> None:
+        ms = arrival_us // 1000
+        if self._start_ms is None:
+            self._start_ms = ms
+        self._data_ms = max(self._data_ms, ms)
+        self._units += unit
+
+    def summary(self) -> SegmentSummary:
+        clocks, end_ms = {}, self._data_ms
+        for kind, clock in enumerate(self._clocks):
+            if clock is None:
+                continue
+            last = self._last_ts[kind]
+            if last is not None:
+                clock.advance(last)
+                end_ms = max(end_ms, clock.ms(last))
+            clocks[TRACKS[kind]] = clock
+        media = any(last is not None for last in self._last_ts)
+        start_ms = self._start_ms if self._start_ms is not None else 0
+        return SegmentSummary(start_ms, max(start_ms, end_ms), self._units, clocks, media)
+
+
+def _copy(clock: TrackClock | None) -> TrackClock | None:
+    return None if clock is None else TrackClock(**asdict(clock))
+
+
+def summarize(data: bytes) -> tuple[SegmentSummary, int]:
+    """A log's summary, read back, and the length of its intact part."""
     header, found, intact = records(data)
-    clocks = {kind: TrackClock(**asdict(clock)) for kind, clock in header.clocks.items()}
-    times, units = [], 0
+    tracker = SegmentTracker(header.clocks)
     for record in found:
         if record.kind >= RecordKind.DATA:
-            times.append(record.arrival_us // 1000)
-            units += record.kind is RecordKind.DATA
-            continue
-        name = record.kind.name.lower()
-        timestamp = int.from_bytes(record.body[4:8], "big")
-        clock = clocks.setdefault(name, TrackClock(RTP_RATES[name], record.arrival_us // 1000, timestamp))
-        clock.advance(timestamp)
-        times.append(clock.ms(timestamp))
-        units += record.kind is RecordKind.AUDIO or record.body[1] >> 7
-    media = any(record.kind < RecordKind.DATA for record in found)
-    return SegmentSummary(min(times, default=0), max(times, default=0), units, clocks, intact, media)
+            tracker.data(record.arrival_us, record.kind is RecordKind.DATA)
+        else:
+            body = record.body
+            tracker.media(record.kind, record.arrival_us, int.from_bytes(body[4:8], "big"),
+                          record.kind is RecordKind.AUDIO or body[1] >> 7)
+    return tracker.summary(), intact
 
 
 class LogWriter:

@@ -21,6 +21,7 @@ from .recovery import recover
 from .retention import Purger
 from .rtplog import LOG_SUFFIX
 from .storage import EvidenceStore, open_store
+from .writer import Writer
 
 log = logging.getLogger(__name__)
 
@@ -34,12 +35,14 @@ class Recordings:
         self.store: EvidenceStore = open_store(settings)
         self.purger = Purger(self.catalog, self.store, clock, timedelta(hours=settings.retention_hours))
         self.recorders: dict[str, Recorder] = {}
+        self.writer: Writer | None = None
         self._purging: asyncio.Task[None] | None = None
         self._stopping: set[asyncio.Future[None]] = set()
 
     async def start(self, router: Router) -> None:
         """Finish what a crash left open, then record each new stream and purge on schedule."""
         await recover(self.catalog, self.store, self.settings.recordings_spool)
+        self.writer = Writer()
         router.on("producer_added", self._record)
         router.on("producer_removed", self._on_producer_removed)
         self._purging = asyncio.ensure_future(self.purger.run(self.settings.purge_interval))
@@ -54,11 +57,15 @@ class Recordings:
         for producer in [r.producer for r in self.recorders.values()]:
             self._on_producer_removed(producer)
         await asyncio.gather(*self._stopping)
+        if self.writer is not None:
+            await asyncio.to_thread(self.writer.close)
 
     def _record(self, producer: Producer) -> None:
         self.catalog.begin(producer.id, producer.camera, producer.organisation_ids, producer.started_at, producer.key_envelope,
                            self.store.description)
-        recorder = Recorder(producer, self.settings.recordings_spool, self.store, self._registered(producer.id))
+        assert self.writer is not None, "start() comes first"
+        recorder = Recorder(producer, self.settings.recordings_spool, self.store, self._registered(producer.id),
+                            self.writer)
         self.recorders[producer.id] = recorder
         recorder.start()
 

@@ -37,10 +37,15 @@ class LocalStore:
         private_directory(root)
 
     def put(self, source: Path, key: str) -> None:
+        """A hard link where the spool and the store share a file system (no copy), else a copy."""
         target = self.root / key
         private_directory(target.parent)
         temporary = target.with_name(target.name + ".tmp")
-        shutil.copyfile(source, temporary)
+        temporary.unlink(missing_ok=True)
+        try:
+            os.link(source, temporary)
+        except OSError:
+            shutil.copyfile(source, temporary)
         with open(temporary, "rb") as file:
             os.fsync(file.fileno())
         os.replace(temporary, target)
