@@ -241,6 +241,15 @@ async def test_kill_9_mid_recording_keeps_all_but_the_last_seconds_once(tmp_path
     assert again["segments"] == recording["segments"] and len(frames_again) == len(frames)
 
 
+def write_first_format(path: Path, frames: list[RecordedFrame], size: tuple[int, int], tags: dict[str, str]) -> None:
+    """A segment as the recorder wrote them before the segment log: WebM and positions side file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    writer = SegmentWriter(path, size, tags)
+    for frame in frames:
+        writer.write(frame)
+    writer.close()
+
+
 async def test_a_torn_segment_of_the_first_format_is_salvaged_up_to_the_damage(tmp_path: Path) -> None:
     """Whatever a crash of an older server left of the WebM segment it was writing,
     recovery keeps a prefix of its frames, exactly, and registers it once."""
@@ -251,11 +260,7 @@ async def test_a_torn_segment_of_the_first_format_is_salvaged_up_to_the_damage(t
         if i % 15 == 0:
             written.append(RecordedFrame(FrameKind.DATA, i * 33, False, os.urandom(60)))
     scratch = tmp_path / "scratch" / "000000.webm.part"
-    scratch.parent.mkdir()
-    writer = SegmentWriter(scratch, (640, 360), {"BWLIVE_STREAM_ID": "torn"})
-    for frame in written:
-        writer.write(frame)
-    writer.close()
+    write_first_format(scratch, written, (640, 360), {"BWLIVE_STREAM_ID": "torn"})
     media, side = scratch.read_bytes(), positions_path(scratch).read_bytes()
 
     for cut in (0.35, 0.8):

@@ -31,7 +31,7 @@ from bwlive_rtc.kernel.config import Settings
 from bwlive_rtc.protocol import CAMERA_TIME_HEADER, DATA_CHANNEL_LABEL, KEY_HEADER
 from bwlive_rtc.recordings import recorder as recorder_module
 from bwlive_rtc.recordings.catalog import Catalog
-from bwlive_rtc.recordings.container import FrameKind, RecordedFrame, SegmentWriter, read_media
+from bwlive_rtc.recordings.container import FrameKind, RecordedFrame, read_media
 from bwlive_rtc.recordings.playback import frames_of_log
 from bwlive_rtc.recordings.recorder import Recorder, StoredSegment
 from bwlive_rtc.recordings.recovery import recover
@@ -44,7 +44,7 @@ from bwlive_rtc.sfu.vp8 import Vp8Assembler
 from bwlive_rtc.storage.database import Database
 from bwlive_rtc.viewer.session import ApiClient
 from tests.processes import ADMIN_EMAIL, ADMIN_PASSWORD, bootstrap_admin, dock_camera
-from tests.test_recordings import fetch_recording, wait_for_recording
+from tests.test_recordings import fetch_recording, wait_for_recording, write_first_format
 
 KEY = new_content_key()
 
@@ -275,11 +275,7 @@ async def test_a_recording_of_the_first_format_still_plays(tmp_path: Path, syste
     written = [RecordedFrame(FrameKind.VIDEO, i * 33, data[0] & 0x01 == 0, data) for i, data in enumerate(sent)]
     written.insert(5, RecordedFrame(FrameKind.DATA, 150, False, os.urandom(50)))
     segment = tmp_path / "old" / "000000.webm"
-    segment.parent.mkdir()
-    writer = SegmentWriter(segment, (480, 272), {"BWLIVE_STREAM_ID": "old-recording"})
-    for frame in written:
-        writer.write(frame)
-    writer.close()
+    write_first_format(segment, written, (480, 272), {"BWLIVE_STREAM_ID": "old-recording"})
     store = LocalStore(settings.recordings_path)
     for path in (segment, segment.with_name("000000.positions.jsonl")):
         store.put(path, f"old-recording/{path.name}")
