@@ -283,7 +283,8 @@ async def test_a_recording_of_the_first_format_still_plays(tmp_path: Path, syste
     organisation = next(iter(database.db["organisations"].rows))["id"]
     catalog = Catalog(database.db)
     catalog.begin("old-recording", "Old Cam", [organisation], datetime.now(UTC), {"kid": "x"}, store.description)
-    catalog.add_segment("old-recording", 0, "old-recording/000000.webm", 0, 39 * 33, segment.stat().st_size, len(written))
+    catalog.add_segments([{"recording_id": "old-recording", "seq": 0, "key": "old-recording/000000.webm", "start_ms": 0,
+                           "end_ms": 39 * 33, "size": segment.stat().st_size, "frames": len(written)}])
     catalog.finish("old-recording")
     database.close()
 

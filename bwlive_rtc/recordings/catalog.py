@@ -29,13 +29,12 @@ class Catalog:
             }
         )
 
-    def add_segment(self, recording_id: str, seq: int, key: str, start_ms: int, end_ms: int, size: int, frames: int) -> None:
-        """Idempotent: recovering a segment twice leaves one row."""
-        self.segments.upsert(
-            {"recording_id": recording_id, "seq": seq, "key": key, "start_ms": start_ms, "end_ms": end_ms,
-             "size": size, "frames": frames},
-            pk=("recording_id", "seq"),
-        )
+    def add_segments(self, rows: list[dict[str, object]]) -> None:
+        """Register segments (``recording_id``, ``seq``, ``key``, ``start_ms``, ``end_ms``,
+        ``size``, ``frames``) in one transaction. Idempotent: recovering a segment twice
+        leaves one row."""
+        with self.db.conn:
+            self.segments.upsert_all(rows, pk=("recording_id", "seq"))
 
     def finish(self, recording_id: str) -> None:
         """Close a recording: its end and size follow from its stored segments. A recording

@@ -52,6 +52,7 @@ Buffered = tuple[RecordKind, int, RtpPacket | bytes]  # kind, arrival (monotonic
 
 @dataclass(frozen=True)
 class StoredSegment:
+    recording_id: str
     seq: int
     key: str
     start_ms: int
@@ -59,6 +60,11 @@ class StoredSegment:
     size: int
     frames: int
     spool_files: tuple[Path, ...]
+
+    def row(self) -> dict[str, object]:
+        """The segment's row in the catalog."""
+        return {"recording_id": self.recording_id, "seq": self.seq, "key": self.key, "start_ms": self.start_ms,
+                "end_ms": self.end_ms, "size": self.size, "frames": self.frames}
 
 
 def segment_key(recording_id: str, file_name: str) -> str:
@@ -69,7 +75,7 @@ def store_log(store: EvidenceStore, recording_id: str, path: Path, summary: Segm
     """Put a closed segment log into the evidence store."""
     key = segment_key(recording_id, path.name)
     store.put(path, key)
-    return StoredSegment(int(path.name.split(".")[0]), key, summary.start_ms, summary.end_ms, path.stat().st_size,
+    return StoredSegment(recording_id, int(path.name.split(".")[0]), key, summary.start_ms, summary.end_ms, path.stat().st_size,
                          summary.units, (path,))
 
 

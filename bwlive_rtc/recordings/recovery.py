@@ -62,7 +62,7 @@ def _salvage_webm(recording_id: str, path: Path, store: EvidenceStore) -> Stored
         path.unlink()
     store.put(side, segment_key(recording_id, side.name))
     store.put(final, segment_key(recording_id, final.name))
-    return StoredSegment(int(final.name.split(".")[0]), segment_key(recording_id, final.name),
+    return StoredSegment(recording_id, int(final.name.split(".")[0]), segment_key(recording_id, final.name),
                          min(f.ms for f in frames), max(f.ms for f in frames),
                          final.stat().st_size + side.stat().st_size, len(frames), (final, side))
 
@@ -90,8 +90,7 @@ async def recover(catalog: Catalog, store: EvidenceStore, spool: Path) -> None:
             salvage = _salvage_log if LOG_SUFFIX in path.name else _salvage_webm
             stored = await asyncio.to_thread(salvage, recording_id, path, store)
             if stored is not None:
-                catalog.add_segment(recording_id, stored.seq, stored.key, stored.start_ms, stored.end_ms,
-                                    stored.size, stored.frames)
+                catalog.add_segments([stored.row()])
         catalog.finish(recording_id)
         shutil.rmtree(directory, ignore_errors=True)
         log.warning("recording %s was interrupted; finished it from %d spooled segment(s)", recording_id, len(segments))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
 from datetime import timedelta
 from pathlib import PurePosixPath
 
@@ -25,6 +24,8 @@ from .writer import Writer
 
 log = logging.getLogger(__name__)
 
+REGISTER_INTERVAL = 1.0  # seconds a stored segment may wait to be registered with others
+
 
 class Recordings:
     """Records every stream the Router carries; serves what is recorded."""
@@ -36,6 +37,8 @@ class Recordings:
         self.purger = Purger(self.catalog, self.store, clock, timedelta(hours=settings.retention_hours))
         self.recorders: dict[str, Recorder] = {}
         self.writer: Writer | None = None
+        self._unregistered: list[StoredSegment] = []  # stored, waiting to be registered together
+        self._registering: asyncio.TimerHandle | None = None
         self._purging: asyncio.Task[None] | None = None
         self._stopping: set[asyncio.Future[None]] = set()
 
@@ -57,6 +60,7 @@ class Recordings:
         for producer in [r.producer for r in self.recorders.values()]:
             self._on_producer_removed(producer)
         await asyncio.gather(*self._stopping)
+        self._register()
         if self.writer is not None:
             await asyncio.to_thread(self.writer.close)
 
@@ -64,19 +68,27 @@ class Recordings:
         self.catalog.begin(producer.id, producer.camera, producer.organisation_ids, producer.started_at, producer.key_envelope,
                            self.store.description)
         assert self.writer is not None, "start() comes first"
-        recorder = Recorder(producer, self.settings.recordings_spool, self.store, self._registered(producer.id),
-                            self.writer)
+        recorder = Recorder(producer, self.settings.recordings_spool, self.store, self._stored, self.writer)
         self.recorders[producer.id] = recorder
         recorder.start()
 
-    def _registered(self, recording_id: str) -> Callable[[StoredSegment], None]:
-        def register(segment: StoredSegment) -> None:
-            self.catalog.add_segment(recording_id, segment.seq, segment.key, segment.start_ms, segment.end_ms,
-                                     segment.size, segment.frames)
+    def _stored(self, segment: StoredSegment) -> None:
+        """A segment is in the evidence store: register it within a second, with the others
+        stored meanwhile (one transaction, one database sync, for every recording)."""
+        self._unregistered.append(segment)
+        if self._registering is None:
+            self._registering = asyncio.get_running_loop().call_later(REGISTER_INTERVAL, self._register)
+
+    def _register(self) -> None:
+        if self._registering is not None:
+            self._registering.cancel()
+            self._registering = None
+        batch, self._unregistered = self._unregistered, []
+        if batch:
+            self.catalog.add_segments([segment.row() for segment in batch])
+        for segment in batch:  # registered: the spool's copy has served its purpose
             for path in segment.spool_files:
                 path.unlink(missing_ok=True)
-
-        return register
 
     def _on_producer_removed(self, producer: Producer) -> None:
         recorder = self.recorders.pop(producer.id, None)
@@ -87,6 +99,7 @@ class Recordings:
 
     async def _stop_recording(self, recorder: Recorder) -> None:
         await recorder.stop()
+        self._register()
         if any(recorder.directory.iterdir()):  # not all stored: the next start finishes it
             log.warning("recording %s: segments in %s are not stored yet", recorder.producer.id, recorder.directory)
             return
