@@ -35,7 +35,7 @@ from bwlive_rtc.recordings.container import FrameKind, RecordedFrame, read_media
 from bwlive_rtc.recordings.playback import frames_of_log
 from bwlive_rtc.recordings.recorder import Recorder, StoredSegment
 from bwlive_rtc.recordings.recovery import recover
-from bwlive_rtc.recordings.rtplog import RecordKind, records
+from bwlive_rtc.recordings.rtplog import RecordKind, records, summarize
 from bwlive_rtc.recordings.storage import LocalStore
 from bwlive_rtc.recordings.writer import Writer
 from bwlive_rtc.server import start_server
@@ -144,6 +144,9 @@ async def test_a_torn_log_is_cut_back_to_its_intact_blocks_and_registered_once(t
     assert [f.data for f in whole if f.kind is FrameKind.DATA] == messages
     assert header.tags["BWLIVE_STREAM_ID"] == "rec" and header.size == (480, 272)
     assert len(records(log)[1]) > 60 + 5  # packets and messages, as they arrived
+    summary, intact = summarize(log)  # what recovery reads back is what the writer kept as it wrote
+    assert intact == len(log) and (stored[0].start_ms, stored[0].end_ms, stored[0].frames) == (
+        summary.start_ms, summary.end_ms, summary.units) and summary.units == 60 + 5
 
     for cut in (0.3, 0.7, 1.0):
         database = Database(tmp_path / f"cut{cut}" / "db.sqlite")

@@ -184,8 +184,9 @@ class Recorder:
             log.warning("recording %s: %d packets dropped, the writer fell behind", self.producer.id, self.dropped)
 
     def _append_buffered(self) -> None:
-        buffer, pending = self.buffer, self._pending
-        started = self._started_ns
+        buffer, pending, started = self.buffer, self._pending, self._started_ns
+        last_ts: list[int | None] = [None, None]  # per track, this block's last packet (the tracker learns at the end)
+        units = 0
         for _ in range(len(buffer)):
             kind, arrival_ns, item = buffer.popleft()
             arrival_us = (arrival_ns - started) // 1000
@@ -196,19 +197,24 @@ class Recorder:
                     self._tracker.data(arrival_us, kind is RecordKind.DATA)
                     pending += (RECORD.pack(kind, arrival_us, len(item)), item)
                 continue
-            payload = item.payload
+            payload, timestamp = item.payload, item.timestamp
             if self._tracker is None:
                 self._open_segment(arrival_us)
             elif arrival_us >= self._roll_at_us and kind is RecordKind.VIDEO and payload[:1] \
                     and payload[0] & 0x17 == 0x10:  # a new frame begins here: start the next segment
+                self._tracker.advance(last_ts, units)
                 self._close_segment()
                 self._open_segment(arrival_us)
-            tracker = self._tracker
-            assert tracker is not None
-            tracker.media(kind, arrival_us, item.timestamp, item.marker or kind)  # a unit: a frame's last packet, any audio
+                last_ts, units = [None, None], 0
+            if last_ts[kind] is None:
+                self._tracker.media(kind, arrival_us, timestamp, 0)  # type: ignore[union-attr]
+            last_ts[kind] = timestamp
+            units += item.marker or kind  # a unit: a video frame's last packet, any audio packet
             pending += (MEDIA_RECORD.pack(kind, arrival_us, RTP_HEADER_LENGTH + len(payload), RTP_VERSION_2,
-                                          item.marker << 7 | item.payload_type, item.sequence_number,
-                                          item.timestamp, item.ssrc), payload)
+                                          item.marker << 7 | item.payload_type, item.sequence_number, timestamp,
+                                          item.ssrc), payload)
+        if self._tracker is not None:
+            self._tracker.advance(last_ts, units)
         if self._segment is not None:
             if pending:
                 self._segment.append(pending)

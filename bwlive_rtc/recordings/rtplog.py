@@ -157,6 +157,14 @@ class SegmentTracker:
         self._last_ts[kind] = timestamp
         self._units += unit
 
+    def advance(self, last_ts: list[int | None], units: int) -> None:
+        """What the writer kept of a block itself: each track's last timestamp, the units
+        (having told ``media()`` of each track's first packet in the block)."""
+        for kind, timestamp in enumerate(last_ts):
+            if timestamp is not None:
+                self._last_ts[kind] = timestamp
+        self._units += units
+
     def data(self, arrival_us: int, unit: int) -> None:
         ms = arrival_us // 1000
         if self._start_ms is None:
