@@ -21,14 +21,17 @@ import pytest
 from aiortc import MediaStreamTrack, RTCPeerConnection, RTCSessionDescription
 from aiortc.codecs.vpx import Vp8Encoder as Vp8Packetizer
 from aiortc.rtp import RtpPacket
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from bwlive_rtc.camera import sources
 from bwlive_rtc.camera.encoder import VIDEO_TIME_BASE, Vp8Encoder
+from bwlive_rtc.camera.identity import device_key_path, load_device_key
 from bwlive_rtc.crypto.content_key import KeyEnvelope, new_content_key
 from bwlive_rtc.crypto.sframe import FrameEncryptor, Kind
+from bwlive_rtc.crypto.signing import sign_whip_proof
 from bwlive_rtc.crypto.system_key import SystemKeyPair
 from bwlive_rtc.kernel.config import Settings
-from bwlive_rtc.protocol import CAMERA_TIME_HEADER, DATA_CHANNEL_LABEL, KEY_HEADER
+from bwlive_rtc.protocol import CAMERA_TIME_HEADER, DATA_CHANNEL_LABEL, KEY_HEADER, PROOF_HEADER
 from bwlive_rtc.recordings import recorder as recorder_module
 from bwlive_rtc.recordings.catalog import Catalog
 from bwlive_rtc.recordings.container import FrameKind, RecordedFrame, read_media
@@ -193,19 +196,26 @@ class SealedTrack(MediaStreamTrack):
         return packet
 
 
-async def publish(url: str, credential: str, keys: SystemKeyPair, track: SealedTrack,
+def camera_identity(dock_file: Path) -> tuple[str, Ed25519PrivateKey]:
+    """What a docked camera keeps: its credential and its device key."""
+    return json.loads(dock_file.read_text())["credential"], load_device_key(device_key_path(dock_file))
+
+
+async def publish(url: str, dock_file: Path, keys: SystemKeyPair, track: SealedTrack,
                   messages: list[bytes]) -> Callable[[], Any]:
-    """Publish over WHIP like the camera agent; data messages go out as the channel opens.
-    Returns the coroutine function that ends the stream."""
+    """Publish over WHIP like the camera agent (credential, signed offer); data messages go
+    out as the channel opens. Returns the coroutine function that ends the stream."""
+    credential, device_key = camera_identity(dock_file)
     pc = RTCPeerConnection()
     pc.addTransceiver(track, direction="sendonly")
     channel = pc.createDataChannel(DATA_CHANNEL_LABEL)
     channel.on("open", lambda: [channel.send(message) for message in messages])
     await pc.setLocalDescription(await pc.createOffer())
     session = aiohttp.ClientSession()
+    envelope, now_ms = KeyEnvelope.seal(KEY, keys.public).to_header(), int(datetime.now(UTC).timestamp() * 1000)
+    proof = sign_whip_proof(device_key, pc.localDescription.sdp.encode(), envelope, now_ms)
     headers = {"Content-Type": "application/sdp", "Authorization": f"Bearer {credential}",
-               CAMERA_TIME_HEADER: str(int(datetime.now(UTC).timestamp() * 1000)),
-               KEY_HEADER: KeyEnvelope.seal(KEY, keys.public).to_header()}
+               CAMERA_TIME_HEADER: str(now_ms), KEY_HEADER: envelope, PROOF_HEADER: proof}
     async with session.post(url + "/whip", data=pc.localDescription.sdp, headers=headers) as response:
         assert response.status == 201, await response.text()
         answer, location = await response.text(), response.headers["Location"]
@@ -226,7 +236,7 @@ async def test_a_segment_is_served_as_webm_with_the_exact_frames_the_camera_sent
     keys_dir = tmp_path / "keys"
     system_keys.save(keys_dir)
     bootstrap_admin(tmp_path / "data", keys_dir)
-    credential = json.loads(dock_camera(tmp_path / "data", "Exact Cam", tmp_path / "dock.json").read_text())["credential"]
+    dock_file = dock_camera(tmp_path / "data", "Exact Cam", tmp_path / "dock.json")
     runner, port = await start_server(Settings(port=0, keys_dir=keys_dir, data_dir=tmp_path / "data"))
     url = f"http://127.0.0.1:{port}"
     api = await ApiClient.signed_in(url, ADMIN_EMAIL, ADMIN_PASSWORD)
@@ -234,7 +244,7 @@ async def test_a_segment_is_served_as_webm_with_the_exact_frames_the_camera_sent
     messages = [FrameEncryptor(KEY, Kind.CAMERA_DATA).encrypt(f'{{"n": {n}}}'.encode()) for n in range(3)]
     try:
         track = SealedTrack(sent)
-        end = await publish(url, credential, system_keys, track, messages)
+        end = await publish(url, dock_file, system_keys, track, messages)
         await asyncio.wait_for(track.done.wait(), 30)
         await asyncio.sleep(0.5)
         await end()
