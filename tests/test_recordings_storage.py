@@ -71,7 +71,7 @@ async def test_recorded_to_the_store_and_purged_after_retention(
     runner, port = await start_server(settings, clock)
     api = await ApiClient.signed_in(f"http://127.0.0.1:{port}", ADMIN_EMAIL, ADMIN_PASSWORD)
     try:
-        camera = Camera(tmp_path, f"http://127.0.0.1:{port}", keys_dir, "Kept A Day", "--duration", "4")
+        camera = Camera(tmp_path, f"http://127.0.0.1:{port}", keys_dir, "Kept A Day", "--duration", "4", clock=clock)
         await asyncio.to_thread(camera.proc.wait, 30)
         listed = await wait_for_recording(api, "Kept A Day")
         recording, frames = await fetch_recording(api, listed["id"])
