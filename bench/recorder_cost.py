@@ -30,11 +30,16 @@ def packets_of_clip(seconds: float) -> list:  # type: ignore[type-arg]
     from aiortc.rtp import RtpPacket
     from media import load_clip
 
-    from bwlive_rtc.crypto.content_key import new_content_key
-    from bwlive_rtc.crypto.sframe import FrameEncryptor, Kind
+    from bwlive_rtc.crypto import sframe
 
+    try:
+        key = sframe.StreamKey.new()
+    except AttributeError:  # before stream keys (ce2a3ec): a bare content key
+        from bwlive_rtc.crypto.content_key import new_content_key  # type: ignore[attr-defined]
+
+        key = new_content_key()
     frames = load_clip(width=640, height=360, fps=30, bitrate=1_000_000, seconds=4)
-    encryptor, packetizer, packets = FrameEncryptor(new_content_key(), Kind.VIDEO), Vp8Packetizer(), []
+    encryptor, packetizer, packets = sframe.FrameEncryptor(key, sframe.Kind.VIDEO), Vp8Packetizer(), []
     for index in range(int(seconds * 30)):
         packet = av.Packet(encryptor.encrypt(frames[index % len(frames)]))
         packet.pts, packet.time_base = index * 3000, Fraction(1, 90000)

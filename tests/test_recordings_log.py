@@ -26,8 +26,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from bwlive_rtc.camera import sources
 from bwlive_rtc.camera.encoder import VIDEO_TIME_BASE, Vp8Encoder
 from bwlive_rtc.camera.identity import device_key_path, load_device_key
-from bwlive_rtc.crypto.content_key import KeyEnvelope, new_content_key
-from bwlive_rtc.crypto.sframe import FrameEncryptor, Kind
+from bwlive_rtc.crypto.content_key import KeyEnvelope
+from bwlive_rtc.crypto.sframe import FrameEncryptor, Kind, StreamKey
 from bwlive_rtc.crypto.signing import sign_whip_proof
 from bwlive_rtc.crypto.system_key import SystemKeyPair
 from bwlive_rtc.kernel.config import Settings
@@ -49,7 +49,7 @@ from bwlive_rtc.viewer.session import ApiClient
 from tests.processes import ADMIN_EMAIL, ADMIN_PASSWORD, bootstrap_admin, dock_camera
 from tests.test_recordings import fetch_recording, wait_for_recording, write_first_format
 
-KEY = new_content_key()
+KEY = StreamKey.new()
 
 
 def sealed_frames(count: int, gop: int = 30) -> list[bytes]:
