@@ -6,8 +6,7 @@ the RTP packets of the bench clip, each frame encrypted, at the rate a camera se
     python bench/recorder_cost.py [--cameras 8] [--seconds 20] [--speed 1]
 
 Prints the process CPU time (all threads: event loop and writer) per packet, less that of
-the same feeding loop without a recorder, and the part spent in the on-packet calls. Works
-on the recorder before the segment log too (``PYTHONPATH`` = an export of ce2a3ec).
+the same feeding loop without a recorder, and the part spent in the on-packet calls.
 """
 from __future__ import annotations
 
@@ -30,16 +29,10 @@ def packets_of_clip(seconds: float) -> list:  # type: ignore[type-arg]
     from aiortc.rtp import RtpPacket
     from media import load_clip
 
-    from bwlive_rtc.crypto import sframe
+    from bwlive_rtc.crypto.sframe import FrameEncryptor, Kind, StreamKey
 
-    try:
-        key = sframe.StreamKey.new()
-    except AttributeError:  # before stream keys (ce2a3ec): a bare content key
-        from bwlive_rtc.crypto.content_key import new_content_key  # type: ignore[attr-defined]
-
-        key = new_content_key()
     frames = load_clip(width=640, height=360, fps=30, bitrate=1_000_000, seconds=4)
-    encryptor, packetizer, packets = sframe.FrameEncryptor(key, sframe.Kind.VIDEO), Vp8Packetizer(), []
+    encryptor, packetizer, packets = FrameEncryptor(StreamKey.new(), Kind.VIDEO), Vp8Packetizer(), []
     for index in range(int(seconds * 30)):
         packet = av.Packet(encryptor.encrypt(frames[index % len(frames)]))
         packet.pts, packet.time_base = index * 3000, Fraction(1, 90000)
@@ -68,31 +61,26 @@ async def feed(sources: list, speed: float, sinks: list[Callable[[object], None]
 async def measure(packets: list, speed: float, cameras: int) -> None:  # type: ignore[type-arg]
     from bwlive_rtc.recordings.recorder import Recorder
     from bwlive_rtc.recordings.storage import LocalStore
+    from bwlive_rtc.recordings.writer import Writer
     from bwlive_rtc.sfu.rewriter import SourcePacket
-
-    try:
-        from bwlive_rtc.recordings.writer import Writer
-    except ImportError:  # the recorder before the segment log (ce2a3ec): a thread of its own, no writer
-        Writer = None  # type: ignore[assignment,misc]
 
     sources = [SourcePacket(p) for p in packets]
     idle, _ = await feed(sources, speed, [lambda source: None] * cameras)  # the feeding loop itself
     stored: list[object] = []
     with tempfile.TemporaryDirectory(prefix="bwlive-recorder-cost-") as tmp:
-        writer, store = Writer() if Writer else None, LocalStore(Path(tmp) / "store")
+        writer, store = Writer(), LocalStore(Path(tmp) / "store")
         recorders = [Recorder(SimpleNamespace(id=f"bench-{n}", camera="Bench", key_envelope={"kid": "x"}, tracks={},  # type: ignore[arg-type]
                                               subscribe_data=lambda listener: lambda: None),
-                              Path(tmp) / "spool", store, stored.append, *([writer] if writer else []))
+                              Path(tmp) / "spool", store, stored.append, writer)
                      for n in range(cameras)]
         for recorder in recorders:
             recorder.start()
-        sinks = [getattr(recorder, "on_video", None) or recorder._on_video for recorder in recorders]
+        sinks = [recorder.on_video for recorder in recorders]
         cpu0 = time.process_time()
         _, in_calls = await feed(sources, speed, sinks)
         await asyncio.gather(*(recorder.stop() for recorder in recorders))  # the last segments too
         busy = time.process_time() - cpu0
-        if writer:
-            writer.close()
+        writer.close()
     n = len(sources) * cameras
     print(f"{n} packets, {len(stored)} segments stored. Recorder: {1e6 * (busy - idle) / n:.2f} µs of CPU per "
           f"recorded packet (all threads, the feeding loop's own {1e6 * idle / n:.2f} µs taken off); "
