@@ -21,6 +21,12 @@ INTEGRATION_TIMES = {("integrations", "created_at"), ("integration_deliveries", 
                      ("integration_deliveries", "next_attempt_at"), ("integration_attempts", "at")}
 CAMERA_SYSTEMS = [("system_id", "TEXT", False, 0), ("key_id", "TEXT", False, 0), ("confirmed_key_id", "TEXT", False, 0)]
 STREAM_ORGANISATIONS = [("organisations", "TEXT", False, 0)]
+TWO_FACTOR_COLUMNS = {  # 0005
+    "users": [("totp_secret", "TEXT", False, 0), ("totp_pending_secret", "TEXT", False, 0),
+              ("totp_last_step", "INTEGER", False, 0)],
+    "organisations": [("require_two_factor", "INTEGER", True, 0)],
+}
+NEW_TABLES = ("password_resets", "recovery_codes")  # 0005: tables an old-style database never had
 
 
 def _create_old_style(path: Path) -> None:
@@ -102,7 +108,8 @@ def _affinity(declared: str) -> str:
 def _shape(path: Path, *, converted: bool) -> dict[str, object]:
     """Each table's columns (name, affinity, NOT NULL, key position), indexes and foreign
     keys; ``converted``: the changes of the later migrations added to an old-style database
-    (integration times as text, 0002; the cameras' system and key columns, 0003; the streams' organisations, 0004)."""
+    (integration times as text, 0002; the cameras' system and key columns, 0003; the streams' organisations, 0004;
+    the users' and organisations' two-factor columns, 0005)."""
     connection = sqlite3.connect(path)
     tables = [name for (name,) in connection.execute(
         "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'alembic%' ORDER BY name")]
@@ -115,6 +122,8 @@ def _shape(path: Path, *, converted: bool) -> dict[str, object]:
             columns += CAMERA_SYSTEMS
         if converted and table == "streams":
             columns += STREAM_ORGANISATIONS
+        if converted:
+            columns += TWO_FACTOR_COLUMNS.get(table, [])
         indexes = sorted((name, unique, tuple(row[2] for row in connection.execute(f"PRAGMA index_info('{name}')")))
                          for _, name, unique, origin, _ in connection.execute(f"PRAGMA index_list('{table}')")
                          if origin == "c")
@@ -128,7 +137,9 @@ def test_a_fresh_database_ends_at_the_latest_version_with_the_stores_schema(tmp_
     Database(tmp_path / "fresh.sqlite").close()
     assert schema.version(tmp_path / "fresh.sqlite") == schema.latest()
     _create_old_style(tmp_path / "old.sqlite")
-    assert _shape(tmp_path / "fresh.sqlite", converted=False) == _shape(tmp_path / "old.sqlite", converted=True)
+    fresh = _shape(tmp_path / "fresh.sqlite", converted=False)
+    assert set(NEW_TABLES) <= set(fresh)
+    assert {t: s for t, s in fresh.items() if t not in NEW_TABLES} == _shape(tmp_path / "old.sqlite", converted=True)
 
 
 def test_an_old_style_database_is_upgraded_in_place(tmp_path: Path) -> None:

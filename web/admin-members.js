@@ -1,6 +1,10 @@
-/** Admin cards "Members" (roles, removal) and "Invite someone" (a one-use link). */
+/**
+ * Admin cards "Members" (roles, removal, a one-time password-reset link, whether each has
+ * two-factor sign-in) and "Invite someone" (a one-use link).
+ */
 import { ApiError, callApi } from './api.js';
-import { byId, el, row, say } from './dom.js';
+import { byId, el, row, say, showText } from './dom.js';
+import { callSaying } from './form-call.js';
 
 const ROLES = ['viewer', 'operator', 'admin'];
 
@@ -37,9 +41,23 @@ export function startMembers(onChange) {
           disabled: member.owner,
           onclick: () => change(member.id, 'DELETE'),
         });
-        return row([member.name, member.email, role, remove], { dataset: { userId: member.id } });
+        const reset = el('button', { className: 'quiet reset', textContent: 'Password reset link', onclick: () => resetLink(member) });
+        const twoFactor = member.two_factor ? 'on' : 'off';
+        return row([member.name, member.email, role, twoFactor, el('td', { className: 'actions' }, reset, remove)], {
+          dataset: { userId: member.id },
+        });
       }),
     );
+  }
+
+  /** @param {{id: string, name: string}} member */
+  async function resetLink(member) {
+    const message = byId('members-message');
+    const answer = await callSaying(message, 'POST', `/api/organisation/members/${encodeURIComponent(member.id)}/password-reset`);
+    if (!answer) return;
+    say(message, `Give ${member.name} this link to set a new password (valid ${answer.valid_minutes} minutes, one use):`, true);
+    showText(byId('reset-link'), answer.link);
+    await onChange();
   }
 
   byId('invite-form').addEventListener('submit', async (event) => {

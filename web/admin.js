@@ -8,6 +8,7 @@ import { showFleet, startFleet } from './admin-fleet.js';
 import { startKeys } from './admin-keys.js';
 import { startLicense } from './admin-license.js';
 import { startMembers } from './admin-members.js';
+import { startPolicy } from './admin-policy.js';
 import { showSystems, startSystems } from './admin-systems.js';
 import { byId } from './dom.js';
 import { checkAdmin, requireSignIn } from './session.js';
@@ -20,6 +21,7 @@ requireSignIn().then(async (session) => {
   await Promise.all([
     startLicense(showAudit),
     startMembers(showAudit),
+    startPolicy(showAudit),
     startSystems(),
     showAudit(),
     startKeys(page, () => Promise.all([showSystems(), showFleet(), showAudit()])),

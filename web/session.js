@@ -2,14 +2,16 @@
  * The signed-in session: who, which organisation, which role; its CSRF token goes to
  * api.js, which puts it on every state-changing request.
  */
+import { showAccountMenu } from './account-menu.js';
 import { callApi, setCsrfToken, toSignIn } from './api.js';
 import { byId, showText } from './dom.js';
 
 /**
- * @typedef {{signed_in: boolean, user?: {id: string, email: string, name: string},
+ * @typedef {{signed_in: boolean, two_factor?: boolean,
+ *   user?: {id: string, email: string, name: string, two_factor: boolean},
  *   organisations?: {id: string, name: string, role: string}[],
  *   organisation?: {id: string, name: string} | null, role?: string | null,
- *   csrf_token?: string}} Session
+ *   two_factor_required?: boolean, must_enrol?: boolean, csrf_token?: string}} Session
  */
 
 /** Ask the server who is signed in here. @returns {Promise<Session>} */
@@ -30,7 +32,9 @@ export function setSession(session) {
 }
 
 /**
- * Load the session; unless signed in with an organisation picked, go and sign in.
+ * Load the session; unless signed in with an organisation picked, go and sign in; when the
+ * organisation requires two-factor sign-in the user has not set up, go to the Account
+ * page to set it up. Puts the account menu into the page's header.
  * @returns {Promise<Session | null>}
  */
 export async function requireSignIn() {
@@ -39,18 +43,22 @@ export async function requireSignIn() {
     toSignIn();
     return null;
   }
+  if (session.must_enrol && !location.pathname.endsWith('/account.html')) {
+    location.assign('/web/account.html');
+    return null;
+  }
+  showAccountMenu(session);
   return session;
 }
 
 /**
- * For the admin pages: name the organisation in `#organisation`; for anyone but an admin,
- * say in `#banner` that `what` needs the admin role.
+ * For the admin pages: for anyone but an admin, say in `#banner` that `what` needs the
+ * admin role.
  * @param {Session} session
  * @param {string} what e.g. 'Administration needs'
  * @returns {boolean} whether the signed-in user is an admin here
  */
 export function checkAdmin(session, what) {
-  byId('organisation').textContent = session.organisation.name;
   const admin = session.role === 'admin';
   if (!admin) showText(byId('banner'), `${what} the admin role; you are ${session.role} in ${session.organisation.name}.`);
   return admin;

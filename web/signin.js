@@ -1,6 +1,6 @@
 /**
- * Sign in, then pick one of the user's organisations (or create the first one), then
- * return to the page that sent us here.
+ * Sign in (the password, then, for two-factor users, a code), then pick one of the user's
+ * organisations (or create the first one), then return to the page that sent us here.
  */
 import { ApiError, callApi } from './api.js';
 import { byId, el, showText } from './dom.js';
@@ -25,12 +25,19 @@ function sameOrigin(target) {
  */
 function proceed(session) {
   setSession(session);
+  if (session.two_factor) {
+    byId('signin').hidden = true;
+    byId('code').hidden = false;
+    byId('code-form').querySelector('input').focus();
+    return;
+  }
   if (!session.signed_in) {
     byId('signin').hidden = false;
     showText(byId('link-problem'), takeLinkProblem());
     return;
   }
   byId('signin').hidden = true;
+  byId('code').hidden = true;
   if (session.organisation) {
     location.assign(sameOrigin(next));
     return;
@@ -73,6 +80,11 @@ byId('signin-form').addEventListener('submit', (event) => {
   event.preventDefault();
   const form = new FormData(event.target);
   submit('POST', '/api/session', { email: form.get('email'), password: form.get('password') }, byId('signin-message'));
+});
+
+byId('code-form').addEventListener('submit', (event) => {
+  event.preventDefault();
+  submit('POST', '/api/session/two-factor', { code: new FormData(event.target).get('code') }, byId('code-message'));
 });
 
 byId('create-form').addEventListener('submit', (event) => {

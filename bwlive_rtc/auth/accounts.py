@@ -85,6 +85,14 @@ class Accounts:
             return None, None
         return User(rows[0]["id"], rows[0]["email"], rows[0]["name"]), rows[0]["password_hash"]
 
+    def password_hash(self, user_id: str) -> str | None:
+        rows = list(self.db.table("users").rows_where("id = ?", [user_id], limit=1))
+        return rows[0]["password_hash"] if rows else None
+
+    def set_password_hash(self, user_id: str, password_hash: str) -> None:
+        """A new password (an Argon2 hash made by ``PasswordWorker.hash``)."""
+        self.db.table("users").update(user_id, {"password_hash": password_hash})
+
     # --- organisations and memberships ------------------------------------------------
 
     def create_organisation(self, name: str, creator: User) -> str:
@@ -113,6 +121,13 @@ class Accounts:
             raise AccountError("no such organisation")
         return datetime.fromisoformat(org["trial_ends_at"])
 
+    def requires_two_factor(self, org_id: str) -> bool:
+        org = self.organisation(org_id)
+        return bool(org and org["require_two_factor"])
+
+    def set_two_factor_policy(self, org_id: str, required: bool) -> None:
+        self.db.table("organisations").update(org_id, {"require_two_factor": int(required)})
+
     def _add_member(self, user_id: str, org_id: str, role: Role, owner: bool = False) -> None:
         self.db.table("memberships").upsert(
             {"user_id": user_id, "organisation_id": org_id, "role": role.value, "owner": int(owner),
@@ -139,11 +154,11 @@ class Accounts:
 
     def members(self, org_id: str) -> list[dict[str, object]]:
         rows = self.db.query(
-            "SELECT u.id, u.email, u.name, m.role, m.owner FROM memberships m JOIN users u ON u.id = m.user_id "
-            "WHERE m.organisation_id = ? ORDER BY u.name",
+            "SELECT u.id, u.email, u.name, m.role, m.owner, u.totp_secret IS NOT NULL AS two_factor "
+            "FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.organisation_id = ? ORDER BY u.name",
             [org_id],
         )
-        return [{**r, "owner": bool(r["owner"])} for r in rows]
+        return [{**r, "owner": bool(r["owner"]), "two_factor": bool(r["two_factor"])} for r in rows]
 
     def set_role(self, org_id: str, user_id: str, role: Role) -> None:
         current = self.role(user_id, org_id)

@@ -10,6 +10,7 @@ from ..kernel.appkeys import CLOCK, DATABASE, EVENTS
 from ..kernel.audit import AUDIT
 from ..kernel.feature import Feature
 from ..systems.store import SYSTEMS
+from .account_routes import routes as account_routes
 from .authentication import authenticate
 from .routes import routes
 from .service import AUTH, AuthService
@@ -22,4 +23,4 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
     app[AUTH].close()
 
 
-FEATURE = Feature("auth", (routes,), _lifecycle)
+FEATURE = Feature("auth", (routes, account_routes), _lifecycle)

@@ -19,6 +19,29 @@ class SignIn(RequestModel):
     password: Password
 
 
+class PasswordChange(RequestModel):
+    current_password: Password
+    new_password: Password
+
+
+class NewPassword(RequestModel):
+    password: Password
+
+
+class TwoFactorCode(RequestModel):
+    """A code from the authenticator app, or a recovery code."""
+
+    code: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)]
+
+
+class TwoFactorOff(RequestModel):
+    password: Password
+
+
+class Policy(RequestModel):
+    require_two_factor: bool
+
+
 class PickOrganisation(RequestModel):
     organisation_id: Id
 
@@ -46,4 +69,8 @@ class MemberPath(RequestModel):
 
 
 class InvitationPath(RequestModel):
+    token: Id
+
+
+class ResetPath(RequestModel):
     token: Id

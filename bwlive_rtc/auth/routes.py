@@ -7,8 +7,20 @@ from ..kernel.access import Access, access, organisation
 from ..kernel.audit import audit
 from ..kernel.errors import Forbidden, Unauthorized
 from ..kernel.requests import body, path, read_body, read_path
+from .accounts import User
 from .authentication import SESSION, USER
-from .requests import AcceptInvitation, InvitationPath, Invite, MemberPath, NewOrganisation, PickOrganisation, RoleChange, SignIn
+from .challenges import COOKIE as CHALLENGE_COOKIE
+from .requests import (
+    AcceptInvitation,
+    InvitationPath,
+    Invite,
+    MemberPath,
+    NewOrganisation,
+    PickOrganisation,
+    RoleChange,
+    SignIn,
+    TwoFactorCode,
+)
 from .service import AUTH
 from .sessions import COOKIE_NAME
 
@@ -27,12 +39,15 @@ def _session_body(request: web.Request, user_id: str | None, organisation_id: st
         return {"signed_in": False}
     memberships = auth.accounts.memberships(user.id)
     current = next((m for m in memberships if m.organisation_id == organisation_id), None)
+    two_factor = auth.two_factor.enabled(user.id)
     return {
         "signed_in": True,
-        "user": {"id": user.id, "email": user.email, "name": user.name},
+        "user": {"id": user.id, "email": user.email, "name": user.name, "two_factor": two_factor},
         "organisations": [{"id": m.organisation_id, "name": m.organisation_name, "role": m.role.value} for m in memberships],
         "organisation": {"id": current.organisation_id, "name": current.organisation_name} if current else None,
         "role": current.role.value if current else None,
+        "two_factor_required": bool(current and auth.accounts.requires_two_factor(current.organisation_id)),
+        "must_enrol": auth.must_enrol(user.id, current.organisation_id if current else None),
         "csrf_token": csrf,
     }
 
@@ -49,20 +64,13 @@ async def get_session(request: web.Request) -> web.Response:
     return web.json_response(_session_body(request, session.user_id, session.organisation_id, session.csrf_token))
 
 
-def _address(request: web.Request) -> str:
+def address(request: web.Request) -> str:
     return request.remote or "unknown"
 
 
-@routes.post("/api/session")
-@access(Access.PUBLIC)
-@body(SignIn)
-async def sign_in(request: web.Request) -> web.Response:
-    """Sign in with e-mail address and password; sets the session cookie."""
-    given = await read_body(request, SignIn)
+def _start_session(request: web.Request, user: User) -> web.Response:
+    """A new session for ``user`` (its organisation picked when there is one); sets the cookie."""
     auth = request.app[AUTH]
-    user = await auth.sign_in(given.email, given.password, _address(request))
-    if user is None:
-        raise Unauthorized("wrong e-mail address or password")
     memberships = auth.accounts.memberships(user.id)
     org_id = memberships[0].organisation_id if len(memberships) == 1 else None
     token, session = auth.sessions.create(user.id, org_id)
@@ -70,6 +78,37 @@ async def sign_in(request: web.Request) -> web.Response:
         auth.audit.record("signed in", organisation_id=m.organisation_id, user_id=user.id, user_name=user.name)
     response = web.json_response(_session_body(request, user.id, org_id, session.csrf_token))
     _set_cookie(request, response, token)
+    return response
+
+
+@routes.post("/api/session")
+@access(Access.PUBLIC)
+@body(SignIn)
+async def sign_in(request: web.Request) -> web.Response:
+    """Sign in with e-mail address and password; sets the session cookie, or, for a user
+    with two-factor sign-in, the challenge cookie and ``{"two_factor": true}``."""
+    given = await read_body(request, SignIn)
+    auth = request.app[AUTH]
+    user = await auth.sign_in(given.email, given.password, address(request))
+    if user is None:
+        raise Unauthorized("wrong e-mail address or password")
+    if not auth.two_factor.enabled(user.id):
+        return _start_session(request, user)
+    response = web.json_response({"signed_in": False, "two_factor": True})
+    response.set_cookie(CHALLENGE_COOKIE, auth.challenges.create(user.id, user.email), httponly=True,
+                        samesite="Strict", secure=request.secure, path="/api/session")
+    return response
+
+
+@routes.post("/api/session/two-factor")
+@access(Access.PUBLIC)
+@body(TwoFactorCode)
+async def second_factor(request: web.Request) -> web.Response:
+    """The code from the authenticator app (or a recovery code) after the password."""
+    code = (await read_body(request, TwoFactorCode)).code
+    user = request.app[AUTH].second_factor(request.cookies.get(CHALLENGE_COOKIE), code, address(request))
+    response = _start_session(request, user)
+    response.del_cookie(CHALLENGE_COOKIE, path="/api/session")
     return response
 
 
@@ -162,7 +201,7 @@ async def accept_invitation(request: web.Request) -> web.Response:
     link_token = read_path(request, InvitationPath).token
     accept = await read_body(request, AcceptInvitation)
     auth = request.app[AUTH]
-    user, invitation = await auth.accept_invitation(link_token, accept.name, accept.password, _address(request))
+    user, invitation = await auth.accept_invitation(link_token, accept.name, accept.password, address(request))
     auth.audit.record("invitation accepted", organisation_id=invitation.organisation_id, user_id=user.id,
                       user_name=user.name, role=invitation.role.value)
     token, session = auth.sessions.create(user.id, invitation.organisation_id)

@@ -9,14 +9,20 @@ from ..crypto.system_key import SystemPublicKey
 from ..kernel.access import Role
 from ..kernel.audit import AuditLog
 from ..kernel.clock import Clock
+from ..kernel.errors import Conflict, Forbidden, NotFound, Unauthorized
 from ..kernel.events import ACCESS_CHANGED, EventBus
 from ..storage.database import Database
 from ..systems.store import Systems
 from .accounts import AccountError, Accounts, User
 from .backoff import SignInBackoff
+from .challenges import Challenges
 from .invitations import Invitation, Invitations
 from .passwords import PasswordWorker, check_strength
-from .sessions import Sessions
+from .resets import PasswordReset, PasswordResets
+from .sessions import Session, Sessions
+from .two_factor import TwoFactor
+
+SECOND_FACTOR = "two-factor:"  # the back-off's account key for codes, apart from passwords
 
 
 @dataclass
@@ -29,6 +35,9 @@ class AuthService:
     backoff: SignInBackoff
     passwords: PasswordWorker
     events: EventBus
+    two_factor: TwoFactor
+    challenges: Challenges
+    resets: PasswordResets
 
     @classmethod
     def open(cls, database: Database, clock: Clock, systems: Systems, audit: AuditLog, events: EventBus) -> AuthService:
@@ -36,7 +45,8 @@ class AuthService:
         db = database.db
         accounts = Accounts(db, clock)
         return cls(accounts, Sessions(db, clock), Invitations(db, clock, accounts), systems, audit,
-                   SignInBackoff(clock), PasswordWorker(), events)
+                   SignInBackoff(clock), PasswordWorker(), events, TwoFactor(db, clock), Challenges(clock),
+                   PasswordResets(db, clock, accounts))
 
     def close(self) -> None:
         self.passwords.close()
@@ -50,6 +60,83 @@ class AuthService:
             return None
         self.backoff.succeeded(email, address)
         return user
+
+    def second_factor(self, token: str | None, code: str, address: str) -> User:
+        """The user whose sign-in the challenge ``token`` holds, if ``code`` is a fresh
+        TOTP code or an unused recovery code of theirs; codes back off as passwords do,
+        counted apart, so a right password does not wipe a code's failures."""
+        challenge = self.challenges.take_try(token)
+        key = SECOND_FACTOR + challenge.email
+        self.backoff.attempt(key, address)
+        user = self.accounts.user(challenge.user_id)
+        if user is None or not self.two_factor.verify(user.id, code):
+            raise Unauthorized("that code is not right (or was used already): enter the code your app shows now")
+        self.backoff.succeeded(key, address)
+        assert token is not None
+        self.challenges.end(token)
+        return user
+
+    def must_enrol(self, user_id: str, organisation_id: str | None) -> bool:
+        """The organisation requires two-factor sign-in and the user has not set it up."""
+        return bool(organisation_id and self.accounts.requires_two_factor(organisation_id)
+                    and not self.two_factor.enabled(user_id))
+
+    async def change_password(self, user: User, session: Session, current: str, new: str, address: str) -> None:
+        """Set a new password once the current one is given (backing off like a sign-in);
+        every other session of the user ends."""
+        await self._check_password(user, current, address)
+        self.accounts.set_password_hash(user.id, await self.passwords.hash(new))
+        self.sessions.end_all_for(user.id, keep=session)
+        self.record_for_each_organisation(user, "password changed")
+
+    async def disable_two_factor(self, user: User, password: str, address: str) -> None:
+        """Two-factor sign-in off, given the password; refused while an organisation of the
+        user requires it."""
+        requiring = [m.organisation_name for m in self.accounts.memberships(user.id)
+                     if self.accounts.requires_two_factor(m.organisation_id)]
+        if requiring:
+            raise Conflict(f"{', '.join(requiring)} requires two-factor sign-in, so it stays on")
+        await self._check_password(user, password, address)
+        self.two_factor.disable(user.id)
+        self.record_for_each_organisation(user, "two-factor sign-in turned off")
+
+    async def _check_password(self, user: User, password: str, address: str) -> None:
+        """Refuse a wrong password of the signed-in user, backing off as sign-in does."""
+        self.backoff.attempt(user.email, address)
+        if not await self.passwords.verify(self.accounts.password_hash(user.id), password):
+            raise AccountError("your password is not right")
+        self.backoff.succeeded(user.email, address)
+
+    def create_reset(self, actor: User, organisation_id: str, user_id: str) -> tuple[User, str]:
+        """A one-time reset link's token for a member. Refused for a member of another
+        organisation the admin does not administer too: an admin of one organisation must
+        not take over an account that matters elsewhere."""
+        user = self.accounts.user(user_id) if self.accounts.role(user_id, organisation_id) else None
+        if user is None:
+            raise NotFound("no such member in this organisation")
+        if any(self.accounts.role(actor.id, m.organisation_id) != Role.ADMIN for m in self.accounts.memberships(user.id)):
+            raise Forbidden(f"{user.name} is also a member of an organisation you do not administer; "
+                            "an admin of each of their organisations must reset the password")
+        token = self.resets.create(organisation_id, user, actor)
+        self.audit.record("password reset link created", organisation_id=organisation_id, user_id=actor.id,
+                          user_name=actor.name, member=_person(user))
+        return user, token
+
+    async def reset_password(self, token: str, password: str) -> PasswordReset:
+        """Set the password through a reset link (once); every session of the member ends."""
+        self.resets.pending(token)
+        password_hash = await self.passwords.hash(password)
+        reset = self.resets.use(token)
+        self.accounts.set_password_hash(reset.user.id, password_hash)
+        self.sessions.end_all_for(reset.user.id)
+        self.audit.record("password reset", organisation_id=reset.organisation_id, user_id=reset.user.id,
+                          user_name=reset.user.name)
+        return reset
+
+    def record_for_each_organisation(self, user: User, action: str, **details: object) -> None:
+        for membership in self.accounts.memberships(user.id):
+            self.audit.record(action, organisation_id=membership.organisation_id, user_id=user.id,
+                              user_name=user.name, **details)
 
     async def accept_invitation(self, token: str, name: str, password: str, address: str) -> tuple[User, Invitation]:
         """Create the invitee's account (or use the existing one, if the password is its
@@ -83,14 +170,25 @@ class AuthService:
     def set_role(self, actor: User, organisation_id: str, user_id: str, role: Role) -> None:
         self.accounts.set_role(organisation_id, user_id, role)
         self.audit.record("role changed", organisation_id=organisation_id, user_id=actor.id, user_name=actor.name,
-                          member=user_id, role=role.value)
+                          member=self._member(user_id), role=role.value)
         self.events.emit(ACCESS_CHANGED, user_id, organisation_id, True)
 
     def remove_member(self, actor: User, organisation_id: str, user_id: str) -> None:
+        member = self._member(user_id)
         self.accounts.remove_member(organisation_id, user_id)
         self.audit.record("member removed", organisation_id=organisation_id, user_id=actor.id, user_name=actor.name,
-                          member=user_id)
+                          member=member)
         self.events.emit(ACCESS_CHANGED, user_id, organisation_id, False)
+
+
+    def _member(self, user_id: str) -> str:
+        user = self.accounts.user(user_id)
+        return _person(user) if user else user_id
+
+
+def _person(user: User) -> str:
+    """How the audit log names a person: name and e-mail address."""
+    return f"{user.name} <{user.email}>"
 
 
 AUTH = web.AppKey("auth", AuthService)

@@ -65,5 +65,6 @@ class Sessions:
     def end(self, session: Session) -> None:
         self.db.table("sessions").delete(session.key)
 
-    def end_all_for(self, user_id: str) -> None:
-        self.db.table("sessions").delete_where("user_id = ?", [user_id])
+    def end_all_for(self, user_id: str, keep: Session | None = None) -> None:
+        """End every session of the user (but ``keep``, the one asking)."""
+        self.db.table("sessions").delete_where("user_id = ? AND key != ?", [user_id, keep.key if keep else ""])
