@@ -2,8 +2,7 @@
 import { ApiError, callApi } from './api.js';
 import { byId, row } from './dom.js';
 
-/** @param {() => Promise<void>} onChange after a license was added (or refused) */
-export function startLicense(onChange) {
+export function startLicense() {
   byId('license-form').addEventListener('submit', async (event) => {
     event.preventDefault();
     const message = byId('license-message');
@@ -15,12 +14,13 @@ export function startLicense(onChange) {
       if (!(error instanceof ApiError)) throw error;
       message.textContent = error.message;
     }
-    await Promise.all([showLicense(), onChange()]);
+    await showLicense();
   });
   return showLicense();
 }
 
-async function showLicense() {
+/** (Re)draw the card; also after a fleet change, which may change the usage. */
+export async function showLicense() {
   const state = await callApi('GET', '/api/organisation/license');
   const line = byId('license-state');
   line.textContent = `${state.ok ? 'Streaming is licensed' : 'Cameras cannot stream'}: ${state.reason}.`;

@@ -8,8 +8,7 @@ import { callSaying } from './form-call.js';
 
 const ROLES = ['viewer', 'operator', 'admin'];
 
-/** @param {() => Promise<void>} onChange after every change (or refusal) */
-export function startMembers(onChange) {
+export function startMembers() {
   /**
    * @param {string} userId
    * @param {'PUT'|'DELETE'} method
@@ -23,7 +22,7 @@ export function startMembers(onChange) {
       if (!(error instanceof ApiError)) throw error;
       byId('members-message').textContent = error.message;
     }
-    await Promise.all([showMembers(), onChange()]);
+    await showMembers();
   }
 
   async function showMembers() {
@@ -57,7 +56,6 @@ export function startMembers(onChange) {
     if (!answer) return;
     say(message, `Give ${member.name} this link to set a new password (valid ${answer.valid_minutes} minutes, one use):`, true);
     showText(byId('reset-link'), answer.link);
-    await onChange();
   }
 
   byId('invite-form').addEventListener('submit', async (event) => {
@@ -75,7 +73,6 @@ export function startMembers(onChange) {
     say(message, 'Send this link to the person you invite (valid 7 days, one use):', true);
     byId('invite-link').textContent = link;
     byId('invite-link').hidden = false;
-    await onChange();
   });
   return showMembers();
 }

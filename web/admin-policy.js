@@ -3,8 +3,7 @@ import { callApi } from './api.js';
 import { byId } from './dom.js';
 import { callSaying } from './form-call.js';
 
-/** @param {() => Promise<void>} onChange after every change (or refusal) */
-export async function startPolicy(onChange) {
+export async function startPolicy() {
   const box = /** @type {HTMLInputElement} */ (byId('require-two-factor'));
   box.checked = (await callApi('GET', '/api/organisation/policy')).require_two_factor;
   box.addEventListener('change', async () => {
@@ -12,6 +11,5 @@ export async function startPolicy(onChange) {
       require_two_factor: box.checked,
     });
     if (!answer) box.checked = !box.checked;
-    await onChange();
   });
 }

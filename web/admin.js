@@ -1,12 +1,12 @@
 /**
- * The administration page (admins only): license, members and invitations, systems, audit
- * log, then the end-to-end key and camera cards. Every change that is audited refreshes
- * the audit log; a new system key also the systems and the cameras' key changes.
+ * The administration page (admins only): license, members and invitations, sign-in
+ * security, systems, then the end-to-end key and camera cards. The audit log has its own
+ * page (audit.html). A fleet change redraws the license card (its usage); a new system key
+ * also the systems and the cameras' key changes.
  */
-import { showAudit } from './admin-audit.js';
 import { showFleet, startFleet } from './admin-fleet.js';
 import { startKeys } from './admin-keys.js';
-import { startLicense } from './admin-license.js';
+import { showLicense, startLicense } from './admin-license.js';
 import { startMembers } from './admin-members.js';
 import { startPolicy } from './admin-policy.js';
 import { showSystems, startSystems } from './admin-systems.js';
@@ -17,14 +17,13 @@ requireSignIn().then(async (session) => {
   if (!session || !checkAdmin(session, 'Administration needs')) return;
   const page = byId('admin');
   page.hidden = false;
-  page.addEventListener('fleet-change', showAudit);
+  page.addEventListener('fleet-change', showLicense);
   await Promise.all([
-    startLicense(showAudit),
-    startMembers(showAudit),
-    startPolicy(showAudit),
+    startLicense(),
+    startMembers(),
+    startPolicy(),
     startSystems(),
-    showAudit(),
-    startKeys(page, () => Promise.all([showSystems(), showFleet(), showAudit()])),
+    startKeys(page, () => Promise.all([showSystems(), showFleet()])),
     startFleet(page),
   ]);
 });

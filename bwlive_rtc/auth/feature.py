@@ -11,6 +11,7 @@ from ..kernel.audit import AUDIT
 from ..kernel.feature import Feature
 from ..systems.store import SYSTEMS
 from .account_routes import routes as account_routes
+from .audit_routes import routes as audit_routes
 from .authentication import authenticate
 from .routes import routes
 from .service import AUTH, AuthService
@@ -23,4 +24,4 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
     app[AUTH].close()
 
 
-FEATURE = Feature("auth", (routes, account_routes), _lifecycle)
+FEATURE = Feature("auth", (routes, account_routes, audit_routes), _lifecycle)

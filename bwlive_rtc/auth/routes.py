@@ -1,4 +1,4 @@
-"""HTTP API for sign-in, sessions, organisations, members, invitations, audit."""
+"""HTTP API for sign-in, sessions, organisations, members, invitations."""
 from __future__ import annotations
 
 from aiohttp import web
@@ -208,9 +208,3 @@ async def accept_invitation(request: web.Request) -> web.Response:
     response = web.json_response(_session_body(request, user.id, invitation.organisation_id, session.csrf_token))
     _set_cookie(request, response, token)
     return response
-
-
-@routes.get("/api/organisation/audit")
-@access(Access.ADMIN)
-async def audit_log(request: web.Request) -> web.Response:
-    return web.json_response({"entries": request.app[AUTH].audit.entries(organisation(request))})

@@ -1,13 +1,55 @@
-"""The audit log: who did what, when, in which organisation."""
+"""The audit log: who did what, when, in which organisation; read back a page at a time
+or as a whole, filtered by person, camera, action and time range."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from datetime import UTC
+from typing import Annotated, Any
 
 import sqlite_utils
 from aiohttp import web
+from pydantic import AwareDatetime, Field
 
 from .access import caller
 from .clock import Clock
+from .requests import Id, Natural, OptionalName, RequestModel
+
+CAMERA_KEYS = ("camera", "camera_user", "serial")  # where an entry's details name a camera
+EXPORT_BATCH = 500
+
+
+class AuditFilter(RequestModel):
+    """Which entries: all of them by default; ``until`` is exclusive."""
+
+    person: Id | None = None  # a user id
+    camera: OptionalName = ""  # the camera's user name or serial, as the entries name it
+    action: OptionalName = ""
+    since: AwareDatetime | None = None
+    until: AwareDatetime | None = None
+
+
+class AuditPage(AuditFilter):
+    page: Natural = 0  # from 0, newest first
+    page_size: Annotated[Natural, Field(ge=1, le=200)] = 50
+
+
+def _where(organisation_id: str, only: AuditFilter) -> tuple[str, list[Any]]:
+    clauses, values = ["organisation_id = ?"], [organisation_id]
+    if only.person:
+        clauses.append("user_id = ?")
+        values.append(only.person)
+    if only.action:
+        clauses.append("action = ?")
+        values.append(only.action)
+    if only.camera:
+        clauses.append("(" + " OR ".join(f"json_extract(details, '$.{key}') = ?" for key in CAMERA_KEYS) + ")")
+        values += [only.camera] * len(CAMERA_KEYS)
+    for bound, operator in ((only.since, ">="), (only.until, "<")):
+        if bound is not None:
+            clauses.append(f"time {operator} ?")
+            values.append(bound.astimezone(UTC).isoformat())
+    return " AND ".join(clauses), values
 
 
 class AuditLog:
@@ -22,13 +64,41 @@ class AuditLog:
              "user_name": user_name, "action": action, "details": json.dumps(details)}
         )
 
-    def entries(self, organisation_id: str, limit: int = 200) -> list[dict[str, object]]:
-        rows = self.db.query(
-            "SELECT time, user_name, action, details FROM audit_log WHERE organisation_id = ? "
-            "ORDER BY id DESC LIMIT ?",
-            [organisation_id, limit],
-        )
-        return [{**row, "details": json.loads(row["details"])} for row in rows]
+    def entries(self, organisation_id: str, only: AuditPage | None = None) -> list[dict[str, Any]]:
+        """One page of the organisation's entries, newest first (by default the latest 50)."""
+        return self.page(organisation_id, only or AuditPage())[0]
+
+    def page(self, organisation_id: str, only: AuditPage) -> tuple[list[dict[str, Any]], int]:
+        """One page of the organisation's entries (newest first) and how many match in all."""
+        where, values = _where(organisation_id, only)
+        total = self.db.execute(f"SELECT COUNT(*) FROM audit_log WHERE {where}", values).fetchone()[0]
+        rows = self.db.query(f"SELECT * FROM audit_log WHERE {where} ORDER BY id DESC LIMIT ? OFFSET ?",
+                             [*values, only.page_size, only.page * only.page_size])
+        return [_entry(row) for row in rows], total
+
+    def every(self, organisation_id: str, only: AuditFilter) -> Iterator[list[dict[str, Any]]]:
+        """All matching entries, newest first, in batches (for an export of any length)."""
+        where, values = _where(organisation_id, only)
+        before = None
+        while True:
+            page = "" if before is None else " AND id < ?"
+            rows = [_entry(row) for row in self.db.query(
+                f"SELECT * FROM audit_log WHERE {where}{page} ORDER BY id DESC LIMIT ?",
+                [*values, *([before] if before is not None else []), EXPORT_BATCH])]
+            if not rows:
+                return
+            yield rows
+            before = rows[-1]["id"]
+
+    def actions(self, organisation_id: str) -> list[str]:
+        rows = self.db.query("SELECT DISTINCT action FROM audit_log WHERE organisation_id = ? ORDER BY action",
+                             [organisation_id])
+        return [row["action"] for row in rows]
+
+
+def _entry(row: dict[str, Any]) -> dict[str, Any]:
+    return {"id": row["id"], "time": row["time"], "user_id": row["user_id"], "user_name": row["user_name"],
+            "action": row["action"], "details": json.loads(row["details"])}
 
 
 AUDIT = web.AppKey("audit", AuditLog)

@@ -34,7 +34,8 @@ async def subscribe(request: web.Request) -> web.Response:
     offer = await read_offer(request)
     who = caller(request)
     consumer, answer = await request.app[ROUTER].subscribe(producer.id, offer, who.user_id)
-    audit(request, "stream viewed", stream=producer.id, camera=producer.camera)
+    if consumer.tracks:  # a media view; the map's data-only subscriptions bring positions only
+        audit(request, "stream viewed", stream=producer.id, camera=producer.camera)
     return created(answer, f"/whep/{producer.id}/{consumer.id}")
 
 
