@@ -17,7 +17,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     issuer.set_defaults(run=issuer_keys)
     issue = license_cmd.add_parser("issue", help="print a signed license file")
     issue.add_argument("--issuer-key", type=Path, default=DEFAULT_KEYS_DIR / "license-issuer-private.pem")
-    issue.add_argument("--organisation", required=True, help="organisation id (Settings shows it)")
+    issue.add_argument("--organisation", required=True, help="organisation id (Administration, License card)")
     issue.add_argument("--cameras", type=int, required=True, help="cameras covered (7-day average)")
     issue.add_argument("--days", type=int, default=365, help="valid for this many days (default 365)")
     issue.add_argument("--from", dest="valid_from", help="first valid day, YYYY-MM-DD (default today)")

@@ -17,10 +17,13 @@ from .usage import CameraAssignments
 
 @dataclass(frozen=True)
 class LicenseState:
+    organisation_id: str  # what ``bwlive license issue --organisation`` needs
+    issuer_key: bool  # whether this server can check license files at all
     trial_ends_at: datetime
     in_trial: bool
     licensed_cameras: int  # seats of the licenses valid today
     needed: float  # 7-day average of cameras counting
+    in_use: int  # cameras counting now
     licenses: list[License]
 
     @property
@@ -43,7 +46,8 @@ class LicenseState:
         return {
             "ok": self.ok, "reason": self.reason, "in_trial": self.in_trial,
             "trial_ends_at": self.trial_ends_at.isoformat(), "licensed_cameras": self.licensed_cameras,
-            "needed": round(self.needed, 2), "licenses": [lic.to_json() for lic in self.licenses],
+            "needed": round(self.needed, 2), "in_use": self.in_use, "organisation_id": self.organisation_id,
+            "issuer_key": self.issuer_key, "licenses": [lic.to_json() for lic in self.licenses],
         }
 
 
@@ -77,10 +81,13 @@ class Licensing:
         ] if self.issuer else []
         trial_ends = self.accounts.trial_ends_at(organisation_id)
         return LicenseState(
+            organisation_id=organisation_id,
+            issuer_key=self.issuer is not None,
             trial_ends_at=trial_ends,
             in_trial=now < trial_ends,
             licensed_cameras=sum(lic.cameras for lic in licenses if lic.covers(today)),
             needed=self.assignments.needed(organisation_id, today),
+            in_use=self.assignments.counting_now(organisation_id),
             licenses=licenses,
         )
 

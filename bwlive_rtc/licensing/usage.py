@@ -38,6 +38,11 @@ class CameraAssignments:
             "organisation_id = ? AND camera_id = ? AND \"end\" IS NULL", [organisation_id, camera_id]))
         return rows[0] if rows else None
 
+    def counting_now(self, organisation_id: str) -> int:
+        """Cameras that count at this moment."""
+        return self.db.table("camera_assignments").count_where(
+            "organisation_id = ? AND \"end\" IS NULL", [organisation_id])
+
     def daily_count(self, organisation_id: str, day: date) -> int:
         """Distinct cameras counting at any moment of ``day`` (UTC)."""
         day_start = datetime.combine(day, time.min, tzinfo=UTC)
