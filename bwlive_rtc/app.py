@@ -9,6 +9,7 @@ from aiohttp import web
 from .auth.feature import FEATURE as AUTH
 from .console.feature import FEATURE as CONSOLE
 from .fleet.feature import FEATURE as FLEET
+from .fleet_status.feature import FEATURE as FLEET_STATUS
 from .integrations.feature import FEATURE as INTEGRATIONS
 from .kernel.access import access_middleware
 from .kernel.appkeys import CLOCK, DATABASE, EVENTS, SETTINGS
@@ -30,7 +31,7 @@ from .systems.feature import FEATURE as SYSTEMS
 from .webclient.feature import FEATURE as WEBCLIENT
 
 FEATURES: tuple[Feature, ...] = (
-    SYSTEMS, AUTH, LICENSING, FLEET, STREAMS, SIGNALING, CONSOLE, RECORDINGS, INTEGRATIONS, WEBCLIENT,
+    SYSTEMS, AUTH, LICENSING, FLEET, STREAMS, SIGNALING, FLEET_STATUS, CONSOLE, RECORDINGS, INTEGRATIONS, WEBCLIENT,
     STREAM_ENDINGS,  # last: streams a crash left open are announced once every listener is there
 )
 

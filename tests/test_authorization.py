@@ -79,7 +79,7 @@ FLEET_AND_SYSTEMS = ("/api/fleet", "/api/organisation/systems")
 def path_ids(fleet: FleetIds) -> dict[str, str]:
     """Organisation A's real ids for the fleet's and systems' path parameters."""
     return {"profile_id": fleet.profile, "user_id": fleet.camera_user, "camera_id": fleet.camera,
-            "system_id": fleet.system}
+            "system_id": fleet.system, "network_id": fleet.network}
 
 
 def bodies(fleet: FleetIds) -> dict[tuple[str, str], dict[str, object]]:
@@ -92,6 +92,8 @@ def bodies(fleet: FleetIds) -> dict[tuple[str, str], dict[str, object]]:
                                          "system_id": fleet.system},
         ("POST", "/api/fleet/networks"): {"ssid": "Evil", "password": "x", "camera_user_id": fleet.camera_user},
         ("POST", "/api/fleet/cameras/{camera_id}/key-change"): {"thumbprint": "0" * 32},
+        ("PATCH", "/api/fleet/cameras/{camera_id}"): {"camera_user_id": fleet.camera_user},
+        ("PATCH", "/api/fleet/networks/{network_id}"): {"password": "changed"},
         ("PUT", "/api/organisation/systems/{system_id}/public-key"):
             {"public_key": SystemKeyPair.generate().public.pem().decode()},
     }

@@ -67,7 +67,7 @@ def test_a_key_replaced_on_the_admin_page_reaches_the_camera_once_confirmed_ther
         camera_form.locator("select[name=system_id]").select_option(label="local system")
         camera_form.locator("button").click()
         expect(fleet.locator(f'.fleet-camera[data-serial="{SERIAL}"] td')).to_have_text(
-            [SERIAL, "", "Kim Keychange", "local system", "never", "Revoke"])
+            [SERIAL, "", "Kim Keychange", "local system", "never", "Revoke Reassign…"])
 
         first = dock(server, workdir / "dock-first.json")
         assert first.returncode == 0 and f"key thumbprint {old}" in first.stdout, first.stderr

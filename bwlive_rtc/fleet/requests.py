@@ -23,6 +23,7 @@ class NewProfile(RequestModel):
 
 
 class ProfileChange(RequestModel):
+    name: Name | None = None
     streaming: bool | None = None
     location: bool | None = None
 
@@ -33,7 +34,8 @@ class NewCameraUser(RequestModel):
 
 
 class CameraUserChange(RequestModel):
-    profile_id: Id
+    name: Name | None = None
+    profile_id: Id | None = None
 
 
 class NewCamera(RequestModel):
@@ -50,6 +52,15 @@ class NewNetwork(RequestModel):
     camera_user_id: Id | None = None
 
 
+class CameraChange(RequestModel):
+    camera_user_id: Id | None  # required: null takes the camera from its camera user
+
+
+class NetworkChange(RequestModel):
+    ssid: Ssid | None = None
+    password: Password | None = None
+
+
 class KeyChangeConfirmation(RequestModel):
     thumbprint: Thumbprint  # the new key's, as the admin compared it
 
@@ -64,3 +75,7 @@ class CameraUserPath(RequestModel):
 
 class CameraPath(RequestModel):
     camera_id: Id
+
+
+class NetworkPath(RequestModel):
+    network_id: Id

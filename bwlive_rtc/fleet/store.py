@@ -26,7 +26,7 @@ from ..kernel.tokens import new_id
 from ..licensing.usage import CameraAssignments
 from ..systems.store import Systems
 
-KINDS = {"profiles": "profile", "camera_users": "camera user", "cameras": "camera"}
+KINDS = {"profiles": "profile", "camera_users": "camera user", "cameras": "camera", "wifi_networks": "Wi-Fi network"}
 
 
 class FleetError(AccountError):
@@ -61,6 +61,7 @@ class Camera:
     revoked_at: datetime | None
     key_id: str | None  # the system key it took at its last dock
     confirmed_key_id: str | None  # a change to that key an admin has confirmed
+    last_docked_at: datetime | None = None
 
 
 class Fleet:
@@ -118,6 +119,45 @@ class Fleet:
             [organisation_id, organisation_id, profile.id]))
         return _profile(self._require("profiles", organisation_id, profile.id))
 
+    def rename(self, table: str, organisation_id: str, object_id: str, name: str) -> str:
+        """Rename a profile or camera user (names are unique in the organisation: the
+        command line finds them by name); returns the old name."""
+        row = self._require(table, organisation_id, object_id)
+        other = self._by_name(table, organisation_id, name)
+        if other is not None and other["id"] != object_id:
+            raise Conflict(f"there is already a {KINDS[table]} named {name}")
+        self.db.table(table).update(object_id, {"name": name})
+        return str(row["name"])
+
+    def delete_profile(self, organisation_id: str, profile_id: str) -> Profile:
+        """Delete a profile no camera user has, with its networks; one in use is a 409."""
+        profile = _profile(self._require("profiles", organisation_id, profile_id))
+        users = [row["name"] for row in self.db.table("camera_users").rows_where(
+            "organisation_id = ? AND profile_id = ?", [organisation_id, profile.id], order_by="name")]
+        if users:
+            raise Conflict(f"profile {profile.name} is in use by {len(users)} camera user(s) ({', '.join(users)}): "
+                           "give them another profile first")
+        with self.db.conn:
+            self.db.table("wifi_networks").delete_where("organisation_id = ? AND profile_id = ?",
+                                                        [organisation_id, profile.id])
+            self.db.table("profiles").delete(profile.id)
+        return profile
+
+    def delete_camera_user(self, organisation_id: str, camera_user_id: str) -> CameraUser:
+        """Delete a camera user without cameras, with their own networks; one who still has
+        cameras is a 409."""
+        user = _camera_user(self._require("camera_users", organisation_id, camera_user_id))
+        serials = [row["serial"] for row in self.db.table("cameras").rows_where(
+            "organisation_id = ? AND camera_user_id = ?", [organisation_id, user.id], order_by="serial")]
+        if serials:
+            raise Conflict(f"camera user {user.name} still has camera(s) {', '.join(serials)}: "
+                           "give them to another camera user first")
+        with self.db.conn:
+            self.db.table("wifi_networks").delete_where("organisation_id = ? AND camera_user_id = ?",
+                                                        [organisation_id, user.id])
+            self.db.table("camera_users").delete(user.id)
+        return user
+
     def add_camera_user(self, organisation_id: str, name: str, profile_id: str | None = None) -> CameraUser:
         if not name.strip():
             raise FleetError("enter the camera user's name")
@@ -159,6 +199,22 @@ class Fleet:
                                                "password": password, "profile_id": profile_id,
                                                "camera_user_id": camera_user_id})
         return network_id
+
+    def change_network(self, organisation_id: str, network_id: str, ssid: str | None, password: str | None) -> str:
+        """A new SSID and/or password for a network; returns its SSID."""
+        row = self._require("wifi_networks", organisation_id, network_id)
+        if ssid is not None and not ssid.strip():
+            raise FleetError("enter the network's name (SSID)")
+        changes = {k: v for k, v in (("ssid", ssid), ("password", password)) if v is not None}
+        if changes:
+            self.db.table("wifi_networks").update(network_id, changes)
+        return str(changes.get("ssid", row["ssid"]))
+
+    def delete_network(self, organisation_id: str, network_id: str) -> str:
+        """Delete a network; returns its SSID."""
+        row = self._require("wifi_networks", organisation_id, network_id)
+        self.db.table("wifi_networks").delete(network_id)
+        return str(row["ssid"])
 
     def networks_for(self, user: CameraUser) -> list[dict[str, str]]:
         """The user's own networks if any, else the profile's."""
@@ -202,6 +258,15 @@ class Fleet:
         rows = self.db.table("cameras").rows_where("serial = ?", [serial.strip()], limit=1)
         row = next(iter(rows), None)
         return _camera(row) if row else None
+
+    def reassign(self, organisation_id: str, camera_id: str, camera_user_id: str | None) -> Camera:
+        """Give the camera to another camera user of the organisation (or to none); its
+        streams are named after them from its next stream on."""
+        camera = self.require_camera(organisation_id, camera_id)
+        if camera_user_id is not None:
+            self._require("camera_users", organisation_id, camera_user_id)
+        self.db.table("cameras").update(camera.id, {"camera_user_id": camera_user_id})
+        return self._sync_usage(organisation_id, camera.id)
 
     def revoke(self, organisation_id: str, camera_id: str) -> Camera:
         camera = self.require_camera(organisation_id, camera_id)
@@ -261,4 +326,5 @@ def _camera_user(row: dict[str, Any]) -> CameraUser:
 def _camera(row: dict[str, Any]) -> Camera:
     return Camera(row["id"], row["organisation_id"], row["system_id"], row["serial"], row["model"],
                   row["camera_user_id"], datetime.fromisoformat(row["revoked_at"]) if row["revoked_at"] else None,
-                  row["key_id"], row["confirmed_key_id"])
+                  row["key_id"], row["confirmed_key_id"],
+                  datetime.fromisoformat(row["last_docked_at"]) if row["last_docked_at"] else None)

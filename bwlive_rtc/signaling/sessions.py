@@ -72,6 +72,11 @@ class WhipSessions:
             raise NotFound("this camera has no WHIP session at this URL")
         return session
 
+    def stream_of(self, camera_id: str) -> Producer | None:
+        """The camera's live stream, if it has one."""
+        session = self._by_camera.get(camera_id)
+        return self.router.producers.get(session.stream_id) if session else None
+
     async def end_camera(self, camera_id: str) -> None:
         """End the camera's live stream, if it has one (it was revoked)."""
         session = self._by_camera.get(camera_id)

@@ -1,0 +1,1 @@
+"""The cameras' status for admins: the fleet's records joined with the live streams."""
