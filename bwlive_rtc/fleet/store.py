@@ -132,31 +132,36 @@ class Fleet:
     def delete_profile(self, organisation_id: str, profile_id: str) -> Profile:
         """Delete a profile no camera user has, with its networks; one in use is a 409."""
         profile = _profile(self._require("profiles", organisation_id, profile_id))
-        users = [row["name"] for row in self.db.table("camera_users").rows_where(
-            "organisation_id = ? AND profile_id = ?", [organisation_id, profile.id], order_by="name")]
+        users = self._names("camera_users", "name", "profile_id", organisation_id, profile.id)
         if users:
             raise Conflict(f"profile {profile.name} is in use by {len(users)} camera user(s) ({', '.join(users)}): "
                            "give them another profile first")
-        with self.db.conn:
-            self.db.table("wifi_networks").delete_where("organisation_id = ? AND profile_id = ?",
-                                                        [organisation_id, profile.id])
-            self.db.table("profiles").delete(profile.id)
+        self._delete_with_networks("profiles", "profile_id", organisation_id, profile.id)
         return profile
 
     def delete_camera_user(self, organisation_id: str, camera_user_id: str) -> CameraUser:
         """Delete a camera user without cameras, with their own networks; one who still has
         cameras is a 409."""
         user = _camera_user(self._require("camera_users", organisation_id, camera_user_id))
-        serials = [row["serial"] for row in self.db.table("cameras").rows_where(
-            "organisation_id = ? AND camera_user_id = ?", [organisation_id, user.id], order_by="serial")]
+        serials = self._names("cameras", "serial", "camera_user_id", organisation_id, user.id)
         if serials:
             raise Conflict(f"camera user {user.name} still has camera(s) {', '.join(serials)}: "
                            "give them to another camera user first")
-        with self.db.conn:
-            self.db.table("wifi_networks").delete_where("organisation_id = ? AND camera_user_id = ?",
-                                                        [organisation_id, user.id])
-            self.db.table("camera_users").delete(user.id)
+        self._delete_with_networks("camera_users", "camera_user_id", organisation_id, user.id)
         return user
+
+    def _names(self, table: str, name: str, refers: str, organisation_id: str, object_id: str) -> list[str]:
+        """The ``name`` of each row of ``table`` whose ``refers`` column is ``object_id``."""
+        rows = self.db.table(table).rows_where(f"organisation_id = ? AND {refers} = ?", [organisation_id, object_id],
+                                               order_by=name)
+        return [row[name] for row in rows]
+
+    def _delete_with_networks(self, table: str, refers: str, organisation_id: str, object_id: str) -> None:
+        """Delete the object and the Wi-Fi networks assigned to it (their ``refers`` column)."""
+        with self.db.conn:
+            self.db.table("wifi_networks").delete_where(f"organisation_id = ? AND {refers} = ?",
+                                                        [organisation_id, object_id])
+            self.db.table(table).delete(object_id)
 
     def add_camera_user(self, organisation_id: str, name: str, profile_id: str | None = None) -> CameraUser:
         if not name.strip():
