@@ -47,6 +47,8 @@ def test_header_signs_out_switches_organisation_and_links_administration(server,
         assert menu.locator("#sign-out").is_visible(), path
         assert menu.locator("#admin-link").get_attribute("href") == "/web/admin.html", path
         assert menu.locator("#account-link").inner_text() == "Ada Admin", path
+        if path == "/":
+            admin.screenshot(path="docs/screenshots/header-console.png", clip={"x": 0, "y": 0, "width": 1280, "height": 60})
     invited(browser, admin_ctx, admin, "vera@example.test", "Vera Viewer", "viewer")
     call(admin_ctx, admin, "POST", "/api/organisations", {"name": "Harbour police"})
     admin.goto(server.url + "/web/recordings.html")

@@ -1,6 +1,6 @@
 /** Accept an invitation: the token is in the link's fragment (`#token=...`). */
-import { ApiError, callApi } from './api.js';
 import { byId } from './dom.js';
+import { callSaying } from './form-call.js';
 
 const path = `/api/invitations/${encodeURIComponent(new URLSearchParams(location.hash.slice(1)).get('token') ?? '')}`;
 
@@ -8,14 +8,8 @@ const path = `/api/invitations/${encodeURIComponent(new URLSearchParams(location
  * A call whose refusal is shown in `#message`.
  * @returns {Promise<any>} the answer, null when refused
  */
-async function call(method, body) {
-  try {
-    return await callApi(method, path, body);
-  } catch (error) {
-    if (!(error instanceof ApiError)) throw error;
-    byId('message').textContent = error.message;
-    return null;
-  }
+function call(method, body) {
+  return callSaying(byId('message'), method, path, body);
 }
 
 byId('accept-form').addEventListener('submit', async (event) => {
