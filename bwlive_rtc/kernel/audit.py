@@ -17,6 +17,7 @@ from .requests import Id, Natural, OptionalName, RequestModel
 
 CAMERA_KEYS = ("camera", "camera_user", "serial")  # where an entry's details name a camera
 EXPORT_BATCH = 500
+NEWEST_FIRST = "time DESC, id DESC"  # the index (organisation_id, time) holds the rowid too: no sort
 
 
 class AuditFilter(RequestModel):
@@ -72,23 +73,23 @@ class AuditLog:
         """One page of the organisation's entries (newest first) and how many match in all."""
         where, values = _where(organisation_id, only)
         total = self.db.execute(f"SELECT COUNT(*) FROM audit_log WHERE {where}", values).fetchone()[0]
-        rows = self.db.query(f"SELECT * FROM audit_log WHERE {where} ORDER BY id DESC LIMIT ? OFFSET ?",
+        rows = self.db.query(f"SELECT * FROM audit_log WHERE {where} ORDER BY {NEWEST_FIRST} LIMIT ? OFFSET ?",
                              [*values, only.page_size, only.page * only.page_size])
         return [_entry(row) for row in rows], total
 
     def every(self, organisation_id: str, only: AuditFilter) -> Iterator[list[dict[str, Any]]]:
         """All matching entries, newest first, in batches (for an export of any length)."""
         where, values = _where(organisation_id, only)
-        before = None
+        after: list[Any] = []  # the (time, id) of the last entry sent
         while True:
-            page = "" if before is None else " AND id < ?"
+            page = " AND (time, id) < (?, ?)" if after else ""
             rows = [_entry(row) for row in self.db.query(
-                f"SELECT * FROM audit_log WHERE {where}{page} ORDER BY id DESC LIMIT ?",
-                [*values, *([before] if before is not None else []), EXPORT_BATCH])]
+                f"SELECT * FROM audit_log WHERE {where}{page} ORDER BY {NEWEST_FIRST} LIMIT ?",
+                [*values, *after, EXPORT_BATCH])]
             if not rows:
                 return
             yield rows
-            before = rows[-1]["id"]
+            after = [rows[-1]["time"], rows[-1]["id"]]
 
     def actions(self, organisation_id: str) -> list[str]:
         rows = self.db.query("SELECT DISTINCT action FROM audit_log WHERE organisation_id = ? ORDER BY action",
