@@ -39,6 +39,7 @@ BODYLESS = {
     ("POST", "/api/fleet/cameras/{camera_id}/revoke"), ("PUT", "/api/groups/{group_id}/members/{member}"),
     ("POST", "/api/integrations/{integration_id}/test"), ("POST", "/api/organisation/join-codes"),
     ("POST", "/whep/{stream_id}/{consumer_id}/keepalive"), ("POST", "/api/streams/{stream_id}/end"),
+    ("POST", "/api/account/two-factor"), ("POST", "/api/organisation/members/{user_id}/password-reset"),
 }
 JSON = {"Content-Type": "application/json"}
 DEEP = b"[" * 50_000 + b"]" * 50_000
