@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from ..fleet.credentials import VALID_FOR
+from ..crypto.signing import CERTIFICATE_VALIDITY
 from ..fleet.store import Fleet
 from ..signaling.sessions import QUIET_S, WhipSessions
 
@@ -16,7 +16,7 @@ def camera_status(fleet: Fleet, sessions: WhipSessions, organisation_id: str, no
     rows = []
     for camera in fleet.cameras(organisation_id):
         docked = camera.last_docked_at
-        expires = docked + VALID_FOR if docked else None
+        expires = docked + CERTIFICATE_VALIDITY if docked else None
         stream = sessions.stream_of(camera.id)
         rows.append({
             "id": camera.id, "serial": camera.serial, "camera_user": users.get(camera.camera_user_id or ""),
