@@ -68,14 +68,13 @@ def address(request: web.Request) -> str:
     return request.remote or "unknown"
 
 
-def _start_session(request: web.Request, user: User) -> web.Response:
+def _start_session(request: web.Request, user: User, **details: object) -> web.Response:
     """A new session for ``user`` (its organisation picked when there is one); sets the cookie."""
     auth = request.app[AUTH]
     memberships = auth.accounts.memberships(user.id)
     org_id = memberships[0].organisation_id if len(memberships) == 1 else None
     token, session = auth.sessions.create(user.id, org_id)
-    for m in memberships:
-        auth.audit.record("signed in", organisation_id=m.organisation_id, user_id=user.id, user_name=user.name)
+    auth.record_for_each_organisation(user, "signed in", **details)
     response = web.json_response(_session_body(request, user.id, org_id, session.csrf_token))
     _set_cookie(request, response, token)
     return response
@@ -107,7 +106,7 @@ async def second_factor(request: web.Request) -> web.Response:
     """The code from the authenticator app (or a recovery code) after the password."""
     code = (await read_body(request, TwoFactorCode)).code
     user = request.app[AUTH].second_factor(request.cookies.get(CHALLENGE_COOKIE), code, address(request))
-    response = _start_session(request, user)
+    response = _start_session(request, user, two_factor=True)
     response.del_cookie(CHALLENGE_COOKIE, path="/api/session")
     return response
 
