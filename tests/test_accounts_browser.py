@@ -55,8 +55,8 @@ def test_header_signs_out_switches_organisation_and_links_administration(server,
     switch = admin.locator("#organisation-switch")
     switch.wait_for()
     assert switch.input_value() == call(admin_ctx, admin, "GET", "/api/session")["organisation"]["id"]
-    switch.select_option(label="Test organisation (admin)")
-    admin.wait_for_load_state()
+    with admin.expect_navigation():  # the switch reloads the page in the organisation picked
+        switch.select_option(label="Test organisation (admin)")
     admin.locator("#organisation-switch").wait_for()
     assert call(admin_ctx, admin, "GET", "/api/session")["organisation"]["name"] == "Test organisation"
     admin.screenshot(path="docs/screenshots/header-account-menu.png", clip={"x": 0, "y": 0, "width": 1280, "height": 60})
