@@ -24,8 +24,9 @@ def chromium_path() -> str:
     return path
 
 
-def launch(playwright):  # -> playwright.sync_api.Browser / async Browser
-    """Launch headless Chromium (works with the sync and the async Playwright API)."""
+def launch(playwright, executable: str | None = None, flags: tuple[str, ...] = ()):  # -> Browser (sync or async)
+    """Launch headless Chromium (works with the sync and the async Playwright API);
+    ``executable``: a wrapper that runs Chromium elsewhere (tests/netlab.py: a namespace)."""
     return playwright.chromium.launch(
-        executable_path=chromium_path(), headless=True, args=CHROMIUM_FLAGS
+        executable_path=executable or chromium_path(), headless=True, args=[*CHROMIUM_FLAGS, *flags]
     )

@@ -9,7 +9,8 @@ from playwright.sync_api import Browser, sync_playwright
 
 from bwlive_rtc.crypto.system_key import SystemKeyPair
 from bwlive_rtc.viewer.session import ApiClient
-from tests.chromium import launch
+from tests.chromium import chromium_path, launch
+from tests.netlab import Lab, LabError
 from tests.processes import ADMIN_EMAIL, ADMIN_PASSWORD, Camera, Server
 
 
@@ -60,5 +61,45 @@ def browser() -> Iterator[Browser]:
     """Headless Debian Chromium for the browser tests of a module."""
     with sync_playwright() as playwright:
         chromium = launch(playwright)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
+def lab() -> Iterator[Lab]:
+    """A network lab (tests/netlab.py) for the module; removed at its end, also after a
+    failure. A lab that cannot be made fails the test with the reason (never skips)."""
+    try:
+        made = Lab.create()
+    except LabError as exc:
+        pytest.fail(f"cannot make the network lab: {exc}")
+    try:
+        yield made
+    finally:
+        made.close()
+
+
+@pytest.fixture(scope="module")
+def lab_server_options() -> tuple[str, ...]:
+    """More ``bwlive serve`` options for ``lab_server`` (a test module overrides this)."""
+    return ()
+
+
+@pytest.fixture(scope="module")
+def lab_server(workdir: Path, system_keys: SystemKeyPair, lab: Lab, lab_server_options: tuple[str, ...]) -> Iterator[Server]:
+    """The server on the lab's server host (plain HTTP: Chromium is told the origin is
+    secure); the test process reaches it from the viewer host."""
+    srv = Server(workdir, workdir / "keys", "--host", lab.address("server"), "--no-tls", *lab_server_options,
+                 prefix=lab.prefix("server"), call=lambda function, *args: lab.call("viewer", function, *args))
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture(scope="module")
+def lab_browser(lab: Lab, lab_server: Server, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
+    """Headless Chromium on the lab's viewer host."""
+    script = lab.wrapper("viewer", chromium_path(), tmp_path_factory.mktemp("chromium") / "chromium-in-lab")
+    with sync_playwright() as playwright:
+        chromium = launch(playwright, script, (f"--unsafely-treat-insecure-origin-as-secure={lab_server.url}",))
         yield chromium
         chromium.close()

@@ -9,7 +9,9 @@ import sys
 import threading
 import time
 import urllib.request
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from bwlive_rtc.kernel.clock import Clock, SystemClock
 
@@ -19,10 +21,10 @@ LISTENING = re.compile(r"listening on (http\S+)")
 class Process:
     """A child process whose output lines are collected in the background."""
 
-    def __init__(self, args: list[str], cwd: Path, python: str = sys.executable) -> None:
+    def __init__(self, args: list[str], cwd: Path, python: str = sys.executable, prefix: Sequence[str] = ()) -> None:
         env = dict(os.environ, PYTHONUNBUFFERED="1")
         self.proc = subprocess.Popen(
-            [python, "-m", "bwlive_rtc", *args],
+            [*prefix, python, "-m", "bwlive_rtc", *args],
             cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         )
         self.lines: list[str] = []
@@ -85,20 +87,28 @@ def sign_in_cookie(url: str, email: str = ADMIN_EMAIL, password: str = ADMIN_PAS
         return response.headers["Set-Cookie"].split(";")[0]
 
 
+def _direct(function: Callable[..., Any], *args: Any) -> Any:
+    return function(*args)
+
+
 class Server(Process):
-    def __init__(self, workdir: Path, keys_dir: Path, *extra: str) -> None:
+    """``bwlive serve`` on a free port. ``prefix``: run it inside a network namespace, and
+    ``call``: how the test process reaches it there (tests/netlab.py's ``Lab.call``)."""
+
+    def __init__(self, workdir: Path, keys_dir: Path, *extra: str, prefix: Sequence[str] = (),
+                 call: Callable[..., Any] = _direct) -> None:
         self.data_dir = workdir / "data"
-        self._workdir, self._keys_dir, self._extra = workdir, keys_dir, extra
+        self._workdir, self._keys_dir, self._extra, self._prefix, self.call = workdir, keys_dir, extra, prefix, call
         bootstrap_admin(self.data_dir, keys_dir)
         self._serve("0")
 
     def _serve(self, port: str) -> None:
         super().__init__(
             ["serve", "--port", port, "--keys-dir", str(self._keys_dir), "--data-dir", str(self.data_dir), *self._extra],
-            cwd=self._workdir,
+            cwd=self._workdir, prefix=self._prefix,
         )
         self.url = self.wait_for(LISTENING).group(1)
-        self._cookie = sign_in_cookie(self.url)
+        self.cookie = self.call(sign_in_cookie, self.url)
 
     def restart(self) -> None:
         """Stop the server and start it again on the same port with the same data."""
@@ -106,9 +116,7 @@ class Server(Process):
         self._serve(self.url.rsplit(":", 1)[1])
 
     def get_json(self, path: str) -> dict:
-        request = urllib.request.Request(self.url + path, headers={"Cookie": self._cookie})
-        with urllib.request.urlopen(request, timeout=5) as response:
-            return json.load(response)
+        return self.call(_get_json, self.url + path, self.cookie)
 
     def wait_for_stream(self, camera: str, timeout: float = 20.0) -> dict:
         deadline = time.monotonic() + timeout
@@ -118,6 +126,11 @@ class Server(Process):
                     return stream
             time.sleep(0.1)
         raise AssertionError(f"camera {camera!r} never appeared; server output:\n{self.output}")
+
+
+def _get_json(url: str, cookie: str) -> dict:
+    with urllib.request.urlopen(urllib.request.Request(url, headers={"Cookie": cookie}), timeout=5) as response:
+        return json.load(response)
 
 
 def dock_camera(data_dir: Path, name: str, out: Path, clock: Clock | None = None, streaming: bool = True) -> Path:
@@ -152,14 +165,14 @@ class Camera(Process):
     or the ``data`` folder beside ``keys_dir``)."""
 
     def __init__(self, workdir: Path, server_url: str, keys_dir: Path, name: str, *extra: str,
-                 data_dir: Path | None = None, clock: Clock | None = None) -> None:
+                 data_dir: Path | None = None, clock: Clock | None = None, prefix: Sequence[str] = ()) -> None:
         slug = re.sub(r"\W+", "-", name)
         dock_file = dock_camera(data_dir or keys_dir.parent / "data", name, workdir / f"dock-{slug}.json", clock)
         offset = (clock.now() - SystemClock().now()).total_seconds() if clock else 0.0
         super().__init__(
             ["camera", "stream", "--server", server_url, "--dock-file", str(dock_file),
              "--clock-offset", str(offset), *extra],
-            cwd=workdir,
+            cwd=workdir, prefix=prefix,
         )
         self.name = name
         self.dock_file = dock_file
