@@ -11,15 +11,21 @@ and checks that ``INTERNALS`` lists every private name this module touches.
 from __future__ import annotations
 
 import asyncio
+import errno
+import functools
+import random
+import socket
 import time
 import weakref
 from collections.abc import Callable, Coroutine
 from typing import Any
 
 import aioice.ice
+import aioice.turn
 import aiortc
 import pylibsrtp
-from aiortc import RTCDtlsTransport, RTCIceTransport, RTCRtpReceiver, RTCRtpSender, clock
+from aioice.candidate import Candidate, candidate_foundation, candidate_priority
+from aiortc import RTCDtlsTransport, RTCIceTransport, RTCPeerConnection, RTCRtpReceiver, RTCRtpSender, clock
 from aiortc.codecs import is_rtx
 from aiortc.rtcdtlstransport import RtpRouter
 from aiortc.rtcdtlstransport import State as DtlsState
@@ -50,7 +56,7 @@ INTERNALS: tuple[tuple[type, tuple[str, ...]], ...] = (
     )),
     (RtpRouter, ("route_rtp",)),
     (RTCIceTransport, ("_connection",)),
-    (aioice.ice.Connection, ("_nominated", "data_received")),
+    (aioice.ice.Connection, ("_nominated", "data_received", "_protocols", "get_component_candidates")),
     (aioice.ice.CandidatePair, ("protocol", "remote_addr")),
     (aioice.ice.StunProtocol, ("datagram_received", "receiver", "local_candidate", "transport")),
 )
@@ -198,6 +204,68 @@ def _skip_stun_parse_for_media() -> None:
 def request_keyframe(receiver: RTCRtpReceiver, media_ssrc: int) -> None:
     """Send an RTCP PLI for ``media_ssrc`` (the primary SSRC, never the RTX one)."""
     _spawn(receiver._send_rtcp_pli(media_ssrc))
+
+
+# --- the server's media sockets: a port range, an announced address ------------------
+
+
+class NoFreeMediaPort(OSError):
+    """Every port of the media port range is taken."""
+
+
+def bind_media_sockets(pc: RTCPeerConnection, ports: tuple[int, int] | None, announce: str | None) -> None:
+    """Make ``pc`` (offer applied, answer not yet made) bind its ICE sockets to a port of
+    ``ports`` (inclusive; None: any) and put ``announce`` (None: the bound address) in its
+    host candidates, as a server behind a 1:1 NAT must.
+
+    aioice binds port 0 and names its own addresses; this replaces its host gathering for
+    ``pc``'s ICE connections only. A server's peer connection has no STUN or TURN server,
+    so host candidates are all it gathers.
+    """
+    if ports is None and announce is None:
+        return
+    check_compatible()
+    dtls = {transceiver.sender.transport for transceiver in pc.getTransceivers()}
+    if pc.sctp is not None:
+        dtls.add(pc.sctp.transport)
+    for transport in dtls:
+        connection = transport.transport._connection
+        connection.get_component_candidates = functools.partial(  # type: ignore[method-assign]
+            _host_candidates, connection, ports, announce)
+
+
+async def _host_candidates(connection: aioice.ice.Connection, ports: tuple[int, int] | None, announce: str | None,
+                           component: int, addresses: list[str]) -> list[Candidate]:
+    candidates = []
+    for address in addresses:
+        transport, protocol = await _bind(connection, address, ports)
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, aioice.turn.UDP_SOCKET_BUFFER_SIZE)
+        bound, port = transport.get_extra_info("sockname")[:2]
+        protocol.local_candidate = Candidate(
+            foundation=candidate_foundation("host", "udp", bound), component=component, transport="udp",
+            priority=candidate_priority(component, "host"), host=announce or bound, port=port, type="host",
+        )
+        connection._protocols.append(protocol)
+        candidates.append(protocol.local_candidate)
+    return candidates
+
+
+async def _bind(connection: aioice.ice.Connection, address: str,
+                ports: tuple[int, int] | None) -> tuple[asyncio.DatagramTransport, aioice.ice.StunProtocol]:
+    """A UDP endpoint on ``address`` at a free port of ``ports`` (from a random one on)."""
+    loop = asyncio.get_running_loop()
+    low, high = ports or (0, 0)
+    first = random.randint(low, high)
+    for port in [*range(first, high + 1), *range(low, first)]:
+        try:
+            return await loop.create_datagram_endpoint(lambda: aioice.ice.StunProtocol(connection),
+                                                       local_addr=(address, port))
+        except OSError as exc:
+            if exc.errno != errno.EADDRINUSE:
+                raise
+    raise NoFreeMediaPort(errno.EADDRINUSE, f"every media port {low}-{high} on {address} is in use")
 
 
 # --- sending: an output fed with rewritten RTP packets --------------------------------

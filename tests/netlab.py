@@ -275,3 +275,31 @@ def enter_namespace(path: str) -> None:
             raise LabError(f"cannot enter {path}: {os.strerror(ctypes.get_errno())}")
     finally:
         os.close(fd)
+
+
+def coturn_config(lab: Lab, directory: Path, secret: str, cert: Path | None = None, key: Path | None = None) -> Path:
+    """A coturn configuration for the lab's turn host (TURN REST shared secret, UDP and TCP
+    on 3478, TLS on 5349 with ``cert``/``key``, relaying to lab addresses only)."""
+    address = lab.address("turn")
+    tls = f"tls-listening-port=5349\ncert={cert}\npkey={key}\n" if cert and key else "no-tls\nno-dtls\n"
+    config = directory / "turnserver.conf"
+    config.write_text(f"""listening-ip={address}
+relay-ip={address}
+listening-port=3478
+{tls}min-port=49152
+max-port=49999
+use-auth-secret
+static-auth-secret={secret}
+realm=bwlive.lab
+fingerprint
+no-cli
+no-multicast-peers
+no-software-attribute
+denied-peer-ip=0.0.0.0-255.255.255.255
+allowed-peer-ip=198.18.0.0-198.19.255.255
+userdb={directory / "turndb"}
+pidfile={directory / "turnserver.pid"}
+log-file=stdout
+simple-log
+""")
+    return config

@@ -3,6 +3,9 @@ from __future__ import annotations
 
 import ast
 import asyncio
+import random
+import re
+import socket
 import time
 from pathlib import Path
 
@@ -13,6 +16,7 @@ from aiortc import RTCConfiguration, RTCPeerConnection, RTCRtpSender
 from aiortc.rtp import RtpPacket
 
 from bwlive_rtc import aiortc_adapter
+from bwlive_rtc.sfu.peer import MediaNetwork, NoMediaPort, answer
 from bwlive_rtc.sfu.rewriter import RtpRewriter, SourcePacket
 
 
@@ -161,3 +165,41 @@ async def test_pace_media_spreads_a_burst_and_never_delays_rtcp() -> None:
     finally:
         await sender_pc.close()
         await receiver_pc.close()
+
+
+async def _answerer_with_offer() -> tuple[RTCPeerConnection, RTCPeerConnection]:
+    client = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+    client.addTransceiver("video", direction="sendonly")
+    client.createDataChannel("bwlive")
+    await client.setLocalDescription(await client.createOffer())
+    server = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+    await server.setRemoteDescription(client.localDescription)
+    return client, server
+
+
+async def test_media_sockets_keep_to_the_port_range_and_announce_the_address() -> None:
+    client, server = await _answerer_with_offer()
+    try:
+        low = random.randint(20000, 30000)
+        sdp = await answer(server, MediaNetwork((low, low + 9), "203.0.113.7"))
+        candidates = re.findall(r"a=candidate:\S+ \d+ udp \d+ (\S+) (\d+) typ host", sdp)
+        assert candidates and {address for address, _ in candidates} == {"203.0.113.7"}, sdp
+        assert all(low <= int(port) <= low + 9 for _, port in candidates), candidates
+    finally:
+        await client.close()
+        await server.close()
+
+
+async def test_a_used_up_port_range_is_a_503_with_a_sentence() -> None:
+    taken = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    taken.bind(("0.0.0.0", 0))
+    port = taken.getsockname()[1]
+    client, server = await _answerer_with_offer()
+    try:
+        with pytest.raises(NoMediaPort, match=f"no free media port now .*{port}-{port}") as refused:
+            await answer(server, MediaNetwork((port, port)))
+        assert refused.value.status == 503
+    finally:
+        taken.close()
+        await client.close()
+        await server.close()

@@ -83,6 +83,8 @@ export class WhepSession {
    * @throws {WhepError} when the server refuses
    */
   async connect() {
+    const iceServers = await this.#iceServers();
+    if (iceServers.length > 0) this.pc.setConfiguration({ ...this.pc.getConfiguration(), iceServers });
     await this.pc.setLocalDescription(await this.pc.createOffer());
     await iceGatheringComplete(this.pc);
     const response = await apiFetch(`/whep/${encodeURIComponent(this.#streamId)}`, {
@@ -104,6 +106,20 @@ export class WhepSession {
     await this.pc.setRemoteDescription({ type: 'answer', sdp: await response.text() });
     this.#keepaliveTimer = setInterval(() => this.#keepalive(), KEEPALIVE_MS);
     this.#tellDecrypting();
+  }
+
+  /**
+   * The STUN/TURN servers the server hands out (RFC 9725 §4.6 `Link` headers), asked
+   * for before the offer so its candidates include relayed ones; none on any failure.
+   * @returns {Promise<RTCIceServer[]>}
+   */
+  async #iceServers() {
+    try {
+      const response = await apiFetch(`/whep/${encodeURIComponent(this.#streamId)}`, { method: 'OPTIONS' });
+      return response.ok ? parseIceServerLinks(response.headers.get('Link') ?? '') : [];
+    } catch {
+      return [];
+    }
   }
 
   /**
@@ -161,6 +177,28 @@ export class WhepSession {
       if (this.#toldDecrypting === decrypting) this.#toldDecrypting = null;
     }
   }
+}
+
+/**
+ * The `rel="ice-server"` links of a `Link` header value as RTCIceServer entries.
+ * @param {string} header
+ * @returns {RTCIceServer[]}
+ */
+export function parseIceServerLinks(header) {
+  const servers = [];
+  for (const [, url, rest] of header.matchAll(/<([^>]*)>([^<]*)/g)) {
+    /** @type {Record<string, string>} */
+    const params = {};
+    for (const [, key, quoted, bare] of rest.matchAll(/;\s*([\w-]+)\s*=\s*(?:"([^"]*)"|([^;,\s]*))/g)) {
+      params[key.toLowerCase()] = quoted ?? bare;
+    }
+    if (params.rel !== 'ice-server') continue;
+    const server = /** @type {RTCIceServer} */ ({ urls: url });
+    if (params.username) server.username = params.username;
+    if (params.credential) server.credential = params.credential;
+    servers.push(server);
+  }
+  return servers;
 }
 
 /**

@@ -18,7 +18,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import aiohttp
-from aiortc import RTCConfiguration, RTCDtlsTransport, RTCPeerConnection, RTCRtpSender, RTCSessionDescription
+from aiortc import (
+    RTCConfiguration,
+    RTCDtlsTransport,
+    RTCIceServer,
+    RTCPeerConnection,
+    RTCRtpSender,
+    RTCSessionDescription,
+)
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from .. import aiortc_adapter
@@ -130,7 +137,13 @@ class CameraAgent:
         key = StreamKey.new()
         envelope = KeyEnvelope.seal(key, opts.public_key)
         source = FileVideo(opts.video_file, opts.width, opts.height) if opts.video_file else TestPattern(opts.width, opts.height)
-        pc = self._pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+        self._session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=bool(opts.verify_tls)))
+        try:
+            ice_servers = await self._ice_servers(self._session)
+        except aiohttp.ClientError as exc:
+            await self._teardown()
+            raise CameraError(f"cannot reach {opts.server}: {exc}", retry_after=0.0) from None
+        pc = self._pc = RTCPeerConnection(RTCConfiguration(iceServers=ice_servers))
         self.video = EncryptedVideoTrack(source, key, fps=opts.fps)
         if opts.recordings_dir is not None and self.local_recording is None:  # none runs yet: start one
             path = opts.recordings_dir / f"{time.strftime('%Y%m%d-%H%M%S')}.ivf"
@@ -154,7 +167,6 @@ class CameraAgent:
 
         await pc.setLocalDescription(await pc.createOffer())
         camera_time_ms, envelope_header = int((time.time() + opts.clock_offset) * 1000), envelope.to_header()
-        self._session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=bool(opts.verify_tls)))
         try:
             async with self._session.post(
                 opts.server.rstrip("/") + "/whip",
@@ -182,6 +194,23 @@ class CameraAgent:
             await self._teardown()
             raise
         await pc.setRemoteDescription(RTCSessionDescription(sdp=body, type="answer"))
+
+    async def _ice_servers(self, session: aiohttp.ClientSession) -> list[RTCIceServer]:
+        """The STUN/TURN servers the server hands out (``OPTIONS /whip``, RFC 9725 §4.6
+        ``Link`` headers), TURN over TCP first: direct UDP is tried on the host candidates
+        anyway, and aiortc uses one TURN server only, so it had best be the one that still
+        works where UDP is blocked. None from a server that has none (or no OPTIONS)."""
+        async with session.options(self.options.server.rstrip("/") + "/whip",
+                                   headers={"Authorization": f"Bearer {self.options.credential}"}) as response:
+            if response.status != 204:
+                return []
+            links = response.links.getall("ice-server", [])
+        servers = [RTCIceServer(urls=str(link["url"]), username=str(link.get("username", "")) or None,
+                                credential=str(link.get("credential", "")) or None) for link in links]
+        servers.sort(key=lambda server: _turn_preference(str(server.urls)))
+        if servers:
+            self._set("connecting", "ICE servers: " + ", ".join(str(server.urls) for server in servers))
+        return servers
 
     def _watch(self, pc: RTCPeerConnection, dtls: RTCDtlsTransport) -> None:
         """Follow the connection, its DTLS and its ICE transport: aiortc reports a server
@@ -315,6 +344,14 @@ def troubleshooting(agent: CameraAgent, networks: list[dict[str, str]]) -> dict[
         "server": agent.options.server,
         "last server response": str(agent.state.last_response or "none yet"),
     }
+
+
+def _turn_preference(url: str) -> int:
+    """Order of ICE servers for aiortc (which takes the first STUN and the first TURN one):
+    TURN over TCP, then TURN over TLS, then the rest."""
+    if url.startswith("turn:") and url.endswith("transport=tcp"):
+        return 0
+    return 1 if url.startswith("turns:") else 2
 
 
 def _retry_after(response: aiohttp.ClientResponse) -> float | None:

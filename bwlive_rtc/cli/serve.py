@@ -33,10 +33,12 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     serve = commands.add_parser("serve", help="run the server (SFU, signaling, web client)")
     _add_server_options(serve)
     _add_recording_options(serve)
+    _add_network_options(serve)
     serve.set_defaults(run=lambda args: run_serve(_settings(args)))
     demo = commands.add_parser("demo", help="server + three simulated cameras, on embedded defaults")
     _add_server_options(demo)
     _add_recording_options(demo)
+    _add_network_options(demo)
     demo.add_argument("--cameras", type=int, default=3, help="how many simulated cameras (default 3)")
     demo.set_defaults(run=lambda args: run_demo(_settings(args), args.cameras))
 
@@ -83,6 +85,66 @@ def _network(value: str) -> IPNetwork:
         raise argparse.ArgumentTypeError(f"{value!r} is not an IP address or network (CIDR)") from None
 
 
+def _add_network_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("media networking (docs/DEPLOYMENT.md)")
+    group.add_argument("--media-ports", type=port_range, metavar="LOW-HIGH",
+                       help="UDP ports of every media socket, e.g. 40000-40999 (default: any free port)")
+    group.add_argument("--announce-address", type=ip_address, metavar="ADDRESS",
+                       help="the address put in the server's ICE candidates: a 1:1 NAT's or cloud VM's public address")
+    group.add_argument("--ice-server", dest="ice_servers", action="append", default=[], type=ice_server_url,
+                       metavar="URL", help="a STUN or TURN server handed to cameras and browsers (repeatable), "
+                       "e.g. turn:turn.example.org:3478?transport=tcp")
+    group.add_argument("--turn-secret-file", type=Path, metavar="FILE",
+                       help="the TURN server's shared secret (coturn static-auth-secret), for time-limited credentials")
+
+
+def port_range(value: str) -> tuple[int, int]:
+    """An argparse type: ``LOW-HIGH``, two UDP ports, LOW <= HIGH."""
+    low, dash, high = value.partition("-")
+    if not (dash and low.strip().isdigit() and high.strip().isdigit()):
+        raise argparse.ArgumentTypeError(f"{value!r} is not a port range: give LOW-HIGH, e.g. 40000-40999")
+    first, last = int(low), int(high)
+    if not 1 <= first <= last <= 65535:
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not a port range: ports are 1-65535 and the low one comes first")
+    return first, last
+
+
+def ip_address(value: str) -> str:
+    """An argparse type: an IPv4 or IPv6 address."""
+    try:
+        return str(ipaddress.ip_address(value))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not an IP address") from None
+
+
+def ice_server_url(value: str) -> str:
+    """An argparse type: a ``stun:``, ``turn:`` or ``turns:`` URL (RFC 7064/7065)."""
+    from aiortc.rtcicetransport import parse_stun_turn_uri
+
+    try:
+        parse_stun_turn_uri(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not a STUN or TURN URL, e.g. turn:turn.example.org:3478?transport=tcp") from None
+    return value
+
+
+def _turn_secret(args: argparse.Namespace) -> str | None:
+    turns = [url for url in args.ice_servers if url.startswith(("turn:", "turns:"))]
+    if args.turn_secret_file is None:
+        if turns:
+            raise SystemExit(f"error: {turns[0]} needs --turn-secret-file (the TURN server's shared secret)")
+        return None
+    try:
+        secret = args.turn_secret_file.read_text().strip()
+    except OSError as exc:
+        raise SystemExit(f"error: cannot read --turn-secret-file: {exc.strerror}: {args.turn_secret_file}") from None
+    if not secret:
+        raise SystemExit(f"error: --turn-secret-file {args.turn_secret_file} is empty")
+    return secret
+
+
 def _add_recording_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("recordings")
     group.add_argument("--recordings-dir", type=Path, help="evidence directory (default <data-dir>/recordings)")
@@ -111,6 +173,8 @@ def _settings(args: argparse.Namespace) -> Settings:
         tile_url=args.tile_url, tile_attribution=args.tile_attribution,
         trusted_proxies=tuple(args.trusted_proxies),
         allow_private_integration_targets=args.allow_private_integration_targets,
+        media_ports=args.media_ports, announce_address=args.announce_address,
+        ice_servers=tuple(args.ice_servers), turn_secret=_turn_secret(args),
     )
 
 

@@ -47,6 +47,15 @@ class Settings:
     # offline grid. See docs/CONSOLE.md.
     tile_url: str = ""
     tile_attribution: str = ""
+    # Deployable networking (docs/DEPLOYMENT.md): the UDP ports of every media socket
+    # (None: any), the address put in the server's ICE candidates (1:1 NAT, a cloud VM;
+    # None: its own), and the STUN/TURN servers handed to cameras and browsers (WHIP/WHEP
+    # Link headers), TURN ones with time-limited credentials from the shared secret.
+    media_ports: tuple[int, int] | None = None
+    announce_address: str | None = None
+    ice_servers: tuple[str, ...] = ()
+    turn_secret: str | None = None
+    turn_credential_ttl_s: float = 24 * 3600.0  # a shift: TURN refreshes need a valid credential
 
     @property
     def signing_key_path(self) -> Path:

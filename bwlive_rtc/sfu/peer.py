@@ -1,13 +1,29 @@
 """Creating server-side peer connections and answering offers."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 
-from ..kernel.errors import BadRequest
+from ..aiortc_adapter import NoFreeMediaPort, bind_media_sockets
+from ..kernel.errors import BadRequest, Unavailable
 
 
 class OfferError(BadRequest, ValueError):
     """The SDP offer cannot be used (malformed, or without the media we need)."""
+
+
+class NoMediaPort(Unavailable):
+    """The media port range is used up; the client may try again later."""
+
+
+@dataclass(frozen=True)
+class MediaNetwork:
+    """Where the server's media sockets are: a UDP port range (inclusive; None: any) and the
+    address its candidates announce (None: its own; a 1:1 NAT's public address)."""
+
+    ports: tuple[int, int] | None = None
+    announce_address: str | None = None
 
 
 def new_peer_connection() -> RTCPeerConnection:
@@ -55,7 +71,12 @@ async def apply_offer(pc: RTCPeerConnection, offer_sdp: str) -> None:
         raise OfferError(f"the SDP offer is malformed{': ' + str(exc) if str(exc) else ''}") from None
 
 
-async def answer(pc: RTCPeerConnection) -> str:
-    """Create and apply the answer; aiortc gathers all candidates first (no trickle)."""
-    await pc.setLocalDescription(await pc.createAnswer())
+async def answer(pc: RTCPeerConnection, network: MediaNetwork = MediaNetwork()) -> str:
+    """Create and apply the answer; aiortc gathers all candidates first (no trickle), on
+    ``network``'s ports and announcing its address."""
+    bind_media_sockets(pc, network.ports, network.announce_address)
+    try:
+        await pc.setLocalDescription(await pc.createAnswer())
+    except NoFreeMediaPort as exc:
+        raise NoMediaPort(f"the server has no free media port now ({exc.strerror}); try again later") from None
     return pc.localDescription.sdp

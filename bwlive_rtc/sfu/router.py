@@ -10,7 +10,7 @@ from pyee.asyncio import AsyncIOEventEmitter
 
 from ..kernel.errors import NotFound
 from .consumer import Consumer
-from .peer import OfferError, answer, apply_offer, new_peer_connection
+from .peer import MediaNetwork, OfferError, answer, apply_offer, new_peer_connection
 from .producer import Producer
 
 log = logging.getLogger(__name__)
@@ -24,10 +24,11 @@ class Router(AsyncIOEventEmitter):
     """Owns producers and consumers. Events: ``producer_added``, ``producer_removed``
     (with the Producer), ``consumer_added``, ``consumer_removed`` (with the Consumer)."""
 
-    def __init__(self, consumer_timeout: float = 15.0) -> None:
+    def __init__(self, consumer_timeout: float = 15.0, network: MediaNetwork = MediaNetwork()) -> None:
         super().__init__()
         self.producers: dict[str, Producer] = {}
         self.consumer_timeout = consumer_timeout
+        self.network = network
         self._reaper: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -45,7 +46,7 @@ class Router(AsyncIOEventEmitter):
             if "video" not in kinds:
                 raise OfferError("the offer has no video track")
             producer.attach_tracks()
-            sdp = await answer(pc)
+            sdp = await answer(pc, self.network)
         except Exception:
             await pc.close()
             raise
@@ -94,7 +95,7 @@ class Router(AsyncIOEventEmitter):
             consumer.attach()
             if media and not consumer.tracks:
                 raise OfferError("the offer asks for no media this stream has")
-            sdp = await answer(pc)
+            sdp = await answer(pc, self.network)
         except Exception:
             await consumer.close()
             raise

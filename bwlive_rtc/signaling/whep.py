@@ -4,12 +4,14 @@ from __future__ import annotations
 from aiohttp import web
 
 from ..kernel.access import Access, access, caller
+from ..kernel.appkeys import CLOCK, SETTINGS
 from ..kernel.audit import audit
 from ..kernel.requests import body, body_text, path, read_body, read_path
 from ..sfu.consumer import Consumer
 from ..sfu.router import UnknownStream
 from ..streams.hub import ROUTER
 from ..streams.lookup import StreamPath, live_stream
+from .ice_servers import with_ice_servers
 from .requests import ConsumerPath, DecryptState
 from .sdp_body import SDP, created, read_offer
 
@@ -36,7 +38,21 @@ async def subscribe(request: web.Request) -> web.Response:
     consumer, answer = await request.app[ROUTER].subscribe(producer.id, offer, who.user_id)
     if consumer.tracks:  # a media view; the map's data-only subscriptions bring positions only
         audit(request, "stream viewed", stream=producer.id, camera=producer.camera)
-    return created(answer, f"/whep/{producer.id}/{consumer.id}")
+    return _with_ice_servers(request, created(answer, f"/whep/{producer.id}/{consumer.id}"))
+
+
+@routes.route("OPTIONS", "/whep/{stream_id}")
+@access(Access.VIEWER)
+@path(StreamPath)
+async def ice_servers(request: web.Request) -> web.Response:
+    """The ICE servers (``Link`` headers) for a browser to gather with before its offer."""
+    live_stream(request, read_path(request, StreamPath).stream_id)  # a stream the caller may watch, else 404
+    return _with_ice_servers(request, web.Response(status=204))
+
+
+def _with_ice_servers(request: web.Request, response: web.Response) -> web.Response:
+    return with_ice_servers(response, request.app[SETTINGS], caller(request).user_id,
+                            request.app[CLOCK].now().timestamp())
 
 
 @routes.post("/whep/{stream_id}/{consumer_id}/keepalive")

@@ -21,6 +21,7 @@ from ..kernel.requests import body_text, path, read_path
 from ..licensing.service import LICENSING
 from ..protocol import CAMERA_TIME_HEADER, KEY_HEADER, PROOF_HEADER
 from ..streams.hub import ROUTER
+from .ice_servers import with_ice_servers
 from .requests import WhipResourcePath
 from .sdp_body import SDP, created, read_offer
 from .sessions import WHIP_SESSIONS
@@ -85,7 +86,16 @@ async def publish(request: web.Request) -> web.Response:
     async with sessions.publishing(publisher.id):
         producer, answer = await request.app[ROUTER].publish(offer, camera_user, envelope.to_json(), organisations)
         session = sessions.open(publisher.id, producer)
-    return created(answer, session.location)
+    return with_ice_servers(created(answer, session.location), request.app[SETTINGS], publisher.id,
+                            request.app[CLOCK].now().timestamp())
+
+
+@routes.route("OPTIONS", "/whip")
+@access(Access.CAMERA)
+async def ice_servers(request: web.Request) -> web.Response:
+    """The ICE servers (``Link`` headers) for a camera to gather with before its offer."""
+    return with_ice_servers(web.Response(status=204), request.app[SETTINGS], camera(request).id,
+                            request.app[CLOCK].now().timestamp())
 
 
 @routes.delete("/whip/{stream_id}/{secret}")

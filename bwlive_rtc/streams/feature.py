@@ -11,6 +11,7 @@ from aiohttp import web
 from ..kernel.appkeys import CLOCK, DATABASE, EVENTS, SETTINGS
 from ..kernel.events import ACCESS_CHANGED, STREAM_ENDED, STREAM_STARTED, StreamEvent
 from ..kernel.feature import Feature
+from ..sfu.peer import MediaNetwork
 from ..sfu.producer import Producer
 from ..sfu.router import Router
 from .hub import ROUTER, STREAM_HUB, StreamHub
@@ -61,7 +62,9 @@ async def _watch_silence(hub: StreamHub) -> None:
 
 
 async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
-    router = Router(consumer_timeout=app[SETTINGS].consumer_timeout)
+    settings = app[SETTINGS]
+    router = Router(consumer_timeout=settings.consumer_timeout,
+                    network=MediaNetwork(settings.media_ports, settings.announce_address))
     hub = StreamHub(router)
     app[ROUTER], app[STREAM_HUB] = router, hub
     _record_and_announce(app, router)
