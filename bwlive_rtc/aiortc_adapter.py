@@ -33,6 +33,7 @@ from aiortc.rtcrtpparameters import RTCRtpCodecParameters
 from aiortc.rtcrtpreceiver import StreamStatistics
 from aiortc.rtp import RtpPacket, is_rtcp, unwrap_rtx
 
+from .sfu.nack import NackRepeater
 from .sfu.rewriter import RtpRewriter, SourcePacket
 
 SUPPORTED_AIORTC = "1.16.0"
@@ -112,8 +113,9 @@ def tap_receiver(receiver: RTCRtpReceiver, on_packet: PacketCallback) -> None:
     """Hand every RTP packet the receiver gets (RTX unwrapped) to ``on_packet``.
 
     Keeps what the receiver does for the network (RTCP receiver statistics, NACKs for
-    missing packets) and skips bitrate estimation, depacketizing, jitter buffer and
-    decoding. ``on_packet`` runs synchronously on the event loop: keep it short.
+    missing packets, asked again while missing: ``sfu.nack.NackRepeater``) and skips
+    bitrate estimation, depacketizing, jitter buffer and decoding. ``on_packet`` runs
+    synchronously on the event loop: keep it short.
     """
     check_compatible()
     codecs: dict[int, RTCRtpCodecParameters] = receiver._RTCRtpReceiver__codecs  # type: ignore[attr-defined]
@@ -121,6 +123,7 @@ def tap_receiver(receiver: RTCRtpReceiver, on_packet: PacketCallback) -> None:
     rtx_ssrc: dict[int, int] = receiver._RTCRtpReceiver__rtx_ssrc  # type: ignore[attr-defined]
     active: dict[int, Any] = receiver._RTCRtpReceiver__active_ssrc  # type: ignore[attr-defined]
     nack = receiver._RTCRtpReceiver__nack_generator  # type: ignore[attr-defined]
+    repeater = NackRepeater()
 
     def handle_now(packet: RtpPacket) -> None:
         codec = codecs.get(packet.payload_type)
@@ -137,8 +140,12 @@ def tap_receiver(receiver: RTCRtpReceiver, on_packet: PacketCallback) -> None:
             if original_ssrc is None or len(packet.payload) < 2 or not isinstance(apt, int) or apt not in codecs:
                 return
             packet = unwrap_rtx(packet, payload_type=apt, ssrc=original_ssrc)
-        if nack is not None and nack.add(packet):
-            _spawn(receiver._send_rtcp_nack(packet.ssrc, sorted(nack.missing)))
+        if nack is not None:
+            if nack.add(packet):
+                repeater.asked(nack.missing)
+                _spawn(receiver._send_rtcp_nack(packet.ssrc, sorted(nack.missing)))
+            elif nack.missing and (again := repeater.due(nack.missing)):
+                _spawn(receiver._send_rtcp_nack(packet.ssrc, again))
         on_packet(packet)
 
     async def handle_rtp_packet(packet: RtpPacket, arrival_time_ms: int) -> None:
@@ -276,14 +283,16 @@ class ForwardingOutput:
 
     The sender keeps doing its RTCP (sender reports); its ``_run_rtp`` loop is replaced
     by one that hands the negotiated parameters to the rewriter and waits to be
-    cancelled, its NACK handling by resends from the rewriter, and its keyframe request
-    by ``on_keyframe_request``.
+    cancelled, its NACK handling by resends from the rewriter (each one only if
+    ``may_resend()``: a budget), and its keyframe request by ``on_keyframe_request``.
     """
 
-    def __init__(self, sender: RTCRtpSender, rewriter: RtpRewriter, on_keyframe_request: Callable[[], None]) -> None:
+    def __init__(self, sender: RTCRtpSender, rewriter: RtpRewriter, on_keyframe_request: Callable[[], None],
+                 may_resend: Callable[[], bool] = lambda: True) -> None:
         check_compatible()
         self._sender = sender
         self._rewriter = rewriter
+        self._may_resend = may_resend
         self._running = False
         sender._send_keyframe = on_keyframe_request  # type: ignore[method-assign]
         sender._run_rtp = self._run_rtp  # type: ignore[method-assign]
@@ -328,7 +337,7 @@ class ForwardingOutput:
 
     async def _retransmit(self, sequence_number: int) -> None:
         data = self._rewriter.resend(sequence_number)
-        if data is None:
+        if data is None or not self._may_resend():
             return
         try:
             send_rtp_now(self._sender, data)

@@ -5,7 +5,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser, Playwright, sync_playwright
 
 from bwlive_rtc.crypto.system_key import SystemKeyPair
 from bwlive_rtc.viewer.session import ApiClient
@@ -96,10 +96,28 @@ def lab_server(workdir: Path, system_keys: SystemKeyPair, lab: Lab, lab_server_o
 
 
 @pytest.fixture(scope="module")
-def lab_browser(lab: Lab, lab_server: Server, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
-    """Headless Chromium on the lab's viewer host."""
-    script = lab.wrapper("viewer", chromium_path(), tmp_path_factory.mktemp("chromium") / "chromium-in-lab")
+def lab_playwright() -> Iterator[Playwright]:
     with sync_playwright() as playwright:
-        chromium = launch(playwright, script, (f"--unsafely-treat-insecure-origin-as-secure={lab_server.url}",))
-        yield chromium
-        chromium.close()
+        yield playwright
+
+
+@pytest.fixture(scope="module")
+def lab_chromium(lab: Lab, lab_server: Server, lab_playwright: Playwright,
+                 tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[str], Browser]]:
+    """Starts headless Chromium on a lab host (``"viewer"``, ``"viewer2"``)."""
+    browsers: list[Browser] = []
+
+    def start(host: str) -> Browser:
+        script = lab.wrapper(host, chromium_path(), tmp_path_factory.mktemp("chromium") / f"chromium-on-{host}")
+        browsers.append(launch(lab_playwright, script, (f"--unsafely-treat-insecure-origin-as-secure={lab_server.url}",)))
+        return browsers[-1]
+
+    yield start
+    for browser in browsers:
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def lab_browser(lab_chromium: Callable[[str], Browser]) -> Browser:
+    """Headless Chromium on the lab's viewer host."""
+    return lab_chromium("viewer")

@@ -58,3 +58,12 @@ def watch(page: Page, stream_id: str) -> None:
 def playback(page: Page, seconds: float) -> list[dict]:
     """Samples (every 100 ms) of the open tile's frame number and getStats counters."""
     return page.evaluate(PLAYBACK_JS, seconds)
+
+
+def start_playback(page: Page, seconds: float) -> None:
+    """``playback`` in the background, so several pages sample at once; ``collect`` it."""
+    page.evaluate(f"(seconds) => {{ window.bwliveLabSamples = ({PLAYBACK_JS})(seconds); }}", seconds)
+
+
+def collect(page: Page) -> list[dict]:
+    return page.evaluate("window.bwliveLabSamples")

@@ -4,8 +4,9 @@ Five namespaces joined by veth pairs to a router namespace::
 
     camera ─ wifi ─┐
     camera ─ lte ──┤
-    server ────────┼── router
-    viewer ────────┤
+    server ────────┤
+    viewer ────────┼── router
+    viewer2 ───────┤
     turn ──────────┘
 
 Every address is in 198.18.0.0/15 (RFC 2544's benchmarking range); no namespace has a
@@ -75,8 +76,9 @@ LINKS = (
     Link("srv", "server", 3),
     Link("view", "viewer", 4),
     Link("turn", "turn", 5),
+    Link("view2", "viewer2", 6),
 )
-HOSTS = ("router", "camera", "server", "viewer", "turn")
+HOSTS = ("router", "camera", "server", "viewer", "viewer2", "turn")
 TOOLS = {"ip": "iproute2", "nft": "nftables", "tc": "iproute2"}
 
 

@@ -96,7 +96,8 @@ def test_camera_streams_through_turn_over_tcp_when_udp_is_blocked(
             assert len(frames) >= 10 and frames[-1] - frames[0] >= 40, frames
             pair = page.evaluate("""async () => {
                 const stats = await window.bwliveLabPeers.at(-1).getStats();
-                const pair = [...stats.values()].find((s) => s.type === 'candidate-pair' && s.nominated && s.state === 'succeeded');
+                const pair = [...stats.values()].find(
+                    (s) => s.type === 'candidate-pair' && s.nominated && s.state === 'succeeded');
                 return pair && stats.get(pair.localCandidateId).address;
             }""")
             assert pair == lab.address("turn"), pair  # Chromium's media goes through coturn too

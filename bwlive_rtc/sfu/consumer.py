@@ -11,6 +11,11 @@ from .producer import Producer, ProducerTrack, Unsubscribe
 from .rewriter import RtpRewriter, SourcePacket
 from .vp8 import starts_keyframe
 
+# What one viewer may cost the others: retransmissions (packets; a 1 Mbit/s stream is
+# ~110 packets/s, so ~20 % of it) and keyframe requests reaching the camera.
+RESEND_BURST, RESENDS_PER_S = 60, 25.0
+KEYFRAME_BURST, KEYFRAMES_PER_S = 3, 0.5
+
 
 class ConsumerTrack:
     """Forwards one producer track to one viewer, starting video at a key frame."""
@@ -19,7 +24,7 @@ class ConsumerTrack:
         self.consumer = consumer
         self.source = source
         self.rewriter = RtpRewriter()
-        self.output = ForwardingOutput(sender, self.rewriter, self.on_keyframe_request)
+        self.output = ForwardingOutput(sender, self.rewriter, self.on_keyframe_request, consumer.may_resend)
         self.waiting_for_keyframe = source.kind == "video"
         self._asked_for_keyframe = False
 
@@ -37,8 +42,11 @@ class ConsumerTrack:
 
     def on_keyframe_request(self) -> None:
         """The viewer sent PLI/FIR: pass it on unless it cannot decrypt or is over budget."""
-        if self.consumer.decrypting is False or not self.consumer.keyframe_budget.take():
+        consumer = self.consumer
+        if consumer.decrypting is False or not consumer.keyframe_budget.take():
+            consumer.counts["keyframe requests ignored"] += 1
             return
+        consumer.counts["keyframe requests passed"] += 1
         self.source.request_keyframe()
 
 
@@ -54,7 +62,10 @@ class Consumer:
         self.tracks: dict[str, ConsumerTrack] = {}
         self.channel: RTCDataChannel | None = None
         self.decrypting: bool | None = None  # None until the viewer says
-        self.keyframe_budget = TokenBucket(capacity=3, refill_per_second=0.5)  # a PLI storm guard
+        self.keyframe_budget = TokenBucket(KEYFRAME_BURST, KEYFRAMES_PER_S)  # a PLI storm guard
+        self.resend_budget = TokenBucket(RESEND_BURST, RESENDS_PER_S)  # a NACK storm guard
+        self.counts = dict.fromkeys(("retransmissions", "retransmissions refused", "keyframe requests passed",
+                                     "keyframe requests ignored"), 0)
         self.last_seen = time.monotonic()
         self._unsubscribes: list[Unsubscribe] = []
 
@@ -81,6 +92,12 @@ class Consumer:
     def send_data(self, message: bytes | str) -> None:
         if self.channel is not None and self.channel.readyState == "open":
             self.channel.send(message)
+
+    def may_resend(self) -> bool:
+        """Whether a packet this viewer NACKed may be sent again (within its budget)."""
+        allowed = self.resend_budget.take()
+        self.counts["retransmissions" if allowed else "retransmissions refused"] += 1
+        return allowed
 
     def touch(self) -> None:
         self.last_seen = time.monotonic()

@@ -122,6 +122,8 @@ class Router(AsyncIOEventEmitter):
         if consumer.producer.consumers.pop(consumer.id, None) is None:
             return
         await consumer.close()
+        log.info("viewer %s of %s left: %s", consumer.id, consumer.producer.id,
+                 ", ".join(f"{count} {name}" for name, count in consumer.counts.items()))
         self.emit("consumer_removed", consumer)
 
     async def drop_viewer(self, viewer: str, organisation_id: str) -> None:
