@@ -107,7 +107,7 @@ class Server(Process):
             ["serve", "--port", port, "--keys-dir", str(self._keys_dir), "--data-dir", str(self.data_dir), *self._extra],
             cwd=self._workdir, prefix=self._prefix,
         )
-        self.url = self.wait_for(LISTENING).group(1)
+        self.url = self.wait_for(LISTENING, timeout=60).group(1)  # a loaded shared machine starts slowly
         self.cookie = self.call(sign_in_cookie, self.url)
 
     def restart(self) -> None:
