@@ -35,6 +35,8 @@ export class WhepSession {
   onended = null;
 
   #streamId;
+  /** @type {Promise<RTCIceServer[]>} asked at once, while the caller readies the rest */
+  #iceServersAsked;
   #keepaliveTimer = 0;
   #closed = false;
   /** @type {boolean | null} what the server should know about our decryption */
@@ -43,13 +45,15 @@ export class WhepSession {
   #toldDecrypting = null;
 
   /**
-   * Set up the peer connection; nothing goes to the server until {@link connect}.
+   * Set up the peer connection and ask for the ICE servers (`OPTIONS`, in the background);
+   * the offer goes to the server in {@link connect}.
    * @param {string} streamId
    * @param {{worker: Worker, tileId: string} | null} media video and audio, decrypted by
    *   the worker (an e2ee-worker.js) that gets `tileId` with every transform; null: data only
    */
   constructor(streamId, media) {
     this.#streamId = streamId;
+    this.#iceServersAsked = this.#iceServers();
     this.pc = new RTCPeerConnection(HAS_SCRIPT_TRANSFORM ? {} : { encodedInsertableStreams: true });
     const { worker, tileId } = media ?? {};
     for (const kind of media ? ['video', 'audio'] : []) {
@@ -83,9 +87,10 @@ export class WhepSession {
    * @throws {WhepError} when the server refuses
    */
   async connect() {
-    const iceServers = await this.#iceServers();
+    // the ICE servers must be set before gathering starts (setLocalDescription), not before the offer
+    const [iceServers, offer] = await Promise.all([this.#iceServersAsked, this.pc.createOffer()]);
     if (iceServers.length > 0) this.pc.setConfiguration({ ...this.pc.getConfiguration(), iceServers });
-    await this.pc.setLocalDescription(await this.pc.createOffer());
+    await this.pc.setLocalDescription(offer);
     await iceGatheringComplete(this.pc);
     const response = await apiFetch(`/whep/${encodeURIComponent(this.#streamId)}`, {
       method: 'POST',
