@@ -1,20 +1,26 @@
-"""Recordings over HTTP: list, metadata with the key envelope, and each segment's frames
-(or its WebM file). The recordings page is ``/web/recordings.html``."""
+"""Recordings over HTTP: list, metadata with the key envelope, each segment's frames (or
+its WebM file), and the timeline's markers. Fetching a segment's frames opens a play
+session, audited once ("recording played"). The recordings page is ``/web/recordings.html``."""
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
 
-from ..kernel.access import Access, access, organisation
+from ..kernel.access import Access, access, caller, organisation
 from ..kernel.appkeys import CLOCK, DATABASE, SETTINGS
+from ..kernel.audit import audit
 from ..kernel.errors import NotFound
 from ..kernel.requests import Id, Natural, OptionalName, RequestModel, path, query, read_path, read_query
 from ..streams.hub import ROUTER
+from .markers import acknowledgements, encrypted_positions
+from .play_sessions import PlaySessions
 from .service import Recordings
 
 RECORDINGS = web.AppKey("recordings", Recordings)
+PLAY_SESSIONS = web.AppKey("recording_play_sessions", PlaySessions)
 routes = web.RouteTableDef()
 
 
@@ -53,11 +59,26 @@ async def get_recording(request: web.Request) -> web.Response:
     return web.json_response(_recording(request, read_path(request, RecordingPath).recording_id))
 
 
-async def _segment(request: web.Request, read: Callable[[str, int], Awaitable[bytes]]) -> bytes:
+@routes.get("/api/recordings/{recording_id}/markers")
+@access(Access.VIEWER)
+@path(RecordingPath)
+async def get_markers(request: web.Request) -> web.Response:
+    """The timeline's markers: acknowledgements, and the encrypted positions (whose lost
+    fixes only the browser can see)."""
+    recording = _recording(request, read_path(request, RecordingPath).recording_id)
+    recordings = request.app[RECORDINGS]
+    positions = await asyncio.to_thread(encrypted_positions, recordings.store, recording["segments"])
+    return web.json_response({
+        "acknowledgements": acknowledgements(recordings.catalog.db, recording, organisation(request)),
+        "positions": positions,
+    })
+
+
+async def _segment(request: web.Request, read: Callable[[str, int], Awaitable[bytes]]) -> tuple[dict[str, Any], bytes]:
     where = read_path(request, SegmentPath)
     recording = _recording(request, where.recording_id)
     try:
-        return await read(recording["id"], where.seq)
+        return recording, await read(recording["id"], where.seq)
     except KeyError:
         raise NotFound(f"Recording {recording['id']!r} has no segment {where.seq}.") from None
 
@@ -66,8 +87,11 @@ async def _segment(request: web.Request, read: Callable[[str, int], Awaitable[by
 @access(Access.VIEWER)
 @path(SegmentPath)
 async def get_segment_frames(request: web.Request) -> web.Response:
-    """A segment's frames in the player's wire form (docs/RECORDINGS.md)."""
-    body = await _segment(request, request.app[RECORDINGS].segment_frames)
+    """A segment's frames in the player's wire form (docs/RECORDINGS.md); the first of a
+    play session is audited."""
+    recording, body = await _segment(request, request.app[RECORDINGS].segment_frames)
+    if request.app[PLAY_SESSIONS].fetched(caller(request).user_id, recording["id"]):
+        audit(request, "recording played", recording=recording["id"], camera=recording["camera"])
     return web.Response(body=body, content_type="application/octet-stream")
 
 
@@ -76,13 +100,14 @@ async def get_segment_frames(request: web.Request) -> web.Response:
 @path(SegmentPath)
 async def get_segment_file(request: web.Request) -> web.Response:
     """A segment's WebM file as stored (evidence export)."""
-    body = await _segment(request, request.app[RECORDINGS].segment_file)
+    _, body = await _segment(request, request.app[RECORDINGS].segment_file)
     return web.Response(body=body, content_type="video/webm")
 
 
 async def lifecycle(app: web.Application) -> AsyncIterator[None]:
     recordings = Recordings(app[SETTINGS], app[DATABASE], app[CLOCK])
     app[RECORDINGS] = recordings
+    app[PLAY_SESSIONS] = PlaySessions(app[CLOCK])
     await recordings.start(app[ROUTER])
     yield
     await recordings.close(app[ROUTER])

@@ -1,0 +1,45 @@
+"""What the player marks on a recording's timeline.
+
+* Acknowledgements: from the audit log, where the console records each one ("stream
+  acknowledged", with the stream's id, which is the recording's), of the caller's
+  organisation only.
+* Loss of the GPS fix: the server cannot see it, since positions are encrypted with the
+  stream key. It hands the browser every encrypted position of the recording (the
+  positions side files, in time order); the browser decrypts them and marks where
+  ``fix`` was false (docs/RECORDINGS.md, "Markers").
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import PurePosixPath
+from typing import Any
+
+import sqlite_utils
+
+from ..crypto.b64 import b64url_encode
+from .container import positions_path, read_positions
+from .storage import EvidenceStore
+
+ACKNOWLEDGED = "stream acknowledged"  # the console's audit action
+
+
+def acknowledgements(db: sqlite_utils.Database, recording: dict[str, Any], organisation_id: str) -> list[dict[str, Any]]:
+    """``[{ms, at, by}]``: when, in the recording's time, and by whom it was acknowledged."""
+    started = datetime.fromisoformat(recording["started_at"])
+    rows = db.query(
+        "SELECT time, user_name FROM audit_log WHERE organisation_id = ? AND action = ?"
+        " AND json_extract(details, '$.stream') = ? ORDER BY id",
+        [organisation_id, ACKNOWLEDGED, recording["id"]],
+    )
+    return [{"ms": max(0, (datetime.fromisoformat(row["time"]) - started) // timedelta(milliseconds=1)),
+             "at": row["time"], "by": row["user_name"]} for row in rows]
+
+
+def encrypted_positions(store: EvidenceStore, segments: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``[{ms, data}]``: every encrypted position message of the stored segments (base64url)."""
+    positions = []
+    for segment in segments:
+        side = store.get(positions_path(PurePosixPath(segment["key"])).as_posix())
+        positions += [{"ms": frame.ms, "data": b64url_encode(frame.data)}
+                      for frame in read_positions(side.decode("ascii", errors="replace"))]
+    return positions
