@@ -13,12 +13,16 @@ from __future__ import annotations
 
 import json
 import tempfile
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import av
+
 from bwlive_rtc.camera.encoder import OpusEncoder, Vp8Encoder
+from bwlive_rtc.camera.framecode import burn_code, burn_text
 from bwlive_rtc.camera.sources import AUDIO_RATE, AUDIO_SAMPLES, TestPattern, Tone
 from bwlive_rtc.crypto.content_key import KeyEnvelope, new_content_key
 from bwlive_rtc.crypto.sframe import FrameEncryptor, Kind
@@ -63,7 +67,18 @@ def organisation_of(data_dir: Path) -> str:
         database.close()
 
 
-def _video(seconds: float, fps: int, gop: int, loop_s: float | None) -> list[tuple[bool, bytes]]:
+def _picture(pattern: TestPattern, capture_ms: int) -> av.VideoFrame:
+    """The pattern's next picture, with the recording's capture time burned in (not now)."""
+    number = pattern.frame_number
+    planes = pattern.next_frame()[0].to_ndarray()
+    luma = planes[: pattern.height]
+    burn_code(luma, number, capture_ms)
+    stamp = time.strftime("%H:%M:%S", time.localtime(capture_ms / 1000)) + f".{capture_ms % 1000:03d}"
+    burn_text(luma, f"#{number:06d}  {stamp}", 24, pattern.height - 40)
+    return av.VideoFrame.from_ndarray(planes, format="yuv420p")
+
+
+def _video(seconds: float, fps: int, gop: int, loop_s: float | None, started_ms: int) -> list[tuple[bool, bytes]]:
     """(key frame, VP8 frame) per frame; with ``loop_s`` the first seconds repeat."""
     count = int(seconds * fps)
     distinct = min(count, int(loop_s * fps)) if loop_s else count
@@ -72,8 +87,7 @@ def _video(seconds: float, fps: int, gop: int, loop_s: float | None) -> list[tup
     for n in range(distinct):
         if n % gop == 0:
             encoder.request_keyframe()
-        picture, _ = pattern.next_frame()
-        (packet,) = encoder.encode(picture, n * 90000 // fps)
+        (packet,) = encoder.encode(_picture(pattern, started_ms + n * 1000 // fps), n * 90000 // fps)
         encoded.append((bool(packet.is_keyframe), bytes(packet)))
     if loop_s:
         assert distinct % gop == 0, "the loop must end before a key frame"
@@ -101,7 +115,7 @@ def write_recording(data_dir: Path, system_key: SystemPublicKey, camera: str, se
     encrypt = {kind: FrameEncryptor(content_key, kind).encrypt for kind in (Kind.VIDEO, Kind.AUDIO, Kind.CAMERA_DATA)}
 
     frames = [RecordedFrame(FrameKind.VIDEO, n * 1000 // fps, key, encrypt[Kind.VIDEO](data))
-              for n, (key, data) in enumerate(_video(seconds, fps, gop, loop_s))]
+              for n, (key, data) in enumerate(_video(seconds, fps, gop, loop_s, int(started_at.timestamp() * 1000)))]
     if audio:
         tone = _audio()
         frames += [RecordedFrame(FrameKind.AUDIO, ms, True, encrypt[Kind.AUDIO](tone[i % len(tone)]))

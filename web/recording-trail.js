@@ -35,7 +35,7 @@ export class TrailView {
   /**
    * @param {string} id the recording's
    * @param {string} camera
-   * @param {import('./recording-player.js').Point[]} trail the recording's positions
+   * @param {import('./recording-markers.js').Point[]} trail the recording's positions
    * @param {number} position ms into the recording
    */
   showUpTo(id, camera, trail, position) {
