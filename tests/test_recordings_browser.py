@@ -32,9 +32,9 @@ def expected_codes(server: Server, recording_id: str, keys: SystemKeyPair) -> li
         return pool.submit(asyncio.run, fetch()).result()
 
 
-def picture_code(page: Page) -> int | None:
-    """The burned-in frame number on the player's canvas, read by the camera's own reader."""
-    url = page.locator("#picture").evaluate("canvas => canvas.toDataURL('image/png')")
+def picture_code(page: Page, canvas: str = "#picture") -> int | None:
+    """The burned-in frame number on a player's canvas, read by the camera's own reader."""
+    url = page.locator(canvas).evaluate("canvas => canvas.toDataURL('image/png')")
     with av.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1])), format="png_pipe") as image:
         picture = next(image.decode(video=0))
     code = read_code(picture.to_ndarray(format="gray"))

@@ -10,12 +10,13 @@
  * ('connecting'|'live'|'lost'|'ended'|'error'), `data-error` ('no-key'|'other-key'|
  * 'wrong-key'|'server', only in the error state), `data-frame="kept"` (the last frame is
  * shown, frozen), `.tile-message`, `video`, `.tile-position`, `.tile-ack` (button),
- * `.tile-acknowledged` (who and when).
+ * `.tile-acknowledged` (who and when); rewinding: tile-rewind.js.
  */
 import { readPosition } from './camera-data.js';
 import { ContentKeyError, WRONG_KEY_MESSAGE, openContentKey } from './content-key.js';
 import { el } from './dom.js';
 import { FrameCipher, sealAcknowledgement } from './e2ee.js';
+import { attachRewind } from './tile-rewind.js';
 import { WhepError, WhepSession } from './whep.js';
 
 const WORKER_URL = new URL('./e2ee-worker.js', import.meta.url);
@@ -59,6 +60,7 @@ export class Tile {
   /** @type {string | null} when the camera's last media arrived, while it is lost (ISO) */
   #lostAt = null;
   #parts;
+  #rewind;
 
   /**
    * @param {Stream} stream
@@ -78,6 +80,7 @@ export class Tile {
     this.#parts.close.onclick = () => this.close({ byOperator: true });
     this.#parts.mute.onclick = () => this.setMuted(!this.#parts.video.muted);
     this.#parts.ack.onclick = () => this.#handlers.onAcknowledge(this);
+    this.#rewind = attachRewind(this.element, stream, keys);
     this.#render();
     this.setAcknowledged(stream.acknowledged ?? null);
     this.setLost(stream.lost_at ?? null);
@@ -229,6 +232,7 @@ export class Tile {
   }
 
   #stop() {
+    this.#rewind.close();
     this.#session?.close();
     this.#worker?.terminate();
   }

@@ -1,0 +1,76 @@
+"""Rewinding a live tile in real Chromium (issue 13, "what operators expect"): the tile
+plays the stream's running recording from a little before now, up to five minutes back,
+with the pictures of those times, while segments keep landing; one click on "Live"
+returns to the live picture."""
+from __future__ import annotations
+
+from playwright.sync_api import Browser
+
+from bwlive_rtc.crypto.system_key import SystemKeyPair
+from tests.processes import Server
+from tests.test_browser_live import READ_CODE_JS, open_console, open_tile
+from tests.test_recordings_browser import expected_codes, picture_code
+
+REPLAY = ".tile-replay-picture"
+
+
+def test_rewind_a_live_tile_and_back_to_live(server: Server, start_camera, system_keys: SystemKeyPair,
+                                             browser: Browser) -> None:
+    start_camera("Rewind Ray")
+    stream = server.wait_for_stream("Rewind Ray")
+    context, page = open_console(browser, system_keys.link(server.url))
+    try:
+        tile = open_tile(page, stream["id"])
+        page.wait_for_selector(f'.tile[data-stream-id="{stream["id"]}"][data-state="live"]', timeout=10_000)
+        page.wait_for_timeout(20_000)  # 20 s recorded, in two-second segments
+        recorded = server.get_json(f"/api/recordings/{stream['id']}")
+        assert recorded["state"] == "recording" and recorded["duration_ms"] >= 16_000
+
+        tile.locator(".tile-rewind").click()
+        replay = tile.locator(".tile-replay")
+        page.wait_for_selector(f'.tile[data-stream-id="{stream["id"]}"] .tile-replay[data-state="playing"]', timeout=10_000)
+        assert tile.get_attribute("data-rewind") == "on"
+        assert replay.bounding_box() == tile.locator(".tile-media").bounding_box()  # over the live picture
+
+        # From about 15 s before the end of what is recorded, with the pictures of that time.
+        page.wait_for_timeout(1500)
+        position = int(str(replay.get_attribute("data-position")))
+        duration = server.get_json(f"/api/recordings/{stream['id']}")["duration_ms"]
+        assert 8_000 <= duration - position <= 20_000, (duration, position)
+        codes = expected_codes(server, stream["id"], system_keys)
+        shown = _replay_shows(page, codes, replay)
+        live_code = tile.locator("video").evaluate(READ_CODE_JS)["frame"]
+        assert live_code - shown >= 8 * 30, (live_code, shown)  # seconds behind the live picture
+
+        # The slider goes back to the start (less than 5 minutes recorded), still the right pictures.
+        assert int(str(tile.locator(".tile-replay-seek").get_attribute("min"))) == 0
+        tile.locator(".tile-replay-seek").fill("1000")
+        page.wait_for_timeout(300)
+        page.wait_for_selector(f'.tile[data-stream-id="{stream["id"]}"] .tile-replay[data-state="playing"]')
+        _replay_shows(page, codes, replay)
+        page.screenshot(path="/tmp/bwlive-rewind.png")
+
+        # One click back to live.
+        tile.locator(".tile-live").click()
+        assert tile.get_attribute("data-rewind") is None
+        assert replay.is_hidden()
+        assert tile.get_attribute("data-state") == "live"
+        page.wait_for_timeout(300)
+        now_live = tile.locator("video").evaluate(READ_CODE_JS)["frame"]
+        assert now_live >= live_code
+    finally:
+        context.close()
+
+
+def _replay_shows(page, codes: list[tuple[int, int]], replay) -> int:  # type: ignore[no-untyped-def]
+    """The replay's picture is the recording's at the picture's time; returns its number."""
+    for _ in range(30):
+        with_ms = int(str(replay.get_attribute("data-picture-ms")))
+        code = picture_code(page, REPLAY)
+        again = int(str(replay.get_attribute("data-picture-ms")))
+        if code is not None and with_ms == again >= 0:
+            expected = max(number for ms, number in codes if ms <= with_ms)
+            if code == expected:
+                return code
+        page.wait_for_timeout(100)
+    raise AssertionError(f"the replay shows {code} at {with_ms} ms")
