@@ -33,7 +33,7 @@ from bench.console_memory import chromium_rss_mb  # noqa: E402
 from bwlive_rtc.crypto.system_key import SystemKeyPair  # noqa: E402
 from tests.chromium import launch  # noqa: E402
 from tests.processes import ADMIN_EMAIL, ADMIN_PASSWORD, Server  # noqa: E402
-from tests.synthetic_recording import organisation_of, write_recording  # noqa: E402
+from tests.synthetic_recording import SyntheticRecording, organisation_of, write_recording  # noqa: E402
 
 MB = 2**20
 
@@ -111,21 +111,26 @@ def one_run(page: Page, recording_id: str, duration_ms: int, seed: int) -> dict[
     }
 
 
+def recorded(server: Server, keys: SystemKeyPair, minutes: float) -> SyntheticRecording:
+    """A recording of ``minutes`` at 30 fps in the server's data directory."""
+    made = time.monotonic()
+    recording = write_recording(server.data_dir, keys.public, "Hour Hana", minutes * 60,
+                                organisation_id=organisation_of(server.data_dir), fps=30, gop=90, loop_s=6)
+    size = sum(p.stat().st_size for p in (server.data_dir / "recordings" / recording.id).iterdir())
+    print(f"recording: {minutes:g} min, {size / MB:.0f} MB in {time.monotonic() - made:.0f} s", flush=True)
+    return recording
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--minutes", type=float, default=60.0, help="length of the recording")
     args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="bwlive-player-memory-"))
-    keys = SystemKeyPair.generate()
+    keys, work = SystemKeyPair.generate(), Path(tempfile.mkdtemp(prefix="bwlive-player-memory-"))
     keys.save(work / "keys")
     server = Server(work, work / "keys")
     try:
-        made = time.monotonic()
-        recording = write_recording(server.data_dir, keys.public, "Hour Hana", args.minutes * 60,
-                                    organisation_id=organisation_of(server.data_dir), fps=30, gop=90, loop_s=6)
-        size = sum(p.stat().st_size for p in (server.data_dir / "recordings" / recording.id).iterdir())
-        print(f"recording: {args.minutes:g} min, {size / MB:.0f} MB in {time.monotonic() - made:.0f} s", flush=True)
+        recording = recorded(server, keys, args.minutes)
         runs = []
         with sync_playwright() as playwright:
             browser = launch(playwright)
