@@ -50,6 +50,9 @@ export class RecordingPlayer {
   #undecryptable = 0;
   #timer = 0;
   #live = false;
+  /** @type {number | null} the picture the frame steps have reached (the canvas may lag) */
+  #stepped = null;
+  #steps = Promise.resolve(); // one step after the other, however fast the clicks
   /** @type {Set<AudioBufferSourceNode>} */ #sources = new Set();
 
   /**
@@ -124,6 +127,7 @@ export class RecordingPlayer {
 
   play() {
     if (this.#playing || !this.#timer) return;
+    this.#stepped = null;
     if (this.#anchorMs >= this.#duration && !this.#live) this.seek(0);
     this.#anchorClock = performance.now();
     this.#playing = true;
@@ -155,6 +159,12 @@ export class RecordingPlayer {
    * @param {number} ms
    */
   async seek(ms) {
+    this.#stepped = null;
+    await this.#seekTo(ms);
+  }
+
+  /** @param {number} ms */
+  async #seekTo(ms) {
     const cache = this.#cache;
     if (!cache || cache.index.length === 0) return;
     const target = Math.max(0, Math.min(this.#duration, ms));
@@ -188,15 +198,23 @@ export class RecordingPlayer {
   }
 
   /**
-   * One picture forward or back, while paused.
+   * One picture forward or back, while paused; quick clicks add up.
    * @param {1 | -1} direction
    */
-  async step(direction) {
-    if (this.#playing || !this.#cache || this.#pictureMs < 0) return;
+  step(direction) {
+    this.#steps = this.#steps.then(() => this.#step(direction)).catch((error) => this.#fail(error));
+    return this.#steps;
+  }
+
+  /** @param {1 | -1} direction */
+  async #step(direction) {
+    const from = this.#stepped ?? this.#pictureMs;
+    if (this.#playing || !this.#cache || from < 0) return;
     const generation = this.#generation;
-    const ms = direction > 0 ? await this.#nextPictureMs() : await this.#previousPictureMs();
+    const ms = direction > 0 ? await this.#nextPictureMs(from) : await this.#previousPictureMs(from);
     if (ms === null || generation !== this.#generation || this.#playing) return;
-    await this.seek(ms);
+    this.#stepped = ms;
+    await this.#seekTo(ms);
   }
 
   close() {
@@ -252,19 +270,19 @@ export class RecordingPlayer {
     }
   }
 
-  /** @returns {Promise<number | null>} the time of the picture after the one shown */
-  async #nextPictureMs() {
-    for (let seg = this.#cache.indexAt(this.#pictureMs); seg < this.#cache.index.length; seg++) {
-      const found = (await this.#cache.load(seg)).video.find((frame) => frame.ms > this.#pictureMs);
+  /** @param {number} from ms of a picture @returns {Promise<number | null>} the time of the picture after it */
+  async #nextPictureMs(from) {
+    for (let seg = this.#cache.indexAt(from); seg < this.#cache.index.length; seg++) {
+      const found = (await this.#cache.load(seg)).video.find((frame) => frame.ms > from);
       if (found) return found.ms;
     }
     return null;
   }
 
-  /** @returns {Promise<number | null>} the time of the picture before the one shown */
-  async #previousPictureMs() {
-    for (let seg = this.#cache.indexAt(this.#pictureMs); seg >= 0; seg--) {
-      const found = (await this.#cache.load(seg)).video.findLast((frame) => frame.ms < this.#pictureMs);
+  /** @param {number} from ms of a picture @returns {Promise<number | null>} the time of the picture before it */
+  async #previousPictureMs(from) {
+    for (let seg = this.#cache.indexAt(from); seg >= 0; seg--) {
+      const found = (await this.#cache.load(seg)).video.findLast((frame) => frame.ms < from);
       if (found) return found.ms;
     }
     return null;
