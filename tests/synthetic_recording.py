@@ -1,5 +1,5 @@
 """A long recording made quickly but really: the camera's test pattern (burned-in frame
-numbers) encoded by its VP8 and Opus encoders, encrypted with SFrame under a content key
+numbers) encoded by its VP8 and Opus encoders, encrypted with SFrame under a stream key
 sealed to the system key, muxed by the recorder's own segment writer into two-second WebM
 segments with their positions side files, put into the evidence store and registered in
 the catalog, as the recorder does for a live stream. Acknowledgements go into the audit
@@ -24,8 +24,8 @@ import av
 from bwlive_rtc.camera.encoder import OpusEncoder, Vp8Encoder
 from bwlive_rtc.camera.framecode import burn_code, burn_text
 from bwlive_rtc.camera.sources import AUDIO_RATE, AUDIO_SAMPLES, TestPattern, Tone
-from bwlive_rtc.crypto.content_key import KeyEnvelope, new_content_key
-from bwlive_rtc.crypto.sframe import FrameEncryptor, Kind
+from bwlive_rtc.crypto.content_key import KeyEnvelope
+from bwlive_rtc.crypto.sframe import FrameEncryptor, Kind, StreamKey
 from bwlive_rtc.crypto.system_key import SystemPublicKey
 from bwlive_rtc.kernel.audit import AuditLog
 from bwlive_rtc.kernel.clock import ManualClock
@@ -107,12 +107,12 @@ def write_recording(data_dir: Path, system_key: SystemPublicKey, camera: str, se
     """Record ``seconds`` of a camera that is ``camera`` into the data directory of a
     (possibly running) server; the recording is complete and ended just now.
     ``gps_lost``: (from s, to s) with ``fix: false`` positions; ``acknowledged_at``: (s, by)."""
-    content_key = new_content_key()
-    envelope = KeyEnvelope.seal(content_key, system_key).to_json()
+    stream_key = StreamKey.new()  # as the camera makes one per stream
+    envelope = KeyEnvelope.seal(stream_key, system_key).to_json()
     recording_id = uuid.uuid4().hex
     duration_ms = int(seconds * 1000)
     started_at = datetime.now(UTC) - timedelta(milliseconds=duration_ms)
-    encrypt = {kind: FrameEncryptor(content_key, kind).encrypt for kind in (Kind.VIDEO, Kind.AUDIO, Kind.CAMERA_DATA)}
+    encrypt = {kind: FrameEncryptor(stream_key, kind).encrypt for kind in (Kind.VIDEO, Kind.AUDIO, Kind.CAMERA_DATA)}
 
     frames = [RecordedFrame(FrameKind.VIDEO, n * 1000 // fps, key, encrypt[Kind.VIDEO](data))
               for n, (key, data) in enumerate(_video(seconds, fps, gop, loop_s, int(started_at.timestamp() * 1000)))]
