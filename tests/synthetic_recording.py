@@ -31,12 +31,12 @@ from bwlive_rtc.kernel.audit import AuditLog
 from bwlive_rtc.kernel.clock import ManualClock
 from bwlive_rtc.kernel.config import Settings
 from bwlive_rtc.recordings.catalog import Catalog
-from bwlive_rtc.recordings.container import FrameKind, RecordedFrame, SegmentWriter
-from bwlive_rtc.recordings.recorder import SEGMENT_MS, store_segment
+from bwlive_rtc.recordings.container import FrameKind, RecordedFrame, SegmentWriter, positions_path
 from bwlive_rtc.recordings.storage import EvidenceStore, open_store
 from bwlive_rtc.storage.database import Database
 
 SIZE = (640, 360)
+SEGMENT_MS = 2000  # as the recorder cuts segments
 AUDIO_MS = AUDIO_SAMPLES * 1000 // AUDIO_RATE
 
 
@@ -159,6 +159,13 @@ def write_recording(data_dir: Path, system_key: SystemPublicKey, camera: str, se
 
 
 def _store(catalog: Catalog, store: EvidenceStore, recording_id: str, seq: int, writer: SegmentWriter) -> None:
+    """Store a segment in the recordings' first format (WebM plus positions side file), which
+    the server still serves, and register it."""
     writer.close()
-    stored = store_segment(store, recording_id, seq, writer.path, writer.first_ms or 0, writer.last_ms, writer.frames)
-    catalog.add_segment(recording_id, stored.seq, stored.key, stored.start_ms, stored.end_ms, stored.size, stored.frames)
+    side = positions_path(writer.path)
+    for path in (side, writer.path):
+        store.put(path, f"{recording_id}/{path.name}")
+    size = writer.path.stat().st_size + side.stat().st_size
+    catalog.add_segments([{"recording_id": recording_id, "seq": seq, "key": f"{recording_id}/{writer.path.name}",
+                           "start_ms": writer.first_ms or 0, "end_ms": writer.last_ms, "size": size,
+                           "frames": writer.frames}])

@@ -5,7 +5,8 @@
   organisation only.
 * Loss of the GPS fix: the server cannot see it, since positions are encrypted with the
   stream key. It hands the browser every encrypted position of the recording (the
-  positions side files, in time order); the browser decrypts them and marks where
+  data-channel records of each segment log, or the positions side files of segments in
+  the first format, in time order); the browser decrypts them and marks where
   ``fix`` was false (docs/RECORDINGS.md, "Markers").
 """
 from __future__ import annotations
@@ -18,6 +19,7 @@ import sqlite_utils
 
 from ..crypto.b64 import b64url_encode
 from .container import positions_path, read_positions
+from .rtplog import LOG_SUFFIX, RecordKind, records
 from .storage import EvidenceStore
 
 ACKNOWLEDGED = "stream acknowledged"  # the console's audit action
@@ -39,7 +41,13 @@ def encrypted_positions(store: EvidenceStore, segments: list[dict[str, Any]]) ->
     """``[{ms, data}]``: every encrypted position message of the stored segments (base64url)."""
     positions = []
     for segment in segments:
-        side = store.get(positions_path(PurePosixPath(segment["key"])).as_posix())
+        key = segment["key"]
+        if key.endswith(LOG_SUFFIX):  # a segment log: its data records, no RTP parsed
+            found = records(store.get(key))[1]
+            positions += [{"ms": record.arrival_us // 1000, "data": b64url_encode(record.body)}
+                          for record in found if record.kind is RecordKind.DATA]
+            continue
+        side = store.get(positions_path(PurePosixPath(key)).as_posix())
         positions += [{"ms": frame.ms, "data": b64url_encode(frame.data)}
                       for frame in read_positions(side.decode("ascii", errors="replace"))]
     return positions
