@@ -28,13 +28,14 @@ class BenchCamera:
         return cls(package["credential"], serialization.load_pem_private_key(package["device_key"].encode(), None))
 
     def whip_headers(self, offer: bytes, envelope: str) -> dict[str, str]:
-        """The WHIP headers of a publish of ``offer`` with key ``envelope``, signed now."""
-        from bwlive_rtc.crypto.signing import sign_whip_proof
-        from bwlive_rtc.protocol import CAMERA_TIME_HEADER, KEY_HEADER, PROOF_HEADER
+        """The WHIP headers of a publish of ``offer`` with key ``envelope``, signed now
+        (with the stream's manifest; the bench sends no checkpoints)."""
+        from bwlive_rtc.camera.publish import SignedStream
+        from bwlive_rtc.crypto.content_key import KeyEnvelope
 
-        now_ms = int(time.time() * 1000)
-        return {"Authorization": f"Bearer {self.credential}", KEY_HEADER: envelope, CAMERA_TIME_HEADER: str(now_ms),
-                PROOF_HEADER: sign_whip_proof(self.device_key, offer, envelope, now_ms)}
+        stream = SignedStream.start(self.credential, self.device_key, KeyEnvelope.from_header(envelope),
+                                    int(time.time() * 1000))
+        return stream.headers(offer.decode())
 
 
 def force_ice_host(address: str) -> None:

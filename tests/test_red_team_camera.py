@@ -21,9 +21,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from bwlive_rtc.auth.service import AUTH
 from bwlive_rtc.camera.identity import device_key_path, load_device_key
+from bwlive_rtc.camera.publish import SignedStream
 from bwlive_rtc.crypto.content_key import KeyEnvelope
 from bwlive_rtc.crypto.sframe import StreamKey
-from bwlive_rtc.crypto.signing import sign_whip_proof
 from bwlive_rtc.crypto.system_key import SystemKeyPair
 from bwlive_rtc.kernel.access import Role
 from bwlive_rtc.kernel.appkeys import EVENTS
@@ -180,14 +180,15 @@ async def whip_offer() -> str:
 
 
 def publish_headers(site: Site, identity: Identity, offer: str = "v=0") -> dict[str, str]:
-    """WHIP headers of a publish of ``offer``, signed when the identity has a device key."""
-    envelope = KeyEnvelope.seal(StreamKey.new(), site.keys.public).to_header()  # the public key is public
+    """WHIP headers of a publish of ``offer``, signed (proof and manifest) when the identity
+    has a device key."""
+    envelope = KeyEnvelope.seal(StreamKey.new(), site.keys.public)  # the public key is public
     now_ms = int(site.clock.now().timestamp() * 1000)
-    headers = {"Content-Type": "application/sdp", "Authorization": f"Bearer {identity.credential}",
-               "Bwlive-Camera-Time": str(now_ms), "Bwlive-Content-Key": envelope}
-    if identity.device_key is not None:
-        headers["Bwlive-Proof"] = sign_whip_proof(identity.device_key, offer.encode(), envelope, now_ms)
-    return headers
+    if identity.device_key is None:
+        return {"Content-Type": "application/sdp", "Authorization": f"Bearer {identity.credential}",
+                "Bwlive-Camera-Time": str(now_ms), "Bwlive-Content-Key": envelope.to_header()}
+    stream = SignedStream.start(identity.credential, identity.device_key, envelope, now_ms)
+    return {"Content-Type": "application/sdp", **stream.headers(offer)}
 
 
 # --- hole 1: ending someone else's stream -------------------------------------------------

@@ -30,15 +30,16 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from .. import aiortc_adapter
 from ..crypto.acknowledgement import AcknowledgementOpener
+from ..crypto.chain import ChainWriter
 from ..crypto.content_key import KeyEnvelope
 from ..crypto.sframe import FrameDecryptor, FrameEncryptor, Kind, StreamKey
-from ..crypto.signing import sign_whip_proof
 from ..crypto.system_key import SystemPublicKey
-from ..protocol import ACKNOWLEDGE, CAMERA_TIME_HEADER, DATA_CHANNEL_LABEL, KEY_HEADER, PROOF_HEADER
+from ..protocol import ACKNOWLEDGE, CHECKPOINT, DATA_CHANNEL_LABEL
 from .gps import GpxTrack, LosesFix, PositionSource, SimpleWalk
 from .local_recording import LocalRecording
+from .publish import SignedStream
 from .sources import FileVideo, TestPattern
-from .tracks import EncryptedAudioTrack, EncryptedVideoTrack
+from .tracks import EncryptedAudioTrack, EncryptedVideoTrack, seal
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +48,7 @@ LOST_STATES = frozenset({"closed", "failed", "disconnected"})
 BACKOFF_FIRST_S = 1.0
 BACKOFF_MAX_S = 30.0
 RETRIED_STATUSES = frozenset({408, 409, 429})  # and every 5xx: the server may take us later
+CHECKPOINT_EVERY_S = 0.5  # PROTOCOL §5.4: at least every second
 
 
 class CameraError(Exception):
@@ -107,6 +109,7 @@ class CameraAgent:
         self._session: aiohttp.ClientSession | None = None
         self._location: str | None = None
         self._gps_task: asyncio.Task[None] | None = None
+        self._checkpoint_task: asyncio.Task[None] | None = None
         self._recovery: asyncio.Task[None] | None = None
         self._stopping = False  # stop() ends the session itself: that is no loss to recover from
         self._positions: PositionSource  # set by start()
@@ -131,11 +134,14 @@ class CameraAgent:
             raise
 
     async def _publish(self) -> None:
-        """One WHIP publish with a fresh stream key (suite 5) and a fresh peer connection."""
+        """One WHIP publish with a fresh stream key (suite 5), a fresh signed manifest and
+        checkpoint chain, and a fresh peer connection."""
         opts = self.options
         self._set("connecting", f"to {opts.server}")
         key = StreamKey.new()
-        envelope = KeyEnvelope.seal(key, opts.public_key)
+        stream = SignedStream.start(opts.credential, opts.device_key, KeyEnvelope.seal(key, opts.public_key),
+                                    self._camera_ms())
+        chain = stream.chain()
         source = FileVideo(opts.video_file, opts.width, opts.height) if opts.video_file else TestPattern(opts.width, opts.height)
         self._session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=bool(opts.verify_tls)))
         try:
@@ -144,7 +150,7 @@ class CameraAgent:
             await self._teardown()
             raise CameraError(f"cannot reach {opts.server}: {exc}", retry_after=0.0) from None
         pc = self._pc = RTCPeerConnection(RTCConfiguration(iceServers=ice_servers))
-        self.video = EncryptedVideoTrack(source, key, fps=opts.fps)
+        self.video = EncryptedVideoTrack(source, key, fps=opts.fps, chain=chain)
         if opts.recordings_dir is not None and self.local_recording is None:  # none runs yet: start one
             path = opts.recordings_dir / f"{time.strftime('%Y%m%d-%H%M%S')}.ivf"
             self.local_recording = LocalRecording(path, opts.width, opts.height)
@@ -156,29 +162,20 @@ class CameraAgent:
         aiortc_adapter.pace_media(video_sender.transport)
         _prefer(pc, "video", "video/vp8")
         if opts.audio:
-            pc.addTransceiver(EncryptedAudioTrack(key), direction="sendonly")
+            pc.addTransceiver(EncryptedAudioTrack(key, chain=chain), direction="sendonly")
             _prefer(pc, "audio", "audio/opus")
         channel = pc.createDataChannel(DATA_CHANNEL_LABEL)
         opener = AcknowledgementOpener(FrameDecryptor(key))
         channel.on("message", lambda message: self._on_message(opener, message))
-        if opts.gps:
-            channel.on("open", lambda: self._start_gps(channel, key))
+        channel.on("open", lambda: self._start_sending(channel, key, chain))
         self._watch(pc, video_sender.transport)
 
         await pc.setLocalDescription(await pc.createOffer())
-        camera_time_ms, envelope_header = int((time.time() + opts.clock_offset) * 1000), envelope.to_header()
         try:
             async with self._session.post(
                 opts.server.rstrip("/") + "/whip",
                 data=pc.localDescription.sdp,
-                headers={
-                    "Content-Type": "application/sdp",
-                    "Authorization": f"Bearer {opts.credential}",
-                    CAMERA_TIME_HEADER: str(camera_time_ms),
-                    KEY_HEADER: envelope_header,
-                    PROOF_HEADER: sign_whip_proof(opts.device_key, pc.localDescription.sdp.encode(),
-                                                  envelope_header, camera_time_ms),
-                },
+                headers={"Content-Type": "application/sdp", **stream.headers(pc.localDescription.sdp)},
             ) as response:
                 self.state.last_response = response.status
                 body = await response.text()
@@ -255,15 +252,28 @@ class CameraAgent:
         finally:
             self._recovery = None
 
-    def _start_gps(self, channel, key: StreamKey) -> None:  # type: ignore[no-untyped-def]
+    def _camera_ms(self) -> int:
+        """The camera's clock (ms since 1970)."""
+        return int((time.time() + self.options.clock_offset) * 1000)
+
+    def _start_sending(self, channel, key: StreamKey, chain: ChainWriter) -> None:  # type: ignore[no-untyped-def]
+        """Once the data channel is open: a sealed position every second (with GPS on), and
+        the stream's next checkpoint, in clear, every ``CHECKPOINT_EVERY_S``."""
         source, encryptor = self._positions, FrameEncryptor(key, Kind.CAMERA_DATA)
 
         async def send_fixes() -> None:
             while channel.readyState == "open":
-                channel.send(encryptor.encrypt(json.dumps(source.fix()).encode()))
+                channel.send(seal(encryptor, chain, json.dumps(source.fix()).encode()))
                 await asyncio.sleep(1.0)
 
-        self._gps_task = asyncio.ensure_future(send_fixes())
+        async def send_checkpoints() -> None:
+            while channel.readyState == "open":
+                channel.send(json.dumps({"type": CHECKPOINT, "token": chain.checkpoint(self._camera_ms())}))
+                await asyncio.sleep(CHECKPOINT_EVERY_S)
+
+        if self.options.gps:
+            self._gps_task = asyncio.ensure_future(send_fixes())
+        self._checkpoint_task = asyncio.ensure_future(send_checkpoints())
 
     def _position_source(self) -> PositionSource:
         opts = self.options
@@ -313,8 +323,9 @@ class CameraAgent:
 
     async def _teardown(self) -> None:
         pc, session, self._pc, self._session, self._location = self._pc, self._session, None, None, None
-        if self._gps_task:
-            self._gps_task.cancel()
+        for task in (self._gps_task, self._checkpoint_task):
+            if task:
+                task.cancel()
         if pc:
             await pc.close()
         if session:

@@ -16,6 +16,7 @@ from typing import Protocol
 import av
 from aiortc import MediaStreamTrack
 
+from ..crypto.chain import ChainWriter
 from ..crypto.sframe import FrameEncryptor, Kind, StreamKey
 from .encoder import VIDEO_TIME_BASE, OpusEncoder, Vp8Encoder
 from .sources import AUDIO_RATE, AUDIO_SAMPLES, Tone
@@ -30,8 +31,18 @@ class VideoSource(Protocol):
     def next_frame(self) -> tuple[av.VideoFrame, int]: ...
 
 
-def _encrypted_packet(encryptor: FrameEncryptor, packet: av.Packet, pts: int, time_base: Fraction) -> av.Packet:
-    sealed = av.Packet(encryptor.encrypt(bytes(packet)))
+def seal(encryptor: FrameEncryptor, chain: ChainWriter | None, unit: bytes) -> bytes:
+    """Encrypt one unit and note it in the stream's checkpoint chain (if it is signed)."""
+    counter = encryptor.counter
+    sealed = encryptor.encrypt(unit)
+    if chain is not None:
+        chain.add(encryptor.kid, counter, sealed)
+    return sealed
+
+
+def _encrypted_packet(encryptor: FrameEncryptor, chain: ChainWriter | None, packet: av.Packet, pts: int,
+                      time_base: Fraction) -> av.Packet:
+    sealed = av.Packet(seal(encryptor, chain, bytes(packet)))
     sealed.pts = pts
     sealed.time_base = time_base
     return sealed
@@ -63,8 +74,10 @@ class _PacedTrack(MediaStreamTrack):
 class EncryptedVideoTrack(_PacedTrack):
     kind = "video"
 
-    def __init__(self, source: VideoSource, stream_key: StreamKey, fps: int = 30, bitrate: int = 1_000_000) -> None:
+    def __init__(self, source: VideoSource, stream_key: StreamKey, fps: int = 30, bitrate: int = 1_000_000,
+                 chain: ChainWriter | None = None) -> None:
         super().__init__(1 / fps)
+        self.chain = chain
         self.source = source
         self.encoder = Vp8Encoder(source.width, source.height, fps=fps, bitrate=bitrate)
         self._encryptor = FrameEncryptor(stream_key, Kind.VIDEO)
@@ -88,8 +101,7 @@ class EncryptedVideoTrack(_PacedTrack):
             try:  # an exception here would silently end aiortc's sender task: skip the frame
                 packets = await asyncio.get_running_loop().run_in_executor(None, self._capture_and_encode, pts)
                 if packets:
-                    sealed = _encrypted_packet(self._encryptor, packets[0], pts, VIDEO_TIME_BASE)
-                    return sealed
+                    return _encrypted_packet(self._encryptor, self.chain, packets[0], pts, VIDEO_TIME_BASE)
             except (ValueError, av.FFmpegError):
                 log.exception("video frame %d dropped", self._index)
 
@@ -97,8 +109,9 @@ class EncryptedVideoTrack(_PacedTrack):
 class EncryptedAudioTrack(_PacedTrack):
     kind = "audio"
 
-    def __init__(self, stream_key: StreamKey, source: Tone | None = None) -> None:
+    def __init__(self, stream_key: StreamKey, source: Tone | None = None, chain: ChainWriter | None = None) -> None:
         super().__init__(AUDIO_SAMPLES / AUDIO_RATE)
+        self.chain = chain
         self.source = source or Tone()
         self.encoder = OpusEncoder()
         self._encryptor = FrameEncryptor(stream_key, Kind.AUDIO)
@@ -109,4 +122,4 @@ class EncryptedAudioTrack(_PacedTrack):
             await self._next_slot()
             self._pending.extend(self.encoder.encode(self.source.next_frame()))
         packet = self._pending.pop(0)
-        return _encrypted_packet(self._encryptor, packet, packet.pts or 0, Fraction(1, AUDIO_RATE))
+        return _encrypted_packet(self._encryptor, self.chain, packet, packet.pts or 0, Fraction(1, AUDIO_RATE))

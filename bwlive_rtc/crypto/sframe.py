@@ -118,6 +118,11 @@ class FrameEncryptor:
         self._legacy = key.legacy
         self._counter = first_counter
 
+    @property
+    def counter(self) -> int:
+        """The counter the next frame gets."""
+        return self._counter
+
     def encrypt(self, frame: bytes) -> bytes:
         clear_len = clear_prefix_length(self.kind, frame)
         if len(frame) < clear_len:

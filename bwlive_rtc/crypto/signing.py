@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -181,6 +182,9 @@ def envelope_digest(envelope: dict[str, Any]) -> str:
     return b64url_encode(hashlib.sha256(canonical_json(envelope)).digest())
 
 
+NUMBERS = ("started_at", "suite")  # the manifest's integer fields; the others are text
+
+
 @dataclass(frozen=True)
 class StreamManifest:
     """What a camera says of a stream when it starts it, signed with its device key."""
@@ -193,6 +197,14 @@ class StreamManifest:
     envelope: str  # envelope_digest() of the stream's key envelope
     suite: int  # SFrame cipher suite of the stream's frames
     certificate: str  # the camera's certificate token
+
+    @classmethod
+    def start(cls, certificate: str, envelope: dict[str, Any], suite: int, started_at: int) -> StreamManifest:
+        """A camera's manifest for a stream it starts now (a fresh nonce), naming what its
+        own certificate token names."""
+        _, issued = token_payload(certificate, CERTIFICATE)
+        return cls(b64url_encode(os.urandom(16)), str(issued.get("serial")), str(issued.get("camera_user")),
+                   str(issued.get("organisation_id")), started_at, envelope_digest(envelope), suite, certificate)
 
     def sign(self, device_key: Ed25519PrivateKey) -> str:
         return sign_token(device_key, MANIFEST, asdict(self))
@@ -207,13 +219,22 @@ class StreamManifest:
             certificate = Certificate.read(str(unsigned["certificate"]), system_key, started)
         except (KeyError, ValueError, TypeError, OverflowError) as exc:
             raise SignatureError(str(exc) if isinstance(exc, SignatureError) else "malformed manifest") from None
+        manifest, payload = cls.verify_for(token, certificate)
+        return manifest, certificate, payload
+
+    @classmethod
+    def verify_for(cls, token: str, certificate: Certificate) -> tuple[StreamManifest, bytes]:
+        """The manifest in ``token`` and its payload bytes, signed by the device key of
+        ``certificate`` (already checked by the caller) and naming its camera."""
         payload, data = verify_token(token, MANIFEST, certificate.device_public_key)
         try:
             manifest = cls(**{name: data[name] for name in cls.__dataclass_fields__})
         except (KeyError, TypeError):
             raise SignatureError("malformed manifest") from None
+        if any(type(getattr(manifest, name)) is not (int if name in NUMBERS else str) for name in cls.__dataclass_fields__):
+            raise SignatureError("malformed manifest: a field of the wrong type")
         if (manifest.serial, manifest.camera_user, manifest.organisation_id) != (
                 certificate.serial, certificate.camera_user, certificate.organisation_id):
             raise SignatureError(f"the manifest names camera {manifest.serial} of {manifest.camera_user}, "
                                  f"its certificate camera {certificate.serial} of {certificate.camera_user}")
-        return manifest, certificate, payload
+        return manifest, payload

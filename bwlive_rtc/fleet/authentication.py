@@ -17,6 +17,7 @@ from .store import Camera
 
 CAMERA = web.RequestKey("camera", Camera)
 CERTIFICATE = web.RequestKey("certificate", Certificate)
+CREDENTIAL = web.RequestKey("credential", str)
 CREDENTIAL_QUERY = "credential"  # where clients used to put it; refused, URLs end up in logs
 ADDRESS_BURST, ADDRESS_PER_SECOND = 100, 1.0  # many cameras may share an address (NAT)
 CAMERA_BURST, CAMERA_PER_SECOND = 10, 1 / 6  # a reconnecting camera backs off far below this
@@ -50,6 +51,7 @@ class CameraCredentials:
         _limit(self.per_camera, found.id, "this camera")
         request[CAMERA] = found
         request[CERTIFICATE] = certificate
+        request[CREDENTIAL] = token.strip()
 
 
 def _limit(limiter: RateLimiter, key: str, who: str) -> None:
@@ -69,3 +71,8 @@ def camera(request: web.Request) -> Camera:
 def certificate(request: web.Request) -> Certificate:
     """The certificate the camera behind a request presented: its device key."""
     return request[CERTIFICATE]
+
+
+def credential(request: web.Request) -> str:
+    """The credential (certificate token) exactly as the camera presented it."""
+    return request[CREDENTIAL]

@@ -20,12 +20,13 @@ class Catalog:
         self.segments = db.table("recording_segments")
 
     def begin(self, recording_id: str, camera: str, organisation_ids: list[str], started_at: datetime,
-              key_envelope: dict[str, object], storage: str) -> None:
+              key_envelope: dict[str, object], storage: str, manifest: str | None = None) -> None:
         self.recordings.insert(
             {
                 "id": recording_id, "camera": camera, "organisations": json.dumps(organisation_ids),
                 "started_at": started_at.isoformat(), "ended_at": None, "duration_ms": 0, "size": 0,
                 "key_envelope": json.dumps(key_envelope), "state": RECORDING, "storage": storage,
+                "manifest": manifest,
             }
         )
 
@@ -70,6 +71,7 @@ class Catalog:
             return None
         recording = _public(rows[0])
         recording["key_envelope"] = json.loads(rows[0]["key_envelope"])
+        recording["manifest"] = rows[0]["manifest"]  # the camera's signed stream manifest (PROTOCOL §5.3)
         recording["segments"] = self.segment_rows(recording_id)
         if recording["state"] == RECORDING and recording["segments"]:  # still growing: as far as stored
             recording["duration_ms"] = recording["segments"][-1]["end_ms"]
@@ -88,6 +90,6 @@ class Catalog:
 
 
 def _public(row: dict[str, Any]) -> dict[str, Any]:
-    public = {key: value for key, value in row.items() if key != "key_envelope"}
+    public = {key: value for key, value in row.items() if key not in ("key_envelope", "manifest")}
     public["organisations"] = json.loads(row["organisations"])
     return public

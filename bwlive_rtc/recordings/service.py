@@ -66,7 +66,7 @@ class Recordings:
 
     def _record(self, producer: Producer) -> None:
         self.catalog.begin(producer.id, producer.camera, producer.organisation_ids, producer.started_at, producer.key_envelope,
-                           self.store.description)
+                           self.store.description, producer.manifest)
         assert self.writer is not None, "start() comes first"
         recorder = Recorder(producer, self.settings.recordings_spool, self.store, self._stored, self.writer)
         self.recorders[producer.id] = recorder

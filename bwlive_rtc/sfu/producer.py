@@ -91,9 +91,10 @@ class Producer:
 
     def __init__(
         self, stream_id: str, camera: str, key_envelope: dict[str, object], pc: RTCPeerConnection,
-        organisation_ids: list[str],
+        organisation_ids: list[str], manifest: str | None = None,
     ) -> None:
         self.id = stream_id
+        self.manifest = manifest  # the camera's signed stream manifest (PROTOCOL §5.3), opaque here
         self.organisation_ids = organisation_ids  # whose systems encrypt to this stream's key
         self.camera = camera
         self.key_envelope = key_envelope
@@ -177,6 +178,7 @@ class Producer:
             "camera": self.camera,
             "started_at": self.started_at.isoformat(),
             "key_envelope": self.key_envelope,
+            "manifest": self.manifest,
         }
 
     async def close(self) -> None:

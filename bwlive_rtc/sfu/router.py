@@ -35,11 +35,12 @@ class Router(AsyncIOEventEmitter):
         self._reaper = asyncio.ensure_future(self._reap_silent_consumers())
 
     async def publish(
-        self, offer_sdp: str, camera: str, key_envelope: dict[str, object], organisation_ids: list[str]
+        self, offer_sdp: str, camera: str, key_envelope: dict[str, object], organisation_ids: list[str],
+        manifest: str | None = None,
     ) -> tuple[Producer, str]:
         """Accept a camera's offer; returns the producer and the SDP answer."""
         pc = new_peer_connection()
-        producer = Producer(secrets.token_urlsafe(12), camera, key_envelope, pc, organisation_ids)
+        producer = Producer(secrets.token_urlsafe(12), camera, key_envelope, pc, organisation_ids, manifest)
         try:
             await apply_offer(pc, offer_sdp)
             kinds = {t.kind for t in pc.getTransceivers()}

@@ -10,8 +10,8 @@ from datetime import datetime
 from aiohttp import web
 
 from ..crypto.content_key import KeyEnvelope
-from ..crypto.signing import SignatureError, verify_whip_proof
-from ..fleet.authentication import camera, certificate
+from ..crypto.signing import SignatureError, StreamManifest, envelope_digest, verify_whip_proof
+from ..fleet.authentication import camera, certificate, credential
 from ..fleet.credentials import CredentialError
 from ..fleet.service import FLEET
 from ..kernel.access import Access, access
@@ -19,7 +19,7 @@ from ..kernel.appkeys import CLOCK, SETTINGS
 from ..kernel.errors import BadRequest, Forbidden
 from ..kernel.requests import body_text, path, read_path
 from ..licensing.service import LICENSING
-from ..protocol import CAMERA_TIME_HEADER, KEY_HEADER, PROOF_HEADER
+from ..protocol import CAMERA_TIME_HEADER, KEY_HEADER, MANIFEST_HEADER, PROOF_HEADER
 from ..streams.hub import ROUTER
 from .ice_servers import with_ice_servers
 from .requests import WhipResourcePath
@@ -28,6 +28,7 @@ from .sessions import WHIP_SESSIONS
 
 routes = web.RouteTableDef()
 MILLISECONDS = re.compile(r"[0-9]{1,15}")  # 15 digits reach the year 33658
+MANIFEST_TIME_SLACK_MS = 2000  # a manifest starts at the publish's camera time, give or take
 
 
 def _camera_time(request: web.Request, now: datetime) -> int:
@@ -60,6 +61,30 @@ def _check_proof(request: web.Request, offer: str, envelope_header: str, camera_
         raise Forbidden(str(exc)) from None
 
 
+def _check_manifest(request: web.Request, envelope: KeyEnvelope, camera_time_ms: int) -> str:
+    """The stream's manifest (``Bwlive-Manifest``): signed by the device key of the
+    presented certificate, which it must carry itself, naming this publish's envelope and
+    time. Browsers check it again up to the system key; the server keeps it with the stream."""
+    token = request.headers.get(MANIFEST_HEADER, "").strip()
+    if not token:
+        raise Forbidden(f"this camera did not sign its stream ({MANIFEST_HEADER} header): "
+                        "update the camera and dock it again")
+    presented = certificate(request)
+    try:
+        manifest, _ = StreamManifest.verify_for(token, presented)
+    except SignatureError as exc:
+        raise Forbidden(f"the stream manifest is refused: {exc}") from None
+    if manifest.certificate != credential(request):
+        raise Forbidden(f"the stream manifest carries another certificate than the credential of camera "
+                        f"{presented.serial}")
+    if manifest.envelope != envelope_digest(envelope.to_json()):
+        raise BadRequest(f"the stream manifest names another key envelope than the {KEY_HEADER} header")
+    if abs(manifest.started_at - camera_time_ms) > MANIFEST_TIME_SLACK_MS:
+        raise BadRequest(f"the stream manifest starts at {manifest.started_at}, not at the publish's "
+                         f"{CAMERA_TIME_HEADER} {camera_time_ms} (±{MANIFEST_TIME_SLACK_MS} ms)")
+    return token
+
+
 @routes.post("/whip")
 @access(Access.CAMERA)
 @body_text(SDP)
@@ -82,9 +107,11 @@ async def publish(request: web.Request) -> web.Response:
         raise Forbidden(f"this camera cannot stream now: {refusal}")
     offer = await read_offer(request)
     _check_proof(request, offer, envelope_header, camera_time_ms)
+    manifest = _check_manifest(request, envelope, camera_time_ms)
     sessions = request.app[WHIP_SESSIONS]
     async with sessions.publishing(publisher.id):
-        producer, answer = await request.app[ROUTER].publish(offer, camera_user, envelope.to_json(), organisations)
+        producer, answer = await request.app[ROUTER].publish(offer, camera_user, envelope.to_json(), organisations,
+                                                             manifest)
         session = sessions.open(publisher.id, producer)
     return with_ice_servers(created(answer, session.location), request.app[SETTINGS], publisher.id,
                             request.app[CLOCK].now().timestamp())

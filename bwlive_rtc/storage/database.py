@@ -49,7 +49,7 @@ class Database:
                 for row in rows]
 
     def stream_started(self, stream_id: str, camera: str, started_at: datetime, key_envelope: dict[str, object],
-                       organisation_ids: list[str] | None = None) -> None:
+                       organisation_ids: list[str] | None = None, manifest: str | None = None) -> None:
         self.streams.insert(
             {
                 "id": stream_id,
@@ -58,6 +58,7 @@ class Database:
                 "ended_at": None,
                 "key_envelope": json.dumps(key_envelope),
                 "organisations": json.dumps(list(organisation_ids or [])),
+                "manifest": manifest,
             }
         )
 

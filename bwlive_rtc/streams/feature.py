@@ -27,7 +27,7 @@ def _record_and_announce(app: web.Application, router: Router) -> None:
 
     def started(producer: Producer) -> None:
         database.stream_started(producer.id, producer.camera, producer.started_at, producer.key_envelope,
-                                producer.organisation_ids)
+                                producer.organisation_ids, producer.manifest)
         events.publish(StreamEvent(STREAM_STARTED, producer.id, producer.camera, producer.started_at))
 
     def ended(producer: Producer) -> None:
