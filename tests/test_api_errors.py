@@ -10,9 +10,9 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from bwlive_rtc.camera.identity import device_key_path, load_device_key
+from bwlive_rtc.camera.publish import SignedStream
 from bwlive_rtc.crypto.content_key import KeyEnvelope
 from bwlive_rtc.crypto.sframe import StreamKey
-from bwlive_rtc.crypto.signing import sign_whip_proof
 from bwlive_rtc.crypto.system_key import SystemKeyPair
 from bwlive_rtc.kernel.appkeys import SETTINGS
 from bwlive_rtc.kernel.config import Settings
@@ -60,9 +60,11 @@ async def test_publish_refusals(api, tmp_path: Path) -> None:
     keyed = {**sdp, "Authorization": f"Bearer {credential('Refused Keyed')}", "Bwlive-Content-Key": _envelope(pair)}
 
     def signed(headers: dict[str, str], body: str, key: Ed25519PrivateKey | None = None) -> dict[str, str]:
-        """``headers`` with the camera's proof of ``body`` (made by ``key``, the camera's own by default)."""
-        proof = sign_whip_proof(key or keys["Refused Signer"], body.encode(), headers["Bwlive-Content-Key"], now_ms)
-        return {**headers, "Bwlive-Proof": proof}
+        """``headers`` with the camera's proof of ``body`` and its stream manifest (made by
+        ``key``, the camera's own by default)."""
+        stream = SignedStream.start(headers["Authorization"].removeprefix("Bearer "), key or keys["Refused Signer"],
+                                    KeyEnvelope.from_header(headers["Bwlive-Content-Key"]), now_ms)
+        return {**headers, **stream.headers(body)}
 
     good = {**sdp, "Authorization": f"Bearer {credential('Refused Signer')}", "Bwlive-Camera-Time": str(now_ms),
             "Bwlive-Content-Key": _envelope(pair)}

@@ -4,8 +4,13 @@ from __future__ import annotations
 import asyncio
 import time
 
+from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
 from bwlive_rtc.crypto.acknowledgement import seal_acknowledgement, viewer_sender
+from bwlive_rtc.crypto.chain import ChainReader, frame_hash
 from bwlive_rtc.crypto.content_key import KeyEnvelope
+from bwlive_rtc.crypto.sframe import Kind, clear_prefix_length, decode_header
+from bwlive_rtc.crypto.signing import StreamManifest
 from tests.viewing import DecodingViewer
 
 
@@ -23,6 +28,23 @@ async def test_two_viewers_decrypt_decode_and_get_positions(server, start_camera
         assert viewer.audio_packets > 100  # 50 Opus packets per second, each decrypted
         assert viewer.messages and viewer.messages[-1]["type"] == "position"
         assert 52 < viewer.messages[-1]["lat"] < 53
+
+
+async def test_the_cameras_checkpoints_sign_every_frame_a_viewer_gets(server, start_camera, system_keys, api) -> None:
+    start_camera("Kim Signed")
+    stream = server.wait_for_stream("Kim Signed")
+    viewer = DecodingViewer(api, stream, system_keys)
+    await viewer.start()
+    await asyncio.sleep(3)
+    await viewer.stop()
+    system = load_pem_private_key((server.data_dir / "system-signing-key.pem").read_bytes(), None)
+    manifest, certificate, payload = StreamManifest.read(stream["manifest"], system.public_key())  # type: ignore[arg-type]
+    reader = ChainReader(certificate.device_public_key, payload, manifest.started_at, joining=True)
+    signed = {(kid, ctr): digest for token in viewer.checkpoints for kid, ctr, digest in reader.accept(token).units}
+    assert len(viewer.checkpoints) >= 4  # every 0.5 s, relayed in order (the reader refuses any other)
+    received = {decode_header(frame, clear_prefix_length(Kind.VIDEO, frame))[:2]: frame for frame in viewer.encrypted_frames}
+    named = [unit for unit in received if unit in signed]
+    assert len(named) > 50 and all(signed[unit] == frame_hash(received[unit]) for unit in named)
 
 
 async def test_data_only_subscription_brings_encrypted_positions(server, start_camera, system_keys, api) -> None:

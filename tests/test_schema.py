@@ -27,6 +27,7 @@ TWO_FACTOR_COLUMNS = {  # 0005
     "organisations": [("require_two_factor", "INTEGER", True, 0)],
 }
 NEW_TABLES = ("password_resets", "recovery_codes")  # 0005: tables an old-style database never had
+MANIFEST = [("manifest", "TEXT", False, 0)]
 
 
 def _create_old_style(path: Path) -> None:
@@ -109,7 +110,8 @@ def _shape(path: Path, *, converted: bool) -> dict[str, object]:
     """Each table's columns (name, affinity, NOT NULL, key position), indexes and foreign
     keys; ``converted``: the changes of the later migrations added to an old-style database
     (integration times as text, 0002; the cameras' system and key columns, 0003; the streams' organisations, 0004;
-    the users' and organisations' two-factor columns, 0005)."""
+    the users' and organisations' two-factor columns, 0005;
+    the manifests of streams and recordings, 0007)."""
     connection = sqlite3.connect(path)
     tables = [name for (name,) in connection.execute(
         "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'alembic%' ORDER BY name")]
@@ -124,6 +126,8 @@ def _shape(path: Path, *, converted: bool) -> dict[str, object]:
             columns += STREAM_ORGANISATIONS
         if converted:
             columns += TWO_FACTOR_COLUMNS.get(table, [])
+        if converted and table in ("streams", "recordings"):
+            columns += MANIFEST
         indexes = sorted((name, unique, tuple(row[2] for row in connection.execute(f"PRAGMA index_info('{name}')")))
                          for _, name, unique, origin, _ in connection.execute(f"PRAGMA index_list('{table}')")
                          if origin == "c")

@@ -26,6 +26,7 @@ class DecodingViewer:
         self.encrypted_frames: list[bytes] = []
         self.audio_packets = 0
         self.messages: list[dict] = []
+        self.checkpoints: list[str] = []
         self.started = time.monotonic()
         self.client = HeadlessViewer(
             client, stream["id"],
@@ -47,7 +48,9 @@ class DecodingViewer:
         self.audio_packets += 1
 
     def _on_message(self, message: bytes | str) -> None:
-        assert isinstance(message, bytes)
+        if isinstance(message, str):  # in clear: the camera's checkpoints (PROTOCOL §5.4)
+            self.checkpoints.append(json.loads(message)["token"])
+            return
         self.messages.append(json.loads(self.decryptor.decrypt(Kind.CAMERA_DATA, message)))
 
     async def start(self) -> None:

@@ -1,7 +1,9 @@
 /**
  * The system keys this browser holds (PROTOCOL §1): IndexedDB database `bwlive`,
  * object store `keys`, keyed by key id, each record
- * `{keyId, thumbprint, privateKey (non-extractable CryptoKey), addedAt (ISO 8601)}`.
+ * `{keyId, thumbprint, privateKey (non-extractable CryptoKey), addedAt (ISO 8601),
+ * signingKey}`: `signingKey` is the system signing key that came with the link (b64u raw
+ * Ed25519 public key, PROTOCOL §5); a record without one cannot verify streams.
  */
 import { importLinkKey } from './e2ee.js';
 import { WrongPassphraseError, decryptProtected, parseFragment } from './link-key.js';
@@ -11,7 +13,8 @@ const DB_VERSION = 1;
 const STORE = 'keys';
 
 /**
- * @typedef {{keyId: string, thumbprint: string, privateKey: CryptoKey, addedAt: string}} KeyRecord
+ * @typedef {{keyId: string, thumbprint: string, privateKey: CryptoKey, addedAt: string,
+ *   signingKey?: string | null}} KeyRecord
  * @typedef {(problem: string | null) => Promise<string | null>} AskPassphrase
  *   asks the operator for the passphrase (showing the problem with the last one);
  *   null: the operator gave up
@@ -46,20 +49,23 @@ export async function importFromLocationHash({ askPassphrase } = {}) {
         problem = error.message;
       }
     }
-    return await storePkcs8(pkcs8);
+    return await storePkcs8(pkcs8, carried.signingKey);
   } finally {
     if (removeFragment && location.hash) history.replaceState(history.state, '', location.pathname + location.search);
   }
 }
 
 /**
- * Keep a private key in this browser, non-extractable, under its key id.
+ * Keep a private key in this browser, non-extractable, under its key id, with the
+ * system signing key of its link (without one, the one held for that key id is kept).
  * @param {BufferSource} pkcs8 PKCS#8 DER of an ECDH P-256 private key
+ * @param {string | null} [signingKey] b64u raw Ed25519 system signing key
  * @returns {Promise<KeyRecord>}
  */
-export async function storePkcs8(pkcs8) {
+export async function storePkcs8(pkcs8, signingKey = null) {
   const { keyId, thumbprint, privateKey } = await importLinkKey(pkcs8);
-  const record = { keyId, thumbprint, privateKey, addedAt: new Date().toISOString() };
+  const held = signingKey ?? (await getKey(keyId))?.signingKey ?? null;
+  const record = { keyId, thumbprint, privateKey, addedAt: new Date().toISOString(), signingKey: held };
   await request((db) => db.transaction(STORE, 'readwrite').objectStore(STORE).put(record));
   return record;
 }

@@ -68,7 +68,7 @@ export class TileGrid {
         if (moved.position) state.lastPositions[moved.streamId] = moved.position;
       },
       onAcknowledge: acknowledge,
-    });
+    }, state.clock);
     this.tiles[stream.id] = tile;
     this.#element.append(tile.element);
     this.#layout();

@@ -6,21 +6,29 @@
  * "Camera lost — last frame at HH:MM:SS" over its last frame; when its stream then ends
  * the tile stays, with the frame and the time, until the operator closes it.
  *
+ * A signed stream (PROTOCOL §5.5) is verified up to the system signing key of the link
+ * with key: the tile shows "✓ SN-…" once the manifest and the first checkpoint verify; a
+ * stream that fails verification is not shown as live and says why; a link without a
+ * signing key plays, marked unverified, and asks for a new link.
+ *
  * Test hooks on the element: `data-stream-id`, `data-state`
  * ('connecting'|'live'|'lost'|'ended'|'error'), `data-error` ('no-key'|'other-key'|
- * 'wrong-key'|'server', only in the error state), `data-frame="kept"` (the last frame is
- * shown, frozen), `.tile-message`, `video`, `.tile-position`, `.tile-ack` (button),
- * `.tile-acknowledged` (who and when); rewinding: tile-rewind.js.
+ * 'wrong-key'|'server'|'unverified', only in the error state), `data-verified`
+ * ('pending'|'yes'|'failed'|'no-signing-key'), `data-frame="kept"` (the last frame is
+ * shown, frozen), `.tile-message`, `video`, `.tile-position`, `.tile-verified`,
+ * `.tile-ack` (button), `.tile-acknowledged` (who and when); rewinding: tile-rewind.js.
  */
-import { readPosition } from './camera-data.js';
 import { ContentKeyError, WRONG_KEY_MESSAGE, openContentKey } from './content-key.js';
 import { el } from './dom.js';
 import { FrameCipher, sealAcknowledgement } from './e2ee.js';
 import { attachRewind } from './tile-rewind.js';
+import { VerificationError, verifyManifest } from './stream-verifier.js';
 import { WhepError, WhepSession } from './whep.js';
 
 const WORKER_URL = new URL('./e2ee-worker.js', import.meta.url);
 const STATE_MESSAGES = { connecting: 'Connecting…', live: 'Live', ended: 'Stream ended.' };
+const RENEW_LINK_MESSAGE =
+  'Not verified: the link with key in this browser has no signing key. Ask your administrator for a new link.';
 let tileCount = 0;
 
 /**
@@ -37,8 +45,12 @@ export class Tile {
   state = 'connecting';
   /** @type {string} the text shown on the tile */
   message = STATE_MESSAGES.connecting;
-  /** @type {'no-key'|'other-key'|'wrong-key'|'server'|null} */
+  /** @type {'no-key'|'other-key'|'wrong-key'|'server'|'unverified'|null} */
   error = null;
+  /** @type {'pending'|'yes'|'failed'|'no-signing-key'} */
+  verified = 'pending';
+  /** @type {string | null} the camera serial, once verified */
+  serial = null;
   /** @type {Position | null} the last fix */
   position = null;
   /** @type {boolean} the camera reports no GPS fix */
@@ -47,6 +59,9 @@ export class Tile {
   #stream;
   #keys;
   #handlers;
+  #clock;
+  /** @type {((stats: object) => void) | null} waits for the worker's verification cost */
+  #statsWaiting = null;
   /** @type {WhepSession | null} */
   #session = null;
   /** @type {Worker | null} */
@@ -70,11 +85,13 @@ export class Tile {
    * @param {(tile: Tile) => void} handlers.onUnmute the tile became audible
    * @param {(tile: Tile) => void} handlers.onPosition a new position arrived
    * @param {(tile: Tile) => void} handlers.onAcknowledge the operator pressed Acknowledge
+   * @param {import('./clock.js').ClockCheck | null} [clock] this computer's clock against the server's
    */
-  constructor(stream, keys, handlers) {
+  constructor(stream, keys, handlers, clock = null) {
     this.#stream = stream;
     this.#keys = keys;
     this.#handlers = handlers;
+    this.#clock = clock;
     this.#parts = buildElement(stream);
     this.element = this.#parts.root;
     this.#parts.close.onclick = () => this.close({ byOperator: true });
@@ -107,7 +124,7 @@ export class Tile {
    */
   async open() {
     this.#worker = new Worker(WORKER_URL, { type: 'module' });
-    this.#worker.onmessage = ({ data }) => this.#onDecryptState(data);
+    this.#worker.onmessage = ({ data }) => this.#onWorkerMessage(data);
     const session = new WhepSession(this.streamId, { worker: this.#worker, tileId: `tile-${++tileCount}` });
     this.#session = session;
     session.ontrack = (track) => this.#attach(track);
@@ -251,18 +268,91 @@ export class Tile {
     delete this.#parts.root.dataset.frame;
   }
 
-  /** Open the stream key; give it to the worker. */
+  /**
+   * Open the stream key; verify the stream's manifest up to the link's system signing
+   * key; give both to the worker (nothing decrypts when the manifest fails).
+   */
   async #loadContentKey() {
+    const envelope = this.#stream.key_envelope;
     let contentKey;
     try {
-      contentKey = await openContentKey(this.#stream.key_envelope, this.#keys, 'Stream');
+      contentKey = await openContentKey(envelope, this.#keys, 'Stream');
     } catch (error) {
       if (!(error instanceof ContentKeyError)) throw error;
       this.#fail(error.reason, error.message);
       return;
     }
+    const signingKey = this.#keys.find((key) => key.keyId === envelope?.kid)?.signingKey;
+    if (!signingKey) {
+      this.#setVerified('no-signing-key', RENEW_LINK_MESSAGE);
+    } else {
+      try {
+        const manifest = await verifyManifest(this.#stream.manifest, { signingKey, envelope });
+        this.#worker.postMessage({ type: 'verify', manifest, clock: this.#clock });
+      } catch (error) {
+        if (!(error instanceof VerificationError)) throw error;
+        this.#failVerification(error.message);
+        return;
+      }
+    }
     this.#cipher = new FrameCipher(contentKey);
     this.#worker.postMessage({ type: 'key', key: contentKey });
+  }
+
+  /**
+   * What the worker tells: decrypt states, verification, checked positions, costs.
+   * @param {{type: string}} message
+   */
+  #onWorkerMessage(message) {
+    if (message.type === 'state') this.#onDecryptState(message);
+    else if (message.type === 'verification') this.#onVerification(message);
+    else if (message.type === 'position') this.#showPosition(message.update);
+    else if (message.type === 'stats') this.#statsWaiting?.(message);
+  }
+
+  /**
+   * What verifying this tile's frames cost so far in its worker.
+   * @returns {Promise<{frames: number, verifyMs: number, holdMs: number}>}
+   */
+  verificationCost() {
+    return new Promise((resolve) => {
+      this.#statsWaiting = resolve;
+      this.#worker.postMessage({ type: 'stats' });
+    });
+  }
+
+  /**
+   * @param {{state: 'verified'|'failed', serial?: string, message?: string}} report
+   */
+  #onVerification({ state, serial, message }) {
+    if (this.#closed || this.state === 'ended') return;
+    if (state === 'verified') {
+      this.serial = serial;
+      this.#setVerified('yes', `✓ ${serial}`, `Signed by camera ${serial}, certified by the system`);
+    } else {
+      this.#failVerification(message);
+    }
+  }
+
+  /** @param {string} why */
+  #failVerification(why) {
+    this.#setVerified('failed', 'Not verified');
+    this.#keepFrame();
+    this.#fail('unverified', `Not verified: ${why}.`);
+  }
+
+  /**
+   * @param {'pending'|'yes'|'failed'|'no-signing-key'} verified
+   * @param {string} text
+   * @param {string} [title]
+   */
+  #setVerified(verified, text, title = text) {
+    this.verified = verified;
+    const badge = this.#parts.verified;
+    badge.hidden = false;
+    badge.textContent = text;
+    badge.title = title;
+    this.#parts.root.dataset.verified = verified;
   }
 
   /**
@@ -270,7 +360,7 @@ export class Tile {
    * @param {{kind: 'video'|'audio', state: 'ok'|'failed'}} report
    */
   #onDecryptState({ kind, state }) {
-    if (this.#closed || this.state === 'ended' || this.error === 'server') return;
+    if (this.#closed || this.state === 'ended' || this.error === 'server' || this.error === 'unverified') return;
     this.#decryptStates[kind] = state;
     if (this.state === 'lost') return; // the stream list says when it comes back
     const states = Object.values(this.#decryptStates);
@@ -284,13 +374,30 @@ export class Tile {
   }
 
   /**
-   * A camera → browser data message (an encrypted camera_data frame).
+   * A camera → browser data message: a sealed one (a position) or, in clear, a
+   * checkpoint; both go to the worker, which checks and opens them.
    * @param {ArrayBuffer | string} data
    */
-  async #onChannelMessage(data) {
-    if (!this.#cipher) return;
-    const update = await readPosition(this.#cipher, data);
-    if (!update) return;
+  #onChannelMessage(data) {
+    if (data instanceof ArrayBuffer) {
+      this.#worker?.postMessage({ type: 'data', data }, [data]);
+      return;
+    }
+    let message = null;
+    try {
+      message = JSON.parse(data);
+    } catch {
+      return; // not ours
+    }
+    if (message?.type === 'checkpoint') this.#worker?.postMessage({ type: 'checkpoint', token: message.token });
+  }
+
+  /**
+   * A position the worker opened (and checked, for a verified stream).
+   * @param {import('./camera-data.js').Position} update
+   */
+  #showPosition(update) {
+    if (this.#closed || this.error === 'unverified') return;
     this.gpsLost = !update.fix;
     if (update.fix) {
       const { lat, lon, accuracy, t } = update;
@@ -359,10 +466,11 @@ function buildElement(stream) {
   const media = el('div', { className: 'tile-media' }, video, frame, message);
 
   const position = el('span', { className: 'tile-position', textContent: 'No position yet' });
+  const verified = el('span', { className: 'tile-verified', hidden: true });
   const acknowledged = el('span', { className: 'tile-acknowledged', attrs: { role: 'status' } });
-  const foot = el('footer', { className: 'tile-foot' }, position, acknowledged);
-  const root = el('article', { className: 'tile', dataset: { streamId: stream.id } }, head, media, foot);
-  return { root, video, frame, message, state, ack, mute, close, position, acknowledged };
+  const foot = el('footer', { className: 'tile-foot' }, verified, position, acknowledged);
+  const root = el('article', { className: 'tile', dataset: { streamId: stream.id, verified: 'pending' } }, head, media, foot);
+  return { root, video, frame, message, state, ack, mute, close, position, verified, acknowledged };
 }
 
 /** @param {string | Date} time @returns {string} HH:MM:SS in this browser's locale */

@@ -72,12 +72,14 @@ class ChainWriter:
 
 
 class ChainReader:
-    """A verifier's side: accept checkpoints one after the other, in order."""
+    """A verifier's side: accept checkpoints one after the other, in order. A live viewer
+    that joined mid-stream (``joining``) takes its first checkpoint at any seq."""
 
-    def __init__(self, device_key: Ed25519PublicKey, manifest_payload: bytes, started_at: int) -> None:
+    def __init__(self, device_key: Ed25519PublicKey, manifest_payload: bytes, started_at: int,
+                 joining: bool = False) -> None:
         self._key = device_key
         self._prev = link_hash(manifest_payload)
-        self._seq = 0
+        self._seq: int | None = None if joining else 0
         self._t = started_at
 
     def accept(self, token: str) -> Checkpoint:
@@ -88,9 +90,9 @@ class ChainReader:
             runs = [(int(run["kid"]), int(run["first"]), b64url_decode(str(run["hashes"]))) for run in data["frames"]]
         except (KeyError, ValueError, TypeError):
             raise SignatureError("malformed checkpoint") from None
-        if seq != self._seq:
+        if self._seq is not None and seq != self._seq:
             raise SignatureError(f"checkpoint {seq} where checkpoint {self._seq} was due")
-        if prev != self._prev:
+        if (self._seq is not None or seq == 0) and prev != self._prev:
             raise SignatureError(f"checkpoint {seq} does not follow checkpoint {seq - 1}")
         if t < self._t:
             raise SignatureError(f"checkpoint {seq} is dated before the one it follows")
