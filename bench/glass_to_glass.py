@@ -1,6 +1,6 @@
 """Glass-to-glass latency: real camera agent -> bwlive server -> headless viewer.
 
-    python bench/glass_to_glass.py [--seconds 20] [--viewer python chromium]
+    python bench/glass_to_glass.py [--seconds 20] [--viewer python chromium chromium-verified]
 
 Starts bench/serve_for_bench.py (fresh key pair, ICE on 127.0.0.1) and the real camera
 agent (``bwlive camera stream``, synthetic test pattern, via bench/ice_wrap.py). The
@@ -17,6 +17,9 @@ and e2ee worker (RTCRtpScriptTransform) decrypt, the video element plays, and on
 requestVideoFrameCallback the page draws the frame to a canvas and samples the block
 centres; delay = Date.now() - capture time. Chromium runs with mDNS candidate hiding off
 (its host candidate is then this machine's own address; media stays on this host).
+``chromium-verified`` is the same page verifying the signed stream as a tile does
+(web/stream-verifier.js: manifest, checkpoints, every frame's hash and counter); it also
+reports what verifying cost the worker per frame.
 """
 from __future__ import annotations
 
@@ -111,8 +114,10 @@ async def view(server: str, stream: dict[str, object], keys_dir: Path, seconds: 
     return delays, unreadable
 
 
-async def view_in_chromium(server: str, stream: dict[str, object], keys_dir: Path, seconds: float) -> tuple[list[float], int]:
-    """The same measurement in headless Chromium with bench/g2g_page.html."""
+async def view_in_chromium(server: str, stream: dict[str, object], keys_dir: Path, seconds: float,
+                           verify: bool = False) -> tuple[list[float], int]:
+    """The same measurement in headless Chromium with bench/g2g_page.html (``verify``: the
+    page verifies the stream with the system signing key, as a tile does)."""
     from urllib.parse import quote
 
     from playwright.async_api import TimeoutError as PlaywrightTimeout
@@ -124,7 +129,8 @@ async def view_in_chromium(server: str, stream: dict[str, object], keys_dir: Pat
     sys.path.insert(0, str(HERE.parent))
     from tests.chromium import CHROMIUM_FLAGS, chromium_path
 
-    secrets = json.dumps({"pkcs8": b64url_encode(SystemKeyPair.load(keys_dir).pkcs8_der()), "stream": stream})
+    secrets = json.dumps({"pkcs8": b64url_encode(SystemKeyPair.load(keys_dir).pkcs8_der()), "stream": stream,
+                          "signingKey": signing_key(keys_dir.parent / "data") if verify else None})
     page_url = f"{server}/bench-g2g.html"
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(
@@ -151,10 +157,31 @@ async def view_in_chromium(server: str, stream: dict[str, object], keys_dir: Pat
             await browser.close()
     if result["error"]:
         raise RuntimeError(f"the bench page failed: {result['error']}")
+    if verify:
+        cost, verification = result["cost"], result["verification"]
+        if verification.get("state") != "verified":
+            raise RuntimeError(f"the stream did not verify: {verification}")
+        print(f"  chromium-verified: {cost['frames']} units checked, {cost['verifyMs'] / cost['frames']:.3f} ms "
+              f"verifying and {cost['holdMs'] / cost['frames']:.3f} ms in the transform per unit")
     return result["delays"], result["unreadable"]
 
 
-VIEWERS = {"python": view, "chromium": view_in_chromium}
+def signing_key(data_dir: Path) -> str:
+    """The system signing public key (b64u raw) of a bench data directory."""
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+    from bwlive_rtc.crypto.b64 import b64url_encode
+    from bwlive_rtc.crypto.signing import raw_public
+
+    key = load_pem_private_key((data_dir / "system-signing-key.pem").read_bytes(), None)
+    return b64url_encode(raw_public(key.public_key()))  # type: ignore[arg-type]
+
+
+async def view_verified(server: str, stream: dict[str, object], keys_dir: Path, seconds: float) -> tuple[list[float], int]:
+    return await view_in_chromium(server, stream, keys_dir, seconds, verify=True)
+
+
+VIEWERS = {"python": view, "chromium": view_in_chromium, "chromium-verified": view_verified}
 
 
 def main() -> None:

@@ -99,7 +99,9 @@ class Malice:
         packets = self.forwarded[track]
         now, newest = time.monotonic(), packets[-1][1]
         span = [p for t, p in packets if now - ago_s <= t < now - ago_s + span_s]
-        frames = sorted({p.timestamp for p in span})[1:-1]  # whole frames only (the ends may be cut)
+        frames = sorted({p.timestamp for p in span})
+        if kind == "video":
+            frames = frames[1:-1]  # whole frames only (the ends of the span may cut one)
         again = [p for p in span if p.timestamp in frames]
         shift = self.shift.get(track, 0)
         for i, packet in enumerate(again):
@@ -169,6 +171,7 @@ def refused(page: Page, stream: dict, words: str, timeout_ms: int = 15_000) -> s
     message = tile.locator(".tile-message").inner_text()
     assert message.startswith("Not verified: ") and words in message, message
     decoded = "(v) => v.getVideoPlaybackQuality().totalVideoFrames"
+    page.wait_for_timeout(300)  # a frame let through before the failure may still be in the decoder
     before = tile.locator("video").evaluate(decoded)
     page.wait_for_timeout(1000)
     assert tile.locator("video").evaluate(decoded) == before, "frames still decoded after the failure"
@@ -225,7 +228,7 @@ def test_a_server_forged_envelope_is_not_shown(site, browser: Browser, monkeypat
 
 
 @pytest.mark.parametrize("kind, ago_s, span_s, words", [
-    ("video", 1.0, 0.1, "replayed video frame (video frame "),  # one frame sent again
+    ("video", 1.0, 0.25, "replayed video frame (video frame "),  # a frame or a few sent again
     ("audio", 1.0, 0.05, "replayed audio frame (audio frame "),
     ("video", 3.0, 2.0, "replayed video frame (video frame "),  # a looped 2 s segment
 ])

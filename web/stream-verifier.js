@@ -293,8 +293,8 @@ export class StreamVerifier {
     const now = this.#now();
     if (!oldest || now - oldest.at <= UNCONFIRMED_MS) return;
     const since = this.#lastCheckpointAt;
-    if (since === null || since < oldest.at) {
-      throw new VerificationError('silent', `no signature for ${Math.floor((now - (since ?? oldest.at)) / 1000)} s`);
+    if (since === null || since <= oldest.at) {
+      throw new VerificationError('silent', `no signature for ${((now - (since ?? oldest.at)) / 1000).toFixed(1)} s`);
     }
     throw new VerificationError(
       'unsigned',
