@@ -192,7 +192,7 @@ def test_a_signed_stream_plays_with_the_verified_mark_and_serial(site, browser: 
                                arg=tile_selector(stream) + " .tile-position")
         assert tile.get_attribute("data-verified") == "yes"  # 4 s of frames, each in a signed checkpoint
         cost = page.evaluate("(id) => window.bwlive.tiles[id].verificationCost()", stream["id"])
-        assert cost["frames"] > 100
+        assert cost["frames"] > 100 and cost["verifyMs"] > 0
         print(f"verification per frame: {cost['verifyMs'] / cost['frames']:.3f} ms, "
               f"frame in the transform: {cost['holdMs'] / cost['frames']:.3f} ms ({cost['frames']} frames)")
     finally:
