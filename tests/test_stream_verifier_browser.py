@@ -93,9 +93,11 @@ OTHER = b64url_encode(raw_public(Ed25519PrivateKey.generate().public_key()))
     ({"steps": [{"checkpoint": 0}, {"unit": [0, 500, b64url_encode(bytes(16))]}, {"units": [0, 1]}]},
      {"reason": "replay", "message": "replayed video frame (video frame 0 came again)"}),  # behind the window
     ({"steps": [{"checkpoint": 0}, {"units": [10, 11]}, {"wait": 2600}, {"check": True}]},
+     {"ok": "SN-1"}),  # units stopped too: the camera is lost, its last frames wait for its return
+    ({"steps": [{"checkpoint": 0}, {"units": [10, 11]}, {"wait": 2600}, {"units": [12, 13]}, {"check": True}]},
      {"reason": "silent", "message": "no signature for 2.6 s"}),
     ({"steps": [{"checkpoint": 0}, {"unit": [0, 99, b64url_encode(bytes(16))]}, {"wait": 100}, {"checkpoint": 1},
-                {"checkpoint": 2}, {"wait": 2600}, {"check": True}]},
+                {"checkpoint": 2}, {"wait": 2600}, {"units": [30, 31]}, {"check": True}]},
      {"reason": "unsigned", "message": "video frame 99 was not signed by camera SN-1"}),
     ({"steps": [{"checkpoint": 0}, {"wait": 5000}, {"checkpoint": 1}]},
      {"reason": "not-live", "message": "not live: signed by camera SN-1 at "}),

@@ -12,6 +12,8 @@ import { b64uDecode, b64uEncode, clearPrefixLength, decodeHeader } from './e2ee.
 export const UNCONFIRMED_MS = 2500;
 /** A checkpoint older than this (camera clock, against the clock-checked now) is not live. */
 export const LIVE_MS = 3000;
+/** Units stopped coming this long ago: the camera is lost (the stream list says so), not unsigned. */
+export const QUIET_MS = 1000;
 /** A position older than this is stale. */
 export const POSITION_STALE_MS = 5000;
 /** Counters per KID remembered; a counter seen before or older than this is a replay. */
@@ -66,7 +68,13 @@ export async function verifyManifest(token, { signingKey, envelope }) {
   const certificate = readToken(m.certificate, CERTIFICATE, 'camera certificate');
   const c = certificate.data;
   const serial = String(c.serial);
-  if (!(await signedBy(await ed25519(b64uDecode(signingKey)), certificate))) {
+  let systemKey;
+  try {
+    systemKey = await ed25519(b64uDecode(signingKey));
+  } catch {
+    throw fail("the link's signing key is damaged: ask your administrator for a new link");
+  }
+  if (!(await signedBy(systemKey, certificate))) {
     throw fail(`camera ${serial} is not certified by this system's signing key`);
   }
   if (!(c.issued_at <= m.started_at && m.started_at < c.expires_at)) {
@@ -142,6 +150,8 @@ export class StreamVerifier {
   #pending = new Map();
   /** @type {Map<number, {highest: number, seen: Set<number>}>} */
   #windows = new Map();
+  /** local time the newest unit arrived */
+  #lastUnitAt = -Infinity;
   #queue = Promise.resolve();
 
   /**
@@ -261,6 +271,7 @@ export class StreamVerifier {
    */
   noteUnit(kid, ctr, hash) {
     this.#checkCounter(kid, ctr);
+    this.#lastUnitAt = this.#now();
     const signed = this.#signed.get(kid)?.get(ctr);
     if (signed) {
       this.#signed.get(kid).delete(ctr);
@@ -284,14 +295,16 @@ export class StreamVerifier {
   }
 
   /**
-   * Call every few hundred ms: a unit no checkpoint named within {@link UNCONFIRMED_MS}
-   * was not made by the camera, or the camera's signatures stopped coming.
+   * Call every few hundred ms: while units keep coming, a unit no checkpoint named within
+   * {@link UNCONFIRMED_MS} was not made by the camera, or the camera's signatures stopped
+   * coming. (When units stop too, the camera is lost: its last units wait for the
+   * checkpoint it sends when it comes back.)
    * @throws {VerificationError} 'silent' or 'unsigned'
    */
   check() {
     const oldest = this.#pending.values().next().value;
     const now = this.#now();
-    if (!oldest || now - oldest.at <= UNCONFIRMED_MS) return;
+    if (!oldest || now - oldest.at <= UNCONFIRMED_MS || now - this.#lastUnitAt > QUIET_MS) return;
     const since = this.#lastCheckpointAt;
     if (since === null || since <= oldest.at) {
       throw new VerificationError('silent', `no signature for ${((now - (since ?? oldest.at)) / 1000).toFixed(1)} s`);
