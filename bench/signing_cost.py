@@ -18,19 +18,19 @@ from bwlive_rtc.camera.agent import CHECKPOINT_EVERY_S
 from bwlive_rtc.camera.encoder import OpusEncoder, Vp8Encoder
 from bwlive_rtc.camera.publish import SignedStream
 from bwlive_rtc.camera.sources import TestPattern, Tone
-from bwlive_rtc.crypto.content_key import KeyEnvelope, new_content_key
-from bwlive_rtc.crypto.sframe import FrameEncryptor, Kind
+from bwlive_rtc.crypto.content_key import KeyEnvelope
+from bwlive_rtc.crypto.sframe import FrameEncryptor, Kind, StreamKey
 from bwlive_rtc.crypto.signing import Certificate
 from bwlive_rtc.crypto.system_key import SystemKeyPair
 
 FPS, AUDIO_PER_S = 30, 50
 
 
-def sealed_units(seconds: int, content_key: bytes) -> list[list[tuple[int, int, bytes]]]:
+def sealed_units(seconds: int, stream_key: StreamKey) -> list[list[tuple[int, int, bytes]]]:
     """Per second of stream: (KID, counter, sealed unit) as the agent's tracks make them."""
     pattern, video, audio = TestPattern(640, 360), Vp8Encoder(640, 360, fps=FPS), OpusEncoder()
     tone = Tone()
-    sealers = {kind: FrameEncryptor(content_key, kind) for kind in (Kind.VIDEO, Kind.AUDIO, Kind.CAMERA_DATA)}
+    sealers = {kind: FrameEncryptor(stream_key, kind) for kind in (Kind.VIDEO, Kind.AUDIO, Kind.CAMERA_DATA)}
 
     def seal(kind: Kind, unit: bytes) -> tuple[int, int, bytes]:
         counter = sealers[kind].counter
@@ -59,9 +59,9 @@ def main() -> None:
     system, device = Ed25519PrivateKey.generate(), Ed25519PrivateKey.generate()
     credential, _ = Certificate.issue(system, camera_id="c", serial="BENCH-1", camera_user="bench",
                                       organisation_id="o", device_key=device.public_key(), now=datetime.now(UTC))
-    content_key = new_content_key()
-    envelope = KeyEnvelope.seal(content_key, SystemKeyPair.generate().public)
-    seconds = sealed_units(args.seconds, content_key)
+    stream_key = StreamKey.new()
+    envelope = KeyEnvelope.seal(stream_key, SystemKeyPair.generate().public)
+    seconds = sealed_units(args.seconds, stream_key)
     units = sum(len(s) for s in seconds)
     volume = sum(len(u[2]) for s in seconds for u in s)
 

@@ -21,7 +21,8 @@ from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from playwright.sync_api import Browser, Page
 
 from bwlive_rtc.crypto.b64 import b64url_encode
-from bwlive_rtc.crypto.content_key import KeyEnvelope, new_content_key
+from bwlive_rtc.crypto.content_key import KeyEnvelope
+from bwlive_rtc.crypto.sframe import StreamKey
 from bwlive_rtc.crypto.signing import raw_public
 from bwlive_rtc.crypto.system_key import SystemKeyPair
 from bwlive_rtc.kernel.config import Settings
@@ -213,7 +214,7 @@ def test_a_link_without_signing_key_plays_and_asks_for_a_new_link(site, browser:
 def test_a_server_forged_envelope_is_not_shown(site, browser: Browser, monkeypatch: pytest.MonkeyPatch) -> None:
     server, keys, stream = site
     producer = server.call(lambda: server.app[ROUTER].producers[stream["id"]])
-    forged = KeyEnvelope.seal(new_content_key(), keys.public).to_json()  # a key of the server's choice
+    forged = KeyEnvelope.seal(StreamKey.new(), keys.public).to_json()  # a key of the server's choice
     monkeypatch.setattr(producer, "key_envelope", forged)
     page = watch(browser, site)
     try:

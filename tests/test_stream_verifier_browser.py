@@ -13,7 +13,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from bwlive_rtc.camera.publish import SignedStream
 from bwlive_rtc.crypto.b64 import b64url_encode
 from bwlive_rtc.crypto.chain import frame_hash
-from bwlive_rtc.crypto.content_key import KeyEnvelope, new_content_key
+from bwlive_rtc.crypto.content_key import KeyEnvelope
+from bwlive_rtc.crypto.sframe import StreamKey
 from bwlive_rtc.crypto.signing import Certificate, raw_public
 from bwlive_rtc.crypto.system_key import SystemKeyPair
 from tests.test_crypto_browser import base_url, page  # noqa: F401 (fixtures)
@@ -28,7 +29,7 @@ def signed_stream(device: Ed25519PrivateKey = DEVICE, started_ms: int | None = N
     credential, _ = Certificate.issue(SYSTEM, camera_id="c1", serial="SN-1", camera_user="Alice",
                                       organisation_id="o1", device_key=DEVICE.public_key(),
                                       now=datetime.now(UTC) - timedelta(hours=1))
-    envelope = KeyEnvelope.seal(new_content_key(), KEYS.public)
+    envelope = KeyEnvelope.seal(StreamKey.new(), KEYS.public)
     stream = SignedStream.start(credential, device, envelope, started_ms)
     chain = stream.chain()
     units, checkpoints = [], []
@@ -78,7 +79,7 @@ OTHER = b64url_encode(raw_public(Ed25519PrivateKey.generate().public_key()))
      {"ok": "SN-1"}),  # a late joiner starts at any checkpoint; units named later wait for theirs
     ({"signingKey": OTHER, "steps": []},
      {"reason": "manifest", "message": "camera SN-1 is not certified by this system's signing key"}),
-    ({"envelope": KeyEnvelope.seal(new_content_key(), KEYS.public).to_json(), "steps": []},
+    ({"envelope": KeyEnvelope.seal(StreamKey.new(), KEYS.public).to_json(), "steps": []},
      {"reason": "manifest", "message": "the stream key was not made by camera SN-1"}),
     ({"steps": [{"checkpoint": 0}, {"checkpoint": 2}]},
      {"reason": "chain", "message": "checkpoint 2 came where checkpoint 1 was due"}),
