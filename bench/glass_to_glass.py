@@ -203,7 +203,7 @@ def main() -> None:
         bwlive = [sys.executable, "-m", "bwlive_rtc"]
         subprocess.run([*bwlive, "fleet", "add-camera", "--data-dir", f"{tmp}/data", "--serial", "G2G-1",
                         "--user", "glass"], check=True, stdout=subprocess.DEVNULL)
-        subprocess.run([*bwlive, "camera", "dock", "--data-dir", f"{tmp}/data", "--serial", "G2G-1",
+        subprocess.run([*bwlive, "camera", "dock", "--data-dir", f"{tmp}/data", "--keys-dir", str(keys), "--serial", "G2G-1",
                         "--out", f"{tmp}/dock.json"], check=True, stdout=subprocess.DEVNULL)
         camera = subprocess.Popen(
             [sys.executable, str(HERE / "ice_wrap.py"), "127.0.0.1", "camera", "stream", "--server", server,

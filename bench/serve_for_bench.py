@@ -70,14 +70,19 @@ def _dock_bench_cameras(settings, count: int) -> list[BenchCamera]:  # type: ign
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+    from bwlive_rtc.crypto.system_signing import SIGNING_FILE, SigningKeyPair
+    from bwlive_rtc.fleet.credentials import CredentialIssuer
     from bwlive_rtc.fleet.service import FleetService
     from bwlive_rtc.kernel.clock import SystemClock
     from bwlive_rtc.storage.database import Database
     from bwlive_rtc.systems.store import Systems
 
+    if not (settings.keys_dir / SIGNING_FILE).exists():  # the bench makes only the end-to-end pair
+        SigningKeyPair.generate().save(settings.keys_dir)
+    issuer = CredentialIssuer.load(settings.keys_dir)  # docked at the system before the server starts
     database, clock = Database(settings.database_path), SystemClock()
     try:
-        service = FleetService.open(settings, database, clock, Systems(database.db, clock))
+        service = FleetService.open(database, clock, Systems(database.db, clock))
         fleet = service.fleet
         org = next(iter(database.db["organisations"].rows))["id"]
         profile = fleet.profile_by_name(org, "Bench") or fleet.add_profile(org, "Bench")
@@ -87,7 +92,7 @@ def _dock_bench_cameras(settings, count: int) -> list[BenchCamera]:  # type: ign
             if fleet.camera_by_serial(serial) is None:
                 fleet.add_camera(org, serial, "load generator", fleet.add_camera_user(org, f"bench {number}", profile.id).id)
             device_key = Ed25519PrivateKey.generate()  # what the camera would make and keep
-            package = service.docking.dock(serial, device_key.public_key())
+            package = service.docking.dock(serial, device_key.public_key(), issuer)
             package["device_key"] = device_key.private_bytes(
                 serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode()
             packages.append(package)

@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import Browser, Playwright, sync_playwright
 
 from bwlive_rtc.crypto.system_key import SystemKeyPair
+from bwlive_rtc.crypto.system_signing import SigningKeyPair
 from bwlive_rtc.viewer.session import ApiClient
 from tests.chromium import chromium_path, launch
 from tests.netlab import Lab, LabError
@@ -21,8 +22,10 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def system_keys(workdir: Path) -> SystemKeyPair:
+    """The system's end-to-end pair, and its signing key beside it (as `bwlive system keys generate`)."""
     pair = SystemKeyPair.generate()
     pair.save(workdir / "keys")
+    SigningKeyPair.generate().save(workdir / "keys")
     return pair
 
 

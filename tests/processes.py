@@ -11,9 +11,12 @@ import time
 import urllib.request
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bwlive_rtc.kernel.clock import Clock, SystemClock
+
+if TYPE_CHECKING:
+    from bwlive_rtc.fleet.credentials import CredentialIssuer
 
 LISTENING = re.compile(r"listening on (http\S+)")
 
@@ -133,9 +136,22 @@ def _get_json(url: str, cookie: str) -> dict:
         return json.load(response)
 
 
-def dock_camera(data_dir: Path, name: str, out: Path, clock: Clock | None = None, streaming: bool = True) -> Path:
-    """Add a camera for camera user ``name`` to the system (if new) and dock it; returns
-    the dock file. ``clock``: the server's clock, when a test runs it on a ManualClock."""
+def system_issuer(keys_dir: Path) -> CredentialIssuer:
+    """The system's signing key in ``keys_dir``, made there first if the test made only the
+    end-to-end pair (as ``bwlive system keys generate --signing-only`` would)."""
+    from bwlive_rtc.crypto.system_signing import SIGNING_FILE, SigningKeyPair
+    from bwlive_rtc.fleet.credentials import CredentialIssuer
+
+    if not (keys_dir / SIGNING_FILE).exists():
+        SigningKeyPair.generate().save(keys_dir)
+    return CredentialIssuer.load(keys_dir)
+
+
+def dock_camera(data_dir: Path, name: str, out: Path, clock: Clock | None = None, streaming: bool = True,
+                keys_dir: Path | None = None) -> Path:
+    """Add a camera for camera user ``name`` to the system (if new) and dock it with the
+    signing key of ``keys_dir`` (default: ``keys`` beside ``data_dir``); returns the dock
+    file. ``clock``: the server's clock, when a test runs it on a ManualClock."""
     from bwlive_rtc.cli.camera import dock_to_file
     from bwlive_rtc.fleet.service import FleetService
     from bwlive_rtc.kernel.config import Settings
@@ -143,9 +159,10 @@ def dock_camera(data_dir: Path, name: str, out: Path, clock: Clock | None = None
     from bwlive_rtc.systems.store import Systems
 
     settings, clock = Settings(data_dir=data_dir), clock or SystemClock()
+    issuer = system_issuer(keys_dir or data_dir.parent / "keys")
     database = Database(settings.database_path)
     try:
-        service = FleetService.open(settings, database, clock, Systems(database.db, clock))
+        service = FleetService.open(database, clock, Systems(database.db, clock))
         fleet = service.fleet
         org = next(iter(database.db["organisations"].rows))["id"]
         serial = "SN-" + re.sub(r"\W+", "-", name).upper()
@@ -154,7 +171,7 @@ def dock_camera(data_dir: Path, name: str, out: Path, clock: Clock | None = None
             profile = fleet.profile_by_name(org, profile_name) or fleet.add_profile(org, profile_name, streaming=streaming)
             user = fleet.camera_user_by_name(org, name) or fleet.add_camera_user(org, name, profile.id)
             fleet.add_camera(org, serial, "test camera", user.id)
-        dock_to_file(service.docking, serial, out)
+        dock_to_file(service.docking, issuer, serial, out)
     finally:
         database.close()
     return out
@@ -167,7 +184,8 @@ class Camera(Process):
     def __init__(self, workdir: Path, server_url: str, keys_dir: Path, name: str, *extra: str,
                  data_dir: Path | None = None, clock: Clock | None = None, prefix: Sequence[str] = ()) -> None:
         slug = re.sub(r"\W+", "-", name)
-        dock_file = dock_camera(data_dir or keys_dir.parent / "data", name, workdir / f"dock-{slug}.json", clock)
+        dock_file = dock_camera(data_dir or keys_dir.parent / "data", name, workdir / f"dock-{slug}.json", clock,
+                                keys_dir=keys_dir)
         offset = (clock.now() - SystemClock().now()).total_seconds() if clock else 0.0
         super().__init__(
             ["camera", "stream", "--server", server_url, "--dock-file", str(dock_file),

@@ -82,7 +82,8 @@ def test_dock_and_fleet_commands(server, tmp_path: Path) -> None:
     assert added.returncode == 0 and "streaming off" in added.stdout, added.stderr
     again = bwlive("fleet", "add-camera", "--data-dir", str(server.data_dir), "--serial", "BW-100", "--user", "X", cwd=tmp_path)
     assert again.returncode == 2 and "exists already" in again.stderr
-    docked = bwlive("camera", "dock", "--data-dir", str(server.data_dir), "--serial", "BW-100",
+    keys = ("--keys-dir", str(server.data_dir.parent / "keys"))
+    docked = bwlive("camera", "dock", "--data-dir", str(server.data_dir), *keys, "--serial", "BW-100",
                     "--out", str(tmp_path / "bw100.json"), cwd=tmp_path)
     assert docked.returncode == 0, docked.stderr
     package = json.loads((tmp_path / "bw100.json").read_text())
@@ -98,11 +99,11 @@ def test_dock_and_fleet_commands(server, tmp_path: Path) -> None:
     assert "profile Office: streaming off, location off" in listed
     assert "camera BW-100 (bwlive simulated camera): Mia Jong, last docked" in listed
     assert "network Mia-Phone: camera user Mia Jong" in listed
-    redocked = bwlive("camera", "dock", "--data-dir", str(server.data_dir), "--serial", "BW-100",
+    redocked = bwlive("camera", "dock", "--data-dir", str(server.data_dir), *keys, "--serial", "BW-100",
                       "--out", str(tmp_path / "bw100b.json"), cwd=tmp_path)
     networks = json.loads((tmp_path / "bw100b.json").read_text())["networks"]
     assert networks == [{"ssid": "Mia-Phone", "password": "pw2"}], redocked.stderr
-    unknown = bwlive("camera", "dock", "--data-dir", str(server.data_dir), "--serial", "NOPE",
+    unknown = bwlive("camera", "dock", "--data-dir", str(server.data_dir), *keys, "--serial", "NOPE",
                      "--out", str(tmp_path / "x.json"), cwd=tmp_path)
     assert unknown.returncode == 1 and "unknown camera NOPE" in unknown.stderr
     camera = _stream_with(tmp_path, server.url, tmp_path / "bw100.json")

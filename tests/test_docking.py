@@ -16,7 +16,7 @@ from bwlive_rtc.kernel.clock import ManualClock
 from bwlive_rtc.kernel.config import Settings
 from bwlive_rtc.server import start_server
 from bwlive_rtc.viewer.session import ApiClient
-from tests.processes import ADMIN_EMAIL, ADMIN_PASSWORD, Camera, Process, bootstrap_admin, dock_camera
+from tests.processes import ADMIN_EMAIL, ADMIN_PASSWORD, Camera, Process, bootstrap_admin, dock_camera, system_issuer
 
 
 @pytest.fixture
@@ -140,7 +140,8 @@ async def test_dock_package_networks_user_overrides_profile(system, tmp_path: Pa
     fleet.add_network(org, "Ola-Home", "home secret", camera_user_id=own)
     fleet.add_camera(org, "NET-1", "m", shared)
     fleet.add_camera(org, "NET-2", "m", own)
-    first, second = (service.docking.dock(serial, Ed25519PrivateKey.generate().public_key())
+    issuer = system_issuer(tmp_path / "keys")
+    first, second = (service.docking.dock(serial, Ed25519PrivateKey.generate().public_key(), issuer)
                      for serial in ("NET-1", "NET-2"))
     assert first["networks"] == [{"ssid": "HQ-WLAN", "password": "hq secret"}]
     assert second["networks"] == [{"ssid": "Ola-Home", "password": "home secret"}]  # the user's own network wins
@@ -168,7 +169,8 @@ async def test_fleet_api_assigns_profiles_and_networks(system, tmp_path: Path) -
         org = listed["profiles"][0]["organisation_id"]
         assert app[FLEET].fleet.usage.daily_count(org, clock.now().date()) == 1
         await call("PATCH", f"/api/fleet/camera-users/{user}", {"profile_id": off})
-        assert app[FLEET].docking.dock("API-1", Ed25519PrivateKey.generate().public_key())["profile"]["streaming"] is False
+        docked = app[FLEET].docking.dock("API-1", Ed25519PrivateKey.generate().public_key(), system_issuer(tmp_path / "keys"))
+        assert docked["profile"]["streaming"] is False
         clock.advance(timedelta(days=1))
         assert app[FLEET].fleet.usage.daily_count(org, clock.now().date()) == 0  # no longer counts for licenses
         refused = await call("PATCH", f"/api/fleet/camera-users/{user}", {"profile_id": "nope"}, 404)

@@ -48,7 +48,7 @@ def test_protected_link_records_its_kdf_and_opens_with_the_passphrase_only() -> 
 @pytest.mark.parametrize(
     ("change", "message"),
     [({"iter": 1000}, "iteration count"), ({"iter": 10**9}, "iteration count"), ({"kdf": "MD5"}, "unsupported"),
-     ({"v": 2}, "unsupported"), ({"ct": None}, "damaged")],
+     ({"v": 3}, "unsupported"), ({"v": 2}, "signing key \\(sig\\) is missing"), ({"ct": None}, "damaged")],
 )
 def test_protected_link_refuses_weak_or_damaged_parameters(change: dict, message: str) -> None:
     blob = {**encrypt_pkcs8(SystemKeyPair.generate().pkcs8_der(), PASSPHRASE), **change}

@@ -19,6 +19,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from bwlive_rtc.auth.service import AUTH
 from bwlive_rtc.crypto.system_key import SystemKeyPair, SystemPublicKey
+from bwlive_rtc.crypto.system_signing import SigningKeyPair
+from bwlive_rtc.fleet.credentials import CredentialIssuer
 from bwlive_rtc.fleet.service import FLEET
 from bwlive_rtc.kernel.config import Settings
 from bwlive_rtc.server import start_server
@@ -46,6 +48,7 @@ class Attack:
 async def attack(tmp_path: Path) -> AsyncIterator[Attack]:
     keys_dir, data_dir = tmp_path / "keys", tmp_path / "data"
     SystemKeyPair.generate().save(keys_dir)
+    SigningKeyPair.generate().save(keys_dir)
     bootstrap_admin(data_dir, keys_dir)  # organisation A, its admin and its local system
     runner, port = await start_server(Settings(port=0, keys_dir=keys_dir, data_dir=data_dir))
     app, url = runner.app, f"http://127.0.0.1:{port}"
@@ -75,7 +78,8 @@ async def bwlive(*args: str) -> subprocess.CompletedProcess[str]:
 
 async def dock(attack: Attack, serial: str, out: Path) -> subprocess.CompletedProcess[str]:
     """``bwlive camera dock`` at the system, as a camera docks."""
-    return await bwlive("camera", "dock", "--data-dir", str(attack.data_dir), "--serial", serial, "--out", str(out))
+    return await bwlive("camera", "dock", "--data-dir", str(attack.data_dir), "--keys-dir", str(attack.keys_dir),
+                        "--serial", serial, "--out", str(out))
 
 
 # --- hole 2: cross-organisation writes in the fleet API ---------------------------------
@@ -113,7 +117,8 @@ async def test_other_organisation_cannot_push_networks_or_point_its_objects_at_o
         assert (status, answer) == (404, {"error": f"no such {kind} in this organisation"}), (method, path, body)
     assert fleet_rows(attack.app, a.organisation) == before_a  # profiles, users, cameras, networks, systems
     assert fleet_rows(attack.app, b.organisation) == before_b  # and nothing half-made on the attacker's side
-    package = attack.app[FLEET].docking.dock(a.serial, Ed25519PrivateKey.generate().public_key())
+    package = attack.app[FLEET].docking.dock(a.serial, Ed25519PrivateKey.generate().public_key(),
+                                             CredentialIssuer.load(attack.keys_dir))
     assert package["networks"] == [{"ssid": "a-WLAN", "password": "a secret"}]
     assert package["thumbprint"] == SystemPublicKey.load(attack.keys_dir).thumbprint
     status, listed = await call(attack.admin_b, "GET", "/api/fleet")
@@ -161,7 +166,8 @@ async def test_a_system_joining_with_a_leaked_code_does_not_rekey_the_cameras(at
     anonymous = ApiClient(attack.url)
     try:
         status, joined = await call(anonymous, "POST", "/api/systems/join",
-                                    {"code": code["code"], "name": "Intruder", "public_key": intruder.pem().decode()})
+                                    {"code": code["code"], "name": "Intruder", "public_key": intruder.pem().decode(),
+                                     "signing_key": SigningKeyPair.generate().public.b64u()})
     finally:
         await anonymous.close()
     assert status == 201 and joined["thumbprint"] == intruder.thumbprint

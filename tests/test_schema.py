@@ -28,6 +28,7 @@ TWO_FACTOR_COLUMNS = {  # 0005
 }
 NEW_TABLES = ("password_resets", "recovery_codes")  # 0005: tables an old-style database never had
 MANIFEST = [("manifest", "TEXT", False, 0)]
+SYSTEM_SIGNING_KEYS = [("signing_key", "TEXT", False, 0), ("signing_key_id", "TEXT", False, 0)]
 
 
 def _create_old_style(path: Path) -> None:
@@ -111,6 +112,7 @@ def _shape(path: Path, *, converted: bool) -> dict[str, object]:
     keys; ``converted``: the changes of the later migrations added to an old-style database
     (integration times as text, 0002; the cameras' system and key columns, 0003; the streams' organisations, 0004;
     the users' and organisations' two-factor columns, 0005;
+    the systems' signing keys, 0006;
     the manifests of streams and recordings, 0007)."""
     connection = sqlite3.connect(path)
     tables = [name for (name,) in connection.execute(
@@ -128,6 +130,8 @@ def _shape(path: Path, *, converted: bool) -> dict[str, object]:
             columns += TWO_FACTOR_COLUMNS.get(table, [])
         if converted and table in ("streams", "recordings"):
             columns += MANIFEST
+        if converted and table == "systems":
+            columns += SYSTEM_SIGNING_KEYS
         indexes = sorted((name, unique, tuple(row[2] for row in connection.execute(f"PRAGMA index_info('{name}')")))
                          for _, name, unique, origin, _ in connection.execute(f"PRAGMA index_list('{table}')")
                          if origin == "c")

@@ -5,18 +5,26 @@
  * which makes it the chosen system's key. The system's cameras take it only once an admin
  * confirms the change under Cameras, so the old and new thumbprints are shown to compare.
  *
- * Test hooks: `#e2e-keys` (the card), `.e2e-system` rows with `data-system-id` and
- * `.thumbprint`, `#e2e-form`, `#e2e-message`, `#e2e-new-thumbprint`, `#e2e-link`,
+ * The links carry the chosen system's signing public key (PROTOCOL §1), which this page
+ * has from the server: its thumbprint is shown with the advice to compare it with
+ * `bwlive system keys show` on the system host (the link the CLI makes needs no server).
+ *
+ * Test hooks: `#e2e-keys` (the card), `.e2e-system` rows with `data-system-id`,
+ * `.thumbprint` and `.signing-thumbprint`, `#e2e-form`, `#e2e-message`,
+ * `#e2e-new-thumbprint`, `#e2e-signing-thumbprint`, `#e2e-unsigned`, `#e2e-link`,
  * `#e2e-protected-link`, `#e2e-change` with `#e2e-previous-thumbprint` and
  * `#e2e-changed-thumbprint`.
  */
 import { ApiError, callApi } from './api.js';
 import { el, row, say } from './dom.js';
-import { thumbprintOf } from './e2ee.js';
+import { b64uDecode, thumbprintOf } from './e2ee.js';
 import { storePkcs8 } from './keystore.js';
 import { MIN_PASSPHRASE, encryptProtected, keyLink, protectedLink } from './link-key.js';
+import { sealSigned, signedKeyLink, signingThumbprint } from './link-make.js';
 
 const ECDH_P256 = { name: 'ECDH', namedCurve: 'P-256' };
+/** @type {Map<string, string | null>} system id → b64u raw signing public key (null: none yet) */
+const signingKeys = new Map();
 
 const card = el('section', { className: 'card', id: 'e2e-keys' });
 card.innerHTML = `
@@ -24,7 +32,8 @@ card.innerHTML = `
   <p class="hint">Cameras encrypt to the system's public key; only browsers holding the
     private key can watch. A new pair is made in this browser: the server receives the
     public key alone. Streams already running keep their key.</p>
-  <table><thead><tr><th>System</th><th>Thumbprint</th></tr></thead><tbody id="e2e-systems"></tbody></table>
+  <table><thead><tr><th>System</th><th>Thumbprint</th><th>Signing key</th></tr></thead>
+    <tbody id="e2e-systems"></tbody></table>
   <form class="stack" id="e2e-form">
     <label>System <select name="system" required></select></label>
     <label>Passphrase for a password-protected link (optional, ${MIN_PASSPHRASE}+ characters)
@@ -38,6 +47,12 @@ card.innerHTML = `
     only after an admin confirms it under Cameras (Key changes); until then they cannot dock.</p>
   <p hidden id="e2e-result">New key <strong id="e2e-new-thumbprint"></strong>, kept in this browser.
     Give operators one of these links (each contains the private key):</p>
+  <p hidden id="e2e-signed">The links carry the system's signing key <strong id="e2e-signing-thumbprint"></strong>,
+    with which browsers check that a stream comes from a camera of this system. This page has it from the
+    server: compare it with <code>bwlive system keys show</code> on the system host before you hand the links
+    out (or hand out the link that command prints).</p>
+  <p hidden id="e2e-unsigned">This system has no signing key yet, so these links cannot verify its cameras:
+    on the system host, run <code>bwlive system keys generate --signing-only</code> and dock a camera.</p>
   <code class="secret" id="e2e-link" hidden></code>
   <code class="secret" id="e2e-protected-link" hidden></code>`;
 const $ = (id) => card.querySelector(`#${id}`);
@@ -57,9 +72,15 @@ export function startKeys(page, onKeyChanged) {
 
 async function showSystems() {
   const { systems } = await callApi('GET', '/api/organisation/systems');
+  signingKeys.clear();
+  for (const system of systems) signingKeys.set(system.id, system.signing_key);
   $('e2e-systems').replaceChildren(
     ...systems.map((system) =>
-      row([system.name, el('td', { className: 'thumbprint', textContent: thumbprintOf(system.key_id) })], {
+      row([
+        system.name,
+        el('td', { className: 'thumbprint', textContent: thumbprintOf(system.key_id) }),
+        el('td', { className: 'signing-thumbprint', textContent: system.signing_key_id ? thumbprintOf(system.signing_key_id) : 'none yet' }),
+      ], {
         className: 'e2e-system',
         dataset: { systemId: system.id },
       }),
@@ -103,11 +124,19 @@ async function generate(event, onKeyChanged) {
   const pkcs8 = new Uint8Array(await crypto.subtle.exportKey('pkcs8', pair.privateKey));
   const spki = await crypto.subtle.exportKey('spki', pair.publicKey);
   const record = await storePkcs8(pkcs8);
+  const signing = signingKeys.get(String(form.get('system')));
+  const signingKey = signing ? b64uDecode(signing) : null;
   $('e2e-new-thumbprint').textContent = record.thumbprint;
-  $('e2e-link').textContent = keyLink(location.origin, pkcs8);
+  $('e2e-link').textContent = signingKey ? signedKeyLink(location.origin, pkcs8, signingKey) : keyLink(location.origin, pkcs8);
   $('e2e-link').hidden = false;
   $('e2e-protected-link').hidden = !passphrase;
-  if (passphrase) $('e2e-protected-link').textContent = protectedLink(location.origin, await encryptProtected(pkcs8, passphrase));
+  if (passphrase) {
+    const sealed = signingKey ? await sealSigned(pkcs8, passphrase, signingKey) : await encryptProtected(pkcs8, passphrase);
+    $('e2e-protected-link').textContent = protectedLink(location.origin, sealed);
+  }
+  $('e2e-signing-thumbprint').textContent = signingKey ? await signingThumbprint(signingKey) : '';
+  $('e2e-signed').hidden = !signingKey;
+  $('e2e-unsigned').hidden = Boolean(signingKey);
   $('e2e-result').hidden = false;
   let changed = null;
   try {

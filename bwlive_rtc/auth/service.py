@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from ..crypto.system_key import SystemPublicKey
+from ..crypto.system_signing import SigningPublicKey
 from ..kernel.access import Role
 from ..kernel.audit import AuditLog
 from ..kernel.clock import Clock
@@ -153,17 +154,21 @@ class AuthService:
         return user, self.invitations.redeem(token, user)
 
     def bootstrap(self, organisation: str, email: str, name: str, password: str, system_key: SystemPublicKey | None,
-                  system_name: str = "local system") -> tuple[User, bool]:
-        """First admin and organisation of a fresh install; registers the local system key.
-        Idempotent; returns the admin and whether the account was created now (an existing
-        account keeps its password)."""
+                  signing_key: SigningPublicKey | None = None, system_name: str = "local system") -> tuple[User, bool]:
+        """First admin and organisation of a fresh install; registers the local system's
+        public keys (and, run again, a new signing key of the local system). Idempotent;
+        returns the admin and whether the account was created now (an existing account
+        keeps its password)."""
         check_strength(password)
         existing_user = self.accounts.user_by_email(email)
         user = existing_user or self.accounts.create_user(email, name, password)
         existing = [m for m in self.accounts.memberships(user.id) if m.organisation_name == organisation]
         org_id = existing[0].organisation_id if existing else self.accounts.create_organisation(organisation, user)
-        if system_key is not None and org_id not in self.systems.organisations_for_key(system_key.key_id):
-            self.systems.add(org_id, system_name, system_key)
+        if system_key is not None:
+            for system, key in self.systems.register_local(org_id, system_name, system_key, signing_key):
+                self.audit.record("system signing key changed", organisation_id=org_id, user_id=user.id,
+                                  user_name=user.name, system_id=system.id, signing_key_id=key.key_id,
+                                  previous_signing_key_id=system.signing_key.key_id if system.signing_key else None)
         self.audit.record("organisation bootstrapped", organisation_id=org_id, user_id=user.id, user_name=user.name)
         return user, existing_user is None
 

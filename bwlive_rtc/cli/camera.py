@@ -9,12 +9,13 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..kernel.config import DEFAULT_DATA_DIR, Settings
+from ..kernel.config import DEFAULT_DATA_DIR, DEFAULT_KEYS_DIR, Settings
 from .services import open_services
 from .stop import stop_event
 
 if TYPE_CHECKING:
     from ..camera.agent import CameraAgent
+    from ..fleet.credentials import CredentialIssuer
     from ..fleet.docking import Docking
 
 
@@ -22,6 +23,8 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     camera = commands.add_parser("camera", help="the camera agent").add_subparsers(dest="camera_command", required=True)
     dock = camera.add_parser("dock", help="dock at the system: take key, profile, networks and a 6-day credential")
     dock.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR, help="the system's data directory")
+    dock.add_argument("--keys-dir", type=Path, default=DEFAULT_KEYS_DIR,
+                      help="the system's keys directory, with the signing key that certifies the camera")
     dock.add_argument("--serial", required=True)
     dock.add_argument("--out", type=Path, required=True, help="where the camera keeps what it took (JSON)")
     dock.set_defaults(run=camera_dock)
@@ -45,14 +48,15 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     stream.set_defaults(run=camera_stream)
 
 
-def dock_to_file(docking: Docking, serial: str, out: Path) -> dict[str, Any]:
+def dock_to_file(docking: Docking, issuer: CredentialIssuer, serial: str, out: Path) -> dict[str, Any]:
     """Dock camera ``serial`` and write what it takes to ``out`` (0600): the system's public
-    key, profile, networks and the certificate of its device key, which the camera makes
-    beside it the first time (``camera.device-key.pem``) and keeps across docks."""
+    key, profile, networks and the certificate of its device key by ``issuer`` (the
+    system's signing key), which the camera makes beside it the first time
+    (``camera.device-key.pem``) and keeps across docks."""
     from ..camera.identity import device_key, device_key_path
 
     key = device_key(device_key_path(out))
-    package = docking.dock(serial, key.public_key())
+    package = docking.dock(serial, key.public_key(), issuer)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.touch(0o600)
     out.write_text(json.dumps(package, indent=2))
@@ -60,16 +64,19 @@ def dock_to_file(docking: Docking, serial: str, out: Path) -> dict[str, Any]:
 
 
 def camera_dock(args: argparse.Namespace) -> int:
-    from ..fleet.credentials import CredentialError
+    """The one command that loads the system's private signing key (the dock is at the system)."""
+    from ..fleet.credentials import CredentialError, CredentialIssuer
 
-    with open_services(Settings(data_dir=args.data_dir)) as services:
+    issuer = CredentialIssuer.load(args.keys_dir)
+    with open_services(Settings(data_dir=args.data_dir, keys_dir=args.keys_dir)) as services:
         try:
-            package = dock_to_file(services.fleet.docking, args.serial, args.out)
+            package = dock_to_file(services.fleet.docking, issuer, args.serial, args.out)
         except CredentialError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 1
     print(f"camera {args.serial} docked for {package['camera_user']}: key thumbprint {package['thumbprint']}, "
-          f"credential valid until {package['credential_expires_at']}, {len(package['networks'])} Wi-Fi networks")
+          f"certified by signing key {package['signing_thumbprint']}, credential valid until "
+          f"{package['credential_expires_at']}, {len(package['networks'])} Wi-Fi networks")
     return 0
 
 

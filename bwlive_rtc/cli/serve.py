@@ -9,19 +9,16 @@ import secrets
 import signal
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from ..crypto.system_key import PRIVATE_FILE, PUBLIC_FILE
+from ..crypto.system_signing import SIGNING_PUBLIC_FILE, SigningPublicKey
 from ..kernel.config import DEFAULT_DATA_DIR, DEFAULT_KEYS_DIR, IPNetwork, Settings
 from ..kernel.files import private_by_default
 from ..kernel.lock import DataDirectoryLock
 from .admin import bootstrap
-from .camera import dock_to_file
 from .fleet import add_camera_for
+from .services import open_services
 from .stop import stop_event
-
-if TYPE_CHECKING:
-    from aiohttp import web
 
 log = logging.getLogger(__name__)
 
@@ -184,7 +181,7 @@ async def run_serve(settings: Settings) -> int:
 
     private_by_default()
     with DataDirectoryLock(settings.data_dir):  # before anything touches the data directory
-        _warn_of_private_key(settings)
+        _warn_of_private_keys(settings)
         stop = stop_event()
         runner, port = await start_server(settings)
         key = SystemPublicKey.load(settings.keys_dir)
@@ -203,34 +200,38 @@ async def run_demo(settings: Settings, cameras: int) -> int:
 
 
 async def _run_demo_locked(settings: Settings, cameras: int) -> int:
+    """The demo's process is a server like any other: it never loads the system's private
+    signing key. Keys are made, and cameras docked, by the system's own commands in child
+    processes, before the server starts."""
     from ..crypto.system_key import SystemKeyPair
     from ..server import start_server
 
     if not (settings.keys_dir / PUBLIC_FILE).exists():
-        SystemKeyPair.generate().save(settings.keys_dir)
-        print(f"created a demo key pair in {settings.keys_dir}/")
+        await _bwlive("system", "keys", "generate", "--keys-dir", str(settings.keys_dir))
+        print(f"created the demo's keys in {settings.keys_dir}/")
+    elif not (settings.keys_dir / SIGNING_PUBLIC_FILE).exists():
+        await _bwlive("system", "keys", "generate", "--signing-only", "--keys-dir", str(settings.keys_dir))
+        print(f"created the demo's signing key in {settings.keys_dir}/")
     email, password = _demo_admin(settings)
+    dock_files = await _demo_cameras(settings, cameras)
     stop = stop_event()
     runner, port = await start_server(settings)
     base = settings.base_url(port)
-    agents = []
-    for i in range(cameras):
-        name = DEMO_NAMES[i % len(DEMO_NAMES)] + ("" if i < len(DEMO_NAMES) else f" {i // len(DEMO_NAMES) + 1}")
-        dock_file = _demo_dock(runner.app, settings, f"DEMO-{i + 1:03d}", name)
-        agents.append(
-            await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "bwlive_rtc", "camera", "stream", "--server", base,
-                "--dock-file", str(dock_file), *(["--insecure"] if settings.use_tls else []),
-            )
+    agents = [
+        await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bwlive_rtc", "camera", "stream", "--server", base,
+            "--dock-file", str(dock_file), *(["--insecure"] if settings.use_tls else []),
         )
+        for dock_file in dock_files
+    ]
     print(f"\nbwlive demo: server on {base} with {cameras} simulated cameras", flush=True)
     if (settings.keys_dir / PRIVATE_FILE).exists():
-        pair = SystemKeyPair.load(settings.keys_dir)
-        print(f"thumbprint: {pair.public.thumbprint}")
+        pair, signing = SystemKeyPair.load(settings.keys_dir), SigningPublicKey.load(settings.keys_dir)
+        print(f"thumbprint: {pair.public.thumbprint}; signing key thumbprint: {signing.thumbprint}")
         print("open this link with key in Chromium or Chrome (the key stays in the part after '#'):")
-        print(f"\n  {pair.link(base)}\n", flush=True)
-        print(f"(the demo keeps the private key in {settings.keys_dir}/ for convenience; "
-              "a real server must not hold it: docs/SECURITY.md)", flush=True)
+        print(f"\n  {pair.link(base, signing.raw)}\n", flush=True)
+        print(f"(the demo keeps the system's private keys in {settings.keys_dir}/ for convenience; "
+              "a real server's host must not hold them: docs/SECURITY.md)", flush=True)
     print(f"sign in as {email} with password {password}", flush=True)
     print("press Ctrl+C to stop", flush=True)
     await stop.wait()
@@ -242,18 +243,43 @@ async def _run_demo_locked(settings: Settings, cameras: int) -> int:
     return 0
 
 
-def _warn_of_private_key(settings: Settings) -> None:
-    """The system private key belongs to operators' browsers and the system CLI, never
-    the server's host (SPEC §2): say so loudly, on stderr and in the log."""
-    private = settings.keys_dir / PRIVATE_FILE
-    if not private.exists():
-        return
-    print(f"\n{'!' * 78}\nWARNING: the system PRIVATE key is on this server: {private}\n"
-          "Whoever reads this host can decrypt every stream and recording. Keep the private key\n"
-          "only in operators' browsers (link with key) and with the system CLI; move it off\n"
-          f"this host and leave only {settings.keys_dir / PUBLIC_FILE} here.\n{'!' * 78}\n",
-          file=sys.stderr, flush=True)
-    log.warning("the system private key is on the server host (%s): move it off (docs/SECURITY.md)", private)
+async def _bwlive(*args: str) -> None:
+    """Run a bwlive command of the system in a child process; its errors end the demo."""
+    proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "bwlive_rtc", *args,
+                                                stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
+    _, error = await proc.communicate()
+    if proc.returncode != 0:
+        raise ValueError(f"'bwlive {' '.join(args[:3])}' failed: {error.decode().strip()}")
+
+
+def _warn_of_private_keys(settings: Settings) -> None:
+    """The system's private keys belong to operators' browsers and the system's host (SPEC
+    §2), never the server's: say so loudly, on stderr and in the log."""
+    from ..crypto.system_signing import SIGNING_FILE
+
+    private, signing, former = (settings.keys_dir / PRIVATE_FILE, settings.keys_dir / SIGNING_FILE,
+                                settings.former_signing_key_path)
+    if private.exists():
+        _warn(f"the system PRIVATE key is on this server: {private}\n"
+              "Whoever reads this host can decrypt every stream and recording. Keep the private key\n"
+              "only in operators' browsers (link with key) and with the system CLI; move it off\n"
+              f"this host and leave only {settings.keys_dir / PUBLIC_FILE} here.")
+        log.warning("the system private key is on the server host (%s): move it off (docs/SECURITY.md)", private)
+    if signing.exists():
+        _warn(f"the system's PRIVATE signing key is on this server: {signing}\n"
+              "Whoever reads this host can certify cameras of their making. Keep it where cameras\n"
+              "dock (the system's host, `bwlive camera dock`); the server needs only\n"
+              f"{settings.keys_dir / SIGNING_PUBLIC_FILE}.")
+        log.warning("the system's private signing key is on the server host (%s): move it off (docs/SECURITY.md)",
+                    signing)
+    if former.exists():
+        _warn(f"{former} is the signing key the server used to hold; it is no longer used.\n"
+              "Delete it: the system's signing key now lives in its keys directory.")
+        log.warning("a former signing key is in the data directory (%s): delete it", former)
+
+
+def _warn(text: str) -> None:
+    print(f"\n{'!' * 78}\nWARNING: {text}\n{'!' * 78}\n", file=sys.stderr, flush=True)
 
 
 def _demo_admin(settings: Settings) -> tuple[str, str]:
@@ -271,16 +297,20 @@ def _demo_admin(settings: Settings) -> tuple[str, str]:
     return email, password
 
 
-def _demo_dock(app: web.Application, settings: Settings, serial: str, name: str) -> Path:
-    """A demo camera for camera user ``name`` (added once), docked now, through the running
-    server's services."""
-    from ..auth.service import AUTH
-    from ..fleet.service import FLEET
-
-    service = app[FLEET]
-    if service.fleet.camera_by_serial(serial) is None:
-        [organisation] = app[AUTH].accounts.organisations(DEMO_ORGANISATION)
-        add_camera_for(service.fleet, organisation["id"], serial, "bwlive simulated camera", name, "Streaming")
-    dock_file = settings.data_dir / "demo-cameras" / f"{serial}.json"
-    dock_to_file(service.docking, serial, dock_file)
-    return dock_file
+async def _demo_cameras(settings: Settings, count: int) -> list[Path]:
+    """``count`` demo cameras (added once, camera users named from ``DEMO_NAMES``), each
+    docked now by ``bwlive camera dock`` at the system, in parallel child processes."""
+    serials = [f"DEMO-{i + 1:03d}" for i in range(count)]
+    with open_services(settings) as services:
+        [organisation] = services.auth.accounts.organisations(DEMO_ORGANISATION)
+        for i, serial in enumerate(serials):
+            name = DEMO_NAMES[i % len(DEMO_NAMES)] + ("" if i < len(DEMO_NAMES) else f" {i // len(DEMO_NAMES) + 1}")
+            if services.fleet.fleet.camera_by_serial(serial) is None:
+                add_camera_for(services.fleet.fleet, organisation["id"], serial, "bwlive simulated camera", name,
+                               "Streaming")
+    dock_files = [settings.data_dir / "demo-cameras" / f"{serial}.json" for serial in serials]
+    await asyncio.gather(*(
+        _bwlive("camera", "dock", "--data-dir", str(settings.data_dir), "--keys-dir", str(settings.keys_dir),
+                "--serial", serial, "--out", str(dock_file))
+        for serial, dock_file in zip(serials, dock_files, strict=True)))
+    return dock_files

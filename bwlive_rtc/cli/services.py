@@ -20,8 +20,7 @@ if TYPE_CHECKING:
 
 @dataclass
 class Services:
-    """Each service is opened when first used (opening the fleet makes the system's
-    signing key if there is none yet); like the server, one Systems shared by all."""
+    """Each service is opened when first used; like the server, one Systems shared by all."""
 
     settings: Settings
     database: Database
@@ -46,7 +45,7 @@ class Services:
     def fleet(self) -> FleetService:
         from ..fleet.service import FleetService
 
-        return FleetService.open(self.settings, self.database, self.clock, self.systems)
+        return FleetService.open(self.database, self.clock, self.systems)
 
 
 @contextmanager

@@ -99,13 +99,15 @@ class SystemKeyPair:
             serialization.NoEncryption(),
         )
 
-    def link(self, base_url: str) -> str:
-        """The link with key: the private key travels in the fragment, never to a server."""
-        return link_with_key(base_url, self.pkcs8_der())
+    def link(self, base_url: str, signing_key: bytes | None = None) -> str:
+        """The link with key: the private key travels in the fragment, never to a server,
+        with the system's raw signing public key (without: a link of before, whose
+        streams a browser cannot verify)."""
+        return link_with_key(base_url, self.pkcs8_der(), signing_key)
 
-    def protected_link(self, base_url: str, passphrase: str) -> str:
-        """The password-protected link with key (PROTOCOL §1, ``#pkey=``)."""
-        return protected_link(base_url, self.pkcs8_der(), passphrase)
+    def protected_link(self, base_url: str, passphrase: str, signing_key: bytes | None = None) -> str:
+        """The password-protected link with key (PROTOCOL §1, ``#pkey=``), binding the signing key."""
+        return protected_link(base_url, self.pkcs8_der(), passphrase, signing_key)
 
     @classmethod
     def from_link(cls, link: str, passphrase: str | None = None) -> SystemKeyPair:

@@ -5,6 +5,10 @@ A camera takes the key of *its* system (never another system of the organisation
 that key was replaced since the camera last docked, the dock refuses with both
 thumbprints until an admin confirms the change (``confirm_key_change``); a replaced key is
 refused for new streams.
+
+Only ``dock`` needs the system's private signing key, and it is handed one for the dock
+(``CredentialIssuer``, at the system); everything else, which the server does, checks
+certificates with the systems' public signing keys.
 """
 from __future__ import annotations
 
@@ -18,7 +22,7 @@ from ..crypto.signing import Certificate
 from ..crypto.system_key import thumbprint_of
 from ..kernel.errors import BadRequest, Conflict
 from ..systems.store import System, Systems
-from .credentials import CredentialError, CredentialSigner
+from .credentials import CredentialError, CredentialIssuer, CredentialVerifier
 from .store import Camera, CameraUser, Fleet
 
 
@@ -57,10 +61,10 @@ class KeyChangeUnconfirmed(CredentialError):
 
 
 class Docking:
-    def __init__(self, fleet: Fleet, systems: Systems, signer: CredentialSigner) -> None:
+    def __init__(self, fleet: Fleet, systems: Systems) -> None:
         self.fleet = fleet
         self.systems = systems
-        self.signer = signer
+        self.verifier = CredentialVerifier(systems)
 
     @staticmethod
     def _in_service(camera: Camera) -> None:
@@ -107,9 +111,24 @@ class Docking:
         self.fleet.confirm_key(camera, change.system.key.key_id)
         return KeyChange(camera, change.system, True)
 
-    def dock(self, serial: str, device_key: Ed25519PublicKey) -> dict[str, Any]:
+    def _signing_system(self, camera: Camera, issuer: CredentialIssuer) -> System:
+        """The camera's system, certified by ``issuer``: a system registered before systems
+        had signing keys takes the key of the first dock (an upgrade); one with another key
+        is not this system's, and its cameras are refused."""
+        system = self._system(camera)
+        if system.signing_key is None:
+            self.systems.set_signing_key(system, issuer.public)
+        elif system.signing_key != issuer.public:
+            raise CredentialError(
+                f"camera {camera.serial} belongs to system {system.name}, whose signing key is "
+                f"{system.signing_key.thumbprint}; this keys directory signs with {issuer.public.thumbprint}: dock the "
+                "camera at its own system (or register this signing key there with `bwlive admin bootstrap`)")
+        return system
+
+    def dock(self, serial: str, device_key: Ed25519PublicKey, issuer: CredentialIssuer) -> dict[str, Any]:
         """The dock package: its system's public key, profile, networks and a 6-day
-        credential, the certificate of the camera's own ``device_key``."""
+        credential, the certificate of the camera's own ``device_key`` by ``issuer``, the
+        signing key of the camera's system."""
         camera = self.fleet.camera_by_serial(serial)
         if camera is None:
             raise CredentialError(f"unknown camera {serial}: an admin must add it to the system first")
@@ -117,9 +136,9 @@ class Docking:
         change = self.key_change(camera)
         if change is not None and not change.confirmed:
             raise KeyChangeUnconfirmed(change)
-        public_key = self._system(camera).key
+        public_key = self._signing_system(camera, issuer).key
         profile = self.fleet.profile(camera.organisation_id, user.profile_id)
-        token, credential = self.signer.issue(camera_id=camera.id, serial=camera.serial, camera_user=user.name,
+        token, credential = issuer.issue(camera_id=camera.id, serial=camera.serial, camera_user=user.name,
                                               organisation_id=camera.organisation_id, device_key=device_key,
                                               now=self.fleet.clock.now())
         self.fleet.docked(camera, public_key.key_id)
@@ -131,18 +150,23 @@ class Docking:
             "networks": self.fleet.networks_for(user),
             "public_key": public_key.pem().decode(),
             "thumbprint": public_key.thumbprint,
+            "signing_thumbprint": issuer.public.thumbprint,
             "credential": token,
             "credential_expires_at": credential.expires_at.isoformat(),
         }
 
     def identify(self, token: str, now: datetime) -> tuple[Camera, Certificate]:
-        """The camera a device credential names, and the credential: signed by this system,
-        not expired, the camera still in the system and not revoked."""
-        credential = self.signer.verify(token, now)
+        """The camera a device credential names, and the credential: signed by the signing
+        key of the camera's own system, not expired, the camera still there and not revoked."""
+        credential, signer = self.verifier.verify(token, now)
         camera = self.fleet.camera(credential.organisation_id, credential.camera_id)
         if camera is None:
             raise CredentialError(f"unknown camera {credential.serial}: it was removed from the system")
         self._in_service(camera)
+        if camera.system_id != signer.id:
+            system = self._system(camera)
+            raise CredentialError(f"camera {camera.serial} belongs to system {system.name}, but its certificate is "
+                                  f"signed by system {signer.name}: dock the camera at its own system")
         return camera, credential
 
     def admit(self, camera: Camera) -> str:

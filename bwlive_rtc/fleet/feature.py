@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from ..kernel.access import CAMERA_AUTHENTICATOR, CameraAuthenticator
-from ..kernel.appkeys import CLOCK, DATABASE, SETTINGS
+from ..kernel.appkeys import CLOCK, DATABASE
 from ..kernel.feature import Feature
 from ..systems.store import SYSTEMS
 from .authentication import CameraCredentials
@@ -16,7 +16,7 @@ from .service import FLEET, FleetService
 
 
 async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
-    app[FLEET] = FleetService.open(app[SETTINGS], app[DATABASE], app[CLOCK], app[SYSTEMS])
+    app[FLEET] = FleetService.open(app[DATABASE], app[CLOCK], app[SYSTEMS])
     check_credential: CameraAuthenticator = CameraCredentials(app[FLEET].docking, app[CLOCK])
     app[CAMERA_AUTHENTICATOR] = check_credential
     yield

@@ -6,10 +6,8 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from ..kernel.clock import Clock
-from ..kernel.config import Settings
 from ..storage.database import Database
 from ..systems.store import Systems
-from .credentials import CredentialSigner
 from .docking import Docking
 from .store import Fleet
 
@@ -20,9 +18,11 @@ class FleetService:
     docking: Docking
 
     @classmethod
-    def open(cls, settings: Settings, database: Database, clock: Clock, systems: Systems) -> FleetService:
+    def open(cls, database: Database, clock: Clock, systems: Systems) -> FleetService:
+        """The fleet and its docking, holding public keys only (docks are handed the
+        system's private signing key by the command that docks)."""
         fleet = Fleet(database.db, clock, systems)
-        return cls(fleet, Docking(fleet, systems, CredentialSigner(settings.signing_key_path)))
+        return cls(fleet, Docking(fleet, systems))
 
 
 FLEET = web.AppKey("fleet", FleetService)

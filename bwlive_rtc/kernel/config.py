@@ -58,8 +58,9 @@ class Settings:
     turn_credential_ttl_s: float = 24 * 3600.0  # a shift: TURN refreshes need a valid credential
 
     @property
-    def signing_key_path(self) -> Path:
-        """The system's Ed25519 key that signs cameras' device credentials at docking."""
+    def former_signing_key_path(self) -> Path:
+        """Where the server used to keep the system's signing key (before issue 11): a key
+        there is one the server held, and is no longer used (``serve`` says to delete it)."""
         return self.data_dir / "system-signing-key.pem"
 
     @property

@@ -1,5 +1,5 @@
-"""Systems (camera fleets, each with its end-to-end public key) and the one-time,
-expiring authorization codes with which they join an organisation."""
+"""Systems (camera fleets, each with its end-to-end public key and its signing public key)
+and the one-time, expiring authorization codes with which they join an organisation."""
 from __future__ import annotations
 
 import secrets
@@ -10,6 +10,7 @@ import sqlite_utils
 from aiohttp import web
 
 from ..crypto.system_key import SystemPublicKey
+from ..crypto.system_signing import SigningPublicKey
 from ..kernel.clock import Clock
 from ..kernel.errors import BadRequest, NotFound
 from ..kernel.tokens import new_id, token_hash
@@ -29,16 +30,26 @@ class JoinError(BadRequest, ValueError):
 
 @dataclass(frozen=True)
 class System:
-    """A system of an organisation and its current end-to-end public key."""
+    """A system of an organisation, its current end-to-end public key and the public half
+    of the key with which it certifies its cameras (None: registered before systems had
+    one; its next dock registers it)."""
 
     id: str
     organisation_id: str
     name: str
     key: SystemPublicKey
+    signing_key: SigningPublicKey | None
 
 
 def _system(row: dict) -> System:
-    return System(row["id"], row["organisation_id"], row["name"], SystemPublicKey.from_pem(row["public_key_pem"].encode()))
+    signing = row.get("signing_key")
+    return System(row["id"], row["organisation_id"], row["name"], SystemPublicKey.from_pem(row["public_key_pem"].encode()),
+                  SigningPublicKey.from_b64u(signing) if signing else None)
+
+
+def _signing_columns(signing_key: SigningPublicKey | None) -> dict[str, str | None]:
+    return {"signing_key": signing_key.b64u() if signing_key else None,
+            "signing_key_id": signing_key.key_id if signing_key else None}
 
 
 class Systems:
@@ -56,7 +67,7 @@ class Systems:
         )
         return code, expires
 
-    def join(self, code: str, name: str, public_key: SystemPublicKey) -> tuple[str, str]:
+    def join(self, code: str, name: str, public_key: SystemPublicKey, signing_key: SigningPublicKey) -> tuple[str, str]:
         """Use a code once; returns (system id, organisation id)."""
         key = token_hash(code.strip().upper())
         rows = list(self.db.table("join_codes").rows_where("key = ?", [key]))
@@ -68,19 +79,49 @@ class Systems:
         if self.clock.now() >= datetime.fromisoformat(row["expires_at"]):
             raise JoinError("this authorization code has expired; ask an admin for a new one")
         self.db.table("join_codes").update(key, {"used_at": self.clock.now().isoformat()})
-        return self.add(row["organisation_id"], name, public_key), row["organisation_id"]
+        return self.add(row["organisation_id"], name, public_key, signing_key), row["organisation_id"]
 
-    def add(self, organisation_id: str, name: str, public_key: SystemPublicKey) -> str:
-        """Register a system with an organisation (after a code, or at bootstrap)."""
+    def add(self, organisation_id: str, name: str, public_key: SystemPublicKey,
+            signing_key: SigningPublicKey | None = None) -> str:
+        """Register a system with an organisation (after a code, or at bootstrap); without
+        a signing key (as systems of before), the first dock at the system registers one."""
         if not name.strip():
             raise JoinError("enter a name for the system")
         system_id = new_id()
         self.db.table("systems").insert(
             {"id": system_id, "organisation_id": organisation_id, "name": name.strip(),
              "key_id": public_key.key_id, "public_key_pem": public_key.pem().decode(),
-             "joined_at": self.clock.now().isoformat()}
+             "joined_at": self.clock.now().isoformat(), **_signing_columns(signing_key)}
         )
         return system_id
+
+    def register_local(self, organisation_id: str, name: str, public_key: SystemPublicKey,
+                       signing_key: SigningPublicKey | None) -> list[tuple[System, SigningPublicKey]]:
+        """At bootstrap: register the local system (the one whose key, current or replaced,
+        is ``public_key``) with the organisation, or give it ``signing_key``. Returns the
+        systems whose signing key this changed, as they were."""
+        local = [system for system in self._all(organisation_id)
+                 if public_key.key_id == system.key.key_id or self.replaced_at(system, public_key.key_id)]
+        if not local:
+            self.add(organisation_id, name, public_key, signing_key)
+            return []
+        if signing_key is None:
+            return []
+        changed = [system for system in local if system.signing_key != signing_key]
+        for system in changed:
+            self.set_signing_key(system, signing_key)
+        return [(system, signing_key) for system in changed]
+
+    def set_signing_key(self, system: System, signing_key: SigningPublicKey) -> None:
+        """Make ``signing_key`` the key that certifies the system's cameras: certificates of
+        any other key are refused from now on (the cameras dock again)."""
+        self.db.table("systems").update(system.id, _signing_columns(signing_key))
+
+    def by_signing_key(self, organisation_id: str, signing_key_id: str) -> System | None:
+        """The organisation's system whose signing key has this id (None: no such system)."""
+        rows = list(self.db.table("systems").rows_where(
+            "organisation_id = ? AND signing_key_id = ?", [organisation_id, signing_key_id], limit=1))
+        return _system(rows[0]) if rows else None
 
     def change_key(self, organisation_id: str, system_id: str, public_key: SystemPublicKey) -> System:
         """Make ``public_key`` the system's current key; returns the system as it was. The
@@ -97,8 +138,8 @@ class Systems:
 
     def organisations_for_key(self, key_id: str) -> list[str]:
         """The organisations whose systems have, or had, this key (several systems may
-        share one), so bootstrapping again registers no key twice. Which key a *stream*
-        may use is the camera's system's business (``fleet.docking``)."""
+        share one). Which key a *stream* may use is the camera's system's business
+        (``fleet.docking``)."""
         current = self.db.table("systems").rows_where("key_id = ?", [key_id])
         replaced = self.db.table("system_key_history").rows_where("key_id = ?", [key_id])
         return sorted({r["organisation_id"] for r in (*current, *replaced)})
@@ -130,10 +171,17 @@ class Systems:
             order_by="replaced_at DESC", limit=1))
         return datetime.fromisoformat(rows[0]["replaced_at"]) if rows else None
 
+    def _all(self, organisation_id: str) -> list[System]:
+        return [_system(row) for row in self.db.table("systems").rows_where(
+            "organisation_id = ?", [organisation_id], order_by="joined_at, id")]
+
     def list(self, organisation_id: str) -> list[dict[str, object]]:
         return list(self.db.table("systems").rows_where(
-            "organisation_id = ?", [organisation_id], select="id, name, key_id, joined_at", order_by="joined_at"))
+            "organisation_id = ?", [organisation_id],
+            select="id, name, key_id, signing_key, signing_key_id, joined_at", order_by="joined_at"))
 
 
 SYSTEMS = web.AppKey("systems", Systems)
 SYSTEM_KEY = web.AppKey("system_key", SystemPublicKey)  # this server's local system public key
+# The local system's signing public key (keys directory); None before one was made.
+SYSTEM_SIGNING_KEY = web.AppKey[SigningPublicKey | None]("system_signing_key")
