@@ -1,28 +1,33 @@
-"""The server forwards and keeps only ciphertext, and holds no key material."""
+"""The server forwards and keeps only ciphertext, and holds no key material: no end-to-end
+private key, no content key, no private signing key."""
 from __future__ import annotations
 
 import asyncio
 import gc
 import logging
+import os
 import sys
 import types
-from pathlib import Path
+from pathlib import Path, PurePath
 
 import av
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from bwlive_rtc.camera.framecode import read_code
 from bwlive_rtc.crypto.b64 import b64url_encode
 from bwlive_rtc.crypto.content_key import KeyEnvelope
 from bwlive_rtc.crypto.rfc9605 import DecryptError
 from bwlive_rtc.crypto.sframe import FrameDecryptor, Kind, StreamKey
+from bwlive_rtc.crypto.system_key import SystemKeyPair
+from bwlive_rtc.crypto.system_signing import SIGNING_FILE, SigningKeyPair, SigningPublicKey
 from bwlive_rtc.kernel.config import Settings
 from bwlive_rtc.server import start_server
 from bwlive_rtc.sfu.rewriter import SourcePacket
 from bwlive_rtc.sfu.vp8 import Vp8Assembler
 from bwlive_rtc.streams.hub import ROUTER
-from tests.processes import Camera, bootstrap_admin
+from tests.processes import Camera, Process, bootstrap_admin, dock_camera
 
 
 class Recorder:
@@ -113,3 +118,46 @@ async def test_server_sees_only_ciphertext(tmp_path: Path, system_keys, caplog: 
         assert not [key for key in key_material if key in data or b64url_encode(key).encode() in data]
     log_text = "\n".join(r.getMessage() for r in caplog.records)
     assert not [key for key in key_material if key.hex() in log_text or b64url_encode(key) in log_text]
+
+
+class Opened:
+    """Every file this process opens while ``watching`` (a process-wide audit hook: the
+    server's event loop, its threads, whatever a library opens)."""
+
+    def __init__(self) -> None:
+        self.watching = False
+        self.paths: list[str] = []
+        sys.addaudithook(self._hook)
+
+    def _hook(self, event: str, args: tuple) -> None:
+        if self.watching and event == "open" and isinstance(args[0], (str, bytes, Path)):
+            self.paths.append(os.fsdecode(args[0]))
+
+
+async def test_the_server_holds_no_private_signing_key(tmp_path: Path) -> None:
+    """The default single host: the keys directory holds the system's private keys, and the
+    server beside it still never opens them, holds no Ed25519 private key, and verifies the
+    camera that the system docked with them."""
+    keys_dir, data_dir = tmp_path / "keys", tmp_path / "data"
+    SystemKeyPair.generate().save(keys_dir)
+    SigningKeyPair.generate().save(keys_dir)
+    bootstrap_admin(data_dir, keys_dir)
+    dock_file = dock_camera(data_dir, "Signed Sam", tmp_path / "sam.json", keys_dir=keys_dir)  # at the system
+    opened = Opened()
+    opened.watching = True
+    runner, port = await start_server(Settings(port=0, keys_dir=keys_dir, data_dir=data_dir))
+    camera = Process(["camera", "stream", "--server", f"http://127.0.0.1:{port}", "--dock-file", str(dock_file)],
+                     cwd=tmp_path)
+    try:
+        await asyncio.to_thread(camera.wait_for, "streaming")
+        assert runner.app[ROUTER].producers  # the camera's certificate passed, on public keys alone
+        state = reachable_from(runner.app)
+    finally:
+        camera.stop()
+        await runner.cleanup()
+        opened.watching = False
+    assert not [o for o in state if isinstance(o, Ed25519PrivateKey)]
+    assert [o for o in state if isinstance(o, SigningPublicKey)], "the walk finds the public signing key (sanity)"
+    read = {PurePath(path).name for path in opened.paths}  # by name: however a path was spelt
+    assert "system-signing-public.pem" in read  # (sanity: the hook sees the server's opens)
+    assert SIGNING_FILE not in read and "system-private.pem" not in read
