@@ -160,7 +160,7 @@ def test_serve_creates_its_files_private_and_warns_of_a_private_key(tmp_path: Pa
             time.sleep(0.2)
         created = [data, *data.rglob("*")]
         names = {path.name for path in created}
-        assert {"bwlive.sqlite", "bwlive.sqlite-wal", "system-signing-key.pem", "recording-spool", "recordings"} <= names
+        assert {"bwlive.sqlite", "bwlive.sqlite-wal", "recording-spool", "recordings"} <= names
         assert any(name.endswith(".webm") for name in names), names
         loose = [(str(p.relative_to(tmp_path)), oct(mode(p))) for p in created
                  if mode(p) != (0o700 if p.is_dir() else 0o600)]
