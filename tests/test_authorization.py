@@ -13,6 +13,7 @@ from aiohttp import web
 
 from bwlive_rtc.auth.service import AUTH
 from bwlive_rtc.crypto.system_key import SystemKeyPair, SystemPublicKey
+from bwlive_rtc.crypto.system_signing import SigningKeyPair
 from bwlive_rtc.kernel.access import Access, Role, required_access
 from bwlive_rtc.kernel.clock import ManualClock
 from bwlive_rtc.kernel.config import Settings
@@ -259,8 +260,9 @@ async def test_system_joins_with_a_one_time_code(setup: Setup, tmp_path: Path) -
     import sys
 
     admin = setup.clients["admin"]
-    other = SystemKeyPair.generate()
+    other, other_signing = SystemKeyPair.generate(), SigningKeyPair.generate()
     other.save(tmp_path / "other-system")
+    other_signing.save(tmp_path / "other-system")
     async with admin.request("POST", "/api/organisation/join-codes") as r:
         code = (await r.json())["code"]
 
@@ -273,13 +275,14 @@ async def test_system_joins_with_a_one_time_code(setup: Setup, tmp_path: Path) -
 
     joined = await asyncio.to_thread(join, code)
     assert joined.returncode == 0, joined.stderr
-    assert other.public.thumbprint in joined.stdout
+    assert other.public.thumbprint in joined.stdout and other_signing.public.thumbprint in joined.stdout
     again = await asyncio.to_thread(join, code)
     assert again.returncode == 1 and "already been used" in again.stderr
     async with admin.request("GET", "/api/organisation/systems") as r:
         systems = (await r.json())["systems"]
     assert [s["name"] for s in systems] == ["a system", "Harbour system"] and systems[1]["key_id"] == other.public.key_id
-    assert setup.app[AUTH].systems.organisations_for_key(other.public.key_id) == [setup.org_a]
+    joined_system = setup.app[AUTH].systems.system(setup.org_a, systems[1]["id"])
+    assert joined_system.key.key_id == other.public.key_id and joined_system.signing_key == other_signing.public
     async with admin.request("POST", "/api/organisation/join-codes") as r:
         late = (await r.json())["code"]
     setup.clock.advance(timedelta(hours=24, seconds=1))

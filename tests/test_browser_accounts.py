@@ -152,7 +152,8 @@ def test_admin_manages_cameras_and_profiles(server, browser: Browser, tmp_path) 
     admin.wait_for_timeout(500)
     admin.screenshot(path="/tmp/bwlive-admin.png", full_page=True)
     dock = subprocess.run([sys.executable, "-m", "bwlive_rtc", "camera", "dock", "--data-dir", str(server.data_dir),
-                           "--keys-dir", str(server.data_dir.parent / "keys"), "--serial", "PAT-1", "--out", str(tmp_path / "pat.json")], capture_output=True, text=True)
+                           "--keys-dir", str(server.data_dir.parent / "keys"), "--serial", "PAT-1",
+                           "--out", str(tmp_path / "pat.json")], capture_output=True, text=True)
     assert dock.returncode == 0, dock.stderr
     assert json.loads((tmp_path / "pat.json").read_text())["networks"] == [{"ssid": "Pia-Phone", "password": "hotspot pw"}]
     camera = Process(["camera", "stream", "--server", server.url, "--dock-file", str(tmp_path / "pat.json")], cwd=tmp_path)

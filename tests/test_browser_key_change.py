@@ -19,7 +19,8 @@ SERIAL = "SN-KIM-1"
 def dock(server: Server, out: Path) -> subprocess.CompletedProcess[str]:
     """``bwlive camera dock`` at the system, as the camera docks."""
     return subprocess.run([sys.executable, "-m", "bwlive_rtc", "camera", "dock", "--data-dir", str(server.data_dir),
-                           "--keys-dir", str(server.data_dir.parent / "keys"), "--serial", SERIAL, "--out", str(out)], capture_output=True, text=True, timeout=60)
+                           "--keys-dir", str(server.data_dir.parent / "keys"), "--serial", SERIAL, "--out", str(out)],
+                          capture_output=True, text=True, timeout=60)
 
 
 def new_key_on_the_page(page: Page) -> str:

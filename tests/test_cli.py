@@ -13,7 +13,9 @@ from pathlib import Path
 import av
 import numpy as np
 
+from bwlive_rtc.crypto.link import parse_link
 from bwlive_rtc.crypto.system_key import SystemKeyPair, SystemPublicKey
+from bwlive_rtc.crypto.system_signing import SigningPublicKey
 from tests.processes import Camera, Process, dock_camera, sign_in_cookie
 
 
@@ -25,7 +27,7 @@ def bwlive(*args: str, cwd: Path, stdin: str | None = None) -> subprocess.Comple
 def test_keys_generate_and_show(tmp_path: Path) -> None:
     result = bwlive("system", "keys", "generate", "--base-url", "https://soc.example:8443", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    thumbprint = re.search(r"thumbprint: ([0-9A-F ]+)", result.stdout).group(1).strip()
+    thumbprint = re.search(r"^thumbprint: ([0-9A-F ]+)", result.stdout, re.M).group(1).strip()
     link = re.search(r"(https://soc\.example:8443/#key=\S+)", result.stdout).group(1)
     public = SystemPublicKey.load(tmp_path / "keys")
     assert thumbprint == public.thumbprint
@@ -41,7 +43,8 @@ def test_keys_generate_and_show(tmp_path: Path) -> None:
 def test_demo_shows_three_live_cameras(tmp_path: Path) -> None:
     demo = Process(["demo", "--port", "0"], cwd=tmp_path)
     try:
-        link = demo.wait_for(r"(http://127\.0\.0\.1:\d+/#key=\S+)", timeout=30).group(1)
+        # keys made and cameras docked by child processes first (the server never loads the signing key)
+        link = demo.wait_for(r"(http://127\.0\.0\.1:\d+/#key=\S+)", timeout=60).group(1)
         base = link.split("/#")[0]
         for camera in ("Alex Jansen", "Sam de Vries", "Robin Bakker"):
             demo.wait_for(rf"\[{camera}\] .* streaming", timeout=30)
@@ -51,6 +54,7 @@ def test_demo_shows_three_live_cameras(tmp_path: Path) -> None:
             streams = json.load(response)["streams"]
         assert sorted(s["camera"] for s in streams) == ["Alex Jansen", "Robin Bakker", "Sam de Vries"]
         assert SystemKeyPair.from_link(link).public.key_id == streams[0]["key_envelope"]["kid"]
+        assert parse_link(link).signing_key == SigningPublicKey.load(tmp_path / "keys").raw
     finally:
         assert demo.stop() == 0
     assert (tmp_path / "bwlive-data" / "bwlive.sqlite").exists()

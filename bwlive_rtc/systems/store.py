@@ -136,14 +136,6 @@ class Systems:
             self.db.table("systems").update(old.id, {"key_id": public_key.key_id, "public_key_pem": public_key.pem().decode()})
         return old
 
-    def organisations_for_key(self, key_id: str) -> list[str]:
-        """The organisations whose systems have, or had, this key (several systems may
-        share one). Which key a *stream* may use is the camera's system's business
-        (``fleet.docking``)."""
-        current = self.db.table("systems").rows_where("key_id = ?", [key_id])
-        replaced = self.db.table("system_key_history").rows_where("key_id = ?", [key_id])
-        return sorted({r["organisation_id"] for r in (*current, *replaced)})
-
     def system(self, organisation_id: str, system_id: str | None) -> System | None:
         """One of the organisation's systems (None: not one of this organisation's)."""
         rows = list(self.db.table("systems").rows_where(
