@@ -346,3 +346,27 @@ def _current_key_pem(server: Server) -> bytes:
     finally:
         database.close()
 
+
+
+def test_the_admin_pages_link_maker_makes_the_vectors_byte_for_byte(server: Server, browser: Browser) -> None:
+    """web/link-make.js, given the vectors' key, passphrase, salt and IV, makes the very
+    links Python made (tests/link_vectors.json), and the same thumbprint."""
+    vectors = json.loads(VECTORS_FILE.read_text())
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        page.goto(server.url + "/web/signin.html")
+        made = page.evaluate("""async (v) => {
+            const make = await import('/web/link-make.js');
+            const { protectedLink } = await import('/web/link-key.js');
+            const { b64uDecode } = await import('/web/e2ee.js');
+            const [pkcs8, sig] = [b64uDecode(v.pkcs8), b64uDecode(v.signing_key)];
+            const blob = await make.sealSigned(pkcs8, v.passphrase, sig,
+                                               { salt: b64uDecode(v.salt), iv: b64uDecode(v.iv) });
+            return { link: make.signedKeyLink(v.link_base, pkcs8, sig), protected: protectedLink(v.link_base, blob),
+                     thumbprint: await make.signingThumbprint(sig) };
+        }""", vectors)
+    finally:
+        context.close()
+    assert made == {"link": vectors["link"], "protected": vectors["protected_link"],
+                    "thumbprint": vectors["signing_thumbprint"]}
