@@ -248,6 +248,8 @@ async def test_certificates_not_signed_by_the_cameras_own_system_are_refused(sit
 
 
 def _keys_of(keys_dir: Path, key: Ed25519PrivateKey) -> Path:
+    """A keys directory of another system: its own end-to-end pair and signing ``key``."""
+    SystemKeyPair.generate().save(keys_dir)
     SigningKeyPair(key).save(keys_dir)
     return keys_dir
 
@@ -290,6 +292,16 @@ async def test_a_system_of_before_takes_its_signing_key_at_the_next_dock(tmp_pat
         assert docked.returncode == 0, docked.stderr
         registered = runner.app[SYSTEMS].first(organisation["id"])
         assert registered is not None and registered.signing_key == SigningPublicKey.load(keys)
+        # Another organisation's system of before is not this keys directory's to claim.
+        other = runner.app[AUTH].accounts.create_organisation(
+            "Other Ltd", runner.app[AUTH].accounts.create_user("olga@other.test", "Olga", "olga's long password"))
+        theirs = make_fleet(runner.app, other, "theirs", SystemKeyPair.generate().public)
+        claimed = bwlive("camera", "dock", "--data-dir", str(data), "--keys-dir", str(keys), "--serial", theirs.serial,
+                         "--out", str(tmp_path / "theirs.json"))
+        assert claimed.returncode == 1 and (
+            f"camera {theirs.serial} belongs to system theirs system, which has no signing key registered yet: "
+            "dock the camera at its own system") in claimed.stderr
+        assert runner.app[SYSTEMS].system(other, theirs.system).signing_key is None
         credential = json.loads((tmp_path / "up.json").read_text())["credential"]
         found, _ = runner.app[FLEET].docking.identify(credential, datetime.now(UTC))
         assert found.serial == ids.serial
@@ -300,10 +312,12 @@ async def test_a_system_of_before_takes_its_signing_key_at_the_next_dock(tmp_pat
 def test_an_issuer_is_the_only_holder_of_the_private_key(tmp_path: Path) -> None:
     """The issuer loads the private key from the keys directory (nothing else in the fleet
     does): missing, it says where the key belongs."""
+    SystemKeyPair.generate().save(tmp_path)
     with pytest.raises(FileNotFoundError, match="dock cameras on the system host"):
         CredentialIssuer.load(tmp_path)
     SigningKeyPair.generate().save(tmp_path)
-    assert CredentialIssuer.load(tmp_path).public == SigningPublicKey.load(tmp_path)
+    issuer = CredentialIssuer.load(tmp_path)
+    assert (issuer.public, issuer.system_key) == (SigningPublicKey.load(tmp_path), SystemPublicKey.load(tmp_path))
 
 
 # --- the admin page's link ---------------------------------------------------------------

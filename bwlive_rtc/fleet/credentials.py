@@ -17,7 +17,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from ..crypto.signing import CERTIFICATE, Certificate, CertificateOutOfDate, SignatureError, token_payload
-from ..crypto.system_key import thumbprint_of
+from ..crypto.system_key import SystemPublicKey, thumbprint_of
 from ..crypto.system_signing import SigningKeyPair, SigningPublicKey
 from ..systems.store import System, Systems
 
@@ -31,13 +31,15 @@ class CredentialError(Exception):
 
 @dataclass(frozen=True)
 class CredentialIssuer:
-    """The system's private signing key, loaded from its keys directory for a dock."""
+    """The system's private signing key, loaded from its keys directory for a dock, and
+    the end-to-end public key beside it, which says which system the directory is."""
 
     keys: SigningKeyPair
+    system_key: SystemPublicKey
 
     @classmethod
     def load(cls, keys_dir: Path) -> CredentialIssuer:
-        return cls(SigningKeyPair.load(keys_dir))
+        return cls(SigningKeyPair.load(keys_dir), SystemPublicKey.load(keys_dir))
 
     @property
     def public(self) -> SigningPublicKey:

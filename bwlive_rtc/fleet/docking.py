@@ -113,11 +113,15 @@ class Docking:
 
     def _signing_system(self, camera: Camera, issuer: CredentialIssuer) -> System:
         """The camera's system, certified by ``issuer``: a system registered before systems
-        had signing keys takes the key of the first dock (an upgrade); one with another key
-        is not this system's, and its cameras are refused."""
+        had signing keys takes the key of its first dock at that system (an upgrade; the
+        keys directory's end-to-end key says it is that system); one with another signing
+        key is not this system's, and its cameras are refused."""
         system = self._system(camera)
-        if system.signing_key is None:
+        if system.signing_key is None and self.systems.has_had_key(system, issuer.system_key):
             self.systems.set_signing_key(system, issuer.public)
+        elif system.signing_key is None:
+            raise CredentialError(f"camera {camera.serial} belongs to system {system.name}, which has no signing key "
+                                  "registered yet: dock the camera at its own system")
         elif system.signing_key != issuer.public:
             raise CredentialError(
                 f"camera {camera.serial} belongs to system {system.name}, whose signing key is "

@@ -100,8 +100,7 @@ class Systems:
         """At bootstrap: register the local system (the one whose key, current or replaced,
         is ``public_key``) with the organisation, or give it ``signing_key``. Returns the
         systems whose signing key this changed, as they were."""
-        local = [system for system in self._all(organisation_id)
-                 if public_key.key_id == system.key.key_id or self.replaced_at(system, public_key.key_id)]
+        local = [system for system in self._all(organisation_id) if self.has_had_key(system, public_key)]
         if not local:
             self.add(organisation_id, name, public_key, signing_key)
             return []
@@ -111,6 +110,11 @@ class Systems:
         for system in changed:
             self.set_signing_key(system, signing_key)
         return [(system, signing_key) for system in changed]
+
+    def has_had_key(self, system: System, public_key: SystemPublicKey) -> bool:
+        """Whether ``public_key`` is, or was, the system's end-to-end key: whether a keys
+        directory holding it is that system's."""
+        return public_key.key_id == system.key.key_id or self.replaced_at(system, public_key.key_id) is not None
 
     def set_signing_key(self, system: System, signing_key: SigningPublicKey) -> None:
         """Make ``signing_key`` the key that certifies the system's cameras: certificates of
