@@ -5,8 +5,9 @@ certificates with it and never holds the private half.
 ``signing_key_id`` (its key id, PROTOCOL §5, which certificates name as ``issuer``).
 Existing systems stay without (NULL): their cameras' credentials were signed by the key the
 server used to hold, and are refused until the camera docks again. The next
-``bwlive camera dock`` at the system (or ``bwlive admin bootstrap``) registers the signing
-key of the system's keys directory (``bwlive system keys generate --signing-only``).
+``bwlive camera dock`` at the system, with its own keys directory (or ``bwlive admin
+bootstrap``), registers the signing key of that directory (``bwlive system keys generate
+--signing-only``).
 """
 import sqlalchemy as sa
 from alembic import op
