@@ -143,8 +143,8 @@ class Docking:
         public_key = self._signing_system(camera, issuer).key
         profile = self.fleet.profile(camera.organisation_id, user.profile_id)
         token, credential = issuer.issue(camera_id=camera.id, serial=camera.serial, camera_user=user.name,
-                                              organisation_id=camera.organisation_id, device_key=device_key,
-                                              now=self.fleet.clock.now())
+                                         organisation_id=camera.organisation_id, device_key=device_key,
+                                         now=self.fleet.clock.now())
         self.fleet.docked(camera, public_key.key_id)
         return {
             "serial": camera.serial,
