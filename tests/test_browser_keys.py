@@ -11,6 +11,7 @@ from pathlib import Path
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from bwlive_rtc.crypto.system_key import SystemKeyPair
+from bwlive_rtc.crypto.system_signing import SigningKeyPair
 from tests.processes import ADMIN_EMAIL, ADMIN_PASSWORD, Camera, Server
 from tests.test_browser_live import frame_codes
 
@@ -156,6 +157,7 @@ def test_key_generated_on_the_admin_page_is_used_by_cameras_and_both_keys_play(
         new_keys = workdir / "keys-new"
         new_keys.mkdir(exist_ok=True)
         (new_keys / "system-public.pem").write_bytes(new_pair.public.pem())
+        SigningKeyPair.load(workdir / "keys").save(new_keys)  # the system signs as before: only the e2e key changed
         new_camera = Camera(workdir, server.url, new_keys, "Nina Newkey")
         try:
             new_camera.wait_for("streaming")

@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import dataclasses
 
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from bwlive_rtc.camera.publish import SignedStream
 from bwlive_rtc.crypto.content_key import KeyEnvelope
 from bwlive_rtc.crypto.sframe import StreamKey
 from bwlive_rtc.crypto.signing import StreamManifest, envelope_digest
-from bwlive_rtc.kernel.appkeys import DATABASE, SETTINGS
+from bwlive_rtc.crypto.system_signing import SigningKeyPair
+from bwlive_rtc.kernel.appkeys import DATABASE
 from bwlive_rtc.protocol import MANIFEST_HEADER
 from tests.test_red_team_camera import (  # noqa: F401 (site is a fixture)
     Identity,
@@ -29,9 +29,8 @@ from tests.test_red_team_camera import (  # noqa: F401 (site is a fixture)
 
 
 def system_signing_key(site: Site) -> Ed25519PrivateKey:
-    key = serialization.load_pem_private_key(site.app[SETTINGS].signing_key_path.read_bytes(), None)
-    assert isinstance(key, Ed25519PrivateKey)
-    return key
+    """The system's private signing key, from the keys directory the site docks with."""
+    return SigningKeyPair.load(site.tmp / "keys").private_key
 
 
 async def test_a_signed_stream_keeps_its_manifest_for_browsers_and_recordings(site: Site) -> None:
