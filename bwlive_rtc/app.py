@@ -8,6 +8,7 @@ from aiohttp import web
 
 from .auth.feature import FEATURE as AUTH
 from .console.feature import FEATURE as CONSOLE
+from .embedding.feature import FEATURE as EMBEDDING
 from .fleet.feature import FEATURE as FLEET
 from .fleet_status.feature import FEATURE as FLEET_STATUS
 from .integrations.feature import FEATURE as INTEGRATIONS
@@ -16,6 +17,7 @@ from .kernel.appkeys import CLOCK, DATABASE, EVENTS, SETTINGS
 from .kernel.audit import AUDIT, AuditLog
 from .kernel.clock import Clock, SystemClock
 from .kernel.config import Settings
+from .kernel.cors import cors_middleware
 from .kernel.errors import error_middleware
 from .kernel.events import EventBus
 from .kernel.feature import Feature, install
@@ -31,7 +33,8 @@ from .systems.feature import FEATURE as SYSTEMS
 from .webclient.feature import FEATURE as WEBCLIENT
 
 FEATURES: tuple[Feature, ...] = (
-    SYSTEMS, AUTH, LICENSING, FLEET, STREAMS, SIGNALING, FLEET_STATUS, CONSOLE, RECORDINGS, INTEGRATIONS, WEBCLIENT,
+    SYSTEMS, AUTH, LICENSING, FLEET, STREAMS, SIGNALING, FLEET_STATUS, CONSOLE, RECORDINGS, INTEGRATIONS, EMBEDDING,
+    WEBCLIENT,
     STREAM_ENDINGS,  # last: streams a crash left open are announced once every listener is there
 )
 
@@ -48,7 +51,8 @@ async def _kernel(app: web.Application) -> AsyncIterator[None]:
 def create_app(settings: Settings, clock: Clock | None = None) -> web.Application:
     """Build the server; the system public key must exist (``bwlive system keys generate``)."""
     app = web.Application(middlewares=[
-        forwarded_middleware(settings.trusted_proxies), security_headers(settings), error_middleware, access_middleware,
+        forwarded_middleware(settings.trusted_proxies), security_headers(settings), cors_middleware, error_middleware,
+        access_middleware,
     ])
     app[SETTINGS] = settings
     app[CLOCK] = clock or SystemClock()

@@ -10,3 +10,5 @@ CSRF_HEADER = "X-CSRF-Token"  # every state-changing request of a signed-in brow
 DATA_CHANNEL_LABEL = "bwlive"  # positions (camera → viewers); the server's relayed acknowledgements (→ camera)
 ACKNOWLEDGE = "acknowledge"  # type of an acknowledgement, sealed by a browser and relayed by the server
 CHECKPOINT = "checkpoint"  # type of a clear data message carrying a checkpoint token (camera -> viewers)
+TOKEN_SUBPROTOCOL = "bwlive.bearer"  # WebSocket: offered with the viewer token as the next subprotocol
+API_KEY_PREFIX = "bwk_"  # every API key starts so; it mints viewer tokens and is refused anywhere else

@@ -16,7 +16,7 @@ FLOORS = {
     "crypto": MEDIA, "sfu": MEDIA, "aiortc_adapter": MEDIA,
     "auth": FEATURES, "systems": FEATURES, "fleet": FEATURES, "licensing": FEATURES, "streams": FEATURES,
     "signaling": FEATURES, "console": FEATURES, "recordings": FEATURES, "integrations": FEATURES,
-    "webclient": FEATURES, "fleet_status": FEATURES, "camera": FEATURES, "viewer": FEATURES,
+    "webclient": FEATURES, "fleet_status": FEATURES, "embedding": FEATURES, "camera": FEATURES, "viewer": FEATURES,
     "app": ROOT, "server": ROOT, "cli": ROOT, "__main__": ROOT,
 }
 CLIENTS = {"camera", "viewer"}

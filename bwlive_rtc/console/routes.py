@@ -102,7 +102,7 @@ async def remove_member(request: web.Request) -> web.Response:
 
 
 @routes.post("/api/streams/{stream_id}/acknowledge")
-@access(Access.VIEWER)
+@access(Access.VIEWER, token=Access.OPERATOR)
 @path(StreamPath)
 @body(AcknowledgeRequest)
 async def acknowledge(request: web.Request) -> web.Response:

@@ -2,16 +2,21 @@
 
 Every route handler declares its level with ``@access(...)``; a handler without one is
 refused, so a new endpoint cannot be forgotten. Levels, lowest first: ``PUBLIC``
-(anyone), ``CAMERA`` (a camera), ``USER`` (signed in, organisation not needed),
-``VIEWER``, ``OPERATOR``, ``ADMIN`` (signed in, with at least that role in the
-organisation picked).
+(anyone), ``CAMERA`` (a camera), ``API_KEY`` (an integrator's backend), ``USER`` (signed
+in, organisation not needed), ``VIEWER``, ``OPERATOR``, ``ADMIN`` (signed in, with at
+least that role in the organisation picked).
 
 The kernel knows the levels and roles; features say who the caller is. The auth feature
-installs the signed-in authenticator (``SIGNED_IN``) and the fleet the camera
-authenticator (``CAMERA_AUTHENTICATOR``), which refuses a request without a valid device
-credential and keeps the camera on the request for the handler. ``CAMERA`` routes fail
-closed: without a camera authenticator they are refused. Handlers read the signed-in
-caller with ``caller()``.
+installs the signed-in authenticator (``SIGNED_IN``); the fleet the camera authenticator
+(``CAMERA_AUTHENTICATOR``), which refuses a request without a valid device credential and
+keeps the camera on the request for the handler; the embedding feature the API-key
+authenticator (``API_KEY_AUTHENTICATOR``) and, with ``add_authenticator``, one that knows
+viewer tokens. ``CAMERA`` and ``API_KEY`` routes fail closed: without their authenticator
+they are refused. Handlers read the caller with ``caller()``.
+
+A caller from a viewer token carries its ``Scope`` and is admitted only where the route
+says so with ``@access(level, token=...)`` (the level a token needs there); same-origin
+checks are for cookies, which a token request does not rely on.
 """
 from __future__ import annotations
 
@@ -32,10 +37,11 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 class Access(IntEnum):
     PUBLIC = 0
     CAMERA = 1
-    USER = 2
-    VIEWER = 3
-    OPERATOR = 4
-    ADMIN = 5
+    API_KEY = 2
+    USER = 3
+    VIEWER = 4
+    OPERATOR = 5
+    ADMIN = 6
 
 
 class Role(str, Enum):
@@ -53,29 +59,65 @@ class Role(str, Enum):
 ROLE_FOR_ACCESS = {Access.VIEWER: Role.VIEWER, Access.OPERATOR: Role.OPERATOR, Access.ADMIN: Role.ADMIN}
 
 
+EVERY = "*"
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a viewer token reaches within its organisation: live streams and recordings,
+    each named by id or by camera user name; ``"*"`` names them all."""
+
+    streams: frozenset[str] = frozenset()
+    recordings: frozenset[str] = frozenset()
+
+    def sees_stream(self, stream_id: str, camera: str) -> bool:
+        return not self.streams.isdisjoint((EVERY, stream_id, camera))
+
+    def sees_recording(self, recording_id: str, camera: str) -> bool:
+        return not self.recordings.isdisjoint((EVERY, recording_id, camera))
+
+
 @dataclass(frozen=True)
 class Caller:
-    """The signed-in person behind a request; ``organisation_id``/``role`` once picked."""
+    """Who is behind a request: a signed-in person (``organisation_id``/``role`` once
+    picked), or a viewer token restricted to its ``scope``."""
 
     user_id: str
     user_name: str
     organisation_id: str | None
     role: Role | None
+    scope: Scope | None = None  # a viewer token's; None: a signed-in user's whole organisation
+
+    def sees_stream(self, stream_id: str, camera: str) -> bool:
+        return self.scope is None or self.scope.sees_stream(stream_id, camera)
+
+    def sees_recording(self, recording_id: str, camera: str) -> bool:
+        return self.scope is None or self.scope.sees_recording(recording_id, camera)
 
 
 Authenticator = Callable[[web.Request], Awaitable[Caller]]
-CameraAuthenticator = Callable[[web.Request], Awaitable[None]]
+# One kind of credential: the caller it names, None when the request carries none of its kind
+# (a credential of its kind that is not good is refused with a 4xx).
+CredentialReader = Callable[[web.Request], Awaitable[Caller | None]]
+CameraAuthenticator = Callable[[web.Request], Awaitable[None]]  # also the API key's: admits or refuses
 
 CALLER = web.RequestKey("caller", Caller)
 SIGNED_IN: web.AppKey[Authenticator] = web.AppKey("signed_in_authenticator")
+AUTHENTICATORS: web.AppKey[tuple[CredentialReader, ...]] = web.AppKey("authenticators")
 CAMERA_AUTHENTICATOR: web.AppKey[CameraAuthenticator] = web.AppKey("camera_authenticator")
+API_KEY_AUTHENTICATOR: web.AppKey[CameraAuthenticator] = web.AppKey("api_key_authenticator")
+CREDENTIAL_LEVELS = {Access.CAMERA: CAMERA_AUTHENTICATOR, Access.API_KEY: API_KEY_AUTHENTICATOR}
+TOKEN_ACCESS_ATTRIBUTE = "__bwlive_token_access__"
 
 
-def access(level: Access) -> Callable[[Handler], Handler]:
-    """Declare the access level a route handler needs."""
+def access(level: Access, token: Access | None = None) -> Callable[[Handler], Handler]:
+    """Declare the access level a route handler needs, and (``token``) the level a viewer
+    token needs there; without it, tokens are refused."""
 
     def mark(handler: Handler) -> Handler:
         setattr(handler, ACCESS_ATTRIBUTE, level)
+        if token is not None:
+            setattr(handler, TOKEN_ACCESS_ATTRIBUTE, token)
         return handler
 
     return mark
@@ -83,6 +125,17 @@ def access(level: Access) -> Callable[[Handler], Handler]:
 
 def required_access(handler: object) -> Access | None:
     return getattr(handler, ACCESS_ATTRIBUTE, None)
+
+
+def token_access(handler: object) -> Access | None:
+    """The level a viewer token needs on this handler; None: tokens are refused."""
+    return getattr(handler, TOKEN_ACCESS_ATTRIBUTE, None)
+
+
+def add_authenticator(app: web.Application, reader: CredentialReader) -> None:
+    """Let ``reader`` say who the caller is; the signed-in authenticator answers when no
+    reader recognises a credential."""
+    app[AUTHENTICATORS] = (*app.get(AUTHENTICATORS, ()), reader)
 
 
 def caller(request: web.Request) -> Caller:
@@ -106,6 +159,9 @@ def _needs_same_origin(request: web.Request) -> bool:
 
 
 def _check_origin(request: web.Request) -> None:
+    """Refuse what another site's page could make a browser send with its cookie."""
+    if not _needs_same_origin(request):
+        return
     origin = request.headers.get("Origin")
     if origin and origin != f"{request.scheme}://{request.host}":
         raise Forbidden(f"requests from {origin} are not accepted")
@@ -119,16 +175,24 @@ async def access_middleware(request: web.Request, handler):  # type: ignore[no-u
     level = required_access(route.handler)
     if level is None:
         raise ServerFault(f"{request.method} {request.path} declares no access rule")
-    if _needs_same_origin(request):
+    if level in CREDENTIAL_LEVELS:
         _check_origin(request)
-    if level == Access.CAMERA:
-        if CAMERA_AUTHENTICATOR not in request.app:
-            raise ServerFault(f"{request.method} {request.path} is for cameras, and no camera authenticator is installed")
-        await request.app[CAMERA_AUTHENTICATOR](request)
+        authenticator = CREDENTIAL_LEVELS[level]
+        if authenticator not in request.app:
+            raise ServerFault(f"{request.method} {request.path} needs a {level.name.lower()} credential, and no "
+                              "authenticator for it is installed")
+        await request.app[authenticator](request)
         return await handler(request)
     if level == Access.PUBLIC:
+        _check_origin(request)
+        if token_access(route.handler) is not None:
+            await _read_credential(request)  # a token, if any, says which origin may read this
         return await handler(request)
-    who = await request.app[SIGNED_IN](request)
+    who = await _read_credential(request) or await request.app[SIGNED_IN](request)
+    if who.scope is None:
+        _check_origin(request)
+    else:
+        level = _token_level(route.handler, request)
     if level >= Access.VIEWER:
         needed = ROLE_FOR_ACCESS[level]
         if who.role is None:
@@ -137,3 +201,22 @@ async def access_middleware(request: web.Request, handler):  # type: ignore[no-u
             raise Forbidden(f"this needs the {needed.value} role; you are {who.role.value}")
     request[CALLER] = who
     return await handler(request)
+
+
+async def _read_credential(request: web.Request) -> Caller | None:
+    """The caller named by the first credential a reader recognises (the signed-in
+    authenticator answers when none does)."""
+    for reader in request.app.get(AUTHENTICATORS, ()):
+        who = await reader(request)
+        if who is not None:
+            return who
+    return None
+
+
+def _token_level(handler: object, request: web.Request) -> Access:
+    """The level a viewer token needs here; refused where tokens are not accepted."""
+    level = token_access(handler)
+    if level is None:
+        raise Forbidden(f"a viewer token is not accepted for {request.method} {request.path}: it watches "
+                        "streams and recordings and, with the operator role, acknowledges; nothing else")
+    return level

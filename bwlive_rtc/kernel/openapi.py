@@ -10,7 +10,7 @@ from aiohttp import web
 from pydantic import BaseModel
 
 from ..protocol import CSRF_HEADER, SESSION_COOKIE
-from .access import Access, required_access
+from .access import Access, required_access, token_access
 from .requests import declared_body, declared_path, declared_query
 
 PATH_PARAMETER = re.compile(r"\{(\w+)(?::[^}]*)?\}")
@@ -19,7 +19,10 @@ ERROR_SCHEMA = {"type": "object", "properties": {"error": {"type": "string"}}, "
 SECURITY: dict[Access, list[dict[str, list[str]]]] = {
     Access.PUBLIC: [],
     Access.CAMERA: [{"camera": []}],
+    Access.API_KEY: [{"api_key": []}],
 }
+SIGNED_IN: list[dict[str, list[str]]] = [{"session": [], "csrf": []}]
+VIEWER_TOKEN: dict[str, list[str]] = {"viewer_token": []}
 
 
 def _json_schema(model: type[BaseModel], components: dict[str, Any]) -> dict[str, Any]:
@@ -43,6 +46,7 @@ def _parameters(model: type[BaseModel], where: str, components: dict[str, Any]) 
 def _operation(route: web.AbstractRoute, path: str, components: dict[str, Any]) -> dict[str, Any]:
     handler = route.handler
     level = required_access(handler) or Access.PUBLIC
+    token_level = token_access(handler)
     doc = (handler.__doc__ or "").strip().splitlines()
     path_model, query_model = declared_path(handler), declared_query(handler)
     parameters = _parameters(path_model, "path", components) if path_model else [
@@ -55,8 +59,9 @@ def _operation(route: web.AbstractRoute, path: str, components: dict[str, Any]) 
         "operationId": f"{route.method.lower()}_{handler.__name__}",
         "summary": doc[0] if doc else handler.__name__.replace("_", " "),
         "x-access": level.name.lower(),
-        "security": SECURITY.get(level, [{"session": [], "csrf": []}]),
+        "security": SECURITY.get(level, SIGNED_IN) + ([VIEWER_TOKEN] if token_level is not None else []),
         "parameters": parameters,
+        **({"x-token-access": token_level.name.lower()} if token_level is not None else {}),
         "responses": {
             "default": {"description": "the result"},
             "4XX": {"description": "refused, with the reason",
@@ -91,6 +96,10 @@ def openapi_document(app: web.Application, title: str, version: str) -> dict[str
                 "session": {"type": "apiKey", "in": "cookie", "name": SESSION_COOKIE},
                 "csrf": {"type": "apiKey", "in": "header", "name": CSRF_HEADER},
                 "camera": {"type": "http", "scheme": "bearer", "description": "the camera's device credential"},
+                "api_key": {"type": "http", "scheme": "bearer",
+                            "description": "an API key (bwk_...): it mints viewer tokens and is refused elsewhere"},
+                "viewer_token": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
+                                 "description": "a viewer token from POST /api/tokens (docs/EMBEDDING.md)"},
             },
         },
     }

@@ -37,23 +37,25 @@ class SegmentPath(RecordingPath):
 
 
 @routes.get("/api/recordings")
-@access(Access.VIEWER)
+@access(Access.VIEWER, token=Access.VIEWER)
 @query(ListingQuery)
 async def list_recordings(request: web.Request) -> web.Response:
     camera = read_query(request, ListingQuery).camera or None
-    listing = request.app[RECORDINGS].catalog.listing(organisation(request), camera)
+    who = caller(request)
+    listing = [recording for recording in request.app[RECORDINGS].catalog.listing(organisation(request), camera)
+               if who.sees_recording(recording["id"], recording["camera"])]
     return web.json_response({"recordings": listing})
 
 
 def _recording(request: web.Request, recording_id: str) -> dict[str, Any]:
     recording = request.app[RECORDINGS].catalog.get(recording_id, organisation(request))
-    if recording is None:
+    if recording is None or not caller(request).sees_recording(recording_id, recording["camera"]):
         raise NotFound(f"There is no recording {recording_id!r} (it may have been purged).")
     return recording
 
 
 @routes.get("/api/recordings/{recording_id}")
-@access(Access.VIEWER)
+@access(Access.VIEWER, token=Access.VIEWER)
 @path(RecordingPath)
 async def get_recording(request: web.Request) -> web.Response:
     return web.json_response(_recording(request, read_path(request, RecordingPath).recording_id))
@@ -84,7 +86,7 @@ async def _segment(request: web.Request, read: Callable[[str, int], Awaitable[by
 
 
 @routes.get("/api/recordings/{recording_id}/segments/{seq}")
-@access(Access.VIEWER)
+@access(Access.VIEWER, token=Access.VIEWER)
 @path(SegmentPath)
 async def get_segment_frames(request: web.Request) -> web.Response:
     """A segment's frames in the player's wire form (docs/RECORDINGS.md); the first of a
@@ -96,7 +98,7 @@ async def get_segment_frames(request: web.Request) -> web.Response:
 
 
 @routes.get("/api/recordings/{recording_id}/segments/{seq}/webm")
-@access(Access.VIEWER)
+@access(Access.VIEWER, token=Access.VIEWER)
 @path(SegmentPath)
 async def get_segment_file(request: web.Request) -> web.Response:
     """A segment's WebM file as stored (evidence export)."""

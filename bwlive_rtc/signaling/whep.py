@@ -28,7 +28,7 @@ def _own_consumer(request: web.Request) -> Consumer:
 
 
 @routes.post("/whep/{stream_id}")
-@access(Access.VIEWER)
+@access(Access.VIEWER, token=Access.VIEWER)
 @path(StreamPath)
 @body_text(SDP)
 async def subscribe(request: web.Request) -> web.Response:
@@ -56,7 +56,7 @@ def _with_ice_servers(request: web.Request, response: web.Response) -> web.Respo
 
 
 @routes.post("/whep/{stream_id}/{consumer_id}/keepalive")
-@access(Access.VIEWER)
+@access(Access.VIEWER, token=Access.VIEWER)
 @path(ConsumerPath)
 async def keepalive(request: web.Request) -> web.Response:
     _own_consumer(request).touch()
@@ -64,7 +64,7 @@ async def keepalive(request: web.Request) -> web.Response:
 
 
 @routes.post("/whep/{stream_id}/{consumer_id}/decrypt-state")
-@access(Access.VIEWER)
+@access(Access.VIEWER, token=Access.VIEWER)
 @path(ConsumerPath)
 @body(DecryptState)
 async def decrypt_state(request: web.Request) -> web.Response:
@@ -76,7 +76,7 @@ async def decrypt_state(request: web.Request) -> web.Response:
 
 
 @routes.delete("/whep/{stream_id}/{consumer_id}")
-@access(Access.VIEWER)
+@access(Access.VIEWER, token=Access.VIEWER)
 @path(ConsumerPath)
 async def unsubscribe(request: web.Request) -> web.Response:
     consumer = _own_consumer(request)

@@ -1,5 +1,6 @@
 """Pushes the list of live streams to every connected browser over WebSockets, each
-seeing only the streams of the organisation it signed in to."""
+seeing only the streams of the organisation it signed in to (a viewer token: those of its
+scope)."""
 from __future__ import annotations
 
 import asyncio
@@ -7,6 +8,8 @@ from dataclasses import dataclass
 
 from aiohttp import WSCloseCode, web
 
+from ..kernel.access import Caller
+from ..protocol import TOKEN_SUBPROTOCOL
 from ..sfu.producer import Producer
 from ..sfu.router import Router
 
@@ -17,7 +20,7 @@ FIRST_MEDIA_GRACE_S = 10.0  # ... but one still connecting (no media yet) gets t
 @dataclass(eq=False)
 class _Watcher:
     socket: web.WebSocketResponse
-    user_id: str
+    caller: Caller
     organisation_id: str
 
 
@@ -37,9 +40,11 @@ class StreamHub:
         self.acknowledgements.pop(producer.id, None)
         self.lost.pop(producer.id, None)
 
-    def snapshot(self, organisation_id: str) -> dict[str, object]:
+    def snapshot(self, organisation_id: str, who: Caller | None = None) -> dict[str, object]:
+        """The organisation's live streams (those ``who`` sees, if given)."""
         streams = sorted(
-            (p for p in self.router.producers.values() if organisation_id in p.organisation_ids),
+            (p for p in self.router.producers.values()
+             if organisation_id in p.organisation_ids and (who is None or who.sees_stream(p.id, p.camera))),
             key=lambda p: p.started_at,
         )
         return {
@@ -73,26 +78,28 @@ class StreamHub:
         await self._changed(None)
 
     async def broadcast(self, organisation_id: str, message: dict[str, object]) -> None:
-        """Send a message to every browser signed in to the organisation."""
+        """Send a message to every browser signed in to the organisation (not to viewer
+        tokens, which see streams only)."""
         await asyncio.gather(
             *(w.socket.send_json(message) for w in list(self._watchers)
-              if w.organisation_id == organisation_id and not w.socket.closed),
+              if w.organisation_id == organisation_id and w.caller.scope is None and not w.socket.closed),
             return_exceptions=True,
         )
 
     async def _changed(self, _producer: object) -> None:
         await asyncio.gather(
-            *(w.socket.send_json(self.snapshot(w.organisation_id)) for w in list(self._watchers) if not w.socket.closed),
+            *(w.socket.send_json(self.snapshot(w.organisation_id, w.caller))
+              for w in list(self._watchers) if not w.socket.closed),
             return_exceptions=True,
         )
 
-    async def serve(self, request: web.Request, user_id: str, organisation_id: str) -> web.WebSocketResponse:
-        ws = web.WebSocketResponse(heartbeat=20)
+    async def serve(self, request: web.Request, who: Caller, organisation_id: str) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse(heartbeat=20, protocols=(TOKEN_SUBPROTOCOL,))  # a token's, if it came so
         await ws.prepare(request)
-        watcher = _Watcher(ws, user_id, organisation_id)
+        watcher = _Watcher(ws, who, organisation_id)
         self._watchers.add(watcher)
         try:
-            await ws.send_json(self.snapshot(organisation_id))
+            await ws.send_json(self.snapshot(organisation_id, who))
             async for _ in ws:  # browsers send nothing yet; keep the socket open
                 pass
         finally:
@@ -102,7 +109,7 @@ class StreamHub:
     async def disconnect(self, user_id: str, organisation_id: str) -> None:
         """Close a user's sockets (their access changed); the page reconnects and is
         authorised afresh."""
-        for watcher in [w for w in self._watchers if (w.user_id, w.organisation_id) == (user_id, organisation_id)]:
+        for watcher in [w for w in self._watchers if (w.caller.user_id, w.organisation_id) == (user_id, organisation_id)]:
             await watcher.socket.close(code=4001, message=b"access changed")
 
     async def close(self) -> None:

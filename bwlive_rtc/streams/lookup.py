@@ -1,9 +1,10 @@
-"""Finding a live stream for a signed-in caller: only their organisation's, else 404."""
+"""Finding a live stream for a caller: only their organisation's, within a viewer token's
+scope, else 404."""
 from __future__ import annotations
 
 from aiohttp import web
 
-from ..kernel.access import organisation
+from ..kernel.access import caller, organisation
 from ..kernel.requests import Id, RequestModel
 from ..sfu.producer import Producer
 from ..sfu.router import UnknownStream
@@ -17,9 +18,11 @@ class StreamPath(RequestModel):
 
 
 def live_stream(request: web.Request, stream_id: str) -> Producer:
-    """The live stream ``stream_id``, if the caller's organisation receives it (another
-    organisation's stream is as unknown as one that does not exist)."""
+    """The live stream ``stream_id``, if the caller's organisation receives it and a token
+    caller's scope names it (another organisation's stream, or one out of scope, is as
+    unknown as one that does not exist)."""
     producer = request.app[ROUTER].producers.get(stream_id)
-    if producer is None or organisation(request) not in producer.organisation_ids:
+    if (producer is None or organisation(request) not in producer.organisation_ids
+            or not caller(request).sees_stream(producer.id, producer.camera)):
         raise UnknownStream(f"no live stream with id {stream_id!r}")
     return producer

@@ -14,15 +14,16 @@ routes = web.RouteTableDef()
 
 
 @routes.get("/api/streams")
-@access(Access.VIEWER)
+@access(Access.VIEWER, token=Access.VIEWER)
 async def list_streams(request: web.Request) -> web.Response:
-    return web.json_response({"streams": request.app[STREAM_HUB].snapshot(organisation(request))["streams"]})
+    snapshot = request.app[STREAM_HUB].snapshot(organisation(request), caller(request))
+    return web.json_response({"streams": snapshot["streams"]})
 
 
 @routes.get("/api/streams/ws")
-@access(Access.VIEWER)
+@access(Access.VIEWER, token=Access.VIEWER)
 async def streams_socket(request: web.Request) -> web.WebSocketResponse:
-    return await request.app[STREAM_HUB].serve(request, caller(request).user_id, organisation(request))
+    return await request.app[STREAM_HUB].serve(request, caller(request), organisation(request))
 
 
 @routes.post("/api/streams/{stream_id}/end")

@@ -26,7 +26,7 @@ async def index(_request: web.Request) -> web.FileResponse:
 
 
 @routes.get("/api/time")
-@access(Access.PUBLIC)
+@access(Access.PUBLIC, token=Access.PUBLIC)  # the embedded player checks its clock too
 async def server_time(request: web.Request) -> web.Response:
     """``{"now_ms": <ms since the epoch>, "clock_tolerance_s": <allowed offset>}``, never cached."""
     now_ms = round(request.app[CLOCK].now().timestamp() * 1000)

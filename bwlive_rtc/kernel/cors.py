@@ -1,0 +1,71 @@
+"""Cross-origin access for viewer tokens only (docs/EMBEDDING.md).
+
+A page of another origin may call the routes that accept viewer tokens
+(``@access(..., token=...)``) with ``Authorization: Bearer <token>``, never with cookies:
+``Access-Control-Allow-Credentials`` is never sent, so browsers leave cookies out.
+
+- Preflight (``OPTIONS`` with ``Access-Control-Request-Method``): answered for a route
+  that accepts tokens with that method, when the origin is configured on some API key
+  still in service (``CORS_ORIGINS``, installed by the embedding feature; none installed:
+  every origin is refused). The preflight carries no token, so this is as far as it can
+  tell; the actual request is judged by its own token.
+- Actual request: ``Access-Control-Allow-Origin`` echoes the request's ``Origin`` only
+  when the token's reader set ``CROSS_ORIGIN`` to it (the origin the token is for, one of
+  its key's origins). Errors carry it too, so the page can show why it was refused; any
+  other origin gets no header and the browser withholds the answer.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from aiohttp import web
+from aiohttp.typedefs import Handler
+
+from .access import token_access
+from .errors import json_error
+
+CROSS_ORIGIN = web.RequestKey("cross_origin", str)  # the origin this request's token admits
+CORS_ORIGINS: web.AppKey[Callable[[str], bool]] = web.AppKey("cors_origins")
+ALLOWED_HEADERS = "Authorization, Content-Type"
+EXPOSED_HEADERS = "Location, Link, Retry-After"
+PREFLIGHT_MAX_AGE_S = "600"
+
+
+async def _accepts_tokens(request: web.Request, method: str) -> str | None:
+    """The methods of the request's path that accept viewer tokens, when ``method`` is one."""
+    methods = []
+    for candidate in ("GET", "POST", "PUT", "PATCH", "DELETE"):
+        match = await request.app.router.resolve(request.clone(method=candidate))
+        if match.http_exception is None and token_access(match.handler) is not None:
+            methods.append(candidate)
+    return ", ".join(methods) if method in methods else None
+
+
+async def _preflight(request: web.Request, origin: str) -> web.StreamResponse:
+    method = request.headers["Access-Control-Request-Method"]
+    methods = await _accepts_tokens(request, method)
+    if methods is None:
+        return json_error(403, f"{method} {request.path} cannot be called from another origin")
+    allowed = CORS_ORIGINS in request.app and request.app[CORS_ORIGINS](origin)
+    if not allowed:
+        return json_error(403, f"{origin} is not an allowed origin of any API key")
+    return web.Response(status=204, headers={
+        "Access-Control-Allow-Origin": origin, "Access-Control-Allow-Methods": methods,
+        "Access-Control-Allow-Headers": ALLOWED_HEADERS, "Access-Control-Max-Age": PREFLIGHT_MAX_AGE_S,
+        "Vary": "Origin",
+    })
+
+
+@web.middleware
+async def cors_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Installed outside the error middleware, so refusals carry the headers too."""
+    origin = request.headers.get("Origin")
+    if origin and request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers:
+        return await _preflight(request, origin)
+    response = await handler(request)
+    if origin and not response.prepared:
+        response.headers.add("Vary", "Origin")
+        if request.get(CROSS_ORIGIN) == origin:
+            response.headers["Access-Control-Allow-Origin"] = origin
+            response.headers["Access-Control-Expose-Headers"] = EXPOSED_HEADERS
+    return response
