@@ -291,6 +291,14 @@ async def test_a_token_sees_its_scope_of_its_organisation_live_and_its_key_revoc
             status, body, _ = await setup.call("POST", f"/api/streams/{producer.id}/acknowledge", token,
                                                json={"sealed": "x"})
             assert status == 404, body
+        async with setup.admin.request("GET", "/api/recordings") as response:
+            recording = (await response.json())["recordings"][0]
+        assert (await setup.call("GET", f"/api/recordings/{recording['id']}", elsewhere))[0] == 200
+        for token in (by_id, other_org):  # by_id names no recording
+            status, body, _ = await setup.call("GET", "/api/recordings", token)
+            assert status == 200 and body["recordings"] == []
+            assert (await setup.call("GET", f"/api/recordings/{recording['id']}", token))[0] == 404
+            assert (await setup.call("GET", f"/api/recordings/{recording['id']}/segments/0", token))[0] == 404
         status, body = await setup.mint(key["secret"], scope={"groups": ["nope"]})
         assert status == 400 and "no group 'nope'" in body["error"]
 

@@ -13,6 +13,7 @@ from ..kernel.config import Settings
 
 if TYPE_CHECKING:
     from ..auth.service import AuthService
+    from ..embedding.keys import ApiKeys
     from ..fleet.service import FleetService
     from ..storage.database import Database
     from ..systems.store import Systems
@@ -46,6 +47,12 @@ class Services:
         from ..fleet.service import FleetService
 
         return FleetService.open(self.database, self.clock, self.systems)
+
+    @cached_property
+    def api_keys(self) -> ApiKeys:
+        from ..embedding.keys import ApiKeys
+
+        return ApiKeys(self.database.db, self.clock)
 
 
 @contextmanager
