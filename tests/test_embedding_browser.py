@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 from aiohttp import web
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Browser, Page, expect
 
 from tests.processes import Camera, Server
 
@@ -186,3 +186,33 @@ def test_a_page_of_another_origin_lists_and_watches_with_a_token(
         page.evaluate("listStreams()")
     assert "bwlive refused: the API key bwk_" in page.locator("#message").text_content()
     assert "was revoked" in page.locator("#message").text_content()
+
+
+def test_an_admin_creates_and_revokes_a_key_on_the_admin_page(browser: Browser, server: Server) -> None:
+    from tests.test_browser_live import open_console
+
+    context, page = open_console(browser, server.url)
+    page.goto(server.url + "/web/admin.html")
+    card = page.locator("#api-keys-card")
+    card.locator("input[name=name]").fill("Harbour dashboard")
+    card.locator("select[name=role]").select_option("operator")
+    card.locator("input[name=origins]").fill("https://dash.harbour.example  http://127.0.0.1:9999")
+    card.locator("button[type=submit]").click()
+    secret = card.locator("#api-key-secret")
+    secret.wait_for()
+    assert re.fullmatch(r"bwk_[\w-]{55}", secret.text_content() or "")
+    assert "not shown again" in card.locator("#api-key-message").text_content()
+    listed = card.locator("#api-keys tr", has_text="Harbour dashboard")
+    assert "https://dash.harbour.example http://127.0.0.1:9999" in listed.text_content()
+    assert (secret.text_content() or "")[:16] in listed.text_content()  # the prefix, never the secret
+    assert "never" in listed.text_content() and "Ada Admin" in listed.text_content()
+    card.locator("input[name=name]").fill("Bad origin")
+    card.locator("input[name=origins]").fill("dash.harbour.example")
+    card.locator("button[type=submit]").click()
+    expect(card.locator("#api-key-message")).to_contain_text("origins")
+    assert card.locator("#api-key-secret").is_hidden()
+    listed.get_by_role("button", name="Revoke").click()
+    expect(listed).to_contain_text("revoked")
+    page.goto(server.url + "/web/audit.html")
+    expect(page.locator("#audit")).to_contain_text("API key revoked")
+    context.close()

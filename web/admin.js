@@ -1,9 +1,10 @@
 /**
  * The administration page (admins only): license, members and invitations, sign-in
- * security, systems, then the end-to-end key, camera and camera status cards. The audit log has its own
+ * security, systems, API keys, then the end-to-end key, camera and camera status cards. The audit log has its own
  * page (audit.html). A fleet change redraws the license card (its usage) and the camera status; a new system key
  * also the systems and the cameras' key changes.
  */
+import { startApiKeys } from './admin-api-keys.js';
 import { showFleet, startFleet } from './admin-fleet.js';
 import { startKeys } from './admin-keys.js';
 import { showLicense, startLicense } from './admin-license.js';
@@ -24,6 +25,7 @@ requireSignIn().then(async (session) => {
     startMembers(),
     startPolicy(),
     startSystems(),
+    startApiKeys(),
     startKeys(page, () => Promise.all([showSystems(), showFleet()])),
     startFleet(page),
     startStatus(page),
