@@ -334,3 +334,10 @@ async def test_a_token_sees_its_scope_of_its_organisation_live_and_its_key_revoc
         await token_client.close()
     finally:
         await asyncio.to_thread(camera.stop)
+
+
+def test_the_documented_backend_is_the_file_the_browser_test_runs() -> None:
+    docs = Path(__file__).resolve().parents[1] / "docs"
+    backend = (docs / "examples" / "integrator_backend.py").read_text()
+    assert f"```python\n{backend}```" in (docs / "EMBEDDING.md").read_text()
+    assert len(backend.splitlines()) <= 22

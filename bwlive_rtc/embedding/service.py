@@ -11,6 +11,7 @@ from ..kernel.audit import AuditLog
 from ..kernel.clock import Clock
 from ..kernel.errors import BadRequest, Forbidden
 from ..kernel.events import ACCESS_CHANGED, EventBus
+from ..kernel.tokens import new_token
 from .keys import ApiKey, ApiKeys
 from .requests import TokenRequest
 from .tokens import TokenSigner
@@ -52,15 +53,16 @@ class Embedding:
         unknown = [group for group in scope.groups if group not in known]
         if unknown:
             raise BadRequest(f"scope.groups: no group {unknown[0]!r} in this organisation")
+        jti = new_token()
         claims: dict[str, object] = {"aud": origin, "org": key.organisation_id, "role": role.value,
-                                     "scope": scope.model_dump(), "key": key.id}
+                                     "scope": scope.model_dump(), "key": key.id, "jti": jti}
         if wanted.subject:
             claims["sub"] = wanted.subject
         token, expires = self.signer.issue(claims, self.clock.now(), wanted.minutes)
         self.keys.used(key)
         self.audit.record("viewer token issued", organisation_id=key.organisation_id, user_id=viewer_id(key.id),
                           user_name=f"API key {key.name}", key=key.prefix, role=role.value, origin=origin,
-                          minutes=wanted.minutes, scope=scope.model_dump(), subject=wanted.subject)
+                          minutes=wanted.minutes, scope=scope.model_dump(), subject=wanted.subject, jti=jti)
         return {"token": token, "expires_at": expires.isoformat(), "origin": origin, "role": role.value}
 
     @staticmethod

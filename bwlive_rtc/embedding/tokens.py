@@ -13,7 +13,6 @@ import jwt
 
 from ..kernel.errors import Unauthorized
 from ..kernel.files import write_private
-from ..kernel.tokens import new_token
 
 ALGORITHM = "HS256"
 ISSUER = "bwlive"
@@ -36,10 +35,10 @@ class TokenSigner:
         return cls(path.read_bytes())
 
     def issue(self, claims: dict[str, Any], now: datetime, minutes: int) -> tuple[str, datetime]:
-        """A signed token for ``claims`` valid ``minutes`` from ``now``, and its expiry."""
+        """A signed token for ``claims`` (``jti`` among them) valid ``minutes`` from ``now``,
+        and its expiry."""
         expires = now + timedelta(minutes=minutes)
-        payload = {**claims, "iss": ISSUER, "iat": int(now.timestamp()), "exp": int(expires.timestamp()),
-                   "jti": new_token()}
+        payload = {**claims, "iss": ISSUER, "iat": int(now.timestamp()), "exp": int(expires.timestamp())}
         return jwt.encode(payload, self._secret, algorithm=ALGORITHM), expires
 
     def read(self, token: str) -> dict[str, Any]:
