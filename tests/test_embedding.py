@@ -324,6 +324,14 @@ async def test_a_token_sees_its_scope_of_its_organisation_live_and_its_key_revoc
         assert viewer.codes and len(producer.consumers) == 1
         assert next(iter(producer.consumers.values())).viewer == f"apikey:{key['id']}"
 
+        # a token's live list ends with the token (to be opened again with a fresh one)
+        short = await setup.token(key["secret"], minutes=1)
+        setup.clock.advance(timedelta(seconds=59))
+        brief = await setup.http.ws_connect(setup.url + "/api/streams/ws", protocols=(TOKEN_SUBPROTOCOL, short))
+        assert (await brief.receive_json(timeout=5))["streams"]
+        message = await brief.receive(timeout=5)
+        assert (message.type, message.data, message.extra) == (aiohttp.WSMsgType.CLOSE, 4002, "token expired")
+
         async with setup.admin.request("POST", f"/api/organisation/api-keys/{key['id']}/revoke") as response:
             assert response.status == 200
         await asyncio.sleep(0.3)

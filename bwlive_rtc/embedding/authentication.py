@@ -90,10 +90,9 @@ class ViewerTokens:
         return self._caller(key, claims)
 
     def _caller(self, key: ApiKey, claims: dict[str, Any]) -> Caller:
-        now = self.embedding.clock.now()
-        if claims["exp"] <= now.timestamp():
-            expired = datetime.fromtimestamp(claims["exp"], UTC).isoformat()
-            raise Unauthorized(f"this viewer token expired at {expired}; ask your backend for a new one",
+        now, expires = self.embedding.clock.now(), datetime.fromtimestamp(claims["exp"], UTC)
+        if expires <= now:
+            raise Unauthorized(f"this viewer token expired at {expires.isoformat()}; ask your backend for a new one",
                                headers=CHALLENGE)
         refusal = key.refusal(now)
         if refusal:
@@ -107,4 +106,4 @@ class ViewerTokens:
                    if group.id in scope["groups"] for member in group.members}
         subject = claims.get("sub")
         return Caller(viewer_id(key.id), f"{subject} ({key.name})" if subject else key.name, key.organisation_id,
-                      role, Scope(frozenset(scope["streams"]) | members, frozenset(scope["recordings"])))
+                      role, Scope(frozenset(scope["streams"]) | members, frozenset(scope["recordings"])), expires)

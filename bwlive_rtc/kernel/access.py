@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 from enum import Enum, IntEnum
 from typing import TypeVar
 
@@ -87,6 +88,7 @@ class Caller:
     organisation_id: str | None
     role: Role | None
     scope: Scope | None = None  # a viewer token's; None: a signed-in user's whole organisation
+    expires_at: datetime | None = None  # a viewer token's end
 
     def sees_stream(self, stream_id: str, camera: str) -> bool:
         return self.scope is None or self.scope.sees_stream(stream_id, camera)

@@ -93,17 +93,24 @@ class StreamHub:
             return_exceptions=True,
         )
 
-    async def serve(self, request: web.Request, who: Caller, organisation_id: str) -> web.WebSocketResponse:
+    async def serve(self, request: web.Request, who: Caller, organisation_id: str,
+                    lifetime: float | None = None) -> web.WebSocketResponse:
+        """Push the list to ``who`` until the socket closes, or ``lifetime`` seconds (a
+        viewer token's) have passed: then it is closed with 4002, to be opened afresh."""
         ws = web.WebSocketResponse(heartbeat=20, protocols=(TOKEN_SUBPROTOCOL,))  # a token's, if it came so
         await ws.prepare(request)
         watcher = _Watcher(ws, who, organisation_id)
         self._watchers.add(watcher)
+        expiry = None if lifetime is None else asyncio.get_running_loop().call_later(
+            max(lifetime, 0.0), lambda: asyncio.ensure_future(ws.close(code=4002, message=b"token expired")))
         try:
             await ws.send_json(self.snapshot(organisation_id, who))
             async for _ in ws:  # browsers send nothing yet; keep the socket open
                 pass
         finally:
             self._watchers.discard(watcher)
+            if expiry is not None:
+                expiry.cancel()
         return ws
 
     async def disconnect(self, user_id: str, organisation_id: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from ..kernel.access import Access, access, caller, organisation
+from ..kernel.appkeys import CLOCK
 from ..kernel.audit import audit
 from ..kernel.requests import path, read_path
 from .hub import ROUTER, STREAM_HUB
@@ -23,7 +24,10 @@ async def list_streams(request: web.Request) -> web.Response:
 @routes.get("/api/streams/ws")
 @access(Access.VIEWER, token=Access.VIEWER)
 async def streams_socket(request: web.Request) -> web.WebSocketResponse:
-    return await request.app[STREAM_HUB].serve(request, caller(request), organisation(request))
+    """The live list, pushed; a viewer token's socket closes (4002) when the token expires."""
+    who = caller(request)
+    lifetime = (who.expires_at - request.app[CLOCK].now()).total_seconds() if who.expires_at else None
+    return await request.app[STREAM_HUB].serve(request, who, organisation(request), lifetime)
 
 
 @routes.post("/api/streams/{stream_id}/end")
