@@ -349,3 +349,20 @@ def test_the_documented_backend_is_the_file_the_browser_test_runs() -> None:
     backend = (docs / "examples" / "integrator_backend.py").read_text()
     assert f"```python\n{backend}```" in (docs / "EMBEDDING.md").read_text()
     assert len(backend.splitlines()) <= 22
+
+
+def test_the_openapi_document_describes_the_token_api() -> None:
+    from bwlive_rtc.app import create_app
+    from bwlive_rtc.kernel.openapi import openapi_document
+
+    document = openapi_document(create_app(Settings()), "bwlive", "test")
+    mint = document["paths"]["/api/tokens"]["post"]
+    assert mint["security"] == [{"api_key": []}] and mint["x-access"] == "api_key"
+    assert mint["requestBody"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/TokenRequest"}
+    schemas = document["components"]["schemas"]
+    assert {"TokenRequest", "TokenScope", "NewApiKey"} <= set(schemas)
+    assert schemas["TokenRequest"]["properties"]["minutes"]["maximum"] == 60
+    assert {"api_key", "viewer_token"} <= set(document["components"]["securitySchemes"])
+    acknowledge = document["paths"]["/api/streams/{stream_id}/acknowledge"]["post"]
+    assert acknowledge["x-token-access"] == "operator" and {"viewer_token": []} in acknowledge["security"]
+    assert "x-token-access" not in document["paths"]["/api/organisation/members"]["get"]
