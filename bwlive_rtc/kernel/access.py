@@ -141,7 +141,7 @@ def add_authenticator(app: web.Application, reader: CredentialReader) -> None:
 
 
 def caller(request: web.Request) -> Caller:
-    """The signed-in caller (set for every route of level USER or above)."""
+    """The caller, signed in or by a viewer token (set for every route of level USER or above)."""
     return request[CALLER]
 
 
