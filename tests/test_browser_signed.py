@@ -16,15 +16,12 @@ from typing import Any
 import pytest
 from aiohttp import web
 from aiortc.rtp import RtpPacket
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from playwright.sync_api import Browser, Page
 
-from bwlive_rtc.crypto.b64 import b64url_encode
 from bwlive_rtc.crypto.content_key import KeyEnvelope
 from bwlive_rtc.crypto.sframe import StreamKey
-from bwlive_rtc.crypto.signing import raw_public
 from bwlive_rtc.crypto.system_key import SystemKeyPair
+from bwlive_rtc.crypto.system_signing import SigningKeyPair, SigningPublicKey
 from bwlive_rtc.kernel.config import Settings
 from bwlive_rtc.server import start_server
 from bwlive_rtc.sfu.consumer import Consumer, ConsumerTrack
@@ -48,9 +45,7 @@ class ThreadedServer:
         self.runner, port = self.call(start_server(settings))
         self.app: web.Application = self.runner.app
         self.url = f"http://127.0.0.1:{port}"
-        signing = load_pem_private_key(settings.signing_key_path.read_bytes(), None)
-        assert isinstance(signing, Ed25519PrivateKey)
-        self.signing_key = b64url_encode(raw_public(signing.public_key()))
+        self.signing_key = SigningPublicKey.load(workdir / "keys").b64u()  # what the link carries
 
     def call(self, work: Any) -> Any:
         """Run a coroutine, or a plain function, on the server's loop; its result."""
@@ -130,6 +125,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ThreadedSer
     workdir = tmp_path_factory.mktemp("signed")
     keys = SystemKeyPair.generate()
     keys.save(workdir / "keys")
+    SigningKeyPair.generate().save(workdir / "keys")  # as `bwlive system keys generate` makes both
     server = ThreadedServer(workdir)
     camera = Camera(workdir, server.url, workdir / "keys", CAMERA)
     try:
