@@ -28,8 +28,8 @@ class BenchCamera:
         return cls(package["credential"], serialization.load_pem_private_key(package["device_key"].encode(), None))
 
     def whip_headers(self, offer: bytes, envelope: str) -> dict[str, str]:
-        """The WHIP headers of a publish of ``offer`` with key ``envelope``, signed now
-        (with the stream's manifest; the bench sends no checkpoints)."""
+        """The WHIP headers of a publish of ``offer`` with key ``envelope``, started and signed now
+        (manifest and proof, as the camera agent makes them)."""
         from bwlive_rtc.camera.publish import SignedStream
         from bwlive_rtc.crypto.content_key import KeyEnvelope
 

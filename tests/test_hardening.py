@@ -156,12 +156,12 @@ def test_serve_creates_its_files_private_and_warns_of_a_private_key(tmp_path: Pa
         camera = Camera(tmp_path, url, keys, "Fay Faber", data_dir=data)
         camera.wait_for("streaming")
         deadline = time.monotonic() + 30
-        while not list((data / "recordings").rglob("*.webm")) and time.monotonic() < deadline:
+        while not list((data / "recordings").rglob("*.rtp")) and time.monotonic() < deadline:
             time.sleep(0.2)
         created = [data, *data.rglob("*")]
         names = {path.name for path in created}
         assert {"bwlive.sqlite", "bwlive.sqlite-wal", "recording-spool", "recordings"} <= names
-        assert any(name.endswith(".webm") for name in names), names
+        assert any(name.endswith(".rtp") for name in names), names  # a stored segment log
         loose = [(str(p.relative_to(tmp_path)), oct(mode(p))) for p in created
                  if mode(p) != (0o700 if p.is_dir() else 0o600)]
         assert loose == [], loose

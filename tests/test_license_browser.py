@@ -61,9 +61,10 @@ def test_license_card_shows_total_usage_and_organisation_id(licensed_server, bro
     expect(page.locator("#license-now")).to_have_text("2")  # redrawn after each fleet change
     expect(page.locator("#license-average")).to_have_text("0.3")  # two cameras today, none the 6 days before
 
-    issued = subprocess.run([sys.executable, "-m", "bwlive_rtc", "license", "issue", "--issuer-key",
-                             str(server.issuer_dir / "license-issuer-private.pem"), "--organisation",
-                             organisation_id.inner_text(), "--cameras", "5"], capture_output=True, text=True)
+    issuer_key = str(server.issuer_dir / "license-issuer-private.pem")
+    organisation = f"--organisation={organisation_id.inner_text()}"  # an id may start with '-'
+    issued = subprocess.run([sys.executable, "-m", "bwlive_rtc", "license", "issue", "--issuer-key", issuer_key,
+                             organisation, "--cameras", "5"], capture_output=True, text=True)
     assert issued.returncode == 0, issued.stderr
     page.fill("#license-form input[name=license]", issued.stdout.strip())
     page.click("#license-form button")

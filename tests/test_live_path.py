@@ -3,14 +3,14 @@ from __future__ import annotations
 
 import asyncio
 import time
-
-from cryptography.hazmat.primitives.serialization import load_pem_private_key
+from pathlib import Path
 
 from bwlive_rtc.crypto.acknowledgement import seal_acknowledgement, viewer_sender
 from bwlive_rtc.crypto.chain import ChainReader, frame_hash
 from bwlive_rtc.crypto.content_key import KeyEnvelope
 from bwlive_rtc.crypto.sframe import Kind, clear_prefix_length, decode_header
 from bwlive_rtc.crypto.signing import StreamManifest
+from bwlive_rtc.crypto.system_signing import SigningPublicKey
 from tests.viewing import DecodingViewer
 
 
@@ -30,15 +30,16 @@ async def test_two_viewers_decrypt_decode_and_get_positions(server, start_camera
         assert 52 < viewer.messages[-1]["lat"] < 53
 
 
-async def test_the_cameras_checkpoints_sign_every_frame_a_viewer_gets(server, start_camera, system_keys, api) -> None:
+async def test_the_cameras_checkpoints_sign_every_frame_a_viewer_gets(server, start_camera, system_keys, api,
+                                                                     workdir: Path) -> None:
     start_camera("Kim Signed")
     stream = server.wait_for_stream("Kim Signed")
     viewer = DecodingViewer(api, stream, system_keys)
     await viewer.start()
     await asyncio.sleep(3)
     await viewer.stop()
-    system = load_pem_private_key((server.data_dir / "system-signing-key.pem").read_bytes(), None)
-    manifest, certificate, payload = StreamManifest.read(stream["manifest"], system.public_key())  # type: ignore[arg-type]
+    system = SigningPublicKey.load(workdir / "keys")  # what the link with key carries
+    manifest, certificate, payload = StreamManifest.read(stream["manifest"], system.key)
     reader = ChainReader(certificate.device_public_key, payload, manifest.started_at, joining=True)
     signed = {(kid, ctr): digest for token in viewer.checkpoints for kid, ctr, digest in reader.accept(token).units}
     assert len(viewer.checkpoints) >= 4  # every 0.5 s, relayed in order (the reader refuses any other)

@@ -26,12 +26,12 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from bwlive_rtc.camera import sources
 from bwlive_rtc.camera.encoder import VIDEO_TIME_BASE, Vp8Encoder
 from bwlive_rtc.camera.identity import device_key_path, load_device_key
+from bwlive_rtc.camera.publish import SignedStream
 from bwlive_rtc.crypto.content_key import KeyEnvelope
 from bwlive_rtc.crypto.sframe import FrameEncryptor, Kind, StreamKey
-from bwlive_rtc.crypto.signing import sign_whip_proof
 from bwlive_rtc.crypto.system_key import SystemKeyPair
 from bwlive_rtc.kernel.config import Settings
-from bwlive_rtc.protocol import CAMERA_TIME_HEADER, DATA_CHANNEL_LABEL, KEY_HEADER, PROOF_HEADER
+from bwlive_rtc.protocol import DATA_CHANNEL_LABEL
 from bwlive_rtc.recordings import recorder as recorder_module
 from bwlive_rtc.recordings.catalog import Catalog
 from bwlive_rtc.recordings.container import FrameKind, RecordedFrame, read_media
@@ -203,7 +203,7 @@ def camera_identity(dock_file: Path) -> tuple[str, Ed25519PrivateKey]:
 
 async def publish(url: str, dock_file: Path, keys: SystemKeyPair, track: SealedTrack,
                   messages: list[bytes]) -> Callable[[], Any]:
-    """Publish over WHIP like the camera agent (credential, signed offer); data messages go
+    """Publish over WHIP like the camera agent (credential, signed offer and manifest); data messages go
     out as the channel opens. Returns the coroutine function that ends the stream."""
     credential, device_key = camera_identity(dock_file)
     pc = RTCPeerConnection()
@@ -212,10 +212,9 @@ async def publish(url: str, dock_file: Path, keys: SystemKeyPair, track: SealedT
     channel.on("open", lambda: [channel.send(message) for message in messages])
     await pc.setLocalDescription(await pc.createOffer())
     session = aiohttp.ClientSession()
-    envelope, now_ms = KeyEnvelope.seal(KEY, keys.public).to_header(), int(datetime.now(UTC).timestamp() * 1000)
-    proof = sign_whip_proof(device_key, pc.localDescription.sdp.encode(), envelope, now_ms)
-    headers = {"Content-Type": "application/sdp", "Authorization": f"Bearer {credential}",
-               CAMERA_TIME_HEADER: str(now_ms), KEY_HEADER: envelope, PROOF_HEADER: proof}
+    stream = SignedStream.start(credential, device_key, KeyEnvelope.seal(KEY, keys.public),
+                                int(datetime.now(UTC).timestamp() * 1000))
+    headers = {"Content-Type": "application/sdp", **stream.headers(pc.localDescription.sdp)}
     async with session.post(url + "/whip", data=pc.localDescription.sdp, headers=headers) as response:
         assert response.status == 201, await response.text()
         answer, location = await response.text(), response.headers["Location"]
