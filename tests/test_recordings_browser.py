@@ -34,7 +34,11 @@ def expected_codes(server: Server, recording_id: str, keys: SystemKeyPair) -> li
 
 def picture_code(page: Page, canvas: str = "#picture") -> int | None:
     """The burned-in frame number on a player's canvas, read by the camera's own reader."""
-    url = page.locator(canvas).evaluate("canvas => canvas.toDataURL('image/png')")
+    return code_of_png(page.locator(canvas).evaluate("canvas => canvas.toDataURL('image/png')"))
+
+
+def code_of_png(url: str) -> int | None:
+    """The burned-in frame number of a PNG data URL."""
     with av.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1])), format="png_pipe") as image:
         picture = next(image.decode(video=0))
     code = read_code(picture.to_ndarray(format="gray"))
