@@ -3,10 +3,15 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import string
+
+ID_ALPHABET = string.ascii_letters + string.digits
 
 
 def new_id() -> str:
-    return secrets.token_urlsafe(9)
+    """12 letters and digits (71 bits): never starting with '-', which a command line would
+    take for an option (``--organisation -x…``)."""
+    return "".join(secrets.choice(ID_ALPHABET) for _ in range(12))
 
 
 def new_token() -> str:
