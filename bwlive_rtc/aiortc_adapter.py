@@ -31,10 +31,20 @@ from aiortc.rtcdtlstransport import RtpRouter
 from aiortc.rtcdtlstransport import State as DtlsState
 from aiortc.rtcrtpparameters import RTCRtpCodecParameters
 from aiortc.rtcrtpreceiver import StreamStatistics
-from aiortc.rtp import RtpPacket, is_rtcp, unwrap_rtx
+from aiortc.rtp import (
+    RTCP_PSFB_APP,
+    AnyRtcpPacket,
+    RtcpPsfbPacket,
+    RtpPacket,
+    is_rtcp,
+    pack_remb_fci,
+    unpack_remb_fci,
+    unwrap_rtx,
+)
 
 from .sfu.nack import NackRepeater
 from .sfu.rewriter import RtpRewriter, SourcePacket
+from .sfu.uplink import UplinkEstimator
 
 SUPPORTED_AIORTC = "1.16.0"
 
@@ -44,13 +54,14 @@ INTERNALS: tuple[tuple[type, tuple[str, ...]], ...] = (
     (RTCRtpReceiver, (
         "_RTCRtpReceiver__codecs", "_RTCRtpReceiver__remote_streams", "_RTCRtpReceiver__rtx_ssrc",
         "_RTCRtpReceiver__nack_generator", "_RTCRtpReceiver__active_ssrc",
-        "_handle_rtp_packet", "_send_rtcp_nack", "_send_rtcp_pli",
+        "_RTCRtpReceiver__rtcp_ssrc",
+        "_handle_rtp_packet", "_send_rtcp_nack", "_send_rtcp_pli", "_send_rtcp",
     )),
     (RTCRtpSender, (
         "_RTCRtpSender__rtp_header_extensions_map", "_RTCRtpSender__rtp_started", "_RTCRtpSender__rtp_exited",
         "_RTCRtpSender__mid", "_RTCRtpSender__ntp_timestamp", "_RTCRtpSender__rtp_timestamp",
         "_RTCRtpSender__octet_count", "_RTCRtpSender__packet_count", "_RTCRtpSender__rtx_payload_type",
-        "_ssrc", "_rtx_ssrc", "_send_keyframe", "_retransmit", "_run_rtp",
+        "_ssrc", "_rtx_ssrc", "_send_keyframe", "_retransmit", "_run_rtp", "_handle_rtcp_packet",
     )),
     (RTCDtlsTransport, (
         "_state", "_rx_srtp", "_tx_srtp", "_rtp_router", "_rtp_header_extensions_map", "_send_rtp",
@@ -113,9 +124,10 @@ def tap_receiver(receiver: RTCRtpReceiver, on_packet: PacketCallback) -> None:
     """Hand every RTP packet the receiver gets (RTX unwrapped) to ``on_packet``.
 
     Keeps what the receiver does for the network (RTCP receiver statistics, NACKs for
-    missing packets, asked again while missing: ``sfu.nack.NackRepeater``) and skips
-    bitrate estimation, depacketizing, jitter buffer and decoding. ``on_packet`` runs
-    synchronously on the event loop: keep it short.
+    missing packets, asked again while missing: ``sfu.nack.NackRepeater``, and for video
+    the uplink's bandwidth estimate, ``sfu.uplink.UplinkEstimator``, sent as REMB) and
+    skips depacketizing, jitter buffer and decoding. ``on_packet`` runs synchronously on the
+    event loop: keep it short.
     """
     check_compatible()
     codecs: dict[int, RTCRtpCodecParameters] = receiver._RTCRtpReceiver__codecs  # type: ignore[attr-defined]
@@ -124,6 +136,7 @@ def tap_receiver(receiver: RTCRtpReceiver, on_packet: PacketCallback) -> None:
     active: dict[int, Any] = receiver._RTCRtpReceiver__active_ssrc  # type: ignore[attr-defined]
     nack = receiver._RTCRtpReceiver__nack_generator  # type: ignore[attr-defined]
     repeater = NackRepeater()
+    estimator = _UPLINKS.setdefault(receiver.transport, UplinkEstimator())  # one for audio and video
 
     def handle_now(packet: RtpPacket) -> None:
         codec = codecs.get(packet.payload_type)
@@ -134,18 +147,27 @@ def tap_receiver(receiver: RTCRtpReceiver, on_packet: PacketCallback) -> None:
             stats = streams[packet.ssrc] = StreamStatistics(codec.clockRate)
             active[packet.ssrc] = clock.current_datetime()
         stats.add(packet)
-        if is_rtx(codec):
+        retransmitted = is_rtx(codec)
+        if retransmitted:
             original_ssrc = rtx_ssrc.get(packet.ssrc)
             apt = codec.parameters.get("apt")
             if original_ssrc is None or len(packet.payload) < 2 or not isinstance(apt, int) or apt not in codecs:
                 return
             packet = unwrap_rtx(packet, payload_type=apt, ssrc=original_ssrc)
+        if nack is None or retransmitted:  # audio, retransmissions: counted in the uplink's rate only
+            estimator.count(len(packet.payload))
+            estimate = None
+        else:
+            estimate = estimator.add(packet.sequence_number, len(packet.payload))
         if nack is not None:
-            if nack.add(packet):
-                repeater.asked(nack.missing)
-                _spawn(receiver._send_rtcp_nack(packet.ssrc, sorted(nack.missing)))
-            elif nack.missing and (again := repeater.due(nack.missing)):
-                _spawn(receiver._send_rtcp_nack(packet.ssrc, again))
+            nack.add(packet)
+            repeater.arrived()
+            if nack.missing and (ask := repeater.due(nack.missing)):
+                _spawn(receiver._send_rtcp_nack(packet.ssrc, ask))
+        rtcp_ssrc = receiver._RTCRtpReceiver__rtcp_ssrc  # type: ignore[attr-defined]
+        if estimate is not None and rtcp_ssrc is not None:
+            _spawn(receiver._send_rtcp(RtcpPsfbPacket(fmt=RTCP_PSFB_APP, ssrc=rtcp_ssrc, media_ssrc=0,
+                                                      fci=pack_remb_fci(estimate, [packet.ssrc]))))
         on_packet(packet)
 
     async def handle_rtp_packet(packet: RtpPacket, arrival_time_ms: int) -> None:
@@ -156,6 +178,7 @@ def tap_receiver(receiver: RTCRtpReceiver, on_packet: PacketCallback) -> None:
 
 
 _TAPS: weakref.WeakKeyDictionary[object, PacketCallback] = weakref.WeakKeyDictionary()
+_UPLINKS: weakref.WeakKeyDictionary[RTCDtlsTransport, UplinkEstimator] = weakref.WeakKeyDictionary()
 
 
 def fast_ingest(dtls: RTCDtlsTransport) -> None:
@@ -363,6 +386,10 @@ def send_rtp_now(sender: RTCRtpSender, data: bytes) -> None:
 # --- camera side: pacing, and keyframe requests reach our own encoder -----------------
 
 
+PACING_FACTOR = 2.5  # of the uplink's estimate, as WebRTC senders pace
+BURST_S = 0.02  # of the paced rate at once, once an estimate came
+
+
 class Pacer:
     """A token bucket: ``rate_bps`` sustained, ``burst_bytes`` at once."""
 
@@ -371,6 +398,12 @@ class Pacer:
         self.burst = burst_bytes
         self._tokens = float(burst_bytes)
         self._stamp = time.monotonic()
+
+    def follow(self, estimate_bps: int) -> None:
+        """Pace at ``PACING_FACTOR`` times the uplink's estimate, in short bursts: a key
+        frame spread over a thin link's queue instead of overflowing it."""
+        self.rate = PACING_FACTOR * estimate_bps / 8
+        self.burst = max(3_000, int(self.rate * BURST_S))
 
     def delay_for(self, size: int) -> float:
         """Take ``size`` bytes; returns how long to wait before sending them."""
@@ -399,6 +432,26 @@ def pace_media(dtls: RTCDtlsTransport, rate_bps: float = 8_000_000, burst_bytes:
 
     dtls._send_rtp = paced_send_rtp  # type: ignore[method-assign]
     return pacer
+
+
+def on_bitrate_estimate(sender: RTCRtpSender, *callbacks: Callable[[int], None]) -> None:
+    """Call each of ``callbacks(bits per second)`` for each REMB the remote sends about
+    ``sender``'s stream (aiortc would hand it to its own encoder, which our camera does not use)."""
+    check_compatible()
+    handle = sender._handle_rtcp_packet
+
+    async def handle_rtcp_packet(packet: AnyRtcpPacket) -> None:
+        if isinstance(packet, RtcpPsfbPacket) and packet.fmt == RTCP_PSFB_APP:
+            try:
+                bitrate, ssrcs = unpack_remb_fci(packet.fci)
+            except ValueError:
+                bitrate, ssrcs = 0, []
+            if sender._ssrc in ssrcs:
+                for callback in callbacks:
+                    callback(bitrate)
+        await handle(packet)
+
+    sender._handle_rtcp_packet = handle_rtcp_packet  # type: ignore[method-assign]
 
 
 def on_keyframe_request(sender: RTCRtpSender, callback: Callable[[], None]) -> None:

@@ -23,7 +23,10 @@ WATCH_S = 30
 def figures(samples: list[dict]) -> dict[str, float]:
     """What a viewer saw in ``samples`` (tests/lab_console.py's ``playback``): freezes
     (getStats), the longest time the burned-in frame number stood still, frames per second
-    shown, NACKs sent and retransmissions received, and audio concealed."""
+    shown, NACKs sent and retransmissions received, and audio concealed; from the first
+    sample with both tracks playing (a loaded machine may take a moment to start)."""
+    samples = [sample for sample in samples if sample["video"] and sample["audio"]]
+    assert len(samples) >= 2, "the viewer never played video and audio"
     first, last = samples[0], samples[-1]
     seconds = (last["t"] - first["t"]) / 1000
     video = {key: last["video"][key] - first["video"].get(key, 0) for key in

@@ -150,7 +150,7 @@ class CameraAgent:
             await self._teardown()
             raise CameraError(f"cannot reach {opts.server}: {exc}", retry_after=0.0) from None
         pc = self._pc = RTCPeerConnection(RTCConfiguration(iceServers=ice_servers))
-        self.video = EncryptedVideoTrack(source, key, fps=opts.fps, chain=chain)
+        self.video = EncryptedVideoTrack(source, key, fps=opts.fps, chain=chain, beside_audio=opts.audio)
         if opts.recordings_dir is not None and self.local_recording is None:  # none runs yet: start one
             path = opts.recordings_dir / f"{time.strftime('%Y%m%d-%H%M%S')}.ivf"
             self.local_recording = LocalRecording(path, opts.width, opts.height)
@@ -159,7 +159,8 @@ class CameraAgent:
             self.video.on_encoded = self.local_recording.write
         video_sender = pc.addTransceiver(self.video, direction="sendonly").sender
         aiortc_adapter.on_keyframe_request(video_sender, self.video.request_keyframe)
-        aiortc_adapter.pace_media(video_sender.transport)
+        pacer = aiortc_adapter.pace_media(video_sender.transport)
+        aiortc_adapter.on_bitrate_estimate(video_sender, self.video.follow_estimate, pacer.follow)
         _prefer(pc, "video", "video/vp8")
         if opts.audio:
             pc.addTransceiver(EncryptedAudioTrack(key, chain=chain), direction="sendonly")

@@ -10,9 +10,20 @@ VIDEO_TIME_BASE = Fraction(1, 90000)
 
 class Vp8Encoder:
     """libvpx in real-time mode: no lag, error resilient, a keyframe every ``gop`` frames
-    and whenever ``request_keyframe()`` was called (a viewer's PLI)."""
+    and whenever ``request_keyframe()`` was called (a viewer's PLI). ``set_bitrate`` opens
+    the encoder anew at another rate (libvpx through PyAV cannot change it in flight), which
+    starts with a key frame."""
 
     def __init__(self, width: int, height: int, fps: int = 30, bitrate: int = 1_000_000, gop: int = 90) -> None:
+        self._shape = (width, height, fps, gop)
+        self._ctx = self._open(bitrate)
+        self._force_keyframe = True
+
+    def set_bitrate(self, bitrate: int) -> None:
+        self._ctx = self._open(bitrate)
+
+    def _open(self, bitrate: int) -> av.VideoCodecContext:
+        width, height, fps, gop = self._shape
         ctx = av.CodecContext.create("libvpx", "w")
         ctx.width, ctx.height = width, height
         ctx.pix_fmt = "yuv420p"
@@ -29,8 +40,7 @@ class Vp8Encoder:
             "auto-alt-ref": "0",
             "static-thresh": "0",
         }
-        self._ctx = ctx
-        self._force_keyframe = True
+        return ctx
 
     def request_keyframe(self) -> None:
         self._force_keyframe = True

@@ -18,6 +18,7 @@ from aiortc import MediaStreamTrack
 
 from ..crypto.chain import ChainWriter
 from ..crypto.sframe import FrameEncryptor, Kind, StreamKey
+from .congestion import AUDIO_ON_THE_WIRE_BPS, BitrateFollower
 from .encoder import VIDEO_TIME_BASE, OpusEncoder, Vp8Encoder
 from .sources import AUDIO_RATE, AUDIO_SAMPLES, Tone
 
@@ -75,19 +76,34 @@ class EncryptedVideoTrack(_PacedTrack):
     kind = "video"
 
     def __init__(self, source: VideoSource, stream_key: StreamKey, fps: int = 30, bitrate: int = 1_000_000,
-                 chain: ChainWriter | None = None) -> None:
+                 chain: ChainWriter | None = None, beside_audio: bool = False) -> None:
         super().__init__(1 / fps)
         self.chain = chain
         self.source = source
         self.encoder = Vp8Encoder(source.width, source.height, fps=fps, bitrate=bitrate)
+        self.follower = BitrateFollower(bitrate, AUDIO_ON_THE_WIRE_BPS if beside_audio else 0)
+        self._retarget: int | None = None  # a new bitrate for the encoder's thread to take
         self._encryptor = FrameEncryptor(stream_key, Kind.VIDEO)
         self.on_encoded: Callable[[av.Packet], None] | None = None  # e.g. the local recording
+
+    def follow_estimate(self, estimate_bps: int) -> None:
+        """The server's bandwidth estimate (REMB): retarget the encoder when it should."""
+        target = self.follower.update(estimate_bps)
+        if target is not None:
+            self._retarget = target
+            log.info("uplink estimate %d kbit/s: video at %d kbit/s%s", estimate_bps // 1000, target // 1000,
+                     ", half the frame rate" if self.follower.low_rate else "")
 
     def request_keyframe(self) -> None:
         self.encoder.request_keyframe()
 
     def _capture_and_encode(self, pts: int) -> list[av.Packet]:
         frame, _ = self.source.next_frame()
+        if self.follower.low_rate and self._index % 2:
+            return []  # half the frame rate (the frame numbers still count capture time)
+        if self._retarget is not None:
+            self.encoder.set_bitrate(self._retarget)
+            self._retarget = None
         packets = self.encoder.encode(frame, pts)
         if self.on_encoded is not None:
             for packet in packets:
