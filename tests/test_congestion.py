@@ -38,7 +38,7 @@ def test_random_loss_leaves_the_rate_alone_a_full_link_brings_it_down_at_once_an
     assert dropped is not None and dropped < clean * 0.75
     held = [_second(estimator, clock, 664 + 100 * i, 100) for i in range(int(PROBE_AFTER_S) - 2)]
     assert all(estimate == dropped for estimate in held)  # not into the same wall again
-    later = [_second(estimator, clock, 1964 + 100 * i, 100) or 0 for i in range(6)]
+    later = [_second(estimator, clock, 664 + 100 * (len(held) + i), 100) or 0 for i in range(6)]
     assert later[-1] > dropped / 0.9  # the wall forgotten, it probes above
 
 

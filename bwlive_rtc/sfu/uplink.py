@@ -27,7 +27,7 @@ GROWTH = 1.08
 SMOOTHING = 0.3  # weight of the last window's loss
 PACKET_OVERHEAD = 12 + 10 + 8 + 20  # bytes: RTP header, SRTP tag, UDP, IPv4
 BELOW_CAPACITY = 0.9
-PROBE_AFTER_S = 15.0  # then the capacity is forgotten: the link may have grown
+PROBE_AFTER_S = 30.0  # then the capacity is forgotten: the link may have grown
 
 
 class UplinkEstimator:
@@ -63,7 +63,7 @@ class UplinkEstimator:
         if elapsed < WINDOW_S:
             return None
         assert self._first is not None and self._highest is not None
-        expected = self._highest - self._first + 1
+        expected = max(1, self._highest - self._first + 1)
         self.loss += SMOOTHING * (max(0.0, 1 - self._received / expected) - self.loss)
         rate = self._bytes * 8 / elapsed
         if self.loss > DECREASE_ABOVE:
