@@ -25,6 +25,7 @@ Namespace names carry this process's id, so labs of parallel test runs do not me
 """
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
 import re
@@ -32,7 +33,8 @@ import shlex
 import shutil
 import subprocess
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -277,6 +279,30 @@ def enter_namespace(path: str) -> None:
             raise LabError(f"cannot enter {path}: {os.strerror(ctypes.get_errno())}")
     finally:
         os.close(fd)
+
+
+@contextlib.contextmanager
+def coturn(lab: Lab, directory: Path, secret: str, cert: Path | None = None, key: Path | None = None
+           ) -> Iterator[subprocess.Popen[str]]:
+    """Debian's coturn on the lab's turn host with ``coturn_config``, listening before
+    this yields; stopped at the end."""
+    directory.mkdir(exist_ok=True)
+    proc = subprocess.Popen([*lab.prefix("turn"), "turnserver", "-c", str(coturn_config(lab, directory, secret, cert, key))],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    port = ":5349" if cert else ":3478"
+    try:
+        for _ in range(100):
+            if port in lab.run("turn", "ss", "-Htln"):
+                break
+            if proc.poll() is not None:
+                raise LabError(f"coturn did not start: {proc.stdout.read() if proc.stdout else ''}")
+            time.sleep(0.1)
+        else:
+            raise LabError(f"coturn did not listen on {port} within 10 s")
+        yield proc
+    finally:
+        proc.terminate()
+        proc.wait(10)
 
 
 def coturn_config(lab: Lab, directory: Path, secret: str, cert: Path | None = None, key: Path | None = None) -> Path:

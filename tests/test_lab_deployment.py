@@ -17,7 +17,7 @@ from playwright.sync_api import Browser
 from bwlive_rtc.crypto.system_key import SystemKeyPair
 from bwlive_rtc.signaling.ice_servers import turn_credential
 from tests.lab_console import open_lab_console, playback, watch
-from tests.netlab import SERVER_NAT, Lab, coturn_config
+from tests.netlab import SERVER_NAT, Lab, coturn
 from tests.processes import Camera, Server
 
 MEDIA_PORTS = (41000, 41099)
@@ -40,26 +40,10 @@ def lab_server_options(lab: Lab, turn_secret_file: Path) -> tuple[str, ...]:
 
 
 @pytest.fixture(scope="module")
-def coturn(lab: Lab, workdir: Path) -> Iterator[subprocess.Popen[str]]:
-    """Debian's coturn on the lab's turn host, with a generated configuration."""
-    directory = workdir / "coturn"
-    directory.mkdir()
-    config = coturn_config(lab, directory, TURN_SECRET)
-    proc = subprocess.Popen([*lab.prefix("turn"), "turnserver", "-c", str(config)],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    try:
-        for _ in range(100):
-            if ":3478" in lab.run("turn", "ss", "-Htln"):
-                break
-            if proc.poll() is not None:
-                pytest.fail(f"coturn did not start: {proc.stdout.read() if proc.stdout else ''}")
-            subprocess.run(["sleep", "0.1"])
-        else:
-            pytest.fail("coturn did not listen on 3478 within 10 s")
+def turn(lab: Lab, workdir: Path) -> Iterator[subprocess.Popen[str]]:
+    """Debian's coturn on the lab's turn host (UDP and TCP on 3478)."""
+    with coturn(lab, workdir / "coturn", TURN_SECRET) as proc:
         yield proc
-    finally:
-        proc.terminate()
-        proc.wait(10)
 
 
 def _options(url: str, headers: dict[str, str]) -> tuple[int, list[str]]:
@@ -72,7 +56,7 @@ def _options(url: str, headers: dict[str, str]) -> tuple[int, list[str]]:
 
 
 def test_camera_streams_through_turn_over_tcp_when_udp_is_blocked(
-        lab: Lab, coturn, lab_server: Server, lab_browser: Browser, system_keys: SystemKeyPair, workdir: Path) -> None:
+        lab: Lab, turn, lab_server: Server, lab_browser: Browser, system_keys: SystemKeyPair, workdir: Path) -> None:
     """The camera relays over TCP (aiortc takes the TURN/TCP link first), Chromium over
     UDP to coturn: both only had the servers from the WHIP/WHEP Link headers."""
     lab.block_udp("camera", "server")
