@@ -106,10 +106,12 @@ class Malice:
         self.shift[track] = shift + len(again)
         return len(frames)
 
-    def resend_position(self, older_than_s: float) -> float:
-        """Send a viewer again a position forwarded at least ``older_than_s`` seconds ago;
-        returns its age."""
-        sent_at, consumer, message = next(p for p in self.positions if time.monotonic() - p[0] >= older_than_s)
+    def resend_position(self, older_than_s: float, newest_viewer: bool = False) -> float:
+        """Send a viewer (the first, or the one that subscribed last) again a position
+        forwarded to it at least ``older_than_s`` seconds ago; returns its age."""
+        viewer = self.positions[-1][1] if newest_viewer else None
+        sent_at, consumer, message = next(p for p in self.positions if time.monotonic() - p[0] >= older_than_s
+                                          and viewer in (None, p[1]))
         self.send_data(consumer, message)
         return time.monotonic() - sent_at
 
@@ -248,5 +250,40 @@ def test_a_stale_position_is_refused(site, browser: Browser, malice: Malice) -> 
         age = server.call(lambda: malice.resend_position(6.5))
         message = refused(page, stream, "is stale")
         assert age >= 6.5 and message.startswith("Not verified: position from ")
+    finally:
+        page.context.close()
+
+
+def test_the_map_shows_signed_positions_and_drops_a_stream_whose_positions_are_not(
+        site, browser: Browser, malice: Malice) -> None:
+    server, _, stream = site
+    page = watch(browser, site)
+    try:
+        page.click("button.nav-view[data-view=map]")
+        marker = page.locator(f'.cam-marker[data-stream-id="{stream["id"]}"]')
+        marker.wait_for(timeout=20_000)  # checked positions are shown
+        page.wait_for_timeout(7000)  # past the first checkpoints: still there, each position signed
+        assert marker.count() == 1
+        server.call(lambda: malice.resend_position(6.5, newest_viewer=True))  # the map's, sent again by the server
+        marker.wait_for(state="detached", timeout=10_000)
+        page.wait_for_timeout(2000)
+        assert marker.count() == 0  # and it does not come back
+    finally:
+        page.context.close()
+
+
+def test_the_map_does_not_show_a_stream_the_server_forged(
+        site, browser: Browser, monkeypatch: pytest.MonkeyPatch) -> None:
+    server, keys, stream = site
+    producer = server.call(lambda: server.app[ROUTER].producers[stream["id"]])
+    monkeypatch.setattr(producer, "key_envelope", KeyEnvelope.seal(StreamKey.new(), keys.public).to_json())
+    _, page = open_console(browser, f"{keys.link(server.url)}&sig={server.signing_key}")
+    try:
+        warnings: list[str] = []
+        page.on("console", lambda message: warnings.append(message.text) if message.type == "warning" else None)
+        page.click("button.nav-view[data-view=map]")
+        page.wait_for_timeout(6000)  # the honest camera sends a position every second
+        assert page.locator(f'.cam-marker[data-stream-id="{stream["id"]}"]').count() == 0
+        assert any("not verified" in warning and "not made by camera" in warning for warning in warnings), warnings
     finally:
         page.context.close()

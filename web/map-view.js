@@ -19,7 +19,17 @@ export class Views {
   #views;
   #buttons;
   #mapElement;
-  #feeds = new PositionFeeds((stream, position) => this.map?.update(stream.id, stream.camera, position));
+  /** @type {Set<string>} streams whose positions failed verification: kept off the map */
+  #unverified = new Set();
+  #feeds = new PositionFeeds(
+    (stream, position) => this.map?.update(stream.id, stream.camera, position),
+    (stream, error) => {
+      console.warn(`map: ${stream.camera}: not verified: ${error.message}`);
+      this.#unverified.add(stream.id);
+      this.update();
+    },
+    () => state.clock,
+  );
 
   /**
    * @param {{live: HTMLElement, map: HTMLElement}} views the views' sections
@@ -65,7 +75,7 @@ export class Views {
   /** The stream list changed: the map (once made) keeps to the live streams. */
   update() {
     if (!this.map) return;
-    this.map.retain(new Set(state.streams.map((stream) => stream.id)));
+    this.map.retain(new Set(state.streams.map((stream) => stream.id).filter((id) => !this.#unverified.has(id))));
     this.#feeds.follow(state.streams, state.keys);
   }
 

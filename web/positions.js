@@ -1,12 +1,18 @@
 /**
  * The map's source of positions: for each live stream, a data-only WHEP subscription
  * (no media) whose `bwlive` data channel carries the camera's encrypted positions,
- * decrypted here.
+ * decrypted here, and its checkpoints: with the link's signing key, each position is
+ * checked as a tile checks it (stream-verifier.js: a manifest the camera signed, fresh,
+ * new, named by a checkpoint); a stream that fails is dropped from the map. A link
+ * without a signing key shows positions unchecked, as its tiles play unchecked.
  */
 import { readPosition } from './camera-data.js';
 import { openContentKey } from './content-key.js';
 import { FrameCipher } from './e2ee.js';
+import { StreamVerifier, VerificationError, unitHash, unitOf, verifyManifest } from './stream-verifier.js';
 import { WhepSession } from './whep.js';
+
+const CHECK_EVERY_MS = 1000;
 
 /**
  * @typedef {import('./streams.js').Stream} Stream
@@ -15,19 +21,52 @@ import { WhepSession } from './whep.js';
 
 class Feed {
   closed = false;
+  #timer = 0;
 
   /**
    * @param {Stream} stream
    * @param {import('./e2ee.js').StreamKey} contentKey
+   * @param {StreamVerifier | null} verifier null: the link has no signing key
    * @param {(position: Position) => void} onPosition
+   * @param {(error: VerificationError) => void} onFailed
    */
-  constructor(stream, contentKey, onPosition) {
+  constructor(stream, contentKey, verifier, onPosition, onFailed) {
     const cipher = new FrameCipher(contentKey);
+    const failed = (error) => {
+      if (!(error instanceof VerificationError)) throw error;
+      if (!this.closed) onFailed(error);
+      this.close();
+    };
     this.session = new WhepSession(stream.id, null);
     this.session.channel.onmessage = async ({ data }) => {
-      const position = await readPosition(cipher, data);
-      if (position && !this.closed) onPosition(position);
+      if (typeof data === 'string') {
+        const token = checkpointToken(data);
+        if (token && verifier) verifier.acceptCheckpoint(token).catch(failed);
+        return;
+      }
+      const [position, hash] = await Promise.all([readPosition(cipher, data), verifier ? unitHash(data) : null]);
+      if (!position || this.closed) return;
+      if (verifier) {
+        try {
+          const { kid, ctr } = unitOf('camera_data', new Uint8Array(data));
+          verifier.checkPosition(position.t);
+          verifier.noteUnit(kid, ctr, hash);
+        } catch (error) {
+          failed(error);
+          return;
+        }
+      }
+      onPosition(position);
     };
+    if (verifier) {
+      this.#timer = setInterval(() => {
+        try {
+          verifier.check();
+        } catch (error) {
+          failed(error);
+        }
+      }, CHECK_EVERY_MS);
+    }
   }
 
   async open() {
@@ -40,7 +79,21 @@ class Feed {
 
   close() {
     this.closed = true;
+    clearInterval(this.#timer);
     this.session.close();
+  }
+}
+
+/**
+ * The token of a checkpoint message (sent in clear beside the sealed positions), or null.
+ * @param {string} data
+ */
+function checkpointToken(data) {
+  try {
+    const message = JSON.parse(data);
+    return message?.type === 'checkpoint' && typeof message.token === 'string' ? message.token : null;
+  } catch {
+    return null;
   }
 }
 
@@ -48,10 +101,19 @@ export class PositionFeeds {
   /** @type {Map<string, Feed | null>} null: no key for that stream */
   #feeds = new Map();
   #onPosition;
+  #onFailed;
+  #clock;
 
-  /** @param {(stream: Stream, position: Position) => void} onPosition */
-  constructor(onPosition) {
+  /**
+   * @param {(stream: Stream, position: Position) => void} onPosition
+   * @param {(stream: Stream, error: VerificationError) => void} onFailed its positions are
+   *   not what the camera signed: take it off the map
+   * @param {() => import('./stream-verifier.js').ClockCheck | null} clock this computer's clock against the server's
+   */
+  constructor(onPosition, onFailed, clock) {
     this.#onPosition = onPosition;
+    this.#onFailed = onFailed;
+    this.#clock = clock;
   }
 
   /**
@@ -88,8 +150,21 @@ export class PositionFeeds {
     } catch {
       return; // no key for it: nothing to show (the stream list says "no key")
     }
+    const envelope = stream.key_envelope;
+    const signingKey = keys.find((key) => key.keyId === envelope?.kid)?.signingKey;
+    let verifier = null;
+    if (signingKey) {
+      try {
+        verifier = new StreamVerifier(await verifyManifest(stream.manifest, { signingKey, envelope }), this.#clock() ?? {});
+      } catch (error) {
+        if (!(error instanceof VerificationError)) throw error;
+        this.#onFailed(stream, error);
+        return; // not made by the camera it names: never on the map
+      }
+    }
     if (!this.#feeds.has(stream.id)) return; // ended meanwhile
-    const feed = new Feed(stream, contentKey, (position) => this.#onPosition(stream, position));
+    const feed = new Feed(stream, contentKey, verifier, (position) => this.#onPosition(stream, position),
+      (error) => this.#onFailed(stream, error));
     this.#feeds.set(stream.id, feed);
     await feed.open();
   }
