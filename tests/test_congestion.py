@@ -42,21 +42,21 @@ def test_random_loss_leaves_the_rate_alone_a_full_link_brings_it_down_at_once_an
     assert later[-1] > dropped / 0.9  # the wall forgotten, it probes above
 
 
-def test_the_camera_goes_down_at_once_up_in_steps_and_halves_its_frame_rate_when_thin() -> None:
+def test_the_camera_goes_down_at_once_up_in_steps_and_lowers_its_frame_rate_when_thin() -> None:
     clock = Clock()
     follower = BitrateFollower(ceiling=1_000_000, clock=clock)
     assert follower.update(2_000_000) is None  # already at its ceiling
-    assert follower.update(400_000) == 340_000 and not follower.low_rate
+    assert follower.update(400_000) == 340_000 and follower.frame_divisor == 1
     clock.now += 0.1
     assert follower.update(200_000) is None  # too soon after the last change
     clock.now += 0.5
-    assert follower.update(200_000) == 170_000 and follower.low_rate
+    assert follower.update(200_000) == 170_000 and follower.frame_divisor == 2
     clock.now += 0.6
     assert follower.update(1_000_000) is None  # up only every 2 s
     clock.now += 2
     assert follower.update(1_000_000) == int(170_000 * 1.15)
     clock.now += 1
-    assert follower.update(10_000) == FLOOR_BPS
+    assert follower.update(10_000) == FLOOR_BPS and follower.frame_divisor == 3
 
 
 def test_retransmissions_and_audio_count_in_the_rate_not_as_arrived_video() -> None:

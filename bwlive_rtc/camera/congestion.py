@@ -3,8 +3,11 @@
 Audio goes first: it keeps its fixed Opus rate, and what the estimate (the server's, of the
 whole uplink: ``sfu.uplink``) leaves after the audio goes to video, less headroom for
 packet overhead, retransmissions and key frames. Down at once (a thin uplink queues and
-drops within a second), up slowly and in steps (the estimate probes upward). Below ``LOW_RATE_BPS`` the frame rate halves, so each
-frame keeps enough bits to stay sharp: a softer, slower picture, never a frozen one.
+drops within a second), up slowly and in steps (the estimate probes upward). Below 300
+kbit/s the frame rate halves, below 150 kbit/s it is a third, so each frame keeps enough
+bits to stay sharp: a slower picture, never a frozen one. The picture size stays: the
+recording keeps the camera's full picture as evidence, and a key frame at a new size
+would cost more than the frames it saves.
 """
 from __future__ import annotations
 
@@ -13,7 +16,7 @@ import time
 from ..kernel.rate import Monotonic
 
 HEADROOM = 0.85  # of the estimate, for RTP/SRTP overhead, retransmissions and key frames
-LOW_RATE_BPS = 300_000
+FRAME_RATE_LADDER = ((300_000, 1), (150_000, 2), (0, 3))  # from this video bitrate up: one frame in N
 FLOOR_BPS = 80_000
 AUDIO_ON_THE_WIRE_BPS = 90_000  # Opus at 32 kbit/s in 50 packets/s, each with SFrame, RTP, SRTP, UDP, IP
 DOWN_EVERY_S, UP_EVERY_S, UP_STEP = 0.5, 2.0, 1.15
@@ -30,9 +33,9 @@ class BitrateFollower:
         self._changed = float("-inf")
 
     @property
-    def low_rate(self) -> bool:
-        """Below the low rate: send half the frames."""
-        return self.target < LOW_RATE_BPS
+    def frame_divisor(self) -> int:
+        """Send one frame in this many: 30, 15 or 10 frames a second at 30 fps."""
+        return next(divisor for floor, divisor in FRAME_RATE_LADDER if self.target >= floor)
 
     def update(self, estimate_bps: int) -> int | None:
         """The new target for ``estimate_bps`` (bits per second), or None to keep the one."""

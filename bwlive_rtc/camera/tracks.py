@@ -92,15 +92,15 @@ class EncryptedVideoTrack(_PacedTrack):
         if target is not None:
             self._retarget = target
             log.info("uplink estimate %d kbit/s: video at %d kbit/s%s", estimate_bps // 1000, target // 1000,
-                     ", half the frame rate" if self.follower.low_rate else "")
+                     f", one frame in {self.follower.frame_divisor}" if self.follower.frame_divisor > 1 else "")
 
     def request_keyframe(self) -> None:
         self.encoder.request_keyframe()
 
     def _capture_and_encode(self, pts: int) -> list[av.Packet]:
         frame, _ = self.source.next_frame()
-        if self.follower.low_rate and self._index % 2:
-            return []  # half the frame rate (the frame numbers still count capture time)
+        if self._index % self.follower.frame_divisor:
+            return []  # a lower frame rate (the frame numbers still count capture time)
         if self._retarget is not None:
             self.encoder.set_bitrate(self._retarget)
             self._retarget = None
