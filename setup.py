@@ -5,5 +5,5 @@ from setuptools import find_packages, setup
 setup(
     packages=[*find_packages(include=["bwlive_rtc", "bwlive_rtc.*"]), "bwlive_rtc.web"],
     package_dir={"bwlive_rtc.web": "web"},
-    package_data={"bwlive_rtc.web": ["*.html", "*.js", "*.css", "*.json", "*.png", "*.svg", "vendor/**/*"]},
+    package_data={"bwlive_rtc.web": ["*.html", "*.js", "*.css", "*.json", "*.png", "*.svg", "vendor/**/*", "player/**/*"]},
 )

@@ -105,9 +105,10 @@ class Integrator:
         self.bwlive = bwlive
         self.loop = asyncio.new_event_loop()
 
-    def start(self, api_key: str) -> None:
+    def start(self, api_key: str, page: str | None = None) -> None:
+        """Serve ``page`` (default: this file's) at ``/`` and the backend beside it."""
         app = load_backend()(self.bwlive, api_key, self.origin)
-        page = PAGE % {"bwlive": json.dumps(self.bwlive)}
+        page = page or PAGE % {"bwlive": json.dumps(self.bwlive)}
 
         async def index(_request: web.Request) -> web.Response:
             return web.Response(text=page, content_type="text/html")

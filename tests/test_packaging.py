@@ -64,6 +64,8 @@ def test_wheel_in_a_fresh_venv_runs_the_demo_and_serves_every_page(tmp_path: Pat
         status, body = _fetch(f"{base}/")
         assert status == 200 and body == (ROOT / "web" / "index.html").read_bytes()
         assert _fetch(f"{base}/web/vendor/leaflet/leaflet.js")[0] == 200
+        release = json.loads(_fetch(f"{base}/api/player")[1])  # the embedded player and every module it loads
+        assert all(_fetch(url)[0] == 200 for url in release["imports"]), release["imports"]
         assert _demo_camera_streams(base, email, password)
     finally:
         server.stop()

@@ -1,7 +1,8 @@
 /**
  * The one way pages talk to the server's API: the session's CSRF header on every
  * state-changing request, a 401 (session ended) sends the browser to sign in, and a
- * refusal becomes an ApiError carrying the server's sentence (`{"error": ...}`).
+ * refusal becomes an ApiError carrying the server's sentence (`{"error": ...}`); the
+ * embedded player (web/player/) calls another origin's server with a viewer token.
  */
 
 /** @type {string | null} set from the session body (session.js) */
@@ -26,37 +27,102 @@ export function setCsrfToken(token) {
 }
 
 /**
- * fetch() for API resources: never cached, with the CSRF header on state-changing
- * requests; a 401 sends the browser to the sign-in page (except from that page).
+ * A bwlive server's API as one client calls it: the console's, on its own origin with
+ * the session cookie and CSRF header ({@link CONSOLE_API}), or an embedded player's, on
+ * another origin with a viewer token (`Authorization: Bearer`, docs/EMBEDDING.md).
+ */
+export class Api {
+  /** @type {string} the server's base URL, against which paths resolve */
+  base;
+  #token;
+  #onUnauthorized;
+
+  /**
+   * @param {object} [options]
+   * @param {string} [options.base] the server's base URL (default: this page's origin)
+   * @param {() => (string | null)} [options.token] the viewer token to present, read at each call
+   * @param {() => void} [options.onUnauthorized] what a 401 does (the console: sign in again)
+   */
+  constructor({ base = location.origin, token = () => null, onUnauthorized = () => {} } = {}) {
+    this.base = base;
+    this.#token = token;
+    this.#onUnauthorized = onUnauthorized;
+  }
+
+  /** @returns {string | null} the viewer token, if this client uses one */
+  get token() {
+    return this.#token();
+  }
+
+  /**
+   * @param {string} path a path or URL, resolved against the base
+   * @returns {URL}
+   */
+  url(path) {
+    return new URL(path, this.base);
+  }
+
+  /**
+   * fetch() for API resources: never cached; with the viewer token, or with the CSRF
+   * header on state-changing requests of a session.
+   * @param {string} path
+   * @param {RequestInit} [init]
+   */
+  async fetch(path, init = {}) {
+    const method = (init.method ?? 'GET').toUpperCase();
+    const headers = new Headers(init.headers ?? {});
+    const token = this.token;
+    if (token) headers.set('Authorization', `Bearer ${token}`);
+    else if (!['GET', 'HEAD'].includes(method) && csrfToken) headers.set('X-CSRF-Token', csrfToken);
+    const response = await fetch(this.url(path), { cache: 'no-store', ...init, headers });
+    if (response.status === 401) this.#onUnauthorized();
+    return response;
+  }
+
+  /**
+   * A JSON call. A string body goes as text/plain, anything else as JSON.
+   * @param {string} method
+   * @param {string} path
+   * @param {object | string} [body]
+   * @returns {Promise<any>} the parsed JSON answer (null for 204 No Content)
+   * @throws {ApiError} when the server refuses
+   */
+  async call(method, path, body) {
+    const text = typeof body === 'string';
+    const response = await this.fetch(path, {
+      method,
+      headers: body === undefined ? {} : { 'Content-Type': text ? 'text/plain' : 'application/json' },
+      body: body === undefined || text ? body : JSON.stringify(body),
+    });
+    if (!response.ok) throw new ApiError(response.status, await errorSentence(response));
+    return response.status === 204 ? null : response.json();
+  }
+}
+
+/** The console's pages: this origin, the session; a 401 sends the browser to sign in (except from that page). */
+export const CONSOLE_API = new Api({
+  onUnauthorized: () => {
+    if (!location.pathname.endsWith('/signin.html')) toSignIn();
+  },
+});
+
+/**
+ * {@link Api.fetch} of the console's pages.
  * @param {string} url
  * @param {RequestInit} [init]
  */
-export async function apiFetch(url, init = {}) {
-  const method = (init.method ?? 'GET').toUpperCase();
-  const headers = new Headers(init.headers ?? {});
-  if (!['GET', 'HEAD'].includes(method) && csrfToken) headers.set('X-CSRF-Token', csrfToken);
-  const response = await fetch(url, { cache: 'no-store', ...init, headers });
-  if (response.status === 401 && !location.pathname.endsWith('/signin.html')) toSignIn();
-  return response;
+export function apiFetch(url, init = {}) {
+  return CONSOLE_API.fetch(url, init);
 }
 
 /**
- * A JSON call. A string body goes as text/plain, anything else as JSON.
+ * {@link Api.call} of the console's pages.
  * @param {string} method
  * @param {string} path
  * @param {object | string} [body]
- * @returns {Promise<any>} the parsed JSON answer (null for 204 No Content)
- * @throws {ApiError} when the server refuses
  */
-export async function callApi(method, path, body) {
-  const text = typeof body === 'string';
-  const response = await apiFetch(path, {
-    method,
-    headers: body === undefined ? {} : { 'Content-Type': text ? 'text/plain' : 'application/json' },
-    body: body === undefined || text ? body : JSON.stringify(body),
-  });
-  if (!response.ok) throw new ApiError(response.status, await errorSentence(response));
-  return response.status === 204 ? null : response.json();
+export function callApi(method, path, body) {
+  return CONSOLE_API.call(method, path, body);
 }
 
 /**

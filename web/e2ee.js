@@ -97,12 +97,21 @@ export async function importLinkKey(pkcs8) {
     throw new Error('the key in the link is not a P-256 private key');
   }
   const { kty, crv, x, y } = jwk;
-  const publicKey = await subtle.importKey('jwk', { kty, crv, x, y }, ECDH_P256, true, []);
-  const spki = await subtle.exportKey('spki', publicKey);
-  const digest = new Uint8Array(await subtle.digest('SHA-256', spki));
-  const keyId = toHex(digest.subarray(0, 16));
+  const keyId = await keyIdOf(await subtle.importKey('jwk', { kty, crv, x, y }, ECDH_P256, true, []));
   const privateKey = await subtle.importKey('jwk', jwk, ECDH_P256, false, ['deriveBits']);
   return { keyId, thumbprint: thumbprintOf(keyId), privateKey };
+}
+
+/**
+ * A system key's id (PROTOCOL §1): the first 16 bytes of SHA-256 over its public key's
+ * SubjectPublicKeyInfo, in hex.
+ * @param {CryptoKey} publicKey an extractable ECDH P-256 public key
+ * @returns {Promise<string>}
+ */
+export async function keyIdOf(publicKey) {
+  const spki = await subtle.exportKey('spki', publicKey);
+  const digest = new Uint8Array(await subtle.digest('SHA-256', spki));
+  return toHex(digest.subarray(0, 16));
 }
 
 // ---------------------------------------------------------------- stream key (§2)

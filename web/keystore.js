@@ -63,7 +63,17 @@ export async function importFromLocationHash({ askPassphrase } = {}) {
  * @returns {Promise<KeyRecord>}
  */
 export async function storePkcs8(pkcs8, signingKey = null) {
-  const { keyId, thumbprint, privateKey } = await importLinkKey(pkcs8);
+  return storeKey({ ...(await importLinkKey(pkcs8)), signingKey });
+}
+
+/**
+ * Keep a private key in this browser under its key id (a CryptoKey is kept as it is:
+ * non-extractable stays so), with its system signing key (without one, the one held for
+ * that key id is kept).
+ * @param {{keyId: string, thumbprint: string, privateKey: CryptoKey, signingKey?: string | null}} key
+ * @returns {Promise<KeyRecord>}
+ */
+export async function storeKey({ keyId, thumbprint, privateKey, signingKey = null }) {
   const held = signingKey ?? (await getKey(keyId))?.signingKey ?? null;
   const record = { keyId, thumbprint, privateKey, addedAt: new Date().toISOString(), signingKey: held };
   await request((db) => db.transaction(STORE, 'readwrite').objectStore(STORE).put(record));

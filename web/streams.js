@@ -1,13 +1,18 @@
 /**
  * The live list of active streams from the WebSocket `/api/streams/ws` (PROTOCOL §4),
- * reconnecting with exponential backoff while the server is away.
+ * reconnecting with exponential backoff while the server is away. With a viewer token
+ * (the embedded player), the token goes as the second subprotocol (docs/EMBEDDING.md).
  */
+import { CONSOLE_API } from './api.js';
 
 const FIRST_RETRY_MS = 1000;
 const MAX_RETRY_MS = 30000;
 
 /** The server closes the socket with this code when the user's role or membership changed. */
 export const ACCESS_CHANGED = 4001;
+/** The server closes a viewer token's socket with this code when the token expires. */
+export const TOKEN_EXPIRED = 4002;
+const TOKEN_SUBPROTOCOL = 'bwlive.bearer';
 
 /**
  * @typedef {{by: string, at: string}} Acknowledgement
@@ -25,14 +30,23 @@ export const ACCESS_CHANGED = 4001;
  * @param {(connected: boolean, retryInMs?: number) => void} handlers.onStatus
  * @param {() => Promise<boolean>} handlers.onAccessChanged the server closed the socket
  *   because this user's access changed; resolves whether to reconnect
+ * @param {() => void} [handlers.onTokenExpired] the viewer token expired (the next try presents the token then current)
+ * @param {import('./api.js').Api} [api] the server, as this page calls it
+ * @returns {() => void} stops following
  */
-export function watchStreams({ onStreams, onGroups, onStatus, onAccessChanged }) {
-  const url = new URL('/api/streams/ws', location.href);
-  url.protocol = location.protocol === 'https:' ? 'wss:' : 'ws:';
+export function watchStreams({ onStreams, onGroups, onStatus, onAccessChanged, onTokenExpired }, api = CONSOLE_API) {
+  const url = api.url('/api/streams/ws');
+  url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
   let retryMs = FIRST_RETRY_MS;
+  let stopped = false;
+  /** @type {WebSocket | null} */
+  let socket = null;
+  let retryTimer = 0;
 
   const connect = () => {
-    const socket = new WebSocket(url);
+    if (stopped) return;
+    const token = api.token;
+    socket = new WebSocket(url, token ? [TOKEN_SUBPROTOCOL, token] : []);
     socket.onopen = () => {
       retryMs = FIRST_RETRY_MS;
       onStatus(true);
@@ -48,6 +62,8 @@ export function watchStreams({ onStreams, onGroups, onStatus, onAccessChanged })
       if (message?.type === 'groups' && Array.isArray(message.groups)) onGroups(message.groups);
     };
     socket.onclose = (event) => {
+      if (stopped) return;
+      if (event.code === TOKEN_EXPIRED) onTokenExpired?.();
       if (event.code === ACCESS_CHANGED) {
         onAccessChanged().then((again) => {
           if (again) connect();
@@ -55,9 +71,14 @@ export function watchStreams({ onStreams, onGroups, onStatus, onAccessChanged })
         return;
       }
       onStatus(false, retryMs);
-      setTimeout(connect, retryMs);
+      retryTimer = setTimeout(connect, retryMs);
       retryMs = Math.min(retryMs * 2, MAX_RETRY_MS);
     };
   };
   connect();
+  return () => {
+    stopped = true;
+    clearTimeout(retryTimer);
+    socket?.close();
+  };
 }

@@ -8,7 +8,6 @@
  * lost cameras and ended streams stay until the operator closes them; in a group view a
  * new stream of the same camera user takes an ended tile's place.
  */
-import { callApi } from './api.js';
 import { state } from './console-state.js';
 import { showText } from './dom.js';
 import { Tile } from './tile.js';
@@ -67,7 +66,6 @@ export class TileGrid {
       onPosition: (moved) => {
         if (moved.position) state.lastPositions[moved.streamId] = moved.position;
       },
-      onAcknowledge: acknowledge,
     }, state.clock);
     this.tiles[stream.id] = tile;
     this.#element.append(tile.element);
@@ -155,20 +153,5 @@ export class TileGrid {
   #layout() {
     this.#element.dataset.count = String(Object.keys(this.tiles).length);
     this.#onChange();
-  }
-}
-
-/**
- * The tile seals the press for the camera; the server relays it with who pressed (the
- * camera vibrates), records who and when, shows it to every operator and emits the SOC
- * event.
- * @param {Tile} tile
- */
-async function acknowledge(tile) {
-  try {
-    const sealed = await tile.sealAcknowledgement();
-    await callApi('POST', `/api/streams/${encodeURIComponent(tile.streamId)}/acknowledge`, { sealed });
-  } catch (error) {
-    tile.notice(`Not acknowledged: ${error.message}`);
   }
 }

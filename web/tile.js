@@ -17,10 +17,14 @@
  * ('pending'|'yes'|'failed'|'no-signing-key'), `data-frame="kept"` (the last frame is
  * shown, frozen), `.tile-message`, `video`, `.tile-position`, `.tile-verified`,
  * `.tile-ack` (button), `.tile-acknowledged` (who and when); rewinding: tile-rewind.js.
+ * Its elements carry CSS `part` names (`tile`, `video`, `message`, …) for a shadow DOM's
+ * host to style (the embedded player, web/player/).
  */
+import { CONSOLE_API } from './api.js';
 import { ContentKeyError, WRONG_KEY_MESSAGE, openContentKey } from './content-key.js';
 import { el } from './dom.js';
 import { FrameCipher, sealAcknowledgement } from './e2ee.js';
+import { moduleWorker } from './module-worker.js';
 import { attachRewind } from './tile-rewind.js';
 import { VerificationError, verifyManifest } from './stream-verifier.js';
 import { WhepError, WhepSession } from './whep.js';
@@ -60,6 +64,7 @@ export class Tile {
   #keys;
   #handlers;
   #clock;
+  #api;
   /** @type {((stats: object) => void) | null} waits for the worker's verification cost */
   #statsWaiting = null;
   /** @type {WhepSession | null} */
@@ -75,7 +80,8 @@ export class Tile {
   /** @type {string | null} when the camera's last media arrived, while it is lost (ISO) */
   #lostAt = null;
   #parts;
-  #rewind;
+  /** @type {import('./tile-rewind.js').Rewind | null} */
+  #rewind = null;
 
   /**
    * @param {Stream} stream
@@ -84,20 +90,23 @@ export class Tile {
    * @param {(tile: Tile, byOperator: boolean) => void} handlers.onClose after the tile left the page (`byOperator`: its close button)
    * @param {(tile: Tile) => void} handlers.onUnmute the tile became audible
    * @param {(tile: Tile) => void} handlers.onPosition a new position arrived
-   * @param {(tile: Tile) => void} handlers.onAcknowledge the operator pressed Acknowledge
+   * @param {(tile: Tile) => void} [handlers.onState] its state or message changed
    * @param {import('./clock.js').ClockCheck | null} [clock] this computer's clock against the server's
+   * @param {{api?: import('./api.js').Api, rewind?: boolean}} [options] the server as this
+   *   page calls it; whether the tile offers rewinding (the console's does)
    */
-  constructor(stream, keys, handlers, clock = null) {
+  constructor(stream, keys, handlers, clock = null, { api = CONSOLE_API, rewind = true } = {}) {
     this.#stream = stream;
     this.#keys = keys;
     this.#handlers = handlers;
     this.#clock = clock;
+    this.#api = api;
     this.#parts = buildElement(stream);
     this.element = this.#parts.root;
     this.#parts.close.onclick = () => this.close({ byOperator: true });
     this.#parts.mute.onclick = () => this.setMuted(!this.#parts.video.muted);
-    this.#parts.ack.onclick = () => this.#handlers.onAcknowledge(this);
-    this.#rewind = attachRewind(this.element, stream, keys);
+    this.#parts.ack.onclick = () => this.acknowledge();
+    if (rewind) this.#rewind = attachRewind(this.element, stream, keys);
     this.#render();
     this.setAcknowledged(stream.acknowledged ?? null);
     this.setLost(stream.lost_at ?? null);
@@ -123,9 +132,9 @@ export class Tile {
    * the decrypt state (sent once subscribed) that this browser cannot decrypt.
    */
   async open() {
-    this.#worker = new Worker(WORKER_URL, { type: 'module' });
+    this.#worker = moduleWorker(WORKER_URL);
     this.#worker.onmessage = ({ data }) => this.#onWorkerMessage(data);
-    const session = new WhepSession(this.streamId, { worker: this.#worker, tileId: `tile-${++tileCount}` });
+    const session = new WhepSession(this.streamId, { worker: this.#worker, tileId: `tile-${++tileCount}` }, this.#api);
     this.#session = session;
     session.ontrack = (track) => this.#attach(track);
     session.onended = (reason) => this.end(reason);
@@ -200,15 +209,23 @@ export class Tile {
   }
 
   /**
-   * Seal an acknowledgement for the camera: an operator_data frame of
-   * `{type: 'acknowledge', t}` under this page's sender id and next counter (PROTOCOL §3).
-   * The server relays it with the signed-in user's name; the camera vibrates if it opens
-   * with the stream's key and is fresh and new.
-   * @returns {Promise<string>} base64url of the sealed frame
+   * Acknowledge (the Acknowledge button): seal an operator_data frame of
+   * `{type: 'acknowledge', t}` under this page's sender id and next counter (PROTOCOL §3)
+   * for the camera; the server relays it with who pressed (the camera vibrates if it opens
+   * with the stream's key and is fresh and new), records who and when, shows it to every
+   * operator and emits the SOC event. Why it failed is shown on the tile.
+   * @returns {Promise<boolean>} whether the server took it
    */
-  async sealAcknowledgement() {
-    if (!this.#cipher) throw new Error('The stream key is not open yet.');
-    return sealAcknowledgement(this.#cipher, Date.now());
+  async acknowledge() {
+    try {
+      if (!this.#cipher) throw new Error('The stream key is not open yet.');
+      const sealed = await sealAcknowledgement(this.#cipher, Date.now());
+      await this.#api.call('POST', `/api/streams/${encodeURIComponent(this.streamId)}/acknowledge`, { sealed });
+      return true;
+    } catch (error) {
+      this.notice(`Not acknowledged: ${error.message}`);
+      return false;
+    }
   }
 
   /**
@@ -249,7 +266,7 @@ export class Tile {
   }
 
   #stop() {
-    this.#rewind.close();
+    this.#rewind?.close();
     this.#session?.close();
     this.#worker?.terminate();
   }
@@ -426,6 +443,7 @@ export class Tile {
     this.state = state;
     this.message = message;
     this.#render();
+    this.#handlers.onState?.(this);
   }
 
   #render() {
@@ -448,28 +466,30 @@ function buildElement(stream) {
     className: 'tile-ack',
     textContent: 'Acknowledge',
     title: `Tell ${stream.camera}'s camera you have seen them (it vibrates)`,
+    attrs: { part: 'ack button' },
   });
-  const mute = el('button', { type: 'button', className: 'tile-mute', textContent: 'Unmute', attrs: { 'aria-pressed': 'false' } });
+  const mute = el('button', { type: 'button', className: 'tile-mute', textContent: 'Unmute', attrs: { 'aria-pressed': 'false', part: 'mute button' } });
   const close = el('button', {
     type: 'button',
     className: 'tile-close',
     textContent: '×',
     title: 'Close',
-    attrs: { 'aria-label': `Close ${stream.camera}` },
+    attrs: { 'aria-label': `Close ${stream.camera}`, part: 'close button' },
   });
-  const state = el('span', { className: 'tile-state' });
-  const head = el('header', { className: 'tile-head' }, el('span', { className: 'tile-camera', textContent: stream.camera }), state, ack, mute, close);
+  const state = el('span', { className: 'tile-state', attrs: { part: 'state' } });
+  const camera = el('span', { className: 'tile-camera', textContent: stream.camera, attrs: { part: 'camera' } });
+  const head = el('header', { className: 'tile-head', attrs: { part: 'head' } }, camera, state, ack, mute, close);
 
-  const video = el('video', { autoplay: true, playsInline: true, muted: true });
-  const frame = el('canvas', { className: 'tile-frame', attrs: { 'aria-hidden': 'true' } });
-  const message = el('p', { className: 'tile-message', attrs: { role: 'status' } });
-  const media = el('div', { className: 'tile-media' }, video, frame, message);
+  const video = el('video', { autoplay: true, playsInline: true, muted: true, attrs: { part: 'video' } });
+  const frame = el('canvas', { className: 'tile-frame', attrs: { 'aria-hidden': 'true', part: 'frame' } });
+  const message = el('p', { className: 'tile-message', attrs: { role: 'status', part: 'message' } });
+  const media = el('div', { className: 'tile-media', attrs: { part: 'media' } }, video, frame, message);
 
-  const position = el('span', { className: 'tile-position', textContent: 'No position yet' });
-  const verified = el('span', { className: 'tile-verified', hidden: true });
-  const acknowledged = el('span', { className: 'tile-acknowledged', attrs: { role: 'status' } });
-  const foot = el('footer', { className: 'tile-foot' }, verified, position, acknowledged);
-  const root = el('article', { className: 'tile', dataset: { streamId: stream.id, verified: 'pending' } }, head, media, foot);
+  const position = el('span', { className: 'tile-position', textContent: 'No position yet', attrs: { part: 'position' } });
+  const verified = el('span', { className: 'tile-verified', hidden: true, attrs: { part: 'verified' } });
+  const acknowledged = el('span', { className: 'tile-acknowledged', attrs: { role: 'status', part: 'acknowledged' } });
+  const foot = el('footer', { className: 'tile-foot', attrs: { part: 'foot' } }, verified, position, acknowledged);
+  const root = el('article', { className: 'tile', dataset: { streamId: stream.id, verified: 'pending' }, attrs: { part: 'tile' } }, head, media, foot);
   return { root, video, frame, message, state, ack, mute, close, position, verified, acknowledged };
 }
 

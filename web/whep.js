@@ -3,7 +3,7 @@
  * audio whose frames pass through the decrypting worker (none for a data-only
  * subscription), the `bwlive` data channel, keepalives, the decrypt state, and leaving.
  */
-import { apiFetch, callApi, errorSentence } from './api.js';
+import { CONSOLE_API, errorSentence } from './api.js';
 
 const ICE_GATHERING_CAP_MS = 2000;
 const KEEPALIVE_MS = 5000;
@@ -35,6 +35,7 @@ export class WhepSession {
   onended = null;
 
   #streamId;
+  #api;
   /** @type {Promise<RTCIceServer[]>} asked at once, while the caller readies the rest */
   #iceServersAsked;
   #keepaliveTimer = 0;
@@ -50,9 +51,11 @@ export class WhepSession {
    * @param {string} streamId
    * @param {{worker: Worker, tileId: string} | null} media video and audio, decrypted by
    *   the worker (an e2ee-worker.js) that gets `tileId` with every transform; null: data only
+   * @param {import('./api.js').Api} [api] the server, as this page calls it
    */
-  constructor(streamId, media) {
+  constructor(streamId, media, api = CONSOLE_API) {
     this.#streamId = streamId;
+    this.#api = api;
     this.#iceServersAsked = this.#iceServers();
     this.pc = new RTCPeerConnection(HAS_SCRIPT_TRANSFORM ? {} : { encodedInsertableStreams: true });
     const { worker, tileId } = media ?? {};
@@ -92,7 +95,7 @@ export class WhepSession {
     if (iceServers.length > 0) this.pc.setConfiguration({ ...this.pc.getConfiguration(), iceServers });
     await this.pc.setLocalDescription(offer);
     await iceGatheringComplete(this.pc);
-    const response = await apiFetch(`/whep/${encodeURIComponent(this.#streamId)}`, {
+    const response = await this.#api.fetch(`/whep/${encodeURIComponent(this.#streamId)}`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/sdp' },
       body: this.pc.localDescription.sdp,
@@ -120,7 +123,7 @@ export class WhepSession {
    */
   async #iceServers() {
     try {
-      const response = await apiFetch(`/whep/${encodeURIComponent(this.#streamId)}`, { method: 'OPTIONS' });
+      const response = await this.#api.fetch(`/whep/${encodeURIComponent(this.#streamId)}`, { method: 'OPTIONS' });
       return response.ok ? parseIceServerLinks(response.headers.get('Link') ?? '') : [];
     } catch {
       return [];
@@ -149,7 +152,7 @@ export class WhepSession {
   #leave() {
     if (!this.resource) return;
     // keepalive lets the request outlive the page; sendBeacon cannot DELETE.
-    apiFetch(this.resource, { method: 'DELETE', keepalive: true }).catch(() => {});
+    this.#api.fetch(this.resource, { method: 'DELETE', keepalive: true }).catch(() => {});
   }
 
   /** @param {string} reason */
@@ -161,7 +164,7 @@ export class WhepSession {
 
   async #keepalive() {
     try {
-      const response = await apiFetch(`${this.resource}/keepalive`, { method: 'POST' });
+      const response = await this.#api.fetch(`${this.resource}/keepalive`, { method: 'POST' });
       if (response.status === 404) this.#end('The stream has ended.');
     } catch {
       return; // the server is unreachable for now; the next keepalive tries again
@@ -176,7 +179,7 @@ export class WhepSession {
     }
     this.#toldDecrypting = decrypting;
     try {
-      await callApi('POST', `${this.resource}/decrypt-state`, { decrypting });
+      await this.#api.call('POST', `${this.resource}/decrypt-state`, { decrypting });
     } catch {
       // told nothing after all: the next keepalive tries again
       if (this.#toldDecrypting === decrypting) this.#toldDecrypting = null;

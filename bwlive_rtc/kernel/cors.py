@@ -13,6 +13,9 @@ A page of another origin may call the routes that accept viewer tokens
   when the token's reader set ``CROSS_ORIGIN`` to it (the origin the token is for, one of
   its key's origins). Errors carry it too, so the page can show why it was refused; any
   other origin gets no header and the browser withholds the answer.
+- The web client's modules and stylesheets (``GET /web/…``): ``*``, so that a page of
+  any origin may load the embedded player (module scripts are fetched with CORS). They
+  are public files; no credential is ever involved.
 """
 from __future__ import annotations
 
@@ -23,6 +26,7 @@ from aiohttp.typedefs import Handler
 
 from .access import token_access
 from .errors import json_error
+from .headers import STATIC_PREFIX
 
 CROSS_ORIGIN = web.RequestKey("cross_origin", str)  # the origin this request's token admits
 CORS_ORIGINS: web.AppKey[Callable[[str], bool]] = web.AppKey("cors_origins")
@@ -63,6 +67,9 @@ async def cors_middleware(request: web.Request, handler: Handler) -> web.StreamR
     if origin and request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers:
         return await _preflight(request, origin)
     response = await handler(request)
+    if request.method in ("GET", "HEAD") and request.path.startswith(STATIC_PREFIX) and not response.prepared:
+        response.headers["Access-Control-Allow-Origin"] = "*"
+        return response
     if origin and not response.prepared:
         response.headers.add("Vary", "Origin")
         if request.get(CROSS_ORIGIN) == origin:

@@ -1,5 +1,6 @@
 """Serving the web client: the pages and modules under ``/web``, ``/`` (the console), the
-server's time, against which web clients check their clocks (SPEC §3, Clocks), and the
+server's time, against which web clients check their clocks (SPEC §3, Clocks), the
+embedded player's release (its module and Subresource Integrity, ``player.py``), and the
 API's OpenAPI document."""
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from aiohttp import web
 from ..kernel.access import Access, access
 from ..kernel.appkeys import CLOCK, SETTINGS
 from ..kernel.openapi import openapi_document
+from .player import player_release
 
 WEB_DIR = Path(str(importlib.resources.files("bwlive_rtc.web")))  # the repository's web/, packaged
 
@@ -34,6 +36,15 @@ async def server_time(request: web.Request) -> web.Response:
         {"now_ms": now_ms, "clock_tolerance_s": request.app[SETTINGS].clock_tolerance_s},
         headers={"Cache-Control": "no-store"},
     )
+
+
+@routes.get("/api/player")
+@access(Access.PUBLIC)
+async def player(request: web.Request) -> web.Response:
+    """``{"version", "module", "integrity", "imports": {url: integrity}}``: the embedded
+    player's entry module with its SRI hash, and the hash of every module it loads."""
+    base = f"{request.scheme}://{request.host}"
+    return web.json_response(player_release(WEB_DIR).published(base))
 
 
 @routes.get("/api/openapi.json")

@@ -1,0 +1,70 @@
+"""The embedded player's module and its Subresource Integrity (docs/EMBEDDING.md).
+
+``<bwlive-player>`` is one ES module, ``/web/player/v1/bwlive-player.js``, which imports
+the console's own modules. ``GET /api/player`` publishes the sha384 SRI hash of the
+entry (for the page's ``<script integrity>``) and of every module it loads, the
+decrypting worker's included (for an import map's ``integrity``, so that the whole graph
+is pinned), computed from the bytes this server serves."""
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path, PurePosixPath
+
+VERSION = "v1"
+ENTRY = f"player/{VERSION}/bwlive-player.js"
+STATIC_PATH = "/web/"
+# `import … from './x.js'`, `import './x.js'`, `new URL('./x.js', import.meta.url)` (the worker)
+_REFERENCES = re.compile(r"""(?:\bfrom\s+|^import\s+|new URL\(\s*)'(\.{1,2}/[^']+\.js)'""", re.MULTILINE)
+
+
+def integrity(data: bytes) -> str:
+    """The SRI form of a sha384 digest (W3C Subresource Integrity)."""
+    return "sha384-" + base64.b64encode(hashlib.sha384(data).digest()).decode("ascii")
+
+
+@dataclass(frozen=True)
+class PlayerRelease:
+    """The player's entry module and the SRI of every module of its graph, by path under ``/web/``."""
+
+    entry: str
+    modules: dict[str, str]
+
+    def published(self, base: str) -> dict[str, object]:
+        """What ``GET /api/player`` answers: absolute URLs under ``base``."""
+        url = f"{base}{STATIC_PATH}"
+        return {
+            "version": VERSION,
+            "module": url + self.entry,
+            "integrity": self.modules[self.entry],
+            "imports": {url + path: value for path, value in sorted(self.modules.items())},
+        }
+
+
+@cache
+def player_release(web_dir: Path) -> PlayerRelease:
+    """The graph of the entry's static imports and worker, read once (the files are the package's)."""
+    modules: dict[str, str] = {}
+    pending = [PurePosixPath(ENTRY)]
+    while pending:
+        path = pending.pop()
+        if str(path) in modules:
+            continue
+        source = (web_dir / path).read_bytes()
+        modules[str(path)] = integrity(source)
+        for reference in _REFERENCES.findall(source.decode("utf-8")):
+            pending.append(_resolve(path.parent, reference))
+    return PlayerRelease(ENTRY, modules)
+
+
+def _resolve(folder: PurePosixPath, reference: str) -> PurePosixPath:
+    parts = list(folder.parts)
+    for part in PurePosixPath(reference).parts:
+        if part == "..":
+            parts.pop()
+        elif part != ".":
+            parts.append(part)
+    return PurePosixPath(*parts)

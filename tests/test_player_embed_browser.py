@@ -1,0 +1,254 @@
+"""``<bwlive-player>`` in a page of another origin, in real Chromium (issue 14, parts 1
+and 3): the integrator's page (another loopback port) loads the player with its
+Subresource Integrity (the entry's and, by an import map, every module's, as
+``GET /api/player`` publishes them), gets a viewer token from its backend (the one of
+docs/EMBEDDING.md), hands the player the key of a password-protected link with key
+through the JS API (kept in the page origin's IndexedDB), and plays a real camera's
+live stream: frames with their burned-in codes decode, events arrive, ``acknowledge()``
+reaches the camera. No key, another key, an expired token, a token for another stream
+and an origin the key does not name are each told in the element and by an ``error``
+event."""
+from __future__ import annotations
+
+import json
+import re
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import jwt
+import pytest
+from playwright.sync_api import Browser, Page
+
+from bwlive_rtc.crypto.system_key import SystemKeyPair
+from bwlive_rtc.crypto.system_signing import SigningPublicKey
+from bwlive_rtc.embedding.tokens import TokenSigner
+from bwlive_rtc.webclient.player import integrity
+from tests.processes import Camera, Server
+from tests.test_browser_live import READ_CODE_JS
+from tests.test_embedding_browser import Integrator, bwlive_cli
+
+CAMERA = "Ida Player"
+PASSPHRASE = "harbour lights 42"
+EVENTS = ("stream-started", "stream-ended", "acknowledged", "position", "error")
+HOST_PAGE = """<!doctype html>
+<meta charset="utf-8"><title>Dispatch</title>
+<script type="importmap">%(importmap)s</script>
+<script type="module" src="%(module)s" integrity="%(integrity)s" crossorigin="anonymous"></script>
+<script>
+window.events = [];
+window.getToken = async () => (await (await fetch('/bwlive-token', {method: 'POST'})).json()).token;
+window.Player = () => customElements.whenDefined('bwlive-player');
+window.embed = (attributes) => {
+  document.querySelector('bwlive-player')?.remove();
+  window.events = [];
+  const player = document.createElement('bwlive-player');
+  for (const type of %(events)s) player.addEventListener(type, (event) => window.events.push({type, ...event.detail}));
+  for (const [name, value] of Object.entries(attributes)) player.setAttribute(name, value);
+  document.body.append(player);
+  return true;
+};
+</script>
+<body></body>
+"""
+
+
+def get(url: str) -> tuple[bytes, Any]:
+    with urllib.request.urlopen(url, timeout=10) as answer:
+        return answer.read(), answer.headers
+
+
+@pytest.fixture(scope="module")
+def release(server: Server) -> dict[str, Any]:
+    body, _ = get(server.url + "/api/player")
+    published: dict[str, Any] = json.loads(body)
+    return published
+
+
+@pytest.fixture(scope="module")
+def camera(start_camera: Callable[..., Camera]) -> Camera:
+    return start_camera(CAMERA)
+
+
+@pytest.fixture(scope="module")
+def site(server: Server, release: dict[str, Any]) -> Iterator[Integrator]:
+    """The integrator's page and backend, with an operator API key for its origin."""
+    integrator = Integrator(server.url)
+    created = bwlive_cli(server, "create", "--name", "Dispatch VMS", "--role", "operator", "--origin", integrator.origin)
+    secret = re.search(r"bwk_\S+", created)
+    assert secret, created
+    integrator.api_key = secret.group(0)  # type: ignore[attr-defined]
+    integrator.start(integrator.api_key, HOST_PAGE % {  # type: ignore[attr-defined]
+        "importmap": json.dumps({"integrity": release["imports"]}), "module": release["module"],
+        "integrity": release["integrity"], "events": json.dumps(EVENTS)})
+    yield integrator
+    integrator.stop()
+
+
+def mint(server: Server, site: Integrator, scope: dict[str, list[str]]) -> str:
+    """A viewer token as an integrator's backend gets one (the test is that backend here)."""
+    request = urllib.request.Request(
+        server.url + "/api/tokens", data=json.dumps({"scope": scope, "origin": site.origin}).encode(), method="POST",
+        headers={"Authorization": f"Bearer {site.api_key}", "Content-Type": "application/json"})  # type: ignore[attr-defined]
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        token: str = json.loads(answer.read())["token"]
+    return token
+
+
+def open_site(browser: Browser, url: str) -> Page:
+    page = browser.new_context().new_page()
+    page.goto(url)
+    page.evaluate("Player()")  # the module loaded, its integrity checked
+    return page
+
+
+def player_says(page: Page, text: str, timeout_s: float = 15.0) -> str:
+    """The element's message (its status line or its tile's) once it contains ``text``."""
+    deadline, said = time.monotonic() + timeout_s, ""
+    while time.monotonic() < deadline:
+        said = page.evaluate("document.querySelector('bwlive-player')?.message ?? ''")
+        if text in said:
+            return str(said)
+        page.wait_for_timeout(200)
+    raise AssertionError(f"the player says {said!r}, not {text!r}")
+
+
+def embed(page: Page, server: Server, token: str, **attributes: str) -> None:
+    """The host page puts a new ``<bwlive-player>`` in, with these attributes (``camera-user``: camera_user)."""
+    named = {name.replace("_", "-"): value for name, value in attributes.items()}
+    page.evaluate("(attributes) => embed(attributes)", {"server": server.url, "token": token, **named})
+
+
+def events(page: Page, kind: str) -> list[dict[str, Any]]:
+    return [event for event in page.evaluate("window.events") if event["type"] == kind]
+
+
+def test_the_published_integrity_is_that_of_the_bytes_served_with_cors(server: Server, release: dict[str, Any]) -> None:
+    assert release["module"] == server.url + "/web/player/v1/bwlive-player.js"
+    assert release["imports"][release["module"]] == release["integrity"]
+    shared = {server.url + f"/web/{name}" for name in ("tile.js", "e2ee-worker.js", "keystore.js", "whep.js")}
+    assert shared <= set(release["imports"])  # the console's own modules
+    for url, published in release["imports"].items():
+        body, headers = get(url)
+        assert integrity(body) == published, url
+        assert headers["Access-Control-Allow-Origin"] == "*", url
+
+
+def test_no_key_another_key_and_an_expired_token_are_told(
+        browser: Browser, server: Server, site: Integrator, camera: Camera) -> None:
+    stream = server.wait_for_stream(CAMERA)
+    page = open_site(browser, site.origin + "/")  # a fresh profile: no key in this origin's IndexedDB
+    token = page.evaluate("getToken()")
+    embed(page, server, token, stream=stream["id"])
+    page.locator('bwlive-player .tile[data-error="no-key"]').wait_for(timeout=15_000)
+    assert player_says(page, "No decryption key in this browser")
+    assert any(e["code"] == "no-key" and e["streamId"] == stream["id"] for e in events(page, "error"))
+
+    other = SystemKeyPair.generate()
+    page.evaluate("(link) => { window.events = []; return document.querySelector('bwlive-player').setKey({link}); }",
+                  other.link("https://bwlive.example"))
+    page.locator('bwlive-player .tile[data-error="other-key"]').wait_for(timeout=15_000)
+    said = player_says(page, "another key")
+    assert re.search(r"Stream encrypted to another key: .* This browser holds " + re.escape(other.public.thumbprint), said), said
+    assert [e["code"] for e in events(page, "error")] == ["other-key"]
+    assert page.locator("bwlive-player video").evaluate(READ_CODE_JS) is None  # nothing decoded
+
+    claims = jwt.decode(token, options={"verify_signature": False})
+    kept = {name: claims[name] for name in ("aud", "org", "role", "scope", "key", "jti")}
+    expired, _ = TokenSigner.in_directory(server.data_dir).issue(kept, datetime.now(UTC) - timedelta(minutes=10), 5)
+    embed(page, server, expired, camera_user=CAMERA)
+    said = player_says(page, "bwlive refused")
+    assert "expired" in said, said
+    assert [e["code"] for e in events(page, "error")] == ["token"]
+    assert page.locator("bwlive-player .tile").count() == 0
+    page.context.close()
+
+
+def test_a_token_for_another_stream_or_from_another_origin_cannot_play(
+        browser: Browser, server: Server, site: Integrator, camera: Camera) -> None:
+    stream = server.wait_for_stream(CAMERA)
+    page = open_site(browser, site.origin + "/")
+    elsewhere = mint(server, site, {"streams": ["Someone Else"]})
+    embed(page, server, elsewhere, stream=stream["id"])
+    player_says(page, f"Stream {stream['id']} is not live, or this token may not watch it")
+    assert page.locator("bwlive-player .tile").count() == 0
+    refused = page.evaluate("""async ([server, id, token]) => {
+      const answer = await fetch(`${server}/whep/${id}`, {method: 'POST', body: 'v=0',
+        headers: {Authorization: `Bearer ${token}`, 'Content-Type': 'application/sdp'}});
+      return [answer.status, (await answer.json()).error];
+    }""", [server.url, stream["id"], elsewhere])
+    assert refused[0] == 404, refused
+
+    tampered = page.evaluate("""(src) => new Promise((done) => {
+      const script = Object.assign(document.createElement('script'), {type: 'module', src: src + '?v=2',
+        integrity: 'sha384-' + btoa('x'.repeat(48)), crossOrigin: 'anonymous'});
+      script.onload = () => done('ran');
+      script.onerror = () => done('refused');
+      document.head.append(script);
+    })""", server.url + "/web/player/v1/bwlive-player.js")
+    assert tampered == "refused"
+    page.context.close()
+
+    port = site.origin.rsplit(":", 1)[1]
+    other_origin = open_site(browser, f"http://localhost:{port}/")  # the page's code still loads (public, CORS *)
+    token = other_origin.evaluate("getToken()")
+    embed(other_origin, server, token, camera_user=CAMERA)
+    said = player_says(other_origin, "does not accept this page's origin")
+    assert f"(http://localhost:{port})" in said, said
+    assert [e["code"] for e in events(other_origin, "error")] == ["origin"]
+    other_origin.context.close()
+
+
+def test_the_player_plays_a_live_stream_with_the_key_handed_over(
+        browser: Browser, server: Server, site: Integrator, camera: Camera, system_keys: SystemKeyPair, workdir) -> None:
+    stream = server.wait_for_stream(CAMERA)
+    signing = SigningPublicKey.load(workdir / "keys")
+    link = system_keys.protected_link("https://bwlive.example", PASSPHRASE, signing.raw)
+    page = open_site(browser, site.origin + "/")
+    importing = ("async ([link, passphrase]) => (await Player()).importKey({link, passphrase})"
+                 ".then((key) => key.thumbprint, (error) => error.message)")
+    assert "Wrong passphrase" in page.evaluate(importing, [link, "not the passphrase"])
+    assert page.evaluate(importing, [link, PASSPHRASE]) == system_keys.public.thumbprint
+    page.reload()  # typed once: the key stays in this origin's IndexedDB
+    page.evaluate("Player()")
+
+    token = page.evaluate("getToken()")
+    embed(page, server, token, camera_user=CAMERA)
+    tile = page.locator(f'bwlive-player .tile[data-stream-id="{stream["id"]}"]')
+    page.locator(f'bwlive-player .tile[data-stream-id="{stream["id"]}"][data-state="live"]').wait_for(timeout=20_000)
+    codes = []
+    for _ in range(60):
+        code = tile.locator("video").evaluate(READ_CODE_JS)
+        if code and (not codes or code["frame"] > codes[-1]["frame"]):
+            codes.append(code)
+        if len(codes) >= 3:
+            break
+        page.wait_for_timeout(200)
+    assert len(codes) >= 3, codes  # frames with their burned-in numbers, advancing
+    page.locator(f'bwlive-player .tile[data-stream-id="{stream["id"]}"][data-verified="yes"]').wait_for(timeout=10_000)
+    assert events(page, "stream-started") == [{"type": "stream-started", "streamId": stream["id"], "camera": CAMERA}]
+    page.wait_for_function("window.events.some((e) => e.type === 'position' && e.fix)", timeout=10_000)
+    position = events(page, "position")[-1]
+    assert position["streamId"] == stream["id"] and -90 <= position["lat"] <= 90, position
+    assert page.evaluate("document.querySelector('bwlive-player').state") == "live"
+    assert events(page, "error") == []
+
+    assert page.evaluate("document.querySelector('bwlive-player').acknowledge()") is True
+    camera.wait_for(r"acknowledged: by Dispatch VMS \(vibrate\)", timeout=5)
+    page.wait_for_function("window.events.some((e) => e.type === 'acknowledged')", timeout=5_000)
+    acknowledged = events(page, "acknowledged")[0]
+    assert (acknowledged["streamId"], acknowledged["by"]) == (stream["id"], "Dispatch VMS"), acknowledged
+    assert "Acknowledged by Dispatch VMS" in tile.locator(".tile-acknowledged").inner_text()
+
+    page.evaluate("document.querySelector('bwlive-player').mute(false)")
+    assert tile.locator("video").evaluate("(video) => video.muted") is False
+
+    camera.stop()
+    page.wait_for_function("window.events.some((e) => e.type === 'stream-ended')", timeout=15_000)
+    ended = events(page, "stream-ended")[0]
+    assert ended["streamId"] == stream["id"] and "ended" in ended["message"].lower(), ended
+    assert page.evaluate("document.querySelector('bwlive-player').state") == "ended"
+    page.screenshot(path="/tmp/bwlive-player-embedded.png")
+    page.context.close()
