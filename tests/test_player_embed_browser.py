@@ -5,11 +5,13 @@ Subresource Integrity (the entry's and, by an import map, every module's, as
 docs/EMBEDDING.md), hands the player the key of a password-protected link with key
 through the JS API (kept in the page origin's IndexedDB), and plays a real camera's
 live stream: frames with their burned-in codes decode, events arrive, ``acknowledge()``
-reaches the camera. No key, another key, an expired token, a token for another stream
+reaches the camera; and a recording, with a key from the page's own key store (a
+non-extractable CryptoKey). No key, another key, an expired token, a token for another stream
 and an origin the key does not name are each told in the element and by an ``error``
 event."""
 from __future__ import annotations
 
+import base64
 import json
 import re
 import time
@@ -27,8 +29,10 @@ from bwlive_rtc.crypto.system_signing import SigningPublicKey
 from bwlive_rtc.embedding.tokens import TokenSigner
 from bwlive_rtc.webclient.player import integrity
 from tests.processes import Camera, Server
+from tests.synthetic_recording import organisation_of, write_recording
 from tests.test_browser_live import READ_CODE_JS
 from tests.test_embedding_browser import Integrator, bwlive_cli
+from tests.test_recordings_browser import picture_code
 
 CAMERA = "Ida Player"
 PASSPHRASE = "harbour lights 42"
@@ -41,12 +45,13 @@ HOST_PAGE = """<!doctype html>
 window.events = [];
 window.getToken = async () => (await (await fetch('/bwlive-token', {method: 'POST'})).json()).token;
 window.Player = () => customElements.whenDefined('bwlive-player');
-window.embed = (attributes) => {
+window.embed = async (attributes, key) => {
   document.querySelector('bwlive-player')?.remove();
   window.events = [];
   const player = document.createElement('bwlive-player');
   for (const type of %(events)s) player.addEventListener(type, (event) => window.events.push({type, ...event.detail}));
   for (const [name, value] of Object.entries(attributes)) player.setAttribute(name, value);
+  if (key) await player.setKey(key);
   document.body.append(player);
   return true;
 };
@@ -199,6 +204,43 @@ def test_a_token_for_another_stream_or_from_another_origin_cannot_play(
     assert f"(http://localhost:{port})" in said, said
     assert [e["code"] for e in events(other_origin, "error")] == ["origin"]
     other_origin.context.close()
+
+
+def test_the_player_plays_a_recording_with_a_key_from_the_pages_own_store(
+        browser: Browser, server: Server, site: Integrator, system_keys: SystemKeyPair) -> None:
+    recording = write_recording(server.data_dir, system_keys.public, "Rita Record", 8,
+                                organisation_id=organisation_of(server.data_dir))
+    token = mint(server, site, {"recordings": [recording.id]})
+    page = open_site(browser, site.origin + "/")
+    page.evaluate("""async ([attributes, pkcs8]) => {  // the host's own key store holds it non-extractable
+      const ecdh = {name: 'ECDH', namedCurve: 'P-256'};
+      const bytes = Uint8Array.from(atob(pkcs8), (c) => c.charCodeAt(0));
+      const once = await crypto.subtle.importKey('pkcs8', bytes, ecdh, true, ['deriveBits']);
+      const {kty, crv, x, y, d} = await crypto.subtle.exportKey('jwk', once);
+      const privateKey = await crypto.subtle.importKey('jwk', {kty, crv, x, y, d}, ecdh, false, ['deriveBits']);
+      return embed(attributes, {privateKey, publicKey: {kty, crv, x, y}});
+    }""", [{"server": server.url, "token": token, "recording": recording.id},
+           base64.b64encode(system_keys.pkcs8_der()).decode()])
+    page.locator('bwlive-player .recording[data-state="playing"]').wait_for(timeout=15_000)
+    assert page.evaluate("document.querySelector('bwlive-player').state") == "recording"
+    page.evaluate("async () => { const player = document.querySelector('bwlive-player').recordingPlayer; "
+                  "player.pause(); await player.seek(5000); }")
+    page.locator('bwlive-player .recording[data-state="paused"]').wait_for(timeout=10_000)
+    seen = None
+    for _ in range(50):
+        seen = picture_code(page, "bwlive-player canvas.recording-picture")
+        if seen == recording.code_at(5000):
+            break
+        page.wait_for_timeout(100)
+    assert seen == recording.code_at(5000), seen
+    assert events(page, "error") == []
+
+    other = mint(server, site, {"recordings": ["Someone Else"]})  # a token for another recording: as if it did not exist
+    embed(page, server, other, recording=recording.id)
+    assert player_says(page, "bwlive refused").endswith(f"There is no recording '{recording.id}' (it may have been purged).")
+    assert page.locator("bwlive-player .recording").count() == 0
+    assert [e["code"] for e in events(page, "error")] == ["server"]
+    page.context.close()
 
 
 def test_the_player_plays_a_live_stream_with_the_key_handed_over(

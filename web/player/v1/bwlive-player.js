@@ -11,8 +11,9 @@
  * Attributes (and the properties of the same names, camelCase): `server` (bwlive's base
  * URL), `token` (a viewer token; set a fresh one before it expires, playing goes on),
  * and what to show: `stream` (a live stream by id), `camera-user` (the live stream of a
- * camera user, and the next one when it ends) or `group` (a grid of every live stream the
- * token's scope admits: mint it with `{"groups": [id]}`).
+ * camera user, and the next one when it ends), `group` (a grid of every live stream the
+ * token's scope admits: mint it with `{"groups": [id]}`) or `recording` (a recording by
+ * id, played from its start: recording-view.js).
  *
  * Events (`detail` in brackets): `stream-started` ({streamId, camera}: frames decrypt),
  * `stream-ended` ({streamId, camera, message}), `acknowledged` ({streamId, camera, by,
@@ -31,18 +32,22 @@
  * `--ok`, `--warn`, `--error`.
  *
  * Read-only properties for the host page (and tests): `state` ('idle'|'waiting'|'live'|
- * 'ended'|'error'), `message`, `error` (the last error's code, or null), `streamIds`.
+ * 'ended'|'recording'|'error'), `message`, `error` (the last error's code, or null),
+ * `streamIds`, `recordingPlayer` (the recordings player: `position`, `duration`, `play()`,
+ * `pause()`, `seek(ms)`).
  */
 import { Api, ApiError } from '../../api.js';
 import { checkClock } from '../../clock.js';
+import { ContentKeyError } from '../../content-key.js';
 import { el } from '../../dom.js';
 import { heldKeyOf } from '../../key-handover.js';
 import { listKeys, storeKey } from '../../keystore.js';
 import { watchStreams } from '../../streams.js';
 import { Tile } from '../../tile.js';
+import { RecordingView } from './recording-view.js';
 
 const TILE_CSS = new URL('../../tile.css', import.meta.url).href;
-const WATCHED = ['server', 'token', 'stream', 'camera-user', 'group'];
+const WATCHED = ['server', 'token', 'stream', 'camera-user', 'group', 'recording'];
 const TOKEN_EXPIRED_MESSAGE = 'The viewer token expired: the page must give the player a new one.';
 const STYLE = `
 :host {
@@ -57,6 +62,11 @@ const STYLE = `
 .grid .tile { min-height: 12rem; }
 .tile-close { display: none; }
 .status { margin: 0; padding: 0.5rem; color: var(--muted); }
+.recording { display: flex; flex-direction: column; height: 100%; background: #000; }
+.recording-picture { flex: 1; min-height: 0; width: 100%; object-fit: contain; }
+.recording-controls { display: flex; align-items: center; gap: 0.5rem; padding: 0.3rem 0.5rem; background: var(--panel); }
+.recording-seek { flex: 1; }
+.recording-time { font-variant-numeric: tabular-nums; }
 :host([data-state="error"]) .status { color: var(--error); }
 `;
 
@@ -79,7 +89,7 @@ export class BwlivePlayer extends HTMLElement {
     return { keyId, thumbprint };
   }
 
-  /** @type {'idle'|'waiting'|'live'|'ended'|'error'} */
+  /** @type {'idle'|'waiting'|'live'|'ended'|'recording'|'error'} */
   state = 'idle';
   /** @type {string} */
   message = '';
@@ -96,6 +106,8 @@ export class BwlivePlayer extends HTMLElement {
   #keys = null;
   /** @type {(() => void) | null} */
   #stopWatching = null;
+  /** @type {RecordingView | null} */
+  #recording = null;
   #generation = 0;
   #status;
   #grid;
@@ -137,6 +149,13 @@ export class BwlivePlayer extends HTMLElement {
   set cameraUser(value) { this.setAttribute('camera-user', value); }
   get group() { return this.getAttribute('group') ?? ''; }
   set group(value) { this.setAttribute('group', value); }
+  get recording() { return this.getAttribute('recording') ?? ''; }
+  set recording(value) { this.setAttribute('recording', value); }
+
+  /** @returns {import('../../recording-player.js').RecordingPlayer | null} */
+  get recordingPlayer() {
+    return this.#recording?.player ?? null;
+  }
 
   /** @returns {string[]} the streams on screen */
   get streamIds() {
@@ -181,6 +200,9 @@ export class BwlivePlayer extends HTMLElement {
     this.#generation += 1;
     this.#stopWatching?.();
     this.#stopWatching = null;
+    this.#recording?.close();
+    this.#recording?.element.remove();
+    this.#recording = null;
     for (const tile of this.#tiles.values()) tile.close();
     this.#tiles.clear();
     this.#acknowledged.clear();
@@ -211,13 +233,15 @@ export class BwlivePlayer extends HTMLElement {
       this.#fail('clock', clock.message);
       return;
     }
+    if (this.recording) {
+      this.#playRecording(keys, api, current);
+      return;
+    }
     let streams;
     try {
       ({ streams } = await api.call('GET', '/api/streams'));
     } catch (error) {
-      if (!current()) return;
-      if (error instanceof ApiError) this.#fail(error.status === 401 ? 'token' : 'server', `bwlive refused: ${error.message}`);
-      else this.#fail('origin', `bwlive at ${api.base} does not accept this page's origin (${location.origin}), or cannot be reached.`);
+      if (current()) this.#failCall(error, api);
       return;
     }
     if (!current()) return;
@@ -235,6 +259,36 @@ export class BwlivePlayer extends HTMLElement {
     }, api);
   }
 
+  /**
+   * @param {import('../../keystore.js').KeyRecord[]} keys
+   * @param {Api} api
+   * @param {() => boolean} current this start is still the player's
+   */
+  async #playRecording(keys, api, current) {
+    const view = new RecordingView();
+    this.#recording = view;
+    this.#grid.append(view.element);
+    try {
+      const { camera } = await view.open(this.recording, keys, api);
+      if (current()) this.#setState('recording', camera, { shown: false });
+    } catch (error) {
+      if (!current()) return;
+      view.element.remove();
+      if (error instanceof ContentKeyError) this.#fail(error.reason, error.message);
+      else this.#failCall(error, api);
+    }
+  }
+
+  /**
+   * A call to bwlive failed: refused (its sentence), or withheld by the browser (CORS).
+   * @param {unknown} error
+   * @param {Api} api
+   */
+  #failCall(error, api) {
+    if (error instanceof ApiError) this.#fail(error.status === 401 ? 'token' : 'server', `bwlive refused: ${error.message}`);
+    else this.#fail('origin', `bwlive at ${api.base} does not accept this page's origin (${location.origin}), or cannot be reached.`);
+  }
+
   /** @returns {string | null} what is missing in the attributes */
   #configurationProblem() {
     if (!this.server) return 'Set the server attribute to the bwlive server\'s address.';
@@ -244,8 +298,8 @@ export class BwlivePlayer extends HTMLElement {
       return `The server attribute is not an address: ${this.server}.`;
     }
     if (!this.token) return 'No viewer token: the page must give the player one (token attribute).';
-    if ([this.stream, this.cameraUser, this.group].filter(Boolean).length !== 1) {
-      return 'Set exactly one of the attributes stream, camera-user and group.';
+    if ([this.stream, this.cameraUser, this.group, this.recording].filter(Boolean).length !== 1) {
+      return 'Set exactly one of the attributes stream, camera-user, group and recording.';
     }
     return null;
   }
@@ -344,7 +398,7 @@ export class BwlivePlayer extends HTMLElement {
   }
 
   /**
-   * @param {'idle'|'waiting'|'live'|'ended'|'error'} state
+   * @param {'idle'|'waiting'|'live'|'ended'|'recording'|'error'} state
    * @param {string} message
    * @param {{shown?: boolean}} [how] shown: on the player's status line (a tile shows its own)
    */
