@@ -287,6 +287,13 @@ def test_the_player_plays_a_live_stream_with_the_key_handed_over(
     page.evaluate("document.querySelector('bwlive-player').mute(false)")
     assert tile.locator("video").evaluate("(video) => video.muted") is False
 
+    # taken off the page, the player leaves its subscription at once (DELETE with the token, across origins)
+    with page.expect_response(lambda answer: answer.request.method == "DELETE", timeout=5_000) as leaving:
+        embed(page, server, token, camera_user=CAMERA)  # the page's next player; the old one is removed
+    assert leaving.value.status == 200 and f"/whep/{stream['id']}/" in leaving.value.url, leaving.value
+    server.wait_for(rf"viewer \S+ of {re.escape(stream['id'])} left", timeout=5)
+    page.wait_for_function("window.events.some((e) => e.type === 'stream-started')", timeout=20_000)
+
     camera.stop()
     page.wait_for_function("window.events.some((e) => e.type === 'stream-ended')", timeout=15_000)
     ended = events(page, "stream-ended")[0]
