@@ -105,8 +105,9 @@ class Integrator:
         self.bwlive = bwlive
         self.loop = asyncio.new_event_loop()
 
-    def start(self, api_key: str, page: str | None = None) -> None:
-        """Serve ``page`` (default: this file's) at ``/`` and the backend beside it."""
+    def start(self, api_key: str, page: str | None = None, static: Path | None = None) -> None:
+        """Serve ``page`` (default: this file's) at ``/`` and the backend beside it, and the
+        files of ``static`` under ``/static/``."""
         app = load_backend()(self.bwlive, api_key, self.origin)
         page = page or PAGE % {"bwlive": json.dumps(self.bwlive)}
 
@@ -114,6 +115,8 @@ class Integrator:
             return web.Response(text=page, content_type="text/html")
 
         app.router.add_get("/", index)
+        if static is not None:
+            app.router.add_static("/static/", static)
         started = threading.Event()
         self.runner = web.AppRunner(app)
 

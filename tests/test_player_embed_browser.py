@@ -14,6 +14,8 @@ from __future__ import annotations
 import base64
 import json
 import re
+import subprocess
+import sys
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -241,6 +243,60 @@ def test_the_player_plays_a_recording_with_a_key_from_the_pages_own_store(
     assert page.locator("bwlive-player .recording").count() == 0
     assert [e["code"] for e in events(page, "error")] == ["server"]
     page.context.close()
+
+
+def test_the_player_hosted_on_the_integrators_own_origin_loads_no_code_from_bwlive(
+        browser: Browser, server: Server, camera: Camera, system_keys: SystemKeyPair, tmp_path) -> None:
+    """``bwlive webclient export``: the integrator serves the player's files itself (its
+    worker too) and the bwlive server only answers the API: it cannot change the code
+    that handles the key."""
+    done = subprocess.run([sys.executable, "-m", "bwlive_rtc", "webclient", "export", str(tmp_path / "player")],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    release = json.loads((tmp_path / "player" / "release.json").read_text())
+    stream = server.wait_for_stream(CAMERA)
+    hosted = Integrator(server.url)
+    created = bwlive_cli(server, "create", "--name", "Self-hosted VMS", "--role", "viewer", "--origin", hosted.origin)
+    api_key = re.search(r"bwk_\S+", created)
+    assert api_key, created
+    static = hosted.origin + "/static/"
+    hosted.start(api_key.group(0), HOST_PAGE % {
+        "importmap": json.dumps({"integrity": {static + path: value for path, value in release["imports"].items()}}),
+        "module": static + release["module"], "integrity": release["integrity"], "events": json.dumps(EVENTS)},
+        static=tmp_path / "player")
+    try:
+        page = browser.new_context().new_page()
+        loaded: list[str] = []
+        page.on("request", lambda request: loaded.append(request.url) if request.resource_type != "fetch" else None)
+        page.goto(hosted.origin + "/")
+        page.evaluate("Player()")
+        page.evaluate("""async ([attributes, pkcs8]) => {
+          const ecdh = {name: 'ECDH', namedCurve: 'P-256'};
+          const bytes = Uint8Array.from(atob(pkcs8), (c) => c.charCodeAt(0));
+          const once = await crypto.subtle.importKey('pkcs8', bytes, ecdh, true, ['deriveBits']);
+          const {kty, crv, x, y, d} = await crypto.subtle.exportKey('jwk', once);
+          const privateKey = await crypto.subtle.importKey('jwk', {kty, crv, x, y, d}, ecdh, false, ['deriveBits']);
+          attributes.token = await getToken();
+          return embed(attributes, {privateKey, publicKey: {kty, crv, x, y}});
+        }""", [{"server": server.url, "stream": stream["id"]}, base64.b64encode(system_keys.pkcs8_der()).decode()])
+        tile = page.locator(f'bwlive-player .tile[data-stream-id="{stream["id"]}"][data-state="live"]')
+        tile.wait_for(timeout=20_000)
+        codes = []
+        for _ in range(60):
+            code = tile.locator("video").evaluate(READ_CODE_JS)
+            if code and (not codes or code["frame"] > codes[-1]["frame"]):
+                codes.append(code)
+            if len(codes) >= 3:
+                break
+            page.wait_for_timeout(200)
+        assert len(codes) >= 3, codes  # decrypted by the worker from the integrator's own files
+        code_files = [url for url in loaded if url.endswith((".js", ".css"))]
+        assert any(url.endswith("/static/e2ee-worker.js") for url in code_files), code_files
+        assert code_files and all(url.startswith(static) for url in code_files), code_files
+        assert not any(url.startswith(server.url) for url in loaded), loaded  # the API only, by fetch
+        page.context.close()
+    finally:
+        hosted.stop()
 
 
 def test_the_player_plays_a_live_stream_with_the_key_handed_over(

@@ -17,8 +17,9 @@ from pathlib import Path, PurePosixPath
 VERSION = "v1"
 ENTRY = f"player/{VERSION}/bwlive-player.js"
 STATIC_PATH = "/web/"
-# `import … from './x.js'`, `import './x.js'`, `new URL('./x.js', import.meta.url)` (the worker)
-_REFERENCES = re.compile(r"""(?:\bfrom\s+|^import\s+|new URL\(\s*)'(\.{1,2}/[^']+\.js)'""", re.MULTILINE)
+# `import … from './x.js'`, `import './x.js'`, `new URL('./x.js', import.meta.url)` (the
+# worker; a style sheet, `.css`, is an asset: it goes with the player, outside the import map)
+_REFERENCES = re.compile(r"""(?:\bfrom\s+|^import\s+|new URL\(\s*)'(\.{1,2}/[^']+\.(?:js|css))'""", re.MULTILINE)
 
 
 def integrity(data: bytes) -> str:
@@ -28,10 +29,17 @@ def integrity(data: bytes) -> str:
 
 @dataclass(frozen=True)
 class PlayerRelease:
-    """The player's entry module and the SRI of every module of its graph, by path under ``/web/``."""
+    """The player's entry module, the SRI of every module of its graph and the other files
+    it loads (style sheets), by path under ``/web/``."""
 
     entry: str
     modules: dict[str, str]
+    assets: tuple[str, ...]
+
+    @property
+    def files(self) -> list[str]:
+        """Every file the player loads, modules and assets."""
+        return sorted([*self.modules, *self.assets])
 
     def published(self, base: str) -> dict[str, object]:
         """What ``GET /api/player`` answers: absolute URLs under ``base``."""
@@ -48,16 +56,20 @@ class PlayerRelease:
 def player_release(web_dir: Path) -> PlayerRelease:
     """The graph of the entry's static imports and worker, read once (the files are the package's)."""
     modules: dict[str, str] = {}
+    assets: set[str] = set()
     pending = [PurePosixPath(ENTRY)]
     while pending:
         path = pending.pop()
+        if path.suffix != ".js":
+            assets.add(str(path))
+            continue
         if str(path) in modules:
             continue
         source = (web_dir / path).read_bytes()
         modules[str(path)] = integrity(source)
         for reference in _REFERENCES.findall(source.decode("utf-8")):
             pending.append(_resolve(path.parent, reference))
-    return PlayerRelease(ENTRY, modules)
+    return PlayerRelease(ENTRY, modules, tuple(sorted(assets)))
 
 
 def _resolve(folder: PurePosixPath, reference: str) -> PurePosixPath:
