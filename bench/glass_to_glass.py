@@ -130,7 +130,7 @@ async def view_in_chromium(server: str, stream: dict[str, object], keys_dir: Pat
     from tests.chromium import CHROMIUM_FLAGS, chromium_path
 
     secrets = json.dumps({"pkcs8": b64url_encode(SystemKeyPair.load(keys_dir).pkcs8_der()), "stream": stream,
-                          "signingKey": signing_key(keys_dir.parent / "data") if verify else None})
+                          "signingKey": signing_key(keys_dir) if verify else None})
     page_url = f"{server}/bench-g2g.html"
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(
@@ -165,15 +165,11 @@ async def view_in_chromium(server: str, stream: dict[str, object], keys_dir: Pat
     return result["delays"], result["unreadable"]
 
 
-def signing_key(data_dir: Path) -> str:
-    """The system signing public key (b64u raw) of a bench data directory."""
-    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+def signing_key(keys_dir: Path) -> str:
+    """The system signing public key (b64u raw) of the bench's keys directory, as links carry it."""
+    from bwlive_rtc.crypto.system_signing import SigningPublicKey
 
-    from bwlive_rtc.crypto.b64 import b64url_encode
-    from bwlive_rtc.crypto.signing import raw_public
-
-    key = load_pem_private_key((data_dir / "system-signing-key.pem").read_bytes(), None)
-    return b64url_encode(raw_public(key.public_key()))  # type: ignore[arg-type]
+    return SigningPublicKey.load(keys_dir).b64u()
 
 
 async def view_verified(server: str, stream: dict[str, object], keys_dir: Path, seconds: float) -> tuple[list[float], int]:
