@@ -29,6 +29,7 @@ CERTIFICATE = "bwlive-cert-v2"
 MANIFEST = "bwlive-manifest-v1"
 CHECKPOINT = "bwlive-checkpoint-v1"
 WHIP_PROOF = "bwlive-whip-proof-v1"
+WHIP_RESUME = "bwlive-whip-resume-v1"  # a proof that continues a running stream over a new connection
 CERTIFICATE_VALIDITY = timedelta(days=6)
 WORDS = {CERTIFICATE: "certificate", MANIFEST: "manifest", CHECKPOINT: "checkpoint"}  # token types for people
 
@@ -154,25 +155,29 @@ class Certificate:
         return public_from_raw(self.device_key)
 
 
-def whip_proof_message(offer: bytes, envelope_header: str, camera_time_ms: int) -> bytes:
+def whip_proof_message(offer: bytes, envelope_header: str, camera_time_ms: int, resumes: str | None = None) -> bytes:
     """What a camera signs with its device key at each publish: its offer (with its DTLS
     fingerprint), the key envelope and its clock, so a copied credential cannot publish
-    and a captured proof cannot start another session."""
-    return b"".join((WHIP_PROOF.encode("ascii"), b"\0", hashlib.sha256(offer).digest(),
+    and a captured proof cannot start another session. A resume (``resumes``: the running
+    stream's id) is signed under its own label, so it binds that stream and no other."""
+    label = WHIP_PROOF.encode("ascii") if resumes is None else f"{WHIP_RESUME}\0{resumes}".encode("ascii")
+    return b"".join((label, b"\0", hashlib.sha256(offer).digest(),
                      hashlib.sha256(envelope_header.encode("ascii")).digest(), camera_time_ms.to_bytes(8, "big")))
 
 
-def sign_whip_proof(device_key: Ed25519PrivateKey, offer: bytes, envelope_header: str, camera_time_ms: int) -> str:
-    return b64url_encode(device_key.sign(whip_proof_message(offer, envelope_header, camera_time_ms)))
+def sign_whip_proof(device_key: Ed25519PrivateKey, offer: bytes, envelope_header: str, camera_time_ms: int,
+                    resumes: str | None = None) -> str:
+    return b64url_encode(device_key.sign(whip_proof_message(offer, envelope_header, camera_time_ms, resumes)))
 
 
 def verify_whip_proof(certificate: Certificate, proof: str, offer: bytes, envelope_header: str,
-                      camera_time_ms: int) -> None:
+                      camera_time_ms: int, resumes: str | None = None) -> None:
     try:
         certificate.device_public_key.verify(b64url_decode(proof),
-                                             whip_proof_message(offer, envelope_header, camera_time_ms))
+                                             whip_proof_message(offer, envelope_header, camera_time_ms, resumes))
     except (InvalidSignature, ValueError):
-        raise SignatureError(f"the publish is not signed by the device key of camera {certificate.serial}: "
+        what = "publish" if resumes is None else f"resume of stream {resumes}"
+        raise SignatureError(f"the {what} is not signed by the device key of camera {certificate.serial}: "
                              "a credential alone does not make a camera (dock the camera again)") from None
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 from collections.abc import Callable
@@ -12,8 +13,12 @@ from aiortc import RTCDataChannel, RTCPeerConnection, RTCRtpReceiver
 from aiortc.rtp import RtpPacket
 
 from .. import aiortc_adapter
+from ..crypto.signing import CHECKPOINT as CHECKPOINT_TOKEN
+from ..crypto.signing import SignatureError, token_payload
+from ..protocol import CHECKPOINT
 from .keyframes import KeyframePacer
-from .rewriter import SourcePacket
+from .rewriter import SourcePacket, UplinkSeries
+from .vp8 import starts_keyframe
 
 if TYPE_CHECKING:
     from .consumer import Consumer
@@ -21,6 +26,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MEDIA_KINDS = ("video", "audio")
+CLOCK_RATES = {"video": 90_000, "audio": 48_000}  # VP8 and Opus RTP clocks (RFC 7741, RFC 7587)
+LOST_STATES = ("failed", "closed")
 
 T = TypeVar("T")
 Unsubscribe = Callable[[], None]
@@ -50,24 +57,48 @@ class Subscribers(Generic[T]):
 
 
 class ProducerTrack:
-    """One incoming media track; fans each RTP packet out to its subscribers."""
+    """One incoming media track; fans each RTP packet out to its subscribers. A resume
+    adds the new connection's receiver (``add_uplink``); its first packet makes it the
+    track's source, and the older connection's packets are dropped from then on."""
 
     def __init__(self, kind: str, receiver: RTCRtpReceiver) -> None:
         self.kind = kind
         self.receiver = receiver
-        self.ssrc: int | None = None  # primary SSRC, learned from the first packet
+        self.ssrc: int | None = None  # primary SSRC of the current connection, learned from its first packet
         self.last_arrival = time.monotonic()  # of the last packet (at first: when the track was made)
+        self.series = UplinkSeries(CLOCK_RATES[kind])
         self._sinks = Subscribers[SourcePacket]()
         self.pacer = KeyframePacer(self._send_pli)
-        aiortc_adapter.tap_receiver(receiver, self._on_packet)
+        self._uplinks = 0  # connections tapped so far
+        self._uplink = 1  # the one that carries the track now
+        self.add_uplink(receiver)
+
+    def add_uplink(self, receiver: RTCRtpReceiver) -> None:
+        """Tap ``receiver``, of the camera's newest connection."""
+        self._uplinks += 1
+        uplink = self._uplinks
+
+        def on_packet(packet: RtpPacket) -> None:
+            if uplink != self._uplink:
+                if uplink < self._uplink:
+                    return  # an older connection's late packet
+                self._uplink, self.receiver, self.ssrc = uplink, receiver, None
+                self.series.next_uplink()
+            self._on_packet(packet)
+
+        aiortc_adapter.tap_receiver(receiver, on_packet)
 
     def subscribe(self, sink: PacketSink) -> Unsubscribe:
         """Hand every packet of this track to ``sink`` until the returned function is called."""
         return self._sinks.subscribe(sink)
 
     def _on_packet(self, packet: RtpPacket) -> None:
+        if self.ssrc is None and self._uplink > 1 and not starts_keyframe(packet.payload):
+            self.ssrc = packet.ssrc
+            self.request_keyframe()  # a resumed connection starts with a key frame: ask if it did not
         self.ssrc = packet.ssrc
         self.last_arrival = time.monotonic()
+        self.series.place(packet)
         source = SourcePacket(packet)
         for sink in self._sinks.callbacks:
             try:
@@ -86,8 +117,27 @@ class ProducerTrack:
             aiortc_adapter.request_keyframe(self.receiver, self.ssrc)
 
 
+def checkpoint_seq(message: str) -> int | None:
+    """The seq of the checkpoint a camera's text message carries (its signature is the
+    viewers' to check), or None for another message."""
+    try:
+        data = json.loads(message)
+        if not isinstance(data, dict) or data.get("type") != CHECKPOINT:
+            return None
+        seq = token_payload(str(data.get("token")), CHECKPOINT_TOKEN)[1].get("seq")
+    except (ValueError, SignatureError):
+        return None
+    return seq if isinstance(seq, int) else None
+
+
 class Producer:
-    """A camera's stream: its tracks, its data channel, and what viewers need to know."""
+    """A camera's stream: its tracks, its data channel, and what viewers need to know.
+
+    A camera that resumes the stream over a new connection (``add_uplink``) keeps all of
+    it: the new connection becomes ``pc`` once it connects (``take_uplink``), each track
+    switches at the new connection's first packet, and checkpoints the camera sends again
+    on the new data channel (some may have been lost with the old one) are relayed once.
+    """
 
     def __init__(
         self, stream_id: str, camera: str, key_envelope: dict[str, object], pc: RTCPeerConnection,
@@ -99,6 +149,9 @@ class Producer:
         self.camera = camera
         self.key_envelope = key_envelope
         self.pc = pc
+        self.pending: RTCPeerConnection | None = None  # a resume's connection, until it connects
+        self.resumes = 0
+        self._checkpoint_seq = -1  # of the last checkpoint relayed
         self.started_at = datetime.now(UTC)
         self.tracks: dict[str, ProducerTrack] = {}
         self.channel: RTCDataChannel | None = None
@@ -116,6 +169,29 @@ class Producer:
         for transport in transports:  # one with BUNDLE
             aiortc_adapter.fast_ingest(transport)
         self.pc.on("datachannel", self._on_datachannel)
+
+    def add_uplink(self, pc: RTCPeerConnection) -> RTCPeerConnection | None:
+        """Tap a resume's connection (offer applied); returns an earlier resume's connection
+        that has not connected yet, for the caller to close."""
+        transports = set()
+        for transceiver in pc.getTransceivers():
+            track = self.tracks.get(transceiver.kind)
+            if track is not None:
+                track.add_uplink(transceiver.receiver)
+                transports.add(transceiver.receiver.transport)
+        for transport in transports:
+            aiortc_adapter.fast_ingest(transport)
+        pc.on("datachannel", self._on_datachannel)
+        stale, self.pending = self.pending, pc
+        return stale
+
+    def take_uplink(self) -> RTCPeerConnection:
+        """The resume's connection connected: it is the stream's from now on; returns the
+        old one, for the caller to close."""
+        assert self.pending is not None
+        old, self.pc, self.pending = self.pc, self.pending, None
+        self.resumes += 1
+        return old
 
     def quiet_for(self) -> float:
         """Seconds since any media arrived (since the stream began, before the first packet)."""
@@ -148,6 +224,10 @@ class Producer:
 
         @channel.on("message")
         def relay(message: bytes | str) -> None:
+            if isinstance(message, str) and (seq := checkpoint_seq(message)) is not None:
+                if seq <= self._checkpoint_seq:
+                    return  # sent again after a resume, relayed already
+                self._checkpoint_seq = seq
             for listener in self._data_listeners.callbacks:
                 listener(message)
 
@@ -184,4 +264,6 @@ class Producer:
     async def close(self) -> None:
         for track in self.tracks.values():
             track.pacer.close()
+        if self.pending is not None:
+            await self.pending.close()
         await self.pc.close()

@@ -3,11 +3,14 @@
 A received packet (``SourcePacket``) is serialized once per header layout and shared by
 every viewer with that layout; each viewer's ``RtpRewriter`` patches payload type,
 sequence number and SSRC into its copy, remembers it for NACKs and wraps resends in RTX.
+A camera that resumed its stream over a new connection sends a new RTP series; its
+``UplinkSeries`` moves it onto the running one before any viewer or the recorder sees it.
 """
 from __future__ import annotations
 
 import struct
 import time
+from collections.abc import Callable
 
 from aiortc.rtp import RTP_HISTORY_SIZE, HeaderExtensionsMap, RtpPacket, wrap_rtx
 from aiortc.utils import random16
@@ -18,6 +21,49 @@ NTP_UNIX_OFFSET = 2208988800
 def ntp_now() -> int:
     """The current time as a 64-bit NTP timestamp (aiortc's clock goes through datetime)."""
     return int((time.time() + NTP_UNIX_OFFSET) * (1 << 32))
+
+
+class UplinkSeries:
+    """One producer track's RTP series across the camera's connections.
+
+    The first connection's packets pass unchanged. After ``next_uplink()`` (a resume) the
+    new connection's packets are moved onto the running series: its first packet follows
+    the last one forwarded (sequence number + 1, timestamp advanced by the time between, at
+    ``clock_rate``) and carries the first connection's SSRC, so viewers' decoders and the
+    recording go on as after a short loss.
+    """
+
+    __slots__ = ("_clock", "_joining", "_last_at", "_last_seq", "_last_ts", "_moved", "_rate", "_seq_offset",
+                 "_ssrc", "_ts_offset")
+
+    def __init__(self, clock_rate: int, clock: Callable[[], float] = time.monotonic) -> None:
+        self._rate = clock_rate
+        self._clock = clock
+        self._ssrc: int | None = None
+        self._last_seq = self._last_ts = 0
+        self._last_at = 0.0
+        self._joining = self._moved = False
+        self._seq_offset = self._ts_offset = 0
+
+    def next_uplink(self) -> None:
+        """The packets from now on come from a new connection (with its own series)."""
+        self._joining = self._ssrc is not None
+
+    def place(self, packet: RtpPacket) -> None:
+        """Move ``packet`` onto the running series (in place)."""
+        if self._joining:
+            self._joining, self._moved = False, True
+            ticks = max(1, round((self._clock() - self._last_at) * self._rate))
+            self._seq_offset = (self._last_seq + 1 - packet.sequence_number) & 0xFFFF
+            self._ts_offset = (self._last_ts + ticks - packet.timestamp) & 0xFFFFFFFF
+        if self._moved:
+            packet.sequence_number = (packet.sequence_number + self._seq_offset) & 0xFFFF
+            packet.timestamp = (packet.timestamp + self._ts_offset) & 0xFFFFFFFF
+            packet.ssrc = self._ssrc  # type: ignore[assignment]  # set by the first connection's packets
+        elif self._ssrc is None:
+            self._ssrc, self._last_seq = packet.ssrc, packet.sequence_number - 1
+        if (packet.sequence_number - self._last_seq) & 0xFFFF < 0x8000:  # newest yet (not a late one)
+            self._last_seq, self._last_ts, self._last_at = packet.sequence_number, packet.timestamp, self._clock()
 
 
 class SourcePacket:

@@ -6,12 +6,13 @@ import logging
 import secrets
 import time
 
+from aiortc import RTCPeerConnection
 from pyee.asyncio import AsyncIOEventEmitter
 
 from ..kernel.errors import NotFound
 from .consumer import Consumer
 from .peer import MediaNetwork, OfferError, answer, apply_offer, new_peer_connection
-from .producer import Producer
+from .producer import LOST_STATES, Producer
 
 log = logging.getLogger(__name__)
 
@@ -52,14 +53,53 @@ class Router(AsyncIOEventEmitter):
             await pc.close()
             raise
         self.producers[producer.id] = producer
+        self._watch_uplink(producer, pc)
+        self.emit("producer_added", producer)
+        return producer, sdp
+
+    async def resume(self, stream_id: str, offer_sdp: str) -> str:
+        """Accept a camera's offer that continues its live stream over a new connection
+        (make before break: the old one carries the stream until the new one connects);
+        returns the SDP answer."""
+        producer = self.producer(stream_id)
+        pc = new_peer_connection()
+        try:
+            await apply_offer(pc, offer_sdp)
+            missing = set(producer.tracks) - {t.kind for t in pc.getTransceivers()}
+            if missing:
+                raise OfferError(f"a resume offers every track of the stream; this one has no {', '.join(sorted(missing))}")
+            sdp = await answer(pc, self.network)
+        except Exception:
+            await pc.close()
+            raise
+        if producer.id not in self.producers:  # the stream ended while we negotiated
+            await pc.close()
+            raise UnknownStream(f"stream {stream_id!r} ended")
+        stale = producer.add_uplink(pc)
+        self._watch_uplink(producer, pc)
+        if stale is not None:
+            await stale.close()
+        return sdp
+
+    def _watch_uplink(self, producer: Producer, pc: RTCPeerConnection) -> None:
+        """A resume's connection takes the stream over once connected; the stream ends when
+        its connection fails or closes with no resume under way (or a resume's fails after it)."""
 
         @pc.on("connectionstatechange")
         async def on_state() -> None:
-            if pc.connectionState in ("failed", "closed"):
-                await self.unpublish(producer.id)
-
-        self.emit("producer_added", producer)
-        return producer, sdp
+            if producer.id not in self.producers:
+                return
+            if pc.connectionState == "connected" and pc is producer.pending:
+                old = producer.take_uplink()
+                log.info("stream %s continues over a new connection (resume %d)", producer.id, producer.resumes)
+                await old.close()
+            elif pc.connectionState in LOST_STATES:
+                if pc is producer.pending:
+                    producer.pending = None
+                    if producer.pc.connectionState in LOST_STATES:
+                        await self.unpublish(producer.id)
+                elif pc is producer.pc and producer.pending is None:
+                    await self.unpublish(producer.id)
 
     async def unpublish(self, stream_id: str) -> None:
         """End a live stream: its viewers' and its own peer connections close (all at once);

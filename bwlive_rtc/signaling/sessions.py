@@ -6,6 +6,10 @@ replacing is dead, as after a network loss or a restart); while the running stre
 brings media, a second publish with the same credential is refused (409), so a replayed
 credential cannot take over a live camera. The resource URL carries a random secret
 (RFC 9725 leaves the URL to the server) compared in constant time.
+
+A camera whose path broke continues its running stream over a new connection with a
+resume at its resource URL (``whip.resume``); each resume must be signed at a camera time
+later than the session's last one, so a captured resume cannot be played again.
 """
 from __future__ import annotations
 
@@ -41,6 +45,7 @@ class WhipSessions:
     def __init__(self, router: Router) -> None:
         self.router = router
         self._by_camera: dict[str, WhipSession] = {}
+        self._signed_at: dict[str, int] = {}  # camera id -> camera time of its session's last publish or resume
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)  # one per camera of the fleet
         router.on("producer_removed", self._forget)
 
@@ -59,10 +64,26 @@ class WhipSessions:
                 await self.router.unpublish(producer.id)
             yield
 
-    def open(self, camera_id: str, producer: Producer) -> WhipSession:
+    def open(self, camera_id: str, producer: Producer, camera_time_ms: int) -> WhipSession:
         """Record the camera's new stream; its resource URL is ``session.location``."""
         session = self._by_camera[camera_id] = WhipSession(producer.id, camera_id, secrets.token_urlsafe(32))
+        self._signed_at[camera_id] = camera_time_ms
         return session
+
+    @asynccontextmanager
+    async def resuming(self, session: WhipSession, camera_time_ms: int) -> AsyncIterator[Producer]:
+        """Hold while the camera continues its running stream over a new connection: its
+        running Producer, if the resume is signed later than the session's last publish
+        or resume (else ``Conflict``: a replayed resume), and no other publish meanwhile."""
+        async with self._locks[session.camera_id]:
+            producer = self.router.producers.get(session.stream_id)
+            if producer is None or self._by_camera.get(session.camera_id) != session:
+                raise NotFound(f"stream {session.stream_id} has ended; publish a new stream")
+            if camera_time_ms <= self._signed_at.get(session.camera_id, 0):
+                raise Conflict(f"this resume is signed at camera time {camera_time_ms}, not after the stream's "
+                               "last publish or resume: a resume is accepted once")
+            yield producer
+            self._signed_at[session.camera_id] = camera_time_ms
 
     def find(self, stream_id: str, secret: str, camera_id: str) -> WhipSession:
         """The camera's session at this resource URL (same answer for every mismatch)."""
@@ -87,6 +108,7 @@ class WhipSessions:
         for camera_id, session in list(self._by_camera.items()):
             if session.stream_id == producer.id:
                 del self._by_camera[camera_id]
+                self._signed_at.pop(camera_id, None)
 
 
 WHIP_SESSIONS = web.AppKey("whip_sessions", WhipSessions)

@@ -48,15 +48,17 @@ def _camera_time(request: web.Request, now: datetime) -> int:
     return int(stated)
 
 
-def _check_proof(request: web.Request, offer: str, envelope_header: str, camera_time_ms: int) -> None:
-    """The publish is signed by the device key the camera's certificate names
-    (``Bwlive-Proof``): a copied credential file alone does not publish."""
+def _check_proof(request: web.Request, offer: str, envelope_header: str, camera_time_ms: int,
+                 resumes: str | None = None) -> None:
+    """The publish (or the resume of stream ``resumes``) is signed by the device key the
+    camera's certificate names (``Bwlive-Proof``): a copied credential file alone does not
+    publish."""
     proof = request.headers.get(PROOF_HEADER, "").strip()
     if not proof:
         raise Forbidden(f"this camera did not sign its publish ({PROOF_HEADER} header): "
                         "update the camera and dock it again")
     try:
-        verify_whip_proof(certificate(request), proof, offer.encode(), envelope_header, camera_time_ms)
+        verify_whip_proof(certificate(request), proof, offer.encode(), envelope_header, camera_time_ms, resumes)
     except SignatureError as exc:
         raise Forbidden(str(exc)) from None
 
@@ -112,7 +114,7 @@ async def publish(request: web.Request) -> web.Response:
     async with sessions.publishing(publisher.id):
         producer, answer = await request.app[ROUTER].publish(offer, camera_user, envelope.to_json(), organisations,
                                                              manifest)
-        session = sessions.open(publisher.id, producer)
+        session = sessions.open(publisher.id, producer, camera_time_ms)
     return with_ice_servers(created(answer, session.location), request.app[SETTINGS], publisher.id,
                             request.app[CLOCK].now().timestamp())
 
@@ -123,6 +125,42 @@ async def ice_servers(request: web.Request) -> web.Response:
     """The ICE servers (``Link`` headers) for a camera to gather with before its offer."""
     return with_ice_servers(web.Response(status=204), request.app[SETTINGS], camera(request).id,
                             request.app[CLOCK].now().timestamp())
+
+
+@routes.post("/whip/{stream_id}/{secret}")
+@access(Access.CAMERA)
+@path(WhipResourcePath)
+@body_text(SDP)
+async def resume(request: web.Request) -> web.Response:
+    """The camera continues its running stream over a new connection (its path broke or
+    changed): same stream, key, manifest and counters; the server splices the new uplink
+    into the stream once it connects (PROTOCOL §4.2). The proof binds this offer to this
+    stream, signed by the device key, later than the stream's last publish or resume."""
+    resource = read_path(request, WhipResourcePath)
+    publisher = camera(request)
+    camera_time_ms = _camera_time(request, request.app[CLOCK].now())
+    try:
+        request.app[FLEET].docking.admit(publisher)
+    except CredentialError as exc:
+        raise Forbidden(str(exc)) from None
+    session = request.app[WHIP_SESSIONS].find(resource.stream_id, resource.secret, publisher.id)
+    offer = await read_offer(request)
+    envelope_header = request.headers.get(KEY_HEADER, "").strip()
+    _check_proof(request, offer, envelope_header, camera_time_ms, resumes=session.stream_id)
+    async with request.app[WHIP_SESSIONS].resuming(session, camera_time_ms) as producer:
+        if request.headers.get(MANIFEST_HEADER, "").strip() != producer.manifest:
+            raise Forbidden(f"a resume carries the running stream's manifest ({MANIFEST_HEADER}); "
+                            "this one names another stream")
+        try:
+            envelope = KeyEnvelope.from_header(envelope_header).to_json()
+        except ValueError as exc:
+            raise BadRequest(f"the {KEY_HEADER} header is not a key envelope: {exc}") from None
+        if envelope != producer.key_envelope:
+            raise Forbidden(f"a resume keeps the running stream's key ({KEY_HEADER}); this one names another")
+        answer = await request.app[ROUTER].resume(producer.id, offer)
+    return with_ice_servers(web.Response(status=200, text=answer, content_type=SDP,
+                                         headers={"Location": session.location}),
+                            request.app[SETTINGS], publisher.id, request.app[CLOCK].now().timestamp())
 
 
 @routes.delete("/whip/{stream_id}/{secret}")
