@@ -454,6 +454,20 @@ def on_bitrate_estimate(sender: RTCRtpSender, *callbacks: Callable[[int], None])
     sender._handle_rtcp_packet = handle_rtcp_packet  # type: ignore[method-assign]
 
 
+def local_address(dtls: RTCDtlsTransport) -> str | None:
+    """The camera's own address the connection's nominated ICE pair sends from (for a
+    server-reflexive candidate: the local address behind it); None before nomination and
+    for a relayed pair (its socket is the TURN client's)."""
+    check_compatible()
+    pair = dtls.transport._connection._nominated.get(1)
+    if pair is None:
+        return None
+    candidate = pair.protocol.local_candidate
+    if candidate.type == "host":
+        return str(candidate.host)
+    return str(candidate.related_address) if candidate.type == "srflx" and candidate.related_address else None
+
+
 def on_keyframe_request(sender: RTCRtpSender, callback: Callable[[], None]) -> None:
     """Call ``callback`` when the remote asks ``sender`` for a keyframe (PLI/FIR).
 

@@ -2,9 +2,12 @@
 
 Start: fresh stream key (suite 5), sealed to the system public key; VP8 + Opus tracks that emit
 encrypted frames; a data channel for encrypted positions (out) and acknowledgements
-(in); the offer POSTed to the server's ``/whip``. A lost connection (the server ended the
-session, restarted or vanished) is an error the agent shows and recovers from: it
-publishes afresh, with exponential back-off. Stop: DELETE the WHIP session's resource.
+(in); the offer POSTed to the server's ``/whip``. A broken path (the local address gone
+or its interface down, ICE or DTLS lost) is recovered first by resuming the running
+stream over a new connection (make before break: the same stream, key, manifest, chain
+and counters; PROTOCOL §4.2), else, once the server no longer has the stream (it ended
+it, restarted or vanished), by publishing afresh with exponential back-off. Stop:
+DELETE the WHIP session's resource.
 """
 from __future__ import annotations
 
@@ -13,6 +16,7 @@ import json
 import logging
 import random
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +41,7 @@ from ..crypto.system_key import SystemPublicKey
 from ..protocol import ACKNOWLEDGE, CHECKPOINT, DATA_CHANNEL_LABEL
 from .gps import GpxTrack, LosesFix, PositionSource, SimpleWalk
 from .local_recording import LocalRecording
+from .network import path_lost
 from .publish import SignedStream
 from .sources import FileVideo, TestPattern
 from .tracks import EncryptedAudioTrack, EncryptedVideoTrack, seal
@@ -49,6 +54,10 @@ BACKOFF_FIRST_S = 1.0
 BACKOFF_MAX_S = 30.0
 RETRIED_STATUSES = frozenset({408, 409, 429})  # and every 5xx: the server may take us later
 CHECKPOINT_EVERY_S = 0.5  # PROTOCOL §5.4: at least every second
+PATH_CHECK_S = 0.1  # how often the local end of the connection's path is looked at
+RESUME_TIMEOUT_S = 5.0  # a resume's HTTP exchange over a new path
+OPTIONS_TIMEOUT_S = 10.0  # asking for the ICE servers
+CHECKPOINTS_RESENT_S = 3.0  # checkpoints this recent are sent again on a resumed connection
 
 
 class CameraError(Exception):
@@ -91,6 +100,30 @@ class CameraState:
     acknowledgements: list[dict[str, object]] = field(default_factory=list)
 
 
+@dataclass
+class _Stream:
+    """What one stream keeps across its connections: key, manifest and checkpoint chain,
+    the tracks and the data encryptor (their SFrame counters go on: never a counter twice
+    under one key), and the checkpoints sent lately (a resumed connection sends them again)."""
+
+    signed: SignedStream
+    key: StreamKey
+    chain: ChainWriter
+    video: EncryptedVideoTrack
+    audio: EncryptedAudioTrack | None
+    data: FrameEncryptor
+    opener: AcknowledgementOpener
+    checkpoints: deque[tuple[float, str]] = field(default_factory=deque)  # (monotonic time, token)
+
+    def checkpoint(self, camera_ms: int) -> str:
+        token = self.chain.checkpoint(camera_ms)
+        now = time.monotonic()
+        self.checkpoints.append((now, token))
+        while self.checkpoints[0][0] < now - CHECKPOINTS_RESENT_S:
+            self.checkpoints.popleft()
+        return token
+
+
 def _prefer(pc: RTCPeerConnection, kind: str, mime: str) -> None:
     codecs = [c for c in RTCRtpSender.getCapabilities(kind).codecs if c.mimeType.lower() in (mime, f"{kind}/rtx")]
     for transceiver in pc.getTransceivers():
@@ -106,11 +139,15 @@ class CameraAgent:
         self.state = CameraState()
         self._on_state = on_state or (lambda state: None)
         self._pc: RTCPeerConnection | None = None
+        self._replaced: RTCPeerConnection | None = None  # the connection a resume replaces, until the new one connects
         self._session: aiohttp.ClientSession | None = None
         self._location: str | None = None
+        self._stream: _Stream | None = None  # the running stream, kept across its connections
         self._gps_task: asyncio.Task[None] | None = None
         self._checkpoint_task: asyncio.Task[None] | None = None
+        self._path_task: asyncio.Task[None] | None = None
         self._recovery: asyncio.Task[None] | None = None
+        self.resumes = 0
         self._stopping = False  # stop() ends the session itself: that is no loss to recover from
         self._positions: PositionSource  # set by start()
         self.video: EncryptedVideoTrack | None = None
@@ -134,22 +171,15 @@ class CameraAgent:
             raise
 
     async def _publish(self) -> None:
-        """One WHIP publish with a fresh stream key (suite 5), a fresh signed manifest and
-        checkpoint chain, and a fresh peer connection."""
+        """One WHIP publish of a new stream: a fresh stream key (suite 5), a fresh signed
+        manifest and checkpoint chain, fresh tracks, a fresh peer connection."""
         opts = self.options
         self._set("connecting", f"to {opts.server}")
         key = StreamKey.new()
-        stream = SignedStream.start(opts.credential, opts.device_key, KeyEnvelope.seal(key, opts.public_key),
+        signed = SignedStream.start(opts.credential, opts.device_key, KeyEnvelope.seal(key, opts.public_key),
                                     self._camera_ms())
-        chain = stream.chain()
+        chain = signed.chain()
         source = FileVideo(opts.video_file, opts.width, opts.height) if opts.video_file else TestPattern(opts.width, opts.height)
-        self._session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=bool(opts.verify_tls)))
-        try:
-            ice_servers = await self._ice_servers(self._session)
-        except aiohttp.ClientError as exc:
-            await self._teardown()
-            raise CameraError(f"cannot reach {opts.server}: {exc}", retry_after=0.0) from None
-        pc = self._pc = RTCPeerConnection(RTCConfiguration(iceServers=ice_servers))
         self.video = EncryptedVideoTrack(source, key, fps=opts.fps, chain=chain, beside_audio=opts.audio)
         if opts.recordings_dir is not None and self.local_recording is None:  # none runs yet: start one
             path = opts.recordings_dir / f"{time.strftime('%Y%m%d-%H%M%S')}.ivf"
@@ -157,32 +187,15 @@ class CameraAgent:
             self._set("connecting", f"local recording started: {path}")
         if self.local_recording is not None:
             self.video.on_encoded = self.local_recording.write
-        video_sender = pc.addTransceiver(self.video, direction="sendonly").sender
-        aiortc_adapter.on_keyframe_request(video_sender, self.video.request_keyframe)
-        pacer = aiortc_adapter.pace_media(video_sender.transport)
-        aiortc_adapter.on_bitrate_estimate(video_sender, self.video.follow_estimate, pacer.follow)
-        _prefer(pc, "video", "video/vp8")
-        if opts.audio:
-            pc.addTransceiver(EncryptedAudioTrack(key, chain=chain), direction="sendonly")
-            _prefer(pc, "audio", "audio/opus")
-        channel = pc.createDataChannel(DATA_CHANNEL_LABEL)
-        opener = AcknowledgementOpener(FrameDecryptor(key))
-        channel.on("message", lambda message: self._on_message(opener, message))
-        channel.on("open", lambda: self._start_sending(channel, key, chain))
-        self._watch(pc, video_sender.transport)
-
-        await pc.setLocalDescription(await pc.createOffer())
+        stream = _Stream(signed, key, chain, self.video, EncryptedAudioTrack(key, chain=chain) if opts.audio else None,
+                         FrameEncryptor(key, Kind.CAMERA_DATA), AcknowledgementOpener(FrameDecryptor(key)))
         try:
-            async with self._session.post(
+            pc, offer, session = await self._connect(stream)
+            async with session.post(
                 opts.server.rstrip("/") + "/whip",
-                data=pc.localDescription.sdp,
-                headers={"Content-Type": "application/sdp", **stream.headers(pc.localDescription.sdp)},
+                data=offer, headers={"Content-Type": "application/sdp", **signed.headers(offer)},
             ) as response:
-                self.state.last_response = response.status
-                body = await response.text()
-                if response.status != 201:
-                    raise CameraError(f"server refused the stream ({response.status}): {_reason(body)}",
-                                      _retry_after(response))
+                body = await self._answer(response, 201)
                 resource = aiohttp.client.URL(response.headers["Location"])  # /whip/{stream id}/{secret}
                 self._location, self.stream_id = str(response.url.join(resource)), resource.parts[2]
         except aiohttp.ClientError as exc:
@@ -191,7 +204,85 @@ class CameraAgent:
         except CameraError:
             await self._teardown()
             raise
+        self._stream = stream
         await pc.setRemoteDescription(RTCSessionDescription(sdp=body, type="answer"))
+
+    async def _resume(self) -> None:
+        """Continue the running stream over a new connection (its path broke): the same
+        tracks, key and manifest, a proof of resuming signed now, POSTed to the stream's
+        resource over a fresh HTTP connection; the old connection stays until the new one
+        connects (make before break), its senders stopped so the tracks feed the new one."""
+        stream, location, old = self._stream, self._location, self._pc
+        assert stream is not None and location is not None
+        self._set("connecting", f"resuming stream {self.stream_id} over a new path")
+        if old is not None:
+            self._stop_sending(old)
+        self._replaced, old_session, self._session = old, self._session, None
+        if old_session is not None:
+            await old_session.close()  # its connections went over the old path
+        pc: RTCPeerConnection | None = None
+        try:
+            pc, offer, session = await self._connect(stream)
+            async with session.post(
+                location, data=offer, timeout=aiohttp.ClientTimeout(total=RESUME_TIMEOUT_S),
+                headers={"Content-Type": "application/sdp",
+                         **stream.signed.resume_headers(offer, self.stream_id, self._camera_ms())},
+            ) as response:
+                body = await self._answer(response, 200)
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            await self._undo_resume(pc)
+            raise CameraError(f"cannot reach {self.options.server} to resume: {exc or 'timed out'}",
+                              retry_after=0.0) from None
+        except CameraError:
+            await self._undo_resume(pc)
+            raise
+        await pc.setRemoteDescription(RTCSessionDescription(sdp=body, type="answer"))
+
+    async def _connect(self, stream: _Stream) -> tuple[RTCPeerConnection, str, aiohttp.ClientSession]:
+        """A new peer connection carrying ``stream``, its offer, and a new HTTP session
+        (fresh TCP connections: the old ones may be bound to an address that is gone)."""
+        opts = self.options
+        session = self._session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=bool(opts.verify_tls)))
+        try:
+            ice_servers = await self._ice_servers(session)
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise CameraError(f"cannot reach {opts.server}: {exc or 'timed out'}", retry_after=0.0) from None
+        pc = self._pc = RTCPeerConnection(RTCConfiguration(iceServers=ice_servers))
+        video_sender = pc.addTransceiver(stream.video, direction="sendonly").sender
+        aiortc_adapter.on_keyframe_request(video_sender, stream.video.request_keyframe)
+        pacer = aiortc_adapter.pace_media(video_sender.transport)
+        aiortc_adapter.on_bitrate_estimate(video_sender, stream.video.follow_estimate, pacer.follow)
+        _prefer(pc, "video", "video/vp8")
+        if stream.audio is not None:
+            pc.addTransceiver(stream.audio, direction="sendonly")
+            _prefer(pc, "audio", "audio/opus")
+        channel = pc.createDataChannel(DATA_CHANNEL_LABEL)
+        channel.on("message", lambda message: self._on_message(stream.opener, message))
+        channel.on("open", lambda: self._start_sending(channel, stream))
+        self._watch(pc, video_sender.transport)
+        await pc.setLocalDescription(await pc.createOffer())
+        return pc, pc.localDescription.sdp, session
+
+    async def _answer(self, response: aiohttp.ClientResponse, expected: int) -> str:
+        """The server's SDP answer, or a CameraError that says why there is none."""
+        self.state.last_response = response.status
+        body = await response.text()
+        if response.status != expected:
+            raise CameraError(f"server refused the stream ({response.status}): {_reason(body)}", _retry_after(response))
+        return body
+
+    async def _undo_resume(self, pc: RTCPeerConnection | None) -> None:
+        """A resume that failed: its connection goes, the one it was to replace comes back
+        as the current one (a publish afresh drops it)."""
+        self._pc, self._replaced = self._replaced, None
+        if pc is not None:
+            await pc.close()
+
+    @staticmethod
+    def _stop_sending(pc: RTCPeerConnection) -> None:
+        """The connection's senders stop taking frames from the stream's tracks."""
+        for transceiver in pc.getTransceivers():
+            transceiver.sender.replaceTrack(None)
 
     async def _ice_servers(self, session: aiohttp.ClientSession) -> list[RTCIceServer]:
         """The STUN/TURN servers the server hands out (``OPTIONS /whip``, RFC 9725 §4.6
@@ -199,6 +290,7 @@ class CameraAgent:
         anyway, and aiortc uses one TURN server only, so it had best be the one that still
         works where UDP is blocked. None from a server that has none (or no OPTIONS)."""
         async with session.options(self.options.server.rstrip("/") + "/whip",
+                                   timeout=aiohttp.ClientTimeout(total=OPTIONS_TIMEOUT_S),
                                    headers={"Authorization": f"Bearer {self.options.credential}"}) as response:
             if response.status != 204:
                 return []
@@ -219,24 +311,65 @@ class CameraAgent:
             if pc is not self._pc or self._stopping:
                 return
             if pc.connectionState == "connected" and dtls.state == "connected" and self.state.mode != "streaming":
-                self._set("streaming", f"stream {self.stream_id}")
+                replaced, self._replaced = self._replaced, None
+                if replaced is not None:  # a resume's connection is up: a key frame first, and break the old one
+                    if self.video is not None:
+                        self.video.request_keyframe()
+                    self.resumes += 1
+                    self._set("streaming", f"stream {self.stream_id} resumed over {aiortc_adapter.local_address(dtls)}")
+                    await replaced.close()
+                else:
+                    self._set("streaming", f"stream {self.stream_id}")
+                if self._path_task is not None:
+                    self._path_task.cancel()
+                self._path_task = asyncio.ensure_future(watch_path())
             lost = [f"{name} {state}" for name, state in
                     (("connection", pc.connectionState), ("DTLS", dtls.state), ("ICE", dtls.transport.state))
                     if state in LOST_STATES]
-            if lost and self._recovery is None:
-                self._recovery = asyncio.ensure_future(self._recover(", ".join(lost)))
+            if lost:
+                self._lost(", ".join(lost))
+
+        async def watch_path() -> None:
+            address = aiortc_adapter.local_address(dtls)
+            while address is not None and pc is self._pc:
+                why = path_lost(address)
+                if why is not None:
+                    self._lost(f"network change: {why}")
+                    return
+                await asyncio.sleep(PATH_CHECK_S)
 
         pc.on("connectionstatechange", check)
         dtls.on("statechange", check)
         dtls.transport.on("statechange", check)
 
+    def _lost(self, why: str) -> None:
+        """The current connection is lost: recover, unless that is under way already."""
+        if self._recovery is None and not self._stopping:
+            self._recovery = asyncio.ensure_future(self._recover(why))
+
     async def _recover(self, why: str) -> None:
-        """The connection is lost: say so, then publish afresh with back-off until it works,
-        the server refuses for good (a 4xx other than 408, 409 or 429) or ``stop()``."""
+        """The connection is lost: say so, then resume the running stream over a new path
+        at once, and again with back-off while the server cannot be reached; once the
+        server no longer has the stream (or refuses the resume), publish afresh with
+        back-off until it works, the server refuses for good (a 4xx other than 408, 409 or
+        429) or ``stop()``."""
         self._set("error", f"lost the connection to the server ({why})")
-        await self._teardown()
         delay = BACKOFF_FIRST_S
         try:
+            while self._stream is not None:
+                try:
+                    await self._resume()
+                    return
+                except CameraError as exc:
+                    self._set("error", str(exc))
+                    if exc.retry_after is None or exc.retry_after > 0:  # the stream is gone: start a new one
+                        break
+                wait = delay * random.uniform(0.8, 1.2)
+                self._set("connecting", f"resuming again in {wait:.1f} s")
+                await asyncio.sleep(wait)
+                delay = min(delay * 2, BACKOFF_MAX_S)
+            await self._teardown()
+            delay = BACKOFF_FIRST_S
             while True:
                 wait = delay * random.uniform(0.8, 1.2)
                 self._set("connecting", f"reconnecting in {wait:.1f} s")
@@ -257,19 +390,24 @@ class CameraAgent:
         """The camera's clock (ms since 1970)."""
         return int((time.time() + self.options.clock_offset) * 1000)
 
-    def _start_sending(self, channel, key: StreamKey, chain: ChainWriter) -> None:  # type: ignore[no-untyped-def]
+    def _start_sending(self, channel, stream: _Stream) -> None:  # type: ignore[no-untyped-def]
         """Once the data channel is open: a sealed position every second (with GPS on), and
-        the stream's next checkpoint, in clear, every ``CHECKPOINT_EVERY_S``."""
-        source, encryptor = self._positions, FrameEncryptor(key, Kind.CAMERA_DATA)
+        the stream's next checkpoint, in clear, every ``CHECKPOINT_EVERY_S``. A resumed
+        connection first sends again the checkpoints of the last ``CHECKPOINTS_RESENT_S``
+        (the old path may have lost them; the server relays each once)."""
+        self._cancel_sending()
+        source = self._positions
 
         async def send_fixes() -> None:
             while channel.readyState == "open":
-                channel.send(seal(encryptor, chain, json.dumps(source.fix()).encode()))
+                channel.send(seal(stream.data, stream.chain, json.dumps(source.fix()).encode()))
                 await asyncio.sleep(1.0)
 
         async def send_checkpoints() -> None:
+            for _, token in list(stream.checkpoints):
+                channel.send(json.dumps({"type": CHECKPOINT, "token": token}))
             while channel.readyState == "open":
-                channel.send(json.dumps({"type": CHECKPOINT, "token": chain.checkpoint(self._camera_ms())}))
+                channel.send(json.dumps({"type": CHECKPOINT, "token": stream.checkpoint(self._camera_ms())}))
                 await asyncio.sleep(CHECKPOINT_EVERY_S)
 
         if self.options.gps:
@@ -322,13 +460,21 @@ class CameraAgent:
         else:
             self._set("stopped")
 
-    async def _teardown(self) -> None:
-        pc, session, self._pc, self._session, self._location = self._pc, self._session, None, None, None
+    def _cancel_sending(self) -> None:
         for task in (self._gps_task, self._checkpoint_task):
             if task:
                 task.cancel()
-        if pc:
-            await pc.close()
+
+    async def _teardown(self) -> None:
+        """Drop the stream and its connections (the server's stream is left to end)."""
+        pc, session, self._pc, self._session, self._location = self._pc, self._session, None, None, None
+        replaced, self._replaced, self._stream = self._replaced, None, None
+        self._cancel_sending()
+        if self._path_task is not None:
+            self._path_task.cancel()
+        for each in (pc, replaced):
+            if each:
+                await each.close()
         if session:
             await session.close()
 
