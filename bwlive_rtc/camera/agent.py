@@ -148,6 +148,7 @@ class CameraAgent:
         self._path_task: asyncio.Task[None] | None = None
         self._recovery: asyncio.Task[None] | None = None
         self.resumes = 0
+        self._lost_at = 0.0  # monotonic time the last loss was seen
         self._stopping = False  # stop() ends the session itself: that is no loss to recover from
         self._positions: PositionSource  # set by start()
         self.video: EncryptedVideoTrack | None = None
@@ -316,7 +317,8 @@ class CameraAgent:
                     if self.video is not None:
                         self.video.request_keyframe()
                     self.resumes += 1
-                    self._set("streaming", f"stream {self.stream_id} resumed over {aiortc_adapter.local_address(dtls)}")
+                    self._set("streaming", f"stream {self.stream_id} resumed over {aiortc_adapter.local_address(dtls)} "
+                                           f"{time.monotonic() - self._lost_at:.2f} s after the loss was seen")
                     await replaced.close()
                 else:
                     self._set("streaming", f"stream {self.stream_id}")
@@ -345,6 +347,7 @@ class CameraAgent:
     def _lost(self, why: str) -> None:
         """The current connection is lost: recover, unless that is under way already."""
         if self._recovery is None and not self._stopping:
+            self._lost_at = time.monotonic()
             self._recovery = asyncio.ensure_future(self._recover(why))
 
     async def _recover(self, why: str) -> None:
