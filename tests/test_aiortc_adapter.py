@@ -16,6 +16,7 @@ from aiortc import RTCConfiguration, RTCPeerConnection, RTCRtpSender
 from aiortc.rtp import RtpPacket
 
 from bwlive_rtc import aiortc_adapter
+from bwlive_rtc.camera.network import path_lost
 from bwlive_rtc.sfu.peer import MediaNetwork, NoMediaPort, answer
 from bwlive_rtc.sfu.rewriter import RtpRewriter, SourcePacket
 
@@ -203,3 +204,22 @@ async def test_a_used_up_port_range_is_a_503_with_a_sentence() -> None:
         taken.close()
         await client.close()
         await server.close()
+
+
+async def test_local_address_is_the_nominated_pair_s_own_address() -> None:
+    offerer = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+    answerer = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+    dtls = offerer.addTransceiver("video", direction="sendonly").sender.transport
+    assert aiortc_adapter.local_address(dtls) is None  # nothing nominated yet
+    try:
+        await _connect(offerer, answerer)
+        for _ in range(100):
+            if offerer.connectionState == "connected":
+                break
+            await asyncio.sleep(0.05)
+        address = aiortc_adapter.local_address(dtls)
+        assert address is not None and path_lost(address) is None
+        assert any(candidate.host == address for candidate in dtls.transport.iceGatherer.getLocalCandidates())
+    finally:
+        await offerer.close()
+        await answerer.close()

@@ -71,9 +71,8 @@ def test_the_stream_goes_on_over_lte_when_wifi_goes_down(
         finally:
             context.close()
         measured = {**resume_figures(samples, down_at), **figures(samples)}
-        print(camera.output[-1500:], flush=True)
 
-        camera.wait_for(r"network change: interface wifi \(198\.18\.1\.2\) is down", timeout=5)
+        camera.wait_for(r"network change: interface wifi \(198\.18\.1\.2\) is down", timeout=5)  # it says so
         resumed = camera.wait_for(rf"streaming: stream {stream['id']} resumed over 198\.18\.2\.2 ([0-9.]+) s", timeout=5)
         measured["camera_resume_ms"] = round(float(resumed.group(1)) * 1000)
         report("wifi-to-lte", measured)
@@ -89,7 +88,7 @@ def test_the_stream_goes_on_over_lte_when_wifi_goes_down(
         deadline = time.monotonic() + 10
         while True:  # the segments written after the switch are stored
             segments = lab_server.get_json(f"/api/recordings/{stream['id']}")["segments"]
-            if segments and segments[-1]["end_ms"] >= (WATCH_S + 2) * 1000 or time.monotonic() > deadline:
+            if (segments and segments[-1]["end_ms"] >= (WATCH_S + 2) * 1000) or time.monotonic() > deadline:
                 break
             time.sleep(0.5)
         assert [each["seq"] for each in segments] == list(range(len(segments))), segments

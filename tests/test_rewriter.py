@@ -1,10 +1,16 @@
 """Sequence rewriting, header patching, NACK history and RTX of one output (no peer needed)."""
 from __future__ import annotations
 
+import json
+
 from aiortc.rtcrtpparameters import RTCRtpHeaderExtensionParameters, RTCRtpParameters
 from aiortc.rtp import HeaderExtensionsMap, RtpPacket
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from bwlive_rtc.sfu.rewriter import RtpRewriter, SourcePacket
+from bwlive_rtc.crypto.chain import ChainWriter
+from bwlive_rtc.protocol import CHECKPOINT
+from bwlive_rtc.sfu.producer import checkpoint_seq
+from bwlive_rtc.sfu.rewriter import RtpRewriter, SourcePacket, UplinkSeries
 
 MID_URI = "urn:ietf:params:rtp-hdrext:sdes:mid"
 ABS_SEND_TIME_URI = "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time"
@@ -86,3 +92,37 @@ def test_nack_is_answered_over_rtx_with_its_own_sequence() -> None:
     assert (first.payload_type, first.ssrc, first.sequence_number, second.sequence_number) == (97, 0x22222222, 65535, 0)
     assert first.payload == (1000).to_bytes(2, "big") + original.payload  # the original number, then its payload
     assert (first.timestamp, first.marker, first.extensions.mid) == (777, 1, "0")
+
+
+def test_a_new_uplink_continues_the_running_series() -> None:
+    """After a resume the camera's new connection has its own SSRC, sequence numbers and
+    timestamps; viewers and the recording see them moved onto the running series."""
+    now = [100.0]
+    series = UplinkSeries(90_000, clock=lambda: now[0])
+
+    def placed(seq: int, timestamp: int, ssrc: int) -> tuple[int, int, int]:
+        packet = RtpPacket(sequence_number=seq & 0xFFFF, timestamp=timestamp & 0xFFFFFFFF, ssrc=ssrc)
+        series.place(packet)
+        return packet.sequence_number, packet.timestamp, packet.ssrc
+
+    assert [placed(65534 + i, 3000 * i, 0xAAAA) for i in range(3)] == [  # the first uplink passes unchanged
+        (65534, 0, 0xAAAA), (65535, 3000, 0xAAAA), (0, 6000, 0xAAAA)]
+    assert placed(65533, 0, 0xAAAA) == (65533, 0, 0xAAAA)  # a late packet does not move the series back
+    series.next_uplink()
+    now[0] += 0.5  # half a second without media
+    assert placed(1000, 77_777, 0xBBBB) == (1, 6000 + 45_000, 0xAAAA)
+    assert placed(1001, 77_777 + 3000, 0xBBBB) == (2, 6000 + 48_000, 0xAAAA)
+    assert placed(999, 77_777 - 3000, 0xBBBB) == (0, 6000 + 42_000, 0xAAAA)  # reordered, same offset
+    series.next_uplink()  # and again
+    now[0] += 0.1
+    assert placed(40_000, 5, 0xCCCC) == (3, 6000 + 48_000 + 9000, 0xAAAA)
+
+
+def test_checkpoints_sent_again_after_a_resume_are_relayed_once() -> None:
+    key = Ed25519PrivateKey.generate()
+    chain = ChainWriter(key, b"manifest")
+    tokens = [json.dumps({"type": CHECKPOINT, "token": chain.checkpoint(1000 + i)}) for i in range(3)]
+    assert [checkpoint_seq(token) for token in tokens] == [0, 1, 2]
+    assert checkpoint_seq(json.dumps({"type": "position"})) is None
+    assert checkpoint_seq("not json") is None
+    assert checkpoint_seq(json.dumps({"type": CHECKPOINT, "token": "a.b.c"})) is None

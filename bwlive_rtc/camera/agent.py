@@ -5,7 +5,7 @@ encrypted frames; a data channel for encrypted positions (out) and acknowledgeme
 (in); the offer POSTed to the server's ``/whip``. A broken path (the local address gone
 or its interface down, ICE or DTLS lost) is recovered first by resuming the running
 stream over a new connection (make before break: the same stream, key, manifest, chain
-and counters; PROTOCOL §4.2), else, once the server no longer has the stream (it ended
+and counters; PROTOCOL §4.1), else, once the server no longer has the stream (it ended
 it, restarted or vanished), by publishing afresh with exponential back-off. Stop:
 DELETE the WHIP session's resource.
 """

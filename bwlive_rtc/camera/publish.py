@@ -44,7 +44,7 @@ class SignedStream:
 
     def resume_headers(self, offer: str, stream_id: str, camera_time_ms: int) -> dict[str, str]:
         """The headers of continuing running stream ``stream_id`` over a new connection
-        with ``offer`` (PROTOCOL §4.2): the same envelope and manifest, the camera's clock
+        with ``offer`` (PROTOCOL §4.1): the same envelope and manifest, the camera's clock
         now, and a proof of resuming that stream signed by the device key."""
         envelope = self.envelope.to_header()
         return {"Authorization": f"Bearer {self.credential}", CAMERA_TIME_HEADER: str(camera_time_ms),

@@ -134,7 +134,7 @@ async def ice_servers(request: web.Request) -> web.Response:
 async def resume(request: web.Request) -> web.Response:
     """The camera continues its running stream over a new connection (its path broke or
     changed): same stream, key, manifest and counters; the server splices the new uplink
-    into the stream once it connects (PROTOCOL §4.2). The proof binds this offer to this
+    into the stream once it connects (PROTOCOL §4.1). The proof binds this offer to this
     stream, signed by the device key, later than the stream's last publish or resume."""
     resource = read_path(request, WhipResourcePath)
     publisher = camera(request)
