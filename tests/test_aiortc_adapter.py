@@ -219,7 +219,7 @@ async def test_local_address_is_the_nominated_pair_s_own_address() -> None:
             await asyncio.sleep(0.05)
         address = aiortc_adapter.local_address(dtls)
         assert address is not None and path_lost(address) is None
-        assert any(candidate.host == address for candidate in dtls.transport.iceGatherer.getLocalCandidates())
+        assert any(candidate.ip == address for candidate in dtls.transport.iceGatherer.getLocalCandidates())
     finally:
         await offerer.close()
         await answerer.close()

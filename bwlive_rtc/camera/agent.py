@@ -64,9 +64,10 @@ class CameraError(Exception):
     """The server refused the stream or could not be reached; the message says why.
     ``retry_after``: seconds to wait at least before trying again; None: do not retry."""
 
-    def __init__(self, message: str, retry_after: float | None = None) -> None:
+    def __init__(self, message: str, retry_after: float | None = None, status: int | None = None) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+        self.status = status  # the server's refusal, None when it was not reached
 
 
 @dataclass
@@ -269,7 +270,8 @@ class CameraAgent:
         self.state.last_response = response.status
         body = await response.text()
         if response.status != expected:
-            raise CameraError(f"server refused the stream ({response.status}): {_reason(body)}", _retry_after(response))
+            raise CameraError(f"server refused the stream ({response.status}): {_reason(body)}", _retry_after(response),
+                              response.status)
         return body
 
     async def _undo_resume(self, pc: RTCPeerConnection | None) -> None:
@@ -352,10 +354,10 @@ class CameraAgent:
 
     async def _recover(self, why: str) -> None:
         """The connection is lost: say so, then resume the running stream over a new path
-        at once, and again with back-off while the server cannot be reached; once the
-        server no longer has the stream (or refuses the resume), publish afresh with
-        back-off until it works, the server refuses for good (a 4xx other than 408, 409 or
-        429) or ``stop()``."""
+        at once, and again with back-off while the server cannot be reached or asks to
+        wait; once the server no longer has the stream (404, or 409: it took a later
+        publish), publish afresh with back-off until it works. Either stops when the
+        server refuses for good (another 4xx: revoked, say) or at ``stop()``."""
         self._set("error", f"lost the connection to the server ({why})")
         delay = BACKOFF_FIRST_S
         try:
@@ -364,9 +366,15 @@ class CameraAgent:
                     await self._resume()
                     return
                 except CameraError as exc:
-                    self._set("error", str(exc))
-                    if exc.retry_after is None or exc.retry_after > 0:  # the stream is gone: start a new one
+                    if exc.status in (404, 409):
+                        self._set("connecting", f"the server no longer has stream {self.stream_id}: {exc}")
                         break
+                    if exc.retry_after is None:
+                        await self._teardown()
+                        self._set("error", f"{exc}; not reconnecting")
+                        return
+                    self._set("error", str(exc))
+                    delay = max(delay, exc.retry_after)
                 wait = delay * random.uniform(0.8, 1.2)
                 self._set("connecting", f"resuming again in {wait:.1f} s")
                 await asyncio.sleep(wait)
