@@ -20,7 +20,7 @@ SWITCH_AFTER_MS = 4000
 # Quiet runs resume in ~0.3-0.6 s (bench/RESULTS.md §9); this shared 2-core machine at load
 # 20+ stalls the camera and Chromium processes themselves, so the bound has a margin of 3x.
 RESUME_BOUND_MS = 3000
-STALL_MS = 200  # six frames at 30 fps: longer is a freeze
+SWITCH_WINDOW_MS = 5000
 
 # Every data-state the open tile takes from now on.
 RECORD_STATES_JS = """
@@ -34,18 +34,18 @@ RECORD_STATES_JS = """
 
 
 def resume_figures(samples: list[dict], down_at: float) -> dict[str, float]:
-    """From the viewer's samples: the freeze the switch made (the first time after the link
-    went down, at ``down_at`` on the page's clock, that the burned-in frame number stood
-    still for more than ``STALL_MS``) and how long after the link went down the frame
-    numbers moved on again (0 and 0: no freeze at all)."""
-    changes = [(samples[0]["t"], samples[0]["frame"])]
+    """From the viewer's samples: the freeze the switch made, taken as the longest time
+    the burned-in frame number stood still that ended within ``SWITCH_WINDOW_MS`` after
+    the link went down (``down_at``, the page's clock; a stall of a loaded machine there
+    counts against the switch), and how long after the link went down it ended."""
+    longest, ended, since = 0.0, down_at, samples[0]["t"]
+    previous = samples[0]["frame"]
     for sample in samples[1:]:
-        if sample["frame"] is not None and sample["frame"] != changes[-1][1]:
-            changes.append((sample["t"], sample["frame"]))
-    for (before, _), (after, _) in zip(changes, changes[1:], strict=False):
-        if after > down_at and after - before > STALL_MS:
-            return {"resumed_after_ms": round(after - down_at), "freeze_ms": round(after - before)}
-    return {"resumed_after_ms": 0, "freeze_ms": 0}
+        if sample["frame"] is not None and sample["frame"] != previous:
+            if down_at < sample["t"] <= down_at + SWITCH_WINDOW_MS and sample["t"] - since > longest:
+                longest, ended = sample["t"] - since, sample["t"]
+            since, previous = sample["t"], sample["frame"]
+    return {"resumed_after_ms": round(ended - down_at), "freeze_ms": round(longest)}
 
 
 def test_the_stream_goes_on_over_lte_when_wifi_goes_down(
@@ -71,11 +71,10 @@ def test_the_stream_goes_on_over_lte_when_wifi_goes_down(
         finally:
             context.close()
         measured = {**resume_figures(samples, down_at), **figures(samples)}
-
+        report("wifi-to-lte", measured)
         camera.wait_for(r"network change: interface wifi \(198\.18\.1\.2\) is down", timeout=5)  # it says so
         resumed = camera.wait_for(rf"streaming: stream {stream['id']} resumed over 198\.18\.2\.2 ([0-9.]+) s", timeout=5)
-        measured["camera_resume_ms"] = round(float(resumed.group(1)) * 1000)
-        report("wifi-to-lte", measured)
+        report("wifi-to-lte-camera", {"camera_resume_ms": round(float(resumed.group(1)) * 1000)})
         assert any("continues over a new connection" in line for line in lab_server.lines), lab_server.output
         assert measured["resumed_after_ms"] <= RESUME_BOUND_MS and measured["freeze_ms"] <= RESUME_BOUND_MS, measured
         assert measured["frames_advanced"] >= 9 * WATCH_S, measured  # and it plays on after
