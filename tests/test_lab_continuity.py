@@ -21,6 +21,7 @@ SWITCH_AFTER_MS = 4000
 # 20+ stalls the camera and Chromium processes themselves, so the bound has a margin of 3x.
 RESUME_BOUND_MS = 3000
 SWITCH_WINDOW_MS = 5000
+VISIBLE_MS = 250  # frames are sampled every 100 ms; a shorter stand-still is a frame or two late
 
 # Every data-state the open tile takes from now on.
 RECORD_STATES_JS = """
@@ -37,7 +38,8 @@ def resume_figures(samples: list[dict], down_at: float) -> dict[str, float]:
     """From the viewer's samples: the freeze the switch made, taken as the longest time
     the burned-in frame number stood still that ended within ``SWITCH_WINDOW_MS`` after
     the link went down (``down_at``, the page's clock; a stall of a loaded machine there
-    counts against the switch), and how long after the link went down it ended."""
+    counts against the switch), and how long after the link went down it ended (0 when no
+    freeze longer than ``VISIBLE_MS`` was seen)."""
     longest, ended, since = 0.0, down_at, samples[0]["t"]
     previous = samples[0]["frame"]
     for sample in samples[1:]:
@@ -45,7 +47,7 @@ def resume_figures(samples: list[dict], down_at: float) -> dict[str, float]:
             if down_at < sample["t"] <= down_at + SWITCH_WINDOW_MS and sample["t"] - since > longest:
                 longest, ended = sample["t"] - since, sample["t"]
             since, previous = sample["t"], sample["frame"]
-    return {"resumed_after_ms": round(ended - down_at), "freeze_ms": round(longest)}
+    return {"resumed_after_ms": round(ended - down_at) if longest > VISIBLE_MS else 0, "freeze_ms": round(longest)}
 
 
 def test_the_stream_goes_on_over_lte_when_wifi_goes_down(

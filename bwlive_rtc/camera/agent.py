@@ -219,6 +219,8 @@ class CameraAgent:
         self._set("connecting", f"resuming stream {self.stream_id} over a new path")
         if old is not None:
             self._stop_sending(old)
+        if self._replaced is not None:  # a resume whose connection never came up replaced it already
+            await self._replaced.close()
         self._replaced, old_session, self._session = old, self._session, None
         if old_session is not None:
             await old_session.close()  # its connections went over the old path
@@ -279,11 +281,13 @@ class CameraAgent:
         as the current one (a publish afresh drops it)."""
         self._pc, self._replaced = self._replaced, None
         if pc is not None:
+            self._stop_sending(pc)  # closing it must not end the stream's tracks
             await pc.close()
 
     @staticmethod
     def _stop_sending(pc: RTCPeerConnection) -> None:
-        """The connection's senders stop taking frames from the stream's tracks."""
+        """The connection's senders stop taking frames from the stream's tracks (and will
+        not end them when the connection closes)."""
         for transceiver in pc.getTransceivers():
             transceiver.sender.replaceTrack(None)
 
