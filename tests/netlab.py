@@ -14,6 +14,10 @@ default route, IPv6 is off, so nothing in the lab reaches any other address, and
 in the root namespace changes. The router also answers for ``SERVER_NAT``, a 1:1 NAT
 (DNAT) to the server, as a cloud VM's public address would.
 
+The router forwards only packets whose source address belongs to the link they come in on
+(strict reverse-path filtering, as an access network does), so the camera's Wi-Fi
+address is useless over LTE.
+
 Impairments: random loss with nftables (``numgen random mod 100 < N drop``, both
 directions, on the router's side of a link), a thin uplink with the ``tbf`` qdisc (this
 kernel has no netem), a link taken down and up, UDP between two hosts dropped.
@@ -168,9 +172,15 @@ class Lab:
         for host in HOSTS:
             _run("ip", "netns", "add", self.ns(host))
             self._made.append(self.ns(host))
-            self.run(host, "sysctl", "-q", "-w", "net.ipv6.conf.all.disable_ipv6=1", "net.ipv6.conf.default.disable_ipv6=1")
+            # IPv6 off; ARP asks with the interface's own address (a packet the camera sends from
+            # its Wi-Fi address over LTE must not make its LTE ARP requests look spoofed)
+            self.run(host, "sysctl", "-q", "-w", "net.ipv6.conf.all.disable_ipv6=1", "net.ipv6.conf.default.disable_ipv6=1",
+                     "net.ipv4.conf.all.arp_announce=2", "net.ipv4.conf.default.arp_announce=2")
             self.run(host, "ip", "link", "set", "lo", "up")
-        self.run("router", "sysctl", "-q", "-w", "net.ipv4.ip_forward=1")
+        # forwarding, and strict reverse-path filtering as an access network does (BCP 38): a
+        # packet from the camera's Wi-Fi address that comes in over LTE is dropped
+        self.run("router", "sysctl", "-q", "-w", "net.ipv4.ip_forward=1", "net.ipv4.conf.all.rp_filter=1",
+                 "net.ipv4.conf.default.rp_filter=1")
         for link in LINKS:
             _run("ip", "link", "add", link.name, "netns", self.ns(link.host), "type", "veth",
                  "peer", "name", link.router_side, "netns", self.ns("router"))

@@ -35,28 +35,29 @@ RECORD_STATES_JS = """
 
 
 def resume_figures(samples: list[dict], down_at: float) -> dict[str, float]:
-    """From the viewer's samples: the freeze the switch made, taken as the longest time
-    the burned-in frame number stood still that ended within ``SWITCH_WINDOW_MS`` after
-    the link went down (``down_at``, the page's clock; a stall of a loaded machine there
-    counts against the switch), and how long after the link went down it ended (0 when no
-    freeze longer than ``VISIBLE_MS`` was seen)."""
-    longest, ended, since = 0.0, down_at, samples[0]["t"]
+    """From the viewer's samples: the freeze the switch made, taken as the longest time the
+    burned-in frame number stood still that ended after the link went down (``down_at``,
+    the page's clock) and began within ``SWITCH_WINDOW_MS`` of it (a stall of a loaded
+    machine there counts against the switch; one still running at the end counts to the
+    end), and how long after the link went down it ended (0 when no freeze longer than
+    ``VISIBLE_MS`` was seen)."""
+    stills, since = [], samples[0]["t"]
     previous = samples[0]["frame"]
     for sample in samples[1:]:
         if sample["frame"] is not None and sample["frame"] != previous:
-            if down_at < sample["t"] <= down_at + SWITCH_WINDOW_MS and sample["t"] - since > longest:
-                longest, ended = sample["t"] - since, sample["t"]
+            stills.append((since, sample["t"]))
             since, previous = sample["t"], sample["frame"]
+    stills.append((since, samples[-1]["t"]))
+    switch = [(end - begin, end) for begin, end in stills if end > down_at and begin < down_at + SWITCH_WINDOW_MS]
+    longest, ended = max(switch, default=(0.0, down_at))
     return {"resumed_after_ms": round(ended - down_at) if longest > VISIBLE_MS else 0, "freeze_ms": round(longest)}
 
 
 def test_the_stream_goes_on_over_lte_when_wifi_goes_down(
         lab: Lab, lab_server: Server, lab_browser: Browser, system_keys: SystemKeyPair, workdir: Path) -> None:
-    lab.set_link("lte", False)  # the camera starts on Wi-Fi (with both up, ICE might pick either)...
     camera = Camera(workdir, lab_server.url, workdir / "keys", "Switching Camera", prefix=lab.prefix("camera"))
     try:
-        camera.wait_for("streaming", timeout=45)
-        lab.set_link("lte", True)  # ...and LTE comes up beside it
+        camera.wait_for("streaming", timeout=45)  # on Wi-Fi, the preferred route (its LTE address goes over LTE only)
         stream = lab_server.wait_for_stream("Switching Camera")
         context, page = open_lab_console(lab_browser, lab_server, system_keys.link(lab_server.url))
         try:
@@ -78,8 +79,9 @@ def test_the_stream_goes_on_over_lte_when_wifi_goes_down(
         resumed = camera.wait_for(rf"streaming: stream {stream['id']} resumed over 198\.18\.2\.2 ([0-9.]+) s", timeout=5)
         report("wifi-to-lte-camera", {"camera_resume_ms": round(float(resumed.group(1)) * 1000)})
         assert any("continues over a new connection" in line for line in lab_server.lines), lab_server.output
-        assert measured["resumed_after_ms"] <= RESUME_BOUND_MS and measured["freeze_ms"] <= RESUME_BOUND_MS, measured
-        assert measured["frames_advanced"] >= 9 * WATCH_S, measured  # and it plays on after
+        said = camera.output[-2000:]
+        assert measured["resumed_after_ms"] <= RESUME_BOUND_MS and measured["freeze_ms"] <= RESUME_BOUND_MS, (measured, said)
+        assert measured["frames_advanced"] >= 9 * WATCH_S, (measured, said)  # and it plays on after
         assert "ended" not in states and "ended" not in tile_text.lower(), (states, tile_text)
         assert lab_server.wait_for_stream("Switching Camera")["id"] == stream["id"]
 
@@ -97,5 +99,4 @@ def test_the_stream_goes_on_over_lte_when_wifi_goes_down(
         assert segments[-1]["end_ms"] >= (WATCH_S + 2) * 1000 and max(gaps) <= RESUME_BOUND_MS, (gaps, segments)
     finally:
         lab.set_link("wifi", True)
-        lab.set_link("lte", True)
         camera.stop()
