@@ -9,6 +9,7 @@ from aiohttp import web
 from .auth.feature import FEATURE as AUTH
 from .console.feature import FEATURE as CONSOLE
 from .embedding.feature import FEATURE as EMBEDDING
+from .evidence.feature import FEATURE as EVIDENCE
 from .fleet.feature import FEATURE as FLEET
 from .fleet_status.feature import FEATURE as FLEET_STATUS
 from .integrations.feature import FEATURE as INTEGRATIONS
@@ -33,7 +34,7 @@ from .systems.feature import FEATURE as SYSTEMS
 from .webclient.feature import FEATURE as WEBCLIENT
 
 FEATURES: tuple[Feature, ...] = (
-    SYSTEMS, AUTH, LICENSING, FLEET, STREAMS, SIGNALING, FLEET_STATUS, CONSOLE, RECORDINGS, INTEGRATIONS, EMBEDDING,
+    SYSTEMS, AUTH, LICENSING, FLEET, STREAMS, SIGNALING, FLEET_STATUS, CONSOLE, RECORDINGS, EVIDENCE, INTEGRATIONS, EMBEDDING,
     WEBCLIENT,
     STREAM_ENDINGS,  # last: streams a crash left open are announced once every listener is there
 )

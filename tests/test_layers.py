@@ -15,7 +15,7 @@ FLOORS = {
     "kernel": KERNEL, "protocol": KERNEL, "storage": KERNEL,
     "crypto": MEDIA, "sfu": MEDIA, "aiortc_adapter": MEDIA,
     "auth": FEATURES, "systems": FEATURES, "fleet": FEATURES, "licensing": FEATURES, "streams": FEATURES,
-    "signaling": FEATURES, "console": FEATURES, "recordings": FEATURES, "integrations": FEATURES,
+    "signaling": FEATURES, "console": FEATURES, "recordings": FEATURES, "evidence": FEATURES, "integrations": FEATURES,
     "webclient": FEATURES, "fleet_status": FEATURES, "embedding": FEATURES, "camera": FEATURES, "viewer": FEATURES,
     "app": ROOT, "server": ROOT, "cli": ROOT, "__main__": ROOT,
 }

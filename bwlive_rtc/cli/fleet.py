@@ -59,10 +59,16 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
 
 def fleet_command(args: argparse.Namespace) -> int:
     """``bwlive fleet ...`` on the system's data directory, in its one organisation (or the named one)."""
+    return in_organisation(Settings(data_dir=args.data_dir), args)
+
+
+def in_organisation(settings: Settings, args: argparse.Namespace) -> int:
+    """``args.action(services, organisation id, args)`` in the data directory's one
+    organisation (or the one ``args.organisation`` names)."""
     from ..auth.accounts import AccountError
     from ..kernel.errors import BwliveError
 
-    with open_services(Settings(data_dir=args.data_dir)) as services:
+    with open_services(settings) as services:
         try:
             organisations = services.auth.accounts.organisations(args.organisation)
             if len(organisations) != 1:

@@ -9,6 +9,7 @@ import secrets
 import signal
 import sys
 from pathlib import Path
+from typing import Any
 
 from ..crypto.system_key import PRIVATE_FILE, PUBLIC_FILE
 from ..crypto.system_signing import SIGNING_PUBLIC_FILE, SigningPublicKey
@@ -143,29 +144,40 @@ def _turn_secret(args: argparse.Namespace) -> str | None:
 
 
 def _add_recording_options(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_argument_group("recordings")
-    group.add_argument("--recordings-dir", type=Path, help="evidence directory (default <data-dir>/recordings)")
+    group = add_store_options(parser)
     group.add_argument("--retention-hours", type=float, default=24.0,
                        help="hours recordings are kept after they end (default 24)")
+
+
+def add_store_options(parser: argparse.ArgumentParser) -> argparse._ArgumentGroup:
+    """Where recordings are (``serve``, ``evidence export``)."""
+    group = parser.add_argument_group("recordings")
+    group.add_argument("--recordings-dir", type=Path, help="evidence directory (default <data-dir>/recordings)")
     group.add_argument("--recordings-storage", choices=("local", "s3"), default="local",
                        help="where evidence goes (default local)")
     group.add_argument("--s3-bucket", help="bucket for --recordings-storage s3 (credentials: the usual AWS variables)")
     group.add_argument("--s3-prefix", default="", help="key prefix inside the bucket")
     group.add_argument("--s3-endpoint-url", help="an S3-compatible server such as MinIO (default AWS)")
     group.add_argument("--s3-region", help="the bucket's region")
+    return group
+
+
+def store_settings(args: argparse.Namespace) -> dict[str, Any]:
+    """The settings of ``add_store_options``."""
+    if args.recordings_storage == "s3" and not args.s3_bucket:
+        raise SystemExit("error: --recordings-storage s3 needs --s3-bucket")
+    return {"recordings_dir": args.recordings_dir, "recordings_storage": args.recordings_storage,
+            "s3_bucket": args.s3_bucket, "s3_prefix": args.s3_prefix, "s3_endpoint_url": args.s3_endpoint_url,
+            "s3_region": args.s3_region}
 
 
 def _settings(args: argparse.Namespace) -> Settings:
     if bool(args.tls_cert) != bool(args.tls_key):
         raise SystemExit("error: give both --tls-cert and --tls-key, or neither")
-    if args.recordings_storage == "s3" and not args.s3_bucket:
-        raise SystemExit("error: --recordings-storage s3 needs --s3-bucket")
     return Settings(
         host=args.host, port=args.port, data_dir=args.data_dir, keys_dir=args.keys_dir,
-        tls_cert=args.tls_cert, tls_key=args.tls_key, tls=args.tls,
-        recordings_dir=args.recordings_dir, retention_hours=args.retention_hours,
-        recordings_storage=args.recordings_storage, s3_bucket=args.s3_bucket, s3_prefix=args.s3_prefix,
-        s3_endpoint_url=args.s3_endpoint_url, s3_region=args.s3_region,
+        tls_cert=args.tls_cert, tls_key=args.tls_key, tls=args.tls, retention_hours=args.retention_hours,
+        **store_settings(args),
         clock_tolerance_s=args.clock_tolerance,
         tile_url=args.tile_url, tile_attribution=args.tile_attribution,
         trusted_proxies=tuple(args.trusted_proxies),

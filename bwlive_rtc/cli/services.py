@@ -14,6 +14,7 @@ from ..kernel.config import Settings
 if TYPE_CHECKING:
     from ..auth.service import AuthService
     from ..embedding.keys import ApiKeys
+    from ..evidence.service import Evidence
     from ..fleet.service import FleetService
     from ..storage.database import Database
     from ..systems.store import Systems
@@ -53,6 +54,15 @@ class Services:
         from ..embedding.keys import ApiKeys
 
         return ApiKeys(self.database.db, self.clock)
+
+
+    @cached_property
+    def evidence(self) -> Evidence:
+        from ..evidence.service import Evidence
+        from ..recordings.catalog import Catalog
+        from ..recordings.storage import open_store
+
+        return Evidence(Catalog(self.database.db), open_store(self.settings), self.systems, self.auth.audit, self.clock)
 
 
 @contextmanager

@@ -55,13 +55,24 @@ class SigningPublicKey:
     def load(cls, keys_dir: Path) -> SigningPublicKey:
         path = Path(keys_dir) / SIGNING_PUBLIC_FILE
         try:
-            key = serialization.load_pem_public_key(path.read_bytes())
+            return cls.from_pem(path.read_bytes(), str(path))
         except FileNotFoundError:
             raise FileNotFoundError(f"no system signing key at {path}: run "
                                     "'bwlive system keys generate --signing-only' on the system host") from None
+
+    @classmethod
+    def from_pem(cls, data: bytes, name: str = "the key") -> SigningPublicKey:
+        """From a PEM public key file (``system-signing-public.pem``); ValueError if it is none."""
+        try:
+            key = serialization.load_pem_public_key(data)
+        except ValueError:
+            raise ValueError(f"{name} is not a PEM public key") from None
         if not isinstance(key, Ed25519PublicKey):
-            raise ValueError(f"{path} is not an Ed25519 public key")
+            raise ValueError(f"{name} is not an Ed25519 public key")
         return cls(key)
+
+    def pem(self) -> bytes:
+        return self.key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
 
     @classmethod
     def find(cls, keys_dir: Path) -> SigningPublicKey | None:
@@ -89,8 +100,7 @@ class SigningKeyPair:
         keys_dir.mkdir(parents=True, exist_ok=True)
         write_private(keys_dir / SIGNING_FILE, self.private_key.private_bytes(
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
-        (keys_dir / SIGNING_PUBLIC_FILE).write_bytes(self.public.key.public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
+        (keys_dir / SIGNING_PUBLIC_FILE).write_bytes(self.public.pem())
 
     @classmethod
     def load(cls, keys_dir: Path) -> SigningKeyPair:

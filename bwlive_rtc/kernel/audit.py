@@ -91,6 +91,14 @@ class AuditLog:
             yield rows
             after = [rows[-1]["time"], rows[-1]["id"]]
 
+    def about(self, organisation_id: str, subject_id: str) -> list[dict[str, Any]]:
+        """The organisation's entries about one stream or recording (its id as the entry's
+        ``stream`` or ``recording``), oldest first: its chain of custody."""
+        rows = self.db.query(
+            "SELECT * FROM audit_log WHERE organisation_id = ? AND (json_extract(details, '$.stream') = ?"
+            " OR json_extract(details, '$.recording') = ?) ORDER BY time, id", [organisation_id, subject_id, subject_id])
+        return [_entry(row) for row in rows]
+
     def actions(self, organisation_id: str) -> list[str]:
         rows = self.db.query("SELECT DISTINCT action FROM audit_log WHERE organisation_id = ? ORDER BY action",
                              [organisation_id])

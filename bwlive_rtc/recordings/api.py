@@ -47,7 +47,7 @@ async def list_recordings(request: web.Request) -> web.Response:
     return web.json_response({"recordings": listing})
 
 
-def _recording(request: web.Request, recording_id: str) -> dict[str, Any]:
+def find_recording(request: web.Request, recording_id: str) -> dict[str, Any]:
     recording = request.app[RECORDINGS].catalog.get(recording_id, organisation(request))
     if recording is None or not caller(request).sees_recording(recording_id, recording["camera"]):
         raise NotFound(f"There is no recording {recording_id!r} (it may have been purged).")
@@ -58,7 +58,7 @@ def _recording(request: web.Request, recording_id: str) -> dict[str, Any]:
 @access(Access.VIEWER, token=Access.VIEWER)
 @path(RecordingPath)
 async def get_recording(request: web.Request) -> web.Response:
-    return web.json_response(_recording(request, read_path(request, RecordingPath).recording_id))
+    return web.json_response(find_recording(request, read_path(request, RecordingPath).recording_id))
 
 
 @routes.get("/api/recordings/{recording_id}/markers")
@@ -67,7 +67,7 @@ async def get_recording(request: web.Request) -> web.Response:
 async def get_markers(request: web.Request) -> web.Response:
     """The timeline's markers: acknowledgements, and the encrypted positions (whose lost
     fixes only the browser can see)."""
-    recording = _recording(request, read_path(request, RecordingPath).recording_id)
+    recording = find_recording(request, read_path(request, RecordingPath).recording_id)
     recordings = request.app[RECORDINGS]
     positions = await asyncio.to_thread(encrypted_positions, recordings.store, recording["segments"])
     return web.json_response({
@@ -78,7 +78,7 @@ async def get_markers(request: web.Request) -> web.Response:
 
 async def _segment(request: web.Request, read: Callable[[str, int], Awaitable[bytes]]) -> tuple[dict[str, Any], bytes]:
     where = read_path(request, SegmentPath)
-    recording = _recording(request, where.recording_id)
+    recording = find_recording(request, where.recording_id)
     try:
         return recording, await read(recording["id"], where.seq)
     except KeyError:

@@ -1,0 +1,76 @@
+"""Exporting and verifying an organisation's recordings, for the server's routes and the
+command line alike (both run these off the event loop: they read every segment)."""
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Iterator
+from typing import Any, BinaryIO
+
+from ..crypto.signing import CERTIFICATE, MANIFEST, SignatureError, token_payload
+from ..crypto.system_key import thumbprint_of
+from ..crypto.system_signing import SigningPublicKey
+from ..kernel.audit import AuditLog
+from ..kernel.clock import Clock
+from ..recordings.catalog import COMPLETE, Catalog
+from ..recordings.storage import EvidenceStore
+from ..systems.store import Systems
+from .package import write_package
+from .verify import EvidenceError, verify_recording
+
+CACHED = 512  # verification results of complete recordings kept (they cannot change)
+
+
+class Evidence:
+    def __init__(self, catalog: Catalog, store: EvidenceStore, systems: Systems, audit: AuditLog, clock: Clock) -> None:
+        self.catalog = catalog
+        self.store = store
+        self.systems = systems
+        self.audit = audit
+        self.clock = clock
+        self._results: OrderedDict[str, dict[str, Any]] = OrderedDict()
+
+    def system_key(self, recording: dict[str, Any], organisation_id: str) -> SigningPublicKey:
+        """The signing key of the organisation's system that certified the recording's camera."""
+        try:
+            _, manifest = token_payload(recording.get("manifest") or "", MANIFEST)
+            issuer = str(token_payload(str(manifest.get("certificate")), CERTIFICATE)[1].get("issuer"))
+        except SignatureError:
+            raise EvidenceError("The recording has no readable stream manifest: it was made before streams were "
+                                "signed, so nothing says which camera made it.") from None
+        system = self.systems.by_signing_key(organisation_id, issuer)
+        if system is None or system.signing_key is None:
+            raise EvidenceError(f"The camera's certificate was issued by key {thumbprint_of(issuer)}, which is not the "
+                                "signing key of any system of this organisation.")
+        return system.signing_key
+
+    def _segments(self, recording: dict[str, Any]) -> Iterator[tuple[str, bytes]]:
+        for segment in recording["segments"]:
+            yield segment["key"], self.store.get(segment["key"])
+
+    def export(self, recording: dict[str, Any], organisation_id: str, out: BinaryIO, exported_by: str) -> None:
+        """Write the recording's evidence package to ``out`` (the export is audited by the caller first,
+        so the package holds its own entry)."""
+        try:
+            key: SigningPublicKey | None = self.system_key(recording, organisation_id)
+        except EvidenceError:
+            key = None  # still exported: the package says it cannot be verified
+        write_package(out, recording, self._segments(recording), key, self.audit.about(organisation_id, recording["id"]),
+                      self.clock.now().isoformat(), exported_by)
+
+    def verify(self, recording: dict[str, Any], organisation_id: str) -> dict[str, Any]:
+        """``{verified, sentence, summary}``: the recording checked with its system's key."""
+        cached = self._results.get(recording["id"])
+        if cached is not None:
+            return cached
+        try:
+            key = self.system_key(recording, organisation_id)
+            verified = verify_recording(recording["id"], recording["key_envelope"], recording.get("manifest"),
+                                        self._segments(recording), key.key)
+            result = {"verified": True, "sentence": verified.sentence(), "summary": verified.summary()}
+        except EvidenceError as exc:
+            result = {"verified": False, "sentence": str(exc), "summary": None}
+        if recording["state"] == COMPLETE:
+            self._results[recording["id"]] = result
+            while len(self._results) > CACHED:
+                self._results.popitem(last=False)
+        return result
