@@ -48,7 +48,7 @@ def _export(services: Services, org: str, args: argparse.Namespace) -> int:
     services.auth.audit.record("evidence exported", organisation_id=org, user_name=WHO, recording=recording["id"],
                                camera=recording["camera"])
     with open(args.out, "wb") as out:
-        services.evidence.export(recording, org, out, WHO)
+        services.evidence.exporter(recording, org, WHO)(out)
     print(f"wrote {args.out}: recording {recording['id']} of {recording['camera']}, "
           f"{len(recording['segments'])} segments")
     return 0

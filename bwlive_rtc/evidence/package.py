@@ -48,7 +48,7 @@ def _jsonl(entries: Iterable[dict[str, Any]]) -> bytes:
     return b"".join(json.dumps(entry, sort_keys=True).encode() + b"\n" for entry in entries)
 
 
-def write_package(out: BinaryIO, recording: dict[str, Any], segments: Iterable[tuple[str, bytes]],
+def write_package(out: BinaryIO, *, recording: dict[str, Any], organisation_id: str, segments: Iterable[tuple[str, bytes]],
                   signing_key: SigningPublicKey | None, audit: list[dict[str, Any]], exported_at: str,
                   exported_by: str) -> None:
     """Write a recording (catalog row with ``segments``, its files as ``(key, bytes)`` in
@@ -74,7 +74,7 @@ def write_package(out: BinaryIO, recording: dict[str, Any], segments: Iterable[t
                 elif record.kind is RecordKind.DATA:
                     positions.append(position_entry(header.seq, record.arrival_us, record.body))
         index = {"format": FORMAT, "recording": {name: recording.get(name) for name in RECORDING_FIELDS},
-                 "organisation_id": audit[0]["organisation_id"] if audit else None, "segments": listed,
+                 "organisation_id": organisation_id, "segments": listed,
                  "system_signing_key": signing_key.b64u() if signing_key else None,
                  "system_thumbprint": signing_key.thumbprint if signing_key else None,
                  "exported_at": exported_at, "exported_by": exported_by}

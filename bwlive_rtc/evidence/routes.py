@@ -31,8 +31,7 @@ async def export_evidence(request: web.Request) -> web.StreamResponse:
     who = caller(request)
     audit(request, "evidence exported", recording=recording["id"], camera=recording["camera"])
     with tempfile.TemporaryFile() as spool:  # a package may be large: written to disk, then sent
-        await asyncio.to_thread(request.app[EVIDENCE].export, recording, organisation(request), spool,
-                                who.user_name)
+        await asyncio.to_thread(request.app[EVIDENCE].exporter(recording, organisation(request), who.user_name), spool)
         response = web.StreamResponse(headers={
             "Content-Type": "application/zip",
             "Content-Disposition": f'attachment; filename="bwlive-evidence-{recording["id"]}.zip"'})
@@ -52,8 +51,9 @@ async def verify_evidence(request: web.Request) -> web.Response:
     """``{verified, sentence, summary}``: the recording checked against its camera's
     signatures and its system's key, as ``bwlive evidence verify`` checks a package."""
     recording = find_recording(request, read_path(request, RecordingPath).recording_id)
+    verify = request.app[EVIDENCE].verifier(recording, organisation(request))
     async with request.app[VERIFYING]:
-        result = await asyncio.to_thread(request.app[EVIDENCE].verify, recording, organisation(request))
+        result = await asyncio.to_thread(verify)
     return web.json_response(result)
 
 

@@ -3,7 +3,8 @@ command line alike (both run these off the event loop: they read every segment).
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from functools import partial
 from typing import Any, BinaryIO
 
 from ..crypto.signing import CERTIFICATE, MANIFEST, SignatureError, token_payload
@@ -47,30 +48,42 @@ class Evidence:
         for segment in recording["segments"]:
             yield segment["key"], self.store.get(segment["key"])
 
-    def export(self, recording: dict[str, Any], organisation_id: str, out: BinaryIO, exported_by: str) -> None:
-        """Write the recording's evidence package to ``out`` (the export is audited by the caller first,
-        so the package holds its own entry)."""
+    def exporter(self, recording: dict[str, Any], organisation_id: str, exported_by: str) -> Callable[[BinaryIO], None]:
+        """What writes the recording's evidence package to a file: it reads every segment, so
+        the server runs it off the event loop (the database is read here, before). The
+        caller audits the export first, so the package holds its own entry."""
         try:
             key: SigningPublicKey | None = self.system_key(recording, organisation_id)
         except EvidenceError:
-            key = None  # still exported: the package says it cannot be verified
-        write_package(out, recording, self._segments(recording), key, self.audit.about(organisation_id, recording["id"]),
-                      self.clock.now().isoformat(), exported_by)
+            key = None  # still exported: verifying it will say why it cannot be verified
+        return partial(write_package, recording=recording, organisation_id=organisation_id,
+                       segments=self._segments(recording), signing_key=key,
+                       audit=self.audit.about(organisation_id, recording["id"]),
+                       exported_at=self.clock.now().isoformat(), exported_by=exported_by)
 
-    def verify(self, recording: dict[str, Any], organisation_id: str) -> dict[str, Any]:
-        """``{verified, sentence, summary}``: the recording checked with its system's key."""
+    def verifier(self, recording: dict[str, Any], organisation_id: str) -> Callable[[], dict[str, Any]]:
+        """What checks the recording with its system's key (off the event loop, as above):
+        ``{verified, sentence, summary}``, kept for complete recordings."""
         cached = self._results.get(recording["id"])
         if cached is not None:
-            return cached
+            return lambda: cached
         try:
             key = self.system_key(recording, organisation_id)
-            verified = verify_recording(recording["id"], recording["key_envelope"], recording.get("manifest"),
-                                        self._segments(recording), key.key)
-            result = {"verified": True, "sentence": verified.sentence(), "summary": verified.summary()}
         except EvidenceError as exc:
-            result = {"verified": False, "sentence": str(exc), "summary": None}
-        if recording["state"] == COMPLETE:
-            self._results[recording["id"]] = result
-            while len(self._results) > CACHED:
-                self._results.popitem(last=False)
-        return result
+            failure = {"verified": False, "sentence": str(exc), "summary": None}
+            return lambda: failure
+
+        def verify() -> dict[str, Any]:
+            try:
+                verified = verify_recording(recording["id"], recording["key_envelope"], recording.get("manifest"),
+                                            self._segments(recording), key.key)
+                result = {"verified": True, "sentence": verified.sentence(), "summary": verified.summary()}
+            except EvidenceError as exc:
+                result = {"verified": False, "sentence": str(exc), "summary": None}
+            if recording["state"] == COMPLETE:
+                self._results[recording["id"]] = result
+                while len(self._results) > CACHED:
+                    self._results.popitem(last=False)
+            return result
+
+        return verify

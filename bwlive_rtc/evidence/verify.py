@@ -157,22 +157,22 @@ def _read_segments(recording_id: str, key_envelope: dict[str, Any], segments: It
     envelope = json.dumps(key_envelope, sort_keys=True)
     for index, (name, data) in enumerate(segments):
         if not name.endswith(LOG_SUFFIX):
-            raise EvidenceError(f"Segment {name} is not a segment log: recordings of the first format are not signed.")
+            raise EvidenceError(f"Segment file {name} is not a segment log: recordings of the first format are not signed.")
         try:
             header, found, intact = records(data)
         except (ValueError, KeyError, TypeError):
-            raise EvidenceError(f"Segment {name} is not a bwlive segment log.") from None
+            raise EvidenceError(f"Segment file {name} is not a bwlive segment log.") from None
         if intact != len(data):
-            raise EvidenceError(f"Segment {name} is damaged: its bytes from offset {intact} on fail their checksum.")
+            raise EvidenceError(f"Segment file {name} is damaged: its bytes from offset {intact} on fail their checksum.")
         if header.tags.get("BWLIVE_STREAM_ID") != recording_id:
-            raise EvidenceError(f"Segment {name} belongs to recording {header.tags.get('BWLIVE_STREAM_ID')!r}, "
+            raise EvidenceError(f"Segment file {name} belongs to recording {header.tags.get('BWLIVE_STREAM_ID')!r}, "
                                 f"not to {recording_id!r}.")
         try:
             same_key = json.dumps(json.loads(header.tags.get("BWLIVE_KEY_ENVELOPE", "")), sort_keys=True) == envelope
         except ValueError:
             same_key = False
         if not same_key:
-            raise EvidenceError(f"Segment {name} names another key envelope than the recording's.")
+            raise EvidenceError(f"Segment file {name} names another key envelope than the recording's.")
         segment = _Segment(header.seq)
         read.segments.append(segment)
         for record in found:
