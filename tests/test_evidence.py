@@ -4,6 +4,7 @@ system's public signing key or its thumbprint; each kind of tampering fails nami
 wrong; the API's routes are scoped to the organisation and to operators."""
 from __future__ import annotations
 
+import io
 import json
 import re
 import struct
@@ -17,13 +18,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Browser
 
 from bwlive_rtc.crypto.signing import MANIFEST, sign_token, token_payload
 from bwlive_rtc.crypto.system_signing import SigningKeyPair, SigningPublicKey
 from bwlive_rtc.evidence.package import INDEX, MANIFEST_FILE, Package, system_key_by_thumbprint, verify_package
 from bwlive_rtc.evidence.verify import EvidenceError
 from bwlive_rtc.recordings.rtplog import BLOCK, MAGIC, RECORD, RecordKind
-from tests.processes import ADMIN_PASSWORD, Server, sign_in_cookie
+from tests.processes import ADMIN_EMAIL, ADMIN_PASSWORD, Server, sign_in_cookie
 
 CAMERA = "Evi Dence"
 SERIAL = "SN-EVI-DENCE"
@@ -206,6 +208,29 @@ def test_the_command_line_names_what_is_wrong_and_exits_non_zero(
     assert done.returncode == 1 and "is not an evidence package" in done.stdout
 
 
+def test_the_recordings_page_shows_the_verification_and_downloads_the_package(
+        server: Server, recording: dict, browser: Browser, signing_key: SigningPublicKey, tmp_path: Path) -> None:
+    context = browser.new_context(accept_downloads=True)
+    try:
+        response = context.request.post(f"{server.url}/api/session", data={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD})
+        assert response.ok, response.text()
+        page = context.new_page()
+        page.goto(f"{server.url}/web/recordings.html")
+        page.evaluate("window.bwlive.ready")
+        page.click(f'button.recording[data-recording-id="{recording["id"]}"]')
+        page.wait_for_selector('#evidence[data-verified="yes"]', timeout=30_000)
+        shown = page.locator("#evidence-result").inner_text()
+        assert shown.startswith("✓ Verified: ") and f"as camera {SERIAL} ({CAMERA})" in shown, shown
+        with page.expect_download() as downloading:
+            page.click("#evidence-download")
+        saved = tmp_path / downloading.value.suggested_filename
+        downloading.value.save_as(saved)
+    finally:
+        context.close()
+    assert saved.name == f"bwlive-evidence-{recording['id']}.zip"
+    assert verify_package(Package.open(saved), signing_key).serial == SERIAL
+
+
 def test_the_routes_are_scoped_to_the_organisation_and_to_operators(server: Server, recording: dict) -> None:
     from bwlive_rtc.auth.accounts import Accounts  # the data directory's accounts, beside the running server
     from bwlive_rtc.kernel.access import Role
@@ -234,7 +259,7 @@ def test_the_routes_are_scoped_to_the_organisation_and_to_operators(server: Serv
     assert status == 200 and result["verified"] is True, result
     assert result["sentence"].startswith("Verified: ") and result["summary"]["serial"] == SERIAL
     status, body, _ = http(server, export, operator_cookie)
-    assert status == 200 and zipfile.ZipFile(__import__("io").BytesIO(body)).testzip() is None
+    assert status == 200 and zipfile.ZipFile(io.BytesIO(body)).testzip() is None
     for path, cookie, expected, sentence in [
         (export, viewer_cookie, 403, "operator"),  # viewers watch, operators and admins export
         (export, None, 401, "sign in"),
@@ -250,3 +275,16 @@ def test_the_routes_are_scoped_to_the_organisation_and_to_operators(server: Serv
     # Every export is in the audit log, by whom.
     audit = server.get_json("/api/organisation/audit?action=evidence%20exported")
     assert "Op Erator" in [entry["user_name"] for entry in audit["entries"]]
+
+    # Evidence altered in the store since shows at the next check, naming what.
+    stored = server.data_dir / "recordings" / recording["id"] / "000001.rtp"
+    genuine = stored.read_bytes()
+    stored.write_bytes(flip_video_byte(genuine, fix_checksum=True))
+    try:
+        status, body, _ = http(server, verification, viewer_cookie)
+    finally:
+        stored.write_bytes(genuine)
+    result = json.loads(body)
+    assert status == 200 and result["verified"] is False and result["summary"] is None
+    assert re.fullmatch(rf"Segment 1: video frame \d+ is not as camera {SERIAL} signed it \(checkpoint \d+ lists "
+                        r"another hash\)\.", result["sentence"]), result

@@ -3,7 +3,8 @@
  * every ten seconds); choosing one opens its key envelope with a key this browser holds
  * and plays it (recording-player.js: fetched on demand, speed, frame steps), its
  * timeline with what is held in memory and its markers (recording-timeline.js,
- * recording-markers.js), the time of day, and its positions on a map (recording-trail.js).
+ * recording-markers.js), the time of day, its positions on a map (recording-trail.js) and
+ * its evidence: verified or what is wrong, and the package to download (recording-evidence.js).
  *
  * For tests: `window.bwlive` (read-only) = {ready, keys, recordings, player, playing,
  * markers, trailMap}; `ready` resolves once the list is shown. The player section
@@ -14,6 +15,7 @@ import { ContentKeyError, openContentKey } from './content-key.js';
 import { byId, showText } from './dom.js';
 import { FrameCipher } from './e2ee.js';
 import { loadKeys, showThumbprints } from './key-bootstrap.js';
+import { showEvidence } from './recording-evidence.js';
 import { RecordingPlayer } from './recording-player.js';
 import { clockText, renderRecordings } from './recording-list.js';
 import { loadMarkers } from './recording-markers.js';
@@ -35,6 +37,8 @@ const state = {
   playing: null,
   /** @type {import('./recording-markers.js').Markers | null} the playing recording's */
   markers: null,
+  /** whether the signed-in role may download evidence packages (operators and admins) */
+  mayExport: false,
 };
 
 const page = {
@@ -70,7 +74,9 @@ async function start() {
   state.keys = keys;
   showThumbprints(byId('keys'), keys);
   showText(byId('banner'), problem);
-  if (!(await requireSignIn())) return;
+  const session = await requireSignIn();
+  if (!session) return;
+  state.mayExport = session.role === 'operator' || session.role === 'admin';
   if (!(await refreshList())) return;
   setInterval(refreshList, REFRESH_MS);
   page.playPause.addEventListener('click', () => {
@@ -121,6 +127,7 @@ async function open(id, button) {
   byId('player-body').hidden = false;
   page.section.dataset.state = 'loading';
   page.status.textContent = 'Loading…';
+  showEvidence(id, state.mayExport);
   let recording;
   let contentKey;
   try {

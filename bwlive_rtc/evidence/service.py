@@ -2,7 +2,6 @@
 command line alike (both run these off the event loop: they read every segment)."""
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from functools import partial
 from typing import Any, BinaryIO
@@ -12,13 +11,11 @@ from ..crypto.system_key import thumbprint_of
 from ..crypto.system_signing import SigningPublicKey
 from ..kernel.audit import AuditLog
 from ..kernel.clock import Clock
-from ..recordings.catalog import COMPLETE, Catalog
+from ..recordings.catalog import Catalog
 from ..recordings.storage import EvidenceStore
 from ..systems.store import Systems
 from .package import write_package
 from .verify import EvidenceError, verify_recording
-
-CACHED = 512  # verification results of complete recordings kept (they cannot change)
 
 
 class Evidence:
@@ -28,7 +25,6 @@ class Evidence:
         self.systems = systems
         self.audit = audit
         self.clock = clock
-        self._results: OrderedDict[str, dict[str, Any]] = OrderedDict()
 
     def system_key(self, recording: dict[str, Any], organisation_id: str) -> SigningPublicKey:
         """The signing key of the organisation's system that certified the recording's camera."""
@@ -62,11 +58,9 @@ class Evidence:
                        exported_at=self.clock.now().isoformat(), exported_by=exported_by)
 
     def verifier(self, recording: dict[str, Any], organisation_id: str) -> Callable[[], dict[str, Any]]:
-        """What checks the recording with its system's key (off the event loop, as above):
-        ``{verified, sentence, summary}``, kept for complete recordings."""
-        cached = self._results.get(recording["id"])
-        if cached is not None:
-            return lambda: cached
+        """What checks the recording, as stored now, with its system's key (off the event
+        loop, as above): ``{verified, sentence, summary}``. Nothing is kept: each check reads
+        the evidence again, so an alteration since the last one shows."""
         try:
             key = self.system_key(recording, organisation_id)
         except EvidenceError as exc:
@@ -77,13 +71,8 @@ class Evidence:
             try:
                 verified = verify_recording(recording["id"], recording["key_envelope"], recording.get("manifest"),
                                             self._segments(recording), key.key)
-                result = {"verified": True, "sentence": verified.sentence(), "summary": verified.summary()}
             except EvidenceError as exc:
-                result = {"verified": False, "sentence": str(exc), "summary": None}
-            if recording["state"] == COMPLETE:
-                self._results[recording["id"]] = result
-                while len(self._results) > CACHED:
-                    self._results.popitem(last=False)
-            return result
+                return {"verified": False, "sentence": str(exc), "summary": None}
+            return {"verified": True, "sentence": verified.sentence(), "summary": verified.summary()}
 
         return verify
