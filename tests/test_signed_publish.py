@@ -1,16 +1,18 @@
 """Issue 11, part 3: a publish carries the stream manifest its camera's device key signed
 (Bwlive-Manifest); the server refuses one that is missing, forged, another camera's or of
 another key envelope or time, before any stream exists, and keeps a good one with the
-stream (stream list, database, recording)."""
+stream (stream list, database, recording). A stream sealed in a v1 key envelope is refused
+(old recordings stay readable)."""
 from __future__ import annotations
 
 import dataclasses
+import os
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from bwlive_rtc.camera.publish import SignedStream
 from bwlive_rtc.crypto.content_key import KeyEnvelope
-from bwlive_rtc.crypto.sframe import StreamKey
+from bwlive_rtc.crypto.sframe import LEGACY_SUITE, StreamKey
 from bwlive_rtc.crypto.signing import StreamManifest, envelope_digest
 from bwlive_rtc.crypto.system_signing import SigningKeyPair
 from bwlive_rtc.kernel.appkeys import DATABASE
@@ -60,6 +62,15 @@ async def test_a_publish_without_a_good_manifest_is_refused_with_a_sentence(site
         token = dataclasses.replace(made, **manifest_changes).sign(identity.device_key)  # type: ignore[arg-type]
         return {"Content-Type": "application/sdp", **stream.headers(offer), MANIFEST_HEADER: token}
 
+    def publish_v1() -> dict[str, str]:
+        """Bob's publish (Alice's requests are at the camera's rate limit), fully signed, of a
+        stream sealed in a v1 envelope (a legacy stream key)."""
+        assert bob.device_key is not None
+        envelope = KeyEnvelope.seal(StreamKey(LEGACY_SUITE, os.urandom(16), legacy=True), site.keys.public)
+        assert envelope.version == 1
+        return {"Content-Type": "application/sdp",
+                **SignedStream.start(bob.credential, bob.device_key, envelope, now_ms).headers(offer)}
+
     other_envelope = KeyEnvelope.seal(StreamKey.new(), site.keys.public)
     unsigned = publish(alice)
     del unsigned[MANIFEST_HEADER]
@@ -78,6 +89,7 @@ async def test_a_publish_without_a_good_manifest_is_refused_with_a_sentence(site
         (publish(alice, envelope=envelope_digest(other_envelope.to_json())), 400,
          "the stream manifest names another key envelope than the Bwlive-Content-Key header"),
         (publish(alice, started_at=now_ms - 5000), 400, "not at the publish's Bwlive-Camera-Time"),
+        (publish_v1(), 400, "the Bwlive-Content-Key header is a v1 key envelope: new streams need v2"),
     ]
     async with attacker() as http:
         for headers, status, words in cases:

@@ -24,6 +24,7 @@ from .sframe import LEGACY_SUITE, STREAM_SECRET_BYTES, StreamKey
 from .system_key import SystemKeyPair, SystemPublicKey
 
 WRAP_INFO = {1: b"bwlive content key v1", 2: b"bwlive content key v2"}
+CURRENT_ENVELOPE = 2  # what cameras seal and the server admits for new streams
 LEGACY_KEY_BYTES = 16  # v1: the content key, every KID's SFrame base key (suite 4)
 
 

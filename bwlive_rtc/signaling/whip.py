@@ -9,7 +9,7 @@ from datetime import datetime
 
 from aiohttp import web
 
-from ..crypto.content_key import KeyEnvelope
+from ..crypto.content_key import CURRENT_ENVELOPE, KeyEnvelope
 from ..crypto.signing import SignatureError, StreamManifest, envelope_digest, verify_whip_proof
 from ..fleet.authentication import camera, certificate, credential
 from ..fleet.credentials import CredentialError
@@ -103,6 +103,9 @@ async def publish(request: web.Request) -> web.Response:
         envelope = KeyEnvelope.from_header(envelope_header)
     except ValueError as exc:
         raise BadRequest(f"the {KEY_HEADER} header is not a key envelope: {exc}") from None
+    if envelope.version != CURRENT_ENVELOPE:  # v1 is read for old recordings, never sealed for a new stream
+        raise BadRequest(f"the {KEY_HEADER} header is a v{envelope.version} key envelope: new streams need "
+                         f"v{CURRENT_ENVELOPE} (per-sender keys, cipher suite named); update the camera")
     request.app[FLEET].docking.check_stream_key(publisher, envelope.key_id)
     organisations, refusal = request.app[LICENSING].streaming_organisations([publisher.organisation_id])
     if not organisations:
