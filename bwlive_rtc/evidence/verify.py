@@ -139,8 +139,7 @@ def verify_recording(recording_id: str, key_envelope: dict[str, Any], manifest: 
     stream, certificate, manifest_payload = check_manifest(manifest, key_envelope, system_key)
     read = _read_segments(recording_id, key_envelope, segments)
     _check_order(read.segments)
-    chain = _check_chain(read, certificate, stream, manifest_payload)
-    signed, last_arrival = chain
+    signed, last_arrival = _check_chain(read, certificate, stream, manifest_payload)
     tail = _check_units(read.units, signed, last_arrival, stream.serial)
     _check_complete(read.units, signed, stream)
     _check_pace(read.checkpoints, stream.started_at)
@@ -155,7 +154,7 @@ def _read_segments(recording_id: str, key_envelope: dict[str, Any], segments: It
     read = _Read()
     assembler = Vp8Assembler()
     envelope = json.dumps(key_envelope, sort_keys=True)
-    for index, (name, data) in enumerate(segments):
+    for name, data in segments:
         if not name.endswith(LOG_SUFFIX):
             raise EvidenceError(f"Segment file {name} is not a segment log: recordings of the first format are not signed.")
         try:
@@ -181,7 +180,7 @@ def _read_segments(recording_id: str, key_envelope: dict[str, Any], segments: It
             if segment.last_us is not None and record.arrival_us < segment.last_us:
                 raise EvidenceError(f"Segment {header.seq} goes back in time at {record.arrival_us / 1e6:.3f} s.")
             segment.last_us = record.arrival_us
-            _take(read, assembler, index, header.seq, record.kind, record.arrival_us, record.body)
+            _take(read, assembler, header.seq, record.kind, record.arrival_us, record.body)
     if not read.segments:
         raise EvidenceError("The recording has no segments.")
     return read
@@ -203,8 +202,7 @@ def position_entry(seq: int, arrival_us: int, body: bytes) -> dict[str, Any]:
     return {"segment": seq, "arrival_us": arrival_us, "data": b64url_encode(body)}
 
 
-def _take(read: _Read, assembler: Vp8Assembler, index: int, seq: int, kind: RecordKind, arrival_us: int,
-          body: bytes) -> None:
+def _take(read: _Read, assembler: Vp8Assembler, seq: int, kind: RecordKind, arrival_us: int, body: bytes) -> None:
     """Note one record: a checkpoint, or a sealed unit (a video frame once complete)."""
     if kind is RecordKind.TEXT:
         token = checkpoint_token(body)
