@@ -19,6 +19,7 @@ from cryptography.x509.oid import NameOID
 from playwright.sync_api import Browser
 
 from bwlive_rtc.crypto.system_key import SystemKeyPair
+from tests.chromium import chromium_path, launch
 from tests.lab_console import open_lab_console, playback, watch
 from tests.netlab import Lab, coturn
 from tests.processes import Camera, Server
@@ -107,3 +108,42 @@ def test_a_turn_server_with_an_untrusted_certificate_is_not_used(
         camera.stop()
         lab.clear("block camera server")
         lab.clear("block camera turn")
+
+
+def test_chromium_relays_over_turn_tls_when_only_tls_gets_through(
+        lab: Lab, turn_tls, turn_certificate: tuple[Path, Path], lab_server: Server, lab_playwright,
+        system_keys: SystemKeyPair, workdir: Path, tmp_path: Path) -> None:
+    """The viewer's network lets only TLS out too: Chromium relays through coturn's TLS
+    port (this lab's certificate is self-signed, so this Chromium is told to accept it:
+    a deployment uses a certificate of a public CA)."""
+    trusting = [*lab.prefix("camera"), "env", f"SSL_CERT_FILE={turn_certificate[0]}"]
+    camera = Camera(workdir, lab_server.url, workdir / "keys", "Both Behind TLS", prefix=trusting)
+    lab.block_udp("camera", "server")
+    lab.block_udp("camera", "turn")
+    lab.block_udp("viewer", "server")
+    lab.block_udp("viewer", "turn")
+    chromium = launch(lab_playwright, lab.wrapper("viewer", chromium_path(), tmp_path / "chromium-on-viewer"),
+                      (f"--unsafely-treat-insecure-origin-as-secure={lab_server.url}", "--ignore-certificate-errors"))
+    try:
+        camera.wait_for("streaming", timeout=45)
+        stream = lab_server.wait_for_stream("Both Behind TLS")
+        context, page = open_lab_console(chromium, lab_server, system_keys.link(lab_server.url))
+        try:
+            watch(page, stream["id"])
+            frames = [s["frame"] for s in playback(page, 3) if s["frame"] is not None]
+            assert len(frames) >= 10 and frames[-1] - frames[0] >= 40, frames
+            relay = page.evaluate("""async () => {
+                const stats = await window.bwliveLabPeers.at(-1).getStats();
+                const pair = [...stats.values()].find(
+                    (s) => s.type === 'candidate-pair' && s.nominated && s.state === 'succeeded');
+                const local = pair && stats.get(pair.localCandidateId);
+                return local && [local.candidateType, local.relayProtocol];
+            }""")
+            assert relay == ["relay", "tls"], relay
+        finally:
+            context.close()
+    finally:
+        chromium.close()
+        camera.stop()
+        for rule in ("block camera server", "block camera turn", "block viewer server", "block viewer turn"):
+            lab.clear(rule)
