@@ -103,6 +103,7 @@ def test_an_exported_package_verifies_offline_with_the_key_or_its_thumbprint(
             assert done.stdout.startswith("Verified: ") and f"as camera {SERIAL} ({CAMERA})" in done.stdout, done.stdout
     verified = verify_package(Package.open(package), signing_key)
     assert verified.units > 300 and verified.checkpoints >= 10 and verified.unsigned_tail < 60
+    assert verified.closed and verified.sentence().endswith("; complete: the camera closed the stream.")
 
 
 def tampered(package: Path, out: Path, change: Callable[[dict[str, bytes], dict], None]) -> Package:
@@ -164,6 +165,18 @@ def test_tampering_fails_naming_the_first_thing_wrong(package: Path, signing_key
     def drop(files: dict[str, bytes], index: dict) -> None:
         del files[index["segments"].pop(2)["file"]]
     assert altered(drop) == "Segment 2 is missing: segment 1 is followed by segment 3."
+
+    def cut_short(files: dict[str, bytes], index: dict) -> None:
+        """The last segment dropped (and its lines of the lists): what is left is as signed,
+        but no longer closed by the camera."""
+        last = index["segments"].pop()
+        del files[last["file"]]
+        for name in ("checkpoints.jsonl", "positions.jsonl"):
+            files[name] = b"".join(line for line in files[name].splitlines(keepends=True)
+                                   if json.loads(line)["segment"] != last["seq"])
+    shortened = verify_package(tampered(package, tmp_path / "short.zip", cut_short), signing_key)
+    assert not shortened.closed and "the camera did not close the stream (it was lost, or the recording was cut " \
+        "short after" in shortened.sentence()
 
     def swap(files: dict[str, bytes], index: dict) -> None:
         segments = index["segments"]

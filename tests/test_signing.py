@@ -154,3 +154,15 @@ def test_checkpoint_signed_by_another_key_or_dated_back_is_refused() -> None:
         ChainReader(DEVICE.public_key(), payload, started).accept(
             sign_token(DEVICE, kind, {"seq": 0, "frames": []}))
     assert body
+
+
+def test_the_closing_checkpoint_ends_the_chain() -> None:
+    token = manifest(certify()).sign(DEVICE)
+    read, _, payload = StreamManifest.read(token, SYSTEM.public_key())
+    writer = ChainWriter(DEVICE, payload)
+    first, closing = writer.checkpoint(read.started_at + 500), writer.checkpoint(read.started_at + 1000, final=True)
+    after = writer.checkpoint(read.started_at + 1500)  # what a forger with the device key could not add unnoticed
+    reader = ChainReader(DEVICE.public_key(), payload, read.started_at)
+    assert not reader.accept(first).final and reader.accept(closing).final
+    with pytest.raises(SignatureError, match="checkpoint 2 comes after the camera's closing checkpoint"):
+        reader.accept(after)

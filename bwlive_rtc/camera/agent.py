@@ -24,6 +24,7 @@ from pathlib import Path
 import aiohttp
 from aiortc import (
     RTCConfiguration,
+    RTCDataChannel,
     RTCDtlsTransport,
     RTCIceServer,
     RTCPeerConnection,
@@ -57,6 +58,7 @@ CHECKPOINT_EVERY_S = 0.5  # PROTOCOL §5.4: at least every second
 PATH_CHECK_S = 0.1  # how often the local end of the connection's path is looked at
 RESUME_TIMEOUT_S = 5.0  # a resume's HTTP exchange over a new path
 OPTIONS_TIMEOUT_S = 10.0  # asking for the ICE servers
+CLOSING_GRACE_S = 0.2  # for the closing checkpoint to reach the server before the DELETE
 CHECKPOINTS_RESENT_S = 3.0  # checkpoints this recent are sent again on a resumed connection
 
 
@@ -116,8 +118,8 @@ class _Stream:
     opener: AcknowledgementOpener
     checkpoints: deque[tuple[float, str]] = field(default_factory=deque)  # (monotonic time, token)
 
-    def checkpoint(self, camera_ms: int) -> str:
-        token = self.chain.checkpoint(camera_ms)
+    def checkpoint(self, camera_ms: int, final: bool = False) -> str:
+        token = self.chain.checkpoint(camera_ms, final)
         now = time.monotonic()
         self.checkpoints.append((now, token))
         while self.checkpoints[0][0] < now - CHECKPOINTS_RESENT_S:
@@ -144,6 +146,7 @@ class CameraAgent:
         self._session: aiohttp.ClientSession | None = None
         self._location: str | None = None
         self._stream: _Stream | None = None  # the running stream, kept across its connections
+        self._channel: RTCDataChannel | None = None  # its data channel, on the current connection
         self._gps_task: asyncio.Task[None] | None = None
         self._checkpoint_task: asyncio.Task[None] | None = None
         self._path_task: asyncio.Task[None] | None = None
@@ -405,12 +408,13 @@ class CameraAgent:
         """The camera's clock (ms since 1970)."""
         return int((time.time() + self.options.clock_offset) * 1000)
 
-    def _start_sending(self, channel, stream: _Stream) -> None:  # type: ignore[no-untyped-def]
+    def _start_sending(self, channel: RTCDataChannel, stream: _Stream) -> None:
         """Once the data channel is open: a sealed position every second (with GPS on), and
         the stream's next checkpoint, in clear, every ``CHECKPOINT_EVERY_S``. A resumed
         connection first sends again the checkpoints of the last ``CHECKPOINTS_RESENT_S``
         (the old path may have lost them; the server relays each once)."""
         self._cancel_sending()
+        self._channel = channel
         source = self._positions
 
         async def send_fixes() -> None:
@@ -456,6 +460,7 @@ class CameraAgent:
         self._stopping = True
         if self._recovery is not None:
             self._recovery.cancel()
+        await self._close_chain()
         if self._location and self._session:
             try:
                 headers = {"Authorization": f"Bearer {self.options.credential}"}
@@ -474,6 +479,21 @@ class CameraAgent:
             self.local_recording = None
         else:
             self._set("stopped")
+
+    async def _close_chain(self) -> None:
+        """Send the stream's closing checkpoint (PROTOCOL §5.4 ``final``), so that its
+        recording proves it ends here, and let it leave before the stream is ended (the
+        ``DELETE`` goes on another connection)."""
+        channel, stream = self._channel, self._stream
+        if channel is None or stream is None or channel.readyState != "open":
+            return
+        self._cancel_sending()
+        channel.send(json.dumps({"type": CHECKPOINT, "token": stream.checkpoint(self._camera_ms(), final=True)}))
+        for _ in range(20):
+            if channel.bufferedAmount == 0:
+                break
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(CLOSING_GRACE_S)
 
     def _cancel_sending(self) -> None:
         for task in (self._gps_task, self._checkpoint_task):

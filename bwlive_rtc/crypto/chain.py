@@ -36,6 +36,7 @@ class Checkpoint:
     seq: int
     t: int  # ms since 1970, the camera's clock when it signed
     units: tuple[tuple[int, int, bytes], ...]  # (KID, counter, frame hash)
+    final: bool = False  # the camera's closing checkpoint: the stream ended here, complete
 
 
 class ChainWriter:
@@ -58,11 +59,14 @@ class ChainWriter:
         self._last[kid] = len(self._runs)
         self._runs.append((kid, counter, bytearray(frame_hash(sealed))))
 
-    def checkpoint(self, now_ms: int) -> str:
-        """The next checkpoint token, covering every unit added since the last one."""
-        payload = {"seq": self._seq, "t": now_ms, "prev": b64url_encode(self._prev),
-                   "frames": [{"kid": kid, "first": first, "hashes": b64url_encode(bytes(hashes))}
-                              for kid, first, hashes in self._runs]}
+    def checkpoint(self, now_ms: int, final: bool = False) -> str:
+        """The next checkpoint token, covering every unit added since the last one;
+        ``final``: the stream's closing one (PROTOCOL §5.4)."""
+        payload: dict[str, object] = {"seq": self._seq, "t": now_ms, "prev": b64url_encode(self._prev),
+                                      "frames": [{"kid": kid, "first": first, "hashes": b64url_encode(bytes(hashes))}
+                                                 for kid, first, hashes in self._runs]}
+        if final:
+            payload["final"] = True
         token = sign_token(self._key, CHECKPOINT, payload)
         self._prev = link_hash(verify_token(token, CHECKPOINT, self._key.public_key())[0])
         self._seq += 1
@@ -81,6 +85,7 @@ class ChainReader:
         self._prev = link_hash(manifest_payload)
         self._seq: int | None = None if joining else 0
         self._t = started_at
+        self._closed = False
 
     def accept(self, token: str) -> Checkpoint:
         """The next checkpoint of the chain; SignatureError names what is wrong."""
@@ -90,6 +95,8 @@ class ChainReader:
             runs = [(int(run["kid"]), int(run["first"]), b64url_decode(str(run["hashes"]))) for run in data["frames"]]
         except (KeyError, ValueError, TypeError):
             raise SignatureError("malformed checkpoint") from None
+        if self._closed:
+            raise SignatureError(f"checkpoint {seq} comes after the camera's closing checkpoint")
         if self._seq is not None and seq != self._seq:
             raise SignatureError(f"checkpoint {seq} where checkpoint {self._seq} was due")
         if (self._seq is not None or seq == 0) and prev != self._prev:
@@ -99,7 +106,8 @@ class ChainReader:
         if any(len(hashes) % FRAME_HASH_BYTES for _, _, hashes in runs):
             raise SignatureError(f"malformed checkpoint {seq}: a hash list of the wrong length")
         self._prev, self._seq, self._t = link_hash(payload), seq + 1, t
-        return Checkpoint(seq, t, tuple(_units(runs)))
+        self._closed = data.get("final") is True
+        return Checkpoint(seq, t, tuple(_units(runs)), self._closed)
 
 
 def _units(runs: list[tuple[int, int, bytes]]) -> Iterator[tuple[int, int, bytes]]:

@@ -68,8 +68,10 @@ What is checked, in this order
 What a pass proves: the camera holding the certified device key recorded these frames and
 positions, in this order, at these times, and none were added, altered, reordered or
 left out after it signed them, between the start and the last checkpoint the verifier names.
-The camera signs no end of stream: compare the signed span with the recording you expect (a
-recording cut short at its end still verifies, with a shorter span). recording.json and
+A camera that stops its stream signs a closing checkpoint: "complete: the camera closed the
+stream" means nothing was cut off the end. Without it ("the camera did not close the
+stream") the camera was lost or the recording was cut short after the time named: compare
+the signed span with the recording you expect. recording.json and
 audit.jsonl are the server's word and are not signed by the camera.
 """
 

@@ -63,17 +63,22 @@ class Verified:
     system_thumbprint: str
     checkpoint_tokens: list[dict[str, Any]] = field(repr=False)  # [{segment, arrival_us, token}]
     positions: list[dict[str, Any]] = field(repr=False)  # [{segment, arrival_us, data}]
+    closed: bool = False  # the last checkpoint is the camera's closing one: nothing is cut off the end
 
     def sentence(self) -> str:
         tail = f"; the last {self.unsigned_tail} units came after its last checkpoint" if self.unsigned_tail else ""
+        end = ("; complete: the camera closed the stream" if self.closed else
+               f"; the camera did not close the stream (it was lost, or the recording was cut short after "
+               f"{_time(self.last_signed_at)})")
         return (f"Verified: {self.units} units in {self.segments} segments, as camera {self.serial} "
                 f"({self.camera_user}) signed them from {_time(self.started_at)} to {_time(self.last_signed_at)} "
-                f"in {self.checkpoints} checkpoints, certified by system key {self.system_thumbprint}{tail}.")
+                f"in {self.checkpoints} checkpoints, certified by system key {self.system_thumbprint}{tail}{end}.")
 
     def summary(self) -> dict[str, Any]:
         return {"serial": self.serial, "camera_user": self.camera_user, "started_at": self.started_at,
                 "last_signed_at": self.last_signed_at, "segments": self.segments, "checkpoints": self.checkpoints,
-                "units": self.units, "unsigned_tail": self.unsigned_tail, "system_thumbprint": self.system_thumbprint}
+                "units": self.units, "unsigned_tail": self.unsigned_tail, "system_thumbprint": self.system_thumbprint,
+                "closed": self.closed}
 
 
 def _time(ms: int) -> str:
@@ -139,7 +144,7 @@ def verify_recording(recording_id: str, key_envelope: dict[str, Any], manifest: 
     stream, certificate, manifest_payload = check_manifest(manifest, key_envelope, system_key)
     read = _read_segments(recording_id, key_envelope, segments)
     _check_order(read.segments)
-    signed, last_arrival = _check_chain(read, certificate, stream, manifest_payload)
+    signed, last_arrival, closed = _check_chain(read, certificate, stream, manifest_payload)
     tail = _check_units(read.units, signed, last_arrival, stream.serial)
     _check_complete(read.units, signed, stream)
     _check_pace(read.checkpoints, stream.started_at)
@@ -147,7 +152,7 @@ def verify_recording(recording_id: str, key_envelope: dict[str, Any], manifest: 
     return Verified(stream.serial, stream.camera_user, stream.started_at, last_t, len(read.segments),
                     len(read.checkpoints), len(read.units), tail, thumbprint_of(signing_key_id(system_key)),
                     [{key: entry[key] for key in ("segment", "arrival_us", "token")} for entry in read.checkpoints],
-                    read.positions)
+                    read.positions, closed)
 
 
 def _read_segments(recording_id: str, key_envelope: dict[str, Any], segments: Iterable[tuple[str, bytes]]) -> _Read:
@@ -250,9 +255,9 @@ Signed = dict[tuple[int, int], tuple[bytes, int, int]]  # (KID, counter) -> (has
 
 
 def _check_chain(read: _Read, certificate: Certificate, stream: StreamManifest,
-                 manifest_payload: bytes) -> tuple[Signed, int]:
+                 manifest_payload: bytes) -> tuple[Signed, int, bool]:
     """Every checkpoint, in order from the manifest, dated within the certificate: the
-    units they sign, and when the last one arrived."""
+    units they sign, when the last one arrived, and whether it is the camera's closing one."""
     if not read.checkpoints:
         raise EvidenceError(f"The recording holds no checkpoint: nothing camera {stream.serial} signed covers its frames.")
     chain = ChainReader(certificate.device_public_key, manifest_payload, stream.started_at)
@@ -269,7 +274,7 @@ def _check_chain(read: _Read, certificate: Certificate, stream: StreamManifest,
         entry["t"] = checkpoint.t
         for kid, counter, digest in checkpoint.units:
             signed[(kid, counter)] = (digest, checkpoint.seq, checkpoint.t)
-    return signed, read.checkpoints[-1]["arrival_us"]
+    return signed, read.checkpoints[-1]["arrival_us"], checkpoint.final
 
 
 def _check_units(units: list[_Unit], signed: Signed, last_arrival_us: int, serial: str) -> int:
