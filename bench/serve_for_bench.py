@@ -80,11 +80,11 @@ def _dock_bench_cameras(settings, count: int) -> list[BenchCamera]:  # type: ign
     if not (settings.keys_dir / SIGNING_FILE).exists():  # the bench makes only the end-to-end pair
         SigningKeyPair.generate().save(settings.keys_dir)
     issuer = CredentialIssuer.load(settings.keys_dir)  # docked at the system before the server starts
-    database, clock = Database(settings.database_path), SystemClock()
+    database, clock = Database(settings.database), SystemClock()
     try:
         service = FleetService.open(database, clock, Systems(database.db, clock))
         fleet = service.fleet
-        org = next(iter(database.db["organisations"].rows))["id"]
+        org = database.db.value("SELECT id FROM organisations ORDER BY created_at, id LIMIT 1")
         profile = fleet.profile_by_name(org, "Bench") or fleet.add_profile(org, "Bench")
         packages = []
         for number in range(1, count + 1):

@@ -42,7 +42,7 @@ FEATURES: tuple[Feature, ...] = (
 
 async def _kernel(app: web.Application) -> AsyncIterator[None]:
     """The metadata database and the audit log, open while the server runs."""
-    database = Database(app[SETTINGS].database_path)
+    database = Database(app[SETTINGS].database)
     app[DATABASE] = database
     app[AUDIT] = AuditLog(database.db, app[CLOCK])
     yield

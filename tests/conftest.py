@@ -1,6 +1,7 @@
 """Shared fixtures: a key pair, the real server and camera agents as processes, Chromium."""
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -12,7 +13,60 @@ from bwlive_rtc.crypto.system_signing import SigningKeyPair
 from bwlive_rtc.viewer.session import ApiClient
 from tests.chromium import chromium_path, launch
 from tests.netlab import Lab, LabError
+from tests.postgres import DATABASE_VARIABLE, DATABASES
 from tests.processes import ADMIN_EMAIL, ADMIN_PASSWORD, Camera, Server
+
+# Module-scoped fixtures that hold no database; a test using any other (a module's server,
+# its data directory) shares the module's database, as it shares its data directory.
+STATELESS_FIXTURES = {"browser", "lab", "lab_playwright", "lab_chromium", "lab_browser", "lab_server_options",
+                      "tiles", "turn_secret_file", "coturn", "module_database", "postgresql_databases"}
+
+
+def _use_database(url: str | None) -> str | None:
+    """Make ``url`` the database of every command and server (``$BWLIVE_DATABASE``); the one before."""
+    before = os.environ.get(DATABASE_VARIABLE)
+    if url is None:
+        os.environ.pop(DATABASE_VARIABLE, None)
+    else:
+        os.environ[DATABASE_VARIABLE] = url
+    return before
+
+
+@pytest.fixture(scope="session", autouse=True)
+def postgresql_databases() -> Iterator[None]:
+    """On PostgreSQL (tests/postgres.py), drop what the session made at its end."""
+    yield
+    if DATABASES:
+        DATABASES.drop_all()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def module_database() -> Iterator[str | None]:
+    """On PostgreSQL, a database for the module's servers and data directories."""
+    if DATABASES is None:
+        yield None
+        return
+    url = DATABASES.create()
+    before = _use_database(url)
+    yield url
+    _use_database(before)
+    DATABASES.drop(url)
+
+
+@pytest.fixture(autouse=True)
+def test_database(request: pytest.FixtureRequest, module_database: str | None) -> Iterator[None]:
+    """On PostgreSQL, a database of the test's own, unless it uses the module's state."""
+    definitions = request.node._fixtureinfo.name2fixturedefs
+    shared = any(definition.scope != "function" and definition.baseid.startswith("tests")
+                 and name not in STATELESS_FIXTURES for name, defs in definitions.items() for definition in defs)
+    if DATABASES is None or shared:
+        yield
+        return
+    url = DATABASES.create()
+    before = _use_database(url)
+    yield
+    _use_database(before)
+    DATABASES.drop(url)
 
 
 @pytest.fixture(scope="module")

@@ -43,5 +43,5 @@ def make_fleet(app: web.Application, organisation_id: str, tag: str, key: System
 def fleet_rows(app: web.Application, organisation_id: str) -> dict[str, list[dict[str, Any]]]:
     """Every row of the organisation's fleet and systems, passwords included."""
     db = app[FLEET].fleet.db
-    return {table: list(db.table(table).rows_where("organisation_id = ?", [organisation_id], order_by="rowid"))
-            for table in FLEET_TABLES}
+    return {table: db.rows(f"SELECT * FROM {table} WHERE organisation_id = :organisation ORDER BY id",
+                           organisation=organisation_id) for table in FLEET_TABLES}

@@ -160,11 +160,11 @@ def dock_camera(data_dir: Path, name: str, out: Path, clock: Clock | None = None
 
     settings, clock = Settings(data_dir=data_dir), clock or SystemClock()
     issuer = system_issuer(keys_dir or data_dir.parent / "keys")
-    database = Database(settings.database_path)
+    database = Database(settings.database)
     try:
         service = FleetService.open(database, clock, Systems(database.db, clock))
         fleet = service.fleet
-        org = next(iter(database.db["organisations"].rows))["id"]
+        org = database.db.value("SELECT id FROM organisations ORDER BY created_at, id LIMIT 1")
         serial = "SN-" + re.sub(r"\W+", "-", name).upper()
         if fleet.camera_by_serial(serial) is None:
             profile_name = "Streaming" if streaming else "No streaming"

@@ -60,9 +60,9 @@ class SyntheticRecording:
 
 def organisation_of(data_dir: Path) -> str:
     """The first organisation of a data directory (the tests' bootstrapped one)."""
-    database = Database(Settings(data_dir=data_dir).database_path)
+    database = Database(Settings(data_dir=data_dir).database)
     try:
-        return str(next(iter(database.db["organisations"].rows))["id"])
+        return str(database.db.value("SELECT id FROM organisations ORDER BY created_at, id LIMIT 1"))
     finally:
         database.close()
 
@@ -130,7 +130,7 @@ def write_recording(data_dir: Path, system_key: SystemPublicKey, camera: str, se
     frames.sort(key=lambda f: (f.ms, f.kind))
 
     settings = Settings(data_dir=data_dir)
-    database = Database(settings.database_path)
+    database = Database(settings.database)
     store = open_store(settings)
     catalog = Catalog(database.db)
     tags = {"BWLIVE_STREAM_ID": recording_id, "BWLIVE_CAMERA": camera, "BWLIVE_KEY_ENVELOPE": json.dumps(envelope)}

@@ -84,7 +84,7 @@ async def test_expired_revoked_and_unknown_cameras_are_refused(system, tmp_path:
 
     gone = dock_camera(tmp_path / "data", "Gus Gone", tmp_path / "gone.json", clock)
     gone_serial = json.loads(gone.read_text())["serial"]
-    fleet.db["cameras"].delete(fleet.camera_by_serial(gone_serial).id)  # removed from the system since docking
+    fleet.db.delete("cameras", id=fleet.camera_by_serial(gone_serial).id)  # removed from the system since docking
     assert await refusal(stream(gone)) == f"403 unknown camera {gone_serial}: it was removed from the system"
 
 
@@ -104,7 +104,7 @@ async def test_licenses_count_cameras_of_streaming_profiles(system, tmp_path: Pa
 
     dock_camera(tmp_path / "data", "Lou License", tmp_path / "l1.json", clock)
     dock_camera(tmp_path / "data", "Max Muted", tmp_path / "l2.json", clock, streaming=False)
-    licensing_org = next(iter(app[FLEET].fleet.db["organisations"].rows))["id"]
+    licensing_org = app[FLEET].fleet.db.value("SELECT id FROM organisations ORDER BY created_at, id LIMIT 1")
     usage = app[FLEET].fleet.usage
     assert usage.daily_count(licensing_org, clock.now().date()) == 1  # only the streaming profile counts
 
@@ -132,7 +132,7 @@ async def test_dock_package_networks_user_overrides_profile(system, tmp_path: Pa
     app, url, clock = system
     service = app[FLEET]
     fleet = service.fleet
-    org = next(iter(fleet.db["organisations"].rows))["id"]
+    org = fleet.db.value("SELECT id FROM organisations ORDER BY created_at, id LIMIT 1")
     profile = fleet.add_profile(org, "Night shift", streaming=True, location=False)
     fleet.add_network(org, "HQ-WLAN", "hq secret", profile_id=profile.id)
     shared = fleet.add_camera_user(org, "Sol Shared", profile.id).id

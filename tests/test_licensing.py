@@ -24,6 +24,7 @@ from bwlive_rtc.licensing.service import Licensing
 from bwlive_rtc.server import start_server
 from bwlive_rtc.storage.database import Database
 from bwlive_rtc.viewer.session import ApiClient
+from tests.postgres import fresh_database
 from tests.processes import ADMIN_EMAIL, ADMIN_PASSWORD, Camera, bootstrap_admin
 
 MONDAY = datetime(2026, 1, 5, tzinfo=UTC)
@@ -36,7 +37,7 @@ def at(day: int, hour: int = 0, minute: int = 0) -> datetime:
 
 def test_hand_worked_week(tmp_path: Path) -> None:
     clock = ManualClock(at(0))
-    database = Database(tmp_path / "db.sqlite")
+    database = Database(fresh_database(tmp_path / "db.sqlite"))
     accounts = Accounts(database.db, clock)
     org = accounts.create_organisation("Acme", accounts.create_user("a@acme.test", "A", "long password 1"))
     issuer = Ed25519PrivateKey.generate()

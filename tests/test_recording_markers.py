@@ -55,7 +55,7 @@ class Site:
 
     @property
     def recording_organisation(self) -> str:
-        return str(next(iter(self.app[AUTH].accounts.db["organisations"].rows))["id"])
+        return str(self.app[AUTH].accounts.db.value("SELECT id FROM organisations ORDER BY created_at, id LIMIT 1"))
 
     def played(self) -> list[dict[str, Any]]:
         entries = self.app[AUDIT].entries(self.recording_organisation)

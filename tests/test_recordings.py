@@ -29,6 +29,7 @@ from bwlive_rtc.recordings.storage import LocalStore
 from bwlive_rtc.server import start_server
 from bwlive_rtc.storage.database import Database
 from bwlive_rtc.viewer.session import ApiClient
+from tests.postgres import fresh_database
 from tests.processes import ADMIN_EMAIL, ADMIN_PASSWORD, Camera, Server, bootstrap_admin
 from tests.test_blindness import decodes_to_a_readable_picture
 
@@ -264,7 +265,7 @@ async def test_a_torn_segment_of_the_first_format_is_salvaged_up_to_the_damage(t
     media, side = scratch.read_bytes(), positions_path(scratch).read_bytes()
 
     for cut in (0.35, 0.8):
-        database = Database(tmp_path / f"cut{cut}" / "db.sqlite")
+        database = Database(fresh_database(tmp_path / f"cut{cut}" / "db.sqlite"))
         catalog = Catalog(database.db)
         catalog.begin("torn", "Cam", ["org"], datetime.now(UTC), {"kid": "x"}, "test")
         spool = tmp_path / f"cut{cut}" / "spool"

@@ -46,6 +46,7 @@ from bwlive_rtc.sfu.rewriter import SourcePacket
 from bwlive_rtc.sfu.vp8 import Vp8Assembler
 from bwlive_rtc.storage.database import Database
 from bwlive_rtc.viewer.session import ApiClient
+from tests.postgres import fresh_database
 from tests.processes import ADMIN_EMAIL, ADMIN_PASSWORD, bootstrap_admin, dock_camera
 from tests.test_recordings import fetch_recording, wait_for_recording, write_first_format
 
@@ -152,7 +153,7 @@ async def test_a_torn_log_is_cut_back_to_its_intact_blocks_and_registered_once(t
         summary.start_ms, summary.end_ms, summary.units) and summary.units == 60 + 5
 
     for cut in (0.3, 0.7, 1.0):
-        database = Database(tmp_path / f"cut{cut}" / "db.sqlite")
+        database = Database(fresh_database(tmp_path / f"cut{cut}" / "db.sqlite"))
         catalog = Catalog(database.db)
         catalog.begin("rec", "Cam", ["org"], datetime.now(UTC), {"kid": "x"}, "test")
         spool = tmp_path / f"cut{cut}" / "spool" / "rec"
@@ -291,8 +292,8 @@ async def test_a_recording_of_the_first_format_still_plays(tmp_path: Path, syste
     store = LocalStore(settings.recordings_path)
     for path in (segment, segment.with_name("000000.positions.jsonl")):
         store.put(path, f"old-recording/{path.name}")
-    database = Database(settings.database_path)
-    organisation = next(iter(database.db["organisations"].rows))["id"]
+    database = Database(settings.database)
+    organisation = database.db.value("SELECT id FROM organisations ORDER BY created_at, id LIMIT 1")
     catalog = Catalog(database.db)
     catalog.begin("old-recording", "Old Cam", [organisation], datetime.now(UTC), {"kid": "x"}, store.description)
     catalog.add_segments([{"recording_id": "old-recording", "seq": 0, "key": "old-recording/000000.webm", "start_ms": 0,

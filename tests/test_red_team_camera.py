@@ -51,7 +51,7 @@ class Site:
 
     @property
     def organisation(self) -> str:
-        return str(next(iter(self.app[AUTH].accounts.db["organisations"].rows))["id"])
+        return str(self.app[AUTH].accounts.db.value("SELECT id FROM organisations ORDER BY created_at, id LIMIT 1"))
 
     async def person(self, role: Role, organisation: str | None = None) -> ApiClient:
         """A signed-in user with ``role`` in ``organisation`` (default: the camera's), or in a

@@ -12,6 +12,7 @@ from pathlib import Path
 from aiohttp import WSMsgType
 
 from bwlive_rtc.crypto.system_key import SystemKeyPair
+from bwlive_rtc.kernel.config import Settings
 from bwlive_rtc.storage.database import Database
 from bwlive_rtc.viewer.client import HeadlessViewer
 from bwlive_rtc.viewer.session import ApiClient
@@ -83,7 +84,7 @@ async def _event(receiver: Receiver, event_type: str, stream_id: str) -> dict | 
 
 
 def _stream_row(data_dir: Path, stream_id: str) -> dict:
-    database = Database(data_dir / "bwlive.sqlite")
+    database = Database(Settings(data_dir=data_dir).database)
     try:
         return database.stream(stream_id)
     finally:

@@ -264,7 +264,7 @@ async def test_a_camera_docked_before_a_signing_key_change_must_dock_again(site:
     assert await site.publish(before) == (
         403, f"the certificate of camera SN-CAS-CHANGE is signed by key {old.thumbprint}, which is not the signing "
              "key of any system of its organisation: dock the camera at its system")
-    audit = [entry for entry in site.app[AUTH].audit.db["audit_log"].rows if entry["action"] == "system signing key changed"]
+    audit = site.app[AUTH].audit.db.rows("SELECT * FROM audit_log WHERE action = 'system signing key changed'")
     assert len(audit) == 1 and new.key_id in audit[0]["details"] and old.key_id in audit[0]["details"]
     again, docked = site.credential("Cas Change")
     assert docked["signing_thumbprint"] == new.thumbprint
@@ -353,9 +353,9 @@ def test_the_admin_pages_link_carries_the_systems_signing_key(server: Server, wo
 def _current_key_pem(server: Server) -> bytes:
     from bwlive_rtc.storage.database import Database
 
-    database = Database(server.data_dir / "bwlive.sqlite")
+    database = Database(Settings(data_dir=server.data_dir).database)
     try:
-        [row] = database.db["systems"].rows
+        [row] = database.db.rows("SELECT * FROM systems")
         return row["public_key_pem"].encode()
     finally:
         database.close()

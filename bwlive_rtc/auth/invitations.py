@@ -6,11 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import sqlite_utils
-
 from ..kernel.access import Role
 from ..kernel.clock import Clock
 from ..kernel.tokens import new_token, token_hash
+from ..storage.sql import Sql
 from .accounts import AccountError, Accounts, User
 
 VALID_FOR = timedelta(days=7)
@@ -26,7 +25,7 @@ class Invitation:
 
 
 class Invitations:
-    def __init__(self, db: sqlite_utils.Database, clock: Clock, accounts: Accounts) -> None:
+    def __init__(self, db: Sql, clock: Clock, accounts: Accounts) -> None:
         self.db = db
         self.clock = clock
         self.accounts = accounts
@@ -38,18 +37,17 @@ class Invitations:
             raise AccountError("enter the e-mail address of the person to invite")
         token = new_token()
         now = self.clock.now()
-        self.db.table("invitations").insert(
-            {"key": token_hash(token), "organisation_id": organisation_id, "email": email, "role": role.value,
+        self.db.insert(
+            "invitations", {"key": token_hash(token), "organisation_id": organisation_id, "email": email, "role": role.value,
              "invited_by": invited_by.id, "created_at": now.isoformat(),
              "expires_at": (now + VALID_FOR).isoformat(), "accepted_at": None}
         )
         return token
 
     def pending(self, token: str) -> Invitation:
-        rows = list(self.db.table("invitations").rows_where("key = ?", [token_hash(token)]))
-        if not rows:
+        row = self.db.row("SELECT * FROM invitations WHERE key = :key", key=token_hash(token))
+        if row is None:
             raise AccountError("this invitation link is not valid")
-        row = rows[0]
         if row["accepted_at"]:
             raise AccountError("this invitation has already been used; sign in instead")
         expires_at = datetime.fromisoformat(row["expires_at"])
@@ -62,5 +60,5 @@ class Invitations:
         """Add ``user`` (the invitee, with an account now) to the organisation; the link is used up."""
         invitation = self.pending(token)
         self.accounts.add_member(user.id, invitation.organisation_id, invitation.role)
-        self.db.table("invitations").update(token_hash(token), {"accepted_at": self.clock.now().isoformat()})
+        self.db.update("invitations", {"key": token_hash(token)}, {"accepted_at": self.clock.now().isoformat()})
         return invitation

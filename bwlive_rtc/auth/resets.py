@@ -6,10 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import sqlite_utils
-
 from ..kernel.clock import Clock
 from ..kernel.tokens import new_token, token_hash
+from ..storage.sql import Sql
 from .accounts import AccountError, Accounts, User
 
 VALID_FOR = timedelta(hours=1)
@@ -23,7 +22,7 @@ class PasswordReset:
 
 
 class PasswordResets:
-    def __init__(self, db: sqlite_utils.Database, clock: Clock, accounts: Accounts) -> None:
+    def __init__(self, db: Sql, clock: Clock, accounts: Accounts) -> None:
         self.db = db
         self.clock = clock
         self.accounts = accounts
@@ -31,20 +30,19 @@ class PasswordResets:
     def create(self, organisation_id: str, user: User, created_by: User) -> str:
         """The token for the link (shown once); earlier unused links for the member end."""
         now = self.clock.now()
-        self.db.table("password_resets").delete_where("user_id = ? AND used_at IS NULL", [user.id])
+        self.db.run("DELETE FROM password_resets WHERE user_id = :user AND used_at IS NULL", user=user.id)
         token = new_token()
-        self.db.table("password_resets").insert(
-            {"key": token_hash(token), "organisation_id": organisation_id, "user_id": user.id,
+        self.db.insert(
+            "password_resets", {"key": token_hash(token), "organisation_id": organisation_id, "user_id": user.id,
              "created_by": created_by.id, "created_at": now.isoformat(), "expires_at": (now + VALID_FOR).isoformat(),
              "used_at": None})
         return token
 
     def pending(self, token: str) -> PasswordReset:
-        rows = list(self.db.table("password_resets").rows_where("key = ?", [token_hash(token)], limit=1))
-        user = self.accounts.user(rows[0]["user_id"]) if rows else None
-        if not rows or user is None:
+        row = self.db.row("SELECT * FROM password_resets WHERE key = :key", key=token_hash(token))
+        user = self.accounts.user(row["user_id"]) if row else None
+        if row is None or user is None:
             raise AccountError("this password-reset link is not valid")
-        row = rows[0]
         if row["used_at"]:
             raise AccountError("this password-reset link has already been used; ask your administrator for a new one")
         expires_at = datetime.fromisoformat(row["expires_at"])
@@ -55,9 +53,8 @@ class PasswordResets:
     def use(self, token: str) -> PasswordReset:
         """Mark the link used (once: a second use, even at the same moment, is refused)."""
         reset = self.pending(token)
-        with self.db.conn:
-            used = self.db.execute("UPDATE password_resets SET used_at = ? WHERE key = ? AND used_at IS NULL",
-                                   [self.clock.now().isoformat(), token_hash(token)]).rowcount
+        used = self.db.run("UPDATE password_resets SET used_at = :now WHERE key = :key AND used_at IS NULL",
+                           now=self.clock.now().isoformat(), key=token_hash(token))
         if used != 1:
             raise AccountError("this password-reset link has already been used; ask your administrator for a new one")
         return reset

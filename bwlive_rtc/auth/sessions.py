@@ -6,11 +6,10 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import sqlite_utils
-
 from ..kernel.clock import Clock
 from ..kernel.tokens import new_token, token_hash
 from ..protocol import SESSION_COOKIE
+from ..storage.sql import Sql
 
 IDLE_LIMIT = timedelta(days=7)
 TOUCH_EVERY = timedelta(minutes=1)  # write last use at most this often
@@ -27,7 +26,7 @@ class Session:
 
 
 class Sessions:
-    def __init__(self, db: sqlite_utils.Database, clock: Clock, idle_limit: timedelta = IDLE_LIMIT) -> None:
+    def __init__(self, db: Sql, clock: Clock, idle_limit: timedelta = IDLE_LIMIT) -> None:
         self.db = db
         self.clock = clock
         self.idle_limit = idle_limit
@@ -37,34 +36,34 @@ class Sessions:
         token = new_token()
         now = self.clock.now()
         session = Session(token_hash(token), user_id, organisation_id, secrets.token_urlsafe(24), now)
-        self.db.table("sessions").insert(
-            {"key": session.key, "user_id": user_id, "organisation_id": organisation_id,
+        self.db.insert(
+            "sessions", {"key": session.key, "user_id": user_id, "organisation_id": organisation_id,
              "csrf_token": session.csrf_token, "created_at": now.isoformat(), "last_used_at": now.isoformat()}
         )
         return token, session
 
     def lookup(self, token: str) -> Session | None:
         """The live session for a cookie token (and mark it used), or None if unknown or idle too long."""
-        rows = list(self.db.table("sessions").rows_where("key = ?", [token_hash(token)]))
-        if not rows:
+        row = self.db.row("SELECT * FROM sessions WHERE key = :key", key=token_hash(token))
+        if row is None:
             return None
-        row = rows[0]
         now = self.clock.now()
         last_used = datetime.fromisoformat(row["last_used_at"])
         if now - last_used > self.idle_limit:
-            self.db.table("sessions").delete(row["key"])
+            self.db.delete("sessions", key=row["key"])
             return None
         if now - last_used > TOUCH_EVERY:
-            self.db.table("sessions").update(row["key"], {"last_used_at": now.isoformat()})
+            self.db.update("sessions", {"key": row["key"]}, {"last_used_at": now.isoformat()})
             last_used = now
         return Session(row["key"], row["user_id"], row["organisation_id"], row["csrf_token"], last_used)
 
     def pick_organisation(self, session: Session, organisation_id: str) -> None:
-        self.db.table("sessions").update(session.key, {"organisation_id": organisation_id})
+        self.db.update("sessions", {"key": session.key}, {"organisation_id": organisation_id})
 
     def end(self, session: Session) -> None:
-        self.db.table("sessions").delete(session.key)
+        self.db.delete("sessions", key=session.key)
 
     def end_all_for(self, user_id: str, keep: Session | None = None) -> None:
         """End every session of the user (but ``keep``, the one asking)."""
-        self.db.table("sessions").delete_where("user_id = ? AND key != ?", [user_id, keep.key if keep else ""])
+        self.db.run("DELETE FROM sessions WHERE user_id = :user AND key != :keep", user=user_id,
+                    keep=keep.key if keep else "")

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 
 import pyotp
 import segno
-import sqlite_utils
 
 from ..kernel.clock import Clock
 from ..kernel.tokens import token_hash
+from ..storage.sql import Sql
 from .accounts import AccountError, User
 
 ISSUER = "bwlive"
@@ -38,12 +38,15 @@ def _normalised(code: str) -> str:
 
 
 class TwoFactor:
-    def __init__(self, db: sqlite_utils.Database, clock: Clock) -> None:
+    def __init__(self, db: Sql, clock: Clock) -> None:
         self.db = db
         self.clock = clock
 
     def _user_row(self, user_id: str) -> dict:
-        return next(iter(self.db.table("users").rows_where("id = ?", [user_id], limit=1)))
+        row = self.db.row("SELECT * FROM users WHERE id = :id", id=user_id)
+        if row is None:
+            raise AccountError("no such user")
+        return row
 
     def enabled(self, user_id: str) -> bool:
         return bool(self._user_row(user_id)["totp_secret"])
@@ -53,7 +56,7 @@ class TwoFactor:
         if self.enabled(user.id):
             raise AccountError("two-factor sign-in is already set up for your account")
         secret = pyotp.random_base32()
-        self.db.table("users").update(user.id, {"totp_pending_secret": secret})
+        self.db.update("users", {"id": user.id}, {"totp_pending_secret": secret})
         uri = pyotp.TOTP(secret).provisioning_uri(name=user.email, issuer_name=ISSUER)
         return Enrolment(secret, uri, segno.make(uri, error="m").svg_data_uri(scale=5, border=2))
 
@@ -65,8 +68,8 @@ class TwoFactor:
         step = self._matching_step(pending, code, after=None)
         if step is None:
             raise AccountError("that code is not right: enter the 6 digits your authenticator app shows now")
-        self.db.table("users").update(user.id, {"totp_secret": pending, "totp_pending_secret": None,
-                                                "totp_last_step": step})
+        self.db.update("users", {"id": user.id}, {"totp_secret": pending, "totp_pending_secret": None,
+                                                  "totp_last_step": step})
         return self._new_recovery_codes(user.id)
 
     def verify(self, user_id: str, code: str) -> bool:
@@ -77,17 +80,19 @@ class TwoFactor:
             return False
         step = self._matching_step(row["totp_secret"], code, after=row["totp_last_step"])
         if step is not None:
-            self.db.table("users").update(user_id, {"totp_last_step": step})
+            self.db.update("users", {"id": user_id}, {"totp_last_step": step})
             return True
         return self._use_recovery_code(user_id, code)
 
     def disable(self, user_id: str) -> None:
-        self.db.table("users").update(user_id, {"totp_secret": None, "totp_pending_secret": None,
-                                                "totp_last_step": None})
-        self.db.table("recovery_codes").delete_where("user_id = ?", [user_id])
+        with self.db.transaction():
+            self.db.update("users", {"id": user_id}, {"totp_secret": None, "totp_pending_secret": None,
+                                                      "totp_last_step": None})
+            self.db.delete("recovery_codes", user_id=user_id)
 
     def recovery_codes_left(self, user_id: str) -> int:
-        return self.db.table("recovery_codes").count_where("user_id = ? AND used_at IS NULL", [user_id])
+        return int(self.db.value("SELECT count(*) FROM recovery_codes WHERE user_id = :user AND used_at IS NULL",
+                                 user=user_id))
 
     def _matching_step(self, secret: str, code: str, after: int | None) -> int | None:
         """The time step near now whose code is ``code`` and which comes after ``after``."""
@@ -102,16 +107,16 @@ class TwoFactor:
         return None
 
     def _new_recovery_codes(self, user_id: str) -> list[str]:
-        self.db.table("recovery_codes").delete_where("user_id = ?", [user_id])
         codes = [f"{secrets.token_hex(5)}-{secrets.token_hex(5)}" for _ in range(RECOVERY_CODES)]
-        self.db.table("recovery_codes").insert_all(
-            {"code_hash": token_hash(_normalised(code)), "user_id": user_id, "used_at": None} for code in codes)
+        with self.db.transaction():
+            self.db.delete("recovery_codes", user_id=user_id)
+            self.db.insert("recovery_codes", *({"code_hash": token_hash(_normalised(code)), "user_id": user_id,
+                                                "used_at": None} for code in codes))
         return codes
 
     def _use_recovery_code(self, user_id: str, code: str) -> bool:
         key = token_hash(_normalised(code))
-        with self.db.conn:
-            used = self.db.execute(
-                "UPDATE recovery_codes SET used_at = ? WHERE code_hash = ? AND user_id = ? AND used_at IS NULL",
-                [self.clock.now().isoformat(), key, user_id]).rowcount
+        used = self.db.run(
+            "UPDATE recovery_codes SET used_at = :now WHERE code_hash = :key AND user_id = :user AND used_at IS NULL",
+            now=self.clock.now().isoformat(), key=key, user=user_id)
         return used == 1

@@ -47,6 +47,9 @@ def _add_server_options(parser: argparse.ArgumentParser, default_port: int = 808
                         help=f"port (default {default_port}; 0 picks a free one)")
     parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR, help="database and local files")
     parser.add_argument("--keys-dir", type=Path, default=DEFAULT_KEYS_DIR, help="where the system public key is")
+    parser.add_argument("--database", metavar="URL", default=None,
+                        help="metadata database, postgresql://USER@HOST/NAME (default: $BWLIVE_DATABASE, "
+                             "else the SQLite file in --data-dir)")
     parser.add_argument("--tls-cert", type=Path, help="PEM certificate (chain) for HTTPS")
     parser.add_argument("--tls-key", type=Path, help="PEM private key for --tls-cert")
     tls = parser.add_mutually_exclusive_group()
@@ -174,7 +177,7 @@ def store_settings(args: argparse.Namespace) -> dict[str, Any]:
 def _settings(args: argparse.Namespace) -> Settings:
     if bool(args.tls_cert) != bool(args.tls_key):
         raise SystemExit("error: give both --tls-cert and --tls-key, or neither")
-    return Settings(
+    settings = Settings(
         host=args.host, port=args.port, data_dir=args.data_dir, keys_dir=args.keys_dir,
         tls_cert=args.tls_cert, tls_key=args.tls_key, tls=args.tls, retention_hours=args.retention_hours,
         **store_settings(args),
@@ -185,6 +188,9 @@ def _settings(args: argparse.Namespace) -> Settings:
         media_ports=args.media_ports, announce_address=args.announce_address,
         ice_servers=tuple(args.ice_servers), turn_secret=_turn_secret(args),
     )
+    if args.database is not None:
+        settings.database_url = args.database
+    return settings
 
 
 async def run_serve(settings: Settings) -> int:

@@ -69,7 +69,7 @@ class Services:
 def open_services(settings: Settings) -> Iterator[Services]:
     from ..storage.database import Database
 
-    database = Database(settings.database_path)
+    database = Database(settings.database)
     try:
         yield Services(settings, database)
     finally:

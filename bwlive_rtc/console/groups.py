@@ -1,4 +1,4 @@
-"""Named groups of up to four camera users, per organisation, in SQLite."""
+"""Named groups of up to four camera users, per organisation, in the metadata database."""
 from __future__ import annotations
 
 import json
@@ -6,9 +6,8 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
-import sqlite_utils
-
 from ..kernel.errors import BadRequest, NotFound
+from ..storage.sql import Sql
 
 MAX_MEMBERS = 4
 MAX_NAME_LENGTH = 60
@@ -36,18 +35,20 @@ class Groups:
     """The ``console_groups`` table, one set of groups per organisation; members are
     camera user names, in the order added."""
 
-    def __init__(self, db: sqlite_utils.Database) -> None:
-        self.table = db.table("console_groups")
+    def __init__(self, db: Sql) -> None:
+        self.db = db
 
     def list(self, organisation_id: str) -> list[Group]:
-        rows = self.table.rows_where("organisation_id = ?", [organisation_id], order_by="name COLLATE NOCASE")
+        rows = self.db.rows("SELECT * FROM console_groups WHERE organisation_id = :organisation ORDER BY lower(name)",
+                            organisation=organisation_id)
         return [_group(row) for row in rows]
 
     def get(self, organisation_id: str, group_id: str) -> Group:
-        rows = list(self.table.rows_where("organisation_id = ? AND id = ?", [organisation_id, group_id]))
-        if not rows:
+        row = self.db.row("SELECT * FROM console_groups WHERE organisation_id = :organisation AND id = :id",
+                          organisation=organisation_id, id=group_id)
+        if row is None:
             raise GroupNotFound(f"no group with id {group_id!r}")
-        return _group(rows[0])
+        return _group(row)
 
     def create(self, organisation_id: str, name: str, members: Sequence[str] | None = None) -> Group:
         name = self._free_name(organisation_id, _clean_name(name))
@@ -55,7 +56,7 @@ class Groups:
         group = Group(uuid.uuid4().hex[:12], name, [])
         for member in cleaned:
             group = _with_member(group, member)
-        self.table.insert({"id": group.id, "organisation_id": organisation_id, "name": group.name,
+        self.db.insert("console_groups", {"id": group.id, "organisation_id": organisation_id, "name": group.name,
                            "members": json.dumps(group.members)})
         return group
 
@@ -64,16 +65,16 @@ class Groups:
         name = _clean_name(name)
         if name.casefold() != group.name.casefold():
             name = self._free_name(organisation_id, name)
-        self.table.update(group_id, {"name": name})
+        self.db.update("console_groups", {"id": group_id}, {"name": name})
         return Group(group.id, name, group.members)
 
     def delete(self, organisation_id: str, group_id: str) -> None:
         self.get(organisation_id, group_id)
-        self.table.delete(group_id)
+        self.db.delete("console_groups", id=group_id)
 
     def add_member(self, organisation_id: str, group_id: str, member: str) -> Group:
         group = _with_member(self.get(organisation_id, group_id), _clean_member(member))
-        self.table.update(group_id, {"members": json.dumps(group.members)})
+        self.db.update("console_groups", {"id": group_id}, {"members": json.dumps(group.members)})
         return group
 
     def remove_member(self, organisation_id: str, group_id: str, member: str) -> Group:
@@ -81,7 +82,7 @@ class Groups:
         if member not in group.members:
             raise GroupNotFound(f"{member!r} is not in the group {group.name!r}")
         members = [m for m in group.members if m != member]
-        self.table.update(group_id, {"members": json.dumps(members)})
+        self.db.update("console_groups", {"id": group_id}, {"members": json.dumps(members)})
         return Group(group.id, group.name, members)
 
     def _free_name(self, organisation_id: str, name: str) -> str:

@@ -1,4 +1,4 @@
-"""Camera users, profiles, Wi-Fi networks and cameras, per organisation, in SQLite.
+"""Camera users, profiles, Wi-Fi networks and cameras, per organisation, in the metadata database.
 
 A camera user (the wearer) has a profile; a profile says whether streaming and location
 are on and which Wi-Fi networks cameras get; a network assigned to the camera user
@@ -17,13 +17,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import sqlite_utils
-
 from ..auth.accounts import AccountError
 from ..kernel.clock import Clock
 from ..kernel.errors import Conflict, NotFound
 from ..kernel.tokens import new_id
 from ..licensing.usage import CameraAssignments
+from ..storage.sql import Sql
 from ..systems.store import Systems
 
 KINDS = {"profiles": "profile", "camera_users": "camera user", "cameras": "camera", "wifi_networks": "Wi-Fi network"}
@@ -65,7 +64,7 @@ class Camera:
 
 
 class Fleet:
-    def __init__(self, db: sqlite_utils.Database, clock: Clock, systems: Systems) -> None:
+    def __init__(self, db: Sql, clock: Clock, systems: Systems) -> None:
         self.db = db
         self.clock = clock
         self.systems = systems
@@ -76,8 +75,8 @@ class Fleet:
     def _find(self, table: str, organisation_id: str, object_id: str | None) -> dict[str, Any] | None:
         if not object_id:
             return None
-        rows = self.db.table(table).rows_where("id = ? AND organisation_id = ?", [object_id, organisation_id], limit=1)
-        return next(iter(rows), None)
+        return self.db.row(f"SELECT * FROM {table} WHERE id = :id AND organisation_id = :organisation",
+                           id=object_id, organisation=organisation_id)
 
     def _require(self, table: str, organisation_id: str, object_id: str) -> dict[str, Any]:
         row = self._find(table, organisation_id, object_id)
@@ -86,8 +85,8 @@ class Fleet:
         return row
 
     def _by_name(self, table: str, organisation_id: str, name: str) -> dict[str, Any] | None:
-        rows = self.db.table(table).rows_where("organisation_id = ? AND name = ?", [organisation_id, name], limit=1)
-        return next(iter(rows), None)
+        return self.db.row(f"SELECT * FROM {table} WHERE organisation_id = :organisation AND name = :name",
+                           organisation=organisation_id, name=name)
 
     # --- profiles and camera users ----------------------------------------------------
 
@@ -95,7 +94,7 @@ class Fleet:
         if not name.strip():
             raise FleetError("enter a name for the profile")
         profile = Profile(new_id(), organisation_id, name.strip(), streaming, location)
-        self.db.table("profiles").insert({"id": profile.id, "organisation_id": organisation_id, "name": profile.name,
+        self.db.insert("profiles", {"id": profile.id, "organisation_id": organisation_id, "name": profile.name,
                                           "streaming": int(streaming), "location": int(location)})
         return profile
 
@@ -112,11 +111,11 @@ class Fleet:
         profile = _profile(self._require("profiles", organisation_id, profile_id))
         changes = {k: int(v) for k, v in (("streaming", streaming), ("location", location)) if v is not None}
         if changes:
-            self.db.table("profiles").update(profile.id, changes)
-        self._sync_usage_for(organisation_id, self.db.query(
-            "SELECT id FROM cameras WHERE organisation_id = ? AND camera_user_id IN "
-            "(SELECT id FROM camera_users WHERE organisation_id = ? AND profile_id = ?)",
-            [organisation_id, organisation_id, profile.id]))
+            self.db.update("profiles", {"id": profile.id}, changes)
+        self._sync_usage_for(organisation_id, self.db.rows(
+            "SELECT id FROM cameras WHERE organisation_id = :organisation AND camera_user_id IN "
+            "(SELECT id FROM camera_users WHERE organisation_id = :organisation AND profile_id = :profile)",
+            organisation=organisation_id, profile=profile.id))
         return _profile(self._require("profiles", organisation_id, profile.id))
 
     def rename(self, table: str, organisation_id: str, object_id: str, name: str) -> str:
@@ -126,7 +125,7 @@ class Fleet:
         other = self._by_name(table, organisation_id, name)
         if other is not None and other["id"] != object_id:
             raise Conflict(f"there is already a {KINDS[table]} named {name}")
-        self.db.table(table).update(object_id, {"name": name})
+        self.db.update(table, {"id": object_id}, {"name": name})
         return str(row["name"])
 
     def delete_profile(self, organisation_id: str, profile_id: str) -> Profile:
@@ -152,16 +151,15 @@ class Fleet:
 
     def _names(self, table: str, name: str, refers: str, organisation_id: str, object_id: str) -> list[str]:
         """The ``name`` of each row of ``table`` whose ``refers`` column is ``object_id``."""
-        rows = self.db.table(table).rows_where(f"organisation_id = ? AND {refers} = ?", [organisation_id, object_id],
-                                               order_by=name)
+        rows = self.db.rows(f"SELECT {name} FROM {table} WHERE organisation_id = :organisation AND {refers} = :object"
+                            f" ORDER BY {name}", organisation=organisation_id, object=object_id)
         return [row[name] for row in rows]
 
     def _delete_with_networks(self, table: str, refers: str, organisation_id: str, object_id: str) -> None:
         """Delete the object and the Wi-Fi networks assigned to it (their ``refers`` column)."""
-        with self.db.conn:
-            self.db.table("wifi_networks").delete_where(f"organisation_id = ? AND {refers} = ?",
-                                                        [organisation_id, object_id])
-            self.db.table(table).delete(object_id)
+        with self.db.transaction():
+            self.db.delete("wifi_networks", organisation_id=organisation_id, **{refers: object_id})
+            self.db.delete(table, id=object_id)
 
     def add_camera_user(self, organisation_id: str, name: str, profile_id: str | None = None) -> CameraUser:
         if not name.strip():
@@ -169,7 +167,7 @@ class Fleet:
         if profile_id is not None:
             self._require("profiles", organisation_id, profile_id)
         user = CameraUser(new_id(), organisation_id, name.strip(), profile_id)
-        self.db.table("camera_users").insert({"id": user.id, "organisation_id": organisation_id, "name": user.name,
+        self.db.insert("camera_users", {"id": user.id, "organisation_id": organisation_id, "name": user.name,
                                               "profile_id": profile_id})
         return user
 
@@ -184,9 +182,10 @@ class Fleet:
     def assign_profile(self, organisation_id: str, camera_user_id: str, profile_id: str) -> tuple[CameraUser, Profile]:
         user = _camera_user(self._require("camera_users", organisation_id, camera_user_id))
         profile = _profile(self._require("profiles", organisation_id, profile_id))
-        self.db.table("camera_users").update(user.id, {"profile_id": profile.id})
-        self._sync_usage_for(organisation_id, self.db.query(
-            "SELECT id FROM cameras WHERE organisation_id = ? AND camera_user_id = ?", [organisation_id, user.id]))
+        self.db.update("camera_users", {"id": user.id}, {"profile_id": profile.id})
+        self._sync_usage_for(organisation_id, self.db.rows(
+            "SELECT id FROM cameras WHERE organisation_id = :organisation AND camera_user_id = :user",
+            organisation=organisation_id, user=user.id))
         return user, profile
 
     def add_network(self, organisation_id: str, ssid: str, password: str, *, profile_id: str | None = None,
@@ -200,7 +199,7 @@ class Fleet:
         if camera_user_id:
             self._require("camera_users", organisation_id, camera_user_id)
         network_id = new_id()
-        self.db.table("wifi_networks").insert({"id": network_id, "organisation_id": organisation_id, "ssid": ssid,
+        self.db.insert("wifi_networks", {"id": network_id, "organisation_id": organisation_id, "ssid": ssid,
                                                "password": password, "profile_id": profile_id,
                                                "camera_user_id": camera_user_id})
         return network_id
@@ -212,21 +211,21 @@ class Fleet:
             raise FleetError("enter the network's name (SSID)")
         changes = {k: v for k, v in (("ssid", ssid), ("password", password)) if v is not None}
         if changes:
-            self.db.table("wifi_networks").update(network_id, changes)
+            self.db.update("wifi_networks", {"id": network_id}, changes)
         return str(changes.get("ssid", row["ssid"]))
 
     def delete_network(self, organisation_id: str, network_id: str) -> str:
         """Delete a network; returns its SSID."""
         row = self._require("wifi_networks", organisation_id, network_id)
-        self.db.table("wifi_networks").delete(network_id)
+        self.db.delete("wifi_networks", id=network_id)
         return str(row["ssid"])
 
     def networks_for(self, user: CameraUser) -> list[dict[str, str]]:
         """The user's own networks if any, else the profile's."""
-        networks = self.db.table("wifi_networks")
-        own = list(networks.rows_where("organisation_id = ? AND camera_user_id = ?", [user.organisation_id, user.id]))
-        rows = own or list(networks.rows_where("organisation_id = ? AND profile_id = ?",
-                                               [user.organisation_id, user.profile_id]))
+        networks = "SELECT ssid, password FROM wifi_networks WHERE organisation_id = :organisation AND "
+        own = self.db.rows(networks + "camera_user_id = :user", organisation=user.organisation_id, user=user.id)
+        rows = own or self.db.rows(networks + "profile_id = :profile", organisation=user.organisation_id,
+                                   profile=user.profile_id)
         return [{"ssid": r["ssid"], "password": r["password"]} for r in rows]
 
     # --- cameras ---------------------------------------------------------------------
@@ -245,7 +244,7 @@ class Fleet:
         if self.camera_by_serial(serial) is not None:
             raise Conflict(f"a camera with serial {serial} exists already")
         camera_id = new_id()
-        self.db.table("cameras").insert({
+        self.db.insert("cameras", {
             "id": camera_id, "organisation_id": organisation_id, "system_id": system.id, "serial": serial,
             "model": model.strip(), "camera_user_id": camera_user_id, "revoked_at": None, "last_docked_at": None,
             "key_id": None, "confirmed_key_id": None})
@@ -260,8 +259,7 @@ class Fleet:
 
     def camera_by_serial(self, serial: str) -> Camera | None:
         """The camera at the dock, which says only its serial (unique on the server)."""
-        rows = self.db.table("cameras").rows_where("serial = ?", [serial.strip()], limit=1)
-        row = next(iter(rows), None)
+        row = self.db.row("SELECT * FROM cameras WHERE serial = :serial", serial=serial.strip())
         return _camera(row) if row else None
 
     def reassign(self, organisation_id: str, camera_id: str, camera_user_id: str | None) -> Camera:
@@ -270,31 +268,32 @@ class Fleet:
         camera = self.require_camera(organisation_id, camera_id)
         if camera_user_id is not None:
             self._require("camera_users", organisation_id, camera_user_id)
-        self.db.table("cameras").update(camera.id, {"camera_user_id": camera_user_id})
+        self.db.update("cameras", {"id": camera.id}, {"camera_user_id": camera_user_id})
         return self._sync_usage(organisation_id, camera.id)
 
     def revoke(self, organisation_id: str, camera_id: str) -> Camera:
         camera = self.require_camera(organisation_id, camera_id)
-        self.db.table("cameras").update(camera.id, {"revoked_at": self.clock.now().isoformat()})
+        self.db.update("cameras", {"id": camera.id}, {"revoked_at": self.clock.now().isoformat()})
         return self._sync_usage(organisation_id, camera.id)
 
     def docked(self, camera: Camera, key_id: str) -> None:
         """The camera docked now and took key ``key_id``."""
         self.require_camera(camera.organisation_id, camera.id)
-        self.db.table("cameras").update(camera.id, {"last_docked_at": self.clock.now().isoformat(), "key_id": key_id,
-                                                    "confirmed_key_id": None})
+        self.db.update("cameras", {"id": camera.id}, {"last_docked_at": self.clock.now().isoformat(), "key_id": key_id,
+                                                      "confirmed_key_id": None})
 
     def confirm_key(self, camera: Camera, key_id: str) -> None:
         """An admin confirmed that the camera may take key ``key_id`` at its next dock."""
         self.require_camera(camera.organisation_id, camera.id)
-        self.db.table("cameras").update(camera.id, {"confirmed_key_id": key_id})
+        self.db.update("cameras", {"id": camera.id}, {"confirmed_key_id": key_id})
 
     def cameras(self, organisation_id: str) -> list[Camera]:
-        return [_camera(row) for row in self.db.table("cameras").rows_where(
-            "organisation_id = ?", [organisation_id], order_by="serial")]
+        return [_camera(row) for row in self.db.rows(
+            "SELECT * FROM cameras WHERE organisation_id = :organisation ORDER BY serial", organisation=organisation_id)]
 
     def list(self, organisation_id: str) -> dict[str, list[dict]]:
-        q = lambda table: list(self.db.table(table).rows_where("organisation_id = ?", [organisation_id]))  # noqa: E731
+        q = lambda table: self.db.rows(f"SELECT * FROM {table} WHERE organisation_id = :organisation",  # noqa: E731
+                                       organisation=organisation_id)
         return {"profiles": q("profiles"), "camera_users": q("camera_users"), "cameras": q("cameras"),
                 "networks": [{k: v for k, v in n.items() if k != "password"} for n in q("wifi_networks")]}
 

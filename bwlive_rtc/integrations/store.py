@@ -1,4 +1,4 @@
-"""Integrations, the delivery queue and the attempt log, in the server's SQLite database.
+"""Integrations, the delivery queue and the attempt log, in the server's metadata database.
 
 The queue is persistent: a delivery stays ``queued`` or ``retrying`` until an attempt
 succeeds or the retry policy gives up, across server restarts. Times are Unix seconds to
@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import sqlite_utils
+from ..storage.sql import Sql
 
 QUEUED, RETRYING, DELIVERED, FAILED = "queued", "retrying", "delivered", "failed"
 PENDING = (QUEUED, RETRYING)
@@ -56,53 +56,53 @@ class Attempt:
 class IntegrationStore:
     """Tables ``integrations``, ``integration_deliveries``, ``integration_attempts``."""
 
-    def __init__(self, db: sqlite_utils.Database) -> None:
+    def __init__(self, db: Sql) -> None:
         self.db = db
-        self.integrations = db.table("integrations")
-        self.deliveries = db.table("integration_deliveries")
 
     # ------------------------------------------------------------ integrations
     def add(self, organisation_id: str, url: str, secret: str | None, now: float) -> Integration:
         integration = Integration(secrets.token_urlsafe(9), organisation_id, url, secret, now)
-        self.integrations.insert({**vars(integration), "created_at": _stored(now)})
+        self.db.insert("integrations", {**vars(integration), "created_at": _stored(now)})
         return integration
 
     def of(self, organisation_ids: list[str]) -> list[Integration]:
         """The integrations of these organisations, oldest first."""
-        marks = ", ".join("?" * len(organisation_ids))
-        rows = self.integrations.rows_where(f"organisation_id IN ({marks})", organisation_ids, order_by="created_at")
+        rows = self.db.rows("SELECT * FROM integrations WHERE organisation_id IN :organisations ORDER BY created_at",
+                            organisations=list(organisation_ids))
         return [Integration(**_in_seconds(row, "created_at")) for row in rows]
 
     def get(self, organisation_id: str, integration_id: str) -> Integration | None:
-        rows = list(self.integrations.rows_where(
-            "id = ? AND organisation_id = ?", [integration_id, organisation_id]))
-        return Integration(**_in_seconds(rows[0], "created_at")) if rows else None
+        row = self.db.row("SELECT * FROM integrations WHERE id = :id AND organisation_id = :organisation",
+                          id=integration_id, organisation=organisation_id)
+        return Integration(**_in_seconds(row, "created_at")) if row else None
 
     def has_url(self, organisation_id: str, url: str) -> bool:
-        return self.integrations.count_where("organisation_id = ? AND url = ?", [organisation_id, url]) > 0
+        return self.db.row("SELECT id FROM integrations WHERE organisation_id = :organisation AND url = :url",
+                           organisation=organisation_id, url=url) is not None
 
     def remove(self, integration_id: str) -> bool:
         """Remove an integration with its queue and log; False if there was none."""
-        with self.db.conn:
-            self._delete_deliveries("integration_id = ?", [integration_id])
-            removed = self.db.execute("DELETE FROM integrations WHERE id = ?", [integration_id]).rowcount
+        with self.db.transaction():
+            self._delete_deliveries("integration_id = :integration", integration=integration_id)
+            removed = self.db.delete("integrations", id=integration_id)
         return removed > 0
 
     def prune(self, before: float) -> None:
         """Forget finished deliveries (and their attempts) of events older than ``before``."""
-        with self.db.conn:
-            self._delete_deliveries("status IN (?, ?) AND created_at < ?", [DELIVERED, FAILED, _stored(before)])
+        with self.db.transaction():
+            self._delete_deliveries("status IN :finished AND created_at < :before", finished=[DELIVERED, FAILED],
+                                    before=_stored(before))
 
-    def _delete_deliveries(self, where: str, params: list[object]) -> None:
-        self.db.execute(
+    def _delete_deliveries(self, where: str, **params: object) -> None:
+        self.db.run(
             f"DELETE FROM integration_attempts WHERE delivery_id IN (SELECT id FROM integration_deliveries WHERE {where})",
-            params)
-        self.db.execute(f"DELETE FROM integration_deliveries WHERE {where}", params)
+            **params)
+        self.db.run(f"DELETE FROM integration_deliveries WHERE {where}", **params)
 
     # ------------------------------------------------------------------- queue
     def enqueue(self, integration_id: str, event_id: str, event_type: str, body: str, now: float) -> str:
         delivery_id = secrets.token_urlsafe(9)
-        self.deliveries.insert({
+        self.db.insert("integration_deliveries", {
             "id": delivery_id, "integration_id": integration_id, "event_id": event_id, "event_type": event_type,
             "body": body, "status": QUEUED, "created_at": _stored(now), "next_attempt_at": _stored(now), "attempts": 0,
         })
@@ -110,56 +110,53 @@ class IntegrationStore:
 
     def due(self, now: float, busy: set[str], limit: int) -> list[Due]:
         """Pending deliveries whose next attempt is due, oldest first, except ``busy`` ones."""
-        rows = self.db.query(
+        rows = self.db.rows(
             f"SELECT d.id, i.url, i.secret, d.event_id, d.event_type, d.body, d.created_at, d.attempts "
             f"FROM integration_deliveries d JOIN integrations i ON i.id = d.integration_id "
-            f"WHERE d.status IN (?, ?) AND d.next_attempt_at <= ? {_not_in(busy)} "
-            f"ORDER BY d.next_attempt_at LIMIT ?",
-            [*PENDING, _stored(now), *busy, limit],
+            f"WHERE d.status IN :pending AND d.next_attempt_at <= :now {_not_in(busy)} "
+            f"ORDER BY d.next_attempt_at LIMIT :limit",
+            pending=PENDING, now=_stored(now), busy=sorted(busy), limit=limit,
         )
         return [Due(**_in_seconds(row, "created_at")) for row in rows]
 
     def next_attempt_at(self, busy: set[str]) -> float | None:
         """When the earliest pending delivery (not ``busy``) is due; None if there is none."""
-        row = next(self.db.query(
+        return _seconds(self.db.value(
             f"SELECT MIN(next_attempt_at) AS at FROM integration_deliveries d "
-            f"WHERE d.status IN (?, ?) {_not_in(busy)}",
-            [*PENDING, *busy],
+            f"WHERE d.status IN :pending {_not_in(busy)}",
+            pending=PENDING, busy=sorted(busy),
         ))
-        return _seconds(row["at"])
 
     def record_attempt(self, delivery_id: str, attempt: Attempt) -> None:
         """Log an attempt and move its delivery on (no-op if the integration was removed)."""
-        with self.db.conn:
-            changed = self.db.execute(
-                "UPDATE integration_deliveries SET status = ?, attempts = ?, next_attempt_at = ? WHERE id = ?",
-                [attempt.status, attempt.number, _stored(attempt.next_attempt_at), delivery_id],
-            ).rowcount
+        with self.db.transaction():
+            changed = self.db.update("integration_deliveries", {"id": delivery_id}, {
+                "status": attempt.status, "attempts": attempt.number,
+                "next_attempt_at": _stored(attempt.next_attempt_at)})
             if changed:
-                self.db.execute(
-                    "INSERT INTO integration_attempts (delivery_id, number, at, response_code, error, duration_ms) "
-                    "VALUES (?, ?, ?, ?, ?, ?)",
-                    [delivery_id, attempt.number, _stored(attempt.at), attempt.response_code, attempt.error, attempt.duration_ms],
-                )
+                self.db.insert("integration_attempts", {
+                    "delivery_id": delivery_id, "number": attempt.number, "at": _stored(attempt.at),
+                    "response_code": attempt.response_code, "error": attempt.error,
+                    "duration_ms": attempt.duration_ms})
 
     # --------------------------------------------------------------------- log
     def recent_deliveries(self, organisation_id: str, limit: int) -> list[dict[str, Any]]:
         """An organisation's newest deliveries with their integration's URL and the list of
         their attempts."""
-        deliveries = list(self.db.query(
+        deliveries = self.db.rows(
             "SELECT d.id, d.integration_id, i.url, d.event_id, d.event_type, d.status, d.created_at, "
             "d.next_attempt_at, d.attempts FROM integration_deliveries d "
-            "JOIN integrations i ON i.id = d.integration_id WHERE i.organisation_id = ? "
-            "ORDER BY d.created_at DESC, d.rowid DESC LIMIT ?",
-            [organisation_id, limit],
-        ))
+            "JOIN integrations i ON i.id = d.integration_id WHERE i.organisation_id = :organisation "
+            "ORDER BY d.created_at DESC, d.id DESC LIMIT :limit",
+            organisation=organisation_id, limit=limit,
+        )
         by_id = {delivery["id"]: {**_in_seconds(delivery, "created_at", "next_attempt_at"), "attempts": []}
                  for delivery in deliveries}
         if by_id:
-            for attempt in self.db.query(
-                f"SELECT delivery_id, number, at, response_code, error, duration_ms FROM integration_attempts "
-                f"WHERE delivery_id IN ({', '.join('?' * len(by_id))}) ORDER BY number",
-                list(by_id),
+            for attempt in self.db.rows(
+                "SELECT delivery_id, number, at, response_code, error, duration_ms FROM integration_attempts "
+                "WHERE delivery_id IN :deliveries ORDER BY number",
+                deliveries=list(by_id),
             ):
                 by_id[attempt.pop("delivery_id")]["attempts"].append(_in_seconds(attempt, "at"))
         return list(by_id.values())
@@ -179,4 +176,4 @@ def _in_seconds(row: dict[str, Any], *columns: str) -> dict[str, Any]:
 
 
 def _not_in(ids: set[str]) -> str:
-    return f"AND d.id NOT IN ({', '.join('?' * len(ids))})" if ids else ""
+    return "AND d.id NOT IN :busy" if ids else ""

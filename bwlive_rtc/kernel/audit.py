@@ -7,10 +7,10 @@ from collections.abc import Iterator
 from datetime import UTC
 from typing import Annotated, Any
 
-import sqlite_utils
 from aiohttp import web
 from pydantic import AwareDatetime, Field
 
+from ..storage.sql import Sql
 from .access import caller
 from .clock import Clock
 from .requests import Id, Natural, OptionalName, RequestModel
@@ -35,33 +35,33 @@ class AuditPage(AuditFilter):
     page_size: Annotated[Natural, Field(ge=1, le=200)] = 50
 
 
-def _where(organisation_id: str, only: AuditFilter) -> tuple[str, list[Any]]:
-    clauses, values = ["organisation_id = ?"], [organisation_id]
+def _where(db: Sql, organisation_id: str, only: AuditFilter) -> tuple[str, dict[str, Any]]:
+    clauses, values = ["organisation_id = :organisation"], {"organisation": organisation_id}
     if only.person:
-        clauses.append("user_id = ?")
-        values.append(only.person)
+        clauses.append("user_id = :person")
+        values["person"] = only.person
     if only.action:
-        clauses.append("action = ?")
-        values.append(only.action)
+        clauses.append("action = :action")
+        values["action"] = only.action
     if only.camera:
-        clauses.append("(" + " OR ".join(f"json_extract(details, '$.{key}') = ?" for key in CAMERA_KEYS) + ")")
-        values += [only.camera] * len(CAMERA_KEYS)
-    for bound, operator in ((only.since, ">="), (only.until, "<")):
+        clauses.append("(" + " OR ".join(f"{db.json_text('details', key)} = :camera" for key in CAMERA_KEYS) + ")")
+        values["camera"] = only.camera
+    for bound, operator, name in ((only.since, ">=", "since"), (only.until, "<", "until")):
         if bound is not None:
-            clauses.append(f"time {operator} ?")
-            values.append(bound.astimezone(UTC).isoformat())
+            clauses.append(f"time {operator} :{name}")
+            values[name] = bound.astimezone(UTC).isoformat()
     return " AND ".join(clauses), values
 
 
 class AuditLog:
-    def __init__(self, db: sqlite_utils.Database, clock: Clock) -> None:
+    def __init__(self, db: Sql, clock: Clock) -> None:
         self.db = db
         self.clock = clock
 
     def record(self, action: str, *, organisation_id: str | None, user_id: str | None = None,
                user_name: str | None = None, **details: object) -> None:
-        self.db.table("audit_log").insert(
-            {"time": self.clock.now().isoformat(), "organisation_id": organisation_id, "user_id": user_id,
+        self.db.insert(
+            "audit_log", {"time": self.clock.now().isoformat(), "organisation_id": organisation_id, "user_id": user_id,
              "user_name": user_name, "action": action, "details": json.dumps(details)}
         )
 
@@ -71,25 +71,25 @@ class AuditLog:
 
     def page(self, organisation_id: str, only: AuditPage) -> tuple[list[dict[str, Any]], int]:
         """One page of the organisation's entries (newest first) and how many match in all."""
-        where, values = _where(organisation_id, only)
-        total = self.db.execute(f"SELECT COUNT(*) FROM audit_log WHERE {where}", values).fetchone()[0]
-        rows = self.db.query(f"SELECT * FROM audit_log WHERE {where} ORDER BY {NEWEST_FIRST} LIMIT ? OFFSET ?",
-                             [*values, only.page_size, only.page * only.page_size])
+        where, values = _where(self.db, organisation_id, only)
+        total = int(self.db.value(f"SELECT COUNT(*) FROM audit_log WHERE {where}", **values))
+        rows = self.db.rows(f"SELECT * FROM audit_log WHERE {where} ORDER BY {NEWEST_FIRST} LIMIT :limit OFFSET :offset",
+                            **values, limit=only.page_size, offset=only.page * only.page_size)
         return [_entry(row) for row in rows], total
 
     def every(self, organisation_id: str, only: AuditFilter) -> Iterator[list[dict[str, Any]]]:
         """All matching entries, newest first, in batches (for an export of any length)."""
-        where, values = _where(organisation_id, only)
-        after: list[Any] = []  # the (time, id) of the last entry sent
+        where, values = _where(self.db, organisation_id, only)
+        after: dict[str, Any] = {}  # the (time, id) of the last entry sent
         while True:
-            page = " AND (time, id) < (?, ?)" if after else ""
-            rows = [_entry(row) for row in self.db.query(
-                f"SELECT * FROM audit_log WHERE {where}{page} ORDER BY {NEWEST_FIRST} LIMIT ?",
-                [*values, *after, EXPORT_BATCH])]
+            page = " AND (time, id) < (:after_time, :after_id)" if after else ""
+            rows = [_entry(row) for row in self.db.rows(
+                f"SELECT * FROM audit_log WHERE {where}{page} ORDER BY {NEWEST_FIRST} LIMIT :limit",
+                **values, **after, limit=EXPORT_BATCH)]
             if not rows:
                 return
             yield rows
-            after = [rows[-1]["time"], rows[-1]["id"]]
+            after = {"after_time": rows[-1]["time"], "after_id": rows[-1]["id"]}
 
     def about(self, organisation_id: str, subject_id: str) -> list[dict[str, Any]]:
         """The organisation's entries about one stream or recording (its id as the entry's
@@ -100,8 +100,8 @@ class AuditLog:
         return [_entry(row) for row in rows]
 
     def actions(self, organisation_id: str) -> list[str]:
-        rows = self.db.query("SELECT DISTINCT action FROM audit_log WHERE organisation_id = ? ORDER BY action",
-                             [organisation_id])
+        rows = self.db.rows("SELECT DISTINCT action FROM audit_log WHERE organisation_id = :organisation ORDER BY action",
+                            organisation=organisation_id)
         return [row["action"] for row in rows]
 
 

@@ -2,13 +2,19 @@
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass
+import os
+from dataclasses import dataclass, field
 from pathlib import Path
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 DEFAULT_DATA_DIR = Path("bwlive-data")
 DEFAULT_KEYS_DIR = Path("keys")
+DATABASE_VARIABLE = "BWLIVE_DATABASE"  # the default database URL of every command (docs/DEPLOYMENT.md)
+
+
+def _database_from_environment() -> str:
+    return os.environ.get(DATABASE_VARIABLE, "")
 
 
 @dataclass
@@ -17,6 +23,9 @@ class Settings:
     port: int = 8080
     data_dir: Path = DEFAULT_DATA_DIR
     keys_dir: Path = DEFAULT_KEYS_DIR
+    # The metadata database: a postgresql://… (or sqlite:///…) URL; empty: the SQLite file
+    # in the data directory. Default: $BWLIVE_DATABASE.
+    database_url: str = field(default_factory=_database_from_environment)
     tls_cert: Path | None = None
     tls_key: Path | None = None
     tls: bool | None = None  # None: on unless the host is loopback (browsers need HTTPS)
@@ -66,6 +75,11 @@ class Settings:
     @property
     def database_path(self) -> Path:
         return self.data_dir / "bwlive.sqlite"
+
+    @property
+    def database(self) -> str | Path:
+        """Where the metadata is: ``database_url``, else the data directory's SQLite file."""
+        return self.database_url or self.database_path
 
     @property
     def recordings_path(self) -> Path:

@@ -5,12 +5,12 @@ import math
 from dataclasses import dataclass
 from datetime import datetime
 
-import sqlite_utils
 from aiohttp import web
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from ..auth.accounts import Accounts
 from ..kernel.clock import Clock
+from ..storage.sql import Sql
 from .license_file import License, LicenseError, verify
 from .usage import CameraAssignments
 
@@ -52,7 +52,7 @@ class LicenseState:
 
 
 class Licensing:
-    def __init__(self, db: sqlite_utils.Database, clock: Clock, accounts: Accounts, issuer: Ed25519PublicKey | None) -> None:
+    def __init__(self, db: Sql, clock: Clock, accounts: Accounts, issuer: Ed25519PublicKey | None) -> None:
         self.db = db
         self.clock = clock
         self.accounts = accounts
@@ -65,10 +65,10 @@ class Licensing:
         license = verify(text, self.issuer)
         if license.organisation_id != organisation_id:
             raise LicenseError("this license was issued for another organisation")
-        if list(self.db.table("licenses").rows_where("id = ?", [license.id])):
+        if self.db.row("SELECT id FROM licenses WHERE id = :id", id=license.id) is not None:
             raise LicenseError("this license has already been added")
-        self.db.table("licenses").insert(
-            {**license.to_json(), "text": text.strip(), "added_at": self.clock.now().isoformat()}
+        self.db.insert(
+            "licenses", {**license.to_json(), "text": text.strip(), "added_at": self.clock.now().isoformat()}
         )
         return license
 
@@ -77,7 +77,8 @@ class Licensing:
         today = now.date()
         licenses = [
             verify(row["text"], self.issuer)
-            for row in self.db.table("licenses").rows_where("organisation_id = ?", [organisation_id], order_by="valid_from")
+            for row in self.db.rows("SELECT text FROM licenses WHERE organisation_id = :organisation ORDER BY valid_from",
+                                    organisation=organisation_id)
         ] if self.issuer else []
         trial_ends = self.accounts.trial_ends_at(organisation_id)
         return LicenseState(

@@ -15,9 +15,8 @@ from datetime import datetime, timedelta
 from pathlib import PurePosixPath
 from typing import Any
 
-import sqlite_utils
-
 from ..crypto.b64 import b64url_encode
+from ..storage.sql import Sql
 from .container import positions_path, read_positions
 from .rtplog import LOG_SUFFIX, RecordKind, records
 from .storage import EvidenceStore
@@ -25,13 +24,13 @@ from .storage import EvidenceStore
 ACKNOWLEDGED = "stream acknowledged"  # the console's audit action
 
 
-def acknowledgements(db: sqlite_utils.Database, recording: dict[str, Any], organisation_id: str) -> list[dict[str, Any]]:
+def acknowledgements(db: Sql, recording: dict[str, Any], organisation_id: str) -> list[dict[str, Any]]:
     """``[{ms, at, by}]``: when, in the recording's time, and by whom it was acknowledged."""
     started = datetime.fromisoformat(recording["started_at"])
-    rows = db.query(
-        "SELECT time, user_name FROM audit_log WHERE organisation_id = ? AND action = ?"
-        " AND json_extract(details, '$.stream') = ? ORDER BY id",
-        [organisation_id, ACKNOWLEDGED, recording["id"]],
+    rows = db.rows(
+        "SELECT time, user_name FROM audit_log WHERE organisation_id = :organisation AND action = :action"
+        f" AND {db.json_text('details', 'stream')} = :stream ORDER BY id",
+        organisation=organisation_id, action=ACKNOWLEDGED, stream=recording["id"],
     )
     return [{"ms": max(0, (datetime.fromisoformat(row["time"]) - started) // timedelta(milliseconds=1)),
              "at": row["time"], "by": row["user_name"]} for row in rows]

@@ -1,5 +1,6 @@
-"""Stream metadata in SQLite via sqlite-utils. Holds no key material: the key envelope
-stored with a stream is sealed to the system key and useless to the server."""
+"""The metadata database (SQLite by default, or PostgreSQL) and its ``streams`` table.
+Holds no key material: the key envelope stored with a stream is sealed to the system key
+and useless to the server."""
 from __future__ import annotations
 
 import json
@@ -8,10 +9,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import sqlite_utils
-
 from ..kernel.files import private_directory
 from .schema import upgrade
+from .sql import SQLITE, Sql, create_engine, url_of
 
 
 def _now() -> str:
@@ -28,45 +28,46 @@ class InterruptedStream:
 
 
 class Database:
-    """The server's metadata database, brought to the latest schema version when opened."""
+    """The server's metadata database (a SQLite file's path, or a database URL), brought to
+    the latest schema version when opened; ``db`` is what the stores run statements on."""
 
-    def __init__(self, path: Path) -> None:
-        private_directory(path.parent)
-        upgrade(path)
-        self.db = sqlite_utils.Database(path)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.streams = self.db.table("streams")
+    def __init__(self, location: str | Path) -> None:
+        url = url_of(location)
+        if url.get_backend_name() == SQLITE and url.database:
+            private_directory(Path(url.database).parent)
+        upgrade(location)
+        self.db = Sql(create_engine(location))
 
     def close_interrupted_streams(self) -> list[InterruptedStream]:
         """At server start-up only: streams left open by a crash ended at the latest when
         the server stopped; returns them, to be announced as ended. (A command opening the
         database while the server runs must not end the server's live streams.)"""
-        now = _now()
-        with self.db.conn:
-            rows = list(self.db.query("SELECT id, camera, organisations FROM streams WHERE ended_at IS NULL"))
-            self.db.execute("UPDATE streams SET ended_at = ? WHERE ended_at IS NULL", [now])
+        with self.db.transaction():
+            rows = self.db.rows("SELECT id, camera, organisations FROM streams WHERE ended_at IS NULL")
+            self.db.run("UPDATE streams SET ended_at = :now WHERE ended_at IS NULL", now=_now())
         return [InterruptedStream(row["id"], row["camera"], tuple(json.loads(row["organisations"] or "[]")))
                 for row in rows]
 
     def stream_started(self, stream_id: str, camera: str, started_at: datetime, key_envelope: dict[str, object],
                        organisation_ids: list[str] | None = None, manifest: str | None = None) -> None:
-        self.streams.insert(
-            {
-                "id": stream_id,
-                "camera": camera,
-                "started_at": started_at.isoformat(),
-                "ended_at": None,
-                "key_envelope": json.dumps(key_envelope),
-                "organisations": json.dumps(list(organisation_ids or [])),
-                "manifest": manifest,
-            }
-        )
+        self.db.insert("streams", {
+            "id": stream_id,
+            "camera": camera,
+            "started_at": started_at.isoformat(),
+            "ended_at": None,
+            "key_envelope": json.dumps(key_envelope),
+            "organisations": json.dumps(list(organisation_ids or [])),
+            "manifest": manifest,
+        })
 
     def stream_ended(self, stream_id: str) -> None:
-        self.streams.update(stream_id, {"ended_at": _now()})
+        self.db.update("streams", {"id": stream_id}, {"ended_at": _now()})
 
     def stream(self, stream_id: str) -> dict[str, Any]:
-        return self.streams.get(stream_id)
+        row = self.db.row("SELECT * FROM streams WHERE id = :id", id=stream_id)
+        if row is None:
+            raise KeyError(f"no stream {stream_id}")
+        return row
 
     def close(self) -> None:
         self.db.close()

@@ -6,7 +6,6 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import sqlite_utils
 from aiohttp import web
 
 from ..crypto.system_key import SystemPublicKey
@@ -14,6 +13,7 @@ from ..crypto.system_signing import SigningPublicKey
 from ..kernel.clock import Clock
 from ..kernel.errors import BadRequest, NotFound
 from ..kernel.tokens import new_id, token_hash
+from ..storage.sql import Sql
 
 CODE_VALID_FOR = timedelta(hours=24)
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
@@ -53,7 +53,7 @@ def _signing_columns(signing_key: SigningPublicKey | None) -> dict[str, str | No
 
 
 class Systems:
-    def __init__(self, db: sqlite_utils.Database, clock: Clock) -> None:
+    def __init__(self, db: Sql, clock: Clock) -> None:
         self.db = db
         self.clock = clock
 
@@ -61,8 +61,8 @@ class Systems:
         code = _new_code()
         now = self.clock.now()
         expires = now + CODE_VALID_FOR
-        self.db.table("join_codes").insert(
-            {"key": token_hash(code), "organisation_id": organisation_id, "created_by": created_by,
+        self.db.insert(
+            "join_codes", {"key": token_hash(code), "organisation_id": organisation_id, "created_by": created_by,
              "created_at": now.isoformat(), "expires_at": expires.isoformat(), "used_at": None}
         )
         return code, expires
@@ -70,15 +70,14 @@ class Systems:
     def join(self, code: str, name: str, public_key: SystemPublicKey, signing_key: SigningPublicKey) -> tuple[str, str]:
         """Use a code once; returns (system id, organisation id)."""
         key = token_hash(code.strip().upper())
-        rows = list(self.db.table("join_codes").rows_where("key = ?", [key]))
-        if not rows:
+        row = self.db.row("SELECT * FROM join_codes WHERE key = :key", key=key)
+        if row is None:
             raise JoinError("this authorization code is not valid")
-        row = rows[0]
         if row["used_at"]:
             raise JoinError("this authorization code has already been used")
         if self.clock.now() >= datetime.fromisoformat(row["expires_at"]):
             raise JoinError("this authorization code has expired; ask an admin for a new one")
-        self.db.table("join_codes").update(key, {"used_at": self.clock.now().isoformat()})
+        self.db.update("join_codes", {"key": key}, {"used_at": self.clock.now().isoformat()})
         return self.add(row["organisation_id"], name, public_key, signing_key), row["organisation_id"]
 
     def add(self, organisation_id: str, name: str, public_key: SystemPublicKey,
@@ -88,8 +87,8 @@ class Systems:
         if not name.strip():
             raise JoinError("enter a name for the system")
         system_id = new_id()
-        self.db.table("systems").insert(
-            {"id": system_id, "organisation_id": organisation_id, "name": name.strip(),
+        self.db.insert(
+            "systems", {"id": system_id, "organisation_id": organisation_id, "name": name.strip(),
              "key_id": public_key.key_id, "public_key_pem": public_key.pem().decode(),
              "joined_at": self.clock.now().isoformat(), **_signing_columns(signing_key)}
         )
@@ -119,13 +118,13 @@ class Systems:
     def set_signing_key(self, system: System, signing_key: SigningPublicKey) -> None:
         """Make ``signing_key`` the key that certifies the system's cameras: certificates of
         any other key are refused from now on (the cameras dock again)."""
-        self.db.table("systems").update(system.id, _signing_columns(signing_key))
+        self.db.update("systems", {"id": system.id}, _signing_columns(signing_key))
 
     def by_signing_key(self, organisation_id: str, signing_key_id: str) -> System | None:
         """The organisation's system whose signing key has this id (None: no such system)."""
-        rows = list(self.db.table("systems").rows_where(
-            "organisation_id = ? AND signing_key_id = ?", [organisation_id, signing_key_id], limit=1))
-        return _system(rows[0]) if rows else None
+        row = self.db.row("SELECT * FROM systems WHERE organisation_id = :organisation AND signing_key_id = :key",
+                          organisation=organisation_id, key=signing_key_id)
+        return _system(row) if row else None
 
     def change_key(self, organisation_id: str, system_id: str, public_key: SystemPublicKey) -> System:
         """Make ``public_key`` the system's current key; returns the system as it was. The
@@ -133,18 +132,19 @@ class Systems:
         ones are refused, and each camera takes the new key only once an admin confirms it."""
         old = self.require(organisation_id, system_id)
         if old.key.key_id != public_key.key_id:
-            self.db.table("system_key_history").insert(
-                {"system_id": old.id, "organisation_id": organisation_id, "key_id": old.key.key_id,
+            self.db.insert(
+                "system_key_history", {"system_id": old.id, "organisation_id": organisation_id, "key_id": old.key.key_id,
                  "public_key_pem": old.key.pem().decode(), "replaced_at": self.clock.now().isoformat()}
             )
-            self.db.table("systems").update(old.id, {"key_id": public_key.key_id, "public_key_pem": public_key.pem().decode()})
+            self.db.update("systems", {"id": old.id}, {"key_id": public_key.key_id,
+                                                       "public_key_pem": public_key.pem().decode()})
         return old
 
     def system(self, organisation_id: str, system_id: str | None) -> System | None:
         """One of the organisation's systems (None: not one of this organisation's)."""
-        rows = list(self.db.table("systems").rows_where(
-            "id = ? AND organisation_id = ?", [system_id, organisation_id], limit=1)) if system_id else []
-        return _system(rows[0]) if rows else None
+        row = self.db.row("SELECT * FROM systems WHERE id = :id AND organisation_id = :organisation",
+                          id=system_id, organisation=organisation_id) if system_id else None
+        return _system(row) if row else None
 
     def require(self, organisation_id: str, system_id: str) -> System:
         """One of the organisation's systems; 404 for any other id."""
@@ -156,25 +156,26 @@ class Systems:
     def first(self, organisation_id: str) -> System | None:
         """The organisation's first system (the local one, registered when it was set up):
         where its cameras belong unless an admin names another."""
-        rows = list(self.db.table("systems").rows_where(
-            "organisation_id = ?", [organisation_id], order_by="joined_at, id", limit=1))
-        return _system(rows[0]) if rows else None
+        row = self.db.row("SELECT * FROM systems WHERE organisation_id = :organisation ORDER BY joined_at, id LIMIT 1",
+                          organisation=organisation_id)
+        return _system(row) if row else None
 
     def replaced_at(self, system: System, key_id: str) -> datetime | None:
         """When ``key_id`` stopped being the system's key (None: it never was its key)."""
-        rows = list(self.db.table("system_key_history").rows_where(
-            "system_id = ? AND organisation_id = ? AND key_id = ?", [system.id, system.organisation_id, key_id],
-            order_by="replaced_at DESC", limit=1))
-        return datetime.fromisoformat(rows[0]["replaced_at"]) if rows else None
+        replaced = self.db.value(
+            "SELECT replaced_at FROM system_key_history WHERE system_id = :system AND organisation_id = :organisation"
+            " AND key_id = :key ORDER BY replaced_at DESC LIMIT 1",
+            system=system.id, organisation=system.organisation_id, key=key_id)
+        return datetime.fromisoformat(replaced) if replaced else None
 
     def _all(self, organisation_id: str) -> list[System]:
-        return [_system(row) for row in self.db.table("systems").rows_where(
-            "organisation_id = ?", [organisation_id], order_by="joined_at, id")]
+        return [_system(row) for row in self.db.rows(
+            "SELECT * FROM systems WHERE organisation_id = :organisation ORDER BY joined_at, id",
+            organisation=organisation_id)]
 
     def list(self, organisation_id: str) -> list[dict[str, object]]:
-        return list(self.db.table("systems").rows_where(
-            "organisation_id = ?", [organisation_id],
-            select="id, name, key_id, signing_key, signing_key_id, joined_at", order_by="joined_at"))
+        return self.db.rows("SELECT id, name, key_id, signing_key, signing_key_id, joined_at FROM systems"
+                            " WHERE organisation_id = :organisation ORDER BY joined_at", organisation=organisation_id)
 
 
 SYSTEMS = web.AppKey("systems", Systems)

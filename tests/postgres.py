@@ -1,0 +1,70 @@
+"""The engine the suite runs on: SQLite files (the default), or PostgreSQL when
+``BWLIVE_TEST_DATABASE`` names a server (``postgresql://USER@HOST:PORT/postgres``; .ci/run
+starts a throwaway one). Then every database a test opens is a new one on that server,
+copied from a template migrated once, and dropped after the test (or module)."""
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+import psycopg
+import sqlalchemy as sa
+
+from bwlive_rtc.kernel.config import DATABASE_VARIABLE
+from bwlive_rtc.storage import schema
+
+SERVER = os.environ.get("BWLIVE_TEST_DATABASE", "")
+TEMPLATE = f"bwlive_template_{os.getpid()}"
+
+
+class Databases:
+    """Databases made on the PostgreSQL server, each a copy of the migrated template."""
+
+    def __init__(self, server: str) -> None:
+        self.server = sa.make_url(server)
+        self.made: list[str] = []
+        self.template_made = False
+
+    def _admin(self, statement: str) -> None:
+        url = self.server
+        with psycopg.connect(host=url.host, port=url.port, user=url.username, password=url.password,
+                             dbname=url.database or "postgres", autocommit=True) as connection:
+            connection.execute(statement)
+
+    def url(self, name: str) -> str:
+        return self.server.set(database=name).render_as_string(hide_password=False)
+
+    def create(self) -> str:
+        """A new database with the latest schema; its URL."""
+        if not self.template_made:
+            self._admin(f"CREATE DATABASE {TEMPLATE}")
+            schema.upgrade(self.url(TEMPLATE))
+            self.template_made = True
+        name = f"bwlive_test_{uuid.uuid4().hex[:12]}"
+        self._admin(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE}")
+        self.made.append(name)
+        return self.url(name)
+
+    def drop(self, url: str) -> None:
+        name = sa.make_url(url).database
+        self._admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        self.made.remove(str(name))
+
+    def drop_all(self) -> None:
+        for name in list(self.made):
+            self.drop(self.url(name))
+        if self.template_made:
+            self._admin(f"DROP DATABASE IF EXISTS {TEMPLATE} WITH (FORCE)")
+
+
+DATABASES = Databases(SERVER) if SERVER else None
+
+
+def fresh_database(path: Path) -> str | Path:
+    """Where a test's own new database is: the SQLite file ``path``, or a new PostgreSQL
+    database (dropped at the end of the session)."""
+    return DATABASES.create() if DATABASES else path
+
+
+__all__ = ["DATABASES", "DATABASE_VARIABLE", "fresh_database"]
