@@ -84,7 +84,7 @@ def _dock_bench_cameras(settings, count: int) -> list[BenchCamera]:  # type: ign
     try:
         service = FleetService.open(database, clock, Systems(database.db, clock))
         fleet = service.fleet
-        org = database.db.value("SELECT id FROM organisations ORDER BY created_at, id LIMIT 1")
+        org = database.db.value("SELECT id FROM organisations WHERE name = 'Bench'")
         profile = fleet.profile_by_name(org, "Bench") or fleet.add_profile(org, "Bench")
         packages = []
         for number in range(1, count + 1):

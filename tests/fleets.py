@@ -43,5 +43,6 @@ def make_fleet(app: web.Application, organisation_id: str, tag: str, key: System
 def fleet_rows(app: web.Application, organisation_id: str) -> dict[str, list[dict[str, Any]]]:
     """Every row of the organisation's fleet and systems, passwords included."""
     db = app[FLEET].fleet.db
-    return {table: db.rows(f"SELECT * FROM {table} WHERE organisation_id = :organisation ORDER BY id",
-                           organisation=organisation_id) for table in FLEET_TABLES}
+    return {table: sorted(db.rows(f"SELECT * FROM {table} WHERE organisation_id = :organisation",
+                                  organisation=organisation_id), key=repr)
+            for table in FLEET_TABLES}

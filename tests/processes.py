@@ -70,6 +70,10 @@ class Process:
 
 ADMIN_EMAIL = "admin@example.test"
 ADMIN_PASSWORD = "correct horse battery"
+TEST_ORGANISATION = "Test organisation"
+# The tests' bootstrapped organisation, else the one made first (SQL has no insertion order).
+TEST_ORGANISATION_ID = (f"SELECT id FROM organisations ORDER BY name = '{TEST_ORGANISATION}' DESC, created_at, id"
+                        " LIMIT 1")
 
 
 def bootstrap_admin(data_dir: Path, keys_dir: Path) -> None:
@@ -77,7 +81,7 @@ def bootstrap_admin(data_dir: Path, keys_dir: Path) -> None:
     from bwlive_rtc.cli.admin import bootstrap
     from bwlive_rtc.kernel.config import Settings
 
-    bootstrap(Settings(data_dir=data_dir, keys_dir=keys_dir), "Test organisation", ADMIN_EMAIL, "Ada Admin", ADMIN_PASSWORD)
+    bootstrap(Settings(data_dir=data_dir, keys_dir=keys_dir), TEST_ORGANISATION, ADMIN_EMAIL, "Ada Admin", ADMIN_PASSWORD)
 
 
 def sign_in_cookie(url: str, email: str = ADMIN_EMAIL, password: str = ADMIN_PASSWORD) -> str:
@@ -164,7 +168,7 @@ def dock_camera(data_dir: Path, name: str, out: Path, clock: Clock | None = None
     try:
         service = FleetService.open(database, clock, Systems(database.db, clock))
         fleet = service.fleet
-        org = database.db.value("SELECT id FROM organisations ORDER BY created_at, id LIMIT 1")
+        org = database.db.value(TEST_ORGANISATION_ID)
         serial = "SN-" + re.sub(r"\W+", "-", name).upper()
         if fleet.camera_by_serial(serial) is None:
             profile_name = "Streaming" if streaming else "No streaming"

@@ -34,6 +34,7 @@ from bwlive_rtc.recordings.catalog import Catalog
 from bwlive_rtc.recordings.container import FrameKind, RecordedFrame, SegmentWriter, positions_path
 from bwlive_rtc.recordings.storage import EvidenceStore, open_store
 from bwlive_rtc.storage.database import Database
+from tests.processes import TEST_ORGANISATION_ID
 
 SIZE = (640, 360)
 SEGMENT_MS = 2000  # as the recorder cuts segments
@@ -62,7 +63,7 @@ def organisation_of(data_dir: Path) -> str:
     """The first organisation of a data directory (the tests' bootstrapped one)."""
     database = Database(Settings(data_dir=data_dir).database)
     try:
-        return str(database.db.value("SELECT id FROM organisations ORDER BY created_at, id LIMIT 1"))
+        return str(database.db.value(TEST_ORGANISATION_ID))
     finally:
         database.close()
 

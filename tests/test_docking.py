@@ -16,7 +16,16 @@ from bwlive_rtc.kernel.clock import ManualClock
 from bwlive_rtc.kernel.config import Settings
 from bwlive_rtc.server import start_server
 from bwlive_rtc.viewer.session import ApiClient
-from tests.processes import ADMIN_EMAIL, ADMIN_PASSWORD, Camera, Process, bootstrap_admin, dock_camera, system_issuer
+from tests.processes import (
+    ADMIN_EMAIL,
+    ADMIN_PASSWORD,
+    TEST_ORGANISATION_ID,
+    Camera,
+    Process,
+    bootstrap_admin,
+    dock_camera,
+    system_issuer,
+)
 
 
 @pytest.fixture
@@ -104,7 +113,7 @@ async def test_licenses_count_cameras_of_streaming_profiles(system, tmp_path: Pa
 
     dock_camera(tmp_path / "data", "Lou License", tmp_path / "l1.json", clock)
     dock_camera(tmp_path / "data", "Max Muted", tmp_path / "l2.json", clock, streaming=False)
-    licensing_org = app[FLEET].fleet.db.value("SELECT id FROM organisations ORDER BY created_at, id LIMIT 1")
+    licensing_org = app[FLEET].fleet.db.value(TEST_ORGANISATION_ID)
     usage = app[FLEET].fleet.usage
     assert usage.daily_count(licensing_org, clock.now().date()) == 1  # only the streaming profile counts
 
@@ -132,7 +141,7 @@ async def test_dock_package_networks_user_overrides_profile(system, tmp_path: Pa
     app, url, clock = system
     service = app[FLEET]
     fleet = service.fleet
-    org = fleet.db.value("SELECT id FROM organisations ORDER BY created_at, id LIMIT 1")
+    org = fleet.db.value(TEST_ORGANISATION_ID)
     profile = fleet.add_profile(org, "Night shift", streaming=True, location=False)
     fleet.add_network(org, "HQ-WLAN", "hq secret", profile_id=profile.id)
     shared = fleet.add_camera_user(org, "Sol Shared", profile.id).id

@@ -341,8 +341,9 @@ async def test_stream_events_reach_the_organisations_receivers(start_bwlive: Sta
     for word in (b"envelope", b"key", b"lat", b"lon", b"position"):
         assert word not in raw
     await asyncio.sleep(0.5)
-    other_deliveries = list(bwlive.app[STORE].deliveries.rows_where(
-        "integration_id IN (SELECT id FROM integrations WHERE organisation_id = ?)", [other_org_id]))
+    other_deliveries = bwlive.app[STORE].db.rows(
+        "SELECT * FROM integration_deliveries WHERE integration_id IN"
+        " (SELECT id FROM integrations WHERE organisation_id = :organisation)", organisation=other_org_id)
     assert other_deliveries == []  # not the other organisation's stream
 
 

@@ -25,7 +25,7 @@ from bwlive_rtc.kernel.clock import ManualClock
 from bwlive_rtc.kernel.config import Settings
 from bwlive_rtc.server import start_server
 from bwlive_rtc.viewer.session import ApiClient
-from tests.processes import ADMIN_EMAIL, ADMIN_PASSWORD, bootstrap_admin
+from tests.processes import ADMIN_EMAIL, ADMIN_PASSWORD, TEST_ORGANISATION_ID, bootstrap_admin
 from tests.synthetic_recording import SyntheticRecording, organisation_of, write_recording
 
 PASSWORD = "a long enough password"
@@ -55,7 +55,7 @@ class Site:
 
     @property
     def recording_organisation(self) -> str:
-        return str(self.app[AUTH].accounts.db.value("SELECT id FROM organisations ORDER BY created_at, id LIMIT 1"))
+        return str(self.app[AUTH].accounts.db.value(TEST_ORGANISATION_ID))
 
     def played(self) -> list[dict[str, Any]]:
         entries = self.app[AUDIT].entries(self.recording_organisation)

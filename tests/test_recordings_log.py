@@ -47,7 +47,7 @@ from bwlive_rtc.sfu.vp8 import Vp8Assembler
 from bwlive_rtc.storage.database import Database
 from bwlive_rtc.viewer.session import ApiClient
 from tests.postgres import fresh_database
-from tests.processes import ADMIN_EMAIL, ADMIN_PASSWORD, bootstrap_admin, dock_camera
+from tests.processes import ADMIN_EMAIL, ADMIN_PASSWORD, TEST_ORGANISATION_ID, bootstrap_admin, dock_camera
 from tests.test_recordings import fetch_recording, wait_for_recording, write_first_format
 
 KEY = StreamKey.new()
@@ -293,7 +293,7 @@ async def test_a_recording_of_the_first_format_still_plays(tmp_path: Path, syste
     for path in (segment, segment.with_name("000000.positions.jsonl")):
         store.put(path, f"old-recording/{path.name}")
     database = Database(settings.database)
-    organisation = database.db.value("SELECT id FROM organisations ORDER BY created_at, id LIMIT 1")
+    organisation = database.db.value(TEST_ORGANISATION_ID)
     catalog = Catalog(database.db)
     catalog.begin("old-recording", "Old Cam", [organisation], datetime.now(UTC), {"kid": "x"}, store.description)
     catalog.add_segments([{"recording_id": "old-recording", "seq": 0, "key": "old-recording/000000.webm", "start_ms": 0,

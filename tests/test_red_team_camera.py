@@ -31,7 +31,7 @@ from bwlive_rtc.kernel.clock import Clock, ManualClock, SystemClock
 from bwlive_rtc.kernel.config import Settings
 from bwlive_rtc.server import start_server
 from bwlive_rtc.viewer.session import ApiClient
-from tests.processes import ADMIN_EMAIL, ADMIN_PASSWORD, Camera, Server, bootstrap_admin, dock_camera
+from tests.processes import ADMIN_EMAIL, ADMIN_PASSWORD, TEST_ORGANISATION_ID, Camera, Server, bootstrap_admin, dock_camera
 
 PASSWORD = "a long enough password"
 
@@ -51,7 +51,7 @@ class Site:
 
     @property
     def organisation(self) -> str:
-        return str(self.app[AUTH].accounts.db.value("SELECT id FROM organisations ORDER BY created_at, id LIMIT 1"))
+        return str(self.app[AUTH].accounts.db.value(TEST_ORGANISATION_ID))
 
     async def person(self, role: Role, organisation: str | None = None) -> ApiClient:
         """A signed-in user with ``role`` in ``organisation`` (default: the camera's), or in a

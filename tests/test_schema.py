@@ -169,8 +169,9 @@ def test_an_old_style_database_is_upgraded_in_place(tmp_path: Path) -> None:
     database = Database(path)
     assert schema.version(path) == schema.latest()
     assert database.stream("s1")["ended_at"] is None  # opening ends no stream
-    assert database.db["users"].get("u1")["email"] == "ada@example.test"
-    assert database.db["integrations"].get("i1")["created_at"] == datetime.fromtimestamp(EPOCH, UTC).isoformat()
+    assert database.db.value("SELECT email FROM users WHERE id = 'u1'") == "ada@example.test"
+    created = database.db.value("SELECT created_at FROM integrations WHERE id = 'i1'")
+    assert created == datetime.fromtimestamp(EPOCH, UTC).isoformat()
     store = IntegrationStore(database.db)
     assert store.get("o1", "i1").created_at == EPOCH
     [delivery] = store.recent_deliveries("o1", 10)
