@@ -11,8 +11,9 @@ from pathlib import Path
 import psycopg
 import sqlalchemy as sa
 
-from bwlive_rtc.kernel.config import DATABASE_VARIABLE
+from bwlive_rtc.kernel.config import DATABASE_VARIABLE, Settings
 from bwlive_rtc.storage import schema
+from bwlive_rtc.storage.sql import create_engine
 
 SERVER = os.environ.get("BWLIVE_TEST_DATABASE", "")
 TEMPLATE = f"bwlive_template_{os.getpid()}"
@@ -66,5 +67,21 @@ def fresh_database(path: Path) -> str | Path:
     database (dropped at the end of the session)."""
     return DATABASES.create() if DATABASES else path
 
+
+def stored_metadata(data_dir: Path) -> bytes:
+    """Everything the metadata database of ``data_dir`` holds: its SQLite files' bytes, or
+    (on PostgreSQL) the text of every row of every table."""
+    if DATABASES is None:
+        return b"".join(path.read_bytes() for path in data_dir.glob("bwlive.sqlite*"))
+    engine = create_engine(Settings(data_dir=data_dir).database)
+    try:
+        with engine.connect() as connection:
+            return "\n".join(repr(row) for table in sa.inspect(connection).get_table_names()
+                             for row in connection.execute(sa.text(f"SELECT * FROM {table}"))).encode()
+    finally:
+        engine.dispose()
+
+
+SQLITE_FILES = {"bwlive.sqlite", "bwlive.sqlite-wal"} if DATABASES is None else set()  # what the data directory holds
 
 __all__ = ["DATABASES", "DATABASE_VARIABLE", "fresh_database"]

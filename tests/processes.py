@@ -71,9 +71,10 @@ class Process:
 ADMIN_EMAIL = "admin@example.test"
 ADMIN_PASSWORD = "correct horse battery"
 TEST_ORGANISATION = "Test organisation"
-# The tests' bootstrapped organisation, else the one made first (SQL has no insertion order).
-TEST_ORGANISATION_ID = (f"SELECT id FROM organisations ORDER BY name = '{TEST_ORGANISATION}' DESC, created_at, id"
-                        " LIMIT 1")
+# The organisation cameras of the tests dock in: the bootstrapped one, else the first made
+# with a system (SQL has no insertion order; organisations made at one moment tie).
+TEST_ORGANISATION_ID = f"""SELECT id FROM organisations o ORDER BY name = '{TEST_ORGANISATION}' DESC,
+    EXISTS (SELECT 1 FROM systems s WHERE s.organisation_id = o.id) DESC, created_at, id LIMIT 1"""
 
 
 def bootstrap_admin(data_dir: Path, keys_dir: Path) -> None:

@@ -27,6 +27,7 @@ from bwlive_rtc.server import start_server
 from bwlive_rtc.sfu.rewriter import SourcePacket
 from bwlive_rtc.sfu.vp8 import Vp8Assembler
 from bwlive_rtc.streams.hub import ROUTER
+from tests.postgres import stored_metadata
 from tests.processes import Camera, Process, bootstrap_admin, dock_camera
 
 
@@ -113,9 +114,8 @@ async def test_server_sees_only_ciphertext(tmp_path: Path, system_keys, caplog: 
     system_public = system_keys.public.key.public_numbers()
     assert private_keys, "expected DTLS certificate keys in the walk (sanity check of the walk)"
     assert all(k.public_key().public_numbers() != system_public for k in private_keys)
-    for path in (tmp_path / "data").glob("bwlive.sqlite*"):
-        data = path.read_bytes()
-        assert not [key for key in key_material if key in data or b64url_encode(key).encode() in data]
+    data = stored_metadata(tmp_path / "data")
+    assert not [key for key in key_material if key in data or b64url_encode(key).encode() in data]
     log_text = "\n".join(r.getMessage() for r in caplog.records)
     assert not [key for key in key_material if key.hex() in log_text or b64url_encode(key) in log_text]
 

@@ -29,6 +29,7 @@ from bwlive_rtc.server import start_server
 from bwlive_rtc.streams.hub import ROUTER
 from bwlive_rtc.systems.store import SYSTEMS
 from bwlive_rtc.viewer.session import ApiClient
+from tests.postgres import stored_metadata
 
 PASSWORD = "a long enough password"
 SITE = "https://vms.example"  # the integrator's page
@@ -117,7 +118,7 @@ async def test_admins_create_list_and_revoke_keys_whose_secret_is_shown_once(set
     async with setup.admin.request("GET", "/api/organisation/api-keys") as response:
         listed = (await response.json())["api_keys"]
     assert listed == [created] and secret not in json.dumps(listed)
-    assert secret not in (setup.app[SETTINGS].data_dir / "bwlive.sqlite").read_bytes().decode("latin-1")
+    assert secret.encode() not in stored_metadata(setup.app[SETTINGS].data_dir)
     await setup.token(secret, origin=SITE)
     async with setup.admin.request("GET", "/api/organisation/api-keys") as response:
         assert (await response.json())["api_keys"][0]["last_used_at"] is not None

@@ -23,6 +23,7 @@ from bwlive_rtc.kernel.config import Settings
 from bwlive_rtc.kernel.headers import content_security_policy
 from bwlive_rtc.server import start_server
 from bwlive_rtc.systems.store import SYSTEM_KEY
+from tests.postgres import SQLITE_FILES
 from tests.processes import LISTENING, Camera, Process, bootstrap_admin
 
 EMAIL, PASSWORD = "ada@harbour.example", "correct horse battery staple"
@@ -160,7 +161,7 @@ def test_serve_creates_its_files_private_and_warns_of_a_private_key(tmp_path: Pa
             time.sleep(0.2)
         created = [data, *data.rglob("*")]
         names = {path.name for path in created}
-        assert {"bwlive.sqlite", "bwlive.sqlite-wal", "recording-spool", "recordings"} <= names
+        assert {*SQLITE_FILES, "recording-spool", "recordings"} <= names
         assert any(name.endswith(".rtp") for name in names), names  # a stored segment log
         loose = [(str(p.relative_to(tmp_path)), oct(mode(p))) for p in created
                  if mode(p) != (0o700 if p.is_dir() else 0o600)]

@@ -29,7 +29,7 @@ from bwlive_rtc.recordings.storage import LocalStore
 from bwlive_rtc.server import start_server
 from bwlive_rtc.storage.database import Database
 from bwlive_rtc.viewer.session import ApiClient
-from tests.postgres import fresh_database
+from tests.postgres import fresh_database, stored_metadata
 from tests.processes import ADMIN_EMAIL, ADMIN_PASSWORD, Camera, Server, bootstrap_admin
 from tests.test_blindness import decodes_to_a_readable_picture
 
@@ -175,10 +175,9 @@ async def test_stream_is_recorded_as_ciphertext_and_plays_back_in_order(tmp_path
     assert stored[0].kind is FrameKind.VIDEO and stored[0].keyframe  # playable from the start
     # ... and no key is stored next to them.
     secret = KeyEnvelope.from_json(recording["key_envelope"]).open(system_keys).secret
-    for path in [*(tmp_path / "data").rglob("*"), *(tmp_path / "data").glob("bwlive.sqlite*")]:
-        if path.is_file():
-            data = path.read_bytes()
-            assert secret not in data and b64url_encode(secret).encode() not in data
+    for data in [*(path.read_bytes() for path in (tmp_path / "data").rglob("*") if path.is_file()),
+                 stored_metadata(tmp_path / "data")]:
+        assert secret not in data and b64url_encode(secret).encode() not in data
 
     # With the key, the API's frames play back: frames in order, audio, positions.
     playback = played_back(recording, frames, system_keys)

@@ -29,6 +29,7 @@ TWO_FACTOR_COLUMNS = {  # 0005
 NEW_TABLES = ("password_resets", "recovery_codes", "api_keys")  # 0005, 0008: tables an old-style database never had
 MANIFEST = [("manifest", "TEXT", False, 0)]
 SYSTEM_SIGNING_KEYS = [("signing_key", "TEXT", False, 0), ("signing_key_id", "TEXT", False, 0)]
+DELIVERY_ORDER = [("seq", "INTEGER", False, 0)]
 
 
 def _create_old_style(path: Path) -> None:
@@ -113,7 +114,7 @@ def _shape(path: Path, *, converted: bool) -> dict[str, object]:
     (integration times as text, 0002; the cameras' system and key columns, 0003; the streams' organisations, 0004;
     the users' and organisations' two-factor columns, 0005;
     the systems' signing keys, 0006;
-    the manifests of streams and recordings, 0007)."""
+    the manifests of streams and recordings, 0007; the deliveries' order, 0009)."""
     connection = sqlite3.connect(path)
     tables = [name for (name,) in connection.execute(
         "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'alembic%' ORDER BY name")]
@@ -132,6 +133,8 @@ def _shape(path: Path, *, converted: bool) -> dict[str, object]:
             columns += MANIFEST
         if converted and table == "systems":
             columns += SYSTEM_SIGNING_KEYS
+        if converted and table == "integration_deliveries":
+            columns += DELIVERY_ORDER
         indexes = sorted((name, unique, tuple(row[2] for row in connection.execute(f"PRAGMA index_info('{name}')")))
                          for _, name, unique, origin, _ in connection.execute(f"PRAGMA index_list('{table}')")
                          if origin == "c")
@@ -174,6 +177,7 @@ def test_an_old_style_database_is_upgraded_in_place(tmp_path: Path) -> None:
     assert created == datetime.fromtimestamp(EPOCH, UTC).isoformat()
     store = IntegrationStore(database.db)
     assert store.get("o1", "i1").created_at == EPOCH
+    assert database.db.value("SELECT seq FROM integration_deliveries WHERE id = 'd1'") == 1  # its rowid
     [delivery] = store.recent_deliveries("o1", 10)
     assert (delivery["created_at"], delivery["next_attempt_at"]) == (EPOCH, EPOCH + 30.5)
     assert delivery["attempts"] == [{"number": 1, "at": EPOCH + 0.5, "response_code": 503, "error": None,
@@ -221,7 +225,7 @@ def test_a_command_leaves_the_servers_live_streams_open(tmp_path: Path) -> None:
 async def test_the_server_start_closes_streams_left_open_by_a_crash(tmp_path: Path) -> None:
     SystemKeyPair.generate().save(tmp_path / "keys")
     settings = Settings(port=0, data_dir=tmp_path / "data", keys_dir=tmp_path / "keys")
-    database = Database(settings.database_path)
+    database = Database(settings.database)
     database.stream_started("s1", "Alex", datetime.now(UTC), {"kid": "k"})
     runner, _ = await start_server(settings)
     await runner.cleanup()

@@ -102,10 +102,12 @@ class IntegrationStore:
     # ------------------------------------------------------------------- queue
     def enqueue(self, integration_id: str, event_id: str, event_type: str, body: str, now: float) -> str:
         delivery_id = secrets.token_urlsafe(9)
-        self.db.insert("integration_deliveries", {
-            "id": delivery_id, "integration_id": integration_id, "event_id": event_id, "event_type": event_type,
-            "body": body, "status": QUEUED, "created_at": _stored(now), "next_attempt_at": _stored(now), "attempts": 0,
-        })
+        self.db.run(
+            "INSERT INTO integration_deliveries (id, integration_id, event_id, event_type, body, status, created_at,"
+            " next_attempt_at, attempts, seq) VALUES (:id, :integration, :event, :type, :body, :status, :now, :now, 0,"
+            " (SELECT coalesce(max(seq), 0) + 1 FROM integration_deliveries))",
+            id=delivery_id, integration=integration_id, event=event_id, type=event_type, body=body, status=QUEUED,
+            now=_stored(now))
         return delivery_id
 
     def due(self, now: float, busy: set[str], limit: int) -> list[Due]:
@@ -147,7 +149,7 @@ class IntegrationStore:
             "SELECT d.id, d.integration_id, i.url, d.event_id, d.event_type, d.status, d.created_at, "
             "d.next_attempt_at, d.attempts FROM integration_deliveries d "
             "JOIN integrations i ON i.id = d.integration_id WHERE i.organisation_id = :organisation "
-            "ORDER BY d.created_at DESC, d.id DESC LIMIT :limit",
+            "ORDER BY d.created_at DESC, d.seq DESC LIMIT :limit",
             organisation=organisation_id, limit=limit,
         )
         by_id = {delivery["id"]: {**_in_seconds(delivery, "created_at", "next_attempt_at"), "attempts": []}
