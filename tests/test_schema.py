@@ -6,6 +6,8 @@ import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+import sqlalchemy as sa
 import sqlite_utils
 
 from bwlive_rtc.cli import main
@@ -15,6 +17,8 @@ from bwlive_rtc.kernel.config import Settings
 from bwlive_rtc.server import start_server
 from bwlive_rtc.storage import schema
 from bwlive_rtc.storage.database import Database
+from bwlive_rtc.storage.sql import UnsupportedDatabase, create_engine
+from tests.postgres import DATABASES, fresh_database
 
 EPOCH = 1767603600.25  # 2026-01-05 09:00:00.25 UTC
 INTEGRATION_TIMES = {("integrations", "created_at"), ("integration_deliveries", "created_at"),
@@ -232,3 +236,34 @@ async def test_the_server_start_closes_streams_left_open_by_a_crash(tmp_path: Pa
     assert database.stream("s1")["ended_at"] is not None
     assert database.close_interrupted_streams() == []  # announced once (tests/test_serve_lifecycle.py)
     database.close()
+
+
+def _columns(location: str | Path) -> dict[str, dict[str, tuple[str, bool, bool]]]:
+    """Each table's columns: (type, nullable, in the primary key); a key is never NULL
+    (SQLite would let a text key be, PostgreSQL does not: bwlive never makes one)."""
+    engine = create_engine(location)
+    try:
+        inspector = sa.inspect(engine)
+        shape = {}
+        for table in inspector.get_table_names():
+            key = inspector.get_pk_constraint(table)["constrained_columns"]
+            shape[table] = {column["name"]: (type(column["type"]).__name__.upper(), column["nullable"] and
+                                             column["name"] not in key, column["name"] in key)
+                            for column in inspector.get_columns(table)}
+        return shape
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.skipif(DATABASES is None, reason="runs on PostgreSQL: BWLIVE_TEST_DATABASE (.ci/run sets it)")
+def test_the_migrations_build_the_same_schema_on_postgresql(tmp_path: Path) -> None:
+    sqlite, postgresql = tmp_path / "bwlive.sqlite", fresh_database(tmp_path / "unused")
+    Database(sqlite).close()
+    Database(postgresql).close()
+    assert schema.version(postgresql) == schema.latest()
+    assert _columns(postgresql) == _columns(sqlite)
+
+
+def test_a_database_of_another_engine_is_refused_with_a_sentence(tmp_path: Path) -> None:
+    with pytest.raises(UnsupportedDatabase, match="SQLite or PostgreSQL, not mysql"):
+        Database("mysql://bwlive@127.0.0.1/bwlive")
