@@ -77,7 +77,9 @@ class Systems:
             raise JoinError("this authorization code has already been used")
         if self.clock.now() >= datetime.fromisoformat(row["expires_at"]):
             raise JoinError("this authorization code has expired; ask an admin for a new one")
-        self.db.update("join_codes", {"key": key}, {"used_at": self.clock.now().isoformat()})
+        if not self.db.run("UPDATE join_codes SET used_at = :now WHERE key = :key AND used_at IS NULL",
+                           now=self.clock.now().isoformat(), key=key):  # used meanwhile (by another server)
+            raise JoinError("this authorization code has already been used")
         return self.add(row["organisation_id"], name, public_key, signing_key), row["organisation_id"]
 
     def add(self, organisation_id: str, name: str, public_key: SystemPublicKey,
