@@ -24,8 +24,9 @@ from bwlive_rtc.crypto.signing import MANIFEST, sign_token, token_payload
 from bwlive_rtc.crypto.system_signing import SigningKeyPair, SigningPublicKey
 from bwlive_rtc.evidence.package import INDEX, MANIFEST_FILE, Package, system_key_by_thumbprint, verify_package
 from bwlive_rtc.evidence.verify import EvidenceError
+from bwlive_rtc.kernel.config import Settings
 from bwlive_rtc.recordings.rtplog import BLOCK, MAGIC, RECORD, RecordKind
-from tests.processes import ADMIN_EMAIL, ADMIN_PASSWORD, Server, sign_in_cookie
+from tests.processes import ADMIN_EMAIL, ADMIN_PASSWORD, TEST_ORGANISATION_ID, Server, sign_in_cookie
 
 CAMERA = "Evi Dence"
 SERIAL = "SN-EVI-DENCE"
@@ -250,10 +251,10 @@ def test_the_routes_are_scoped_to_the_organisation_and_to_operators(server: Serv
     from bwlive_rtc.kernel.clock import SystemClock
     from bwlive_rtc.storage.database import Database
 
-    database = Database(server.data_dir / "bwlive.sqlite")
+    database = Database(Settings(data_dir=server.data_dir).database)
     try:
         accounts = Accounts(database.db, SystemClock())
-        organisation = next(iter(database.db["organisations"].rows))["id"]
+        organisation = database.db.value(TEST_ORGANISATION_ID)
         viewer = accounts.create_user("evidence-viewer@example.test", "Vi Ewer", ADMIN_PASSWORD)
         accounts.add_member(viewer.id, organisation, Role.VIEWER)
         operator = accounts.create_user("evidence-operator@example.test", "Op Erator", ADMIN_PASSWORD)

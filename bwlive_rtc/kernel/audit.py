@@ -94,9 +94,10 @@ class AuditLog:
     def about(self, organisation_id: str, subject_id: str) -> list[dict[str, Any]]:
         """The organisation's entries about one stream or recording (its id as the entry's
         ``stream`` or ``recording``), oldest first: its chain of custody."""
-        rows = self.db.query(
-            "SELECT * FROM audit_log WHERE organisation_id = ? AND (json_extract(details, '$.stream') = ?"
-            " OR json_extract(details, '$.recording') = ?) ORDER BY time, id", [organisation_id, subject_id, subject_id])
+        rows = self.db.rows(
+            f"SELECT * FROM audit_log WHERE organisation_id = :organisation AND ({self.db.json_text('details', 'stream')}"
+            f" = :subject OR {self.db.json_text('details', 'recording')} = :subject) ORDER BY time, id",
+            organisation=organisation_id, subject=subject_id)
         return [_entry(row) for row in rows]
 
     def actions(self, organisation_id: str) -> list[str]:
