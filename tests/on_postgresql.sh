@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# The store-level and API tests again on PostgreSQL (tests/postgres.py: a fresh database
+# per test, or per module for a module's server), on a throwaway server of Debian's
+# PostgreSQL (.ci/postgres). Not yet the modules whose tests each start a server with keys
+# of their own while sharing a module fixture (test_serve_lifecycle, test_two_systems,
+# test_live_path, test_recordings: they would share one database), nor the Chromium,
+# media-only and network-lab tests, which reach the database only through the stores
+# tested here.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+postgres_dir=$(mktemp -d)
+trap '.ci/postgres stop "$postgres_dir"' EXIT
+postgres=$(.ci/postgres start "$postgres_dir")
+BWLIVE_TEST_DATABASE=$postgres python3 -m pytest -q \
+  tests/test_schema.py tests/test_access.py tests/test_account_security.py tests/test_sign_in.py \
+  tests/test_authorization.py tests/test_audit_log.py tests/test_groups.py tests/test_console_acknowledge.py \
+  tests/test_docking.py tests/test_fleet_admin.py tests/test_licensing.py tests/test_trust_roots.py \
+  tests/test_integrations.py tests/test_integrations_process.py tests/test_embedding.py tests/test_api_fuzz.py \
+  tests/test_red_team_fleet.py tests/test_red_team_camera.py tests/test_red_team_acknowledge.py \
+  tests/test_recording_markers.py tests/test_recordings_log.py tests/test_signed_publish.py \
+  tests/test_blindness.py tests/test_hardening.py tests/test_cli.py tests/test_evidence.py
