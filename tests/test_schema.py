@@ -30,7 +30,7 @@ TWO_FACTOR_COLUMNS = {  # 0005
               ("totp_last_step", "INTEGER", False, 0)],
     "organisations": [("require_two_factor", "INTEGER", True, 0)],
 }
-NEW_TABLES = ("password_resets", "recovery_codes", "api_keys")  # 0005, 0008: tables an old-style database never had
+NEW_TABLES = ("password_resets", "recovery_codes", "api_keys", "phone_pairings")  # 0005, 0008, 0010: new tables
 MANIFEST = [("manifest", "TEXT", False, 0)]
 SYSTEM_SIGNING_KEYS = [("signing_key", "TEXT", False, 0), ("signing_key_id", "TEXT", False, 0)]
 DELIVERY_ORDER = [("seq", "INTEGER", False, 0)]

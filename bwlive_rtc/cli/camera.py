@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from ..camera.agent import CameraAgent
     from ..fleet.credentials import CredentialIssuer
     from ..fleet.docking import Docking
+    from ..fleet.pairing import PhonePairings
 
 
 def add_commands(commands: argparse._SubParsersAction) -> None:
@@ -28,6 +29,12 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     dock.add_argument("--serial", required=True)
     dock.add_argument("--out", type=Path, required=True, help="where the camera keeps what it took (JSON)")
     dock.set_defaults(run=camera_dock)
+    phones = camera.add_parser("dock-phones", help="dock the paired phones waiting for a credential (a first one, "
+                               "or one ending within a day), with the system's signing key")
+    phones.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR, help="the system's data directory")
+    phones.add_argument("--keys-dir", type=Path, default=DEFAULT_KEYS_DIR,
+                        help="the system's keys directory, with the signing key that certifies the phones")
+    phones.set_defaults(run=camera_dock_phones)
     stream = camera.add_parser("stream", help="stream until interrupted (or --duration)")
     stream.add_argument("--server", required=True, help="server base URL, e.g. http://127.0.0.1:8080")
     stream.add_argument("--dock-file", type=Path, required=True, help="what `bwlive camera dock` wrote")
@@ -78,6 +85,38 @@ def camera_dock(args: argparse.Namespace) -> int:
           f"certified by signing key {package['signing_thumbprint']}, credential valid until "
           f"{package['credential_expires_at']}, {len(package['networks'])} Wi-Fi networks")
     return 0
+
+
+def dock_phones(docking: Docking, pairings: PhonePairings, issuer: CredentialIssuer) -> tuple[int, int]:
+    """Dock every paired phone that waits (PROTOCOL §6): its package goes where the phone
+    picks it up. Returns (docked, refused); a refusal is printed and the others go on."""
+    from ..crypto.signing import public_from_raw
+    from ..fleet.credentials import CredentialError
+
+    docked = refused = 0
+    for phone in pairings.waiting():
+        try:
+            package = docking.dock(phone.serial, public_from_raw(phone.device_key), issuer)
+        except CredentialError as exc:
+            print(f"phone {phone.serial} not docked: {exc}", file=sys.stderr)
+            refused += 1
+            continue
+        pairings.docked(phone, package)
+        print(f"phone {phone.serial} docked for {package['camera_user']}: credential valid until "
+              f"{package['credential_expires_at']}")
+        docked += 1
+    return docked, refused
+
+
+def camera_dock_phones(args: argparse.Namespace) -> int:
+    """Like ``camera dock``, at the system: the phones' certificates are the system's to sign."""
+    from ..fleet.credentials import CredentialIssuer
+
+    issuer = CredentialIssuer.load(args.keys_dir)
+    with open_services(Settings(data_dir=args.data_dir, keys_dir=args.keys_dir)) as services:
+        docked, refused = dock_phones(services.fleet.docking, services.fleet.pairings, issuer)
+    print(f"{docked} phones docked, {refused} refused")
+    return 1 if refused else 0
 
 
 async def camera_stream(args: argparse.Namespace) -> int:

@@ -37,7 +37,7 @@ class CameraCredentials:
         self.per_camera = RateLimiter(CAMERA_BURST, CAMERA_PER_SECOND, seconds)
 
     async def __call__(self, request: web.Request) -> None:
-        _limit(self.per_address, request.remote or "unknown", "this address")
+        limit(self.per_address, request.remote or "unknown", "this address")
         if CREDENTIAL_QUERY in request.query:
             raise BadRequest("send the device credential in the Authorization header, never in the URL")
         scheme, _, token = request.headers.get("Authorization", "").partition(" ")
@@ -48,13 +48,13 @@ class CameraCredentials:
             found, certificate = self.docking.identify(token.strip(), self.clock.now())
         except CredentialError as exc:
             raise Forbidden(str(exc)) from None
-        _limit(self.per_camera, found.id, "this camera")
+        limit(self.per_camera, found.id, "this camera")
         request[CAMERA] = found
         request[CERTIFICATE] = certificate
         request[CREDENTIAL] = token.strip()
 
 
-def _limit(limiter: RateLimiter, key: str, who: str) -> None:
+def limit(limiter: RateLimiter, key: str, who: str) -> None:
     """429 with ``Retry-After`` when ``who`` (words for the client) must wait."""
     wait = limiter.take(key)
     if wait:

@@ -11,6 +11,7 @@ from ..kernel.appkeys import CLOCK, DATABASE
 from ..kernel.feature import Feature
 from ..systems.store import SYSTEMS
 from .authentication import CameraCredentials
+from .pairing_routes import routes as pairing_routes
 from .routes import routes
 from .service import FLEET, FleetService
 
@@ -22,4 +23,4 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
     yield
 
 
-FEATURE = Feature("fleet", (routes,), _lifecycle)
+FEATURE = Feature("fleet", (routes, pairing_routes), _lifecycle)

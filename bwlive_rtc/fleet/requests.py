@@ -79,3 +79,22 @@ class CameraPath(RequestModel):
 
 class NetworkPath(RequestModel):
     network_id: Id
+
+
+PairingCodeText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=4, max_length=32,
+                                                   pattern=r"^[A-Za-z0-9-]+$")]
+B64uKey = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+Secret = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_-]+$")]
+
+
+class NewPairing(RequestModel):
+    camera_user_id: Id
+
+
+class Redemption(RequestModel):
+    code: PairingCodeText
+    device_key: B64uKey  # raw Ed25519 public key, base64url
+
+
+class Pickup(RequestModel):
+    pickup: Secret

@@ -6,6 +6,7 @@ import secrets
 import string
 
 ID_ALPHABET = string.ascii_letters + string.digits
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: codes people type
 
 
 def new_id() -> str:
@@ -20,3 +21,9 @@ def new_token() -> str:
 
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_code(groups: int = 3) -> str:
+    """A code people read and type: groups of four of ``CODE_ALPHABET`` (5 bits each)."""
+    raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(4 * groups))
+    return "-".join(raw[i : i + 4] for i in range(0, len(raw), 4))

@@ -2,7 +2,6 @@
 and the one-time, expiring authorization codes with which they join an organisation."""
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -12,16 +11,10 @@ from ..crypto.system_key import SystemPublicKey
 from ..crypto.system_signing import SigningPublicKey
 from ..kernel.clock import Clock
 from ..kernel.errors import BadRequest, NotFound
-from ..kernel.tokens import new_id, token_hash
+from ..kernel.tokens import new_code, new_id, token_hash
 from ..storage.sql import Sql
 
 CODE_VALID_FOR = timedelta(hours=24)
-CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
-
-
-def _new_code() -> str:
-    raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(12))
-    return "-".join(raw[i : i + 4] for i in range(0, 12, 4))
 
 
 class JoinError(BadRequest, ValueError):
@@ -58,7 +51,7 @@ class Systems:
         self.clock = clock
 
     def create_code(self, organisation_id: str, created_by: str) -> tuple[str, datetime]:
-        code = _new_code()
+        code = new_code()
         now = self.clock.now()
         expires = now + CODE_VALID_FOR
         self.db.insert(
