@@ -8,7 +8,7 @@
  *
  * Test hooks: `#fleet` (the card), `.fleet-profile[data-profile-id]` with
  * `input.streaming` / `input.location`, `.fleet-user[data-user-id]` with
- * `select.profile-of-user`, `.fleet-camera[data-serial]` with `button.revoke` and
+ * `select.profile-of-user` and `button.pair-phone` (admin-pairing.js), `.fleet-camera[data-serial]` with `button.revoke` and
  * `button.reassign` (its step: `select.user-of-camera`), `.fleet-network[data-network-id]` with `form.network-password`;
  * `button.delete` on each row, `button.rename-start` on names; forms `#profile-form`,
  * `#user-form`, `#camera-form` (with `select[name=system_id]`), `#network-form` (a network
@@ -17,8 +17,9 @@
  */
 import { confirmUnder, renamableCell } from './admin-inline.js';
 import { keyChangeRow } from './admin-key-changes.js';
+import { pairButton } from './admin-pairing.js';
 import { ApiError, callApi } from './api.js';
-import { button, el, row } from './dom.js';
+import { button, el, row, say } from './dom.js';
 
 const card = el('section', { className: 'card', id: 'fleet' });
 card.innerHTML = `
@@ -28,7 +29,7 @@ card.innerHTML = `
     <label>New profile <input name="name" required></label>
     <button class="quiet" type="submit">Add profile</button>
   </form>
-  <table><thead><tr><th>Camera user</th><th>Profile</th><th></th></tr></thead><tbody id="fleet-users"></tbody></table>
+  <table><thead><tr><th>Camera user</th><th>Profile</th><th></th><th></th></tr></thead><tbody id="fleet-users"></tbody></table>
   <form class="row" id="user-form">
     <label>Camera user <input name="name" required></label>
     <label>Profile <select name="profile_id" class="profile-choice"></select></label>
@@ -128,6 +129,7 @@ export async function showFleet() {
     const line = row([
       renamableCell(user.name, (name) => send(url, 'PATCH', { name })),
       profile,
+      el('td', {}, pairButton(user, () => line, (error) => say($('fleet-message'), error.message))),
       deleteButton(() => line, `Delete camera user ${user.name} and their own Wi-Fi networks?`, () => send(url, 'DELETE')),
     ], { className: 'fleet-user', dataset: { userId: user.id } });
     return line;

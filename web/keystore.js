@@ -6,11 +6,11 @@
  * Ed25519 public key, PROTOCOL §5); a record without one cannot verify streams.
  */
 import { importLinkKey } from './e2ee.js';
+import { idbRequest } from './idb.js';
 import { WrongPassphraseError, decryptProtected, parseFragment } from './link-key.js';
 
-const DB_NAME = 'bwlive';
-const DB_VERSION = 1;
 const STORE = 'keys';
+const DATABASE = Object.freeze({ name: 'bwlive', version: 1, store: STORE, keyPath: 'keyId' });
 
 /**
  * @typedef {{keyId: string, thumbprint: string, privateKey: CryptoKey, addedAt: string,
@@ -95,28 +95,8 @@ export async function listKeys() {
 }
 
 /**
- * Run one request in its own transaction; resolve with its result once committed.
  * @param {(db: IDBDatabase) => IDBRequest} makeRequest
  */
-async function request(makeRequest) {
-  const db = await openDatabase();
-  try {
-    return await new Promise((resolve, reject) => {
-      const req = makeRequest(db);
-      req.transaction.oncomplete = () => resolve(req.result);
-      req.transaction.onabort = () => reject(req.error ?? req.transaction.error);
-    });
-  } finally {
-    db.close();
-  }
-}
-
-/** @returns {Promise<IDBDatabase>} */
-function openDatabase() {
-  return new Promise((resolve, reject) => {
-    const open = indexedDB.open(DB_NAME, DB_VERSION);
-    open.onupgradeneeded = () => open.result.createObjectStore(STORE, { keyPath: 'keyId' });
-    open.onsuccess = () => resolve(open.result);
-    open.onerror = () => reject(open.error);
-  });
+function request(makeRequest) {
+  return idbRequest(DATABASE, makeRequest);
 }

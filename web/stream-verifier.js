@@ -377,7 +377,7 @@ async function sha256(data) {
 }
 
 /** JSON as Python's `json.dumps(sort_keys=True, separators=(',', ':'), ensure_ascii=True)`. */
-function canonicalJson(value) {
+export function canonicalJson(value) {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
   if (value !== null && typeof value === 'object') {
     return `{${Object.keys(value).sort().map((key) => `${canonicalJson(key)}:${canonicalJson(value[key])}`).join(',')}}`;

@@ -215,7 +215,7 @@ export function parseIceServerLinks(header) {
  * @param {'video'|'audio'} kind
  * @param {string} mimeType lower case
  */
-function preferCodec(transceiver, kind, mimeType) {
+export function preferCodec(transceiver, kind, mimeType) {
   const codecs = RTCRtpReceiver.getCapabilities(kind)?.codecs ?? [];
   const preferred = codecs.filter((codec) => codec.mimeType.toLowerCase() === mimeType);
   if (preferred.length > 0 && transceiver.setCodecPreferences) {
@@ -227,7 +227,7 @@ function preferCodec(transceiver, kind, mimeType) {
  * Resolve when ICE gathering completes, or after ICE_GATHERING_CAP_MS.
  * @param {RTCPeerConnection} pc
  */
-function iceGatheringComplete(pc) {
+export function iceGatheringComplete(pc) {
   if (pc.iceGatheringState === 'complete') return Promise.resolve();
   return new Promise((resolve) => {
     const done = () => {

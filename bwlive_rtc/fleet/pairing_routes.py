@@ -2,6 +2,7 @@
 phone's redemption with its device key, and the phone's pickup of its dock package."""
 from __future__ import annotations
 
+import segno
 from aiohttp import web
 
 from ..kernel.access import Access, access, caller, organisation
@@ -19,12 +20,15 @@ routes = web.RouteTableDef()
 @body(NewPairing)
 async def new_pairing(request: web.Request) -> web.Response:
     """A one-time code (10 minutes) with which a phone becomes a camera of a camera user;
-    shown once, kept hashed."""
+    shown once (also as the phone page's link, the code in its fragment, and its QR code),
+    kept hashed."""
     new = await read_body(request, NewPairing)
     code = request.app[FLEET].pairings.create(organisation(request), new.camera_user_id, caller(request).user_id)
     audit(request, "phone pairing code created", camera_user=code.camera_user.name)
+    link = f"{request.scheme}://{request.host}/web/camera.html#pair={code.code}"
     return web.json_response({"code": code.code, "expires_at": code.expires_at.isoformat(),
-                              "camera_user": code.camera_user.name}, status=201)
+                              "camera_user": code.camera_user.name, "link": link,
+                              "qr": segno.make(link, error="m").svg_data_uri(scale=4, border=2)}, status=201)
 
 
 @routes.post("/api/pairings/redeem")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import importlib.resources
+import mimetypes
 from pathlib import Path
 
 from aiohttp import web
@@ -17,6 +18,7 @@ from .player import player_release
 
 WEB_DIR = Path(str(importlib.resources.files("bwlive_rtc.web")))  # the repository's web/, packaged
 
+mimetypes.add_type("application/manifest+json", ".webmanifest")  # the phone camera's PWA manifest
 routes = web.RouteTableDef()
 routes.static("/web", WEB_DIR)
 
