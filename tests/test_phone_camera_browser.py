@@ -6,6 +6,7 @@ decrypted and verified there (✓ serial), shows on the map at its position, and
 and vibrates on an operator's acknowledgement."""
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import time
@@ -85,6 +86,9 @@ def test_a_phone_pairs_streams_is_verified_on_the_map_and_vibrates(
         appeared = time.monotonic() - live_at
         print(f"phone in the console {appeared * 1000:.0f} ms after its publish was answered")
         assert appeared < 1.0
+        answer = page.evaluate("window.bwlive.answer")
+        assert re.search(r"a=rtpmap:(\d+) rtx/90000\r\na=fmtp:\1 apt=(\d+)", answer)  # Chromium's RTX, accepted
+        assert "H264" not in answer and "transport-cc" not in answer  # VP8 only; aiortc has no transport-wide feedback
 
         stream_id = listed.get_attribute("data-stream-id")
         listed.click()

@@ -5,7 +5,7 @@
  * proof, manifest).
  */
 import { errorSentence } from './api.js';
-import { iceGatheringComplete, parseIceServerLinks, preferCodec } from './whep.js';
+import { iceGatheringComplete, parseIceServerLinks } from './whep.js';
 
 const WORKER_URL = new URL('./camera-sender-worker.js', import.meta.url);
 
@@ -33,7 +33,7 @@ export class WhipPublish {
     this.pc = new RTCPeerConnection({ iceServers });
     for (const track of media.getTracks()) {
       const transceiver = this.pc.addTransceiver(track, { direction: 'sendonly', streams: [media] });
-      preferCodec(transceiver, track.kind, track.kind === 'video' ? 'video/vp8' : 'audio/opus');
+      offerOnly(transceiver, track.kind === 'video' ? ['video/vp8', 'video/rtx'] : ['audio/opus']);
       transceiver.sender.transform = new RTCRtpScriptTransform(this.worker, { kind: track.kind });
     }
     this.channel = this.pc.createDataChannel('bwlive');
@@ -74,3 +74,15 @@ export class WhipPublish {
     }
   }
 }
+
+/**
+ * Offer only these codecs: VP8 with Chromium's RTX (retransmissions on their own SSRC,
+ * which the SFU unwraps), or Opus; never H.264 or AV1, whose frames the SFU cannot read.
+ * @param {RTCRtpTransceiver} transceiver
+ * @param {string[]} mimeTypes lower case
+ */
+function offerOnly(transceiver, mimeTypes) {
+  const codecs = RTCRtpSender.getCapabilities(transceiver.sender.track.kind)?.codecs ?? [];
+  transceiver.setCodecPreferences(codecs.filter((codec) => mimeTypes.includes(codec.mimeType.toLowerCase())));
+}
+

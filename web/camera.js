@@ -46,7 +46,8 @@ class Live {
 async function main() {
   navigator.serviceWorker?.register('/web/camera-sw.js', { scope: '/web/' }).catch(() => {});
   exposeForTests({ state: () => state, serial: () => phone?.serial ?? null, acknowledgements: () => [...acknowledgements],
-    vibrations: () => vibrations });
+    vibrations: () => vibrations, stats: () => live?.whip.pc.getStats().then((report) => [...report.values()]) ?? null,
+    answer: () => live?.whip.pc.remoteDescription?.sdp ?? null });
   const code = new URLSearchParams(location.hash.slice(1)).get('pair');
   if (code) {
     byId('pair-code').value = code;

@@ -215,7 +215,7 @@ export function parseIceServerLinks(header) {
  * @param {'video'|'audio'} kind
  * @param {string} mimeType lower case
  */
-export function preferCodec(transceiver, kind, mimeType) {
+function preferCodec(transceiver, kind, mimeType) {
   const codecs = RTCRtpReceiver.getCapabilities(kind)?.codecs ?? [];
   const preferred = codecs.filter((codec) => codec.mimeType.toLowerCase() === mimeType);
   if (preferred.length > 0 && transceiver.setCodecPreferences) {
