@@ -39,10 +39,10 @@ sys.path.insert(0, str(HERE))
 from common import force_ice_host, percentile  # noqa: E402
 
 
-def start(cmd: list[str], banner: str) -> tuple[subprocess.Popen[str], str]:
+def start(cmd: list[str], banner: str, timeout: float = 30) -> tuple[subprocess.Popen[str], str]:
     """Start a process and wait for a stdout line containing ``banner``."""
     process = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and process.stdout:
         line = process.stdout.readline()
         if banner in line:
@@ -179,10 +179,27 @@ async def view_verified(server: str, stream: dict[str, object], keys_dir: Path, 
 VIEWERS = {"python": view, "chromium": view_in_chromium, "chromium-verified": view_verified}
 
 
+def start_camera(kind: str, server: str, tmp: Path, keys: Path) -> subprocess.Popen[str]:
+    """The camera agent (docked as G2G-1) or the phone page, streaming to ``server``."""
+    if kind == "phone":
+        phone, _ = start([sys.executable, str(HERE / "phone_camera.py"), "--server", server, "--data-dir",
+                          str(tmp / "data"), "--keys-dir", str(keys)], "phone streaming", timeout=120)
+        return phone
+    bwlive = [sys.executable, "-m", "bwlive_rtc"]
+    subprocess.run([*bwlive, "fleet", "add-camera", "--data-dir", f"{tmp}/data", "--serial", "G2G-1",
+                    "--user", "glass"], check=True, stdout=subprocess.DEVNULL)
+    subprocess.run([*bwlive, "camera", "dock", "--data-dir", f"{tmp}/data", "--keys-dir", str(keys), "--serial", "G2G-1",
+                    "--out", f"{tmp}/dock.json"], check=True, stdout=subprocess.DEVNULL)
+    return subprocess.Popen([sys.executable, str(HERE / "ice_wrap.py"), "127.0.0.1", "camera", "stream", "--server",
+                             server, "--dock-file", f"{tmp}/dock.json", "--no-gps"], stdout=subprocess.DEVNULL, text=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=20.0, help="measurement time per viewer")
     parser.add_argument("--viewer", nargs="+", choices=sorted(VIEWERS), default=["python", "chromium"])
+    parser.add_argument("--camera", choices=["agent", "phone"], default="agent",
+                        help="the camera agent's test pattern, or the phone page in Chromium (bench/phone_camera.py)")
     args = parser.parse_args()
     force_ice_host("127.0.0.1")
     from bwlive_rtc.crypto.system_key import SystemKeyPair
@@ -196,16 +213,7 @@ def main() -> None:
             "listening on",
         )
         server = line.rsplit(" ", 1)[1].strip()
-        bwlive = [sys.executable, "-m", "bwlive_rtc"]
-        subprocess.run([*bwlive, "fleet", "add-camera", "--data-dir", f"{tmp}/data", "--serial", "G2G-1",
-                        "--user", "glass"], check=True, stdout=subprocess.DEVNULL)
-        subprocess.run([*bwlive, "camera", "dock", "--data-dir", f"{tmp}/data", "--keys-dir", str(keys), "--serial", "G2G-1",
-                        "--out", f"{tmp}/dock.json"], check=True, stdout=subprocess.DEVNULL)
-        camera = subprocess.Popen(
-            [sys.executable, str(HERE / "ice_wrap.py"), "127.0.0.1", "camera", "stream", "--server", server,
-             "--dock-file", f"{tmp}/dock.json", "--no-gps"],
-            stdout=subprocess.DEVNULL,
-        )
+        camera = start_camera(args.camera, server, Path(tmp), keys)
         results = {}
         try:
             stream = wait_for_stream(server)
@@ -216,7 +224,8 @@ def main() -> None:
             camera.wait(10)
             server_process.terminate()
             server_process.wait(10)
-    print("glass-to-glass, real camera agent (test pattern) -> bwlive server -> viewer:")
+    source = "phone page in Chromium (canvas frame code)" if args.camera == "phone" else "camera agent (test pattern)"
+    print(f"glass-to-glass, real {source} -> bwlive server -> viewer:")
     for name, (delays, unreadable) in results.items():
         if not delays:
             print(f"  {name}: no frame code read ({unreadable} unreadable frames)")

@@ -11,8 +11,8 @@ from datetime import UTC, datetime
 from bwlive_rtc.crypto.b64 import b64url_decode
 from bwlive_rtc.crypto.chain import ChainReader, frame_hash
 from bwlive_rtc.crypto.content_key import KeyEnvelope
-from bwlive_rtc.crypto.signing import Certificate, StreamManifest, public_from_raw, verify_whip_proof
 from bwlive_rtc.crypto.sframe import FrameDecryptor, Kind
+from bwlive_rtc.crypto.signing import Certificate, StreamManifest, public_from_raw, verify_whip_proof
 from bwlive_rtc.crypto.system_key import SystemKeyPair
 from bwlive_rtc.crypto.system_signing import SigningKeyPair
 from tests.test_crypto_browser import DEFAULT, base_url, page  # noqa: F401 (fixtures)
@@ -20,7 +20,7 @@ from tests.test_crypto_browser import DEFAULT, base_url, page  # noqa: F401 (fix
 OFFER = "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\n"
 
 
-def test_the_phones_envelope_proof_manifest_and_checkpoints_verify_in_python(page) -> None:  # noqa: F811
+def test_the_phones_envelope_proof_manifest_and_checkpoints_verify_in_python(page) -> None:
     public = page.evaluate("""async () => {
         window.device = await crypto.subtle.generateKey({name: 'Ed25519'}, false, ['sign', 'verify']);
         const raw = new Uint8Array(await crypto.subtle.exportKey('raw', window.device.publicKey));
