@@ -69,7 +69,7 @@ export async function signToken(deviceKey, type, payload) {
 export async function whipProof(deviceKey, offer, header, cameraTimeMs) {
   const time = new Uint8Array(8);
   new DataView(time.buffer).setBigUint64(0, BigInt(cameraTimeMs));
-  const message = concat(encoder.encode(WHIP_PROOF), new Uint8Array([0]), await sha256(encoder.encode(offer)),
+  const message = await joined(encoder.encode(WHIP_PROOF), new Uint8Array([0]), await sha256(encoder.encode(offer)),
     await sha256(encoder.encode(header)), time);
   return b64uEncode(await sign(deviceKey, message));
 }
@@ -102,6 +102,8 @@ export class ChainWriter {
   /** @type {Uint8Array} */
   #prev;
   #seq = 0;
+  /** @type {Promise<unknown>} the previous checkpoint's signing: each links to the one before */
+  #signed = Promise.resolve();
   /** @type {{kid: number, first: number, hashes: Uint8Array[]}[]} */
   #runs = [];
   /** @type {Map<number, number>} KID -> index of its current run */
@@ -140,16 +142,20 @@ export class ChainWriter {
    * @param {number} nowMs this phone's clock
    */
   async checkpoint(nowMs) {
-    const payload = {
-      seq: this.#seq, t: nowMs, prev: b64uEncode(this.#prev),
-      frames: this.#runs.map(({ kid, first, hashes }) => ({ kid, first, hashes: b64uEncode(concat(...hashes)) })),
-    };
+    // taken at once, so units added while this one is signed go into the next
+    const runs = this.#runs;
+    const seq = this.#seq++;
     this.#runs = [];
     this.#last.clear();
-    this.#seq += 1;
-    const token = await signToken(this.#key, CHECKPOINT, payload);
-    this.#prev = await sha256(b64uDecode(token.split('.')[1]));
-    return token;
+    const signed = this.#signed.then(async () => {
+      const frames = await Promise.all(runs.map(async ({ kid, first, hashes }) =>
+        ({ kid, first, hashes: b64uEncode(await joined(...hashes)) })));
+      const token = await signToken(this.#key, CHECKPOINT, { seq, t: nowMs, prev: b64uEncode(this.#prev), frames });
+      this.#prev = await sha256(b64uDecode(token.split('.')[1]));
+      return token;
+    });
+    this.#signed = signed.catch(() => {});
+    return signed;
   }
 }
 
@@ -168,15 +174,9 @@ async function sha256(data) {
   return new Uint8Array(await subtle.digest('SHA-256', data));
 }
 
-/** @param {...Uint8Array} parts */
-function concat(...parts) {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
+/** @param {...Uint8Array} parts @returns {Promise<Uint8Array>} the parts in one buffer */
+async function joined(...parts) {
+  return new Uint8Array(await new Blob(parts).arrayBuffer());
 }
 
 /** @param {Uint8Array} bytes */
