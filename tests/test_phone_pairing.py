@@ -68,6 +68,19 @@ async def test_a_phone_pairs_once_and_takes_its_certificate_from_the_system(atta
     again_docked = await bwlive("camera", "dock-phones", "--data-dir", str(attack.data_dir), "--keys-dir",
                                 str(attack.keys_dir))
     assert "0 phones docked, 0 refused" in again_docked.stdout
+    # five and a half days later the credential ends within a day: the next dock renews it
+    pairings = attack.app[FLEET].pairings.table
+    [row] = pairings.rows_where("pickup_hash IS NOT NULL")
+    pairings.update(row["id"], {"docked_at": (attack.app[CLOCK].now() - timedelta(days=5, hours=12)).isoformat()})
+    renewed = await bwlive("camera", "dock-phones", "--data-dir", str(attack.data_dir), "--keys-dir", str(attack.keys_dir))
+    assert "1 phones docked, 0 refused" in renewed.stdout, renewed.stderr
+    status, newer = await anonymous(attack, "/api/pairings/package", {"pickup": paired["pickup"]})
+    assert status == 200 and newer["credential"] != package["credential"]
+    # a revoked phone gets neither a package nor a dock
+    status, _ = await call(attack.admin_a, "POST", f"/api/fleet/cameras/{certificate.camera_id}/revoke")
+    assert status == 200
+    status, revoked = await anonymous(attack, "/api/pairings/package", {"pickup": paired["pickup"]})
+    assert (status, revoked["error"]) == (404, "this phone was revoked or removed: pair it again with a new code")
     status, unknown = await anonymous(attack, "/api/pairings/package", {"pickup": "x" * 43})
     assert (status, unknown["error"]) == (404, "no such paired phone: pair it again with a new code")
     actions = [e["action"] for e in attack.app[AUTH].accounts.db.rows(
