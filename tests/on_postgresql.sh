@@ -18,4 +18,4 @@ BWLIVE_TEST_DATABASE=$postgres python3 -m pytest -q \
   tests/test_integrations.py tests/test_integrations_process.py tests/test_embedding.py tests/test_api_fuzz.py \
   tests/test_red_team_fleet.py tests/test_red_team_camera.py tests/test_red_team_acknowledge.py \
   tests/test_recording_markers.py tests/test_recordings_log.py tests/test_signed_publish.py \
-  tests/test_blindness.py tests/test_hardening.py tests/test_cli.py tests/test_evidence.py
+  tests/test_blindness.py tests/test_hardening.py tests/test_cli.py tests/test_evidence.py tests/test_phone_pairing.py

@@ -69,9 +69,10 @@ async def test_a_phone_pairs_once_and_takes_its_certificate_from_the_system(atta
                                 str(attack.keys_dir))
     assert "0 phones docked, 0 refused" in again_docked.stdout
     # five and a half days later the credential ends within a day: the next dock renews it
-    pairings = attack.app[FLEET].pairings.table
-    [row] = pairings.rows_where("pickup_hash IS NOT NULL")
-    pairings.update(row["id"], {"docked_at": (attack.app[CLOCK].now() - timedelta(days=5, hours=12)).isoformat()})
+    db = attack.app[FLEET].pairings.db
+    [row] = db.rows("SELECT id FROM phone_pairings WHERE pickup_hash IS NOT NULL")
+    db.update("phone_pairings", {"id": row["id"]},
+              {"docked_at": (attack.app[CLOCK].now() - timedelta(days=5, hours=12)).isoformat()})
     renewed = await bwlive("camera", "dock-phones", "--data-dir", str(attack.data_dir), "--keys-dir", str(attack.keys_dir))
     assert "1 phones docked, 0 refused" in renewed.stdout, renewed.stderr
     status, newer = await anonymous(attack, "/api/pairings/package", {"pickup": paired["pickup"]})
