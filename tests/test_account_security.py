@@ -225,3 +225,32 @@ async def test_two_factor_can_be_turned_off_with_the_password(setup: Setup) -> N
     assert (await _status(mia, "POST", "/api/account/two-factor/disable", json={"password": PASSWORD}))[0] == 200
     await (await ApiClient.signed_in(setup.url, "mia@a.test", PASSWORD)).close()  # the password alone again
     await mia.close()
+
+
+async def test_an_admin_resets_a_members_two_factor_sign_in(setup: Setup) -> None:
+    mia = await ApiClient.signed_in(setup.url, "mia@a.test", PASSWORD)
+    await _enrol(mia, setup.clock)  # then loses the phone and the recovery codes
+    admin = await ApiClient.signed_in(setup.url, "admin@a.test", PASSWORD)
+    other_admin = await ApiClient.signed_in(setup.url, "admin@b.test", PASSWORD)
+    viewer = await ApiClient.signed_in(setup.url, "sam@ab.test", PASSWORD)  # an operator of A
+    anonymous = ApiClient(setup.url)
+    path = f"/api/organisation/members/{setup.member_id}/two-factor"
+    assert (await _status(anonymous, "DELETE", path))[0] == 401
+    assert (await _status(viewer, "DELETE", path))[0] == 403  # not an admin of A
+    status, body = await _status(other_admin, "DELETE", path)  # A's member, from B
+    assert status == 404 and "no such member in this organisation" in body["error"]
+    status, body = await _status(admin, "DELETE", f"/api/organisation/members/{setup.shared_id}/two-factor")
+    assert status == 403 and "organisation you do not administer" in body["error"]
+    assert (await _status(admin, "DELETE", "/api/organisation/members/not..an..id/two-factor"))[0] == 400
+
+    status, body = await _status(admin, "DELETE", path)
+    assert (status, body["two_factor"], body["name"]) == (200, False, "Mia Member")
+    assert (await _status(mia, "GET", "/api/streams"))[0] == 401  # her sessions ended
+    status, body = await _status(admin, "DELETE", path)  # again: nothing to reset
+    assert status == 409 and "no two-factor sign-in to reset" in body["error"]
+    await (await ApiClient.signed_in(setup.url, "mia@a.test", PASSWORD)).close()  # the password alone again
+    _, audit = await _status(admin, "GET", "/api/organisation/audit")
+    entries = [(e["action"], e["details"].get("member", "")) for e in audit["entries"]]
+    assert ("two-factor sign-in reset", "Mia Member <mia@a.test>") in entries
+    for client in (mia, admin, other_admin, viewer, anonymous):
+        await client.close()

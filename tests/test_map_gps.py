@@ -33,6 +33,17 @@ def test_losing_the_fix_for_a_while() -> None:
     assert LosesFix(SimpleWalk(), after_s=60.0).fix()["fix"] is True  # not yet
 
 
+def test_a_lost_fix_carries_the_last_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    source = LosesFix(SimpleWalk(), after_s=1.0)
+    had = source.fix()
+    assert had["fix"] is True
+    monkeypatch.setattr(source, "after_s", 0.0)  # the fix is lost from now on
+    lost = source.fix()
+    assert lost["fix"] is False and "lat" not in lost
+    assert lost["last"] == {name: had[name] for name in ("lat", "lon", "accuracy", "t")}
+    assert "last" not in LosesFix(SimpleWalk(), after_s=0.0).fix()  # never had one
+
+
 def test_walks_of_different_cameras_start_apart() -> None:
     a, b = SimpleWalk(seed="Alex Jansen").fix(), SimpleWalk(seed="Sam de Vries").fix()
     assert (a["lat"], a["lon"]) != (b["lat"], b["lon"])

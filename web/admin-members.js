@@ -1,6 +1,7 @@
 /**
  * Admin cards "Members" (roles, removal, a one-time password-reset link, whether each has
- * two-factor sign-in) and "Invite someone" (a one-use link).
+ * two-factor sign-in and resetting it for one who lost their authenticator: a second
+ * click confirms) and "Invite someone" (a one-use link).
  */
 import { ApiError, callApi } from './api.js';
 import { byId, el, row, say, showText } from './dom.js';
@@ -42,11 +43,33 @@ export function startMembers() {
         });
         const reset = el('button', { className: 'quiet reset', textContent: 'Password reset link', onclick: () => resetLink(member) });
         const twoFactor = member.two_factor ? 'on' : 'off';
-        return row([member.name, member.email, role, twoFactor, el('td', { className: 'actions' }, reset, remove)], {
+        const actions = el('td', { className: 'actions' }, reset);
+        if (member.two_factor) actions.append(resetTwoFactorButton(member));
+        actions.append(remove);
+        return row([member.name, member.email, role, twoFactor, actions], {
           dataset: { userId: member.id },
         });
       }),
     );
+  }
+
+  /** @param {{id: string, name: string}} member */
+  function resetTwoFactorButton(member) {
+    const button = el('button', { className: 'quiet reset-two-factor', textContent: 'Reset two-factor' });
+    button.onclick = async () => {
+      if (button.dataset.confirm !== 'true') {
+        button.dataset.confirm = 'true';
+        button.textContent = `Really reset ${member.name}'s two-factor?`;
+        return;
+      }
+      const message = byId('members-message');
+      const path = `/api/organisation/members/${encodeURIComponent(member.id)}/two-factor`;
+      if (await callSaying(message, 'DELETE', path)) {
+        say(message, `${member.name}'s two-factor sign-in is off and their sessions ended; they set it up again at their next sign-in.`, true);
+        await showMembers();
+      }
+    };
+    return button;
   }
 
   /** @param {{id: string, name: string}} member */

@@ -4,13 +4,15 @@
  * groups, and the map.
  *
  * For tests: `window.bwlive` (read-only) = {ready, keys, session, streams, tiles,
- * lastPositions, clock, groups, map}; `ready` resolves once the keys are loaded, `tiles`
+ * lastPositions, clock, groups, map, grid, alerts}; `ready` resolves once the keys are loaded, `tiles`
  * maps a stream id to its Tile, `groups` is the GroupsPanel, `map` the CameraMap once
  * the map was first shown. The page's Content-Security-Policy forbids eval, so
  * Playwright's string predicates (wait_for_function) need a context with bypass_csp;
  * selectors such as `.tile[data-state=live]` work as they are.
  */
 import { checkClock } from './clock.js';
+import { Alerts } from './console-alerts.js';
+import { listenForKeys } from './console-keys.js';
 import { state } from './console-state.js';
 import { byId, showText } from './dom.js';
 import { GroupsPanel, acceptCameras } from './groups.js';
@@ -21,10 +23,17 @@ import { loadSession, requireSignIn } from './session.js';
 import { renderStreams } from './stream-list.js';
 import { watchStreams } from './streams.js';
 import { exposeForTests } from './test-view.js';
-import { TileGrid } from './tile-grid.js';
+import { LAYOUTS, TileGrid } from './tile-grid.js';
 
-const views = new Views({ live: byId('view-live'), map: byId('view-map') }, byId('map'));
-const grid = new TileGrid({ element: byId('tiles'), title: byId('grid-title') }, showStreams);
+const views = new Views({ live: byId('view-live'), map: byId('view-map') }, byId('map'), () => showStreams());
+const grid = new TileGrid({ element: byId('tiles'), title: byId('grid-title') }, () => showStreams());
+const alerts = new Alerts();
+const search = /** @type {HTMLInputElement} */ (byId('stream-search'));
+search.addEventListener('input', () => showStreams());
+listenForKeys(grid);
+const layoutButtons = document.querySelectorAll('.layout-choice');
+for (const choice of layoutButtons) choice.addEventListener('click', () => chooseLayout(Number(choice.dataset.size)));
+showLayout();
 const groups = new GroupsPanel(
   { list: byId('groups'), form: /** @type {HTMLFormElement} */ (byId('new-group')), message: byId('groups-message') },
   (group) => {
@@ -50,6 +59,8 @@ exposeForTests({
   clock: () => state.clock,
   groups: () => groups,
   map: () => views.map,
+  grid: () => grid,
+  alerts: () => alerts,
 });
 
 state.ready = (async () => {
@@ -84,7 +95,8 @@ state.ready.then(requireSignIn).then(async (session) => {
 function onStreams(streams) {
   state.streams = streams;
   grid.update(streams);
-  groups.setLive(new Set(streams.map((stream) => stream.camera)));
+  alerts.follow(streams);
+  groups.setLive(new Map(streams.map((stream) => [stream.camera, stream.lost_at ? 'lost' : 'live'])));
   views.update();
   followGroup();
   showStreams();
@@ -144,13 +156,28 @@ function showRole(role) {
 }
 
 function showStreams() {
-  byId('tile-limit').hidden = !grid.full;
+  showText(byId('tile-limit'), grid.full
+    ? `${grid.size * grid.size === 1 ? 'A tile is' : `${grid.size * grid.size} tiles are`} open: close one, or choose a larger layout, to watch another stream.`
+    : null);
   renderStreams(byId('streams'), state.streams, {
     heldKeyIds: new Set(state.keys.map((key) => key.keyId)),
     openIds: new Set(Object.keys(grid.tiles)),
     full: grid.full,
     onOpen: (stream) => grid.open(stream),
-    onFocus: (stream) => grid.tiles[stream.id].element.scrollIntoView(),
+    onFocus: (stream) => grid.focus(grid.tiles[stream.id]),
     onLocate: (stream) => views.locate(stream.id),
+    located: (stream) => views.located(stream.id),
+    search: search.value,
   });
+}
+
+/** @param {number} size the operator's layout: size × size tiles */
+function chooseLayout(size) {
+  if (!LAYOUTS.includes(size)) return;
+  grid.setSize(size);
+  showLayout();
+}
+
+function showLayout() {
+  for (const choice of layoutButtons) choice.setAttribute('aria-pressed', String(Number(choice.dataset.size) === grid.size));
 }

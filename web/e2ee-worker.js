@@ -16,14 +16,19 @@
  * Verification (stream-verifier.js), beside decryption: once the page posts the verified
  * manifest (`{type: 'verify', manifest, clock}`), the camera's checkpoints
  * (`{type: 'checkpoint', token}`) and its sealed data messages (`{type: 'data', data}`,
- * answered with `{type: 'position', update}`), every decrypted unit is checked against
+ * answered with `{type: 'position', update}`, `{type: 'status', status}` or
+ * `{type: 'help', t}`; camera-data.js), every decrypted unit is checked against
  * them (the frame goes on at once; its hash is checked when its checkpoint comes). The
  * first accepted checkpoint is reported as `{type: 'verification', state: 'verified',
  * serial}`; a failure as `{type: 'verification', state: 'failed', reason, message}`, and
  * from then on no frame reaches the decoder. `{type: 'stats'}` is answered with the
  * verification cost (`{type: 'stats', frames, verifyMs, holdMs}`).
+ *
+ * Latency: the camera's status names its last video frame (SFrame counter) and when it
+ * was captured; once that frame has decrypted here the page gets `{type: 'capture', rtp,
+ * t}` (its RTP timestamp and capture time), which it matches with the frame shown.
  */
-import { readPosition } from './camera-data.js';
+import { readCameraData } from './camera-data.js';
 import { FrameCipher } from './e2ee.js';
 import { StreamVerifier, VerificationError, unitHash, unitOf } from './stream-verifier.js';
 
@@ -42,6 +47,11 @@ let announced = false;
 const cost = { frames: 0, verifyMs: 0, holdMs: 0 };
 /** Video transformers of this tile, asked for a key frame once the key arrives. */
 const videoTransformers = new Set();
+/** SFrame counter → RTP timestamp of the last video frames decrypted, and captures waiting for their frame. */
+const recentFrames = new Map();
+const waitingCaptures = new Map();
+const FRAMES_KEPT = 300; // 10 s of video: the data channel may run that far ahead of or behind it
+const CAPTURES_KEPT = 10;
 
 self.onmessage = ({ data }) => {
   if (data.type === 'key') {
@@ -90,21 +100,47 @@ function failVerification(error) {
 }
 
 /**
- * A sealed data message from the camera: a position, checked (fresh, new, signed) when
- * the stream is verified.
+ * A sealed data message from the camera, checked (new, signed; a position also fresh)
+ * when the stream is verified: a position, a status or a help request.
  * @param {ArrayBuffer} data
  */
 async function openData(data) {
   if (!cipher || halted) return;
-  const [update, hash] = await Promise.all([readPosition(cipher, data), verifier ? unitHash(data) : null]);
-  if (!update) return;
+  const [message, hash] = await Promise.all([readCameraData(cipher, data), verifier ? unitHash(data) : null]);
+  if (!message) return;
   const checked = () => {
     const { kid, ctr } = unitOf('camera_data', new Uint8Array(data));
-    verifier.checkPosition(update.t);
+    if (message.type === 'position') verifier.checkPosition(message.position.t);
     verifier.noteUnit(kid, ctr, hash);
   };
   if (verifier && !verified(checked)) return;
-  self.postMessage({ type: 'position', update });
+  if (message.type === 'position') self.postMessage({ type: 'position', update: message.position });
+  else if (message.type === 'help') self.postMessage({ type: 'help', t: message.t });
+  else {
+    self.postMessage({ type: 'status', status: message.status });
+    const frame = message.status.frame;
+    if (frame && recentFrames.has(frame.ctr)) self.postMessage({ type: 'capture', rtp: recentFrames.get(frame.ctr), t: frame.t });
+    else if (frame) {
+      waitingCaptures.set(frame.ctr, frame.t);
+      if (waitingCaptures.size > CAPTURES_KEPT) waitingCaptures.delete(waitingCaptures.keys().next().value);
+    }
+  }
+}
+
+/**
+ * Note a decrypted video frame for latency (see the top).
+ * @param {ArrayBuffer} sealed
+ * @param {RTCEncodedVideoFrame} frame
+ */
+function noteVideoFrame(sealed, frame) {
+  const { ctr } = unitOf('video', new Uint8Array(sealed));
+  const rtp = frame.getMetadata?.().rtpTimestamp ?? frame.timestamp;
+  recentFrames.set(ctr, rtp);
+  if (recentFrames.size > FRAMES_KEPT) recentFrames.delete(recentFrames.keys().next().value);
+  if (waitingCaptures.has(ctr)) {
+    self.postMessage({ type: 'capture', rtp, t: waitingCaptures.get(ctr) });
+    waitingCaptures.delete(ctr);
+  }
 }
 
 self.onrtctransform = ({ transformer }) => {
@@ -135,8 +171,8 @@ function decryptStream(readable, writable, { kind, tileId }) {
     }
     const arrived = performance.now();
     let hash = null;
+    const sealed = frame.data;
     try {
-      const sealed = frame.data;
       const hashing = verifier ? timed(() => unitHash(sealed)) : null;
       frame.data = (await cipher.decryptFrame(kind, sealed)).buffer;
       if (hashing) hash = { ...(await hashing), ...unitOf(kind, new Uint8Array(sealed)) };
@@ -148,6 +184,7 @@ function decryptStream(readable, writable, { kind, tileId }) {
     }
     stats.decrypted += 1;
     consecutiveFailures = 0;
+    if (kind === 'video') noteVideoFrame(sealed, frame);
     if (hash) {
       const checking = performance.now();
       if (!verified(() => verifier.noteUnit(hash.kid, hash.ctr, hash.value))) {

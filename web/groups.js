@@ -28,7 +28,7 @@ export class GroupsPanel {
   #list;
   #message;
   #onShow;
-  #liveCameras = new Set();
+  #liveCameras = new Map();
   #updates = 0;
 
   /**
@@ -87,7 +87,10 @@ export class GroupsPanel {
     return this.groups.find((group) => group.id === this.activeId) ?? null;
   }
 
-  /** @param {Set<string>} cameras the camera users streaming now */
+  /**
+   * @param {Map<string, 'live'|'lost'>} cameras the camera users streaming now, and whether
+   *   their camera went silent (its dot then says so, as the tile does)
+   */
   setLive(cameras) {
     this.#liveCameras = cameras;
     this.#render();
@@ -193,8 +196,10 @@ export class GroupsPanel {
       );
       out.setAttribute('aria-label', `Remove ${member} from ${group.name}`);
       out.classList.add('operator-only');
-      const live = String(this.#liveCameras.has(member));
-      members.append(el('li', { className: 'group-member', dataset: { member, live } }, el('span', { textContent: member }), out));
+      const live = this.#liveCameras.get(member) === 'lost' ? 'lost' : String(this.#liveCameras.has(member));
+      const item = el('li', { className: 'group-member', dataset: { member, live } }, el('span', { textContent: member }), out);
+      if (live === 'lost') item.title = `${member}: camera lost`;
+      members.append(item);
     }
     if (group.members.length === 0) {
       members.append(el('li', { className: 'group-hint', textContent: 'Drop camera users here' }));

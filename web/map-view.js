@@ -1,7 +1,9 @@
 /**
- * The live page's two views, the tile grid and the map. The map is made when first shown
- * (with the organisation's tile settings); from then on it follows every live stream's
- * positions (positions.js).
+ * The live page's two views, the tile grid and the map. Every live stream's positions are
+ * followed from the start (positions.js: a data-only subscription each), so the stream
+ * list knows which cameras have a position (their Map button) and the map, made when first
+ * shown (with the organisation's tile settings), starts with every camera's last known
+ * position.
  *
  * Test hooks: `.nav-view[data-view]` (`aria-pressed`), `#view-live`, `#view-map`.
  */
@@ -10,8 +12,6 @@ import { state } from './console-state.js';
 import { CameraMap } from './map.js';
 import { PositionFeeds } from './positions.js';
 
-const LOCATE_WAIT_MS = 10_000;
-
 export class Views {
   /** @type {CameraMap | null} made when the map is first shown */
   map = null;
@@ -19,10 +19,13 @@ export class Views {
   #views;
   #buttons;
   #mapElement;
+  #onLocatable;
+  /** @type {Map<string, import('./camera-data.js').Position>} stream id → its camera's last position message */
+  #latest = new Map();
   /** @type {Set<string>} streams whose positions failed verification: kept off the map */
   #unverified = new Set();
   #feeds = new PositionFeeds(
-    (stream, position) => this.map?.update(stream.id, stream.camera, position),
+    (stream, position) => this.#onPosition(stream, position),
     (stream, error) => {
       console.warn(`map: ${stream.camera}: not verified: ${error.message}`);
       this.#unverified.add(stream.id);
@@ -34,10 +37,12 @@ export class Views {
   /**
    * @param {{live: HTMLElement, map: HTMLElement}} views the views' sections
    * @param {HTMLElement} mapElement where the map goes
+   * @param {() => void} onLocatable a camera's position became known for the first time
    */
-  constructor(views, mapElement) {
+  constructor(views, mapElement, onLocatable) {
     this.#views = views;
     this.#mapElement = mapElement;
+    this.#onLocatable = onLocatable;
     this.#buttons = document.querySelectorAll('.nav-view');
     for (const button of this.#buttons) button.addEventListener('click', () => this.show(button.dataset.view));
   }
@@ -54,32 +59,60 @@ export class Views {
       } catch {
         // the offline grid will do
       }
-      this.map ??= new CameraMap(this.#mapElement, settings);
-      this.#feeds.follow(state.streams, state.keys);
+      if (!this.map) {
+        this.map = new CameraMap(this.#mapElement, settings);
+        for (const stream of state.streams) {
+          const position = this.#latest.get(stream.id);
+          if (position) this.map.update(stream.id, stream.camera, position);
+          this.map.setSilent(stream.id, stream.lost_at ?? null);
+        }
+      }
     }
     this.map.shown();
   }
 
   /**
-   * Show the map centred on a camera; waits for its first position if need be.
+   * A position of the camera is known (its Map button can be used).
+   * @param {string} streamId
+   */
+  located(streamId) {
+    return streamId in state.lastPositions;
+  }
+
+  /**
+   * Show the map centred on a camera.
    * @param {string} streamId
    */
   async locate(streamId) {
     await this.show('map');
-    const until = Date.now() + LOCATE_WAIT_MS;
-    while (!this.map.centreOn(streamId) && Date.now() < until) {
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
+    this.map.centreOn(streamId);
   }
 
-  /** The stream list changed: the map (once made) keeps to the live streams. */
+  /** The stream list changed: follow the live streams' positions; the map marks silent cameras. */
   update() {
-    if (!this.map) return;
-    this.map.retain(new Set(state.streams.map((stream) => stream.id).filter((id) => !this.#unverified.has(id))));
     this.#feeds.follow(state.streams, state.keys);
+    const live = new Set(state.streams.map((stream) => stream.id).filter((id) => !this.#unverified.has(id)));
+    for (const id of this.#latest.keys()) if (!live.has(id)) this.#latest.delete(id);
+    for (const id of Object.keys(state.lastPositions)) if (!live.has(id)) delete state.lastPositions[id];
+    if (!this.map) return;
+    this.map.retain(live);
+    for (const stream of state.streams) this.map.setSilent(stream.id, stream.lost_at ?? null);
   }
 
   close() {
     this.#feeds.close();
+  }
+
+  /**
+   * @param {import('./streams.js').Stream} stream
+   * @param {import('./camera-data.js').Position} position
+   */
+  #onPosition(stream, position) {
+    this.#latest.set(stream.id, position);
+    const fix = position.fix ? position : position.last;
+    const first = fix && !(stream.id in state.lastPositions);
+    if (fix) state.lastPositions[stream.id] = { lat: fix.lat, lon: fix.lon, accuracy: fix.accuracy, t: fix.t };
+    this.map?.update(stream.id, stream.camera, position);
+    if (first) this.#onLocatable();
   }
 }

@@ -3,7 +3,12 @@
  * one marker per streaming camera that sends positions, clusters with a count, optional
  * trails of the last 30 s, and a distinct marker for a camera that lost its GPS fix.
  *
- * Test hooks: `.cam-marker[data-stream-id][data-gps=fix|lost]`, `.cam-cluster` (its text
+ * A camera that lost its fix stays at its last known position (also one the map only
+ * learnt from the camera's "no fix" message, which carries it); a camera that went silent
+ * (the stream list's `lost_at`) stays where it was last seen, marked lost.
+ *
+ * Test hooks: `.cam-marker[data-stream-id][data-gps=fix|lost]` (`data-camera="lost"`: the
+ * camera went silent), `.cam-cluster` (its text
  * is the count), `path.cam-trail`, `.map-trails` (the toggle), tooltips `.leaflet-tooltip`.
  */
 import { el } from './dom.js';
@@ -15,7 +20,7 @@ const { L } = globalThis;
 /**
  * @typedef {import('./camera-data.js').Position} Position
  * @typedef {{camera: string, marker: L.Marker, trail: L.Polyline, points: {lat: number, lon: number, t: number}[],
- *            lost: boolean, lastFixAt: number | null}} Entry
+ *            lost: boolean, lastFixAt: number | null, silentSince: string | null}} Entry
  */
 
 /** An offline base layer: a plain background with a grid, for when no tile URL is set. */
@@ -91,19 +96,45 @@ export class CameraMap {
    * @param {Position} position
    */
   update(streamId, camera, position) {
-    let entry = this.entries.get(streamId);
-    if (!position.fix) {
-      if (!entry || entry.lost) return; // no fix yet: nothing to place on the map
+    const entry = this.entries.get(streamId);
+    if (position.fix) {
+      this.#place(streamId, camera, position, false);
+    } else if (!entry && position.last) {
+      this.#place(streamId, camera, position.last, true); // its last fix, from before we listened
+    } else if (entry && !entry.lost) {
       entry.lost = true;
       this.#restyle(streamId, entry);
-      return;
     }
-    const latLng = L.latLng(position.lat, position.lon);
+  }
+
+  /**
+   * Follow the stream list's `lost_at`: a silent camera's marker stays where it was last
+   * seen, marked lost.
+   * @param {string} streamId
+   * @param {string | null} lostAt
+   */
+  setSilent(streamId, lostAt) {
+    const entry = this.entries.get(streamId);
+    if (!entry || entry.silentSince === lostAt) return;
+    entry.silentSince = lostAt;
+    this.#restyle(streamId, entry);
+  }
+
+  /**
+   * @param {string} streamId
+   * @param {string} camera
+   * @param {{lat: number, lon: number, t: number}} fix
+   * @param {boolean} lost the fix is an old one (GPS lost since)
+   */
+  #place(streamId, camera, fix, lost) {
+    let entry = this.entries.get(streamId);
+    const latLng = L.latLng(fix.lat, fix.lon);
     if (!entry) {
-      const marker = L.marker(latLng, { icon: cameraIcon(streamId, camera, false), title: '' });
+      const marker = L.marker(latLng, { icon: cameraIcon(streamId, camera, lost, null), title: '' });
       marker.bindTooltip('', { direction: 'top', offset: [0, -14] });
       const trail = L.polyline([], { className: 'cam-trail', weight: 4, opacity: 0.9, interactive: false });
-      entry = { camera, marker, trail, points: [], lost: false, lastFixAt: null };
+      entry = { camera, marker, trail, points: [], lost, lastFixAt: null, silentSince: null };
+      marker.options.lost = lost;
       this.entries.set(streamId, entry);
       this.#trails.addLayer(trail);
       this.#clusters.addLayer(marker);
@@ -111,12 +142,12 @@ export class CameraMap {
       entry.marker.setLatLng(latLng);
     }
     const wasLost = entry.lost;
-    entry.lost = false;
-    entry.lastFixAt = position.t;
-    entry.points.push({ lat: position.lat, lon: position.lon, t: position.t });
-    entry.points = entry.points.filter((point) => point.t >= position.t - TRAIL_MS);
+    entry.lost = lost;
+    entry.lastFixAt = fix.t;
+    entry.points.push({ lat: fix.lat, lon: fix.lon, t: fix.t });
+    entry.points = entry.points.filter((point) => point.t >= fix.t - TRAIL_MS);
     entry.trail.setLatLngs(entry.points.map((point) => [point.lat, point.lon]));
-    if (wasLost) this.#restyle(streamId, entry);
+    if (wasLost !== lost) this.#restyle(streamId, entry);
     else this.#clusters.refreshClusters(entry.marker);
     this.#updateTooltip(entry);
     if (!this.#fitted) {
@@ -150,6 +181,16 @@ export class CameraMap {
       entry.marker.openTooltip();
     });
     return true;
+  }
+
+  /**
+   * Keep a camera's marker in view (a replay follows its marker), panning only when it
+   * nears the edge.
+   * @param {string} streamId
+   */
+  keepInView(streamId) {
+    const entry = this.entries.get(streamId);
+    if (entry) this.map.panInside(entry.marker.getLatLng(), { padding: [60, 60] });
   }
 
   /** @param {boolean} shown */
@@ -186,8 +227,8 @@ export class CameraMap {
    * @param {Entry} entry
    */
   #restyle(streamId, entry) {
-    entry.marker.setIcon(cameraIcon(streamId, entry.camera, entry.lost));
-    entry.marker.options.lost = entry.lost;
+    entry.marker.setIcon(cameraIcon(streamId, entry.camera, entry.lost, entry.silentSince));
+    entry.marker.options.lost = entry.lost || Boolean(entry.silentSince);
     this.#clusters.refreshClusters(entry.marker);
     this.#updateTooltip(entry);
   }
@@ -196,28 +237,33 @@ export class CameraMap {
   #updateTooltip(entry) {
     const when = entry.lastFixAt ? new Date(entry.lastFixAt).toLocaleTimeString() : '?';
     const ago = entry.lastFixAt ? Math.max(0, Math.round((Date.now() - entry.lastFixAt) / 1000)) : null;
-    const text = entry.lost
+    let text = entry.lost
       ? `${entry.camera}: GPS lost. Position last updated ${when} (${ago} s ago)`
       : `${entry.camera}: position last updated ${when}`;
+    if (entry.silentSince) text += `. Camera lost at ${new Date(entry.silentSince).toLocaleTimeString()}`;
     entry.marker.setTooltipContent(document.createTextNode(text)); // a string would be set as HTML
   }
 
   #refreshTooltips() {
-    for (const entry of this.entries.values()) if (entry.lost) this.#updateTooltip(entry);
+    for (const entry of this.entries.values()) if (entry.lost || entry.silentSince) this.#updateTooltip(entry);
   }
 }
 
 /**
  * @param {string} streamId
  * @param {string} camera
- * @param {boolean} lost
+ * @param {boolean} lost no GPS fix
+ * @param {string | null} silentSince the camera went silent then (ISO)
  */
-function cameraIcon(streamId, camera, lost) {
+function cameraIcon(streamId, camera, lost, silentSince) {
+  const dataset = { streamId, gps: lost ? 'lost' : 'fix', ...(silentSince ? { camera: 'lost' } : {}) };
+  let label = lost ? `${camera} · no GPS` : camera;
+  if (silentSince) label = `${camera} · lost ${new Date(silentSince).toLocaleTimeString()}`;
   const root = el(
     'div',
-    { className: 'cam-marker', dataset: { streamId, gps: lost ? 'lost' : 'fix' } },
-    el('span', { className: 'cam-dot', textContent: lost ? '!' : '' }),
-    el('span', { className: 'cam-label', textContent: lost ? `${camera} · no GPS` : camera }),
+    { className: 'cam-marker', dataset },
+    el('span', { className: 'cam-dot', textContent: lost || silentSince ? '!' : '' }),
+    el('span', { className: 'cam-label', textContent: label }),
   );
   return L.divIcon({ html: root, className: 'cam-marker-icon', iconSize: [18, 18], iconAnchor: [9, 9] });
 }

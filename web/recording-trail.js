@@ -1,7 +1,7 @@
 /**
  * The recording's positions on the live map's Leaflet view (map.js): the camera's marker
  * and 30-second trail, replayed up to the playback position (from the start again after
- * a seek back or for another recording).
+ * a seek back or for another recording); the map follows the marker.
  */
 import { callApi } from './api.js';
 import { CameraMap } from './map.js';
@@ -50,5 +50,6 @@ export class TrailView {
       this.map.update(id, camera, { lat: point.lat, lon: point.lon, fix: true, t: point.ms });
     }
     this.#shown.upTo = points.length;
+    this.map.keepInView(id);
   }
 }

@@ -7,11 +7,11 @@
 import { el, row } from './dom.js';
 
 /**
- * A page section with the card.
+ * The card (a section of the page's `main`).
  * @param {import('./keystore.js').KeyRecord[]} keys
  */
 export function browserKeysCard(keys) {
-  const page = el('main', { className: 'page' });
+  const page = el('div');
   page.innerHTML = `
     <section class="card" id="browser-keys" aria-labelledby="browser-keys-title">
       <h2 id="browser-keys-title">Keys in this browser</h2>
@@ -30,5 +30,5 @@ export function browserKeysCard(keys) {
     ),
   );
   page.querySelector('#browser-keys-none').hidden = keys.length > 0;
-  return page;
+  return page.firstElementChild;
 }

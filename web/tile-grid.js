@@ -1,7 +1,12 @@
 /**
- * The live view's grid: up to four tiles, opened from the stream list, by dropping a
- * camera user on it, or filled with a group's members (the title line then says who of
- * them is streaming). Only one tile is audible at a time.
+ * The live view's grid: 1×1, 2×2 (the default) or 3×3 tiles, as the operator chose (kept
+ * in this browser's `localStorage`, `bwlive.console.layout`), opened from the stream list,
+ * by dropping a camera user on it, or filled with a group's members (the title line then
+ * says who of them is streaming). Only one tile is audible at a time. One tile has the
+ * keyboard's focus (console-keys.js): number keys pick it, in the grid's order.
+ *
+ * Choosing a smaller layout while more tiles are open than it holds closes the last
+ * opened ones (the focused tile stays), as if the operator had closed them.
  *
  * A tile the operator closed stays closed (the group view does not bring it back at the
  * next list update) until the operator opens that stream again or picks a group. Tiles of
@@ -12,7 +17,8 @@ import { state } from './console-state.js';
 import { showText } from './dom.js';
 import { Tile } from './tile.js';
 
-const MAX_TILES = 4;
+const LAYOUT_KEY = 'bwlive.console.layout';
+export const LAYOUTS = [1, 2, 3];
 
 /** @typedef {import('./streams.js').Stream} Stream @typedef {import('./streams.js').Group} Group */
 
@@ -25,6 +31,10 @@ export class TileGrid {
   #onChange;
   /** @type {Set<string>} streams whose tile the operator closed (not reopened by a group) */
   #dismissed = new Set();
+  /** @type {number} tiles per side */
+  size = 2;
+  /** @type {Tile | null} the keyboard's tile */
+  focused = null;
 
   /**
    * @param {{element: HTMLElement, title: HTMLElement}} parts `#tiles` and `#grid-title`
@@ -34,11 +44,44 @@ export class TileGrid {
     this.#element = element;
     this.#title = title;
     this.#onChange = onChange;
+    const stored = Number(localStorage.getItem(LAYOUT_KEY));
+    this.size = LAYOUTS.includes(stored) ? stored : 2;
+    element.dataset.layout = String(this.size);
   }
 
   /** No more tiles can open. */
   get full() {
-    return Object.keys(this.tiles).length >= MAX_TILES;
+    return Object.keys(this.tiles).length >= this.size * this.size;
+  }
+
+  /** @returns {Tile[]} the open tiles in the grid's order */
+  get ordered() {
+    const byElement = new Map(Object.values(this.tiles).map((tile) => [tile.element, tile]));
+    return [...this.#element.children].map((child) => byElement.get(child)).filter(Boolean);
+  }
+
+  /**
+   * The operator chose a layout: `size`×`size` tiles (remembered in this browser).
+   * @param {number} size 1, 2 or 3
+   */
+  setSize(size) {
+    this.size = size;
+    localStorage.setItem(LAYOUT_KEY, String(size));
+    this.#element.dataset.layout = String(size);
+    const extra = this.ordered.filter((tile) => tile !== this.focused).slice(size * size - (this.focused ? 1 : 0));
+    for (const tile of extra) tile.close({ byOperator: true });
+    this.#layout();
+  }
+
+  /**
+   * Give the keyboard's focus to a tile (null: none).
+   * @param {Tile | null} tile
+   */
+  focus(tile) {
+    this.focused?.setFocused(false);
+    this.focused = tile;
+    tile?.setFocused(true);
+    tile?.element.scrollIntoView({ block: 'nearest' });
   }
 
   /**
@@ -49,6 +92,7 @@ export class TileGrid {
   open(stream) {
     this.#dismissed.delete(stream.id);
     this.#add(stream);
+    if (this.tiles[stream.id]) this.focus(this.tiles[stream.id]);
   }
 
   /** @param {Stream} stream */
@@ -57,6 +101,7 @@ export class TileGrid {
     const tile = new Tile(stream, state.keys, {
       onClose: (closed, byOperator) => {
         delete this.tiles[closed.streamId];
+        if (this.focused === closed) this.focused = null;
         if (byOperator) this.#dismissed.add(closed.streamId);
         this.#layout();
       },
@@ -85,6 +130,7 @@ export class TileGrid {
       if (stream) {
         tile.setAcknowledged(stream.acknowledged);
         tile.setLost(stream.lost_at ?? null);
+        tile.setHelp(stream.help_requested_at ?? null);
       } else {
         tile.end();
       }

@@ -16,7 +16,10 @@
  * 'wrong-key'|'server'|'unverified', only in the error state), `data-verified`
  * ('pending'|'yes'|'failed'|'no-signing-key'), `data-frame="kept"` (the last frame is
  * shown, frozen), `.tile-message`, `video`, `.tile-position`, `.tile-verified`,
- * `.tile-ack` (button), `.tile-acknowledged` (who and when); rewinding: tile-rewind.js.
+ * `.tile-ack` (button), `.tile-acknowledged` (who and when), `data-help="requested"` with
+ * `.tile-help` (the wearer asked for help, until acknowledged; `data-help-sealed="true"`
+ * once the camera's sealed request arrived here too), `data-focused`, `.tile-stats-toggle`
+ * and `.tile-fullscreen` (buttons); rewinding: tile-rewind.js; the stats: tile-stats.js.
  * Its elements carry CSS `part` names (`tile`, `video`, `message`, …) for a shadow DOM's
  * host to style (the embedded player, web/player/).
  */
@@ -26,6 +29,7 @@ import { el } from './dom.js';
 import { FrameCipher, sealAcknowledgement } from './e2ee.js';
 import { moduleWorker } from './module-worker.js';
 import { attachRewind } from './tile-rewind.js';
+import { TileStats } from './tile-stats.js';
 import { VerificationError, verifyManifest } from './stream-verifier.js';
 import { WhepError, WhepSession } from './whep.js';
 
@@ -82,6 +86,13 @@ export class Tile {
   #parts;
   /** @type {import('./tile-rewind.js').Rewind | null} */
   #rewind = null;
+  #stats;
+  /** @type {string | null} when the wearer asked for help (the stream list), until acknowledged */
+  #helpAt = null;
+  /** @type {number | null} the camera's sealed help request (its time), until acknowledged */
+  #helpSealedAt = null;
+  /** @type {Acknowledgement | null} */
+  #acknowledged = null;
 
   /**
    * @param {Stream} stream
@@ -107,9 +118,53 @@ export class Tile {
     this.#parts.mute.onclick = () => this.setMuted(!this.#parts.video.muted);
     this.#parts.ack.onclick = () => this.acknowledge();
     if (rewind) this.#rewind = attachRewind(this.element, stream, keys);
+    this.#stats = new TileStats(this.#parts.video, stream.id, () => this.#session?.pc ?? null, clock, api);
+    this.#parts.media.append(this.#stats.view);
+    this.#parts.statsToggle.onclick = () => this.toggleStats();
+    this.#parts.fullscreen.onclick = () => this.fullscreen();
     this.#render();
     this.setAcknowledged(stream.acknowledged ?? null);
     this.setLost(stream.lost_at ?? null);
+    this.setHelp(stream.help_requested_at ?? null);
+  }
+
+  /** Show or hide the stats overlay. */
+  toggleStats() {
+    this.#stats.show(!this.#stats.shown);
+    this.#parts.statsToggle.setAttribute('aria-pressed', String(this.#stats.shown));
+  }
+
+  /** The tile alone on the screen (Esc leaves); again: back to the grid. */
+  fullscreen() {
+    if (document.fullscreenElement === this.element) document.exitFullscreen().catch(() => {});
+    else this.element.requestFullscreen().catch((error) => this.notice(`No fullscreen: ${error.message}`));
+  }
+
+  /** @param {boolean} focused the keyboard's tile (number keys pick it; A and F act on it) */
+  setFocused(focused) {
+    if (focused) this.element.dataset.focused = 'true';
+    else delete this.element.dataset.focused;
+  }
+
+  /**
+   * Follow the stream list's `help_requested_at`: the wearer asked for help (the server
+   * was told in clear), or nobody did since the last acknowledgement (null).
+   * @param {string | null} at
+   */
+  setHelp(at) {
+    this.#helpAt = at;
+    this.#showHelp();
+  }
+
+  #showHelp() {
+    const { root, help } = this.#parts;
+    const at = this.#helpAt ?? (this.#helpSealedAt ? new Date(this.#helpSealedAt).toISOString() : null);
+    if (at) root.dataset.help = 'requested';
+    else delete root.dataset.help;
+    if (this.#helpSealedAt) root.dataset.helpSealed = 'true';
+    else delete root.dataset.helpSealed;
+    help.hidden = !at;
+    if (at) help.textContent = `${this.camera} asks for help (${clockTime(at)}): acknowledge to answer`;
   }
 
   /** @returns {string} */
@@ -233,6 +288,11 @@ export class Tile {
    * @param {Acknowledgement | null} ack
    */
   setAcknowledged(ack) {
+    this.#acknowledged = ack;
+    if (ack && this.#helpSealedAt && Date.parse(ack.at) >= this.#helpSealedAt) {
+      this.#helpSealedAt = null; // answered
+      this.#showHelp();
+    }
     const line = this.#parts.acknowledged;
     line.hidden = !ack;
     if (ack) line.textContent = `Acknowledged by ${ack.by} at ${new Date(ack.at).toLocaleTimeString()}`;
@@ -267,6 +327,7 @@ export class Tile {
 
   #stop() {
     this.#rewind?.close();
+    this.#stats.close();
     this.#session?.close();
     this.#worker?.terminate();
   }
@@ -324,7 +385,23 @@ export class Tile {
     if (message.type === 'state') this.#onDecryptState(message);
     else if (message.type === 'verification') this.#onVerification(message);
     else if (message.type === 'position') this.#showPosition(message.update);
+    else if (message.type === 'status') this.#stats.onStatus(message.status);
+    else if (message.type === 'capture') this.#stats.onCapture(message);
+    else if (message.type === 'help') this.#onSealedHelp(message.t);
     else if (message.type === 'stats') this.#statsWaiting?.(message);
+  }
+
+  /**
+   * The camera's own (sealed) help request: shown even before, or without, the server's
+   * word; an acknowledgement after it answers it.
+   * @param {number} t when the wearer pressed (camera clock, ms)
+   */
+  #onSealedHelp(t) {
+    if (this.#closed) return;
+    const ack = this.#acknowledged;
+    if (ack && Date.parse(ack.at) >= t) return;
+    this.#helpSealedAt = t;
+    this.#showHelp();
   }
 
   /**
@@ -469,6 +546,14 @@ function buildElement(stream) {
     attrs: { part: 'ack button' },
   });
   const mute = el('button', { type: 'button', className: 'tile-mute', textContent: 'Unmute', attrs: { 'aria-pressed': 'false', part: 'mute button' } });
+  const statsToggle = el('button', {
+    type: 'button', className: 'tile-stats-toggle', textContent: 'Stats', title: 'Latency, bitrate, loss, recording, battery, signal',
+    attrs: { 'aria-pressed': 'false', part: 'stats button' },
+  });
+  const fullscreen = el('button', {
+    type: 'button', className: 'tile-fullscreen', textContent: 'Full', title: 'Fullscreen (F)',
+    attrs: { 'aria-label': `Fullscreen ${stream.camera}`, part: 'fullscreen button' },
+  });
   const close = el('button', {
     type: 'button',
     className: 'tile-close',
@@ -477,8 +562,9 @@ function buildElement(stream) {
     attrs: { 'aria-label': `Close ${stream.camera}`, part: 'close button' },
   });
   const state = el('span', { className: 'tile-state', attrs: { part: 'state' } });
-  const camera = el('span', { className: 'tile-camera', textContent: stream.camera, attrs: { part: 'camera' } });
-  const head = el('header', { className: 'tile-head', attrs: { part: 'head' } }, camera, state, ack, mute, close);
+  const camera = el('span', { className: 'tile-camera', textContent: stream.camera, title: stream.camera, attrs: { part: 'camera' } });
+  const head = el('header', { className: 'tile-head', attrs: { part: 'head' } }, camera, state, ack, mute, statsToggle, fullscreen, close);
+  const help = el('p', { className: 'tile-help', hidden: true, attrs: { role: 'alert', part: 'help' } });
 
   const video = el('video', { autoplay: true, playsInline: true, muted: true, attrs: { part: 'video' } });
   const frame = el('canvas', { className: 'tile-frame', attrs: { 'aria-hidden': 'true', part: 'frame' } });
@@ -489,8 +575,8 @@ function buildElement(stream) {
   const verified = el('span', { className: 'tile-verified', hidden: true, attrs: { part: 'verified' } });
   const acknowledged = el('span', { className: 'tile-acknowledged', attrs: { role: 'status', part: 'acknowledged' } });
   const foot = el('footer', { className: 'tile-foot', attrs: { part: 'foot' } }, verified, position, acknowledged);
-  const root = el('article', { className: 'tile', dataset: { streamId: stream.id, verified: 'pending' }, attrs: { part: 'tile' } }, head, media, foot);
-  return { root, video, frame, message, state, ack, mute, close, position, verified, acknowledged };
+  const root = el('article', { className: 'tile', dataset: { streamId: stream.id, verified: 'pending' }, attrs: { part: 'tile' } }, head, help, media, foot);
+  return { root, video, frame, message, media, state, ack, mute, statsToggle, fullscreen, close, help, position, verified, acknowledged };
 }
 
 /** @param {string | Date} time @returns {string} HH:MM:SS in this browser's locale */

@@ -71,6 +71,17 @@ async def create_password_reset(request: web.Request) -> web.Response:
                               "valid_minutes": int(VALID_FOR.total_seconds() // 60)}, status=201)
 
 
+@routes.delete("/api/organisation/members/{user_id}/two-factor")
+@access(Access.ADMIN)
+@path(MemberPath)
+async def reset_two_factor(request: web.Request) -> web.Response:
+    """Turn a member's two-factor sign-in off (they lost their authenticator); their
+    sessions end; audited."""
+    user_id = read_path(request, MemberPath).user_id
+    user = request.app[AUTH].reset_two_factor(request[USER], organisation(request), user_id)
+    return web.json_response({"id": user.id, "name": user.name, "two_factor": False})
+
+
 @routes.get("/api/password-resets/{token}")
 @access(Access.PUBLIC)
 @path(ResetPath)

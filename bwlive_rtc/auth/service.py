@@ -108,16 +108,34 @@ class AuthService:
             raise AccountError("your password is not right")
         self.backoff.succeeded(user.email, address)
 
-    def create_reset(self, actor: User, organisation_id: str, user_id: str) -> tuple[User, str]:
-        """A one-time reset link's token for a member. Refused for a member of another
-        organisation the admin does not administer too: an admin of one organisation must
-        not take over an account that matters elsewhere."""
+    def _administered_member(self, actor: User, organisation_id: str, user_id: str, what: str) -> User:
+        """A member of the organisation whose account ``actor`` may reset: refused for a
+        member of another organisation the admin does not administer too (an admin of one
+        organisation must not take over an account that matters elsewhere)."""
         user = self.accounts.user(user_id) if self.accounts.role(user_id, organisation_id) else None
         if user is None:
             raise NotFound("no such member in this organisation")
         if any(self.accounts.role(actor.id, m.organisation_id) != Role.ADMIN for m in self.accounts.memberships(user.id)):
             raise Forbidden(f"{user.name} is also a member of an organisation you do not administer; "
-                            "an admin of each of their organisations must reset the password")
+                            f"an admin of each of their organisations must reset {what}")
+        return user
+
+    def reset_two_factor(self, actor: User, organisation_id: str, user_id: str) -> User:
+        """A member lost their authenticator (and recovery codes): two-factor sign-in off
+        and every session of theirs ended; an organisation that requires it sends them to
+        set it up again at their next sign-in."""
+        user = self._administered_member(actor, organisation_id, user_id, "their two-factor sign-in")
+        if not self.two_factor.enabled(user.id):
+            raise Conflict(f"{user.name} has no two-factor sign-in to reset")
+        self.two_factor.disable(user.id)
+        self.sessions.end_all_for(user.id)
+        self.audit.record("two-factor sign-in reset", organisation_id=organisation_id, user_id=actor.id,
+                          user_name=actor.name, member=_person(user))
+        return user
+
+    def create_reset(self, actor: User, organisation_id: str, user_id: str) -> tuple[User, str]:
+        """A one-time reset link's token for a member (refused as ``_administered_member`` says)."""
+        user = self._administered_member(actor, organisation_id, user_id, "the password")
         token = self.resets.create(organisation_id, user, actor)
         self.audit.record("password reset link created", organisation_id=organisation_id, user_id=actor.id,
                           user_name=actor.name, member=_person(user))

@@ -17,7 +17,7 @@ import logging
 import random
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -45,6 +45,7 @@ from .local_recording import LocalRecording
 from .network import path_lost
 from .publish import SignedStream
 from .sources import FileVideo, TestPattern
+from .telemetry import STATUS_EVERY_S, SimulatedRadio, help_request, status
 from .tracks import EncryptedAudioTrack, EncryptedVideoTrack, seal
 
 log = logging.getLogger(__name__)
@@ -91,6 +92,7 @@ class CameraOptions:
     gpx: Path | None = None  # replay this track instead of walking
     gps_lost_after: float | None = None  # simulate losing the fix after this many seconds...
     gps_lost_for: float | None = None  # ...for this long (None: for good)
+    battery: float = 100.0  # the simulated battery's charge at start (%)
 
 
 @dataclass
@@ -150,6 +152,9 @@ class CameraAgent:
         self._gps_task: asyncio.Task[None] | None = None
         self._checkpoint_task: asyncio.Task[None] | None = None
         self._path_task: asyncio.Task[None] | None = None
+        self._status_task: asyncio.Task[None] | None = None
+        self._send_sealed: Callable[[Mapping[str, object]], None] | None = None  # while the data channel is open
+        self._radio = SimulatedRadio(options.name, options.battery)
         self._recovery: asyncio.Task[None] | None = None
         self.resumes = 0
         self._lost_at = 0.0  # monotonic time the last loss was seen
@@ -409,18 +414,32 @@ class CameraAgent:
         return int((time.time() + self.options.clock_offset) * 1000)
 
     def _start_sending(self, channel: RTCDataChannel, stream: _Stream) -> None:
-        """Once the data channel is open: a sealed position every second (with GPS on), and
-        the stream's next checkpoint, in clear, every ``CHECKPOINT_EVERY_S``. A resumed
-        connection first sends again the checkpoints of the last ``CHECKPOINTS_RESENT_S``
-        (the old path may have lost them; the server relays each once)."""
+        """Once the data channel is open: a sealed position every second (with GPS on), a
+        sealed status every ``STATUS_EVERY_S``, and the stream's next checkpoint, in clear,
+        every ``CHECKPOINT_EVERY_S``. A resumed connection first sends again the checkpoints
+        of the last ``CHECKPOINTS_RESENT_S`` (the old path may have lost them; the server
+        relays each once)."""
         self._cancel_sending()
         self._channel = channel
         source = self._positions
 
+        def send_sealed(message: Mapping[str, object]) -> None:
+            if channel.readyState == "open":
+                channel.send(seal(stream.data, stream.chain, json.dumps(message).encode()))
+
+        self._send_sealed = send_sealed
+
         async def send_fixes() -> None:
             while channel.readyState == "open":
-                channel.send(seal(stream.data, stream.chain, json.dumps(source.fix()).encode()))
+                send_sealed(source.fix())
                 await asyncio.sleep(1.0)
+
+        async def send_status() -> None:
+            while channel.readyState == "open":
+                last_frame = self.video.last_frame if self.video else None
+                send_sealed(status(self._radio, self._camera_ms(), self.local_recording is not None, last_frame,
+                                   self.options.clock_offset))
+                await asyncio.sleep(STATUS_EVERY_S)
 
         async def send_checkpoints() -> None:
             for _, token in list(stream.checkpoints):
@@ -432,6 +451,27 @@ class CameraAgent:
         if self.options.gps:
             self._gps_task = asyncio.ensure_future(send_fixes())
         self._checkpoint_task = asyncio.ensure_future(send_checkpoints())
+        self._status_task = asyncio.ensure_future(send_status())
+
+    async def request_help(self) -> None:
+        """The wearer's long press: a sealed help request for the operators (key holders),
+        and the server told in clear that one was made (it alerts every operator and the
+        SOC; docs/SECURITY.md). Shown on the camera; an error is shown, not raised."""
+        if self._send_sealed is None or not self._location or not self._session:
+            self._set("error", "help request not sent: not streaming")
+            return
+        self._send_sealed(help_request(self._camera_ms()))
+        try:
+            headers = {"Authorization": f"Bearer {self.options.credential}"}
+            async with self._session.post(self._location + "/help", headers=headers) as response:
+                self.state.last_response = response.status
+                if response.status != 200:
+                    self._set("error", f"help request refused ({response.status}): {_reason(await response.text())}")
+                    return
+        except aiohttp.ClientError as exc:
+            self._set("error", f"help request not sent to {self.options.server}: {exc}")
+            return
+        self._set("help requested", "operators alerted")
 
     def _position_source(self) -> PositionSource:
         opts = self.options
@@ -496,7 +536,8 @@ class CameraAgent:
         await asyncio.sleep(CLOSING_GRACE_S)
 
     def _cancel_sending(self) -> None:
-        for task in (self._gps_task, self._checkpoint_task):
+        self._send_sealed = None
+        for task in (self._gps_task, self._checkpoint_task, self._status_task):
             if task:
                 task.cancel()
 

@@ -2,8 +2,9 @@
 track replayed in a loop, and a simulated loss of the fix.
 
 A fix is ``{"type": "position", "fix": true, "lat", "lon", "accuracy", "t"}``; while the
-fix is lost the camera sends ``{"type": "position", "fix": false, "t"}`` each second, so
-operators see the loss at once instead of guessing from silence.
+fix is lost the camera sends ``{"type": "position", "fix": false, "t", "last"}`` each
+second (``last``: its last fix, ``{"lat", "lon", "accuracy", "t"}``, once it had one), so
+operators see the loss at once instead of guessing from silence, and where it was.
 """
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import math
 import time
 import xml.etree.ElementTree as ElementTree
 import zlib
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Protocol
 
@@ -28,7 +30,7 @@ def _fix(lat: float, lon: float, accuracy: float) -> Fix:
 
 
 class PositionSource(Protocol):
-    def fix(self) -> Fix: ...
+    def fix(self) -> Mapping[str, object]: ...
 
 
 class SimpleWalk:
@@ -89,9 +91,13 @@ class LosesFix:
         self.source = source
         self.after_s, self.for_s = after_s, for_s
         self._start = time.monotonic()
+        self._last: dict[str, object] | None = None
 
-    def fix(self) -> Fix:
+    def fix(self) -> dict[str, object]:
         fix = self.source.fix()
         elapsed = time.monotonic() - self._start
         lost = elapsed >= self.after_s and (self.for_s is None or elapsed < self.after_s + self.for_s)
-        return {"type": "position", "fix": False, "t": fix["t"]} if lost else fix
+        if not lost:
+            self._last = {name: fix[name] for name in ("lat", "lon", "accuracy", "t")}
+            return dict(fix)
+        return {"type": "position", "fix": False, "t": fix["t"], **({"last": self._last} if self._last else {})}

@@ -85,6 +85,7 @@ class EncryptedVideoTrack(_PacedTrack):
         self._retarget: int | None = None  # a new bitrate for the encoder's thread to take
         self._encryptor = FrameEncryptor(stream_key, Kind.VIDEO)
         self.on_encoded: Callable[[av.Packet], None] | None = None  # e.g. the local recording
+        self.last_frame: tuple[int, float] | None = None  # the last sent frame's SFrame counter and capture time (s)
 
     def follow_estimate(self, estimate_bps: int) -> None:
         """The server's bandwidth estimate (REMB): retarget the encoder when it should."""
@@ -97,7 +98,8 @@ class EncryptedVideoTrack(_PacedTrack):
     def request_keyframe(self) -> None:
         self.encoder.request_keyframe()
 
-    def _capture_and_encode(self, pts: int) -> list[av.Packet]:
+    def _capture_and_encode(self, pts: int) -> tuple[list[av.Packet], float]:
+        captured = time.time()
         frame, _ = self.source.next_frame()
         if self._index % self.follower.frame_divisor:
             return []  # a lower frame rate (the frame numbers still count capture time)
@@ -108,15 +110,16 @@ class EncryptedVideoTrack(_PacedTrack):
         if self.on_encoded is not None:
             for packet in packets:
                 self.on_encoded(packet)
-        return packets
+        return packets, captured
 
     async def recv(self) -> av.Packet:
         while True:
             elapsed = await self._next_slot()
             pts = int(elapsed * 90000)
             try:  # an exception here would silently end aiortc's sender task: skip the frame
-                packets = await asyncio.get_running_loop().run_in_executor(None, self._capture_and_encode, pts)
+                packets, captured = await asyncio.get_running_loop().run_in_executor(None, self._capture_and_encode, pts)
                 if packets:
+                    self.last_frame = (self._encryptor.counter, captured)
                     return _encrypted_packet(self._encryptor, self.chain, packets[0], pts, VIDEO_TIME_BASE)
             except (ValueError, av.FFmpegError):
                 log.exception("video frame %d dropped", self._index)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import signal
 import sys
 import time
 from pathlib import Path
@@ -45,6 +46,11 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     stream.add_argument("--gps-lost-after", type=float, metavar="S", help="simulate losing the GPS fix after S seconds")
     stream.add_argument("--gps-lost-for", type=float, metavar="S", help="... for S seconds (default: for good)")
     stream.add_argument("--fps", type=int, default=30)
+    stream.add_argument("--help-after", type=float, metavar="S",
+                        help="simulate the wearer's long press for help S seconds after streaming starts "
+                             "(SIGUSR1 also asks for help at any time)")
+    stream.add_argument("--battery", type=float, default=100.0, metavar="PERCENT",
+                        help="the simulated battery's charge at start (it drains 12%% an hour)")
     stream.add_argument("--duration", type=float, help="stop after this many seconds")
     stream.add_argument("--insecure", action="store_true", help="accept a self-signed server certificate")
     stream.add_argument("--clock-offset", type=float, default=0.0, help="simulate a camera clock off by this many seconds")
@@ -145,7 +151,7 @@ async def camera_stream(args: argparse.Namespace) -> int:
             server=args.server, name=name, public_key=key, credential=credential, device_key=device_key, video_file=args.file,
             audio=not args.no_audio, gps=location and not args.no_gps, fps=args.fps, verify_tls=not args.insecure,
             clock_offset=args.clock_offset, recordings_dir=args.recordings_dir / docked["serial"],
-            gpx=args.gpx, gps_lost_after=args.gps_lost_after, gps_lost_for=args.gps_lost_for,
+            gpx=args.gpx, gps_lost_after=args.gps_lost_after, gps_lost_for=args.gps_lost_for, battery=args.battery,
         ),
         on_state=show,
     )
@@ -155,10 +161,17 @@ async def camera_stream(args: argparse.Namespace) -> int:
         await agent.start()
     except CameraError:
         return 1
+    loop = asyncio.get_running_loop()
+    loop.add_signal_handler(signal.SIGUSR1, lambda: asyncio.ensure_future(agent.request_help()))
+    pressed = (loop.call_later(args.help_after, lambda: asyncio.ensure_future(agent.request_help()))
+               if args.help_after is not None else None)
     try:
         await asyncio.wait_for(stop.wait(), timeout=args.duration)
     except TimeoutError:
         pass
+    if pressed is not None:
+        pressed.cancel()
+    loop.remove_signal_handler(signal.SIGUSR1)
     await agent.stop()
     if report is not None:
         report.cancel()

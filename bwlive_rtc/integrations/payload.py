@@ -6,9 +6,9 @@ import json
 import uuid
 from datetime import UTC, datetime
 
-from ..kernel.events import STREAM_ACKNOWLEDGED, STREAM_ENDED, STREAM_STARTED, StreamEvent
+from ..kernel.events import STREAM_ACKNOWLEDGED, STREAM_ENDED, STREAM_HELP_REQUESTED, STREAM_STARTED, StreamEvent
 
-FORWARDED = frozenset({STREAM_STARTED, STREAM_ACKNOWLEDGED, STREAM_ENDED})
+FORWARDED = frozenset({STREAM_STARTED, STREAM_ACKNOWLEDGED, STREAM_HELP_REQUESTED, STREAM_ENDED})
 TEST_EVENT = "integration.test"
 
 

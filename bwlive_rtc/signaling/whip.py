@@ -15,12 +15,13 @@ from ..fleet.authentication import camera, certificate, credential
 from ..fleet.credentials import CredentialError
 from ..fleet.service import FLEET
 from ..kernel.access import Access, access
-from ..kernel.appkeys import CLOCK, SETTINGS
-from ..kernel.errors import BadRequest, Forbidden
+from ..kernel.appkeys import CLOCK, EVENTS, SETTINGS
+from ..kernel.errors import BadRequest, Forbidden, NotFound
+from ..kernel.events import STREAM_HELP_REQUESTED, StreamEvent
 from ..kernel.requests import body_text, path, read_path
 from ..licensing.service import LICENSING
 from ..protocol import CAMERA_TIME_HEADER, KEY_HEADER, MANIFEST_HEADER, PROOF_HEADER
-from ..streams.hub import ROUTER
+from ..streams.hub import ROUTER, STREAM_HUB
 from .ice_servers import with_ice_servers
 from .requests import WhipResourcePath
 from .sdp_body import SDP, created, read_offer
@@ -175,3 +176,24 @@ async def unpublish(request: web.Request) -> web.Response:
     session = request.app[WHIP_SESSIONS].find(resource.stream_id, resource.secret, camera(request).id)
     await request.app[ROUTER].unpublish(session.stream_id)
     return web.json_response({"ended": session.stream_id})
+
+
+@routes.post("/whip/{stream_id}/{secret}/help")
+@access(Access.CAMERA)
+@path(WhipResourcePath)
+async def request_help(request: web.Request) -> web.Response:
+    """The wearer asks for help (long press), told in clear at the stream's resource URL:
+    every browser of the organisation shows the alarm until someone acknowledges the
+    stream, and SOC integrations get ``stream.help_requested``. What the wearer's camera
+    adds (where, why) travels sealed on the data channel, for key holders only. A request
+    while one waits changes nothing (``"new": false``)."""
+    resource = read_path(request, WhipResourcePath)
+    session = request.app[WHIP_SESSIONS].find(resource.stream_id, resource.secret, camera(request).id)
+    producer = request.app[ROUTER].producers.get(session.stream_id)
+    if producer is None:
+        raise NotFound("this stream has ended: start streaming to ask for help")
+    now = request.app[CLOCK].now()
+    new = await request.app[STREAM_HUB].request_help(producer.id, now.isoformat())
+    if new:
+        request.app[EVENTS].publish(StreamEvent(STREAM_HELP_REQUESTED, producer.id, producer.camera, now))
+    return web.json_response({"stream_id": producer.id, "new": new})

@@ -32,6 +32,7 @@ class StreamHub:
         self._watchers: set[_Watcher] = set()
         self.acknowledgements: dict[str, dict[str, object]] = {}  # stream id -> last {"by", "at"}
         self.lost: dict[str, str] = {}  # stream id -> when its last media arrived, while silent
+        self.help: dict[str, str] = {}  # stream id -> when its wearer asked for help, until acknowledged
         router.on("producer_added", self._changed)
         router.on("producer_removed", self._changed)
         router.on("producer_removed", self._forget)
@@ -39,6 +40,7 @@ class StreamHub:
     def _forget(self, producer: Producer) -> None:
         self.acknowledgements.pop(producer.id, None)
         self.lost.pop(producer.id, None)
+        self.help.pop(producer.id, None)
 
     def snapshot(self, organisation_id: str, who: Caller | None = None) -> dict[str, object]:
         """The organisation's live streams (those ``who`` sees, if given)."""
@@ -50,7 +52,8 @@ class StreamHub:
         return {
             "type": "streams",
             "streams": [
-                {**p.describe(), "acknowledged": self.acknowledgements.get(p.id), "lost_at": self.lost.get(p.id)}
+                {**p.describe(), "acknowledged": self.acknowledgements.get(p.id), "lost_at": self.lost.get(p.id),
+                 "help_requested_at": self.help.get(p.id)}
                 for p in streams
             ],
         }
@@ -73,9 +76,20 @@ class StreamHub:
             await self._changed(None)
 
     async def acknowledge(self, stream_id: str, by: str, at: str) -> None:
-        """Remember the stream's last acknowledgement and show it to every browser."""
+        """Remember the stream's last acknowledgement (it answers a help request) and show
+        it to every browser."""
         self.acknowledgements[stream_id] = {"by": by, "at": at}
+        self.help.pop(stream_id, None)
         await self._changed(None)
+
+    async def request_help(self, stream_id: str, at: str) -> bool:
+        """The stream's wearer asks for help: shown to every browser until someone
+        acknowledges the stream. False when a request is already waiting (nothing new)."""
+        if stream_id in self.help:
+            return False
+        self.help[stream_id] = at
+        await self._changed(None)
+        return True
 
     async def broadcast(self, organisation_id: str, message: dict[str, object]) -> None:
         """Send a message to every browser signed in to the organisation (not to viewer
