@@ -102,7 +102,7 @@ class EncryptedVideoTrack(_PacedTrack):
         captured = time.time()
         frame, _ = self.source.next_frame()
         if self._index % self.follower.frame_divisor:
-            return []  # a lower frame rate (the frame numbers still count capture time)
+            return [], captured  # a lower frame rate (the frame numbers still count capture time)
         if self._retarget is not None:
             self.encoder.set_bitrate(self._retarget)
             self._retarget = None
