@@ -106,12 +106,12 @@ class Malice:
         self.shift[track] = shift + len(again)
         return len(frames)
 
-    def resend_position(self, older_than_s: float, newest_viewer: bool = False) -> float:
-        """Send a viewer (the first, or the one that subscribed last) again a position
-        forwarded to it at least ``older_than_s`` seconds ago; returns its age."""
-        viewer = self.positions[-1][1] if newest_viewer else None
+    def resend_position(self, older_than_s: float, map_viewer: bool = False) -> float:
+        """Send a tile's subscription (or the map's data-only one) again a sealed camera
+        message (a position or a status) forwarded to it at least ``older_than_s`` seconds
+        ago; returns its age."""
         sent_at, consumer, message = next(p for p in self.positions if time.monotonic() - p[0] >= older_than_s
-                                          and viewer in (None, p[1]))
+                                          and bool(p[1].tracks) != map_viewer)
         self.send_data(consumer, message)
         return time.monotonic() - sent_at
 
@@ -264,7 +264,7 @@ def test_the_map_shows_signed_positions_and_drops_a_stream_whose_positions_are_n
         marker.wait_for(timeout=20_000)  # checked positions are shown
         page.wait_for_timeout(7000)  # past the first checkpoints: still there, each position signed
         assert marker.count() == 1
-        server.call(lambda: malice.resend_position(6.5, newest_viewer=True))  # the map's, sent again by the server
+        server.call(lambda: malice.resend_position(6.5, map_viewer=True))  # the map's, sent again by the server
         marker.wait_for(state="detached", timeout=10_000)
         page.wait_for_timeout(2000)
         assert marker.count() == 0  # and it does not come back

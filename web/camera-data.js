@@ -57,6 +57,15 @@ function readFix(message, t) {
 }
 
 /**
+ * When a camera message was made (camera clock, ms): every one is checked for freshness.
+ * @param {CameraMessage} message
+ */
+export function messageTime(message) {
+  if (message.type === 'position') return message.position.t;
+  return message.type === 'status' ? message.status.t : message.t;
+}
+
+/**
  * The position in a data message, or null.
  * @param {import('./e2ee.js').FrameCipher} cipher
  * @param {ArrayBuffer | string} data

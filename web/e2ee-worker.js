@@ -28,7 +28,7 @@
  * was captured; once that frame has decrypted here the page gets `{type: 'capture', rtp,
  * t}` (its RTP timestamp and capture time), which it matches with the frame shown.
  */
-import { readCameraData } from './camera-data.js';
+import { messageTime, readCameraData } from './camera-data.js';
 import { FrameCipher } from './e2ee.js';
 import { StreamVerifier, VerificationError, unitHash, unitOf } from './stream-verifier.js';
 
@@ -100,8 +100,8 @@ function failVerification(error) {
 }
 
 /**
- * A sealed data message from the camera, checked (new, signed; a position also fresh)
- * when the stream is verified: a position, a status or a help request.
+ * A sealed data message from the camera, checked (fresh, new, signed) when the stream is
+ * verified: a position, a status or a help request.
  * @param {ArrayBuffer} data
  */
 async function openData(data) {
@@ -110,7 +110,7 @@ async function openData(data) {
   if (!message) return;
   const checked = () => {
     const { kid, ctr } = unitOf('camera_data', new Uint8Array(data));
-    if (message.type === 'position') verifier.checkPosition(message.position.t);
+    verifier.checkPosition(messageTime(message)); // every camera message is fresh, not only positions
     verifier.noteUnit(kid, ctr, hash);
   };
   if (verifier && !verified(checked)) return;

@@ -6,7 +6,7 @@
  * new, named by a checkpoint); a stream that fails is dropped from the map. A link
  * without a signing key shows positions unchecked, as its tiles play unchecked.
  */
-import { readPosition } from './camera-data.js';
+import { messageTime, readCameraData } from './camera-data.js';
 import { openContentKey } from './content-key.js';
 import { FrameCipher } from './e2ee.js';
 import { StreamVerifier, VerificationError, unitHash, unitOf, verifyManifest } from './stream-verifier.js';
@@ -44,19 +44,19 @@ class Feed {
         if (token && verifier) verifier.acceptCheckpoint(token).catch(failed);
         return;
       }
-      const [position, hash] = await Promise.all([readPosition(cipher, data), verifier ? unitHash(data) : null]);
-      if (!position || this.closed) return;
+      const [message, hash] = await Promise.all([readCameraData(cipher, data), verifier ? unitHash(data) : null]);
+      if (!message || this.closed) return;
       if (verifier) {
         try {
           const { kid, ctr } = unitOf('camera_data', new Uint8Array(data));
-          verifier.checkPosition(position.t);
+          verifier.checkPosition(messageTime(message)); // every camera message (status, help too) is fresh
           verifier.noteUnit(kid, ctr, hash);
         } catch (error) {
           failed(error);
           return;
         }
       }
-      onPosition(position);
+      if (message.type === 'position') onPosition(message.position);
     };
     if (verifier) {
       this.#timer = setInterval(() => {
