@@ -10,6 +10,9 @@ const KEEPALIVE_MS = 5000;
 const HAS_SCRIPT_TRANSFORM = 'RTCRtpScriptTransform' in globalThis;
 
 /** The server refused the subscription; `status` is its HTTP status. */
+/** How long a closing session waits for its DELETE's answer before it closes the connection. */
+const LEAVE_WAIT_MS = 1000;
+
 export class WhepError extends Error {
   /**
    * @param {number} status
@@ -145,14 +148,18 @@ export class WhepSession {
     if (this.#closed) return;
     this.#closed = true;
     clearInterval(this.#keepaliveTimer);
-    this.#leave();
-    this.pc.close();
+    // The connection closes once the server has let the subscription go (at most after
+    // LEAVE_WAIT_MS): closed first, the server would see it end and answer the DELETE with
+    // 404 (a cross-origin DELETE waits for its CORS preflight too).
+    const waited = new Promise((resolve) => setTimeout(resolve, LEAVE_WAIT_MS));
+    Promise.race([this.#leave(), waited]).finally(() => this.pc.close());
   }
 
+  /** @returns {Promise<unknown>} settled when the server answered the DELETE (or it failed) */
   #leave() {
-    if (!this.resource) return;
+    if (!this.resource) return Promise.resolve();
     // keepalive lets the request outlive the page; sendBeacon cannot DELETE.
-    this.#api.fetch(this.resource, { method: 'DELETE', keepalive: true }).catch(() => {});
+    return this.#api.fetch(this.resource, { method: 'DELETE', keepalive: true }).catch(() => {});
   }
 
   /** @param {string} reason */
