@@ -53,13 +53,16 @@ async (video) => {
 """
 
 
-def open_console(browser: Browser, url: str) -> tuple[BrowserContext, Page]:
-    """A fresh browser profile, signed in as the test admin, on ``url``."""
+def open_console(browser: Browser, url: str, console: list[str] | None = None) -> tuple[BrowserContext, Page]:
+    """A fresh browser profile, signed in as the test admin, on ``url``; the page's console
+    warnings and errors go to ``console`` from the start."""
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     base = url.split("/#")[0].rstrip("/")
     response = context.request.post(f"{base}/api/session", data={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD})
     assert response.ok, response.text()
     page = context.new_page()
+    if console is not None:
+        page.on("console", lambda message: console.append(message.text) if message.type in ("warning", "error") else None)
     page.goto(url)
     page.evaluate("window.bwlive.ready")
     return context, page

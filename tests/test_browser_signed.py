@@ -277,10 +277,9 @@ def test_the_map_does_not_show_a_stream_the_server_forged(
     server, keys, stream = site
     producer = server.call(lambda: server.app[ROUTER].producers[stream["id"]])
     monkeypatch.setattr(producer, "key_envelope", KeyEnvelope.seal(StreamKey.new(), keys.public).to_json())
-    _, page = open_console(browser, f"{keys.link(server.url)}&sig={server.signing_key}")
+    warnings: list[str] = []
+    _, page = open_console(browser, f"{keys.link(server.url)}&sig={server.signing_key}", warnings)
     try:
-        warnings: list[str] = []
-        page.on("console", lambda message: warnings.append(message.text) if message.type == "warning" else None)
         page.click("button.nav-view[data-view=map]")
         page.wait_for_timeout(6000)  # the honest camera sends a position every second
         assert page.locator(f'.cam-marker[data-stream-id="{stream["id"]}"]').count() == 0
