@@ -128,6 +128,19 @@ def embed(page: Page, server: Server, token: str, **attributes: str) -> None:
     page.evaluate("(attributes) => embed(attributes)", {"server": server.url, "token": token, **named})
 
 
+def advancing_codes(page: Page, tile: Any, wanted: int = 3) -> list[dict[str, int]]:
+    """The burned-in codes of the tile's video, each a later frame, until ``wanted`` (12 s at most)."""
+    codes: list[dict[str, int]] = []
+    for _ in range(60):
+        code = tile.locator("video").evaluate(READ_CODE_JS)
+        if code and (not codes or code["frame"] > codes[-1]["frame"]):
+            codes.append(code)
+        if len(codes) >= wanted:
+            break
+        page.wait_for_timeout(200)
+    return codes
+
+
 def events(page: Page, kind: str) -> list[dict[str, Any]]:
     return [event for event in page.evaluate("window.events") if event["type"] == kind]
 
@@ -281,15 +294,7 @@ def test_the_player_hosted_on_the_integrators_own_origin_loads_no_code_from_bwli
         }""", [{"server": server.url, "stream": stream["id"]}, base64.b64encode(system_keys.pkcs8_der()).decode()])
         tile = page.locator(f'bwlive-player .tile[data-stream-id="{stream["id"]}"][data-state="live"]')
         tile.wait_for(timeout=20_000)
-        codes = []
-        for _ in range(60):
-            code = tile.locator("video").evaluate(READ_CODE_JS)
-            if code and (not codes or code["frame"] > codes[-1]["frame"]):
-                codes.append(code)
-            if len(codes) >= 3:
-                break
-            page.wait_for_timeout(200)
-        assert len(codes) >= 3, codes  # decrypted by the worker from the integrator's own files
+        assert len(advancing_codes(page, tile)) >= 3  # decrypted by the worker from the integrator's own files
         code_files = [url for url in loaded if url.endswith((".js", ".css"))]
         assert any(url.endswith("/static/e2ee-worker.js") for url in code_files), code_files
         assert code_files and all(url.startswith(static) for url in code_files), code_files
@@ -316,15 +321,7 @@ def test_the_player_plays_a_live_stream_with_the_key_handed_over(
     embed(page, server, token, camera_user=CAMERA)
     tile = page.locator(f'bwlive-player .tile[data-stream-id="{stream["id"]}"]')
     page.locator(f'bwlive-player .tile[data-stream-id="{stream["id"]}"][data-state="live"]').wait_for(timeout=20_000)
-    codes = []
-    for _ in range(60):
-        code = tile.locator("video").evaluate(READ_CODE_JS)
-        if code and (not codes or code["frame"] > codes[-1]["frame"]):
-            codes.append(code)
-        if len(codes) >= 3:
-            break
-        page.wait_for_timeout(200)
-    assert len(codes) >= 3, codes  # frames with their burned-in numbers, advancing
+    assert len(advancing_codes(page, tile)) >= 3  # frames with their burned-in numbers, advancing
     page.locator(f'bwlive-player .tile[data-stream-id="{stream["id"]}"][data-verified="yes"]').wait_for(timeout=10_000)
     assert events(page, "stream-started") == [{"type": "stream-started", "streamId": stream["id"], "camera": CAMERA}]
     page.wait_for_function("window.events.some((e) => e.type === 'position' && e.fix)", timeout=10_000)
