@@ -82,8 +82,8 @@ def played_back(recording: dict, frames: list[RecordedFrame], keys: SystemKeyPai
                     playback.last_capture_ms = code[1]
         elif frame.kind is FrameKind.AUDIO:
             playback.audio += 1
-        else:
-            playback.positions.append(json.loads(plain))
+        elif (message := json.loads(plain)).get("type") == "position":  # beside the camera's status messages
+            playback.positions.append(message)
     return playback
 
 
