@@ -140,6 +140,9 @@ def test_the_document_describes_every_input() -> None:
 HOSTILE = [  # (method, path, headers, body); "camera": the docked camera's WHIP headers
     pytest.param("POST", "/api/organisations", JSON, b'{"name": "\\ud800"}', id="lone surrogate"),
     pytest.param("POST", "/api/fleet/camera-users", JSON, b'{"name": "\\udc00"}', id="lone surrogate in a fleet body"),
+    pytest.param("POST", "/api/session", JSON, b'{"email": "\\u0016\\u0000ri@t", "password": "x"}',
+                 id="NUL in an e-mail address"),  # found by the fuzzer on PostgreSQL (a 500 there)
+    pytest.param("POST", "/api/fleet/camera-users", JSON, b'{"name": "Ni\\u0000co"}', id="NUL in a name"),
     pytest.param("POST", "/api/groups", JSON, DEEP, id="JSON nested 50,000 deep"),
     pytest.param("POST", "/api/fleet/profiles", JSON, DEEP, id="JSON nested 50,000 deep in a fleet body"),
     pytest.param("GET", "/api/recordings/r1/segments/%C2%B2", {}, None, id="superscript two as a segment number"),

@@ -17,7 +17,16 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, TypeVar
 
 from aiohttp import web
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+)
 
 from .errors import BadRequest
 
@@ -59,6 +68,25 @@ class RequestModel(BaseModel):
     is not a name), no unknown fields."""
 
     model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul(cls, value: object) -> object:
+        """No text in a request holds a NUL character (no name needs one, and PostgreSQL
+        cannot store one: it would be a 500 there)."""
+        if _holds_nul(value):
+            raise ValueError("contains a NUL character")
+        return value
+
+
+def _holds_nul(value: object) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return any(_holds_nul(item) for item in value)
+    if isinstance(value, dict):
+        return any(_holds_nul(key) or _holds_nul(item) for key, item in value.items())
+    return False
 
 
 def body(model: type[BaseModel]) -> Callable[[Handler], Handler]:
@@ -141,9 +169,12 @@ async def read_text(request: web.Request, limit: int = MAX_TEXT_BYTES) -> str:
     """The body as text: strict UTF-8, at most ``limit`` bytes; else 400 with a sentence."""
     raw = await _read_bounded(request, limit)
     try:
-        return raw.decode("utf-8")
+        text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise BadRequest("the body is not UTF-8 text") from None
+    if "\x00" in text:
+        raise BadRequest("the body contains a NUL character")
+    return text
 
 
 def read_path(request: web.Request, model: type[Model]) -> Model:
