@@ -169,7 +169,11 @@ def dock_camera(data_dir: Path, name: str, out: Path, clock: Clock | None = None
     try:
         service = FleetService.open(database, clock, Systems(database.db, clock))
         fleet = service.fleet
-        org = database.db.value(TEST_ORGANISATION_ID)
+        # the organisation of the system whose keys dock it (a test may make others with other keys)
+        org = (database.db.value(
+            "SELECT o.id FROM systems s JOIN organisations o ON o.id = s.organisation_id WHERE s.key_id = :key_id "
+            "ORDER BY o.name = :test DESC, o.created_at, o.id LIMIT 1", key_id=issuer.system_key.key_id,
+            test=TEST_ORGANISATION) or database.db.value(TEST_ORGANISATION_ID))
         serial = "SN-" + re.sub(r"\W+", "-", name).upper()
         if fleet.camera_by_serial(serial) is None:
             profile_name = "Streaming" if streaming else "No streaming"
