@@ -164,10 +164,11 @@ def tap_receiver(receiver: RTCRtpReceiver, on_packet: PacketCallback) -> None:
             repeater.arrived()
             if nack.missing and (ask := repeater.due(nack.missing)):
                 _spawn(receiver._send_rtcp_nack(packet.ssrc, ask))
-        rtcp_ssrc = receiver._RTCRtpReceiver__rtcp_ssrc  # type: ignore[attr-defined]
-        if estimate is not None and rtcp_ssrc is not None:
-            _spawn(receiver._send_rtcp(RtcpPsfbPacket(fmt=RTCP_PSFB_APP, ssrc=rtcp_ssrc, media_ssrc=0,
-                                                      fci=pack_remb_fci(estimate, [packet.ssrc]))))
+        if estimate is not None:  # once a second: read the receiver's RTCP SSRC only then
+            rtcp_ssrc = receiver._RTCRtpReceiver__rtcp_ssrc  # type: ignore[attr-defined]
+            if rtcp_ssrc is not None:
+                _spawn(receiver._send_rtcp(RtcpPsfbPacket(fmt=RTCP_PSFB_APP, ssrc=rtcp_ssrc, media_ssrc=0,
+                                                          fci=pack_remb_fci(estimate, [packet.ssrc]))))
         on_packet(packet)
 
     async def handle_rtp_packet(packet: RtpPacket, arrival_time_ms: int) -> None:

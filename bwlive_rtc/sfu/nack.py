@@ -38,6 +38,8 @@ class NackRepeater:
         """The packets of ``missing`` to NACK now: those just gone missing, and those due
         again (all marked as asked)."""
         self._forget(missing)
+        if self._may_ask < 1:
+            return []  # nothing may be asked now: spare the per-packet sort
         now = self._clock()
         again = []
         for seq in sorted(missing):
