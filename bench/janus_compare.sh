@@ -2,6 +2,8 @@
 # Janus vs bwlive through the external sfu-bench tool (../shared/sfu-bench, not part of
 # this repo), both servers in its network namespace, configurations interleaved.
 #   bench/janus_compare.sh 4:4 8:4 16:4        (root; Debian's janus installed)
+#   RECORDING=off bench/janus_compare.sh 8:4   (neither server records; default: both record,
+#                                               Janus through bench/janus_record.py)
 # Results: JSONL in $OUT (default /tmp/sfubench/compare.jsonl), tables printed at the end.
 set -euo pipefail
 BENCH=$(cd "$(dirname "$0")" && pwd)
@@ -12,6 +14,9 @@ WORK=/tmp/sfubench/bwlive
 NS=sfubench
 IP=198.18.0.1
 ARGS=${SFUBENCH_ARGS:---baseline 5}
+RECORDING=${RECORDING:-on}
+case "$RECORDING" in on) NO_RECORDING=() ;; off) NO_RECORDING=(--no-recording) ;;
+  *) echo "RECORDING must be on or off" >&2; exit 2 ;; esac
 mkdir -p "$WORK"
 
 ip netns list | grep -qw "$NS" || "$TOOL/netns.sh" up
@@ -26,12 +31,18 @@ rm -rf "$WORK/keys" "$WORK/data"
 "$PY" -c "import sys; from pathlib import Path; from bwlive_rtc.crypto.system_key import SystemKeyPair; SystemKeyPair.generate().save(Path(sys.argv[1]))" "$WORK/keys"
 ENVELOPE=$("$PY" -c "import sys; from pathlib import Path; from bwlive_rtc.crypto.content_key import KeyEnvelope; from bwlive_rtc.crypto.sframe import StreamKey; from bwlive_rtc.crypto.system_key import SystemPublicKey; print(KeyEnvelope.seal(StreamKey.new(), SystemPublicKey.load(Path(sys.argv[1]))).to_header())" "$WORK/keys")
 ip netns exec "$NS" "$PY" "$BENCH/serve_for_bench.py" --keys-dir "$WORK/keys" --data-dir "$WORK/data" \
-    --ice-ip "$IP" --consumer-timeout 3600 --open-viewing --query-credentials > "$WORK/server.log" 2>&1 &
+    --ice-ip "$IP" --consumer-timeout 3600 --open-viewing --query-credentials "${NO_RECORDING[@]}" > "$WORK/server.log" 2>&1 &
 BWLIVE_PID=$!
-trap 'kill $BWLIVE_PID 2>/dev/null || true' EXIT
+RECORDER_PID=
+if [ "$RECORDING" = on ]; then
+  rm -rf /tmp/sfubench/janus-recordings && mkdir -p /tmp/sfubench/janus-recordings
+  ip netns exec "$NS" "$PY" "$BENCH/janus_record.py" --rec-dir /tmp/sfubench/janus-recordings > "$WORK/janus_record.log" 2>&1 &
+  RECORDER_PID=$!
+fi
+trap 'kill $BWLIVE_PID $RECORDER_PID 2>/dev/null || true' EXIT
 for _ in $(seq 50); do grep -q "listening on" "$WORK/server.log" 2>/dev/null && break; sleep 0.2; done
 URL=$(grep -o 'http://[0-9.:]*' "$WORK/server.log")
-echo "bwlive pid $BWLIVE_PID at $URL (in netns $NS); janus pid $(cat /tmp/sfubench/janus.pid)"
+echo "bwlive pid $BWLIVE_PID at $URL (in netns $NS); janus pid $(cat /tmp/sfubench/janus.pid); recording $RECORDING"
 
 for cfg in "$@"; do
   IFS=: read -r N M W <<< "$cfg"
@@ -46,4 +57,5 @@ for cfg in "$@"; do
       --adapter-opt "publish_path=/whip?camera={name}&key=$ENVELOPE" --adapter-opt "subscribe_path=/whep/{stream}"
   sleep 3
 done
+[ "$RECORDING" = on ] && echo "janus recorded $(du -sh /tmp/sfubench/janus-recordings | cut -f1) ($(ls /tmp/sfubench/janus-recordings | wc -l) files)"
 for label in janus bwlive; do echo "## $label"; "$TOOL/summarize.py" "$OUT" "$label"; done

@@ -36,12 +36,16 @@ async def serve(args: argparse.Namespace) -> None:
         host="127.0.0.1", port=args.port, data_dir=args.data_dir, keys_dir=args.keys_dir,
         tls=False, consumer_timeout=args.consumer_timeout,
     )
+    from bwlive_rtc.crypto.system_signing import SIGNING_FILE, SigningKeyPair
+
+    if not (settings.keys_dir / SIGNING_FILE).exists():  # a tool may make only the end-to-end pair:
+        SigningKeyPair.generate().save(settings.keys_dir)  # the system's signing key, before the system is made
     bootstrap(settings, "Bench", BENCH_EMAIL, "Bench Admin", BENCH_PASSWORD)
     credentials = _dock_bench_cameras(settings, args.cameras)
     if args.no_recording:  # to measure what recording costs; the product always records
         from bwlive_rtc import app as app_module
 
-        app_module.FEATURES = tuple(f for f in app_module.FEATURES if f.name != "recordings")
+        app_module.FEATURES = tuple(f for f in app_module.FEATURES if f.name not in ("recordings", "evidence"))
     make_app = server_module.create_app
 
     def bench_app(*given):  # type: ignore[no-untyped-def]
@@ -70,15 +74,12 @@ def _dock_bench_cameras(settings, count: int) -> list[BenchCamera]:  # type: ign
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-    from bwlive_rtc.crypto.system_signing import SIGNING_FILE, SigningKeyPair
     from bwlive_rtc.fleet.credentials import CredentialIssuer
     from bwlive_rtc.fleet.service import FleetService
     from bwlive_rtc.kernel.clock import SystemClock
     from bwlive_rtc.storage.database import Database
     from bwlive_rtc.systems.store import Systems
 
-    if not (settings.keys_dir / SIGNING_FILE).exists():  # the bench makes only the end-to-end pair
-        SigningKeyPair.generate().save(settings.keys_dir)
     issuer = CredentialIssuer.load(settings.keys_dir)  # docked at the system before the server starts
     database, clock = Database(settings.database), SystemClock()
     try:
@@ -110,6 +111,7 @@ def _query_credentials(credentials: list[BenchCamera]):  # type: ignore[no-untyp
     query removed; the answer names the stream in ``X-Stream-Id`` (the tool's fallback,
     the last segment of ``Location``, is the session secret)."""
     from aiohttp import web
+    from aiohttp.streams import StreamReader
 
     given: dict[str, BenchCamera] = {}
 
@@ -120,10 +122,13 @@ def _query_credentials(credentials: list[BenchCamera]):  # type: ignore[no-untyp
             return await handler(request)
         if name not in given:
             given[name] = credentials[len(given)]
-        offer = await request.read()
+        offer = await request.content.read()
         headers = {**request.headers, **given[name].whip_headers(offer, request.query.get("key", ""))}
         cloned = request.clone(headers=headers, rel_url=request.path)
-        cloned._read_bytes = offer  # the body was read once, to sign it; the handler reads it again
+        body = StreamReader(request.protocol, 2**16, loop=asyncio.get_running_loop())
+        body.feed_data(offer)  # the body was read once, to sign it: the handler reads it again
+        body.feed_eof()
+        cloned._payload = body
         response = await handler(cloned)
         if "Location" in response.headers:
             response.headers["X-Stream-Id"] = response.headers["Location"].split("/")[2]
