@@ -1,13 +1,20 @@
 """Chromium: the admin edits the fleet (rename, delete with "Are you sure?", a profile in
 use refused with a sentence, a camera reassigned after confirming, a network's new
 password) and reads the camera status table (online and streaming from the live streams,
-last docked, credential expiry, battery "—") (issue 13, "what operators expect")."""
+last docked, credential expiry; the camera's battery and signal opened with the admin's
+end-to-end key, or "no key in this browser") (issue 13, "what operators expect")."""
 from __future__ import annotations
+
+import re
+from pathlib import Path
 
 from playwright.sync_api import Browser, expect
 
+from bwlive_rtc.crypto.system_key import SystemKeyPair
+from bwlive_rtc.crypto.system_signing import SigningPublicKey
 from tests.processes import ADMIN_EMAIL, ADMIN_PASSWORD
 from tests.test_browser_accounts import sign_in
+from tests.test_console_browser import Console
 
 
 def test_admin_edits_the_fleet_and_reads_camera_status(server, start_camera, browser: Browser) -> None:
@@ -22,8 +29,9 @@ def test_admin_edits_the_fleet_and_reads_camera_status(server, start_camera, bro
     expect(status.locator(".online")).to_have_text("online")
     expect(status.locator(".streaming")).to_have_text("streaming", timeout=10_000)
     expect(status.locator(".expires")).not_to_have_text("—")
-    expect(status.locator(".battery")).to_have_text("—")
-    page.locator("#camera-status").screenshot(path="docs/screenshots/admin-camera-status.png")
+    expect(status.locator(".battery")).to_have_text("no key in this browser")  # this browser holds no key
+    expect(status.locator(".signal")).to_have_text("—")
+    page.locator("#camera-status").screenshot(path="docs/screenshots/admin-camera-status-no-key.png")
 
     card = page.locator("#fleet")
     message = card.locator("#fleet-message")
@@ -57,6 +65,7 @@ def test_admin_edits_the_fleet_and_reads_camera_status(server, start_camera, bro
     card.locator("#user-form input[name=name]").fill("Rik Relief")
     card.locator("#user-form select").select_option(label="Streaming")
     card.locator("#user-form button").click()
+    expect(card.locator(".fleet-user", has_text="Rik Relief")).to_have_count(1)  # the card is redrawn with them
     camera = card.locator('.fleet-camera[data-serial="SN-SOL-STATUS"]')
     camera.locator("button.reassign").click()
     reassign = card.locator(".confirm-step")
@@ -83,3 +92,32 @@ def test_admin_edits_the_fleet_and_reads_camera_status(server, start_camera, bro
     assert {"profile renamed", "profile deleted", "camera reassigned", "Wi-Fi network changed",
             "Wi-Fi network deleted"} <= actions
     context.close()
+
+
+def test_the_admin_page_opens_the_cameras_battery_with_the_admins_key(
+    server, start_camera, system_keys: SystemKeyPair, workdir: Path, browser: Browser
+) -> None:
+    """The battery and signal are sealed end to end: the admin's browser opens them with the
+    key of its link (and checks them against the camera's signatures), the server cannot."""
+    start_camera("Bea Battery", "--battery", "64")
+    server.wait_for_stream("Bea Battery")
+    signing_key = SigningPublicKey.load(workdir / "keys").b64u()
+    console = Console(browser, f"{system_keys.link(server.url)}&sig={signing_key}")  # the key, in this browser
+    try:
+        page = console.page
+        page.goto(server.url + "/web/admin.html")
+        status = page.locator('#camera-status .camera-status[data-serial="SN-BEA-BATTERY"]')
+        expect(status.locator(".battery")).to_have_attribute("data-value", "64", timeout=20_000)
+        expect(status.locator(".battery")).to_have_text("64 %")
+        signal = int(status.locator(".signal").get_attribute("data-value") or 0)
+        assert -70 <= signal <= -50, signal
+        expect(status.locator(".signal")).to_have_text(f"{signal} dBm")
+        reported = status.locator(".reported")
+        expect(reported).to_have_text(re.compile(r"\d{1,2}:\d{2}:\d{2}"))
+        first = reported.inner_text()
+        expect(reported).not_to_have_text(first, timeout=10_000)  # a new report each second
+        fleet = console.context.request.get(server.url + "/api/fleet/status").json()["cameras"]
+        assert all("battery" not in camera for camera in fleet)  # the server never has it
+        page.locator("#camera-status").screenshot(path="docs/screenshots/admin-camera-status.png")
+    finally:
+        console.close()

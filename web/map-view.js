@@ -1,6 +1,6 @@
 /**
  * The live page's two views, the tile grid and the map. Every live stream's positions are
- * followed from the start (positions.js: a data-only subscription each), so the stream
+ * followed from the start (camera-feeds.js: a data-only subscription each), so the stream
  * list knows which cameras have a position (their Map button) and the map, made when first
  * shown (with the organisation's tile settings), starts with every camera's last known
  * position.
@@ -10,7 +10,7 @@
 import { callApi } from './api.js';
 import { state } from './console-state.js';
 import { CameraMap } from './map.js';
-import { PositionFeeds } from './positions.js';
+import { CameraFeeds } from './camera-feeds.js';
 
 export class Views {
   /** @type {CameraMap | null} made when the map is first shown */
@@ -24,15 +24,17 @@ export class Views {
   #latest = new Map();
   /** @type {Set<string>} streams whose positions failed verification: kept off the map */
   #unverified = new Set();
-  #feeds = new PositionFeeds(
-    (stream, position) => this.#onPosition(stream, position),
-    (stream, error) => {
+  #feeds = new CameraFeeds({
+    onMessage: (stream, message) => {
+      if (message.type === 'position') this.#onPosition(stream, message.position);
+    },
+    onFailed: (stream, error) => {
       console.warn(`map: ${stream.camera}: not verified: ${error.message}`);
       this.#unverified.add(stream.id);
       this.update();
     },
-    () => state.clock,
-  );
+    clock: () => state.clock,
+  });
 
   /**
    * @param {{live: HTMLElement, map: HTMLElement}} views the views' sections

@@ -17,7 +17,7 @@ routes = web.RouteTableDef()
 @routes.get("/api/fleet/status")
 @access(Access.ADMIN)
 async def fleet_status(request: web.Request) -> web.Response:
-    """Each camera's status: online, streaming, last docked, credential expiry, battery."""
+    """Each camera's status: online, streaming, last docked, credential expiry."""
     app = request.app
     return web.json_response({"cameras": camera_status(app[FLEET].fleet, app[WHIP_SESSIONS], organisation(request),
                                                        app[CLOCK].now())})

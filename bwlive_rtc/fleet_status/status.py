@@ -1,6 +1,7 @@
 """One row per camera of an organisation: whom it belongs to, whether it is online (has a
 live stream) and streaming (media within the last 2 s), when it last docked, when the
-credential it took then expires, and its battery (``None`` until the agent reports it)."""
+credential it took then expires. Not its battery: that is in the camera's end-to-end
+encrypted status, which the admin's browser opens (web/admin-status.js)."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -25,6 +26,6 @@ def camera_status(fleet: Fleet, sessions: WhipSessions, organisation_id: str, no
             "last_docked_at": docked.isoformat() if docked else None,
             "credential_expires_at": expires.isoformat() if expires else None,
             "credential_expired": expires is not None and expires <= now,
-            "revoked": camera.revoked_at is not None, "battery": None,
+            "revoked": camera.revoked_at is not None,
         })
     return rows

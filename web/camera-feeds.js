@@ -1,13 +1,15 @@
 /**
- * The map's source of positions: for each live stream, a data-only WHEP subscription
- * (no media) whose `bwlive` data channel carries the camera's encrypted positions,
- * decrypted here, and its checkpoints: with the link's signing key, each position is
- * checked as a tile checks it (stream-verifier.js: a manifest the camera signed, fresh,
- * new, named by a checkpoint); a stream that fails is dropped from the map. A link
- * without a signing key shows positions unchecked, as its tiles play unchecked.
+ * The cameras' sealed messages without their pictures (the map's positions, the admin's
+ * camera status): for each live stream, a data-only WHEP subscription (no media) whose
+ * `bwlive` data channel carries the camera's encrypted messages (positions, status, help),
+ * decrypted here with a key this browser holds, and its checkpoints: with the link's
+ * signing key, each message is checked as a tile checks it (stream-verifier.js: a manifest
+ * the camera signed, fresh, new, named by a checkpoint); a stream that fails is reported
+ * and followed no more. A link without a signing key gives messages unchecked, as its
+ * tiles play unchecked.
  */
 import { messageTime, readCameraData } from './camera-data.js';
-import { openContentKey } from './content-key.js';
+import { ContentKeyError, openContentKey } from './content-key.js';
 import { FrameCipher } from './e2ee.js';
 import { StreamVerifier, VerificationError, unitHash, unitOf, verifyManifest } from './stream-verifier.js';
 import { WhepSession } from './whep.js';
@@ -16,7 +18,7 @@ const CHECK_EVERY_MS = 1000;
 
 /**
  * @typedef {import('./streams.js').Stream} Stream
- * @typedef {import('./camera-data.js').Position} Position
+ * @typedef {import('./camera-data.js').CameraMessage} CameraMessage
  */
 
 class Feed {
@@ -27,10 +29,10 @@ class Feed {
    * @param {Stream} stream
    * @param {import('./e2ee.js').StreamKey} contentKey
    * @param {StreamVerifier | null} verifier null: the link has no signing key
-   * @param {(position: Position) => void} onPosition
+   * @param {(message: CameraMessage) => void} onMessage
    * @param {(error: VerificationError) => void} onFailed
    */
-  constructor(stream, contentKey, verifier, onPosition, onFailed) {
+  constructor(stream, contentKey, verifier, onMessage, onFailed) {
     const cipher = new FrameCipher(contentKey);
     const failed = (error) => {
       if (!(error instanceof VerificationError)) throw error;
@@ -56,7 +58,7 @@ class Feed {
           return;
         }
       }
-      if (message.type === 'position') onPosition(message.position);
+      onMessage(message);
     };
     if (verifier) {
       this.#timer = setInterval(() => {
@@ -73,7 +75,7 @@ class Feed {
     try {
       await this.session.connect();
     } catch {
-      this.close(); // gone, or refused: the map shows nothing for it
+      this.close(); // gone, or refused: nothing to show for it
     }
   }
 
@@ -97,22 +99,29 @@ function checkpointToken(data) {
   }
 }
 
-export class PositionFeeds {
-  /** @type {Map<string, Feed | null>} null: no key for that stream */
+export class CameraFeeds {
+  /** @type {Map<string, Feed | null>} null: no key for that stream, or not open yet */
   #feeds = new Map();
-  #onPosition;
+  #onMessage;
   #onFailed;
+  #onNoKey;
   #clock;
 
   /**
-   * @param {(stream: Stream, position: Position) => void} onPosition
-   * @param {(stream: Stream, error: VerificationError) => void} onFailed its positions are
-   *   not what the camera signed: take it off the map
-   * @param {() => import('./stream-verifier.js').ClockCheck | null} clock this computer's clock against the server's
+   * @param {object} handlers
+   * @param {(stream: Stream, message: CameraMessage) => void} handlers.onMessage each message,
+   *   decrypted (and checked, with a signing key)
+   * @param {(stream: Stream, error: VerificationError) => void} handlers.onFailed its messages
+   *   are not what the camera signed: show none of them
+   * @param {(stream: Stream, error: ContentKeyError) => void} [handlers.onNoKey] this browser
+   *   holds no key that opens the stream's
+   * @param {() => import('./stream-verifier.js').ClockCheck | null} handlers.clock this
+   *   computer's clock against the server's
    */
-  constructor(onPosition, onFailed, clock) {
-    this.#onPosition = onPosition;
+  constructor({ onMessage, onFailed, onNoKey, clock }) {
+    this.#onMessage = onMessage;
     this.#onFailed = onFailed;
+    this.#onNoKey = onNoKey ?? (() => {});
     this.#clock = clock;
   }
 
@@ -147,8 +156,10 @@ export class PositionFeeds {
     let contentKey;
     try {
       contentKey = await openContentKey(stream.key_envelope, keys, 'Stream');
-    } catch {
-      return; // no key for it: nothing to show (the stream list says "no key")
+    } catch (error) {
+      if (!(error instanceof ContentKeyError)) throw error;
+      this.#onNoKey(stream, error);
+      return; // no key for it: nothing to show
     }
     const envelope = stream.key_envelope;
     const signingKey = keys.find((key) => key.keyId === envelope?.kid)?.signingKey;
@@ -159,11 +170,11 @@ export class PositionFeeds {
       } catch (error) {
         if (!(error instanceof VerificationError)) throw error;
         this.#onFailed(stream, error);
-        return; // not made by the camera it names: never on the map
+        return; // not made by the camera it names: none of its messages count
       }
     }
     if (!this.#feeds.has(stream.id)) return; // ended meanwhile
-    const feed = new Feed(stream, contentKey, verifier, (position) => this.#onPosition(stream, position),
+    const feed = new Feed(stream, contentKey, verifier, (message) => this.#onMessage(stream, message),
       (error) => this.#onFailed(stream, error));
     this.#feeds.set(stream.id, feed);
     await feed.open();
