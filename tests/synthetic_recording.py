@@ -104,10 +104,11 @@ def _audio() -> list[bytes]:
 def write_recording(data_dir: Path, system_key: SystemPublicKey, camera: str, seconds: float, *,
                     organisation_id: str, fps: int = 15, gop: int = 45, loop_s: float | None = None,
                     gps_lost: tuple[tuple[float, float], ...] = (), acknowledged_at: tuple[tuple[float, str], ...] = (),
-                    audio: bool = True) -> SyntheticRecording:
+                    audio: bool = True, walk_deg: float = 1e-5) -> SyntheticRecording:
     """Record ``seconds`` of a camera that is ``camera`` into the data directory of a
     (possibly running) server; the recording is complete and ended just now.
-    ``gps_lost``: (from s, to s) with ``fix: false`` positions; ``acknowledged_at``: (s, by)."""
+    ``gps_lost``: (from s, to s) with ``fix: false`` positions; ``acknowledged_at``: (s, by);
+    ``walk_deg``: how far north the camera goes each second."""
     stream_key = StreamKey.new()  # as the camera makes one per stream
     envelope = KeyEnvelope.seal(stream_key, system_key).to_json()
     recording_id = uuid.uuid4().hex
@@ -124,7 +125,7 @@ def write_recording(data_dir: Path, system_key: SystemPublicKey, camera: str, se
     for second in range(int(seconds)):
         lost = any(start <= second < end for start, end in gps_lost)
         fix = ({"type": "position", "fix": False, "t": 0} if lost else
-               {"type": "position", "fix": True, "lat": 52.37 + second * 1e-5, "lon": 4.89, "accuracy": 5.0, "t": 0})
+               {"type": "position", "fix": True, "lat": 52.37 + second * walk_deg, "lon": 4.89, "accuracy": 5.0, "t": 0})
         fix["t"] = int((started_at + timedelta(seconds=second)).timestamp() * 1000)
         frames.append(RecordedFrame(FrameKind.DATA, second * 1000 + 500, False,
                                     encrypt[Kind.CAMERA_DATA](json.dumps(fix).encode())))

@@ -46,8 +46,8 @@ def recording(server: Server, system_keys: SystemKeyPair) -> SyntheticRecording:
                            gps_lost=((60, 75),), acknowledged_at=((30, "Ada Admin"), (130, "Ada Admin")))
 
 
-@pytest.fixture(scope="module")
-def page(server: Server, system_keys: SystemKeyPair, browser: Browser, recording: SyntheticRecording) -> Iterator[Page]:
+def play(server: Server, system_keys: SystemKeyPair, browser: Browser, recording: SyntheticRecording) -> Page:
+    """A new browser profile with the key, signed in, playing ``recording`` on the recordings page."""
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     response = context.request.post(f"{server.url}/api/session", data={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD})
     assert response.ok, response.text()
@@ -58,8 +58,14 @@ def page(server: Server, system_keys: SystemKeyPair, browser: Browser, recording
     page.evaluate("window.bwlive.ready")
     page.click(f'button.recording[data-recording-id="{recording.id}"]')
     page.wait_for_selector('#player[data-state="playing"]', timeout=10_000)
+    return page
+
+
+@pytest.fixture(scope="module")
+def page(server: Server, system_keys: SystemKeyPair, browser: Browser, recording: SyntheticRecording) -> Iterator[Page]:
+    page = play(server, system_keys, browser, recording)
     yield page
-    context.close()
+    page.context.close()
 
 
 def state(page: Page, name: str) -> str:
@@ -177,3 +183,39 @@ def test_markers_for_acknowledgements_and_gps_loss(page: Page, recording: Synthe
     settle(page)
     shows(page, recording, 130_000)
     page.locator(".timeline").screenshot(path="/tmp/bwlive-timeline.png")
+
+
+# Where the recording's map looks and where its marker is: (centre lat, marker lat, marker in view).
+TRAIL_VIEW_JS = """() => {
+  const trail = window.bwlive.trailMap;
+  const entry = trail && [...trail.entries.values()][0];
+  if (!entry) return null;
+  const marker = entry.marker.getLatLng();
+  return [trail.map.getCenter().lat, marker.lat, trail.map.getBounds().contains(marker)];
+}"""
+
+
+def test_the_recording_map_follows_its_marker(server: Server, system_keys: SystemKeyPair, browser: Browser) -> None:
+    """A camera that walks off the map's view (55 m a second, the map 350 m tall): the map pans with it."""
+    walker = write_recording(server.data_dir, system_keys.public, "Walking Wim", 24,
+                             organisation_id=organisation_of(server.data_dir), walk_deg=0.0005, audio=False)
+    page = play(server, system_keys, browser, walker)
+    try:
+        page.select_option("#speed", "2")
+        views = []
+        for _ in range(60):
+            view = page.evaluate(TRAIL_VIEW_JS)
+            if view and (views or view[2]):  # from when the new map first shows the marker
+                views.append(view)
+            if int(state(page, "position")) >= 18_000:
+                break
+            page.wait_for_timeout(200)
+        assert len(views) >= 10, views
+        first_centre, first_marker, _ = views[0]
+        last_centre, last_marker, _ = views[-1]
+        assert last_marker - first_marker >= 0.005, views  # the camera went ~600 m north during playback ...
+        assert last_centre - first_centre >= 0.004, views  # ... and the map went with it,
+        assert all(in_view for _, _, in_view in views), views  # never leaving it out of sight
+        page.locator("#trail-map").screenshot(path="docs/screenshots/recording-map-follows.png")
+    finally:
+        page.context.close()
