@@ -1,7 +1,8 @@
 """Chromium: every page's header signs out, switches organisation and links to
 Administration (admins only) and the Account page; two-factor sign-in is set up with a QR
 code and asked for at sign-in; an organisation can require it; a password is changed on
-the Account page and reset by an admin-made one-time link (issue 13, defect 5)."""
+the Account page and reset by an admin-made one-time link; an admin resets a member's
+two-factor sign-in on the members page (issue 13, defect 5)."""
 from __future__ import annotations
 
 import time
@@ -117,6 +118,61 @@ def test_two_factor_set_up_then_asked_at_sign_in(server, browser: Browser) -> No
     members = call(admin_ctx, admin, "GET", "/api/organisation/members")["members"]
     assert next(m for m in members if m["email"] == "tom@example.test")["two_factor"] is True
     context.close()
+    admin_ctx.close()
+
+
+def test_admin_resets_a_members_two_factor_on_the_members_page(server, browser: Browser) -> None:
+    """The member lost their authenticator: the admin's button asks once more, then turns
+    it off and ends the member's sessions; the member signs in with the password alone
+    and sets two-factor up again."""
+    admin_ctx = browser.new_context(viewport={"width": 1280, "height": 900})
+    admin = admin_ctx.new_page()
+    sign_in(admin, server.url + "/web/admin.html", ADMIN_EMAIL, ADMIN_PASSWORD, organisation="Test organisation")
+    admin.wait_for_url("**/web/admin.html")
+    invited(browser, admin_ctx, admin, "lou@example.test", "Lou Lost", "operator")
+    member_ctx = browser.new_context()
+    member = member_ctx.new_page()
+    sign_in(member, server.url + "/web/account.html", "lou@example.test", MEMBER_PASSWORD)
+    member.wait_for_url("**/web/account.html")
+    old_secret = call(member_ctx, member, "POST", "/api/account/two-factor")["secret"]
+    call(member_ctx, member, "POST", "/api/account/two-factor/confirm", {"code": pyotp.TOTP(old_secret).now()})
+
+    admin.reload()
+    row = admin.locator("#members tr", has_text="lou@example.test")
+    expect(row.locator("td").nth(3)).to_have_text("on")
+    button = row.locator("button.reset-two-factor")
+    button.click()
+    expect(button).to_have_text("Really reset Lou Lost's two-factor?")  # asks first: nothing changed yet
+    members = call(admin_ctx, admin, "GET", "/api/organisation/members")["members"]
+    assert next(m for m in members if m["email"] == "lou@example.test")["two_factor"] is True
+    assert member_ctx.request.get(server.url + "/api/session").json()["signed_in"] is True
+    admin.locator("section.card", has=admin.locator("#members")).screenshot(
+        path="docs/screenshots/admin-members-two-factor-reset.png")
+    button.click()
+    expect(admin.locator("#members-message")).to_have_text(
+        "Lou Lost's two-factor sign-in is off and their sessions ended; they set it up again at their next sign-in.")
+    expect(row.locator("td").nth(3)).to_have_text("off")
+    expect(row.locator("button.reset-two-factor")).to_have_count(0)
+
+    assert member_ctx.request.get(server.url + "/api/session").json() == {"signed_in": False}  # signed out
+    member.goto(server.url + "/")
+    member.wait_for_url("**/web/signin.html**")
+    member.fill("input[name=email]", "lou@example.test")
+    member.fill("input[name=password]", MEMBER_PASSWORD)
+    member.click("#signin-form button[type=submit]")
+    member.wait_for_url(server.url + "/")  # in with the password alone: no code asked
+    member.goto(server.url + "/web/account.html")
+    member.click("#two-factor-start")  # and may set it up again, with a new secret
+    secret = member.locator("#two-factor-secret")
+    secret.wait_for()
+    assert secret.inner_text() != old_secret
+    member.fill("#two-factor-confirm input[name=code]", pyotp.TOTP(secret.inner_text()).now())
+    member.click("#two-factor-confirm button")
+    member.locator("#recovery-codes li").first.wait_for()
+    assert call(member_ctx, member, "GET", "/api/session")["user"]["two_factor"] is True
+    entries = call(admin_ctx, admin, "GET", "/api/organisation/audit?page_size=200")["entries"]
+    assert any(entry["action"] == "two-factor sign-in reset" for entry in entries)
+    member_ctx.close()
     admin_ctx.close()
 
 
