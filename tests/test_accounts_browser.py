@@ -14,6 +14,12 @@ from tests.processes import ADMIN_EMAIL, ADMIN_PASSWORD
 from tests.test_browser_accounts import accept, sign_in
 
 PAGES = ("/", "/web/recordings.html", "/web/settings.html", "/web/admin.html", "/web/account.html")
+# The vertical space between each card of the page and the next (px).
+CARD_GAPS_JS = """() => {
+  const cards = [...document.querySelectorAll('main .card')].filter((card) => card.offsetParent !== null)
+    .map((card) => card.getBoundingClientRect()).sort((a, b) => a.top - b.top);
+  return cards.slice(1).map((card, i) => card.top - cards[i].bottom);
+}"""
 MEMBER_PASSWORD = "member password 1"
 
 
@@ -50,6 +56,11 @@ def test_header_signs_out_switches_organisation_and_links_administration(server,
         assert menu.locator("#account-link").inner_text() == "Ada Admin", path
         if path == "/":
             admin.screenshot(path="docs/screenshots/header-console.png", clip={"x": 0, "y": 0, "width": 1280, "height": 60})
+        if path == "/web/settings.html":  # the cards follow one another without a blank gap (issue 13, polish)
+            admin.locator("#browser-keys").wait_for()
+            admin.locator("#settings").wait_for()
+            assert all(0 <= gap <= 24 for gap in admin.evaluate(CARD_GAPS_JS)), admin.evaluate(CARD_GAPS_JS)
+            admin.screenshot(path="docs/screenshots/settings.png", full_page=True)
     invited(browser, admin_ctx, admin, "vera@example.test", "Vera Viewer", "viewer")
     call(admin_ctx, admin, "POST", "/api/organisations", {"name": "Harbour police"})
     admin.goto(server.url + "/web/recordings.html")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from playwright.sync_api import Browser, BrowserContext, Page
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from bwlive_rtc.crypto.system_key import SystemKeyPair
 from tests.processes import ADMIN_EMAIL, ADMIN_PASSWORD
@@ -170,13 +170,14 @@ def test_drag_and_drop_makes_groups_and_fills_the_grid(
         page.drag_and_drop(stream_button, "#tiles")
         live_tile(page, noor)
 
-        made.hover()
+        page.mouse.move(0, 0)  # Rename and Delete are there without hovering (issue 13, polish)
+        expect(made.locator(".group-rename")).to_be_visible()
+        expect(made.locator(".group-delete")).to_be_visible()
         made.locator(".group-rename").click()
         made.locator(".group-name-input").fill("Harbour watch")
         made.locator(".group-name-input").press("Enter")
         renamed = page.locator('.group:has(.group-name:text-is("Harbour watch"))')
         renamed.wait_for(timeout=5000)
-        renamed.hover()
         renamed.locator(".group-delete").click()
         renamed.locator(".group-delete").click()  # the second click confirms
         renamed.wait_for(state="detached", timeout=5000)

@@ -131,6 +131,7 @@ def test_a_member_is_told_of_a_role_change_and_of_removal_and_no_tile_stays_live
         tile = page.locator(tile_selector(stream))
         assert tile.get_attribute("data-state") == "ended"
         assert tile.locator(".tile-message").inner_text() == "You were removed from Test organisation."
+        page.screenshot(path="docs/screenshots/console-removed-member.png")
         page.wait_for_timeout(3000)
         assert "unreachable" not in page.locator("#connection").inner_text()
         assert page.locator('.tile[data-state="live"]').count() == 0

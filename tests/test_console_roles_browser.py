@@ -31,6 +31,9 @@ def test_each_role_sees_the_controls_it_may_use(server, start_camera, system_key
             page.click(f'button.stream[data-stream-id="{stream}"]')
             live_tile(page, stream)
             expect(page.locator(f'.tile[data-stream-id="{stream}"] .tile-ack')).to_be_visible()
+            if not shown:  # a viewer's console, once the picture plays
+                page.wait_for_function("() => document.querySelector('.tile video')?.currentTime > 0.5", timeout=15_000)
+                page.screenshot(path="docs/screenshots/console-viewer.png")
         dropped = viewer.page.evaluate("""() => {
             const data = new DataTransfer();
             data.setData('application/x-bwlive-camera', 'Vera Rol');

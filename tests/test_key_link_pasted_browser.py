@@ -42,6 +42,7 @@ def test_a_damaged_link_opened_before_signing_in_keeps_its_error(server, browser
         page.goto(server.url + "/#key=!!!not-a-key!!!")
         page.wait_for_url("**/web/signin.html**", timeout=10_000)
         expect(page.locator("#link-problem")).to_contain_text("The key in this link could not be used")
+        page.screenshot(path="docs/screenshots/signin-link-problem.png")
         page.reload()  # told once
         expect(page.locator("#link-problem")).to_be_hidden()
     finally:
