@@ -1,5 +1,5 @@
-"""Chromium: the admin edits the fleet (rename, delete with "Are you sure?", a profile in
-use refused with a sentence, a camera reassigned after confirming, a network's new
+"""Chromium: the admin edits the fleet (rename, delete with "Are you sure?", a profile or a
+camera user in use refused with a sentence, a camera reassigned after confirming, a network's new
 password) and reads the camera status table (online and streaming from the live streams,
 last docked, credential expiry; the camera's battery and signal opened with the admin's
 end-to-end key, or "no key in this browser") (issue 13, "what operators expect")."""
@@ -49,6 +49,7 @@ def test_admin_edits_the_fleet_and_reads_camera_status(server, start_camera, bro
     spare.locator("button.rename-start").click()
     spare.locator("form.rename input[name=name]").fill("Reserve")
     spare.locator("form.rename button", has_text="Save").click()
+    expect(card).to_have_attribute("aria-busy", "false")
     reserve = card.locator(".fleet-profile", has_text="Reserve")
     reserve.wait_for()
     reserve.locator("button.delete").click()
@@ -82,15 +83,41 @@ def test_admin_edits_the_fleet_and_reads_camera_status(server, start_camera, bro
     network = card.locator(".fleet-network", has_text="Van-WLAN")
     network.locator("form.network-password input").fill("new van pw")
     network.locator("form.network-password button").click()
+    expect(card).to_have_attribute("aria-busy", "false")  # changed, and the card redrawn
     expect(message).to_have_text("")
     network.locator("button.delete").click()
     card.locator(".confirm-step button.confirm-yes").click()
     expect(network).to_have_count(0)
 
+    # Camera users: one with a camera is kept, with the reason; another is renamed, then deleted after asking.
+    rik = card.locator(".fleet-user", has_text="Rik Relief")
+    rik.locator("button.delete").click()
+    card.locator(".confirm-step button.confirm-yes").click()
+    expect(message).to_contain_text("camera user Rik Relief still has camera(s) SN-SOL-STATUS")
+    card.locator("#user-form input[name=name]").fill("Tess Temp")
+    card.locator("#user-form button").click()
+    tess = card.locator(".fleet-user", has_text="Tess Temp")
+    expect(tess).to_have_count(1)
+    tess_id = tess.get_attribute("data-user-id")
+    user = card.locator(f'.fleet-user[data-user-id="{tess_id}"]')
+    user.locator("button.rename-start").click()
+    user.locator("form.rename input[name=name]").fill("Tara Temp")
+    user.locator("form.rename button", has_text="Save").click()
+    expect(card).to_have_attribute("aria-busy", "false")
+    expect(user.locator("td").first).to_contain_text("Tara Temp")
+    user.locator("button.delete").click()
+    step = card.locator(".confirm-step")
+    expect(step).to_contain_text("Are you sure? Delete camera user Tara Temp and their own Wi-Fi networks?")
+    step.locator("button.confirm-no").click()
+    expect(user).to_have_count(1)
+    user.locator("button.delete").click()
+    card.locator(".confirm-step button.confirm-yes").click()
+    expect(user).to_have_count(0)
+
     entries = context.request.get(server.url + "/api/organisation/audit?page_size=200").json()["entries"]
     actions = {e["action"] for e in entries}
     assert {"profile renamed", "profile deleted", "camera reassigned", "Wi-Fi network changed",
-            "Wi-Fi network deleted"} <= actions
+            "Wi-Fi network deleted", "camera user renamed", "camera user deleted"} <= actions
     context.close()
 
 

@@ -10,6 +10,7 @@
  * `input.streaming` / `input.location`, `.fleet-user[data-user-id]` with
  * `select.profile-of-user` and `button.pair-phone` (admin-pairing.js), `.fleet-camera[data-serial]` with `button.revoke` and
  * `button.reassign` (its step: `select.user-of-camera`), `.fleet-network[data-network-id]` with `form.network-password`;
+ * `aria-busy="true"` on the card while a change is made and it is redrawn;
  * `button.delete` on each row, `button.rename-start` on names; forms `#profile-form`,
  * `#user-form`, `#camera-form` (with `select[name=system_id]`), `#network-form` (a network
  * for a camera user overrides its profile's), `#fleet-message`; `#key-changes` (rows:
@@ -86,18 +87,25 @@ function toggle(className, checked, onChange) {
 }
 
 /**
- * A change; the server's refusal is shown in `message`, and the card redrawn either way.
- * The card then fires `fleet-change` (bubbling) for the page's other cards.
+ * A change; the card is redrawn either way, then the server's refusal is shown in `message`.
+ * The card is `aria-busy` until then; it then fires `fleet-change` (bubbling) for the page's
+ * other cards.
  */
 async function send(url, method, body, message = $('fleet-message')) {
+  card.setAttribute('aria-busy', 'true');
+  let refusal = '';
   try {
     await callApi(method, url, body);
-    message.textContent = '';
   } catch (error) {
     if (!(error instanceof ApiError)) throw error;
-    message.textContent = error.message;
+    refusal = error.message;
   }
-  await showFleet();
+  try {
+    await showFleet();
+  } finally {
+    message.textContent = refusal;
+    card.setAttribute('aria-busy', 'false');
+  }
   card.dispatchEvent(new Event('fleet-change', { bubbles: true }));
 }
 
