@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from playwright.sync_api import Browser
+from playwright.sync_api import Browser, expect
 
 from bwlive_rtc.crypto.system_key import SystemKeyPair
 from tests.test_console_browser import Console
@@ -36,6 +36,9 @@ def test_the_map_shows_cameras_clusters_trails_and_lost_gps(
         lost = page.locator(f'.cam-marker[data-stream-id="{ids["Lex Jong"]}"][data-gps="lost"]')
         lost.wait_for(timeout=45_000)
         assert "no GPS" in lost.inner_text()
+        # the map was fitted to the first camera placed: bring Lex into view (the canal ring may be off it)
+        page.evaluate("(id) => window.bwlive.map.centreOn(id)", ids["Lex Jong"])
+        expect(lost).to_be_in_viewport()
         lost.hover()
         tooltip = page.locator(".leaflet-tooltip", has_text="Lex Jong")
         tooltip.wait_for(timeout=5000)
