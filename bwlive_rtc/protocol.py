@@ -11,4 +11,5 @@ DATA_CHANNEL_LABEL = "bwlive"  # positions (camera → viewers); the server's re
 ACKNOWLEDGE = "acknowledge"  # type of an acknowledgement, sealed by a browser and relayed by the server
 CHECKPOINT = "checkpoint"  # type of a clear data message carrying a checkpoint token (camera -> viewers)
 TOKEN_SUBPROTOCOL = "bwlive.bearer"  # WebSocket: offered with the viewer token as the next subprotocol
+SESSION_TOKEN_PREFIX = "bws_"  # a console session signed in from another origin: a bearer token, never a cookie
 API_KEY_PREFIX = "bwk_"  # every API key starts so; it mints viewer tokens and is refused anywhere else

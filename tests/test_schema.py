@@ -30,10 +30,11 @@ TWO_FACTOR_COLUMNS = {  # 0005
               ("totp_last_step", "INTEGER", False, 0)],
     "organisations": [("require_two_factor", "INTEGER", True, 0)],
 }
-NEW_TABLES = ("password_resets", "recovery_codes", "api_keys", "phone_pairings")  # 0005, 0008, 0010: new tables
+NEW_TABLES = ("password_resets", "recovery_codes", "api_keys", "phone_pairings", "console_origins")  # 0005, 0008, 0010, 0011
 MANIFEST = [("manifest", "TEXT", False, 0)]
 SYSTEM_SIGNING_KEYS = [("signing_key", "TEXT", False, 0), ("signing_key_id", "TEXT", False, 0)]
 DELIVERY_ORDER = [("seq", "INTEGER", False, 0)]
+BEARER_SESSIONS = [("origin", "TEXT", False, 0), ("expires_at", "TEXT", False, 0)]
 
 
 def _create_old_style(path: Path) -> None:
@@ -139,6 +140,8 @@ def _shape(path: Path, *, converted: bool) -> dict[str, object]:
             columns += SYSTEM_SIGNING_KEYS
         if converted and table == "integration_deliveries":
             columns += DELIVERY_ORDER
+        if converted and table == "sessions":
+            columns += BEARER_SESSIONS
         indexes = sorted((name, unique, tuple(row[2] for row in connection.execute(f"PRAGMA index_info('{name}')")))
                          for _, name, unique, origin, _ in connection.execute(f"PRAGMA index_list('{table}')")
                          if origin == "c")

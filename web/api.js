@@ -2,7 +2,10 @@
  * The one way pages talk to the server's API: the session's CSRF header on every
  * state-changing request, a 401 (session ended) sends the browser to sign in, and a
  * refusal becomes an ApiError carrying the server's sentence (`{"error": ...}`); the
- * embedded player (web/player/) calls another origin's server with a viewer token.
+ * embedded player (web/player/) calls another origin's server with a viewer token. A
+ * console an organisation hosts on its own origin (`bwlive webclient export --console`)
+ * names the server in `<meta name="bwlive-api">` and signs in to a bearer session token,
+ * kept in this tab only and renewed while a page is open (docs/EMBEDDING.md).
  */
 
 /** @type {string | null} set from the session body (session.js) */
@@ -99,12 +102,39 @@ export class Api {
   }
 }
 
-/** The console's pages: this origin, the session; a 401 sends the browser to sign in (except from that page). */
+/** The server the console's pages talk to: this origin, or the one a self-hosted copy names. */
+const CONSOLE_BASE = globalThis.document?.querySelector('meta[name="bwlive-api"]')?.getAttribute('content') || location.origin;
+/** Whether the console is hosted on an origin of its own: then it signs in to a bearer session token. */
+const BEARER_CONSOLE = new URL(CONSOLE_BASE).origin !== location.origin;
+const SESSION_TOKEN = 'bwlive.session-token'; // in sessionStorage: this tab only, gone when it closes
+const RENEW_EVERY_MS = 120_000; // the server ends a bearer session 10 minutes after its last renewal
+/** @type {ReturnType<typeof setInterval> | undefined} */
+let renewal;
+
+/** The console's pages: the session; a 401 sends the browser to sign in (except from that page). */
 export const CONSOLE_API = new Api({
+  base: CONSOLE_BASE,
+  token: () => (BEARER_CONSOLE ? sessionStorage.getItem(SESSION_TOKEN) : null),
   onUnauthorized: () => {
+    if (BEARER_CONSOLE) sessionStorage.removeItem(SESSION_TOKEN);
     if (!location.pathname.endsWith('/signin.html')) toSignIn();
   },
 });
+
+/**
+ * A self-hosted console keeps the bearer token a sign-in answered and renews the session
+ * while the page is open; a session body that is not signed in forgets it.
+ * @param {{signed_in: boolean, session_token?: string}} session
+ */
+export function keepSessionToken(session) {
+  if (!BEARER_CONSOLE) return;
+  if (session.session_token) sessionStorage.setItem(SESSION_TOKEN, session.session_token);
+  if (!session.signed_in) {
+    sessionStorage.removeItem(SESSION_TOKEN);
+    return;
+  }
+  renewal ??= setInterval(() => CONSOLE_API.call('POST', '/api/session/renew').catch(() => {}), RENEW_EVERY_MS);
+}
 
 /**
  * {@link Api.fetch} of the console's pages.

@@ -1,9 +1,9 @@
 /**
- * The signed-in session: who, which organisation, which role; its CSRF token goes to
- * api.js, which puts it on every state-changing request.
+ * The signed-in session: who, which organisation, which role; its CSRF token (or, for a
+ * self-hosted console, its bearer token) goes to api.js, which puts it on the requests.
  */
 import { showAccountMenu } from './account-menu.js';
-import { callApi, setCsrfToken, toSignIn } from './api.js';
+import { callApi, keepSessionToken, setCsrfToken, toSignIn } from './api.js';
 import { byId, showText } from './dom.js';
 
 /**
@@ -11,7 +11,8 @@ import { byId, showText } from './dom.js';
  *   user?: {id: string, email: string, name: string, two_factor: boolean},
  *   organisations?: {id: string, name: string, role: string}[],
  *   organisation?: {id: string, name: string} | null, role?: string | null,
- *   two_factor_required?: boolean, must_enrol?: boolean, csrf_token?: string}} Session
+ *   two_factor_required?: boolean, must_enrol?: boolean, csrf_token?: string,
+ *   session_token?: string, challenge?: string}} Session
  */
 
 /** Ask the server who is signed in here. @returns {Promise<Session>} */
@@ -29,6 +30,7 @@ export async function loadSession() {
 /** @param {Session} session a session body returned by the sign-in or organisation APIs */
 export function setSession(session) {
   setCsrfToken(session.csrf_token);
+  keepSessionToken(session);
 }
 
 /**

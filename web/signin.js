@@ -2,12 +2,14 @@
  * Sign in (the password, then, for two-factor users, a code), then pick one of the user's
  * organisations (or create the first one), then return to the page that sent us here.
  */
-import { ApiError, callApi } from './api.js';
+import { ApiError, CONSOLE_API, callApi } from './api.js';
 import { byId, el, showText } from './dom.js';
 import { takeLinkProblem } from './key-bootstrap.js';
 import { loadSession, setSession } from './session.js';
 
 const next = new URLSearchParams(location.search).get('next') || '/';
+/** @type {string | undefined} a self-hosted console's two-factor challenge (elsewhere: a cookie) */
+let challenge;
 
 /**
  * Where to go after signing in: `target` only if it stays on this origin (`//elsewhere`
@@ -19,6 +21,15 @@ function sameOrigin(target) {
   return url.origin === location.origin ? url.pathname + url.search + url.hash : '/';
 }
 
+/** Why a sign-in got no answer: the server is down, or (hosted elsewhere) it does not admit this origin. */
+function unreachable() {
+  const server = CONSOLE_API.base;
+  return server === location.origin
+    ? 'The bwlive server does not answer; try again in a moment.'
+    : `The bwlive server at ${server} does not answer this page: it is down, or ${location.origin} is not a ` +
+        'console origin of your organisation (an admin adds it under Administration).';
+}
+
 /**
  * Show what the session needs next: a sign-in, an organisation, or nothing (go on).
  * @param {import('./session.js').Session} session
@@ -26,6 +37,7 @@ function sameOrigin(target) {
 function proceed(session) {
   setSession(session);
   if (session.two_factor) {
+    challenge = session.challenge;
     byId('signin').hidden = true;
     byId('code').hidden = false;
     byId('code-form').querySelector('input').focus();
@@ -69,8 +81,7 @@ async function submit(method, path, body, message) {
   try {
     session = await callApi(method, path, body);
   } catch (error) {
-    if (!(error instanceof ApiError)) throw error;
-    if (message) message.textContent = error.message;
+    if (message) message.textContent = error instanceof ApiError ? error.message : unreachable();
     return;
   }
   proceed(session);
@@ -84,7 +95,8 @@ byId('signin-form').addEventListener('submit', (event) => {
 
 byId('code-form').addEventListener('submit', (event) => {
   event.preventDefault();
-  submit('POST', '/api/session/two-factor', { code: new FormData(event.target).get('code') }, byId('code-message'));
+  const code = new FormData(event.target).get('code');
+  submit('POST', '/api/session/two-factor', challenge ? { code, challenge } : { code }, byId('code-message'));
 });
 
 byId('create-form').addEventListener('submit', (event) => {

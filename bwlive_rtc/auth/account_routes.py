@@ -1,5 +1,5 @@
 """HTTP API for one's own account (password, two-factor sign-in), the admin-made
-password-reset links, and the organisation's two-factor policy."""
+password-reset links, and the organisation's two-factor policy and console origins."""
 from __future__ import annotations
 
 from aiohttp import web
@@ -9,7 +9,16 @@ from ..kernel.audit import audit
 from ..kernel.errors import Conflict
 from ..kernel.requests import body, path, read_body, read_path
 from .authentication import SESSION, USER
-from .requests import MemberPath, NewPassword, PasswordChange, Policy, ResetPath, TwoFactorCode, TwoFactorOff
+from .requests import (
+    ConsoleOriginList,
+    MemberPath,
+    NewPassword,
+    PasswordChange,
+    Policy,
+    ResetPath,
+    TwoFactorCode,
+    TwoFactorOff,
+)
 from .resets import VALID_FOR
 from .routes import address
 from .service import AUTH
@@ -121,3 +130,22 @@ async def set_policy(request: web.Request) -> web.Response:
     auth.accounts.set_two_factor_policy(organisation(request), required)
     audit(request, "two-factor policy changed", require_two_factor=required)
     return web.json_response({"require_two_factor": required})
+
+
+@routes.get("/api/organisation/console-origins")
+@access(Access.ADMIN)
+async def get_console_origins(request: web.Request) -> web.Response:
+    return web.json_response({"origins": request.app[AUTH].console_origins.of(organisation(request))})
+
+
+@routes.put("/api/organisation/console-origins")
+@access(Access.ADMIN)
+@body(ConsoleOriginList)
+async def set_console_origins(request: web.Request) -> web.Response:
+    """The origins where the organisation hosts the web client itself (docs/EMBEDDING.md);
+    its members may sign in there to bearer sessions. Sessions of an origin taken off are
+    refused from their next request."""
+    origins = list(dict.fromkeys((await read_body(request, ConsoleOriginList)).origins))
+    request.app[AUTH].console_origins.replace(organisation(request), origins, request[USER].name)
+    audit(request, "console origins changed", origins=origins)
+    return web.json_response({"origins": origins})

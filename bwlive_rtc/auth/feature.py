@@ -1,11 +1,12 @@
-"""The auth feature: accounts, sessions and roles; the kernel's signed-in authenticator."""
+"""The auth feature: accounts, sessions and roles; the kernel's signed-in authenticator
+and the console origins organisations configured."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from ..kernel.access import SIGNED_IN
+from ..kernel.access import CONSOLE_ORIGINS, SIGNED_IN
 from ..kernel.appkeys import CLOCK, DATABASE, EVENTS
 from ..kernel.audit import AUDIT
 from ..kernel.feature import Feature
@@ -20,6 +21,7 @@ from .service import AUTH, AuthService
 async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
     app[AUTH] = AuthService.open(app[DATABASE], app[CLOCK], app[SYSTEMS], app[AUDIT], app[EVENTS])
     app[SIGNED_IN] = authenticate
+    app[CONSOLE_ORIGINS] = app[AUTH].console_origins.configured
     yield
     app[AUTH].close()
 

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import StringConstraints
+from pydantic import Field, StringConstraints
 
 from ..kernel.access import Role
-from ..kernel.requests import Id, Name, OptionalName, RequestModel
+from ..kernel.requests import Id, Name, OptionalName, Origin, RequestModel
 from .passwords import MAX_LENGTH
 
 Email = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, max_length=254,
@@ -34,12 +34,24 @@ class TwoFactorCode(RequestModel):
     code: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)]
 
 
+class SignInCode(TwoFactorCode):
+    """The code after the password; at a console origin with the challenge its answer gave."""
+
+    challenge: Annotated[str, StringConstraints(max_length=100)] | None = None
+
+
 class TwoFactorOff(RequestModel):
     password: Password
 
 
 class Policy(RequestModel):
     require_two_factor: bool
+
+
+class ConsoleOriginList(RequestModel):
+    """Every console origin of the organisation (replacing the ones it had)."""
+
+    origins: Annotated[list[Origin], Field(max_length=20)]
 
 
 class PickOrganisation(RequestModel):

@@ -17,6 +17,7 @@ from ..systems.store import Systems
 from .accounts import AccountError, Accounts, User
 from .backoff import SignInBackoff
 from .challenges import Challenges
+from .console_origins import ConsoleOrigins
 from .invitations import Invitation, Invitations
 from .passwords import PasswordWorker, check_strength
 from .resets import PasswordReset, PasswordResets
@@ -39,6 +40,7 @@ class AuthService:
     two_factor: TwoFactor
     challenges: Challenges
     resets: PasswordResets
+    console_origins: ConsoleOrigins
 
     @classmethod
     def open(cls, database: Database, clock: Clock, systems: Systems, audit: AuditLog, events: EventBus) -> AuthService:
@@ -47,7 +49,7 @@ class AuthService:
         accounts = Accounts(db, clock)
         return cls(accounts, Sessions(db, clock), Invitations(db, clock, accounts), systems, audit,
                    SignInBackoff(clock), PasswordWorker(), events, TwoFactor(db, clock), Challenges(clock),
-                   PasswordResets(db, clock, accounts))
+                   PasswordResets(db, clock, accounts), ConsoleOrigins(db, clock))
 
     def close(self) -> None:
         self.passwords.close()

@@ -11,28 +11,16 @@ from typing import Any
 
 from aiohttp import web
 
-from ..kernel.access import Caller, Role, Scope
+from ..kernel.access import Caller, Role, Scope, bearer_credential
 from ..kernel.cors import CROSS_ORIGIN
 from ..kernel.errors import BadRequest, Forbidden, Unauthorized
-from ..protocol import API_KEY_PREFIX, TOKEN_SUBPROTOCOL
+from ..protocol import API_KEY_PREFIX, SESSION_TOKEN_PREFIX, TOKEN_SUBPROTOCOL
 from .keys import ApiKey
 from .service import Embedding, viewer_id
 
 API_KEY = web.RequestKey("api_key", ApiKey)
 URL_TOKEN_NAMES = ("access_token", "token", "jwt")  # where a token must never be: URLs end up in logs
 CHALLENGE = {"WWW-Authenticate": "Bearer"}
-
-
-def _bearer(request: web.Request) -> str | None:
-    """The bearer credential of the ``Authorization`` header or, for a WebSocket (whose
-    browsers cannot set headers), of the subprotocols offered."""
-    scheme, _, value = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() == "bearer" and value.strip():
-        return value.strip()
-    offered = [name.strip() for name in request.headers.get("Sec-WebSocket-Protocol", "").split(",")]
-    if len(offered) == 2 and offered[0] == TOKEN_SUBPROTOCOL:
-        return offered[1]
-    return None
 
 
 def _refuse_url_tokens(request: web.Request) -> None:
@@ -50,7 +38,7 @@ class ApiKeyAuthenticator:
 
     async def __call__(self, request: web.Request) -> None:
         _refuse_url_tokens(request)
-        secret = _bearer(request)
+        secret = bearer_credential(request)
         if secret is None:
             raise Unauthorized("send the API key as 'Authorization: Bearer bwk_...'", headers=CHALLENGE)
         key = self.embedding.keys.by_secret(secret)
@@ -70,9 +58,9 @@ class ViewerTokens:
 
     async def __call__(self, request: web.Request) -> Caller | None:
         _refuse_url_tokens(request)
-        token = _bearer(request)
-        if token is None:
-            return None
+        token = bearer_credential(request)
+        if token is None or token.startswith(SESSION_TOKEN_PREFIX):
+            return None  # none, or a console session's (the signed-in authenticator reads it)
         if token.startswith(API_KEY_PREFIX):
             raise Unauthorized("an API key only mints viewer tokens (POST /api/tokens, from your backend); "
                                "call the API with the token it gives", headers=CHALLENGE)
@@ -106,4 +94,5 @@ class ViewerTokens:
                    if group.id in scope["groups"] for member in group.members}
         subject = claims.get("sub")
         return Caller(viewer_id(key.id), f"{subject} ({key.name})" if subject else key.name, key.organisation_id,
-                      role, Scope(frozenset(scope["streams"]) | members, frozenset(scope["recordings"])), expires)
+                      role, Scope(frozenset(scope["streams"]) | members, frozenset(scope["recordings"])), expires,
+                      by_cookie=False)

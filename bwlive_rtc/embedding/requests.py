@@ -3,14 +3,10 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, StringConstraints
+from pydantic import Field
 
-from ..kernel.requests import Id, Name, OptionalName, RequestModel
+from ..kernel.requests import Id, Name, OptionalName, Origin, RequestModel
 
-# An origin exactly as a browser sends it: scheme, lower-case host, port only if not the default.
-Origin = Annotated[str, StringConstraints(
-    max_length=253, pattern=r"^https?://([a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*|\[[0-9a-f:.]+\])"
-                            r"(:[1-9][0-9]{0,4})?$")]
 TokenRole = Literal["viewer", "operator"]  # never admin
 MAX_ORIGINS, MAX_NAMES = 20, 50
 

@@ -15,8 +15,12 @@ viewer tokens. ``CAMERA`` and ``API_KEY`` routes fail closed: without their auth
 they are refused. Handlers read the caller with ``caller()``.
 
 A caller from a viewer token carries its ``Scope`` and is admitted only where the route
-says so with ``@access(level, token=...)`` (the level a token needs there); same-origin
-checks are for cookies, which a token request does not rely on.
+says so with ``@access(level, token=...)`` (the level a token needs there). Same-origin
+checks are for cookies (``Caller.by_cookie``): a viewer token or a console session signed
+in from another origin (a bearer token bound to that origin, docs/EMBEDDING.md) does not
+rely on them. A public route also takes state changes from the console origins
+organisations configured (``CONSOLE_ORIGINS``, installed by the auth feature): signing in
+from there gives a bearer token, never a cookie.
 """
 from __future__ import annotations
 
@@ -28,6 +32,7 @@ from typing import TypeVar
 
 from aiohttp import web
 
+from ..protocol import TOKEN_SUBPROTOCOL
 from .errors import Forbidden, ServerFault
 
 Handler = TypeVar("Handler", bound=Callable[..., Awaitable[web.StreamResponse]])
@@ -89,6 +94,7 @@ class Caller:
     role: Role | None
     scope: Scope | None = None  # a viewer token's; None: a signed-in user's whole organisation
     expires_at: datetime | None = None  # a viewer token's end
+    by_cookie: bool = True  # False: a bearer token, which another site's page cannot make a browser send
 
     def sees_stream(self, stream_id: str, camera: str) -> bool:
         return self.scope is None or self.scope.sees_stream(stream_id, camera)
@@ -109,6 +115,8 @@ AUTHENTICATORS: web.AppKey[tuple[CredentialReader, ...]] = web.AppKey("authentic
 CAMERA_AUTHENTICATOR: web.AppKey[CameraAuthenticator] = web.AppKey("camera_authenticator")
 API_KEY_AUTHENTICATOR: web.AppKey[CameraAuthenticator] = web.AppKey("api_key_authenticator")
 CREDENTIAL_LEVELS = {Access.CAMERA: CAMERA_AUTHENTICATOR, Access.API_KEY: API_KEY_AUTHENTICATOR}
+# Whether an origin is a console origin some organisation configured (the web client hosted there).
+CONSOLE_ORIGINS: web.AppKey[Callable[[str], bool]] = web.AppKey("console_origins")
 TOKEN_ACCESS_ATTRIBUTE = "__bwlive_token_access__"
 
 
@@ -153,6 +161,23 @@ def organisation(request: web.Request) -> str:
     return organisation_id
 
 
+def bearer_credential(request: web.Request) -> str | None:
+    """The bearer credential of the ``Authorization`` header or, for a WebSocket (whose
+    browsers cannot set headers), of the subprotocols offered (``bwlive.bearer, <token>``)."""
+    scheme, _, value = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    offered = [name.strip() for name in request.headers.get("Sec-WebSocket-Protocol", "").split(",")]
+    if len(offered) == 2 and offered[0] == TOKEN_SUBPROTOCOL:
+        return offered[1]
+    return None
+
+
+def is_console_origin(request: web.Request, origin: str) -> bool:
+    """Whether ``origin`` is a console origin some organisation configured."""
+    return CONSOLE_ORIGINS in request.app and request.app[CONSOLE_ORIGINS](origin)
+
+
 def _needs_same_origin(request: web.Request) -> bool:
     """A request another site's page could make with the user's cookie and act on: a
     state change, or a WebSocket upgrade (browsers let any page open one, cookie
@@ -160,13 +185,14 @@ def _needs_same_origin(request: web.Request) -> bool:
     return request.method not in SAFE_METHODS or request.headers.get("Upgrade", "").lower() == "websocket"
 
 
-def _check_origin(request: web.Request) -> None:
-    """Refuse what another site's page could make a browser send with its cookie."""
+def _check_origin(request: web.Request, console: bool = False) -> None:
+    """Refuse what another site's page could make a browser send with its cookie;
+    ``console``: a configured console origin may (it gets bearer tokens, never cookies)."""
     if not _needs_same_origin(request):
         return
     origin = request.headers.get("Origin")
-    if origin and origin != f"{request.scheme}://{request.host}":
-        raise Forbidden(f"requests from {origin} are not accepted")
+    if origin and origin != f"{request.scheme}://{request.host}" and not (console and is_console_origin(request, origin)):
+        raise Forbidden(f"requests from {origin} are not accepted: it is not a console origin of any organisation")
 
 
 @web.middleware
@@ -186,14 +212,14 @@ async def access_middleware(request: web.Request, handler):  # type: ignore[no-u
         await request.app[authenticator](request)
         return await handler(request)
     if level == Access.PUBLIC:
-        _check_origin(request)
+        _check_origin(request, console=True)
         if token_access(route.handler) is not None:
             await _read_credential(request)  # a token, if any, says which origin may read this
         return await handler(request)
     who = await _read_credential(request) or await request.app[SIGNED_IN](request)
-    if who.scope is None:
+    if who.by_cookie:
         _check_origin(request)
-    else:
+    if who.scope is not None:
         level = _token_level(route.handler, request)
     if level >= Access.VIEWER:
         needed = ROLE_FOR_ACCESS[level]

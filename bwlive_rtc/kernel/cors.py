@@ -1,8 +1,12 @@
-"""Cross-origin access for viewer tokens only (docs/EMBEDDING.md).
+"""Cross-origin access for bearer tokens only (docs/EMBEDDING.md): an embedded player's
+viewer tokens, and the console hosted by an organisation on its own origin.
 
 A page of another origin may call the routes that accept viewer tokens
 (``@access(..., token=...)``) with ``Authorization: Bearer <token>``, never with cookies:
-``Access-Control-Allow-Credentials`` is never sent, so browsers leave cookies out.
+``Access-Control-Allow-Credentials`` is never sent, so browsers leave cookies out. A
+console origin an organisation configured (``CONSOLE_ORIGINS``) may call every route but
+the cameras' and the API keys', with a console session's bearer token (which the auth
+feature binds to that origin and checks on every request).
 
 - Preflight (``OPTIONS`` with ``Access-Control-Request-Method``): answered for a route
   that accepts tokens with that method, when the origin is configured on some API key
@@ -11,7 +15,7 @@ A page of another origin may call the routes that accept viewer tokens
   tell; the actual request is judged by its own token.
 - Actual request: ``Access-Control-Allow-Origin`` echoes the request's ``Origin`` only
   when the token's reader set ``CROSS_ORIGIN`` to it (the origin the token is for, one of
-  its key's origins). Errors carry it too, so the page can show why it was refused; any
+  its key's origins), or when it is a configured console origin. Errors carry it too, so the page can show why it was refused; any
   other origin gets no header and the browser withholds the answer.
 - The web client's modules and stylesheets (``GET /web/…``): ``*``, so that a page of
   any origin may load the embedded player (module scripts are fetched with CORS). They
@@ -24,7 +28,7 @@ from collections.abc import Callable
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from .access import token_access
+from .access import CREDENTIAL_LEVELS, is_console_origin, required_access, token_access
 from .errors import json_error
 from .headers import STATIC_PREFIX
 
@@ -35,24 +39,35 @@ EXPOSED_HEADERS = "Location, Link, Retry-After"
 PREFLIGHT_MAX_AGE_S = "600"
 
 
-async def _accepts_tokens(request: web.Request, method: str) -> str | None:
-    """The methods of the request's path that accept viewer tokens, when ``method`` is one."""
+def _for_consoles(handler: object) -> bool:
+    """A route a console may call: any but the cameras' and the API keys'."""
+    level = required_access(handler)
+    return level is not None and level not in CREDENTIAL_LEVELS
+
+
+def _for_tokens(handler: object) -> bool:
+    return token_access(handler) is not None
+
+
+async def _methods(request: web.Request, method: str, admits: Callable[[object], bool]) -> str | None:
+    """The methods of the request's path whose routes ``admits``, when ``method`` is one."""
     methods = []
     for candidate in ("GET", "POST", "PUT", "PATCH", "DELETE"):
         match = await request.app.router.resolve(request.clone(method=candidate))
-        if match.http_exception is None and token_access(match.handler) is not None:
+        if match.http_exception is None and admits(match.handler):
             methods.append(candidate)
     return ", ".join(methods) if method in methods else None
 
 
 async def _preflight(request: web.Request, origin: str) -> web.StreamResponse:
     method = request.headers["Access-Control-Request-Method"]
-    methods = await _accepts_tokens(request, method)
+    console = is_console_origin(request, origin)
+    if not (console or (CORS_ORIGINS in request.app and request.app[CORS_ORIGINS](origin))):
+        return json_error(403, f"{origin} is neither a console origin of an organisation nor an origin of an "
+                               "API key in service")
+    methods = await _methods(request, method, _for_consoles if console else _for_tokens)
     if methods is None:
         return json_error(403, f"{method} {request.path} cannot be called from another origin")
-    allowed = CORS_ORIGINS in request.app and request.app[CORS_ORIGINS](origin)
-    if not allowed:
-        return json_error(403, f"{origin} is not an allowed origin of any API key")
     return web.Response(status=204, headers={
         "Access-Control-Allow-Origin": origin, "Access-Control-Allow-Methods": methods,
         "Access-Control-Allow-Headers": ALLOWED_HEADERS, "Access-Control-Max-Age": PREFLIGHT_MAX_AGE_S,
@@ -72,7 +87,7 @@ async def cors_middleware(request: web.Request, handler: Handler) -> web.StreamR
         return response
     if origin and not response.prepared:
         response.headers.add("Vary", "Origin")
-        if request.get(CROSS_ORIGIN) == origin:
+        if request.get(CROSS_ORIGIN) == origin or is_console_origin(request, origin):
             response.headers["Access-Control-Allow-Origin"] = origin
             response.headers["Access-Control-Expose-Headers"] = EXPOSED_HEADERS
     return response

@@ -59,6 +59,10 @@ Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 OptionalName = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200), AfterValidator(_one_line)]
 Text = Annotated[str, StringConstraints(max_length=4000)]
 Id = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+# A web origin exactly as a browser sends it: scheme, lower-case host, port only if not the default.
+Origin = Annotated[str, StringConstraints(
+    max_length=253, pattern=r"^https?://([a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*|\[[0-9a-f:.]+\])"
+                            r"(:[1-9][0-9]{0,4})?$")]
 # A whole number at most 2^31 - 1, e.g. a segment number in a path.
 Natural = Annotated[int, BeforeValidator(_ascii_digits), Field(ge=0, le=2**31 - 1)]
 
