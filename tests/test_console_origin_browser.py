@@ -162,3 +162,28 @@ def test_an_origin_no_organisation_configured_is_told_why_it_gets_no_answer(
     status, body = call(server.url + "/api/session", "POST", {"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD},
                         {"Origin": elsewhere.origin})
     assert status == 403 and "not a console origin of any organisation" in body["error"]
+
+
+def test_an_admin_sets_the_console_origins_on_the_admin_page(browser: Browser, server: Server, site: StaticSite) -> None:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    assert context.request.post(server.url + "/api/session",
+                                data={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}).ok
+    page = context.new_page()
+    page.goto(server.url + "/web/admin.html")
+    field = page.locator("#console-origins-form input[name=origins]")
+    page.wait_for_function("(o) => document.querySelector('#console-origins-form input').value === o", arg=site.origin)
+    field.fill(f"{site.origin} https://console.example.org")
+    page.click("#console-origins-form button[type=submit]")
+    page.locator("#console-origins-message").filter(has_text="Saved").wait_for()
+    assert server.get_json("/api/organisation/console-origins")["origins"] == sorted(
+        [site.origin, "https://console.example.org"])
+    page.locator("#console-origins-card").screenshot(path=str(SCREENSHOTS / "admin-console-origins.png"))
+    field.fill("https://console.example.org/path")
+    page.click("#console-origins-form button[type=submit]")
+    page.locator("#console-origins-message").filter(has_text="origins").wait_for()
+    assert "Saved" not in page.locator("#console-origins-message").inner_text()
+    field.fill(site.origin)
+    page.click("#console-origins-form button[type=submit]")
+    page.locator("#console-origins-message").filter(has_text="Saved").wait_for()
+    assert server.get_json("/api/organisation/console-origins")["origins"] == [site.origin]
+    context.close()

@@ -5,6 +5,7 @@
  * also the systems and the cameras' key changes.
  */
 import { startApiKeys } from './admin-api-keys.js';
+import { startConsoleOrigins } from './admin-console-origins.js';
 import { showFleet, startFleet } from './admin-fleet.js';
 import { startKeys } from './admin-keys.js';
 import { showLicense, startLicense } from './admin-license.js';
@@ -26,6 +27,7 @@ requireSignIn().then(async (session) => {
     startPolicy(),
     startSystems(),
     startApiKeys(),
+    startConsoleOrigins(),
     startKeys(page, () => Promise.all([showSystems(), showFleet()])),
     startFleet(page),
     startStatus(page),
