@@ -26,7 +26,7 @@ from playwright.sync_api import Browser, Page
 
 from bwlive_rtc.crypto.system_key import SystemKeyPair
 from bwlive_rtc.crypto.system_signing import SigningPublicKey
-from tests.processes import ADMIN_EMAIL, ADMIN_PASSWORD, Camera, Server
+from tests.processes import ADMIN_EMAIL, ADMIN_PASSWORD, Camera, Server, admin_call
 from tests.test_player_embed_browser import advancing_codes
 
 CAMERA = "Cleo Console"
@@ -64,13 +64,7 @@ def call(url: str, method: str = "GET", body: object = None, headers: dict[str, 
 
 
 def set_console_origins(server: Server, origins: list[str]) -> None:
-    """As the organisation's admin on the server's own pages (cookie and CSRF token)."""
-    request = urllib.request.Request(server.url + "/api/session", method="POST", headers={"Content-Type": "application/json"},
-                                     data=json.dumps({"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}).encode())
-    with urllib.request.urlopen(request, timeout=10) as answer:
-        cookie, csrf = answer.headers["Set-Cookie"].split(";")[0], json.loads(answer.read())["csrf_token"]
-    status, body = call(server.url + "/api/organisation/console-origins", "PUT", {"origins": origins},
-                        {"Cookie": cookie, "X-CSRF-Token": csrf})
+    status, body = admin_call(server.url, "PUT", "/api/organisation/console-origins", {"origins": origins})
     assert status == 200 and body["origins"] == origins, body
 
 

@@ -20,17 +20,19 @@ import time
 import urllib.request
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import jwt
 import pytest
 from playwright.sync_api import Browser, Page
 
+from bwlive_rtc.crypto.b64 import b64url_encode
 from bwlive_rtc.crypto.system_key import SystemKeyPair
 from bwlive_rtc.crypto.system_signing import SigningPublicKey
 from bwlive_rtc.embedding.tokens import TokenSigner
 from bwlive_rtc.webclient.player import integrity
-from tests.processes import Camera, Server
+from tests.processes import Camera, Server, admin_call
 from tests.synthetic_recording import organisation_of, write_recording
 from tests.test_browser_live import READ_CODE_JS
 from tests.test_embedding_browser import Integrator, bwlive_cli
@@ -38,6 +40,7 @@ from tests.test_recordings_browser import picture_code
 
 CAMERA = "Ida Player"
 PASSPHRASE = "harbour lights 42"
+SCREENSHOTS = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
 EVENTS = ("stream-started", "stream-ended", "acknowledged", "position", "error")
 HOST_PAGE = """<!doctype html>
 <meta charset="utf-8"><title>Dispatch</title>
@@ -47,6 +50,14 @@ HOST_PAGE = """<!doctype html>
 window.events = [];
 window.getToken = async () => (await (await fetch('/bwlive-token', {method: 'POST'})).json()).token;
 window.Player = () => customElements.whenDefined('bwlive-player');
+window.ownKey = async (pkcs8, signingKey = null) => {  // the host's own key store holds it non-extractable
+  const ecdh = {name: 'ECDH', namedCurve: 'P-256'};
+  const bytes = Uint8Array.from(atob(pkcs8), (c) => c.charCodeAt(0));
+  const once = await crypto.subtle.importKey('pkcs8', bytes, ecdh, true, ['deriveBits']);
+  const {kty, crv, x, y, d} = await crypto.subtle.exportKey('jwk', once);
+  const privateKey = await crypto.subtle.importKey('jwk', {kty, crv, x, y, d}, ecdh, false, ['deriveBits']);
+  return {privateKey, publicKey: {kty, crv, x, y}, signingKey};
+};
 window.embed = async (attributes, key) => {
   document.querySelector('bwlive-player')?.remove();
   window.events = [];
@@ -141,6 +152,10 @@ def advancing_codes(page: Page, tile: Any, wanted: int = 3) -> list[dict[str, in
     return codes
 
 
+def pkcs8(system_keys: SystemKeyPair) -> str:
+    return base64.b64encode(system_keys.pkcs8_der()).decode()
+
+
 def events(page: Page, kind: str) -> list[dict[str, Any]]:
     return [event for event in page.evaluate("window.events") if event["type"] == kind]
 
@@ -227,15 +242,8 @@ def test_the_player_plays_a_recording_with_a_key_from_the_pages_own_store(
                                 organisation_id=organisation_of(server.data_dir))
     token = mint(server, site, {"recordings": [recording.id]})
     page = open_site(browser, site.origin + "/")
-    page.evaluate("""async ([attributes, pkcs8]) => {  // the host's own key store holds it non-extractable
-      const ecdh = {name: 'ECDH', namedCurve: 'P-256'};
-      const bytes = Uint8Array.from(atob(pkcs8), (c) => c.charCodeAt(0));
-      const once = await crypto.subtle.importKey('pkcs8', bytes, ecdh, true, ['deriveBits']);
-      const {kty, crv, x, y, d} = await crypto.subtle.exportKey('jwk', once);
-      const privateKey = await crypto.subtle.importKey('jwk', {kty, crv, x, y, d}, ecdh, false, ['deriveBits']);
-      return embed(attributes, {privateKey, publicKey: {kty, crv, x, y}});
-    }""", [{"server": server.url, "token": token, "recording": recording.id},
-           base64.b64encode(system_keys.pkcs8_der()).decode()])
+    page.evaluate("async ([attributes, pkcs8]) => embed(attributes, await ownKey(pkcs8))",
+                  [{"server": server.url, "token": token, "recording": recording.id}, pkcs8(system_keys)])
     page.locator('bwlive-player .recording[data-state="playing"]').wait_for(timeout=15_000)
     assert page.evaluate("document.querySelector('bwlive-player').state") == "recording"
     page.evaluate("async () => { const player = document.querySelector('bwlive-player').recordingPlayer; "
@@ -283,15 +291,8 @@ def test_the_player_hosted_on_the_integrators_own_origin_loads_no_code_from_bwli
         page.on("request", lambda request: loaded.append(request.url) if request.resource_type != "fetch" else None)
         page.goto(hosted.origin + "/")
         page.evaluate("Player()")
-        page.evaluate("""async ([attributes, pkcs8]) => {
-          const ecdh = {name: 'ECDH', namedCurve: 'P-256'};
-          const bytes = Uint8Array.from(atob(pkcs8), (c) => c.charCodeAt(0));
-          const once = await crypto.subtle.importKey('pkcs8', bytes, ecdh, true, ['deriveBits']);
-          const {kty, crv, x, y, d} = await crypto.subtle.exportKey('jwk', once);
-          const privateKey = await crypto.subtle.importKey('jwk', {kty, crv, x, y, d}, ecdh, false, ['deriveBits']);
-          attributes.token = await getToken();
-          return embed(attributes, {privateKey, publicKey: {kty, crv, x, y}});
-        }""", [{"server": server.url, "stream": stream["id"]}, base64.b64encode(system_keys.pkcs8_der()).decode()])
+        page.evaluate("async ([attributes, pkcs8]) => embed({...attributes, token: await getToken()}, await ownKey(pkcs8))",
+                      [{"server": server.url, "stream": stream["id"]}, pkcs8(system_keys)])
         tile = page.locator(f'bwlive-player .tile[data-stream-id="{stream["id"]}"][data-state="live"]')
         tile.wait_for(timeout=20_000)
         assert len(advancing_codes(page, tile)) >= 3  # decrypted by the worker from the integrator's own files
@@ -302,6 +303,48 @@ def test_the_player_hosted_on_the_integrators_own_origin_loads_no_code_from_bwli
         page.context.close()
     finally:
         hosted.stop()
+
+
+def test_a_group_grid_shows_two_live_cameras_decrypted_and_goes_fullscreen(
+        browser: Browser, server: Server, site: Integrator, camera: Camera, start_camera: Callable[..., Camera],
+        system_keys: SystemKeyPair, workdir: Path) -> None:
+    """A token for a console group: the player shows a grid of the group's live cameras
+    (two real agents), each decrypted; ``fullscreen()`` from the host page's button makes
+    the element the document's fullscreen element (a user's gesture: a real click)."""
+    second = start_camera("Jo Grid")
+    streams = [server.wait_for_stream(name) for name in (CAMERA, "Jo Grid")]
+    status, group = admin_call(server.url, "POST", "/api/groups", {"name": "Harbour", "members": [CAMERA, "Jo Grid"]})
+    assert status == 200, group
+    page = open_site(browser, site.origin + "/")
+    token = mint(server, site, {"groups": [group["id"]]})
+    signing = b64url_encode(SigningPublicKey.load(workdir / "keys").raw)
+    page.evaluate("async ([attributes, pkcs8, signing]) => embed(attributes, await ownKey(pkcs8, signing))",
+                  [{"server": server.url, "token": token, "group": group["id"]}, pkcs8(system_keys), signing])
+    for stream in streams:
+        tile = page.locator(f'bwlive-player .tile[data-stream-id="{stream["id"]}"]')
+        page.locator(f'bwlive-player .tile[data-stream-id="{stream["id"]}"][data-state="live"]').wait_for(timeout=20_000)
+        assert len(advancing_codes(page, tile)) >= 3, stream["camera"]  # each decrypted, frames advancing
+        page.locator(f'bwlive-player .tile[data-stream-id="{stream["id"]}"][data-verified="yes"]').wait_for(
+            timeout=10_000)
+    assert page.locator("bwlive-player .tile").count() == 2
+    started = {event["camera"] for event in events(page, "stream-started")}
+    assert started == {CAMERA, "Jo Grid"} and events(page, "error") == []
+
+    assert page.evaluate("document.fullscreenElement") is None
+    page.evaluate("""() => document.body.prepend(Object.assign(document.createElement('button'), {
+      id: 'full', textContent: 'Full screen',
+      onclick: () => document.querySelector('bwlive-player').fullscreen().then(() => 'done', (e) => e.message)
+        .then((outcome) => { window.fullscreenOutcome = outcome; }),
+    }))""")
+    page.click("#full")  # a trusted click: the gesture the Fullscreen API asks for
+    page.wait_for_function("window.fullscreenOutcome !== undefined", timeout=5_000)
+    assert page.evaluate("window.fullscreenOutcome") == "done"
+    assert page.evaluate("document.fullscreenElement?.tagName") == "BWLIVE-PLAYER"
+    page.screenshot(path=str(SCREENSHOTS / "player-group-grid-fullscreen.png"))
+    page.evaluate("document.exitFullscreen()")
+    page.wait_for_function("document.fullscreenElement === null", timeout=5_000)
+    page.context.close()
+    second.stop()
 
 
 def test_the_player_plays_a_live_stream_with_the_key_handed_over(
