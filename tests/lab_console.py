@@ -8,7 +8,7 @@ from tests.test_browser_live import READ_CODE_JS
 
 # While playing: the burned-in frame number (tests/test_browser_live.py's reader)
 # and the inbound video's and audio's getStats counters, sampled every 100 ms in the page.
-PLAYBACK_JS = """
+PLAYBACK_TEMPLATE = """
 async (seconds) => {
   const read = READ_CODE;
   const tile = document.querySelector('.tile[data-stream-id] video');
@@ -24,7 +24,25 @@ async (seconds) => {
   }
   return samples;
 }
-""".replace("READ_CODE", READ_CODE_JS)
+"""
+PLAYBACK_JS = PLAYBACK_TEMPLATE.replace("READ_CODE", READ_CODE_JS)
+# A reader for a picture without a burned-in number (a phone's camera): how many times the
+# picture changed so far, by the pixels of a 32×24 thumbnail compared with the last one's.
+PICTURE_CHANGES_JS = """
+(video) => {
+  if (!video.videoWidth) return null;
+  window.bwliveThumb ??= Object.assign(document.createElement('canvas'), {width: 32, height: 24});
+  const ctx = window.bwliveThumb.getContext('2d', {willReadFrequently: true});
+  ctx.drawImage(video, 0, 0, 32, 24);
+  let hash = 0;
+  for (const value of ctx.getImageData(0, 0, 32, 24).data) hash = (Math.imul(hash, 31) + value) >>> 0;
+  if (hash !== window.bwliveLastPicture) {
+    window.bwliveLastPicture = hash;
+    window.bwlivePictureChanges = (window.bwlivePictureChanges ?? 0) + 1;
+  }
+  return {frame: window.bwlivePictureChanges};
+}
+"""
 
 # Keeps every RTCPeerConnection the page makes, so the test can read getStats.
 KEEP_PEERS_JS = """
@@ -55,9 +73,10 @@ def watch(page: Page, stream_id: str) -> None:
     page.wait_for_selector(f'.tile[data-stream-id="{stream_id}"][data-state="live"]', timeout=20_000)
 
 
-def playback(page: Page, seconds: float) -> list[dict]:
-    """Samples (every 100 ms) of the open tile's frame number and getStats counters."""
-    return page.evaluate(PLAYBACK_JS, seconds)
+def playback(page: Page, seconds: float, reader: str = READ_CODE_JS) -> list[dict]:
+    """Samples (every 100 ms) of the open tile's frame number (what ``reader`` reads from
+    its video) and getStats counters."""
+    return page.evaluate(PLAYBACK_TEMPLATE.replace("READ_CODE", reader), seconds)
 
 
 def start_playback(page: Page, seconds: float) -> None:
