@@ -129,6 +129,8 @@ def test_the_console_on_the_organisations_own_origin_signs_in_and_watches_a_live
     assert any(url == site.origin + "/web/e2ee-worker.js" for url in code), code
     assert code and all(url.startswith(site.origin) for url in code), code  # no code from bwlive
     assert call(server.url + "/api/streams", headers={"Authorization": f"Bearer {token}"})[0] == 200
+    renewed = page.evaluate("import('/web/api.js').then(({CONSOLE_API}) => CONSOLE_API.call('POST', '/api/session/renew'))")
+    assert renewed["expires_at"]  # what the page does every 2 minutes, across origins
 
     page.click("#sign-out")
     page.wait_for_url("**/web/signin.html*")

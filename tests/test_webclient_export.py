@@ -35,3 +35,31 @@ def test_an_export_never_writes_over_a_directory_with_files(tmp_path: Path) -> N
     done = _export(tmp_path / "site")
     assert done.returncode == 2 and "is not an empty directory" in done.stderr and "Traceback" not in done.stderr
     assert [p.name for p in (tmp_path / "site").iterdir()] == ["index.html"]
+
+
+def test_the_console_export_is_the_whole_web_client_naming_its_server(tmp_path: Path) -> None:
+    done = subprocess.run([sys.executable, "-m", "bwlive_rtc", "webclient", "export", str(tmp_path / "site"),
+                           "--console", "https://bwlive.example.org"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    site = tmp_path / "site"
+    meta = '<meta name="bwlive-api" content="https://bwlive.example.org">'
+    served = {path.relative_to(WEB_DIR) for path in WEB_DIR.rglob("*")
+              if path.is_file() and path.suffix != ".py" and "__pycache__" not in path.parts}
+    assert {path.relative_to(site / "web") for path in (site / "web").rglob("*") if path.is_file()} == served | {
+        Path("release.json")}
+    for name in served:
+        exported = (site / "web" / name).read_bytes()
+        if name.suffix == ".html":  # each page names the server, and is otherwise the same
+            assert exported.decode().count(meta) == 1, name
+            assert exported.decode().replace(f"\n  {meta}", "") == (WEB_DIR / name).read_text(), name
+        else:
+            assert exported == (WEB_DIR / name).read_bytes(), name
+    assert (site / "index.html").read_bytes() == (site / "web" / "index.html").read_bytes()
+    release = json.loads((site / "web" / "release.json").read_text())
+    assert all(integrity((site / "web" / path).read_bytes()) == value for path, value in release["imports"].items())
+
+    for wrong in ("https://bwlive.example.org/api", "bwlive.example.org", "https://BWLIVE.example.org"):
+        refused = subprocess.run([sys.executable, "-m", "bwlive_rtc", "webclient", "export", str(tmp_path / "other"),
+                                  "--console", wrong], capture_output=True, text=True, timeout=60)
+        assert refused.returncode == 2 and "is not an origin" in refused.stderr and "Traceback" not in refused.stderr
+        assert not (tmp_path / "other").exists()
