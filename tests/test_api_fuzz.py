@@ -41,6 +41,7 @@ BODYLESS = {
     ("POST", "/whep/{stream_id}/{consumer_id}/keepalive"), ("POST", "/api/streams/{stream_id}/end"),
     ("POST", "/api/account/two-factor"), ("POST", "/api/organisation/members/{user_id}/password-reset"),
     ("POST", "/api/organisation/api-keys/{key_id}/revoke"), ("POST", "/whip/{stream_id}/{secret}/help"),
+    ("POST", "/api/session/renew"),
 }
 JSON = {"Content-Type": "application/json"}
 DEEP = b"[" * 50_000 + b"]" * 50_000

@@ -16,10 +16,9 @@ from bwlive_rtc.crypto.system_key import SystemKeyPair, SystemPublicKey
 from bwlive_rtc.crypto.system_signing import SigningKeyPair
 from bwlive_rtc.kernel.access import Access, Role, required_access
 from bwlive_rtc.kernel.clock import ManualClock
-from bwlive_rtc.kernel.config import Settings
-from bwlive_rtc.server import start_server
 from bwlive_rtc.viewer.session import ApiClient
 from tests.fleets import FleetIds, fleet_rows, make_fleet
+from tests.inprocess import start_two_organisations
 
 PASSWORD = "a long enough password"
 PERSONAS = ("anonymous", "viewer", "operator", "other_admin", "admin")
@@ -37,18 +36,12 @@ class Setup:
 
 @pytest.fixture
 async def setup(tmp_path: Path):
-    SystemKeyPair.generate().save(tmp_path / "keys")
-    clock = ManualClock()
-    runner, port = await start_server(Settings(port=0, keys_dir=tmp_path / "keys", data_dir=tmp_path / "data"), clock)
-    url = f"http://127.0.0.1:{port}"
-    auth = runner.app[AUTH]
-    admin = auth.accounts.create_user("admin@a.test", "Ann Admin", PASSWORD)
-    org_a = auth.accounts.create_organisation("Org A", admin)
+    started = await start_two_organisations(tmp_path, PASSWORD)
+    url, runner, clock, org_a, org_b, auth = (started.url, started.runner, started.clock, started.org_a, started.org_b,
+                                              started.auth)
     for role in (Role.VIEWER, Role.OPERATOR):
         user = auth.accounts.create_user(f"{role.value}@a.test", role.value.title(), PASSWORD)
         auth.accounts.add_member(user.id, org_a, role)
-    other = auth.accounts.create_user("admin@b.test", "Bo Admin", PASSWORD)
-    org_b = auth.accounts.create_organisation("Org B", other)
     fleet_a = make_fleet(runner.app, org_a, "a", SystemPublicKey.load(tmp_path / "keys"))
     make_fleet(runner.app, org_b, "b", SystemKeyPair.generate().public)
     emails = {"viewer": "viewer@a.test", "operator": "operator@a.test", "other_admin": "admin@b.test", "admin": "admin@a.test"}

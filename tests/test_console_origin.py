@@ -18,13 +18,11 @@ from aiohttp import web
 
 from bwlive_rtc.auth.service import AUTH
 from bwlive_rtc.auth.sessions import BEARER_LIFE
-from bwlive_rtc.crypto.system_key import SystemKeyPair
 from bwlive_rtc.kernel.access import Role
 from bwlive_rtc.kernel.clock import ManualClock
-from bwlive_rtc.kernel.config import Settings
 from bwlive_rtc.protocol import SESSION_COOKIE, TOKEN_SUBPROTOCOL
-from bwlive_rtc.server import start_server
 from bwlive_rtc.viewer.session import ApiClient
+from tests.inprocess import start_two_organisations
 
 PASSWORD = "a long enough password"
 CONSOLE = "https://console.a.example"  # where organisation A hosts the web client
@@ -60,17 +58,10 @@ class Setup:
 
 @pytest.fixture
 async def setup(tmp_path: Path):
-    keys = SystemKeyPair.generate()
-    keys.save(tmp_path / "keys")
-    clock = ManualClock()
-    runner, port = await start_server(Settings(port=0, keys_dir=tmp_path / "keys", data_dir=tmp_path / "data"), clock)
-    url = f"http://127.0.0.1:{port}"
-    auth = runner.app[AUTH]
-    admin = auth.accounts.create_user("admin@a.test", "Ann Admin", PASSWORD)
-    org_a = auth.accounts.create_organisation("Org A", admin)
+    started = await start_two_organisations(tmp_path, PASSWORD)
     for email, name, role in (("viewer@a.test", "Vic Viewer", Role.VIEWER), ("op@a.test", "Olga Operator", Role.OPERATOR)):
-        auth.accounts.add_member(auth.accounts.create_user(email, name, PASSWORD).id, org_a, role)
-    auth.accounts.create_organisation("Org B", auth.accounts.create_user("admin@b.test", "Bo Admin", PASSWORD))
+        started.auth.accounts.add_member(started.auth.accounts.create_user(email, name, PASSWORD).id, started.org_a, role)
+    url, runner, clock, org_a = started.url, started.runner, started.clock, started.org_a
     clients = [await ApiClient.signed_in(url, f"admin@{org}.test", PASSWORD) for org in "ab"]
     http = aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar())
     setup = Setup(url, runner.app, clock, *clients, org_a, http)
@@ -172,6 +163,10 @@ async def test_an_origin_not_configured_is_refused_without_cors_headers(setup: S
     status, body, headers = await setup.call("GET", "/api/streams", token, origin=ELSEWHERE)
     assert status == 403 and f"signed in at {CONSOLE}, not at {ELSEWHERE}" in body["error"]
     assert "Access-Control-Allow-Origin" not in headers
+    # WHEP's ICE servers (OPTIONS) are a console's too
+    async with setup.http.options(setup.url + "/whep/some-stream", headers={
+            "Origin": CONSOLE, "Access-Control-Request-Method": "OPTIONS"}) as response:
+        assert response.status == 204 and "OPTIONS" in response.headers["Access-Control-Allow-Methods"]
     # cameras' and API keys' routes are not for consoles
     async with setup.http.options(setup.url + "/api/tokens", headers={
             "Origin": CONSOLE, "Access-Control-Request-Method": "POST"}) as response:

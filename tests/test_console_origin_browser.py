@@ -105,6 +105,8 @@ def test_the_console_on_the_organisations_own_origin_signs_in_and_watches_a_live
     page = context.new_page()
     loaded: list[str] = []
     page.on("request", lambda request: loaded.append(request.url))
+    ice_servers: list[int] = []  # WHEP's OPTIONS, across origins: the TURN servers a console needs
+    page.on("response", lambda answer: ice_servers.append(answer.status) if answer.request.method == "OPTIONS" else None)
     sign_in(page, site.origin)
     page.wait_for_url(site.origin + "/")
     page.evaluate("window.bwlive.ready")
@@ -123,6 +125,7 @@ def test_the_console_on_the_organisations_own_origin_signs_in_and_watches_a_live
     page.locator(f'.tile[data-stream-id="{stream["id"]}"][data-state="live"]').wait_for(timeout=20_000)
     assert len(advancing_codes(page, tile)) >= 3  # decrypted by the worker the organisation serves
     page.locator(f'.tile[data-stream-id="{stream["id"]}"][data-verified="yes"]').wait_for(timeout=10_000)
+    assert ice_servers and set(ice_servers) == {204}, ice_servers  # the preflight and the call
     page.screenshot(path=str(SCREENSHOTS / "console-own-origin.png"))
 
     code = [url for url in loaded if url.endswith((".js", ".css", ".html"))]

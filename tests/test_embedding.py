@@ -17,7 +17,6 @@ import jwt
 import pytest
 from aiohttp import web
 
-from bwlive_rtc.auth.service import AUTH
 from bwlive_rtc.console.routes import GROUPS
 from bwlive_rtc.crypto.system_key import SystemKeyPair
 from bwlive_rtc.kernel.access import Access, Role, required_access, token_access
@@ -25,10 +24,10 @@ from bwlive_rtc.kernel.appkeys import SETTINGS
 from bwlive_rtc.kernel.clock import ManualClock
 from bwlive_rtc.kernel.config import Settings
 from bwlive_rtc.protocol import TOKEN_SUBPROTOCOL
-from bwlive_rtc.server import start_server
 from bwlive_rtc.streams.hub import ROUTER
 from bwlive_rtc.systems.store import SYSTEMS
 from bwlive_rtc.viewer.session import ApiClient
+from tests.inprocess import start_two_organisations
 from tests.postgres import stored_metadata
 
 PASSWORD = "a long enough password"
@@ -87,19 +86,11 @@ class Setup:
 
 @pytest.fixture
 async def setup(tmp_path: Path):
-    keys = SystemKeyPair.generate()
-    keys.save(tmp_path / "keys")
-    clock = ManualClock()
-    runner, port = await start_server(Settings(port=0, keys_dir=tmp_path / "keys", data_dir=tmp_path / "data"), clock)
-    url = f"http://127.0.0.1:{port}"
-    auth = runner.app[AUTH]
-    admin = auth.accounts.create_user("admin@a.test", "Ann Admin", PASSWORD)
-    org_a = auth.accounts.create_organisation("Org A", admin)
-    runner.app[SYSTEMS].add(org_a, "a system", keys.public)
+    started = await start_two_organisations(tmp_path, PASSWORD)
+    url, runner, clock, org_a, auth = started.url, started.runner, started.clock, started.org_a, started.auth
+    runner.app[SYSTEMS].add(org_a, "a system", started.keys.public)
     viewer = auth.accounts.create_user("viewer@a.test", "Vic Viewer", PASSWORD)
     auth.accounts.add_member(viewer.id, org_a, Role.VIEWER)
-    other = auth.accounts.create_user("admin@b.test", "Bo Admin", PASSWORD)
-    auth.accounts.create_organisation("Org B", other)
     clients = [await ApiClient.signed_in(url, f"{who}@{org}.test", PASSWORD)
                for who, org in (("admin", "a"), ("viewer", "a"), ("admin", "b"))]
     http = aiohttp.ClientSession()

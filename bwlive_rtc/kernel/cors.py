@@ -52,7 +52,7 @@ def _for_tokens(handler: object) -> bool:
 async def _methods(request: web.Request, method: str, admits: Callable[[object], bool]) -> str | None:
     """The methods of the request's path whose routes ``admits``, when ``method`` is one."""
     methods = []
-    for candidate in ("GET", "POST", "PUT", "PATCH", "DELETE"):
+    for candidate in ("GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"):  # OPTIONS: WHEP's ICE servers
         match = await request.app.router.resolve(request.clone(method=candidate))
         if match.http_exception is None and admits(match.handler):
             methods.append(candidate)
@@ -87,7 +87,8 @@ async def cors_middleware(request: web.Request, handler: Handler) -> web.StreamR
         return response
     if origin and not response.prepared:
         response.headers.add("Vary", "Origin")
-        if request.get(CROSS_ORIGIN) == origin or is_console_origin(request, origin):
+        own = origin == f"{request.scheme}://{request.host}"
+        if request.get(CROSS_ORIGIN) == origin or (not own and is_console_origin(request, origin)):
             response.headers["Access-Control-Allow-Origin"] = origin
             response.headers["Access-Control-Expose-Headers"] = EXPOSED_HEADERS
     return response
