@@ -96,10 +96,11 @@ def sign_in_cookie(url: str, email: str = ADMIN_EMAIL, password: str = ADMIN_PAS
         return response.headers["Set-Cookie"].split(";")[0]
 
 
-def admin_call(url: str, method: str, path: str, body: object = None) -> tuple[int, dict]:
-    """A call as the test admin signed in on the server's own pages (cookie and CSRF token)."""
+def admin_call(url: str, method: str, path: str, body: object = None, email: str = ADMIN_EMAIL,
+               password: str = ADMIN_PASSWORD) -> tuple[int, dict]:
+    """A call as the test admin (or ``email``) signed in on the server's own pages (cookie and CSRF token)."""
     request = urllib.request.Request(url + "/api/session", method="POST", headers={"Content-Type": "application/json"},
-                                     data=json.dumps({"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}).encode())
+                                     data=json.dumps({"email": email, "password": password}).encode())
     with urllib.request.urlopen(request, timeout=10) as answer:
         cookie, csrf = answer.headers["Set-Cookie"].split(";")[0], json.loads(answer.read())["csrf_token"]
     request = urllib.request.Request(url + path, method=method, data=None if body is None else json.dumps(body).encode(),

@@ -24,12 +24,15 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page
 
+from bwlive_rtc.cli.admin import bootstrap
 from bwlive_rtc.crypto.system_key import SystemKeyPair
 from bwlive_rtc.crypto.system_signing import SigningPublicKey
+from bwlive_rtc.kernel.config import Settings
 from tests.processes import ADMIN_EMAIL, ADMIN_PASSWORD, Camera, Server, admin_call
 from tests.test_player_embed_browser import advancing_codes
 
 CAMERA = "Cleo Console"
+PASSWORD_B = "organisation b's own password"
 SCREENSHOTS = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
 
 
@@ -186,3 +189,32 @@ def test_an_admin_sets_the_console_origins_on_the_admin_page(browser: Browser, s
     page.locator("#console-origins-message").filter(has_text="Saved").wait_for()
     assert server.get_json("/api/organisation/console-origins")["origins"] == [site.origin]
     context.close()
+
+
+def test_a_stolen_session_token_of_another_organisation_sees_nothing_of_this_one(
+        server: Server, site: StaticSite, camera: Camera, tmp_path: Path) -> None:
+    """Organisation B (its own system, admin and console origin) on the same server: its
+    admin's session token, used from B's console origin or from A's, reaches nothing of
+    A's live camera."""
+    stream = server.wait_for_stream(CAMERA)
+    SystemKeyPair.generate().save(tmp_path / "b-keys")
+    bootstrap(Settings(data_dir=server.data_dir, keys_dir=tmp_path / "b-keys"), "Org B", "bo@b.test", "Bo B", PASSWORD_B)
+    console_b = "https://console.b.example"
+    status, body = admin_call(server.url, "PUT", "/api/organisation/console-origins", {"origins": [console_b]},
+                              email="bo@b.test", password=PASSWORD_B)
+    assert status == 200, body
+    status, body = call(server.url + "/api/session", "POST", {"email": "bo@b.test", "password": PASSWORD_B},
+                        {"Origin": console_b})
+    assert status == 200 and body["organisation"]["name"] == "Org B", body
+    stolen = {"Authorization": f"Bearer {body['session_token']}", "Origin": console_b}
+    status, body = call(server.url + "/api/streams", headers=stolen)
+    assert status == 200 and stream["id"] not in json.dumps(body), body
+    for method, path, sent in (("POST", f"/whep/{stream['id']}", None),
+                               ("POST", f"/api/streams/{stream['id']}/acknowledge", {"sealed": "x"}),
+                               ("POST", f"/api/streams/{stream['id']}/end", None),
+                               ("GET", f"/api/recordings/{stream['id']}", None)):
+        status, body = call(server.url + path, method, sent, stolen)
+        assert status == 404 and body["error"], (path, body)
+    status, body = call(server.url + "/api/streams", headers={**stolen, "Origin": site.origin})
+    assert status == 403 and f"not at {site.origin}" in body["error"]  # and from A's console origin: refused
+    assert server.get_json("/api/streams")["streams"][0]["id"] == stream["id"]  # A's camera streams on
