@@ -16,6 +16,7 @@ from .integrations.feature import FEATURE as INTEGRATIONS
 from .kernel.access import access_middleware
 from .kernel.appkeys import CLOCK, DATABASE, EVENTS, SETTINGS
 from .kernel.audit import AUDIT, AuditLog
+from .kernel.bus import open_bus
 from .kernel.clock import Clock, SystemClock
 from .kernel.config import Settings
 from .kernel.cors import cors_middleware
@@ -41,12 +42,14 @@ FEATURES: tuple[Feature, ...] = (
 
 
 async def _kernel(app: web.Application) -> AsyncIterator[None]:
-    """The metadata database and the audit log, open while the server runs."""
+    """The node bus, the metadata database and the audit log, open while the server runs."""
+    await app[EVENTS].nodes.start()
     database = Database(app[SETTINGS].database)
     app[DATABASE] = database
     app[AUDIT] = AuditLog(database.db, app[CLOCK])
     yield
     database.close()
+    await app[EVENTS].nodes.close()
 
 
 def create_app(settings: Settings, clock: Clock | None = None) -> web.Application:
@@ -57,7 +60,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
     ])
     app[SETTINGS] = settings
     app[CLOCK] = clock or SystemClock()
-    app[EVENTS] = EventBus()
+    app[EVENTS] = EventBus(open_bus(settings.bus_url))
     app.cleanup_ctx.append(_kernel)
     install(app, FEATURES)
     return app

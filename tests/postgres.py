@@ -5,7 +5,12 @@ copied from a template migrated once, and dropped after the test (or module)."""
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
+import tempfile
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -80,6 +85,28 @@ def stored_metadata(data_dir: Path) -> bytes:
                              for row in connection.execute(sa.text(f"SELECT * FROM {table}"))).encode()
     finally:
         engine.dispose()
+
+
+@contextmanager
+def shared_postgresql() -> Iterator[str]:
+    """A PostgreSQL database for several servers at once (a cluster): a new one on the
+    suite's server, or on a throwaway server of its own (.ci/postgres, in a directory of
+    /tmp that its user reaches) on the SQLite run."""
+    if DATABASES is not None:
+        url = DATABASES.create()
+        yield url
+        DATABASES.drop(url)
+        return
+    script, directory = Path(__file__).parent.parent / ".ci" / "postgres", tempfile.mkdtemp()
+    started = subprocess.run(["bash", str(script), "start", directory], capture_output=True, text=True)
+    assert started.returncode == 0, f"PostgreSQL did not start (Debian's postgresql is needed): {started.stderr}"
+    databases = Databases(started.stdout.strip())
+    try:
+        yield databases.create()
+    finally:
+        databases.drop_all()
+        subprocess.run(["bash", str(script), "stop", directory], check=False)
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 SQLITE_FILES = {"bwlive.sqlite", "bwlive.sqlite-wal"} if DATABASES is None else set()  # what the data directory holds

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from bwlive_rtc.kernel.bus import LocalBus
 from bwlive_rtc.sfu.router import Router
 from bwlive_rtc.streams.hub import StreamHub
 
@@ -33,7 +34,7 @@ async def test_a_silent_stream_is_lost_with_its_last_media_time_until_media_resu
     router = Router()
     producer = QuietProducer()
     router.producers[producer.id] = producer  # type: ignore[assignment]
-    hub = StreamHub(router)
+    hub = StreamHub(router, LocalBus())
     pushed: list[object] = []
 
     async def changed(_: object) -> None:
@@ -63,7 +64,7 @@ async def test_a_stream_still_connecting_gets_longer_before_it_is_lost() -> None
     producer = QuietProducer()
     producer.received_media = False
     router.producers[producer.id] = producer  # type: ignore[assignment]
-    hub = StreamHub(router)
+    hub = StreamHub(router, LocalBus())
     producer.quiet = 5.0
     await hub.check_silence()
     assert hub.lost == {}

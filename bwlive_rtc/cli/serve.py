@@ -50,6 +50,9 @@ def _add_server_options(parser: argparse.ArgumentParser, default_port: int = 808
     parser.add_argument("--database", metavar="URL", default=None,
                         help="metadata database, postgresql://USER@HOST/NAME (default: $BWLIVE_DATABASE, "
                              "else the SQLite file in --data-dir)")
+    parser.add_argument("--bus", metavar="URL", default=None,
+                        help="the bus between the nodes of a cluster, redis://HOST:PORT/DB (default: $BWLIVE_BUS, "
+                             "else none: one server alone)")
     parser.add_argument("--tls-cert", type=Path, help="PEM certificate (chain) for HTTPS")
     parser.add_argument("--tls-key", type=Path, help="PEM private key for --tls-cert")
     tls = parser.add_mutually_exclusive_group()
@@ -190,6 +193,8 @@ def _settings(args: argparse.Namespace) -> Settings:
     )
     if args.database is not None:
         settings.database_url = args.database
+    if args.bus is not None:
+        settings.bus_url = args.bus
     return settings
 
 

@@ -8,5 +8,5 @@ from .events import EventBus
 
 SETTINGS = web.AppKey("settings", Settings)
 CLOCK = web.AppKey("clock", Clock)
-EVENTS = web.AppKey("events", EventBus)
+EVENTS = web.AppKey("events", EventBus)  # its node bus: EVENTS.nodes
 DATABASE = web.AppKey("database", Database)

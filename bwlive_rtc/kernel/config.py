@@ -13,8 +13,15 @@ DEFAULT_KEYS_DIR = Path("keys")
 DATABASE_VARIABLE = "BWLIVE_DATABASE"  # the default database URL of every command (docs/DEPLOYMENT.md)
 
 
+BUS_VARIABLE = "BWLIVE_BUS"  # the default node bus of `serve` (docs/DEPLOYMENT.md, "A cluster")
+
+
 def _database_from_environment() -> str:
     return os.environ.get(DATABASE_VARIABLE, "")
+
+
+def _bus_from_environment() -> str:
+    return os.environ.get(BUS_VARIABLE, "")
 
 
 @dataclass
@@ -26,6 +33,9 @@ class Settings:
     # The metadata database: a postgresql://… (or sqlite:///…) URL; empty: the SQLite file
     # in the data directory. Default: $BWLIVE_DATABASE.
     database_url: str = field(default_factory=_database_from_environment)
+    # The bus between the nodes of a cluster (redis://…; kernel/bus.py); empty: one server
+    # alone. Default: $BWLIVE_BUS.
+    bus_url: str = field(default_factory=_bus_from_environment)
     tls_cert: Path | None = None
     tls_key: Path | None = None
     tls: bool | None = None  # None: on unless the host is loopback (browsers need HTTPS)

@@ -4,6 +4,7 @@ and useless to the server."""
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -38,13 +39,17 @@ class Database:
         upgrade(location)
         self.db = Sql(create_engine(location))
 
-    def close_interrupted_streams(self) -> list[InterruptedStream]:
+    def close_interrupted_streams(self, live: Collection[str] = ()) -> list[InterruptedStream]:
         """At server start-up only: streams left open by a crash ended at the latest when
-        the server stopped; returns them, to be announced as ended. (A command opening the
-        database while the server runs must not end the server's live streams.)"""
+        the server stopped; returns them, to be announced as ended. ``live``: streams
+        other nodes hold, which stay open. (A command opening the database while the server
+        runs must not end the server's live streams.)"""
         with self.db.transaction():
-            rows = self.db.rows("SELECT id, camera, organisations FROM streams WHERE ended_at IS NULL")
-            self.db.run("UPDATE streams SET ended_at = :now WHERE ended_at IS NULL", now=_now())
+            rows = [row for row in self.db.rows("SELECT id, camera, organisations FROM streams WHERE ended_at IS NULL")
+                    if row["id"] not in live]
+            if rows:
+                self.db.run("UPDATE streams SET ended_at = :now WHERE id IN :ids AND ended_at IS NULL",
+                            now=_now(), ids=[row["id"] for row in rows])
         return [InterruptedStream(row["id"], row["camera"], tuple(json.loads(row["organisations"] or "[]")))
                 for row in rows]
 
@@ -62,6 +67,11 @@ class Database:
 
     def stream_ended(self, stream_id: str) -> None:
         self.db.update("streams", {"id": stream_id}, {"ended_at": _now()})
+
+    def stream_ended_if_open(self, stream_id: str) -> bool:
+        """End a stream whose node died; True for the one caller that ended it."""
+        return self.db.run("UPDATE streams SET ended_at = :now WHERE id = :id AND ended_at IS NULL",
+                           now=_now(), id=stream_id) == 1
 
     def stream(self, stream_id: str) -> dict[str, Any]:
         row = self.db.row("SELECT * FROM streams WHERE id = :id", id=stream_id)

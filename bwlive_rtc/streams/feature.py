@@ -14,7 +14,7 @@ from ..kernel.feature import Feature
 from ..sfu.peer import MediaNetwork
 from ..sfu.producer import Producer
 from ..sfu.router import Router
-from .hub import ROUTER, STREAM_HUB, StreamHub
+from .hub import DIRECTORY_CHECK_S, ROUTER, STREAM_HUB, StreamHub
 from .routes import routes
 
 log = logging.getLogger(__name__)
@@ -61,27 +61,46 @@ async def _watch_silence(hub: StreamHub) -> None:
             log.exception("checking for silent cameras failed")
 
 
+async def _watch_directory(app: web.Application, hub: StreamHub) -> None:
+    """The other nodes' streams, read again every ``DIRECTORY_CHECK_S``. The streams of a
+    node that died (its directory entry expired) end: their rows, and ``stream.ended``
+    for the integrations, from the one node whose conditional update ends the row."""
+    database, events, clock = app[DATABASE], app[EVENTS], app[CLOCK]
+    while True:
+        await asyncio.sleep(DIRECTORY_CHECK_S)
+        try:
+            for entry in await hub.check_directory():
+                if database.stream_ended_if_open(entry["id"]):
+                    events.publish(StreamEvent(STREAM_ENDED, entry["id"], entry["camera"], clock.now(),
+                                               organisation_ids=tuple(entry["organisation_ids"])))
+        except Exception:  # the check must outlive one bad round (the bus down a moment)
+            log.exception("reading the other nodes' streams failed")
+
+
 async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     router = Router(consumer_timeout=settings.consumer_timeout,
                     network=MediaNetwork(settings.media_ports, settings.announce_address))
-    hub = StreamHub(router)
+    hub = StreamHub(router, app[EVENTS].nodes)
     app[ROUTER], app[STREAM_HUB] = router, hub
     _record_and_announce(app, router)
     _enforce_access_changes(app, router, hub)
     router.start()
-    watcher = asyncio.ensure_future(_watch_silence(hub))
+    watchers = [asyncio.ensure_future(_watch_silence(hub)), asyncio.ensure_future(_watch_directory(app, hub))]
     yield
-    watcher.cancel()
+    for watcher in watchers:
+        watcher.cancel()
     await hub.close()
     await router.close()
 
 
 async def _announce_interrupted(app: web.Application) -> AsyncIterator[None]:
     """Streams a crash left open end at start-up: their rows, and ``stream.ended`` for the
-    SOC integrations of their organisations. Listed last in ``FEATURES``, so every
-    listener of the bus is installed by then."""
-    for stream in app[DATABASE].close_interrupted_streams():
+    SOC integrations of their organisations; not those another live node holds (in the
+    node bus's directory). Listed last in ``FEATURES``, so every listener of the bus is
+    installed by then."""
+    live = {entry["id"] for entries in (await app[EVENTS].nodes.streams()).values() for entry in entries}
+    for stream in app[DATABASE].close_interrupted_streams(live):
         app[EVENTS].publish(StreamEvent(STREAM_ENDED, stream.id, stream.camera, app[CLOCK].now(),
                                         organisation_ids=stream.organisation_ids))
     yield

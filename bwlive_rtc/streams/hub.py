@@ -1,6 +1,8 @@
 """Pushes the list of live streams to every connected browser over WebSockets, each
 seeing only the streams of the organisation it signed in to (a viewer token: those of its
-scope)."""
+scope). The list is every node's: this node's producers, and the other nodes' streams
+from the directory of the node bus (kernel/bus.py), followed as they announce changes and
+checked every ``DIRECTORY_CHECK_S`` (a dead node's streams go when its entry expires)."""
 from __future__ import annotations
 
 import asyncio
@@ -9,12 +11,16 @@ from dataclasses import dataclass
 from aiohttp import WSCloseCode, web
 
 from ..kernel.access import Caller
+from ..kernel.bus import Bus, Message
 from ..protocol import TOKEN_SUBPROTOCOL
 from ..sfu.producer import Producer
 from ..sfu.router import Router
 
 LOST_AFTER_S = 2.0  # a stream without media this long is shown as "camera lost"
 FIRST_MEDIA_GRACE_S = 10.0  # ... but one still connecting (no media yet) gets this long
+DIRECTORY_CHECK_S = 2.0  # how often the other nodes' streams are read again
+STREAMS_CHANNEL = "streams"  # {}: a node's streams changed in the directory
+BROADCAST_CHANNEL = "console"  # {"organisation_id", "message"}: for the organisation's signed-in browsers
 
 
 @dataclass(eq=False)
@@ -27,8 +33,9 @@ class _Watcher:
 class StreamHub:
     """Sends ``{"type": "streams", "streams": [...]}`` on connect and on every change."""
 
-    def __init__(self, router: Router) -> None:
-        self.router = router
+    def __init__(self, router: Router, bus: Bus) -> None:
+        self.router, self.bus = router, bus
+        self._others: list[Message] = []  # the other nodes' streams, as last read
         self._watchers: set[_Watcher] = set()
         self.acknowledgements: dict[str, dict[str, object]] = {}  # stream id -> last {"by", "at"}
         self.lost: dict[str, str] = {}  # stream id -> when its last media arrived, while silent
@@ -36,27 +43,50 @@ class StreamHub:
         router.on("producer_added", self._changed)
         router.on("producer_removed", self._changed)
         router.on("producer_removed", self._forget)
+        bus.on(STREAMS_CHANNEL, self._follow)
+        bus.on(BROADCAST_CHANNEL, self._send_to_organisation)
 
     def _forget(self, producer: Producer) -> None:
         self.acknowledgements.pop(producer.id, None)
         self.lost.pop(producer.id, None)
         self.help.pop(producer.id, None)
 
+    def _entry(self, producer: Producer) -> Message:
+        return {**producer.describe(), "organisation_ids": list(producer.organisation_ids),
+                "acknowledged": self.acknowledgements.get(producer.id), "lost_at": self.lost.get(producer.id),
+                "help_requested_at": self.help.get(producer.id)}
+
     def snapshot(self, organisation_id: str, who: Caller | None = None) -> dict[str, object]:
-        """The organisation's live streams (those ``who`` sees, if given)."""
+        """The organisation's live streams on every node (those ``who`` sees, if given)."""
+        entries = [self._entry(p) for p in self.router.producers.values()] + self._others
         streams = sorted(
-            (p for p in self.router.producers.values()
-             if organisation_id in p.organisation_ids and (who is None or who.sees_stream(p.id, p.camera))),
-            key=lambda p: p.started_at,
+            (e for e in entries
+             if organisation_id in e["organisation_ids"] and (who is None or who.sees_stream(e["id"], e["camera"]))),
+            key=lambda e: str(e["started_at"]),
         )
-        return {
-            "type": "streams",
-            "streams": [
-                {**p.describe(), "acknowledged": self.acknowledgements.get(p.id), "lost_at": self.lost.get(p.id),
-                 "help_requested_at": self.help.get(p.id)}
-                for p in streams
-            ],
-        }
+        return {"type": "streams",
+                "streams": [{k: v for k, v in e.items() if k != "organisation_ids"} for e in streams]}
+
+    async def _other_nodes(self) -> list[Message]:
+        return [entry for node, entries in (await self.bus.streams()).items() if node != self.bus.node
+                for entry in entries]
+
+    async def _follow(self, _message: Message) -> None:
+        """A node's streams changed (this one's too): read the others' and push the list."""
+        self._others = await self._other_nodes()
+        await self._push()
+
+    async def check_directory(self) -> list[Message]:
+        """Read the other nodes' streams again; push the list if they changed. Returns the
+        streams gone without a word (their node stopped refreshing its entry)."""
+        others = await self._other_nodes()
+        if others == self._others:
+            return []
+        ids = {entry["id"] for entry in others}
+        gone = [entry for entry in self._others if entry["id"] not in ids]
+        self._others = others
+        await self._push()
+        return gone
 
     async def check_silence(self, quiet_after: float = LOST_AFTER_S) -> None:
         """Mark streams whose camera sent no media for ``quiet_after`` seconds as lost
@@ -92,15 +122,23 @@ class StreamHub:
         return True
 
     async def broadcast(self, organisation_id: str, message: dict[str, object]) -> None:
-        """Send a message to every browser signed in to the organisation (not to viewer
-        tokens, which see streams only)."""
+        """Send a message to every browser signed in to the organisation, on every node
+        (not to viewer tokens, which see streams only)."""
+        self.bus.publish(BROADCAST_CHANNEL, {"organisation_id": organisation_id, "message": message})
+
+    async def _send_to_organisation(self, sent: Message) -> None:
         await asyncio.gather(
-            *(w.socket.send_json(message) for w in list(self._watchers)
-              if w.organisation_id == organisation_id and w.caller.scope is None and not w.socket.closed),
+            *(w.socket.send_json(sent["message"]) for w in list(self._watchers)
+              if w.organisation_id == sent["organisation_id"] and w.caller.scope is None and not w.socket.closed),
             return_exceptions=True,
         )
 
     async def _changed(self, _producer: object) -> None:
+        """This node's streams changed: into the directory, and every node is told."""
+        await self.bus.set_streams([self._entry(p) for p in self.router.producers.values()])
+        self.bus.publish(STREAMS_CHANNEL, {})
+
+    async def _push(self) -> None:
         await asyncio.gather(
             *(w.socket.send_json(self.snapshot(w.organisation_id, w.caller))
               for w in list(self._watchers) if not w.socket.closed),

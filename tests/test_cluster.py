@@ -1,0 +1,196 @@
+"""Two ``bwlive serve`` nodes on loopback sharing one PostgreSQL and one Redis (issue 15
+part 2): an operator's live list on node A shows a camera publishing to node B as it
+starts and ends (within a second of node B itself), a member removed through node B loses
+their socket on node A, a camera revoked through node A stops on node B, and another
+organisation's socket on node A sees none of it."""
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+from bwlive_rtc.cli.admin import bootstrap
+from bwlive_rtc.crypto.system_key import SystemKeyPair
+from bwlive_rtc.kernel.config import Settings
+from bwlive_rtc.viewer.session import ApiClient
+from tests.postgres import DATABASE_VARIABLE, shared_postgresql
+from tests.processes import ADMIN_EMAIL, ADMIN_PASSWORD, Camera, Server
+from tests.redis_server import RedisServer
+from tests.test_groups import invite
+
+OTHER_EMAIL, OTHER_PASSWORD = "admin@other.test", "another long passphrase"
+
+
+class Cluster:
+    def __init__(self, workdir: Path, a: Server, b: Server) -> None:
+        self.workdir, self.a, self.b = workdir, a, b
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory, system_keys: SystemKeyPair, workdir: Path) -> Iterator[Cluster]:
+    redis_server = RedisServer(tmp_path_factory.mktemp("redis"))
+    with shared_postgresql() as database:
+        before = os.environ.get(DATABASE_VARIABLE)
+        os.environ[DATABASE_VARIABLE] = database
+        nodes: list[Server] = []
+        try:
+            for name in ("a", "b"):
+                (workdir / name).mkdir()
+                nodes.append(Server(workdir / name, workdir / "keys", "--bus", redis_server.url))
+            bootstrap(Settings(data_dir=workdir / "other", keys_dir=workdir / "no-keys"), "Other organisation",
+                      OTHER_EMAIL, "Oz Other", OTHER_PASSWORD)
+            yield Cluster(workdir, *nodes)
+        finally:
+            for node in nodes:
+                node.stop()
+            redis_server.stop()
+            if before is None:
+                os.environ.pop(DATABASE_VARIABLE, None)
+            else:
+                os.environ[DATABASE_VARIABLE] = before
+
+
+class Socket:
+    """A live-list WebSocket, every message it got kept with the time it came."""
+
+    def __init__(self, client: ApiClient) -> None:
+        self.client = client
+        self.messages: list[tuple[float, dict[str, Any]]] = []
+        self.closed_with: int | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    async def open(self) -> Socket:
+        ws = await self.client.http.ws_connect(self.client.server + "/api/streams/ws")
+        self._task = asyncio.create_task(self._read(ws))
+        await self.until(lambda: bool(self.messages))
+        return self
+
+    async def _read(self, ws: aiohttp.ClientWebSocketResponse) -> None:
+        async for message in ws:
+            if message.type == aiohttp.WSMsgType.TEXT:
+                self.messages.append((time.monotonic(), json.loads(message.data)))
+        self.closed_with = ws.close_code
+
+    async def until(self, condition: Any, timeout: float = 20.0) -> float:
+        deadline = time.monotonic() + timeout
+        while not condition():
+            assert time.monotonic() < deadline, f"never came; messages: {self.messages}"
+            await asyncio.sleep(0.01)
+        return time.monotonic()
+
+    def first_time(self, holds: Any) -> float | None:
+        return next((at for at, message in self.messages if message["type"] == "streams" and holds(message["streams"])),
+                    None)
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+        await self.client.close()
+
+
+def _has(stream_id: str) -> Any:
+    return lambda streams: any(s["id"] == stream_id for s in streams)
+
+
+async def _local_list_changes(client: ApiClient, holds: Any, timeout: float = 30.0) -> tuple[float, list[dict]]:
+    """Poll node B's own list (its producers, no bus) until ``holds``; when it first did."""
+    deadline = time.monotonic() + timeout
+    while True:
+        async with client.request("GET", "/api/streams") as response:
+            streams = (await response.json())["streams"]
+        if holds(streams):
+            return time.monotonic(), streams
+        assert time.monotonic() < deadline, f"node B's list never changed: {streams}"
+        await asyncio.sleep(0.02)
+
+
+async def test_a_camera_on_node_b_starts_and_ends_on_node_a_within_a_second(cluster: Cluster) -> None:
+    watcher = await Socket(await ApiClient.signed_in(cluster.a.url, ADMIN_EMAIL, ADMIN_PASSWORD)).open()
+    stranger = await Socket(await ApiClient.signed_in(cluster.a.url, OTHER_EMAIL, OTHER_PASSWORD)).open()
+    on_b = await ApiClient.signed_in(cluster.b.url, ADMIN_EMAIL, ADMIN_PASSWORD)
+    try:
+        camera = Camera(cluster.workdir, cluster.b.url, cluster.workdir / "keys", "Officer Far", data_dir=cluster.b.data_dir)
+        started_on_b, streams = await _local_list_changes(on_b, lambda streams: any(s["camera"] == "Officer Far"
+                                                                                     for s in streams))
+        stream_id = next(s["id"] for s in streams if s["camera"] == "Officer Far")
+        seen_on_a = await watcher.until(lambda: watcher.first_time(_has(stream_id)) is not None)
+        assert watcher.first_time(_has(stream_id)) - started_on_b < 1.0  # type: ignore[operator]
+        async with watcher.client.request("GET", "/api/streams") as response:  # the snapshot of node A too
+            listed = (await response.json())["streams"]
+        assert [s["id"] for s in listed] == [stream_id] and listed[0]["camera"] == "Officer Far"
+        assert listed[0]["key_envelope"] and "organisation_ids" not in listed[0]
+
+        stop = asyncio.create_task(asyncio.to_thread(camera.stop))
+        ended_on_b, _ = await _local_list_changes(on_b, lambda streams: not _has(stream_id)(streams))
+        await stop
+        gone_on_a = await watcher.until(
+            lambda: any(at > seen_on_a and not _has(stream_id)(m["streams"]) for at, m in watcher.messages))
+        assert gone_on_a - ended_on_b < 1.0, (gone_on_a - ended_on_b)
+
+        # a later socket's first message (node A's snapshot) shows node B's streams as well
+        again = Camera(cluster.workdir, cluster.b.url, cluster.workdir / "keys", "Officer Far", data_dir=cluster.b.data_dir)
+        _, streams = await _local_list_changes(on_b, lambda streams: bool(streams))
+        late = await Socket(await ApiClient.signed_in(cluster.a.url, ADMIN_EMAIL, ADMIN_PASSWORD)).open()
+        assert [s["id"] for s in late.messages[0][1]["streams"]] == [streams[0]["id"]]
+        await late.close()
+        await asyncio.to_thread(again.stop)
+        await _local_list_changes(on_b, lambda streams: not streams)
+
+        # the attacker: another organisation's socket on node A saw nothing of it, nor its list
+        assert stranger.messages and all(m.get("streams", []) == [] for _, m in stranger.messages)
+        async with stranger.client.request("GET", "/api/streams") as response:
+            assert (await response.json())["streams"] == []
+        assert all(stream_id not in json.dumps(m) for _, m in stranger.messages)
+    finally:
+        await watcher.close()
+        await stranger.close()
+        await on_b.close()
+
+
+async def test_a_member_removed_through_node_b_loses_their_socket_on_node_a(cluster: Cluster) -> None:
+    admin_a = await ApiClient.signed_in(cluster.a.url, ADMIN_EMAIL, ADMIN_PASSWORD)
+    admin_b = await ApiClient.signed_in(cluster.b.url, ADMIN_EMAIL, ADMIN_PASSWORD)
+    member = await invite(admin_a, "leaving@example.test", "Lee Leaving", "viewer")
+    stranger = await Socket(await ApiClient.signed_in(cluster.a.url, OTHER_EMAIL, OTHER_PASSWORD)).open()
+    socket = await Socket(member).open()
+    try:
+        async with admin_b.request("DELETE", f"/api/organisation/members/{member.session['user']['id']}") as response:
+            assert response.status == 200, await response.text()
+        removed_at = time.monotonic()
+        closed_at = await socket.until(lambda: socket.closed_with is not None, timeout=5)
+        assert socket.closed_with == 4001 and closed_at - removed_at < 1.0
+        async with member.request("GET", "/api/streams") as response:  # and the member sees no more
+            assert response.status == 403
+        assert stranger.closed_with is None  # the other organisation's socket stays open
+    finally:
+        await socket.close()
+        await stranger.close()
+        await admin_a.close()
+        await admin_b.close()
+
+
+async def test_a_camera_revoked_through_node_a_stops_streaming_on_node_b(cluster: Cluster) -> None:
+    admin_a = await ApiClient.signed_in(cluster.a.url, ADMIN_EMAIL, ADMIN_PASSWORD)
+    admin_b = await ApiClient.signed_in(cluster.b.url, ADMIN_EMAIL, ADMIN_PASSWORD)
+    camera = Camera(cluster.workdir, cluster.b.url, cluster.workdir / "keys", "Officer Revoked",
+                    data_dir=cluster.b.data_dir)
+    try:
+        await _local_list_changes(admin_b, lambda streams: any(s["camera"] == "Officer Revoked" for s in streams))
+        async with admin_a.request("GET", "/api/fleet") as response:
+            cameras = (await response.json())["cameras"]
+        camera_id = next(c["id"] for c in cameras if c["serial"] == "SN-OFFICER-REVOKED")
+        async with admin_a.request("POST", f"/api/fleet/cameras/{camera_id}/revoke") as response:
+            assert response.status == 200, await response.text()
+        await _local_list_changes(admin_b, lambda streams: not any(s["camera"] == "Officer Revoked" for s in streams),
+                                  timeout=5)
+    finally:
+        await asyncio.to_thread(camera.stop)
+        await admin_a.close()
+        await admin_b.close()
