@@ -2,7 +2,10 @@
 part 2): an operator's live list on node A shows a camera publishing to node B as it
 starts and ends (within a second of node B itself), a member removed through node B loses
 their socket on node A, a camera revoked through node A stops on node B, and another
-organisation's socket on node A sees none of it."""
+organisation's socket on node A sees none of it. Last, node B is killed (kill -9) while both
+nodes deliver integration events from the one queue: every event reaches the receiver
+exactly once (node B's claimed, unanswered deliveries again after their lease), and node
+B's stream leaves node A's list and ends once."""
 from __future__ import annotations
 
 import asyncio
@@ -15,10 +18,13 @@ from typing import Any
 
 import aiohttp
 import pytest
+from aiohttp import web
 
 from bwlive_rtc.cli.admin import bootstrap
 from bwlive_rtc.crypto.system_key import SystemKeyPair
+from bwlive_rtc.kernel.bus import DIRECTORY_TTL_S
 from bwlive_rtc.kernel.config import Settings
+from bwlive_rtc.streams.hub import DIRECTORY_CHECK_S
 from bwlive_rtc.viewer.session import ApiClient
 from tests.postgres import DATABASE_VARIABLE, shared_postgresql
 from tests.processes import ADMIN_EMAIL, ADMIN_PASSWORD, Camera, Server
@@ -43,7 +49,8 @@ def cluster(tmp_path_factory: pytest.TempPathFactory, system_keys: SystemKeyPair
         try:
             for name in ("a", "b"):
                 (workdir / name).mkdir()
-                nodes.append(Server(workdir / name, workdir / "keys", "--bus", redis_server.url))
+                nodes.append(Server(workdir / name, workdir / "keys", "--bus", redis_server.url,
+                                    "--allow-private-integration-targets"))
             bootstrap(Settings(data_dir=workdir / "other", keys_dir=workdir / "no-keys"), "Other organisation",
                       OTHER_EMAIL, "Oz Other", OTHER_PASSWORD)
             yield Cluster(workdir, *nodes)
@@ -194,3 +201,83 @@ async def test_a_camera_revoked_through_node_a_stops_streaming_on_node_b(cluster
         await asyncio.to_thread(camera.stop)
         await admin_a.close()
         await admin_b.close()
+
+
+class HeldReceiver:
+    """A real receiver that holds every request until ``release``; a delivery counts once
+    its answer reaches a sender still there (a killed node's held requests do not)."""
+
+    def __init__(self) -> None:
+        self.release = asyncio.Event()
+        self.held = 0
+        self.acknowledged: list[dict[str, Any]] = []
+
+    async def handle(self, request: web.Request) -> web.Response:
+        event = await request.json()
+        self.held += 1
+        try:
+            await self.release.wait()
+        finally:
+            self.held -= 1
+        if request.transport is not None and not request.transport.is_closing():
+            self.acknowledged.append(event)
+        return web.Response(text="stored")
+
+    def count(self, holds: Any) -> int:
+        return sum(1 for event in self.acknowledged if holds(event))
+
+
+async def test_killing_node_b_loses_and_repeats_no_delivery_and_ends_its_stream(cluster: Cluster) -> None:
+    receiver = HeldReceiver()
+    app = web.Application()
+    app.router.add_post("/events", receiver.handle)
+    runner = web.AppRunner(app, shutdown_timeout=1)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    url = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}/events"  # type: ignore[union-attr]
+    admin_a = await ApiClient.signed_in(cluster.a.url, ADMIN_EMAIL, ADMIN_PASSWORD)
+    admin_b = await ApiClient.signed_in(cluster.b.url, ADMIN_EMAIL, ADMIN_PASSWORD)
+    watcher = await Socket(await ApiClient.signed_in(cluster.a.url, ADMIN_EMAIL, ADMIN_PASSWORD)).open()
+    async with admin_a.request("POST", "/api/integrations", json={"url": url}) as response:
+        assert response.status == 201, await response.text()
+        integration = (await response.json())["id"]
+    camera = Camera(cluster.workdir, cluster.b.url, cluster.workdir / "keys", "Officer Stranded",
+                    data_dir=cluster.b.data_dir)
+    try:
+        _, streams = await _local_list_changes(admin_b, lambda streams: any(s["camera"] == "Officer Stranded"
+                                                                            for s in streams))
+        stream_id = next(s["id"] for s in streams if s["camera"] == "Officer Stranded")
+        await watcher.until(lambda: watcher.first_time(_has(stream_id)) is not None)
+        events = []
+        for n in range(20):  # queued through both nodes; both deliver from the one queue
+            async with (admin_a if n % 2 else admin_b).request("POST", f"/api/integrations/{integration}/test") as r:
+                assert r.status == 202, await r.text()
+                events.append((await r.json())["event"])
+        await watcher.until(lambda: receiver.held >= 16)  # eight attempts at a time on each node
+
+        cluster.b.proc.kill()  # kill -9: its eight attempts are cut off unanswered, its claims stay
+        killed_at = time.monotonic()
+        await asyncio.sleep(0.5)
+        receiver.release.set()
+
+        def all_came() -> bool:
+            return (all(receiver.count(lambda e, i=i: e["id"] == i) for i in events)
+                    and receiver.count(lambda e: e["type"] == "stream.ended") >= 1)
+        await watcher.until(all_came, timeout=40)  # node B's claims end after their lease (15 s)
+        gone_at = next(at for at, m in watcher.messages if at > killed_at and not _has(stream_id)(m["streams"]))
+        assert gone_at - killed_at < DIRECTORY_TTL_S + DIRECTORY_CHECK_S + 1.5
+        await asyncio.sleep(DIRECTORY_CHECK_S + 1)  # nothing comes twice, later either
+        assert [receiver.count(lambda e, i=i: e["id"] == i) for i in events] == [1] * len(events)
+        for kind in ("stream.started", "stream.ended"):
+            assert receiver.count(lambda e, k=kind: e["type"] == k and e["stream_id"] == stream_id) == 1, kind
+        async with admin_a.request("GET", "/api/integrations/deliveries") as response:
+            deliveries = (await response.json())["deliveries"]
+        assert {d["status"] for d in deliveries} == {"delivered"}
+    finally:
+        receiver.release.set()
+        await asyncio.to_thread(camera.stop)
+        await watcher.close()
+        await admin_a.close()
+        await admin_b.close()
+        await runner.cleanup()

@@ -33,7 +33,7 @@ TWO_FACTOR_COLUMNS = {  # 0005
 NEW_TABLES = ("password_resets", "recovery_codes", "api_keys", "phone_pairings", "console_origins")  # 0005, 0008, 0010, 0011
 MANIFEST = [("manifest", "TEXT", False, 0)]
 SYSTEM_SIGNING_KEYS = [("signing_key", "TEXT", False, 0), ("signing_key_id", "TEXT", False, 0)]
-DELIVERY_ORDER = [("seq", "INTEGER", False, 0)]
+DELIVERY_ORDER = [("seq", "INTEGER", False, 0), ("claimed_until", "TEXT", False, 0)]  # 0009, 0012
 BEARER_SESSIONS = [("origin", "TEXT", False, 0), ("expires_at", "TEXT", False, 0)]
 
 
@@ -119,7 +119,7 @@ def _shape(path: Path, *, converted: bool) -> dict[str, object]:
     (integration times as text, 0002; the cameras' system and key columns, 0003; the streams' organisations, 0004;
     the users' and organisations' two-factor columns, 0005;
     the systems' signing keys, 0006;
-    the manifests of streams and recordings, 0007; the deliveries' order, 0009)."""
+    the manifests of streams and recordings, 0007; the deliveries' order, 0009, and claims, 0012)."""
     connection = sqlite3.connect(path)
     tables = [name for (name,) in connection.execute(
         "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'alembic%' ORDER BY name")]
@@ -189,8 +189,8 @@ def test_an_old_style_database_is_upgraded_in_place(tmp_path: Path) -> None:
     assert (delivery["created_at"], delivery["next_attempt_at"]) == (EPOCH, EPOCH + 30.5)
     assert delivery["attempts"] == [{"number": 1, "at": EPOCH + 0.5, "response_code": 503, "error": None,
                                      "duration_ms": 12}]
-    assert store.next_attempt_at(set()) == EPOCH + 30.5
-    assert [due.id for due in store.due(EPOCH + 31, set(), 8)] == ["d1"]
+    assert store.next_attempt_at() == EPOCH + 30.5
+    assert [due.id for due in store.claim_due(EPOCH + 31, 15, 8)] == ["d1"]
     database.close()
     fresh = tmp_path / "fresh.sqlite"
     Database(fresh).close()

@@ -2,8 +2,10 @@
 event only writes a queue row and never waits for a receiver.
 
 Scheduling asks the app's clock; the worker sleeps until the next attempt is due (at most
-``POLL_SECONDS`` at a time, so a test clock moved forward is noticed) or until woken by a
-new event or a finished attempt.
+``POLL_SECONDS`` at a time, so a test clock moved forward is noticed, and deliveries
+queued by other nodes are seen) or until woken by a new event or a finished attempt. Each
+attempt runs under a claim on its delivery (store.py) of ``attempt_timeout`` plus
+``LEASE_MARGIN_SECONDS``: other nodes leave it alone until then.
 """
 from __future__ import annotations
 
@@ -28,6 +30,7 @@ ATTEMPT_TIMEOUT_SECONDS = 10.0
 CONCURRENCY = 8
 KEEP_LOG_SECONDS = 7 * 24 * 3600  # finished deliveries stay in the log this long
 PRUNE_EVERY_SECONDS = 3600
+LEASE_MARGIN_SECONDS = 5.0  # a claim outlasts the attempt's timeout by this much (recording the result)
 
 
 class DeliveryWorker:
@@ -58,7 +61,8 @@ class DeliveryWorker:
         self._wake.set()
 
     async def close(self, drain: float = 0.0) -> None:
-        """Stop; attempts cut short stay queued and run after the next start. With ``drain``
+        """Stop; attempts cut short stay queued, unclaimed, and run at the next start (or on
+        another node). With ``drain``
         seconds, deliveries due now (e.g. the ``stream.ended`` of streams the shutdown just
         ended) are first tried for up to that long."""
         if drain > 0:
@@ -68,12 +72,15 @@ class DeliveryWorker:
                 self._dispatch_due()
             while self._in_flight and (left := deadline - loop.time()) > 0:
                 await asyncio.wait(list(self._in_flight.values()), timeout=left)
+        cut_short = list(self._in_flight)
         tasks = [task for task in (self._loop, *self._in_flight.values()) if task]
         for task in tasks:
             task.cancel()
         for task in tasks:
             with suppress(asyncio.CancelledError):
                 await task
+        with suppress(Exception):  # else they wait for their lease to end
+            self.store.release(cut_short)
 
     async def _run(self) -> None:
         while True:
@@ -89,19 +96,18 @@ class DeliveryWorker:
     def _dispatch_due(self) -> float | None:
         """Start due attempts (and forget old finished ones); returns how long to sleep
         (None: until woken)."""
-        busy = set(self._in_flight)
-        free = self.concurrency - len(busy)
+        free = self.concurrency - len(self._in_flight)
         if free <= 0:
             return None
         now = self.clock.now().timestamp()
         if now - self._pruned_at >= PRUNE_EVERY_SECONDS:
             self.store.prune(now - KEEP_LOG_SECONDS)
             self._pruned_at = now
-        for due in self.store.due(now, busy, free):
+        for due in self.store.claim_due(now, self.attempt_timeout + LEASE_MARGIN_SECONDS, free):
             task = asyncio.ensure_future(self._attempt(due))
             self._in_flight[due.id] = task
             task.add_done_callback(functools.partial(self._finished, due.id))
-        next_at = self.store.next_attempt_at(set(self._in_flight))
+        next_at = self.store.next_attempt_at()
         if next_at is None:
             return None
         return min(POLL_SECONDS, max(0.0, next_at - now))

@@ -1,8 +1,11 @@
 """Integrations, the delivery queue and the attempt log, in the server's metadata database.
 
 The queue is persistent: a delivery stays ``queued`` or ``retrying`` until an attempt
-succeeds or the retry policy gives up, across server restarts. Times are Unix seconds to
-callers and ISO-8601 UTC text in the database, as in every table.
+succeeds or the retry policy gives up, across server restarts. Several nodes may drain one
+queue: a node claims each due delivery for a lease (a conditional update: one node wins)
+before it sends it, so a delivery is sent by one node at a time, and again only after its
+node died and the lease ended. Times are Unix seconds to callers and ISO-8601 UTC text in
+the database, as in every table.
 """
 from __future__ import annotations
 
@@ -110,31 +113,38 @@ class IntegrationStore:
             now=_stored(now))
         return delivery_id
 
-    def due(self, now: float, busy: set[str], limit: int) -> list[Due]:
-        """Pending deliveries whose next attempt is due, oldest first, except ``busy`` ones."""
+    def claim_due(self, now: float, lease: float, limit: int) -> list[Due]:
+        """Claim up to ``limit`` pending deliveries whose next attempt is due and that no
+        node holds (or whose node's lease ended), oldest first, until ``now + lease``."""
         rows = self.db.rows(
             f"SELECT d.id, i.url, i.secret, d.event_id, d.event_type, d.body, d.created_at, d.attempts "
             f"FROM integration_deliveries d JOIN integrations i ON i.id = d.integration_id "
-            f"WHERE d.status IN :pending AND d.next_attempt_at <= :now {_not_in(busy)} "
+            f"WHERE {_claimable('d.')} "
             f"ORDER BY d.next_attempt_at LIMIT :limit",
-            pending=PENDING, now=_stored(now), busy=sorted(busy), limit=limit,
+            pending=PENDING, now=_stored(now), limit=limit,
         )
-        return [Due(**_in_seconds(row, "created_at")) for row in rows]
+        return [Due(**_in_seconds(row, "created_at")) for row in rows if self.db.run(
+            f"UPDATE integration_deliveries SET claimed_until = :until WHERE id = :id AND {_claimable('')}",
+            id=row["id"], pending=PENDING, now=_stored(now), until=_stored(now + lease)) == 1]
 
-    def next_attempt_at(self, busy: set[str]) -> float | None:
-        """When the earliest pending delivery (not ``busy``) is due; None if there is none."""
+    def release(self, delivery_ids: list[str]) -> None:
+        """Give back claimed deliveries not attempted (the node stops): due again at once."""
+        if delivery_ids:
+            self.db.run("UPDATE integration_deliveries SET claimed_until = NULL WHERE id IN :ids", ids=delivery_ids)
+
+    def next_attempt_at(self) -> float | None:
+        """When the earliest pending delivery is due (one another node holds: when its
+        lease ends); None if there is none."""
         return _seconds(self.db.value(
-            f"SELECT MIN(next_attempt_at) AS at FROM integration_deliveries d "
-            f"WHERE d.status IN :pending {_not_in(busy)}",
-            pending=PENDING, busy=sorted(busy),
-        ))
+            "SELECT MIN(CASE WHEN claimed_until > next_attempt_at THEN claimed_until ELSE next_attempt_at END) AS at "
+            "FROM integration_deliveries WHERE status IN :pending", pending=PENDING))
 
     def record_attempt(self, delivery_id: str, attempt: Attempt) -> None:
         """Log an attempt and move its delivery on (no-op if the integration was removed)."""
         with self.db.transaction():
             changed = self.db.update("integration_deliveries", {"id": delivery_id}, {
                 "status": attempt.status, "attempts": attempt.number,
-                "next_attempt_at": _stored(attempt.next_attempt_at)})
+                "next_attempt_at": _stored(attempt.next_attempt_at), "claimed_until": None})
             if changed:
                 self.db.insert("integration_attempts", {
                     "delivery_id": delivery_id, "number": attempt.number, "at": _stored(attempt.at),
@@ -177,5 +187,7 @@ def _in_seconds(row: dict[str, Any], *columns: str) -> dict[str, Any]:
     return {**row, **{column: _seconds(row[column]) for column in columns}}
 
 
-def _not_in(ids: set[str]) -> str:
-    return "AND d.id NOT IN :busy" if ids else ""
+def _claimable(table: str) -> str:
+    """Pending, due, and no node's (or its node's lease ended): what a node may claim."""
+    return (f"{table}status IN :pending AND {table}next_attempt_at <= :now "
+            f"AND ({table}claimed_until IS NULL OR {table}claimed_until <= :now)")
