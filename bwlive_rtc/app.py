@@ -23,6 +23,7 @@ from .kernel.cors import cors_middleware
 from .kernel.errors import error_middleware
 from .kernel.events import EventBus
 from .kernel.feature import Feature, install
+from .kernel.files import private_directory
 from .kernel.headers import security_headers
 from .kernel.proxy import forwarded_middleware
 from .licensing.feature import FEATURE as LICENSING
@@ -42,7 +43,9 @@ FEATURES: tuple[Feature, ...] = (
 
 
 async def _kernel(app: web.Application) -> AsyncIterator[None]:
-    """The node bus, the metadata database and the audit log, open while the server runs."""
+    """The data directory (made if new: on PostgreSQL no database file makes it), the node
+    bus, the metadata database and the audit log, open while the server runs."""
+    private_directory(app[SETTINGS].data_dir)
     await app[EVENTS].nodes.start()
     database = Database(app[SETTINGS].database)
     app[DATABASE] = database

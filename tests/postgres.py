@@ -73,12 +73,37 @@ def fresh_database(path: Path) -> str | Path:
     return DATABASES.create() if DATABASES else path
 
 
+_CLAIMED: dict[str, Path] = {}  # the test's (or module's) database -> the data directory that uses it
+_OWN: dict[Path, str] = {}  # further data directories -> their own databases
+
+
+def database_of(data_dir: Path) -> str:
+    """The database URL of a server or command on ``data_dir``: ``$BWLIVE_DATABASE`` on
+    SQLite (empty: the data directory's file); on PostgreSQL the test's (or module's) database for the first data
+    directory that asks under it, and a new database for every other, so servers with
+    keys of their own never share one."""
+    current = os.environ.get(DATABASE_VARIABLE, "")
+    if DATABASES is None or not current:
+        return current
+    data_dir = data_dir.resolve()
+    if _CLAIMED.setdefault(current, data_dir) == data_dir:
+        return current
+    if data_dir not in _OWN:
+        _OWN[data_dir] = DATABASES.create()
+    return _OWN[data_dir]
+
+
+def share_database(data_dir: Path) -> None:
+    """``data_dir`` uses the test's (or module's) database too: nodes of one cluster."""
+    _OWN[data_dir.resolve()] = os.environ.get(DATABASE_VARIABLE, "")
+
+
 def stored_metadata(data_dir: Path) -> bytes:
     """Everything the metadata database of ``data_dir`` holds: its SQLite files' bytes, or
     (on PostgreSQL) the text of every row of every table."""
     if DATABASES is None:
         return b"".join(path.read_bytes() for path in data_dir.glob("bwlive.sqlite*"))
-    engine = create_engine(Settings(data_dir=data_dir).database)
+    engine = create_engine(Settings(data_dir=data_dir, database_url=database_of(data_dir)).database)
     try:
         with engine.connect() as connection:
             return "\n".join(repr(row) for table in sa.inspect(connection).get_table_names()

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bwlive_rtc.kernel.clock import Clock, SystemClock
+from tests.postgres import database_of
 
 if TYPE_CHECKING:
     from bwlive_rtc.fleet.credentials import CredentialIssuer
@@ -83,7 +84,8 @@ def bootstrap_admin(data_dir: Path, keys_dir: Path) -> None:
     from bwlive_rtc.cli.admin import bootstrap
     from bwlive_rtc.kernel.config import Settings
 
-    bootstrap(Settings(data_dir=data_dir, keys_dir=keys_dir), TEST_ORGANISATION, ADMIN_EMAIL, "Ada Admin", ADMIN_PASSWORD)
+    bootstrap(Settings(data_dir=data_dir, keys_dir=keys_dir, database_url=database_of(data_dir)), TEST_ORGANISATION,
+              ADMIN_EMAIL, "Ada Admin", ADMIN_PASSWORD)
 
 
 def sign_in_cookie(url: str, email: str = ADMIN_EMAIL, password: str = ADMIN_PASSWORD) -> str:
@@ -128,8 +130,10 @@ class Server(Process):
         self._serve("0")
 
     def _serve(self, port: str) -> None:
+        database = database_of(self.data_dir)
         super().__init__(
-            ["serve", "--port", port, "--keys-dir", str(self._keys_dir), "--data-dir", str(self.data_dir), *self._extra],
+            ["serve", "--port", port, "--keys-dir", str(self._keys_dir), "--data-dir", str(self.data_dir),
+             *(("--database", database) if database else ()), *self._extra],
             cwd=self._workdir, prefix=self._prefix,
         )
         self.url = self.wait_for(LISTENING, timeout=60).group(1)  # a loaded shared machine starts slowly
@@ -180,7 +184,7 @@ def dock_camera(data_dir: Path, name: str, out: Path, clock: Clock | None = None
     from bwlive_rtc.storage.database import Database
     from bwlive_rtc.systems.store import Systems
 
-    settings, clock = Settings(data_dir=data_dir), clock or SystemClock()
+    settings, clock = Settings(data_dir=data_dir, database_url=database_of(data_dir)), clock or SystemClock()
     issuer = system_issuer(keys_dir or data_dir.parent / "keys")
     database = Database(settings.database)
     try:

@@ -26,7 +26,7 @@ from bwlive_rtc.kernel.bus import DIRECTORY_TTL_S
 from bwlive_rtc.kernel.config import Settings
 from bwlive_rtc.streams.hub import DIRECTORY_CHECK_S
 from bwlive_rtc.viewer.session import ApiClient
-from tests.postgres import DATABASE_VARIABLE, shared_postgresql
+from tests.postgres import DATABASE_VARIABLE, share_database, shared_postgresql
 from tests.processes import ADMIN_EMAIL, ADMIN_PASSWORD, Camera, Server
 from tests.redis_server import RedisServer
 from tests.test_groups import invite
@@ -49,9 +49,11 @@ def cluster(tmp_path_factory: pytest.TempPathFactory, system_keys: SystemKeyPair
         try:
             for name in ("a", "b"):
                 (workdir / name).mkdir()
+                share_database(workdir / name / "data")
                 nodes.append(Server(workdir / name, workdir / "keys", "--bus", redis_server.url,
                                     "--allow-private-integration-targets"))
-            bootstrap(Settings(data_dir=workdir / "other", keys_dir=workdir / "no-keys"), "Other organisation",
+            bootstrap(Settings(data_dir=workdir / "other", keys_dir=workdir / "no-keys", database_url=database),
+                      "Other organisation",
                       OTHER_EMAIL, "Oz Other", OTHER_PASSWORD)
             yield Cluster(workdir, *nodes)
         finally:

@@ -97,12 +97,14 @@ async def test_silent_viewer_is_dropped_and_undecryptable_viewer_gets_no_keyfram
     from bwlive_rtc.server import start_server
     from bwlive_rtc.streams.hub import ROUTER
     from bwlive_rtc.viewer.session import ApiClient
+    from tests.postgres import database_of
     from tests.processes import ADMIN_EMAIL, ADMIN_PASSWORD, Camera, bootstrap_admin
 
     system_keys.save(tmp_path / "keys")
     bootstrap_admin(tmp_path / "data", tmp_path / "keys")
     runner, port = await start_server(
-        Settings(port=0, keys_dir=tmp_path / "keys", data_dir=tmp_path / "data", consumer_timeout=2.0)
+        Settings(port=0, keys_dir=tmp_path / "keys", data_dir=tmp_path / "data", consumer_timeout=2.0,
+                 database_url=database_of(tmp_path / "data"))
     )
     router = runner.app[ROUTER]
     events: list = []

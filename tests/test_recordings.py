@@ -29,7 +29,7 @@ from bwlive_rtc.recordings.storage import LocalStore
 from bwlive_rtc.server import start_server
 from bwlive_rtc.storage.database import Database
 from bwlive_rtc.viewer.session import ApiClient
-from tests.postgres import fresh_database, stored_metadata
+from tests.postgres import database_of, fresh_database, stored_metadata
 from tests.processes import ADMIN_EMAIL, ADMIN_PASSWORD, Camera, Server, bootstrap_admin
 from tests.test_blindness import decodes_to_a_readable_picture
 
@@ -110,7 +110,8 @@ async def test_stream_is_recorded_as_ciphertext_and_plays_back_in_order(tmp_path
     keys_dir = tmp_path / "keys"
     system_keys.save(keys_dir)
     bootstrap_admin(tmp_path / "data", keys_dir)
-    runner, port = await start_server(Settings(port=0, keys_dir=keys_dir, data_dir=tmp_path / "data"))
+    runner, port = await start_server(Settings(port=0, keys_dir=keys_dir, data_dir=tmp_path / "data",
+                                               database_url=database_of(tmp_path / "data")))
     url = f"http://127.0.0.1:{port}"
     api = await ApiClient.signed_in(url, ADMIN_EMAIL, ADMIN_PASSWORD)
     try:

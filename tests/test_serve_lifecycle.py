@@ -16,6 +16,7 @@ from bwlive_rtc.kernel.config import Settings
 from bwlive_rtc.storage.database import Database
 from bwlive_rtc.viewer.client import HeadlessViewer
 from bwlive_rtc.viewer.session import ApiClient
+from tests.postgres import database_of
 from tests.processes import ADMIN_EMAIL, ADMIN_PASSWORD, Camera, Process, Server
 from tests.test_integrations import SECRET, Receiver, api_call, receiver, until  # noqa: F401
 
@@ -84,7 +85,7 @@ async def _event(receiver: Receiver, event_type: str, stream_id: str) -> dict | 
 
 
 def _stream_row(data_dir: Path, stream_id: str) -> dict:
-    database = Database(Settings(data_dir=data_dir).database)
+    database = Database(Settings(data_dir=data_dir, database_url=database_of(data_dir)).database)
     try:
         return database.stream(stream_id)
     finally:
