@@ -16,6 +16,7 @@ from bwlive_rtc.kernel.clock import ManualClock
 from bwlive_rtc.kernel.config import Settings
 from bwlive_rtc.server import start_server
 from bwlive_rtc.viewer.session import ApiClient
+from tests.postgres import database_of
 from tests.processes import ADMIN_EMAIL, ADMIN_PASSWORD, Camera, Process, bootstrap_admin
 from tests.test_recordings import assert_in_order, fetch_recording, played_back, wait_for_recording
 
@@ -62,7 +63,8 @@ async def test_recorded_to_the_store_and_purged_after_retention(
     keys_dir = tmp_path / "keys"
     system_keys.save(keys_dir)
     bootstrap_admin(tmp_path / "data", keys_dir)
-    settings = Settings(port=0, keys_dir=keys_dir, data_dir=tmp_path / "data", retention_hours=24, purge_interval=0.1)
+    settings = Settings(port=0, keys_dir=keys_dir, data_dir=tmp_path / "data", retention_hours=24, purge_interval=0.1,
+                        database_url=database_of(tmp_path / "data"))
     if backend == "s3":
         settings.recordings_storage = "s3"
         settings.s3_endpoint_url = endpoint(request.getfixturevalue("moto"))
@@ -108,7 +110,8 @@ async def test_store_outage_loses_nothing(tmp_path: Path, system_keys: SystemKey
     keys_dir = tmp_path / "keys"
     system_keys.save(keys_dir)
     bootstrap_admin(tmp_path / "data", keys_dir)
-    settings = Settings(port=0, keys_dir=keys_dir, data_dir=tmp_path / "data", recordings_storage="s3",
+    settings = Settings(port=0, keys_dir=keys_dir, data_dir=tmp_path / "data", database_url=database_of(tmp_path / "data"),
+                        recordings_storage="s3",
                         s3_bucket=BUCKET, s3_prefix="site-b", s3_endpoint_url=endpoint(moto))
     runner, port = await start_server(settings)
     try:

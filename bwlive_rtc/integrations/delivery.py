@@ -90,8 +90,9 @@ class DeliveryWorker:
             except Exception:  # a database hiccup must not end deliveries for good
                 log.exception("reading the integration delivery queue failed")
                 timeout = POLL_SECONDS
-            with suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout)
+            with suppress(TimeoutError):  # (not wait_for: on 3.11 it can swallow a cancel that meets a wake)
+                async with asyncio.timeout(timeout):
+                    await self._wake.wait()
 
     def _dispatch_due(self) -> float | None:
         """Start due attempts (and forget old finished ones); returns how long to sleep
