@@ -7,9 +7,10 @@ import inspect
 import logging
 import sys
 
-from . import admin, apikeys, camera, evidence, fleet, license, serve, system, webclient
+from . import admin, apikeys, camera, database, evidence, fleet, license, serve, system, webclient
 
-AREAS = (serve, fleet, camera, license, admin, system, apikeys, webclient, evidence)  # each adds its commands, in --help's order
+# each adds its commands, in --help's order
+AREAS = (serve, fleet, camera, license, admin, system, apikeys, webclient, evidence, database)
 
 
 def build_parser() -> argparse.ArgumentParser:
