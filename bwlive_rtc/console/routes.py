@@ -7,25 +7,29 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Awaitable, Callable
+from datetime import datetime
 
 from aiohttp import web
 
 from ..kernel.access import Access, access, caller, organisation
 from ..kernel.appkeys import CLOCK, DATABASE, EVENTS, SETTINGS
 from ..kernel.audit import audit
+from ..kernel.bus import Message
 from ..kernel.errors import Conflict, TooManyRequests
 from ..kernel.events import STREAM_ACKNOWLEDGED, StreamEvent
 from ..kernel.rate import RateLimiter
 from ..kernel.requests import body, path, read_body, read_path
 from ..protocol import ACKNOWLEDGE
-from ..streams.hub import STREAM_HUB
-from ..streams.lookup import StreamPath, live_stream
+from ..streams.hub import ROUTER, STREAM_HUB
+from ..streams.lookup import StreamPath, stream_anywhere
 from .groups import Groups
 from .requests import AcknowledgeRequest, GroupMemberPath, GroupName, GroupPath, NewGroup
 
 GROUPS = web.AppKey("console_groups", Groups)
 CAMERA_REACHABLE_WITHIN = 3.0  # seconds a just-started camera has to open its data channel
 ACKNOWLEDGE_LIMITS = web.AppKey("acknowledge_limits", RateLimiter)  # per operator and stream
+ACKNOWLEDGE_CHANNEL = "acknowledge"  # {"node", "stream_id", "by", "at", "sealed"}: for the node holding the stream
 
 routes = web.RouteTableDef()
 
@@ -33,7 +37,23 @@ routes = web.RouteTableDef()
 async def lifecycle(app: web.Application):  # type: ignore[no-untyped-def]
     app[GROUPS] = Groups(app[DATABASE].db)
     app[ACKNOWLEDGE_LIMITS] = RateLimiter(capacity=3, refill_per_second=0.5)
+    app[EVENTS].nodes.on(ACKNOWLEDGE_CHANNEL, _acknowledged_here(app))
     yield
+
+
+def _acknowledged_here(app: web.Application) -> Callable[[Message], Awaitable[None] | None]:
+    """On the node that holds the stream: the sealed press goes to the camera, every
+    browser sees it, SOC integrations get the event."""
+    def deliver(message: Message) -> Awaitable[None] | None:
+        producer = app[ROUTER].producers.get(message["stream_id"])
+        if message["node"] != app[EVENTS].nodes.node or producer is None:
+            return None
+        by, at = message["by"], message["at"]
+        producer.send_data(json.dumps({"type": ACKNOWLEDGE, "by": by, "at": at, "sealed": message["sealed"]}))
+        app[EVENTS].publish(StreamEvent(STREAM_ACKNOWLEDGED, producer.id, producer.camera, datetime.fromisoformat(at),
+                                        {"by": by}))
+        return app[STREAM_HUB].acknowledge(producer.id, by, at)
+    return deliver
 
 
 def _groups_message(request: web.Request) -> dict[str, object]:
@@ -109,21 +129,21 @@ async def acknowledge(request: web.Request) -> web.Response:
     """Acknowledge a live stream of the caller's organisation: the camera gets the sealed
     press with the signed-in user's name (it vibrates if the press opens with the stream's
     key and is fresh and new); every operator sees it; SOC integrations get the event."""
-    producer = live_stream(request, read_path(request, StreamPath).stream_id)
+    stream = stream_anywhere(request, read_path(request, StreamPath).stream_id)
     sealed = (await read_body(request, AcknowledgeRequest)).sealed
-    if not await producer.reachable_within(CAMERA_REACHABLE_WITHIN):
+    producer = request.app[ROUTER].producers.get(stream["id"])  # on this node: it can tell if the camera is there
+    reachable = await producer.reachable_within(CAMERA_REACHABLE_WITHIN) if producer else stream["lost_at"] is None
+    if not reachable:
         raise Conflict("the camera cannot be reached yet; try again in a moment")
     who, now = caller(request), request.app[CLOCK].now()
-    wait = request.app[ACKNOWLEDGE_LIMITS].take((who.user_id, producer.id))
+    wait = request.app[ACKNOWLEDGE_LIMITS].take((who.user_id, stream["id"]))
     if wait:
         raise TooManyRequests(f"you acknowledged this stream just now; again in {math.ceil(wait)} s",
                               headers={"Retry-After": str(math.ceil(wait))})
-    relayed = {"type": ACKNOWLEDGE, "by": who.user_name, "at": now.isoformat(), "sealed": sealed}
-    producer.send_data(json.dumps(relayed))
-    audit(request, "stream acknowledged", stream=producer.id, camera=producer.camera)
-    await request.app[STREAM_HUB].acknowledge(producer.id, who.user_name, now.isoformat())
-    request.app[EVENTS].publish(StreamEvent(STREAM_ACKNOWLEDGED, producer.id, producer.camera, now, {"by": who.user_name}))
-    return web.json_response({"stream_id": producer.id, "by": who.user_name, "at": now.isoformat()})
+    audit(request, "stream acknowledged", stream=stream["id"], camera=stream["camera"])
+    request.app[EVENTS].nodes.publish(ACKNOWLEDGE_CHANNEL, {  # to the node that holds the stream
+        "node": stream["node"], "stream_id": stream["id"], "by": who.user_name, "at": now.isoformat(), "sealed": sealed})
+    return web.json_response({"stream_id": stream["id"], "by": who.user_name, "at": now.isoformat()})
 
 
 @routes.get("/api/console/settings")

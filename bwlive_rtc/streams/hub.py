@@ -52,20 +52,29 @@ class StreamHub:
         self.help.pop(producer.id, None)
 
     def _entry(self, producer: Producer) -> Message:
-        return {**producer.describe(), "organisation_ids": list(producer.organisation_ids),
+        return {**producer.describe(), "node": self.bus.node, "organisation_ids": list(producer.organisation_ids),
                 "acknowledged": self.acknowledgements.get(producer.id), "lost_at": self.lost.get(producer.id),
                 "help_requested_at": self.help.get(producer.id)}
 
-    def snapshot(self, organisation_id: str, who: Caller | None = None) -> dict[str, object]:
-        """The organisation's live streams on every node (those ``who`` sees, if given)."""
+    def _visible(self, organisation_id: str, who: Caller | None) -> list[Message]:
+        """The directory entries of the organisation's live streams on every node (those
+        ``who`` sees, if given), oldest first."""
         entries = [self._entry(p) for p in self.router.producers.values()] + self._others
-        streams = sorted(
+        return sorted(
             (e for e in entries
              if organisation_id in e["organisation_ids"] and (who is None or who.sees_stream(e["id"], e["camera"]))),
             key=lambda e: str(e["started_at"]),
         )
-        return {"type": "streams",
-                "streams": [{k: v for k, v in e.items() if k != "organisation_ids"} for e in streams]}
+
+    def snapshot(self, organisation_id: str, who: Caller | None = None) -> dict[str, object]:
+        """The organisation's live streams on every node (those ``who`` sees, if given)."""
+        return {"type": "streams", "streams": [{k: v for k, v in e.items() if k not in ("organisation_ids", "node")}
+                                               for e in self._visible(organisation_id, who)]}
+
+    def find(self, organisation_id: str, who: Caller, stream_id: str) -> Message | None:
+        """The directory entry (with its ``node``) of a live stream on any node, if the
+        organisation receives it and ``who`` sees it."""
+        return next((e for e in self._visible(organisation_id, who) if e["id"] == stream_id), None)
 
     async def _other_nodes(self) -> list[Message]:
         return [entry for node, entries in (await self.bus.streams()).items() if node != self.bus.node

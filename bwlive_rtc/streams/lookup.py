@@ -5,10 +5,11 @@ from __future__ import annotations
 from aiohttp import web
 
 from ..kernel.access import caller, organisation
+from ..kernel.bus import Message
 from ..kernel.requests import Id, RequestModel
 from ..sfu.producer import Producer
 from ..sfu.router import UnknownStream
-from .hub import ROUTER
+from .hub import ROUTER, STREAM_HUB
 
 
 class StreamPath(RequestModel):
@@ -26,3 +27,12 @@ def live_stream(request: web.Request, stream_id: str) -> Producer:
             or not caller(request).sees_stream(producer.id, producer.camera)):
         raise UnknownStream(f"no live stream with id {stream_id!r}")
     return producer
+
+
+def stream_anywhere(request: web.Request, stream_id: str) -> Message:
+    """The directory entry of the live stream ``stream_id`` on whichever node holds it
+    (its ``node``, ``camera``, ``lost_at``, …), scoped as ``live_stream``."""
+    entry = request.app[STREAM_HUB].find(organisation(request), caller(request), stream_id)
+    if entry is None:
+        raise UnknownStream(f"no live stream with id {stream_id!r}")
+    return entry
