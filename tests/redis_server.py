@@ -18,14 +18,15 @@ def _free_port() -> int:
 
 
 class RedisServer:
-    """``RedisServer(directory)``: running at ``url`` until ``stop()``."""
+    """``RedisServer(directory)``: running at ``url`` until ``stop()`` (on ``port``, to
+    start one again where another was)."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, port: int | None = None) -> None:
         binary = shutil.which("redis-server") or "/usr/bin/redis-server"
         if not Path(binary).exists():
             raise AssertionError("redis-server is not installed: the cluster tests need Debian's redis-server "
                                  "(.ci/run installs it)")
-        port = _free_port()
+        port = port or _free_port()
         directory.mkdir(parents=True, exist_ok=True)
         self.log = directory / "redis.log"
         self.proc = subprocess.Popen(

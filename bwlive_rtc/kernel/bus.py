@@ -127,10 +127,22 @@ class RedisBus(Bus):
                        asyncio.create_task(self._heartbeat())]
 
     async def _receive(self, pubsub: Any) -> None:
-        async with pubsub:
-            async for item in pubsub.listen():
-                if item["type"] == "pmessage":
-                    self._deliver(item["channel"].decode()[len(self.PREFIX):], json.loads(item["data"]))
+        """Deliver what arrives; when Redis goes away, subscribe again every second (what
+        was published meanwhile is lost; the directory is read again anyway)."""
+        while True:
+            try:
+                async with pubsub:
+                    async for item in pubsub.listen():
+                        if item["type"] == "pmessage":
+                            self._deliver(item["channel"].decode()[len(self.PREFIX):], json.loads(item["data"]))
+            except (aioredis.RedisError, OSError) as error:
+                log.warning("lost the bus (%s); subscribing again", error)
+            await asyncio.sleep(1.0)
+            pubsub = self.redis.pubsub()
+            try:
+                await pubsub.psubscribe(self.PREFIX + "*")
+            except (aioredis.RedisError, OSError):
+                continue
 
     async def _send(self) -> None:
         while True:

@@ -6,6 +6,7 @@ checked every ``DIRECTORY_CHECK_S`` (a dead node's streams go when its entry exp
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import dataclass
 
 from aiohttp import WSCloseCode, web
@@ -16,6 +17,7 @@ from ..protocol import TOKEN_SUBPROTOCOL
 from ..sfu.producer import Producer
 from ..sfu.router import Router
 
+log = logging.getLogger(__name__)
 LOST_AFTER_S = 2.0  # a stream without media this long is shown as "camera lost"
 FIRST_MEDIA_GRACE_S = 10.0  # ... but one still connecting (no media yet) gets this long
 DIRECTORY_CHECK_S = 2.0  # how often the other nodes' streams are read again
@@ -143,8 +145,12 @@ class StreamHub:
         )
 
     async def _changed(self, _producer: object) -> None:
-        """This node's streams changed: into the directory, and every node is told."""
-        await self.bus.set_streams([self._entry(p) for p in self.router.producers.values()])
+        """This node's streams changed: into the directory, and every node is told (if the
+        bus is away, its heartbeat writes them when it is back)."""
+        try:
+            await self.bus.set_streams([self._entry(p) for p in self.router.producers.values()])
+        except Exception:
+            log.exception("the stream directory could not be written")
         self.bus.publish(STREAMS_CHANNEL, {})
 
     async def _push(self) -> None:
