@@ -119,8 +119,10 @@ def shared_postgresql() -> Iterator[str]:
     /tmp that its user reaches) on the SQLite run."""
     if DATABASES is not None:
         url = DATABASES.create()
-        yield url
-        DATABASES.drop(url)
+        try:
+            yield url
+        finally:
+            DATABASES.drop(url)
         return
     script, directory = Path(__file__).parent.parent / ".ci" / "postgres", tempfile.mkdtemp()
     started = subprocess.run(["bash", str(script), "start", directory], capture_output=True, text=True)

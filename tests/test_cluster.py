@@ -45,28 +45,29 @@ class Cluster:
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory, system_keys: SystemKeyPair, workdir: Path) -> Iterator[Cluster]:
     redis_server = RedisServer(tmp_path_factory.mktemp("redis"))
-    with shared_postgresql() as database:
-        before = os.environ.get(DATABASE_VARIABLE)
-        os.environ[DATABASE_VARIABLE] = database
-        nodes: list[Server] = []
-        try:
-            for name in ("a", "b"):
-                (workdir / name).mkdir()
-                share_database(workdir / name / "data")
-                nodes.append(Server(workdir / name, workdir / "keys", "--bus", redis_server.url,
-                                    "--allow-private-integration-targets"))
-            bootstrap(Settings(data_dir=workdir / "other", keys_dir=workdir / "no-keys", database_url=database),
-                      "Other organisation",
-                      OTHER_EMAIL, "Oz Other", OTHER_PASSWORD)
-            yield Cluster(workdir, *nodes)
-        finally:
-            for node in nodes:
-                node.stop()
-            redis_server.stop()
-            if before is None:
-                os.environ.pop(DATABASE_VARIABLE, None)
-            else:
-                os.environ[DATABASE_VARIABLE] = before
+    before = os.environ.get(DATABASE_VARIABLE)
+    try:
+        with shared_postgresql() as database:
+            os.environ[DATABASE_VARIABLE] = database
+            nodes: list[Server] = []
+            try:
+                for name in ("a", "b"):
+                    (workdir / name).mkdir()
+                    share_database(workdir / name / "data")
+                    nodes.append(Server(workdir / name, workdir / "keys", "--bus", redis_server.url,
+                                        "--allow-private-integration-targets"))
+                bootstrap(Settings(data_dir=workdir / "other", keys_dir=workdir / "no-keys", database_url=database),
+                          "Other organisation", OTHER_EMAIL, "Oz Other", OTHER_PASSWORD)
+                yield Cluster(workdir, *nodes)
+            finally:  # the nodes stop before their database does
+                for node in nodes:
+                    node.stop()
+    finally:  # (also when the database did not start)
+        redis_server.stop()
+        if before is None:
+            os.environ.pop(DATABASE_VARIABLE, None)
+        else:
+            os.environ[DATABASE_VARIABLE] = before
 
 
 class Socket:
