@@ -131,8 +131,9 @@ class Server(Process):
 
     def _serve(self, port: str) -> None:
         database = database_of(self.data_dir)
+        workers = () if "--workers" in self._extra else ("--workers", "0")  # the SFU in process unless asked
         super().__init__(
-            ["serve", "--port", port, "--keys-dir", str(self._keys_dir), "--data-dir", str(self.data_dir),
+            ["serve", "--port", port, "--keys-dir", str(self._keys_dir), "--data-dir", str(self.data_dir), *workers,
              *(("--database", database) if database else ()), *self._extra],
             cwd=self._workdir, prefix=self._prefix,
         )

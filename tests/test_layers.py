@@ -13,11 +13,11 @@ PACKAGE = Path(bwlive_rtc.__file__).parent
 KERNEL, MEDIA, FEATURES, ROOT = 0, 1, 2, 3
 FLOORS = {
     "kernel": KERNEL, "protocol": KERNEL, "storage": KERNEL,
-    "crypto": MEDIA, "sfu": MEDIA, "aiortc_adapter": MEDIA,
+    "crypto": MEDIA, "sfu": MEDIA, "aiortc_adapter": MEDIA, "workers": MEDIA,
     "auth": FEATURES, "systems": FEATURES, "fleet": FEATURES, "licensing": FEATURES, "streams": FEATURES,
     "signaling": FEATURES, "console": FEATURES, "recordings": FEATURES, "evidence": FEATURES, "integrations": FEATURES,
     "webclient": FEATURES, "fleet_status": FEATURES, "embedding": FEATURES, "camera": FEATURES, "viewer": FEATURES,
-    "app": ROOT, "server": ROOT, "cli": ROOT, "__main__": ROOT,
+    "app": ROOT, "server": ROOT, "media_worker": ROOT, "cli": ROOT, "__main__": ROOT,
 }
 CLIENTS = {"camera", "viewer"}
 

@@ -57,6 +57,7 @@ BACKOFF_MAX_S = 30.0
 RETRIED_STATUSES = frozenset({408, 409, 429})  # and every 5xx: the server may take us later
 CHECKPOINT_EVERY_S = 0.5  # PROTOCOL §5.4: at least every second
 PATH_CHECK_S = 0.1  # how often the local end of the connection's path is looked at
+SERVER_SILENT_S = 6.0  # no bandwidth estimate (REMB, about one a second) this long: the server is gone
 RESUME_TIMEOUT_S = 5.0  # a resume's HTTP exchange over a new path
 OPTIONS_TIMEOUT_S = 10.0  # asking for the ICE servers
 CLOSING_GRACE_S = 0.2  # for the closing checkpoint to reach the server before the DELETE
@@ -263,7 +264,9 @@ class CameraAgent:
         video_sender = pc.addTransceiver(stream.video, direction="sendonly").sender
         aiortc_adapter.on_keyframe_request(video_sender, stream.video.request_keyframe)
         pacer = aiortc_adapter.pace_media(video_sender.transport)
-        aiortc_adapter.on_bitrate_estimate(video_sender, stream.video.follow_estimate, pacer.follow)
+        last_word = [time.monotonic()]  # when the server's last estimate came
+        aiortc_adapter.on_bitrate_estimate(video_sender, stream.video.follow_estimate, pacer.follow,
+                                           lambda _bps: last_word.__setitem__(0, time.monotonic()))
         _prefer(pc, "video", "video/vp8")
         if stream.audio is not None:
             pc.addTransceiver(stream.audio, direction="sendonly")
@@ -271,7 +274,7 @@ class CameraAgent:
         channel = pc.createDataChannel(DATA_CHANNEL_LABEL)
         channel.on("message", lambda message: self._on_message(stream.opener, message))
         channel.on("open", lambda: self._start_sending(channel, stream))
-        self._watch(pc, video_sender.transport)
+        self._watch(pc, video_sender.transport, last_word)
         await pc.setLocalDescription(await pc.createOffer())
         return pc, pc.localDescription.sdp, session
 
@@ -317,10 +320,11 @@ class CameraAgent:
             self._set("connecting", "ICE servers: " + ", ".join(str(server.urls) for server in servers))
         return servers
 
-    def _watch(self, pc: RTCPeerConnection, dtls: RTCDtlsTransport) -> None:
+    def _watch(self, pc: RTCPeerConnection, dtls: RTCDtlsTransport, last_word: list[float]) -> None:
         """Follow the connection, its DTLS and its ICE transport: aiortc reports a server
         that went away (closed the session, restarted, vanished) on those, not always on
-        the connection state."""
+        the connection state. A server (or media worker) that vanished without a word is
+        seen by its estimates stopping (``SERVER_SILENT_S``), long before ICE consent (30 s)."""
 
         async def check() -> None:
             if pc is not self._pc or self._stopping:
@@ -347,10 +351,14 @@ class CameraAgent:
 
         async def watch_path() -> None:
             address = aiortc_adapter.local_address(dtls)
+            last_word[0] = time.monotonic()
             while address is not None and pc is self._pc:
                 why = path_lost(address)
                 if why is not None:
                     self._lost(f"network change: {why}")
+                    return
+                if time.monotonic() - last_word[0] > SERVER_SILENT_S:
+                    self._lost(f"no word from the server for {SERVER_SILENT_S:.0f} s")
                     return
                 await asyncio.sleep(PATH_CHECK_S)
 

@@ -5,6 +5,7 @@ import argparse
 import asyncio
 import ipaddress
 import logging
+import os
 import secrets
 import signal
 import sys
@@ -67,6 +68,9 @@ def _add_server_options(parser: argparse.ArgumentParser, default_port: int = 808
     parser.add_argument("--trusted-proxy", dest="trusted_proxies", action="append", default=[],
                         type=_network, metavar="ADDRESS",
                         help="a reverse proxy (address or CIDR; repeatable) whose X-Forwarded-Proto/For are believed")
+    parser.add_argument("--workers", type=worker_count, default=os.cpu_count() or 1, metavar="N",
+                        help="media worker processes running the SFU, each stream in one (default: the number of "
+                             f"cores, {os.cpu_count() or 1}); 0: the SFU in the server's own process")
     parser.add_argument("--allow-private-integration-targets", action="store_true",
                         help="let SOC integrations send to loopback, private and link-local addresses (on-premises receivers)")
 
@@ -80,6 +84,13 @@ def port_number(value: str) -> int:
     if not 0 <= port <= 65535:
         raise argparse.ArgumentTypeError(f"{port} is not a port number (0-65535)")
     return port
+
+
+def worker_count(value: str) -> int:
+    """An argparse type: how many media workers, 0-256."""
+    if not value.isdigit() or int(value) > 256:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number of media workers (0-256)")
+    return int(value)
 
 
 def _network(value: str) -> IPNetwork:
@@ -188,7 +199,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         tile_url=args.tile_url, tile_attribution=args.tile_attribution,
         trusted_proxies=tuple(args.trusted_proxies),
         allow_private_integration_targets=args.allow_private_integration_targets,
-        media_ports=args.media_ports, announce_address=args.announce_address,
+        media_ports=args.media_ports, announce_address=args.announce_address, workers=args.workers,
         ice_servers=tuple(args.ice_servers), turn_secret=_turn_secret(args),
     )
     if args.database is not None:

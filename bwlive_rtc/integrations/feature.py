@@ -17,7 +17,7 @@ from ..kernel.errors import BadRequest, Conflict, NotFound
 from ..kernel.events import STREAM_ENDED, StreamEvent
 from ..kernel.feature import Feature
 from ..kernel.requests import body, path, read_body, read_path
-from ..sfu.router import Router
+from ..sfu.port import RouterPort
 from ..streams.hub import ROUTER
 from .delivery import DeliveryWorker
 from .payload import FORWARDED, TEST_EVENT, iso_utc, sample_event_body, stream_event_body
@@ -135,7 +135,7 @@ class Forwarder:
     organisations. It runs inside the publisher (e.g. a WHIP POST), so it only writes queue
     rows and never raises."""
 
-    def __init__(self, store: IntegrationStore, worker: DeliveryWorker, router: Router) -> None:
+    def __init__(self, store: IntegrationStore, worker: DeliveryWorker, router: RouterPort) -> None:
         self.store, self.worker, self.router = store, worker, router
         self._organisations: dict[str, list[str]] = {}  # live stream id -> organisation ids
 

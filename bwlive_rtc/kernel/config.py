@@ -40,6 +40,7 @@ class Settings:
     tls_key: Path | None = None
     tls: bool | None = None  # None: on unless the host is loopback (browsers need HTTPS)
     consumer_timeout: float = 15.0
+    workers: int = 0  # media worker processes running the SFU; 0: the SFU in the server's own process
     clock_tolerance_s: float = 10.0  # how far a browser's (or camera's) clock may be off the server's
     license_issuer_key: Path | None = None  # Ed25519 public key (PEM) that signs license files
     # Reverse proxies whose X-Forwarded-Proto/For are believed (kernel/proxy.py); nobody else's.

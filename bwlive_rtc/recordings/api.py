@@ -14,7 +14,9 @@ from ..kernel.appkeys import CLOCK, DATABASE, SETTINGS
 from ..kernel.audit import audit
 from ..kernel.errors import NotFound
 from ..kernel.requests import Id, Natural, OptionalName, RequestModel, path, query, read_path, read_query
+from ..sfu.router import Router
 from ..streams.hub import ROUTER
+from ..workers.pool import STREAMS_LOST
 from .markers import acknowledgements, encrypted_positions
 from .play_sessions import PlaySessions
 from .service import Recordings
@@ -110,6 +112,11 @@ async def lifecycle(app: web.Application) -> AsyncIterator[None]:
     recordings = Recordings(app[SETTINGS], app[DATABASE], app[CLOCK])
     app[RECORDINGS] = recordings
     app[PLAY_SESSIONS] = PlaySessions(app[CLOCK])
-    await recordings.start(app[ROUTER])
+    await recordings.start()
+    router = app[ROUTER]
+    if isinstance(router, Router):  # the SFU in this process: record here
+        recordings.record(router)
+    else:  # media workers record their streams; those of a worker that died are finished here
+        router.on(STREAMS_LOST, recordings.recover_streams)
     yield
-    await recordings.close(app[ROUTER])
+    await recordings.close()

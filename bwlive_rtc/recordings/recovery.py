@@ -82,8 +82,11 @@ def _spooled(directory: Path) -> list[Path]:
     return sorted(p for p in directory.glob("[0-9]*") if p.name.endswith(suffixes))
 
 
-async def recover(catalog: Catalog, store: EvidenceStore, spool: Path) -> None:
-    for recording_id in catalog.unfinished():
+async def recover(catalog: Catalog, store: EvidenceStore, spool: Path, recording_ids: list[str] | None = None) -> None:
+    """Finish the unfinished recordings (of ``recording_ids`` only, if given: the streams of
+    a media worker that died, while the other workers record on)."""
+    unfinished = catalog.unfinished()
+    for recording_id in unfinished if recording_ids is None else [i for i in unfinished if i in recording_ids]:
         directory = spool / recording_id
         segments = _spooled(directory)
         for path in segments:

@@ -9,6 +9,7 @@ from pathlib import PurePosixPath
 
 from ..kernel.clock import Clock
 from ..kernel.config import Settings
+from ..sfu.port import PRODUCER_ADDED, PRODUCER_REMOVED
 from ..sfu.producer import Producer
 from ..sfu.router import Router
 from ..storage.database import Database
@@ -37,24 +38,35 @@ class Recordings:
         self.purger = Purger(self.catalog, self.store, clock, timedelta(hours=settings.retention_hours))
         self.recorders: dict[str, Recorder] = {}
         self.writer: Writer | None = None
+        self._router: Router | None = None
         self._unregistered: list[StoredSegment] = []  # stored, waiting to be registered together
         self._registering: asyncio.TimerHandle | None = None
         self._purging: asyncio.Task[None] | None = None
         self._stopping: set[asyncio.Future[None]] = set()
 
-    async def start(self, router: Router) -> None:
-        """Finish what a crash left open, then record each new stream and purge on schedule."""
+    async def start(self) -> None:
+        """Finish what a crash left open, then purge on schedule."""
         await recover(self.catalog, self.store, self.settings.recordings_spool)
-        self.writer = Writer()
-        router.on("producer_added", self._record)
-        router.on("producer_removed", self._on_producer_removed)
         self._purging = asyncio.ensure_future(self.purger.run(self.settings.purge_interval))
         log.info("recordings go to %s, kept %g hours", self.store.description, self.settings.retention_hours)
 
-    async def close(self, router: Router) -> None:
+    def record(self, router: Router) -> None:
+        """Record each new stream of ``router``, this process's own (a media worker's, or
+        the server's with the SFU in process)."""
+        self.writer = Writer()
+        self._router = router
+        router.on(PRODUCER_ADDED, self._record)
+        router.on(PRODUCER_REMOVED, self._on_producer_removed)
+
+    async def recover_streams(self, _worker: int, stream_ids: list[str]) -> None:
+        """A media worker died with these streams: finish their recordings from the spool."""
+        await recover(self.catalog, self.store, self.settings.recordings_spool, stream_ids)
+
+    async def close(self) -> None:
         """Stop recording; returns once every recording is written out and stored."""
-        router.remove_listener("producer_added", self._record)
-        router.remove_listener("producer_removed", self._on_producer_removed)
+        if self._router is not None:
+            self._router.remove_listener(PRODUCER_ADDED, self._record)
+            self._router.remove_listener(PRODUCER_REMOVED, self._on_producer_removed)
         if self._purging is not None:
             self._purging.cancel()
         for producer in [r.producer for r in self.recorders.values()]:

@@ -24,8 +24,7 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from ..kernel.errors import Conflict, NotFound
-from ..sfu.producer import Producer
-from ..sfu.router import Router
+from ..sfu.port import PRODUCER_REMOVED, ProducerPort, RouterPort
 
 QUIET_S = 2.0
 
@@ -42,12 +41,12 @@ class WhipSession:
 
 
 class WhipSessions:
-    def __init__(self, router: Router) -> None:
+    def __init__(self, router: RouterPort) -> None:
         self.router = router
         self._by_camera: dict[str, WhipSession] = {}
         self._signed_at: dict[str, int] = {}  # camera id -> camera time of its session's last publish or resume
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)  # one per camera of the fleet
-        router.on("producer_removed", self._forget)
+        router.on(PRODUCER_REMOVED, self._forget)
 
     @asynccontextmanager
     async def publishing(self, camera_id: str) -> AsyncIterator[None]:
@@ -64,16 +63,16 @@ class WhipSessions:
                 await self.router.unpublish(producer.id)
             yield
 
-    def open(self, camera_id: str, producer: Producer, camera_time_ms: int) -> WhipSession:
+    def open(self, camera_id: str, producer: ProducerPort, camera_time_ms: int) -> WhipSession:
         """Record the camera's new stream; its resource URL is ``session.location``."""
         session = self._by_camera[camera_id] = WhipSession(producer.id, camera_id, secrets.token_urlsafe(32))
         self._signed_at[camera_id] = camera_time_ms
         return session
 
     @asynccontextmanager
-    async def resuming(self, session: WhipSession, camera_time_ms: int) -> AsyncIterator[Producer]:
+    async def resuming(self, session: WhipSession, camera_time_ms: int) -> AsyncIterator[ProducerPort]:
         """Hold while the camera continues its running stream over a new connection: its
-        running Producer, if the resume is signed later than the session's last publish
+        running stream, if the resume is signed later than the session's last publish
         or resume (else ``Conflict``: a replayed resume), and no other publish meanwhile."""
         async with self._locks[session.camera_id]:
             producer = self.router.producers.get(session.stream_id)
@@ -93,7 +92,7 @@ class WhipSessions:
             raise NotFound("this camera has no WHIP session at this URL")
         return session
 
-    def stream_of(self, camera_id: str) -> Producer | None:
+    def stream_of(self, camera_id: str) -> ProducerPort | None:
         """The camera's live stream, if it has one."""
         session = self._by_camera.get(camera_id)
         return self.router.producers.get(session.stream_id) if session else None
@@ -104,7 +103,7 @@ class WhipSessions:
         if session is not None:
             await self.router.unpublish(session.stream_id)
 
-    def _forget(self, producer: Producer) -> None:
+    def _forget(self, producer: ProducerPort) -> None:
         for camera_id, session in list(self._by_camera.items()):
             if session.stream_id == producer.id:
                 del self._by_camera[camera_id]

@@ -7,7 +7,7 @@ from ..kernel.access import Access, access, caller
 from ..kernel.appkeys import CLOCK, SETTINGS
 from ..kernel.audit import audit
 from ..kernel.requests import body, body_text, path, read_body, read_path
-from ..sfu.consumer import Consumer
+from ..sfu.port import ConsumerPort
 from ..sfu.router import UnknownStream
 from ..streams.hub import ROUTER
 from ..streams.lookup import StreamPath, live_stream
@@ -18,7 +18,7 @@ from .sdp_body import SDP, created, read_offer
 routes = web.RouteTableDef()
 
 
-def _own_consumer(request: web.Request) -> Consumer:
+def _own_consumer(request: web.Request) -> ConsumerPort:
     """The caller's own subscription named in the path."""
     named = read_path(request, ConsumerPath)
     consumer = live_stream(request, named.stream_id).consumers.get(named.consumer_id)

@@ -1,4 +1,4 @@
-"""The live streams feature: the SFU Router, stream rows and events as producers come and
+"""The live streams feature: the SFU (a Router, or the media workers), stream rows and events as producers come and
 go, the live list pushed to browsers, and access changes reaching running viewers."""
 from __future__ import annotations
 
@@ -9,11 +9,13 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from ..kernel.appkeys import CLOCK, DATABASE, EVENTS, SETTINGS
+from ..kernel.config import Settings
 from ..kernel.events import ACCESS_CHANGED, STREAM_ENDED, STREAM_STARTED, StreamEvent
 from ..kernel.feature import Feature
 from ..sfu.peer import MediaNetwork
-from ..sfu.producer import Producer
+from ..sfu.port import PRODUCER_ADDED, PRODUCER_REMOVED, ProducerPort, RouterPort
 from ..sfu.router import Router
+from ..workers.pool import MediaWorkers
 from .hub import DIRECTORY_CHECK_S, ROUTER, STREAM_HUB, StreamHub
 from .routes import routes
 
@@ -21,24 +23,24 @@ log = logging.getLogger(__name__)
 SILENCE_CHECK_S = 0.5
 
 
-def _record_and_announce(app: web.Application, router: Router) -> None:
+def _record_and_announce(app: web.Application, router: RouterPort) -> None:
     """Producers coming and going become database rows and bus events."""
     database, events, clock = app[DATABASE], app[EVENTS], app[CLOCK]
 
-    def started(producer: Producer) -> None:
+    def started(producer: ProducerPort) -> None:
         database.stream_started(producer.id, producer.camera, producer.started_at, producer.key_envelope,
                                 producer.organisation_ids, producer.manifest)
         events.publish(StreamEvent(STREAM_STARTED, producer.id, producer.camera, producer.started_at))
 
-    def ended(producer: Producer) -> None:
+    def ended(producer: ProducerPort) -> None:
         database.stream_ended(producer.id)
         events.publish(StreamEvent(STREAM_ENDED, producer.id, producer.camera, clock.now()))
 
-    router.on("producer_added", started)
-    router.on("producer_removed", ended)
+    router.on(PRODUCER_ADDED, started)
+    router.on(PRODUCER_REMOVED, ended)
 
 
-def _enforce_access_changes(app: web.Application, router: Router, hub: StreamHub) -> None:
+def _enforce_access_changes(app: web.Application, router: RouterPort, hub: StreamHub) -> None:
     """A role change or removal (``ACCESS_CHANGED`` from auth) reaches open WebSockets at
     once; a removal also ends the user's running subscriptions."""
 
@@ -77,15 +79,24 @@ async def _watch_directory(app: web.Application, hub: StreamHub) -> None:
             log.exception("reading the other nodes' streams failed")
 
 
-async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
-    settings = app[SETTINGS]
+async def _router(settings: Settings) -> RouterPort:
+    """The SFU: in media worker processes (``--workers N``), or in this one (0)."""
+    if settings.workers:
+        workers = MediaWorkers(settings, settings.workers)
+        await workers.open()
+        return workers
     router = Router(consumer_timeout=settings.consumer_timeout,
                     network=MediaNetwork(settings.media_ports, settings.announce_address))
+    router.start()
+    return router
+
+
+async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
+    router = await _router(app[SETTINGS])
     hub = StreamHub(router, app[EVENTS].nodes)
     app[ROUTER], app[STREAM_HUB] = router, hub
     _record_and_announce(app, router)
     _enforce_access_changes(app, router, hub)
-    router.start()
     watchers = [asyncio.ensure_future(_watch_silence(hub)), asyncio.ensure_future(_watch_directory(app, hub))]
     yield
     for watcher in watchers:

@@ -14,8 +14,7 @@ from aiohttp import WSCloseCode, web
 from ..kernel.access import Caller
 from ..kernel.bus import Bus, Message
 from ..protocol import TOKEN_SUBPROTOCOL
-from ..sfu.producer import Producer
-from ..sfu.router import Router
+from ..sfu.port import PRODUCER_ADDED, PRODUCER_REMOVED, ProducerPort, RouterPort
 
 log = logging.getLogger(__name__)
 LOST_AFTER_S = 2.0  # a stream without media this long is shown as "camera lost"
@@ -35,25 +34,25 @@ class _Watcher:
 class StreamHub:
     """Sends ``{"type": "streams", "streams": [...]}`` on connect and on every change."""
 
-    def __init__(self, router: Router, bus: Bus) -> None:
+    def __init__(self, router: RouterPort, bus: Bus) -> None:
         self.router, self.bus = router, bus
         self._others: list[Message] = []  # the other nodes' streams, as last read
         self._watchers: set[_Watcher] = set()
         self.acknowledgements: dict[str, dict[str, object]] = {}  # stream id -> last {"by", "at"}
         self.lost: dict[str, str] = {}  # stream id -> when its last media arrived, while silent
         self.help: dict[str, str] = {}  # stream id -> when its wearer asked for help, until acknowledged
-        router.on("producer_added", self._changed)
-        router.on("producer_removed", self._changed)
-        router.on("producer_removed", self._forget)
+        router.on(PRODUCER_ADDED, self._changed)
+        router.on(PRODUCER_REMOVED, self._changed)
+        router.on(PRODUCER_REMOVED, self._forget)
         bus.on(STREAMS_CHANNEL, self._follow)
         bus.on(BROADCAST_CHANNEL, self._send_to_organisation)
 
-    def _forget(self, producer: Producer) -> None:
+    def _forget(self, producer: ProducerPort) -> None:
         self.acknowledgements.pop(producer.id, None)
         self.lost.pop(producer.id, None)
         self.help.pop(producer.id, None)
 
-    def _entry(self, producer: Producer) -> Message:
+    def _entry(self, producer: ProducerPort) -> Message:
         return {**producer.describe(), "node": self.bus.node, "organisation_ids": list(producer.organisation_ids),
                 "acknowledged": self.acknowledgements.get(producer.id), "lost_at": self.lost.get(producer.id),
                 "help_requested_at": self.help.get(producer.id)}
@@ -192,5 +191,5 @@ class StreamHub:
             await watcher.socket.close(code=WSCloseCode.GOING_AWAY, message=b"server stopping")
 
 
-ROUTER = web.AppKey("router", Router)
+ROUTER: web.AppKey[RouterPort] = web.AppKey("router")
 STREAM_HUB = web.AppKey("stream_hub", StreamHub)

@@ -7,7 +7,7 @@ from aiohttp import web
 from ..kernel.access import caller, organisation
 from ..kernel.bus import Message
 from ..kernel.requests import Id, RequestModel
-from ..sfu.producer import Producer
+from ..sfu.port import ProducerPort
 from ..sfu.router import UnknownStream
 from .hub import ROUTER, STREAM_HUB
 
@@ -18,7 +18,7 @@ class StreamPath(RequestModel):
     stream_id: Id
 
 
-def live_stream(request: web.Request, stream_id: str) -> Producer:
+def live_stream(request: web.Request, stream_id: str) -> ProducerPort:
     """The live stream ``stream_id``, if the caller's organisation receives it and a token
     caller's scope names it (another organisation's stream, or one out of scope, is as
     unknown as one that does not exist)."""

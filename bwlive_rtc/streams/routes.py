@@ -8,6 +8,7 @@ from ..kernel.access import Access, access, caller, organisation
 from ..kernel.appkeys import CLOCK
 from ..kernel.audit import audit
 from ..kernel.requests import path, read_path
+from ..workers.pool import MediaWorkers
 from .hub import ROUTER, STREAM_HUB
 from .lookup import StreamPath, live_stream
 
@@ -28,6 +29,19 @@ async def streams_socket(request: web.Request) -> web.WebSocketResponse:
     who = caller(request)
     lifetime = (who.expires_at - request.app[CLOCK].now()).total_seconds() if who.expires_at else None
     return await request.app[STREAM_HUB].serve(request, who, organisation(request), lifetime)
+
+
+@routes.get("/api/media-workers")
+@access(Access.ADMIN)
+async def media_workers(request: web.Request) -> web.Response:
+    """Which media worker process holds which of the organisation's live streams (none
+    listed: the SFU runs in the server's own process, ``--workers 0``)."""
+    router, own = request.app[ROUTER], organisation(request)
+    workers = router.workers if isinstance(router, MediaWorkers) else []
+    return web.json_response({"workers": [
+        {"index": worker.index, "pid": worker.pid,
+         "streams": sorted(s.id for s in worker.streams.values() if own in s.organisation_ids)}
+        for worker in workers]})
 
 
 @routes.post("/api/streams/{stream_id}/end")

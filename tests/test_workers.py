@@ -1,0 +1,159 @@
+"""``bwlive serve --workers N``: the SFU in media worker processes (workers/, media_worker.py).
+Real processes throughout: the server with two workers, two camera agents, a decrypting
+viewer; streams placed on different workers, acknowledgements reaching the camera through
+its worker, the worker sockets closed to everyone but the front, recordings made in the
+workers, and a worker killed while a camera streams."""
+from __future__ import annotations
+
+import asyncio
+import os
+import stat
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bwlive_rtc.crypto.acknowledgement import seal_acknowledgement, viewer_sender
+from bwlive_rtc.crypto.content_key import KeyEnvelope
+from bwlive_rtc.crypto.system_key import SystemKeyPair
+from bwlive_rtc.viewer.session import ApiClient
+from tests.processes import ADMIN_EMAIL, ADMIN_PASSWORD, Camera, Server
+from tests.test_integrations import until
+from tests.viewing import DecodingViewer
+
+
+@pytest.fixture(scope="module")
+def keys(system_keys: SystemKeyPair) -> SystemKeyPair:
+    return system_keys
+
+
+@pytest.fixture(scope="module")
+def two_workers(workdir: Path, keys: SystemKeyPair) -> Iterator[Server]:
+    server = Server(workdir, workdir / "keys", "--workers", "2")
+    yield server
+    server.stop()
+
+
+def _workers(server: Server) -> list[dict]:
+    return server.get_json("/api/media-workers")["workers"]
+
+
+def _holder(server: Server, stream_id: str) -> dict:
+    [worker] = [w for w in _workers(server) if stream_id in w["streams"]]
+    return worker
+
+
+async def _frames(viewer: DecodingViewer, at_least: int = 10, timeout: float = 30) -> None:
+    await until(lambda: _enough(viewer, at_least), timeout=timeout)
+
+
+async def _enough(viewer: DecodingViewer, at_least: int) -> bool:
+    return len(viewer.codes) >= at_least and viewer.audio_packets > 0
+
+
+async def test_two_cameras_stream_through_two_workers(workdir: Path, keys: SystemKeyPair, two_workers: Server) -> None:
+    server = two_workers
+    workers = _workers(server)
+    assert [w["index"] for w in workers] == [0, 1] and all(w["pid"] != server.proc.pid for w in workers)
+    cameras = [Camera(workdir, server.url, workdir / "keys", name) for name in ("Wil Worker", "Wanda Worker")]
+    admin = await ApiClient.signed_in(server.url, ADMIN_EMAIL, ADMIN_PASSWORD)
+    viewers: list[DecodingViewer] = []
+    try:
+        streams = [await asyncio.to_thread(server.wait_for_stream, camera.name, 60) for camera in cameras]
+        holders = [_holder(server, stream["id"]) for stream in streams]
+        assert {h["index"] for h in holders} == {0, 1}, holders  # each on its own worker
+        for holder in holders:  # processes of their own
+            assert await asyncio.to_thread(_alive, holder["pid"])
+        for stream in streams:
+            viewer = DecodingViewer(admin, stream, keys)
+            viewers.append(viewer)
+            await viewer.start()
+        for viewer in viewers:
+            await _frames(viewer)  # decrypted, decoded, the camera's own frame codes
+        assert all(v.codes[-1][1] > v.codes[0][1] for v in viewers)
+
+        # An acknowledgement reaches the camera through the worker that holds its stream.
+        stream_key = KeyEnvelope.from_json(streams[1]["key_envelope"]).open(keys)
+        sealed = seal_acknowledgement(viewer_sender(stream_key), int(time.time() * 1000))
+        async with admin.request("POST", f"/api/streams/{streams[1]['id']}/acknowledge", json={"sealed": sealed}) as response:
+            assert response.status == 200, await response.text()
+        await asyncio.to_thread(cameras[1].wait_for, "acknowledged: by Ada Admin", 10)
+        assert "acknowledged" not in cameras[0].output
+
+        # A camera ending its stream (WHIP DELETE) ends it in its worker and in the list.
+        cameras[0].stop()
+        await until(lambda: _gone(server, streams[0]["id"]), timeout=15)
+        assert streams[0]["id"] not in _holder(server, streams[1]["id"])["streams"]
+        assert all(streams[0]["id"] not in w["streams"] for w in _workers(server))
+        assert len(viewers[1].codes) > 0
+    finally:
+        for viewer in viewers:
+            await viewer.stop()
+        await admin.close()
+        for camera in cameras:
+            camera.stop()
+
+
+async def _gone(server: Server, stream_id: str) -> bool:
+    return all(s["id"] != stream_id for s in server.get_json("/api/streams")["streams"])
+
+
+async def test_only_the_front_reaches_a_worker(two_workers: Server) -> None:
+    """The worker sockets: 0600 in a 0700 directory of the data directory, no other user
+    may connect, and no worker listens on TCP; the front answers for unknown streams."""
+    server = two_workers
+    directory = server.data_dir / "workers"
+    assert stat.S_IMODE(directory.stat().st_mode) == 0o700
+    sockets = sorted(directory.glob("*.sock"))
+    assert [s.name for s in sockets] == ["0.sock", "1.sock"]
+    for path in sockets:
+        assert stat.S_ISSOCK(path.stat().st_mode) and stat.S_IMODE(path.stat().st_mode) == 0o600
+    if os.geteuid() == 0:  # another user (nobody) cannot connect
+        probe = ("import socket,sys\ns=socket.socket(socket.AF_UNIX)\n"
+                 "try:\n s.connect(sys.argv[1]); print('connected')\nexcept PermissionError: print('refused')")
+        result = await asyncio.to_thread(subprocess.run, [sys.executable, "-c", probe, str(sockets[0])],
+                                         user="nobody", capture_output=True, text=True, timeout=30)
+        assert result.stdout.strip() == "refused", result
+    for worker in _workers(server):
+        assert _tcp_listeners(worker["pid"]) == set(), worker
+    anyone = ApiClient(server.url)
+    try:
+        async with anyone.request("POST", "/whep/nosuchstream", data="v=0",
+                                  headers={"Content-Type": "application/sdp"}) as response:
+            assert response.status == 401
+    finally:
+        await anyone.close()
+    admin = await ApiClient.signed_in(server.url, ADMIN_EMAIL, ADMIN_PASSWORD)
+    try:
+        async with admin.request("POST", "/whep/nosuchstream", data="v=0",
+                                 headers={"Content-Type": "application/sdp"}) as response:
+            assert response.status == 404 and "no live stream" in (await response.json())["error"]
+    finally:
+        await admin.close()
+
+
+def _alive(pid: int) -> bool:
+    return Path(f"/proc/{pid}").exists()
+
+
+def _tcp_listeners(pid: int) -> set[int]:
+    """The inodes of listening TCP sockets process ``pid`` holds."""
+    held = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            target = os.readlink(fd)
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            held.add(int(target[8:-1]))
+    listening = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            if fields[3] == "0A":  # LISTEN
+                listening.add(int(fields[9]))
+    return held & listening
+
