@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import stat
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,10 +19,15 @@ import pytest
 from bwlive_rtc.crypto.acknowledgement import seal_acknowledgement, viewer_sender
 from bwlive_rtc.crypto.content_key import KeyEnvelope
 from bwlive_rtc.crypto.system_key import SystemKeyPair
+from bwlive_rtc.kernel.config import Settings
+from bwlive_rtc.storage.database import Database
 from bwlive_rtc.viewer.session import ApiClient
 from tests.processes import ADMIN_EMAIL, ADMIN_PASSWORD, Camera, Server
 from tests.test_integrations import until
+from tests.test_recordings import assert_in_order, fetch_recording, played_back, wait_for_recording
 from tests.viewing import DecodingViewer
+
+SYSTEM_PYTHON = "/usr/bin/python3"  # one that user nobody may run
 
 
 @pytest.fixture(scope="module")
@@ -111,10 +116,10 @@ async def test_only_the_front_reaches_a_worker(two_workers: Server) -> None:
     assert [s.name for s in sockets] == ["0.sock", "1.sock"]
     for path in sockets:
         assert stat.S_ISSOCK(path.stat().st_mode) and stat.S_IMODE(path.stat().st_mode) == 0o600
-    if os.geteuid() == 0:  # another user (nobody) cannot connect
+    if os.geteuid() == 0 and os.access(SYSTEM_PYTHON, os.X_OK):  # another user (nobody) cannot connect
         probe = ("import socket,sys\ns=socket.socket(socket.AF_UNIX)\n"
                  "try:\n s.connect(sys.argv[1]); print('connected')\nexcept PermissionError: print('refused')")
-        result = await asyncio.to_thread(subprocess.run, [sys.executable, "-c", probe, str(sockets[0])],
+        result = await asyncio.to_thread(subprocess.run, [SYSTEM_PYTHON, "-c", probe, str(sockets[0])],
                                          user="nobody", capture_output=True, text=True, timeout=30)
         assert result.stdout.strip() == "refused", result
     for worker in _workers(server):
@@ -157,3 +162,79 @@ def _tcp_listeners(pid: int) -> set[int]:
                 listening.add(int(fields[9]))
     return held & listening
 
+
+
+async def test_a_stream_is_recorded_in_its_worker_and_verifies(workdir: Path, keys: SystemKeyPair,
+                                                              two_workers: Server) -> None:
+    server = two_workers
+    camera = Camera(workdir, server.url, workdir / "keys", "Rita Recorded")
+    admin = await ApiClient.signed_in(server.url, ADMIN_EMAIL, ADMIN_PASSWORD)
+    try:
+        stream = await asyncio.to_thread(server.wait_for_stream, camera.name, 60)
+        assert _holder(server, stream["id"])["pid"] != server.proc.pid
+        await asyncio.sleep(6)
+        camera.stop()  # the camera closes its stream: the worker writes the recording out
+        recording = await wait_for_recording(admin, camera.name, timeout=30)
+        assert recording["id"] == stream["id"]
+        recording, frames = await fetch_recording(admin, recording["id"])
+        assert len(recording["segments"]) >= 2
+        assert_in_order(played_back(recording, frames, keys).codes, at_least=60)
+        async with admin.request("GET", f"/api/recordings/{recording['id']}/verification") as response:
+            result = await response.json()
+        assert response.status == 200 and result["verified"] is True, result
+    finally:
+        await admin.close()
+        camera.stop()
+
+
+async def test_a_killed_worker_is_restarted_and_its_camera_comes_back(workdir: Path, keys: SystemKeyPair,
+                                                                     two_workers: Server) -> None:
+    server = two_workers
+    cameras = [Camera(workdir, server.url, workdir / "keys", name) for name in ("Kai Killed", "Sam Spared")]
+    admin = await ApiClient.signed_in(server.url, ADMIN_EMAIL, ADMIN_PASSWORD)
+    try:
+        killed, spared = [await asyncio.to_thread(server.wait_for_stream, c.name, 60) for c in cameras]
+        victim, other = _holder(server, killed["id"]), _holder(server, spared["id"])
+        assert victim["index"] != other["index"]
+        await asyncio.sleep(6)  # a few segments stored
+        os.kill(victim["pid"], signal.SIGKILL)  # no clean-up of any kind
+        killed_at_ms = int(time.time() * 1000) % (1 << 32)  # the camera's capture-time clock
+
+        # The front sees it at once: the stream ends (row closed), the worker starts again.
+        await until(lambda: _gone(server, killed["id"]), timeout=10)
+        assert await asyncio.to_thread(_ended_at, server, killed["id"])
+        await until(lambda: _restarted(server, victim), timeout=60)
+        # The camera publishes afresh by itself, within seconds.
+        started = time.monotonic()
+        again = await asyncio.to_thread(server.wait_for_stream, cameras[0].name, 60)
+        assert again["id"] != killed["id"]
+        await asyncio.to_thread(cameras[0].wait_for, f"streaming: stream {again['id']}", 30)
+        assert time.monotonic() - started < 30
+        # The other worker's stream went on untouched.
+        assert _holder(server, spared["id"])["pid"] == other["pid"]
+        assert any(s["id"] == spared["id"] for s in server.get_json("/api/streams")["streams"])
+
+        # The first stream's recording keeps its segments, finished from the spool.
+        recording, frames = await fetch_recording(admin, killed["id"])
+        assert recording["state"] == "complete" and len(recording["segments"]) >= 2, recording
+        playback = played_back(recording, frames, keys)
+        assert_in_order(playback.codes, at_least=60)
+        lost_ms = (killed_at_ms - playback.last_capture_ms) % (1 << 32)
+        assert lost_ms < 3000, f"the recording ends {lost_ms} ms before the kill"
+    finally:
+        await admin.close()
+        for camera in cameras:
+            camera.stop()
+
+
+async def _restarted(server: Server, before: dict) -> bool:
+    [now] = [w for w in _workers(server) if w["index"] == before["index"]]
+    return now["pid"] not in (None, before["pid"])
+
+
+def _ended_at(server: Server, stream_id: str) -> str | None:
+    database = Database(Settings(data_dir=server.data_dir).database)
+    try:
+        return database.stream(stream_id)["ended_at"]
+    finally:
+        database.close()
