@@ -380,7 +380,7 @@ def split(items: list[Any], parts: int) -> list[list[Any]]:
 
 def run_config(args: argparse.Namespace, cfg: dict[str, Any], server_pid: int, n: int, m: int) -> dict[str, Any]:
     """Connect N cameras x M subscribers, measure one window, disconnect."""
-    from common import machine_jiffies, percentile, process_cpu_seconds
+    from common import machine_jiffies, percentile, tree_cpu_seconds
 
     ctx = mp.get_context("spawn")
     workers: list[tuple[mp.process.BaseProcess, Connection]] = []
@@ -412,9 +412,9 @@ def run_config(args: argparse.Namespace, cfg: dict[str, Any], server_pid: int, n
         for _, conn in workers:
             conn.send({"type": "window", "t0": t0, "t1": t1})
         time.sleep(max(0.0, t0 - time.time()))
-        cpu0, busy0 = process_cpu_seconds(server_pid), machine_jiffies()
+        cpu0, busy0 = tree_cpu_seconds(server_pid), machine_jiffies()
         time.sleep(max(0.0, t1 - time.time()))
-        cpu1, busy1 = process_cpu_seconds(server_pid), machine_jiffies()
+        cpu1, busy1 = tree_cpu_seconds(server_pid), machine_jiffies()
         results = [receive(c, "result", 60) for _, c in workers]
     finally:
         for process, conn in workers:
@@ -453,14 +453,15 @@ def run_config(args: argparse.Namespace, cfg: dict[str, Any], server_pid: int, n
     return row
 
 
-def start_server(workdir: Path, ice_ip: str, recording: bool) -> tuple[subprocess.Popen[str], str]:
+def start_server(workdir: Path, ice_ip: str, recording: bool, workers: int) -> tuple[subprocess.Popen[str], str]:
     """Run bench/serve_for_bench.py with fresh keys; returns the process and its URL."""
     from bwlive_rtc.crypto.system_key import SystemKeyPair
 
     SystemKeyPair.generate().save(workdir / "keys")
     process = subprocess.Popen(
         [sys.executable, str(HERE / "serve_for_bench.py"), "--keys-dir", str(workdir / "keys"),
-         "--data-dir", str(workdir / "data"), "--ice-ip", ice_ip, *([] if recording else ["--no-recording"])],
+         "--data-dir", str(workdir / "data"), "--ice-ip", ice_ip, "--workers", str(workers),
+         *([] if recording else ["--no-recording"])],
         stdout=subprocess.PIPE, text=True,
     )
     line = process.stdout.readline() if process.stdout else ""
@@ -513,6 +514,9 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="append one JSON line per configuration here")
     parser.add_argument("--no-recording", action="store_true",
                         help="the server it starts records nothing (to measure what recording costs)")
+    parser.add_argument("--workers", type=int, default=0,
+                        help="media worker processes of the server it starts (default 0: the SFU in its process); "
+                             "server CPU counts the server and its workers")
     args = parser.parse_args()
     if bool(args.server) != bool(args.server_pid):
         parser.error("give --server and --server-pid together, or neither")
@@ -533,7 +537,7 @@ def main() -> None:
         if args.server:
             server, server_pid, cameras_file = args.server.rstrip("/"), args.server_pid, args.cameras_file
         else:
-            server_process, server = start_server(Path(tmp), args.ice_ip, not args.no_recording)
+            server_process, server = start_server(Path(tmp), args.ice_ip, not args.no_recording, args.workers)
             server_pid, cameras_file = server_process.pid, Path(tmp) / "data" / "bench-cameras.json"
         print(f"server {server} (pid {server_pid}); bwlive_rtc from {Path(bwlive_rtc.__file__).parent}", flush=True)
         try:
@@ -546,7 +550,7 @@ def main() -> None:
             for config in args.config:
                 n, m = (int(x) for x in config.lower().split("x"))
                 row = run_config(args, cfg, server_pid, n, m)
-                row.update(date=time.strftime("%Y-%m-%dT%H:%M:%S%z"), machine=machine_facts())
+                row.update(date=time.strftime("%Y-%m-%dT%H:%M:%S%z"), machine=machine_facts(), workers=args.workers)
                 rows.append(row)
                 print(table([row]).splitlines()[-1], flush=True)
                 if args.json:

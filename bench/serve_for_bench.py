@@ -2,7 +2,7 @@
 127.0.0.1, which aioice would otherwise skip) and a configurable viewer timeout.
 
     python bench/serve_for_bench.py --keys-dir DIR --data-dir DIR [--ice-ip 127.0.0.1]
-        [--port 0] [--consumer-timeout 15]
+        [--port 0] [--consumer-timeout 15] [--workers N]
 
 Prints "bwlive server listening on http://127.0.0.1:PORT" like ``bwlive serve``.
 
@@ -34,7 +34,7 @@ async def serve(args: argparse.Namespace) -> None:
 
     settings = Settings(
         host="127.0.0.1", port=args.port, data_dir=args.data_dir, keys_dir=args.keys_dir,
-        tls=False, consumer_timeout=args.consumer_timeout,
+        tls=False, consumer_timeout=args.consumer_timeout, workers=args.workers,
     )
     from bwlive_rtc.crypto.system_signing import SIGNING_FILE, SigningKeyPair
 
@@ -168,7 +168,11 @@ def main() -> None:
                         help="POST /whip?camera=NAME&key=ENVELOPE publishes as a bench camera (tools without headers)")
     parser.add_argument("--cameras", type=int, default=64, help="bench cameras to dock (one live stream each)")
     parser.add_argument("--no-recording", action="store_true", help="leave recording out (to measure its cost)")
+    parser.add_argument("--workers", type=int, default=0,
+                        help="media worker processes (bwlive serve --workers; default 0: the SFU in this process)")
     args = parser.parse_args()
+    if args.workers and args.no_recording:
+        parser.error("--no-recording leaves recording out of this process only; media workers always record")
     logging.basicConfig(level=logging.WARNING)
     force_ice_host(args.ice_ip)
     args.data_dir.mkdir(parents=True, exist_ok=True)

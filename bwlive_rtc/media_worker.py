@@ -77,7 +77,7 @@ async def _close(router: Router, recordings: Recordings, within: float) -> None:
 def main() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the terminal's Ctrl+C reaches the front, which stops us
     config = json.loads(sys.stdin.readline())
-    logging.basicConfig(level=logging.INFO,
+    logging.basicConfig(level=int(config["log_level"]),
                         format=f"%(asctime)s %(levelname)s worker {config['index']}: %(name)s: %(message)s")
     logging.getLogger("aioice").setLevel(logging.WARNING)
     asyncio.run(run(config))

@@ -238,3 +238,28 @@ def _ended_at(server: Server, stream_id: str) -> str | None:
         return database.stream(stream_id)["ended_at"]
     finally:
         database.close()
+
+
+async def test_stopping_the_server_ends_the_workers_streams_and_stores_their_recordings(
+        tmp_path: Path, system_keys: SystemKeyPair) -> None:
+    system_keys.save(tmp_path / "keys")
+    server = await asyncio.to_thread(Server, tmp_path, tmp_path / "keys", "--workers", "2")
+    camera = Camera(tmp_path, server.url, tmp_path / "keys", "Stella Stopped")
+    try:
+        stream = await asyncio.to_thread(server.wait_for_stream, camera.name, 60)
+        pids = [w["pid"] for w in _workers(server)]
+        await asyncio.sleep(5)
+        server.proc.terminate()  # SIGTERM, as Ctrl+C's SIGINT
+        assert await asyncio.to_thread(server.proc.wait, 30) == 0, server.output
+    finally:
+        camera.stop()
+        server.stop()
+    assert not any([await asyncio.to_thread(_alive, pid) for pid in pids])  # the workers stopped with it
+    assert await asyncio.to_thread(_ended_at, server, stream["id"])
+    database = Database(Settings(data_dir=server.data_dir).database)
+    try:
+        [recording] = database.db.rows("SELECT id, state, duration_ms FROM recordings")
+    finally:
+        database.close()
+    assert (recording["id"], recording["state"]) == (stream["id"], "complete") and recording["duration_ms"] >= 3000
+    assert not any((server.data_dir / "recording-spool").rglob("*.rtp*"))  # every segment stored

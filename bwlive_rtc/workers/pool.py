@@ -64,7 +64,7 @@ class Worker:
         if line.decode().strip() != wire.READY:
             raise RuntimeError(f"media worker {self.index} did not start (exit code {self.process.returncode})")
         self.session = aiohttp.ClientSession(connector=aiohttp.UnixConnector(path=str(self.socket)))
-        events = await self.session.ws_connect(f"http://worker{wire.EVENTS_PATH}", heartbeat=5)
+        events = await self.session.ws_connect(f"http://worker{wire.EVENTS_PATH}")
         self._spawn(self._follow(events))
         self._spawn(self._watch_exit(self.process))
         log.info("media worker %d started (pid %d)", self.index, self.process.pid)

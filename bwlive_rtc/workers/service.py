@@ -113,7 +113,7 @@ class WorkerService:
 
     async def events(self, request: web.Request) -> web.WebSocketResponse:
         """The worker's events and its streams' status, pushed to the front until it leaves."""
-        ws = web.WebSocketResponse(heartbeat=5)
+        ws = web.WebSocketResponse()  # a Unix socket: a peer that is gone is an EOF, no heartbeat needed
         await ws.prepare(request)
         self._sockets.add(ws)
         try:

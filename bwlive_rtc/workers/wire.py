@@ -4,6 +4,7 @@ and the errors that cross back as the kernel's."""
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -88,7 +89,7 @@ def worker_settings(settings: Settings, index: int, count: int, socket: Path) ->
     """What worker ``index`` of ``count`` needs of the server's settings."""
     share = port_share(settings.media_ports, index, count)
     return {
-        "index": index, "socket": str(socket),
+        "index": index, "socket": str(socket), "log_level": logging.getLogger().getEffectiveLevel(),
         "data_dir": str(settings.data_dir), "database_url": settings.database_url,
         "recordings_dir": None if settings.recordings_dir is None else str(settings.recordings_dir),
         "recordings_storage": settings.recordings_storage, "s3_bucket": settings.s3_bucket,
