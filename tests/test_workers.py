@@ -22,6 +22,8 @@ from bwlive_rtc.crypto.system_key import SystemKeyPair
 from bwlive_rtc.kernel.config import Settings
 from bwlive_rtc.storage.database import Database
 from bwlive_rtc.viewer.session import ApiClient
+from bwlive_rtc.workers.pool import MediaWorkers
+from bwlive_rtc.workers.wire import port_share
 from tests.processes import ADMIN_EMAIL, ADMIN_PASSWORD, Camera, Server
 from tests.test_integrations import until
 from tests.test_recordings import assert_in_order, fetch_recording, played_back, wait_for_recording
@@ -264,3 +266,17 @@ async def test_stopping_the_server_ends_the_workers_streams_and_stores_their_rec
         database.close()
     assert (recording["id"], recording["state"]) == (stream["id"], "complete") and recording["duration_ms"] >= 3000
     assert not any((server.data_dir / "recording-spool").rglob("*.rtp*"))  # every segment stored
+
+
+def test_the_media_ports_are_split_among_the_workers() -> None:
+    assert [port_share((40000, 40999), i, 4) for i in range(4)] == [
+        (40000, 40249), (40250, 40499), (40500, 40749), (40750, 40999)]
+    assert port_share(None, 1, 2) is None
+    with pytest.raises(ValueError, match="fewer ports than the 3 media workers"):
+        port_share((40000, 40001), 0, 3)
+
+
+def test_a_data_directory_too_deep_for_a_socket_is_refused_with_a_sentence(tmp_path: Path) -> None:
+    deep = tmp_path / ("d" * 100)
+    with pytest.raises(ValueError, match="too long for the media workers' sockets"):
+        MediaWorkers(Settings(data_dir=deep), 2)

@@ -10,7 +10,7 @@ import asyncio
 import json
 import logging
 import sys
-from collections.abc import Mapping
+from collections.abc import Coroutine, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,7 @@ STREAMS_LOST = "streams_lost"  # (worker index, [stream ids]): a worker died wit
 WORKER_MODULE = "bwlive_rtc.media_worker"
 START_TIMEOUT_S = 60.0  # a loaded machine imports aiortc slowly
 RESTART_PAUSE_S = 1.0
+SOCKET_DIRECTORY_MAX = 96  # a Unix socket's path has at most 107 bytes (Linux)
 
 
 class Worker:
@@ -69,7 +70,7 @@ class Worker:
         self._spawn(self._watch_exit(self.process))
         log.info("media worker %d started (pid %d)", self.index, self.process.pid)
 
-    def _spawn(self, coroutine: Any) -> None:
+    def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
         task = asyncio.ensure_future(coroutine)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -151,6 +152,9 @@ class MediaWorkers(AsyncIOEventEmitter):
         super().__init__()
         self.settings, self.count = settings, count
         directory = settings.data_dir / "workers"
+        if len(str(directory.absolute())) > SOCKET_DIRECTORY_MAX:
+            raise ValueError(f"the data directory's path is too long for the media workers' sockets ({directory}): "
+                             "give a shorter --data-dir, or run the SFU in process with --workers 0")
         private_directory(directory)
         self.workers = [Worker(self, index, directory / f"{index}.sock") for index in range(count)]
         self._streams: dict[str, RemoteStream] = {}
