@@ -42,6 +42,7 @@ class Worker:
         self.process: asyncio.subprocess.Process | None = None
         self.session: aiohttp.ClientSession | None = None
         self.streams: dict[str, RemoteStream] = {}
+        self.placing = 0  # publishes sent to it and not answered yet: they count as streams
         self._tasks: set[asyncio.Task[Any]] = set()
 
     @property
@@ -50,7 +51,7 @@ class Worker:
 
     @property
     def load(self) -> int:
-        return sum(1 + len(stream.consumers) for stream in self.streams.values())
+        return self.placing + sum(1 + len(stream.consumers) for stream in self.streams.values())
 
     async def start(self) -> None:
         """Start the process, hand it its settings, wait until it listens, follow its events."""
@@ -182,9 +183,13 @@ class MediaWorkers(AsyncIOEventEmitter):
     async def publish(self, offer_sdp: str, camera: str, key_envelope: dict[str, object],
                       organisation_ids: list[str], manifest: str | None = None) -> tuple[RemoteStream, str]:
         worker = self._least_loaded()
-        answer = await worker.call("POST", "/streams", {
-            "offer": offer_sdp, "camera": camera, "key_envelope": key_envelope,
-            "organisation_ids": organisation_ids, "manifest": manifest})
+        worker.placing += 1  # cameras publishing at once spread over the workers
+        try:
+            answer = await worker.call("POST", "/streams", {
+                "offer": offer_sdp, "camera": camera, "key_envelope": key_envelope,
+                "organisation_ids": organisation_ids, "manifest": manifest})
+        finally:
+            worker.placing -= 1
         stream = RemoteStream(worker, answer["stream"])
         worker.streams[stream.id] = self._streams[stream.id] = stream
         log.info("stream %s of %s placed on media worker %d (pid %s)", stream.id, camera, worker.index, worker.pid)
