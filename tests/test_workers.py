@@ -211,8 +211,7 @@ async def test_a_killed_worker_is_restarted_and_its_camera_comes_back(workdir: P
         back_after = time.monotonic() - killed_at
         assert again["id"] != killed["id"]
         await asyncio.to_thread(cameras[0].wait_for, f"streaming: stream {again['id']}", 30)
-        assert "no word from the server for 6 s" in cameras[0].output
-        # 7.4 s measured (6 s to see the silence); a saturated machine starts processes slowly
+        # 7.4 s measured (6 s to see the silence); ICE consent (30 s) where the server sent no estimate yet
         assert back_after < 45, f"the camera came back {back_after:.1f} s after the kill"
         # The other worker's stream went on untouched.
         assert _holder(server, spared["id"])["pid"] == other["pid"]

@@ -264,7 +264,7 @@ class CameraAgent:
         video_sender = pc.addTransceiver(stream.video, direction="sendonly").sender
         aiortc_adapter.on_keyframe_request(video_sender, stream.video.request_keyframe)
         pacer = aiortc_adapter.pace_media(video_sender.transport)
-        last_word = [time.monotonic()]  # when the server's last estimate came
+        last_word = [0.0]  # when the server's last estimate came (0: none yet, the rule is not armed)
         aiortc_adapter.on_bitrate_estimate(video_sender, stream.video.follow_estimate, pacer.follow,
                                            lambda _bps: last_word.__setitem__(0, time.monotonic()))
         _prefer(pc, "video", "video/vp8")
@@ -324,7 +324,8 @@ class CameraAgent:
         """Follow the connection, its DTLS and its ICE transport: aiortc reports a server
         that went away (closed the session, restarted, vanished) on those, not always on
         the connection state. A server (or media worker) that vanished without a word is
-        seen by its estimates stopping (``SERVER_SILENT_S``), long before ICE consent (30 s)."""
+        seen by its estimates stopping (``SERVER_SILENT_S``) once they came, long before ICE
+        consent (30 s)."""
 
         async def check() -> None:
             if pc is not self._pc or self._stopping:
@@ -351,13 +352,12 @@ class CameraAgent:
 
         async def watch_path() -> None:
             address = aiortc_adapter.local_address(dtls)
-            last_word[0] = time.monotonic()
             while address is not None and pc is self._pc:
                 why = path_lost(address)
                 if why is not None:
                     self._lost(f"network change: {why}")
                     return
-                if time.monotonic() - last_word[0] > SERVER_SILENT_S:
+                if last_word[0] and time.monotonic() - last_word[0] > SERVER_SILENT_S:
                     self._lost(f"no word from the server for {SERVER_SILENT_S:.0f} s")
                     return
                 await asyncio.sleep(PATH_CHECK_S)
