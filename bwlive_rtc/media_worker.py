@@ -79,7 +79,8 @@ def main() -> None:
     config = json.loads(sys.stdin.readline())
     logging.basicConfig(level=int(config["log_level"]),
                         format=f"%(asctime)s %(levelname)s worker {config['index']}: %(name)s: %(message)s")
-    logging.getLogger("aioice").setLevel(logging.WARNING)
+    for library in ("aioice", "alembic"):  # as the front's command line quiets them
+        logging.getLogger(library).setLevel(logging.WARNING)
     asyncio.run(run(config))
 
 
