@@ -123,6 +123,7 @@ def test_a_member_is_told_of_a_role_change_and_of_removal_and_no_tile_stays_live
         assert banner.inner_text() == "Your role in Test organisation changed to viewer."
         page.wait_for_selector("#connection[data-connected=true]", timeout=5000)  # carries on
         assert page.locator(f'{tile_selector(stream)}[data-state="live"]').count() == 1
+        assert page.locator(f"{tile_selector(stream)} .tile-rewind:enabled").count() == 1  # a viewer may rewind
 
         admin.api("DELETE", f"/api/organisation/members/{olaf_id}", {})
         expect(banner).to_have_text(re.compile(r"^You were removed"), timeout=5000)
@@ -131,6 +132,7 @@ def test_a_member_is_told_of_a_role_change_and_of_removal_and_no_tile_stays_live
         tile = page.locator(tile_selector(stream))
         assert tile.get_attribute("data-state") == "ended"
         assert tile.locator(".tile-message").inner_text() == "You were removed from Test organisation."
+        assert tile.locator(".tile-rewind:disabled").count() == 1  # the recording is out of reach too
         page.screenshot(path="docs/screenshots/console-removed-member.png")
         page.wait_for_timeout(3000)
         assert "unreachable" not in page.locator("#connection").inner_text()

@@ -230,6 +230,7 @@ export class Tile {
     this.error = null;
     this.#setState('ended', reason);
     this.#stop();
+    if (this.#rewind) this.#rewind.button.disabled = true; // the recording is out of reach too
   }
 
   /**
