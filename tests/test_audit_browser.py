@@ -79,6 +79,6 @@ def test_map_is_not_a_view_and_the_audit_page_filters_pages_and_exports(
         exported = list(csv.reader(io.StringIO(text)))
         assert exported[0] == ["time", "person", "e-mail", "action", "details"]
         assert len(exported) == 56 and {r[3] for r in exported[1:]} == {"profile added"}
-        assert height < 3000, height
+        assert height < 3500, height  # its cards only (the audit log made it 5,000 px); ~3,050 with console origins
     finally:
         console.close()
