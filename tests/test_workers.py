@@ -25,6 +25,7 @@ from bwlive_rtc.viewer.session import ApiClient
 from bwlive_rtc.workers.pool import MediaWorkers
 from bwlive_rtc.workers.wire import port_share
 from tests.processes import ADMIN_EMAIL, ADMIN_PASSWORD, Camera, Server
+from tests.test_groups import invite
 from tests.test_integrations import until
 from tests.test_recordings import assert_in_order, fetch_recording, played_back, wait_for_recording
 from tests.viewing import DecodingViewer
@@ -131,14 +132,20 @@ async def test_only_the_front_reaches_a_worker(two_workers: Server) -> None:
         async with anyone.request("POST", "/whep/nosuchstream", data="v=0",
                                   headers={"Content-Type": "application/sdp"}) as response:
             assert response.status == 401
+        async with anyone.request("GET", "/api/media-workers") as response:  # who holds what: admins only
+            assert response.status == 401
     finally:
         await anyone.close()
     admin = await ApiClient.signed_in(server.url, ADMIN_EMAIL, ADMIN_PASSWORD)
+    viewer = await invite(admin, "vera@example.test", "Vera Viewer", "viewer")
     try:
         async with admin.request("POST", "/whep/nosuchstream", data="v=0",
                                  headers={"Content-Type": "application/sdp"}) as response:
             assert response.status == 404 and "no live stream" in (await response.json())["error"]
+        async with viewer.request("GET", "/api/media-workers") as response:
+            assert response.status == 403 and (await response.json())["error"]
     finally:
+        await viewer.close()
         await admin.close()
 
 
