@@ -4,6 +4,11 @@
 #   bench/janus_compare.sh 4:4 8:4 16:4        (root; Debian's janus installed)
 #   RECORDING=off bench/janus_compare.sh 8:4   (neither server records; default: both record,
 #                                               Janus through bench/janus_record.py)
+#   WORKERS="1 2" bench/janus_compare.sh 8:4   (one bwlive per count of media workers, label
+#                                               bwlive-wN; default 0: the SFU in one process,
+#                                               label bwlive. With workers the tool's CPU
+#                                               figures are the front's only: read loss and
+#                                               forwarded packets/s, not µs per packet)
 # Results: JSONL in $OUT (default /tmp/sfubench/compare.jsonl), tables printed at the end.
 set -euo pipefail
 BENCH=$(cd "$(dirname "$0")" && pwd)
@@ -15,10 +20,9 @@ NS=sfubench
 IP=198.18.0.1
 ARGS=${SFUBENCH_ARGS:---baseline 5}
 RECORDING=${RECORDING:-on}
+WORKERS=${WORKERS:-0}
 case "$RECORDING" in on) NO_RECORDING=() ;; off) NO_RECORDING=(--no-recording) ;;
   *) echo "RECORDING must be on or off" >&2; exit 2 ;; esac
-mkdir -p "$WORK"
-
 ip netns list | grep -qw "$NS" || "$TOOL/netns.sh" up
 [ -f /tmp/sfubench/janus.pid ] && kill -0 "$(cat /tmp/sfubench/janus.pid)" 2>/dev/null || "$TOOL/janus.sh" start
 
@@ -27,22 +31,29 @@ ip netns list | grep -qw "$NS" || "$TOOL/netns.sh" up
 # sends no keepalive). The tool cannot set headers either: the bench server puts the
 # credential of the bench camera given to each publisher name in the Authorization
 # header (--query-credentials); the key envelope goes in the WHIP query string.
-rm -rf "$WORK/keys" "$WORK/data"
+rm -rf "$WORK" && mkdir -p "$WORK"
 "$PY" -c "import sys; from pathlib import Path; from bwlive_rtc.crypto.system_key import SystemKeyPair; SystemKeyPair.generate().save(Path(sys.argv[1]))" "$WORK/keys"
 ENVELOPE=$("$PY" -c "import sys; from pathlib import Path; from bwlive_rtc.crypto.content_key import KeyEnvelope; from bwlive_rtc.crypto.sframe import StreamKey; from bwlive_rtc.crypto.system_key import SystemPublicKey; print(KeyEnvelope.seal(StreamKey.new(), SystemPublicKey.load(Path(sys.argv[1]))).to_header())" "$WORK/keys")
-ip netns exec "$NS" "$PY" "$BENCH/serve_for_bench.py" --keys-dir "$WORK/keys" --data-dir "$WORK/data" \
-    --ice-ip "$IP" --consumer-timeout 3600 --open-viewing --query-credentials "${NO_RECORDING[@]}" > "$WORK/server.log" 2>&1 &
-BWLIVE_PID=$!
 RECORDER_PID=
 if [ "$RECORDING" = on ]; then
   rm -rf /tmp/sfubench/janus-recordings && mkdir -p /tmp/sfubench/janus-recordings
   ip netns exec "$NS" "$PY" "$BENCH/janus_record.py" --rec-dir /tmp/sfubench/janus-recordings > "$WORK/janus_record.log" 2>&1 &
   RECORDER_PID=$!
 fi
-trap 'kill $BWLIVE_PID $RECORDER_PID 2>/dev/null || true' EXIT
-for _ in $(seq 50); do grep -q "listening on" "$WORK/server.log" 2>/dev/null && break; sleep 0.2; done
-URL=$(grep -o 'http://[0-9.:]*' "$WORK/server.log")
-echo "bwlive pid $BWLIVE_PID at $URL (in netns $NS); janus pid $(cat /tmp/sfubench/janus.pid); recording $RECORDING"
+declare -A PIDS URLS
+trap 'kill ${PIDS[*]} $RECORDER_PID 2>/dev/null || true' EXIT
+for w in $WORKERS; do
+  WORKER_ARGS=()
+  [ "$w" -gt 0 ] && WORKER_ARGS=(--workers "$w")
+  ip netns exec "$NS" "$PY" "$BENCH/serve_for_bench.py" --keys-dir "$WORK/keys" --data-dir "$WORK/data-w$w" \
+      --ice-ip "$IP" --consumer-timeout 3600 --open-viewing --query-credentials "${NO_RECORDING[@]}" \
+      "${WORKER_ARGS[@]}" > "$WORK/server-w$w.log" 2>&1 &
+  PIDS[$w]=$!
+  for _ in $(seq 100); do grep -q "listening on" "$WORK/server-w$w.log" 2>/dev/null && break; sleep 0.2; done
+  URLS[$w]=$(grep -o 'http://[0-9.:]*' "$WORK/server-w$w.log")
+  echo "bwlive with $w media workers: pid ${PIDS[$w]} at ${URLS[$w]} (in netns $NS); recording $RECORDING"
+done
+echo "janus pid $(cat /tmp/sfubench/janus.pid)"
 
 for cfg in "$@"; do
   IFS=: read -r N M W <<< "$cfg"
@@ -51,11 +62,14 @@ for cfg in "$@"; do
   ip netns exec "$NS" "$PY" "$TOOL/sfubench.py" --server-pid "$(cat /tmp/sfubench/janus.pid)" -N "$N" -M "$M" \
       --sub-workers "$W" --out "$OUT" --label janus $ARGS
   sleep 3
-  echo "=== bwlive $N:$M $(date -Is)"
-  ip netns exec "$NS" "$PY" "$TOOL/sfubench.py" --server-pid "$BWLIVE_PID" -N "$N" -M "$M" \
-      --sub-workers "$W" --out "$OUT" --label bwlive $ARGS --adapter http-sdp --url "$URL" \
-      --adapter-opt "publish_path=/whip?camera={name}&key=$ENVELOPE" --adapter-opt "subscribe_path=/whep/{stream}"
-  sleep 3
+  for w in $WORKERS; do
+    label=bwlive; [ "$w" -gt 0 ] && label=bwlive-w$w
+    echo "=== $label $N:$M $(date -Is)"
+    ip netns exec "$NS" "$PY" "$TOOL/sfubench.py" --server-pid "${PIDS[$w]}" -N "$N" -M "$M" \
+        --sub-workers "$W" --out "$OUT" --label "$label" $ARGS --adapter http-sdp --url "${URLS[$w]}" \
+        --adapter-opt "publish_path=/whip?camera={name}&key=$ENVELOPE" --adapter-opt "subscribe_path=/whep/{stream}"
+    sleep 3
+  done
 done
 [ "$RECORDING" = on ] && echo "janus recorded $(du -sh /tmp/sfubench/janus-recordings | cut -f1) ($(ls /tmp/sfubench/janus-recordings | wc -l) files)"
-for label in janus bwlive; do echo "## $label"; "$TOOL/summarize.py" "$OUT" "$label"; done
+for label in janus $(for w in $WORKERS; do [ "$w" -gt 0 ] && echo bwlive-w$w || echo bwlive; done); do echo "## $label"; "$TOOL/summarize.py" "$OUT" "$label"; done
