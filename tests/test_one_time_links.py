@@ -1,4 +1,4 @@
-"""One-time links (auth/one_time_links.py) as invitations and password resets use them, on
+"""One-time links (storage/one_time_links.py) as invitations and password resets use them, on
 a real database: stored only hashed, used once, refused after expiry, and an invitation
 whose joining fails stays usable (its claim is undone with the failure)."""
 from __future__ import annotations

@@ -126,3 +126,18 @@ async def test_pairing_codes_refuse_attackers(attack: Attack) -> None:
               {"expires_at": (attack.app[CLOCK].now() - timedelta(seconds=1)).isoformat()})
     status, late = await anonymous(attack, "/api/pairings/redeem", {"code": code, "device_key": public})
     assert (status, late["error"]) == (400, "this pairing code has expired: ask an admin for a new one")
+
+
+async def test_a_code_whose_camera_user_was_deleted_is_refused_and_not_used_up(attack: Attack) -> None:
+    """The code is claimed in the transaction that adds the phone: when the phone cannot be
+    added, the claim is undone with it."""
+    status, made = await call(attack.admin_a, "POST", "/api/fleet/camera-users", {"name": "short-lived wearer"})
+    assert status == 201, made
+    code = await code_for(attack, made["id"])
+    status, _ = await call(attack.admin_a, "DELETE", f"/api/fleet/camera-users/{made['id']}")
+    assert status == 200
+    status, refused = await anonymous(attack, "/api/pairings/redeem", {"code": code, "device_key": device_key()[1]})
+    assert (status, refused["error"]) == (400, "the camera user of this pairing code was deleted")
+    row = attack.app[FLEET].pairings.db.row("SELECT redeemed_at, camera_id FROM phone_pairings WHERE camera_user_id = :id",
+                                            id=made["id"])
+    assert row == {"redeemed_at": None, "camera_id": None}

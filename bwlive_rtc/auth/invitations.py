@@ -1,7 +1,7 @@
 """Invitations by link: an admin invites an e-mail address with a role; the invitee opens
 the link, sets a name and password (or, already having an account, gives its password)
 and joins (``AuthService.accept_invitation``). A link is valid 7 days and works once
-(one_time_links.py)."""
+(storage/one_time_links.py)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -10,9 +10,9 @@ from typing import Any
 
 from ..kernel.access import Role
 from ..kernel.clock import Clock
+from ..storage.one_time_links import LinkSentences, OneTimeLinks
 from ..storage.sql import Sql
 from .accounts import AccountError, Accounts, User
-from .one_time_links import LinkSentences, OneTimeLinks
 
 VALID_FOR = timedelta(days=7)
 SENTENCES = LinkSentences(
@@ -35,7 +35,7 @@ class Invitations:
     def __init__(self, db: Sql, clock: Clock, accounts: Accounts) -> None:
         self.db = db
         self.accounts = accounts
-        self.links = OneTimeLinks(db, clock, "invitations", "accepted_at", VALID_FOR, SENTENCES)
+        self.links = OneTimeLinks(db, clock, "invitations", "accepted_at", VALID_FOR, SENTENCES, AccountError)
 
     def create(self, organisation_id: str, email: str, role: Role, invited_by: User) -> str:
         """Returns the token for the link (shown once)."""
@@ -43,7 +43,7 @@ class Invitations:
         if "@" not in email:
             raise AccountError("enter the e-mail address of the person to invite")
         return self.links.create({"organisation_id": organisation_id, "email": email, "role": role.value,
-                                  "invited_by": invited_by.id})
+                                  "invited_by": invited_by.id}).token
 
     def pending(self, token: str) -> Invitation:
         return self._invitation(self.links.pending(token))

@@ -20,6 +20,7 @@ from ..crypto.b64 import b64url_decode, b64url_encode
 from ..crypto.signing import CERTIFICATE_VALIDITY, SignatureError, public_from_raw
 from ..kernel.errors import BadRequest, Conflict, NotFound
 from ..kernel.tokens import new_code, new_id, new_token, token_hash
+from ..storage.one_time_links import LinkSentences, OneTimeLinks
 from .store import Camera, CameraUser, Fleet
 
 PAIRING_VALID_FOR = timedelta(minutes=10)
@@ -29,6 +30,12 @@ PHONE_MODEL = "phone"
 
 class PairingError(BadRequest):
     """A pairing code or device key that cannot be used; the message says why."""
+
+
+SENTENCES = LinkSentences(
+    invalid="this pairing code is not valid",
+    used="this pairing code has already been used: ask an admin for a new one",
+    expired="this pairing code has expired: ask an admin for a new one")
 
 
 @dataclass(frozen=True)
@@ -60,18 +67,17 @@ class PhonePairings:
     def __init__(self, fleet: Fleet) -> None:
         self.fleet = fleet
         self.db = fleet.db
+        self.codes = OneTimeLinks(fleet.db, fleet.clock, "phone_pairings", "redeemed_at", PAIRING_VALID_FOR, SENTENCES,
+                                  PairingError, key="code_hash", new=new_code)
 
     def create(self, organisation_id: str, camera_user_id: str, created_by: str) -> PairingCode:
         """A code for a camera user of the organisation (another organisation's is 404)."""
         user = self.fleet.camera_user(organisation_id, camera_user_id)
         if user is None:
             raise NotFound("no such camera user in this organisation")
-        code, now = new_code(), self.fleet.clock.now()
-        self.db.insert("phone_pairings", {
-            "id": new_id(), "organisation_id": organisation_id, "camera_user_id": user.id,
-            "code_hash": token_hash(code), "created_by": created_by, "created_at": now.isoformat(),
-            "expires_at": (now + PAIRING_VALID_FOR).isoformat()})
-        return PairingCode(code, now + PAIRING_VALID_FOR, user)
+        issued = self.codes.create({"id": new_id(), "organisation_id": organisation_id, "camera_user_id": user.id,
+                                    "created_by": created_by})
+        return PairingCode(issued.token, issued.expires_at, user)
 
     def redeem(self, code: str, device_key: str) -> Redeemed:
         """Use a code once, for the phone whose device public key (b64u, raw Ed25519) is given."""
@@ -80,26 +86,15 @@ class PhonePairings:
             public_from_raw(raw)
         except (ValueError, SignatureError):
             raise PairingError("device_key: not an Ed25519 public key (32 bytes, base64url)") from None
-        row = self.db.row("SELECT * FROM phone_pairings WHERE code_hash = :hash", hash=token_hash(code.strip().upper()))
-        if row is None:
-            raise PairingError("this pairing code is not valid")
-        if row["redeemed_at"]:
-            raise PairingError("this pairing code has already been used: ask an admin for a new one")
-        now = self.fleet.clock.now()
-        if now >= datetime.fromisoformat(row["expires_at"]):
-            raise PairingError("this pairing code has expired: ask an admin for a new one")
-        user = self.fleet.camera_user(row["organisation_id"], row["camera_user_id"])
-        if user is None:
-            raise PairingError("the camera user of this pairing code was deleted")
-        # claim the code before anything else, so two phones racing with one code get one camera
-        claimed = self.db.run("UPDATE phone_pairings SET redeemed_at = :now WHERE id = :id AND redeemed_at IS NULL",
-                              now=now.isoformat(), id=row["id"])
-        if claimed != 1:
-            raise PairingError("this pairing code has already been used: ask an admin for a new one")
-        camera = self.fleet.add_camera(row["organisation_id"], f"PHONE-{new_code(2)}", PHONE_MODEL, user.id)
-        pickup = new_token()
-        self.db.update("phone_pairings", {"id": row["id"]}, {"camera_id": camera.id, "device_key": b64url_encode(raw),
-                                                           "pickup_hash": token_hash(pickup)})
+        with self.db.transaction():  # a code whose camera user is gone is not used up
+            row = self.codes.use(code.strip().upper())
+            user = self.fleet.camera_user(row["organisation_id"], row["camera_user_id"])
+            if user is None:
+                raise PairingError("the camera user of this pairing code was deleted")
+            camera = self.fleet.add_camera(row["organisation_id"], f"PHONE-{new_code(2)}", PHONE_MODEL, user.id)
+            pickup = new_token()
+            self.db.update("phone_pairings", {"id": row["id"]}, {"camera_id": camera.id, "device_key": b64url_encode(raw),
+                                                               "pickup_hash": token_hash(pickup)})
         return Redeemed(camera, user, pickup)
 
     def waiting(self) -> list[WaitingPhone]:
