@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from bwlive_rtc.cli.admin import bootstrap
 from bwlive_rtc.crypto.acknowledgement import seal_acknowledgement, viewer_sender
 from bwlive_rtc.crypto.content_key import KeyEnvelope
 from bwlive_rtc.crypto.system_key import SystemKeyPair
@@ -24,6 +25,7 @@ from bwlive_rtc.storage.database import Database
 from bwlive_rtc.viewer.session import ApiClient
 from bwlive_rtc.workers.pool import MediaWorkers
 from bwlive_rtc.workers.wire import port_share
+from tests.postgres import database_of
 from tests.processes import ADMIN_EMAIL, ADMIN_PASSWORD, Camera, Server
 from tests.test_groups import invite
 from tests.test_integrations import until
@@ -31,6 +33,7 @@ from tests.test_recordings import assert_in_order, fetch_recording, played_back,
 from tests.viewing import DecodingViewer
 
 SYSTEM_PYTHON = "/usr/bin/python3"  # one that user nobody may run
+OTHER_EMAIL, OTHER_PASSWORD = "oz@other.test", "another organisation's password"
 
 
 @pytest.fixture(scope="module")
@@ -73,6 +76,16 @@ async def test_two_cameras_stream_through_two_workers(workdir: Path, keys: Syste
         streams = [await asyncio.to_thread(server.wait_for_stream, camera.name, 60) for camera in cameras]
         holders = [_holder(server, stream["id"]) for stream in streams]
         assert {h["index"] for h in holders} == {0, 1}, holders  # each on its own worker
+        # Another organisation's admin sees the workers but none of these streams.
+        await asyncio.to_thread(_other_organisation, workdir, server)
+        other = await ApiClient.signed_in(server.url, OTHER_EMAIL, OTHER_PASSWORD)
+        try:
+            async with other.request("GET", "/api/media-workers") as response:
+                assert response.status == 200
+                seen = (await response.json())["workers"]
+            assert [w["index"] for w in seen] == [0, 1] and all(w["streams"] == [] for w in seen), seen
+        finally:
+            await other.close()
         for holder in holders:  # processes of their own
             assert await asyncio.to_thread(_alive, holder["pid"])
         for stream in streams:
@@ -103,6 +116,12 @@ async def test_two_cameras_stream_through_two_workers(workdir: Path, keys: Syste
         await admin.close()
         for camera in cameras:
             camera.stop()
+
+
+def _other_organisation(workdir: Path, server: Server) -> None:
+    """A second organisation with its own admin, in the server's database."""
+    bootstrap(Settings(data_dir=server.data_dir, keys_dir=workdir / "no-keys", database_url=database_of(server.data_dir)),
+              "Other organisation", OTHER_EMAIL, "Oz Other", OTHER_PASSWORD)
 
 
 async def _gone(server: Server, stream_id: str) -> bool:
