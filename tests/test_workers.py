@@ -262,7 +262,7 @@ async def _restarted(server: Server, before: dict) -> bool:
 
 
 def _ended_at(server: Server, stream_id: str) -> str | None:
-    database = Database(Settings(data_dir=server.data_dir).database)
+    database = Database(Settings(data_dir=server.data_dir, database_url=database_of(server.data_dir)).database)
     try:
         return database.stream(stream_id)["ended_at"]
     finally:
@@ -285,7 +285,7 @@ async def test_stopping_the_server_ends_the_workers_streams_and_stores_their_rec
         server.stop()
     assert not any([await asyncio.to_thread(_alive, pid) for pid in pids])  # the workers stopped with it
     assert await asyncio.to_thread(_ended_at, server, stream["id"])
-    database = Database(Settings(data_dir=server.data_dir).database)
+    database = Database(Settings(data_dir=server.data_dir, database_url=database_of(server.data_dir)).database)
     try:
         [recording] = database.db.rows("SELECT id, state, duration_ms FROM recordings")
     finally:
