@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,45 +28,19 @@ from bwlive_rtc.kernel.bus import DIRECTORY_TTL_S
 from bwlive_rtc.kernel.config import Settings
 from bwlive_rtc.streams.hub import DIRECTORY_CHECK_S
 from bwlive_rtc.viewer.session import ApiClient
-from tests.postgres import DATABASE_VARIABLE, share_database, shared_postgresql
-from tests.processes import ADMIN_EMAIL, ADMIN_PASSWORD, Camera, Server
-from tests.redis_server import RedisServer
+from tests.cluster_nodes import Cluster, two_nodes
+from tests.processes import ADMIN_EMAIL, ADMIN_PASSWORD, Camera
 from tests.test_groups import invite
 
 OTHER_EMAIL, OTHER_PASSWORD = "admin@other.test", "another long passphrase"
 
 
-class Cluster:
-    def __init__(self, workdir: Path, a: Server, b: Server) -> None:
-        self.workdir, self.a, self.b = workdir, a, b
-
-
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory, system_keys: SystemKeyPair, workdir: Path) -> Iterator[Cluster]:
-    redis_server = RedisServer(tmp_path_factory.mktemp("redis"))
-    before = os.environ.get(DATABASE_VARIABLE)
-    try:
-        with shared_postgresql() as database:
-            os.environ[DATABASE_VARIABLE] = database
-            nodes: list[Server] = []
-            try:
-                for name in ("a", "b"):
-                    (workdir / name).mkdir()
-                    share_database(workdir / name / "data")
-                    nodes.append(Server(workdir / name, workdir / "keys", "--bus", redis_server.url,
-                                        "--allow-private-integration-targets"))
-                bootstrap(Settings(data_dir=workdir / "other", keys_dir=workdir / "no-keys", database_url=database),
-                          "Other organisation", OTHER_EMAIL, "Oz Other", OTHER_PASSWORD)
-                yield Cluster(workdir, *nodes)
-            finally:  # the nodes stop before their database does
-                for node in nodes:
-                    node.stop()
-    finally:  # (also when the database did not start)
-        redis_server.stop()
-        if before is None:
-            os.environ.pop(DATABASE_VARIABLE, None)
-        else:
-            os.environ[DATABASE_VARIABLE] = before
+    with two_nodes(workdir, tmp_path_factory.mktemp("redis")) as nodes:
+        bootstrap(Settings(data_dir=workdir / "other", keys_dir=workdir / "no-keys", database_url=nodes.database),
+                  "Other organisation", OTHER_EMAIL, "Oz Other", OTHER_PASSWORD)
+        yield nodes
 
 
 class Socket:
