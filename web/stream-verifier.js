@@ -101,6 +101,22 @@ export async function verifyManifest(token, { signingKey, envelope }) {
 }
 
 /**
+ * The camera serial a stream's manifest names, unverified (null: none readable): which
+ * device the stream says it comes from, to follow that device from stream to stream. The
+ * tile showing the stream verifies it ({@link verifyManifest}).
+ * @param {string | null | undefined} token the stream's `manifest`
+ * @returns {string | null}
+ */
+export function claimedDevice(token) {
+  try {
+    const serial = readToken(token, MANIFEST, 'stream manifest').data.serial;
+    return typeof serial === 'string' && serial ? serial : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
  * b64u SHA-256 of an envelope's canonical JSON (PROTOCOL §5.3).
  * @param {object} envelope
  */

@@ -17,8 +17,9 @@ const TOKEN_SUBPROTOCOL = 'bwlive.bearer';
 /**
  * @typedef {{by: string, at: string}} Acknowledgement
  * @typedef {{id: string, camera: string, started_at: string, key_envelope: object,
- *            acknowledged: Acknowledgement | null, lost_at?: string | null,
- *            help_requested_at?: string | null}} Stream
+ *            manifest?: string | null, acknowledged: Acknowledgement | null,
+ *            lost_at?: string | null, help_requested_at?: string | null}} Stream
+ *   `manifest`: the stream's manifest signed by its camera (PROTOCOL §5.3);
  *   `lost_at`: the camera sent no media for 2 s; when its last media arrived;
  *   `help_requested_at`: its wearer asked for help then, not acknowledged since
  * @typedef {{id: string, name: string, members: string[]}} Group

@@ -12,9 +12,15 @@
  * next list update) until the operator opens that stream again or picks a group. Tiles of
  * lost cameras and ended streams stay until the operator closes them; in a group view a
  * new stream of the same camera user takes an ended tile's place.
+ *
+ * A tile follows its camera: when the device its stream came from (the serial its
+ * manifest names) starts a newer stream (its node died and it published again to
+ * another, or it restarted), that stream takes the tile's place in the grid, with its
+ * focus and sound, without the operator doing anything.
  */
 import { state } from './console-state.js';
 import { showText } from './dom.js';
+import { claimedDevice } from './stream-verifier.js';
 import { Tile } from './tile.js';
 
 const LAYOUT_KEY = 'bwlive.console.layout';
@@ -98,6 +104,18 @@ export class TileGrid {
   /** @param {Stream} stream */
   #add(stream) {
     if (stream.id in this.tiles || this.full || state.clock?.ok === false) return;
+    const tile = this.#make(stream);
+    this.#element.append(tile.element);
+    this.#layout();
+    tile.open();
+  }
+
+  /**
+   * A tile for the stream, in `tiles` (the caller places its element and opens it).
+   * @param {Stream} stream
+   * @returns {Tile}
+   */
+  #make(stream) {
     const tile = new Tile(stream, state.keys, {
       onClose: (closed, byOperator) => {
         delete this.tiles[closed.streamId];
@@ -113,17 +131,37 @@ export class TileGrid {
       },
     }, state.clock);
     this.tiles[stream.id] = tile;
-    this.#element.append(tile.element);
-    this.#layout();
-    tile.open();
+    return tile;
   }
 
   /**
-   * Follow the stream list: acknowledgements and lost cameras shown, tiles of ended
-   * streams ended (they stay until the operator closes them).
+   * A newer stream of a tile's device takes that tile's place (focus and sound kept).
+   * @param {Stream} stream
+   */
+  #followDevice(stream) {
+    const device = claimedDevice(stream.manifest);
+    if (!device || stream.id in this.tiles) return;
+    const started = Date.parse(stream.started_at);
+    const old = Object.values(this.tiles).find((tile) => tile.device === device && Date.parse(tile.startedAt) < started);
+    if (!old) return;
+    const tile = this.#make(stream);
+    old.element.before(tile.element);
+    const focused = this.focused === old;
+    const muted = old.muted;
+    old.close();
+    if (focused) this.focus(tile);
+    tile.open();
+    if (!muted) tile.setMuted(false);
+  }
+
+  /**
+   * Follow the stream list: a camera's newer stream in its tile, acknowledgements and
+   * lost cameras shown, tiles of ended streams ended (they stay until the operator
+   * closes them).
    * @param {Stream[]} streams
    */
   update(streams) {
+    for (const stream of streams) this.#followDevice(stream);
     const byId = new Map(streams.map((stream) => [stream.id, stream]));
     for (const tile of Object.values(this.tiles)) {
       const stream = byId.get(tile.streamId);

@@ -30,7 +30,7 @@ import { FrameCipher, sealAcknowledgement } from './e2ee.js';
 import { moduleWorker } from './module-worker.js';
 import { attachRewind } from './tile-rewind.js';
 import { TileStats } from './tile-stats.js';
-import { VerificationError, verifyManifest } from './stream-verifier.js';
+import { VerificationError, claimedDevice, verifyManifest } from './stream-verifier.js';
 import { WhepError, WhepSession } from './whep.js';
 
 const WORKER_URL = new URL('./e2ee-worker.js', import.meta.url);
@@ -175,6 +175,16 @@ export class Tile {
   /** @returns {string} the camera user */
   get camera() {
     return this.#stream.camera;
+  }
+
+  /** @returns {string | null} the camera (its serial) the stream's manifest names, unverified */
+  get device() {
+    return claimedDevice(this.#stream.manifest);
+  }
+
+  /** @returns {string} when the stream started (ISO) */
+  get startedAt() {
+    return this.#stream.started_at;
   }
 
   /** @returns {boolean} */
