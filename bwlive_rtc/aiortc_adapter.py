@@ -435,6 +435,20 @@ def pace_media(dtls: RTCDtlsTransport, rate_bps: float = 8_000_000, burst_bytes:
     return pacer
 
 
+def on_word_from_remote(sender: RTCRtpSender, callback: Callable[[], None]) -> None:
+    """Call ``callback()`` for each RTCP packet the remote sends about ``sender``'s stream:
+    its receiver reports (aiortc's receiver sends one every 0.5 to 1.5 s, with or without
+    loss), REMB, NACK, PLI. Their stopping says the remote is gone."""
+    check_compatible()
+    handle = sender._handle_rtcp_packet
+
+    async def handle_rtcp_packet(packet: AnyRtcpPacket) -> None:
+        callback()
+        await handle(packet)
+
+    sender._handle_rtcp_packet = handle_rtcp_packet  # type: ignore[method-assign]
+
+
 def on_bitrate_estimate(sender: RTCRtpSender, *callbacks: Callable[[int], None]) -> None:
     """Call each of ``callbacks(bits per second)`` for each REMB the remote sends about
     ``sender``'s stream (aiortc would hand it to its own encoder, which our camera does not use)."""

@@ -57,7 +57,7 @@ BACKOFF_MAX_S = 30.0
 RETRIED_STATUSES = frozenset({408, 409, 429})  # and every 5xx: the server may take us later
 CHECKPOINT_EVERY_S = 0.5  # PROTOCOL §5.4: at least every second
 PATH_CHECK_S = 0.1  # how often the local end of the connection's path is looked at
-SERVER_SILENT_S = 6.0  # no bandwidth estimate (REMB, about one a second) this long: the server is gone
+SERVER_SILENT_S = 6.0  # no RTCP about the video (receiver reports: about one a second) this long: the server is gone
 RESUME_TIMEOUT_S = 5.0  # a resume's HTTP exchange over a new path
 OPTIONS_TIMEOUT_S = 10.0  # asking for the ICE servers
 CLOSING_GRACE_S = 0.2  # for the closing checkpoint to reach the server before the DELETE
@@ -264,9 +264,9 @@ class CameraAgent:
         video_sender = pc.addTransceiver(stream.video, direction="sendonly").sender
         aiortc_adapter.on_keyframe_request(video_sender, stream.video.request_keyframe)
         pacer = aiortc_adapter.pace_media(video_sender.transport)
-        last_word = [0.0]  # when the server's last estimate came (0: none yet, the rule is not armed)
-        aiortc_adapter.on_bitrate_estimate(video_sender, stream.video.follow_estimate, pacer.follow,
-                                           lambda _bps: last_word.__setitem__(0, time.monotonic()))
+        last_word = [0.0]  # when the server's last RTCP about the video came (0: none yet, the rule is not armed)
+        aiortc_adapter.on_bitrate_estimate(video_sender, stream.video.follow_estimate, pacer.follow)
+        aiortc_adapter.on_word_from_remote(video_sender, lambda: last_word.__setitem__(0, time.monotonic()))
         _prefer(pc, "video", "video/vp8")
         if stream.audio is not None:
             pc.addTransceiver(stream.audio, direction="sendonly")
@@ -324,8 +324,8 @@ class CameraAgent:
         """Follow the connection, its DTLS and its ICE transport: aiortc reports a server
         that went away (closed the session, restarted, vanished) on those, not always on
         the connection state. A server (or media worker) that vanished without a word is
-        seen by its estimates stopping (``SERVER_SILENT_S``) once they came, long before ICE
-        consent (30 s)."""
+        seen by its RTCP stopping (``SERVER_SILENT_S``) once it came, long before ICE consent
+        (30 s). Receiver reports come on a lossless path too, where no estimate is sent."""
 
         async def check() -> None:
             if pc is not self._pc or self._stopping:
