@@ -188,3 +188,25 @@ async def test_fleet_api_assigns_profiles_and_networks(system, tmp_path: Path) -
         assert "SSID" in refused["error"]
     finally:
         await admin.close()
+
+
+def test_the_local_recording_goes_on_across_a_stream_published_afresh(tmp_path: Path) -> None:
+    """A camera whose server went away publishes a new stream, whose encoder counts its
+    times from zero again: the camera's own recording takes both, in order, losing none."""
+    import av
+
+    from bwlive_rtc.camera.encoder import Vp8Encoder
+    from bwlive_rtc.camera.local_recording import LocalRecording
+
+    recording = LocalRecording(tmp_path / "own.ivf", 64, 48)
+    for _stream in range(2):
+        encoder = Vp8Encoder(64, 48)
+        for n in range(10):
+            frame = av.VideoFrame(64, 48, "yuv420p")
+            for packet in encoder.encode(frame, n * 3000):
+                recording.write(packet)
+    recording.close()
+    assert recording.frames == 20
+    with av.open(str(tmp_path / "own.ivf")) as container:
+        times = [packet.pts for packet in container.demux(video=0) if packet.size]
+    assert len(times) == 20 and times == sorted(set(times))
