@@ -97,3 +97,32 @@ async def test_an_unknown_or_unreachable_bus_is_refused_with_a_sentence(tmp_path
     bus = open_bus("redis://127.0.0.1:1/0")
     with pytest.raises(BusError, match="cannot reach the bus at redis://127.0.0.1:1/0"):
         await bus.start()
+
+
+async def test_a_dead_node_s_stream_is_found_gone_also_when_another_node_s_word_came_first(
+        redis_server: RedisServer) -> None:
+    """Node A dies; before node B's next directory check, a third node's streams change
+    (a camera of the dead node publishing again there): the read on that word sees A's
+    stream gone, and the check still hands it over to be ended (it was lost before)."""
+    from bwlive_rtc.sfu.router import Router
+    from bwlive_rtc.streams.hub import STREAMS_CHANNEL, StreamHub
+
+    a, b, c = (RedisBus(redis_server.url, ttl=0.9) for _ in range(3))
+    for bus in (a, b, c):
+        await bus.start()
+    hub = StreamHub(Router(), b)
+    try:
+        await a.set_streams([{"id": "s1", "camera": "Ann"}])
+        assert await hub.check_directory() == []
+        for task in a._tasks:  # node A dies: nothing refreshes its entry
+            task.cancel()
+        await asyncio.sleep(1.2)
+        await c.set_streams([{"id": "s2", "camera": "Ann"}])
+        c.publish(STREAMS_CHANNEL, {})
+        await _until(lambda: [e["id"] for e in hub._others] == ["s2"])  # node B followed node C's word
+        assert await hub.check_directory() == [{"id": "s1", "camera": "Ann"}]
+        assert await hub.check_directory() == []  # once
+    finally:
+        for bus in (b, c):
+            await bus.close()
+        await a.redis.aclose()

@@ -37,6 +37,7 @@ class StreamHub:
     def __init__(self, router: RouterPort, bus: Bus) -> None:
         self.router, self.bus = router, bus
         self._others: list[Message] = []  # the other nodes' streams, as last read
+        self._gone: list[Message] = []  # other nodes' streams gone since ``check_directory`` last said
         self._watchers: set[_Watcher] = set()
         self.acknowledgements: dict[str, dict[str, object]] = {}  # stream id -> last {"by", "at"}
         self.lost: dict[str, str] = {}  # stream id -> when its last media arrived, while silent
@@ -81,21 +82,29 @@ class StreamHub:
         return [entry for node, entries in (await self.bus.streams()).items() if node != self.bus.node
                 for entry in entries]
 
+    async def _read_others(self) -> bool:
+        """Read the other nodes' streams again, keeping those gone since; whether they changed."""
+        others = await self._other_nodes()
+        if others == self._others:
+            return False
+        ids = {entry["id"] for entry in others}
+        self._gone += [entry for entry in self._others if entry["id"] not in ids]
+        self._others = others
+        return True
+
     async def _follow(self, _message: Message) -> None:
         """A node's streams changed (this one's too): read the others' and push the list."""
-        self._others = await self._other_nodes()
+        await self._read_others()
         await self._push()
 
     async def check_directory(self) -> list[Message]:
         """Read the other nodes' streams again; push the list if they changed. Returns the
-        streams gone without a word (their node stopped refreshing its entry)."""
-        others = await self._other_nodes()
-        if others == self._others:
-            return []
-        ids = {entry["id"] for entry in others}
-        gone = [entry for entry in self._others if entry["id"] not in ids]
-        self._others = others
-        await self._push()
+        streams gone since the last call, also those a read on a node's word found gone:
+        ended by their node, or gone without a word (their node stopped refreshing its
+        entry)."""
+        if await self._read_others():
+            await self._push()
+        gone, self._gone = self._gone, []
         return gone
 
     async def check_silence(self, quiet_after: float = LOST_AFTER_S) -> None:
