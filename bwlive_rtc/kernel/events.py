@@ -18,6 +18,7 @@ STREAM_STARTED = "stream.started"
 STREAM_ENDED = "stream.ended"
 STREAM_ACKNOWLEDGED = "stream.acknowledged"
 STREAM_HELP_REQUESTED = "stream.help_requested"  # the wearer asked for help (the camera said so in clear)
+STREAM_ABANDONED = "stream_abandoned"  # a dead node's stream, ended by this node (after its stream.ended)
 ACCESS_CHANGED = "access_changed"  # (user_id, organisation_id, still_member): role changed or membership ended
 CAMERA_REVOKED = "camera_revoked"  # (camera_id): the camera may no longer stream; its live stream ends
 SHARED = (ACCESS_CHANGED, CAMERA_REVOKED)  # their arguments are ids and flags (JSON)

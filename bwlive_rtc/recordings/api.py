@@ -10,9 +10,10 @@ from typing import Any
 from aiohttp import web
 
 from ..kernel.access import Access, access, caller, organisation
-from ..kernel.appkeys import CLOCK, DATABASE, SETTINGS
+from ..kernel.appkeys import CLOCK, DATABASE, EVENTS, SETTINGS
 from ..kernel.audit import audit
 from ..kernel.errors import NotFound
+from ..kernel.events import STREAM_ABANDONED
 from ..kernel.requests import Id, Natural, OptionalName, RequestModel, path, query, read_path, read_query
 from ..sfu.router import Router
 from ..streams.hub import ROUTER
@@ -118,5 +119,7 @@ async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         recordings.record(router)
     else:  # media workers record their streams; those of a worker that died are finished here
         router.on(STREAMS_LOST, recordings.recover_streams)
+    app[EVENTS].on(STREAM_ABANDONED, recordings.adopt)
     yield
+    app[EVENTS].remove_listener(STREAM_ABANDONED, recordings.adopt)
     await recordings.close()

@@ -82,6 +82,29 @@ def _spooled(directory: Path) -> list[Path]:
     return sorted(p for p in directory.glob("[0-9]*") if p.name.endswith(suffixes))
 
 
+def adopt(catalog: Catalog, store: EvidenceStore, recording_id: str) -> int:
+    """A recording whose node died (another node ended its stream): register the segment
+    logs that node had stored but not yet registered (it registers in batches, a second
+    late at most). What was still in its spool waits for that node's next start. Returns
+    how many were registered. Blocks: run it off the event loop."""
+    listed = {segment["key"] for segment in catalog.segment_rows(recording_id)}
+    rows = []
+    for key in store.keys(recording_id):
+        name = key.rsplit("/", 1)[-1]
+        if key in listed or not name.endswith(LOG_SUFFIX) or not name.split(".")[0].isdigit():
+            continue
+        data = store.get(key)
+        try:
+            summary, _ = summarize(data)
+        except ValueError:  # not a log after all: left as it is
+            continue
+        if summary.media:
+            rows.append(StoredSegment(recording_id, int(name.split(".")[0]), key, summary.start_ms, summary.end_ms,
+                                      len(data), summary.units, ()).row())
+    catalog.add_segments(rows)
+    return len(rows)
+
+
 async def recover(catalog: Catalog, store: EvidenceStore, spool: Path, recording_ids: list[str] | None = None) -> None:
     """Finish the unfinished recordings (of ``recording_ids`` only, if given: the streams of
     a media worker that died, while the other workers record on)."""

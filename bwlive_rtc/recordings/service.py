@@ -9,6 +9,7 @@ from pathlib import PurePosixPath
 
 from ..kernel.clock import Clock
 from ..kernel.config import Settings
+from ..kernel.events import StreamEvent
 from ..sfu.port import PRODUCER_ADDED, PRODUCER_REMOVED
 from ..sfu.producer import Producer
 from ..sfu.router import Router
@@ -17,7 +18,7 @@ from .catalog import Catalog
 from .container import encode_frames, positions_path, read_media, read_positions
 from .playback import frames_of_log, webm_of_log
 from .recorder import Recorder, StoredSegment
-from .recovery import recover
+from .recovery import adopt, recover
 from .retention import Purger
 from .rtplog import LOG_SUFFIX
 from .storage import EvidenceStore, open_store
@@ -61,6 +62,17 @@ class Recordings:
     async def recover_streams(self, _worker: int, stream_ids: list[str]) -> None:
         """A media worker died with these streams: finish their recordings from the spool."""
         await recover(self.catalog, self.store, self.settings.recordings_spool, stream_ids)
+
+    async def adopt(self, event: StreamEvent) -> None:
+        """Another node died with this stream (this node ended it): register what that
+        node had stored of its recording but not yet registered."""
+        try:
+            adopted = await asyncio.to_thread(adopt, self.catalog, self.store, event.stream_id)
+        except Exception:  # a listener of the event bus: say it, never raise
+            log.exception("recording %s: could not adopt what its dead node stored", event.stream_id)
+            return
+        if adopted:
+            log.warning("recording %s: its node died; registered %d segment(s) it had stored", event.stream_id, adopted)
 
     async def close(self) -> None:
         """Stop recording; returns once every recording is written out and stored."""

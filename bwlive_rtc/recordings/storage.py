@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Protocol
 
@@ -23,6 +24,10 @@ class EvidenceStore(Protocol):
 
     def get(self, key: str) -> bytes:
         """The bytes under ``key``; raises KeyError if there are none."""
+        ...
+
+    def keys(self, recording_id: str) -> list[str]:
+        """The keys of every file the store holds of a recording."""
         ...
 
     def delete_recording(self, recording_id: str) -> None:
@@ -57,6 +62,11 @@ class LocalStore:
         except FileNotFoundError:
             raise KeyError(key) from None
 
+    def keys(self, recording_id: str) -> list[str]:
+        directory = self.root / recording_id
+        return sorted(f"{recording_id}/{path.name}" for path in directory.iterdir()
+                      if not path.name.endswith(".tmp")) if directory.is_dir() else []
+
     def delete_recording(self, recording_id: str) -> None:
         shutil.rmtree(self.root / recording_id, ignore_errors=True)
 
@@ -86,12 +96,19 @@ class S3Store:
         except self.client.exceptions.NoSuchKey:
             raise KeyError(key) from None
 
-    def delete_recording(self, recording_id: str) -> None:
+    def _pages(self, recording_id: str) -> Iterator[list[str]]:
+        """The recording's object names (with the prefix), a page at a time."""
         paginator = self.client.get_paginator("list_objects_v2")
         for page in paginator.paginate(Bucket=self.bucket, Prefix=f"{self.prefix}{recording_id}/"):
-            objects = [{"Key": item["Key"]} for item in page.get("Contents", [])]
-            if objects:
-                self.client.delete_objects(Bucket=self.bucket, Delete={"Objects": objects})
+            yield [item["Key"] for item in page.get("Contents", [])]
+
+    def keys(self, recording_id: str) -> list[str]:
+        return sorted(name.removeprefix(self.prefix) for page in self._pages(recording_id) for name in page)
+
+    def delete_recording(self, recording_id: str) -> None:
+        for names in self._pages(recording_id):
+            if names:
+                self.client.delete_objects(Bucket=self.bucket, Delete={"Objects": [{"Key": name} for name in names]})
 
 
 def open_store(settings: Settings) -> EvidenceStore:

@@ -10,7 +10,7 @@ from aiohttp import web
 
 from ..kernel.appkeys import CLOCK, DATABASE, EVENTS, SETTINGS
 from ..kernel.config import Settings
-from ..kernel.events import ACCESS_CHANGED, STREAM_ENDED, STREAM_STARTED, StreamEvent
+from ..kernel.events import ACCESS_CHANGED, STREAM_ABANDONED, STREAM_ENDED, STREAM_STARTED, StreamEvent
 from ..kernel.feature import Feature
 from ..sfu.peer import MediaNetwork
 from ..sfu.port import PRODUCER_ADDED, PRODUCER_REMOVED, ProducerPort, RouterPort
@@ -65,16 +65,18 @@ async def _watch_silence(hub: StreamHub) -> None:
 
 async def _watch_directory(app: web.Application, hub: StreamHub) -> None:
     """The other nodes' streams, read again every ``DIRECTORY_CHECK_S``. The streams of a
-    node that died (its directory entry expired) end: their rows, and ``stream.ended``
-    for the integrations, from the one node whose conditional update ends the row."""
+    node that died (its directory entry expired) end: their rows, ``stream.ended`` for
+    the integrations and ``stream_abandoned`` for the recordings, from the one node whose
+    conditional update ends the row."""
     database, events, clock = app[DATABASE], app[EVENTS], app[CLOCK]
     while True:
         await asyncio.sleep(DIRECTORY_CHECK_S)
         try:
             for entry in await hub.check_directory():
                 if database.stream_ended_if_open(entry["id"]):
-                    events.publish(StreamEvent(STREAM_ENDED, entry["id"], entry["camera"], clock.now(),
-                                               organisation_ids=tuple(entry["organisation_ids"])))
+                    for kind in (STREAM_ENDED, STREAM_ABANDONED):
+                        events.publish(StreamEvent(kind, entry["id"], entry["camera"], clock.now(),
+                                                   organisation_ids=tuple(entry["organisation_ids"])))
         except Exception:  # the check must outlive one bad round (the bus down a moment)
             log.exception("reading the other nodes' streams failed")
 
