@@ -11,7 +11,7 @@ from pathlib import Path
 import redis
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
@@ -26,7 +26,7 @@ class RedisServer:
         if not Path(binary).exists():
             raise AssertionError("redis-server is not installed: the cluster tests need Debian's redis-server "
                                  "(.ci/run installs it)")
-        port = port or _free_port()
+        port = port or free_port()
         directory.mkdir(parents=True, exist_ok=True)
         self.log = directory / "redis.log"
         self.proc = subprocess.Popen(
