@@ -17,7 +17,7 @@ from ..sfu.port import PRODUCER_ADDED, PRODUCER_REMOVED, ProducerPort, RouterPor
 from ..sfu.router import Router
 from ..workers.pool import MediaWorkers
 from .hub import DIRECTORY_CHECK_S, ROUTER, STREAM_HUB, StreamHub
-from .routes import routes
+from .routes import follow_endings, routes
 
 log = logging.getLogger(__name__)
 SILENCE_CHECK_S = 0.5
@@ -99,6 +99,7 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
     app[ROUTER], app[STREAM_HUB] = router, hub
     _record_and_announce(app, router)
     _enforce_access_changes(app, router, hub)
+    follow_endings(app)
     watchers = [asyncio.ensure_future(_watch_silence(hub)), asyncio.ensure_future(_watch_directory(app, hub))]
     yield
     for watcher in watchers:

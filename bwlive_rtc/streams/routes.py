@@ -1,18 +1,36 @@
 """The live stream list for the web client (a snapshot, and pushed changes over a
-WebSocket), and ending a stream by hand."""
+WebSocket), and ending a stream by hand: through any node, handed over the node bus to
+the node that holds it."""
 from __future__ import annotations
+
+from collections.abc import Awaitable
 
 from aiohttp import web
 
 from ..kernel.access import Access, access, caller, organisation
-from ..kernel.appkeys import CLOCK
+from ..kernel.appkeys import CLOCK, EVENTS
 from ..kernel.audit import audit
+from ..kernel.bus import Message
 from ..kernel.requests import path, read_path
 from ..workers.pool import MediaWorkers
 from .hub import ROUTER, STREAM_HUB
-from .lookup import StreamPath, live_stream
+from .lookup import StreamPath, stream_anywhere
 
 routes = web.RouteTableDef()
+END_CHANNEL = "end"  # {"node", "stream_id"}: for the node holding the stream
+
+
+async def _end_here(app: web.Application, stream_id: str) -> None:
+    if stream_id in app[ROUTER].producers:
+        await app[ROUTER].unpublish(stream_id)
+
+
+def follow_endings(app: web.Application) -> None:
+    """On the node that holds a stream another node was asked to end: end it."""
+    def end(message: Message) -> Awaitable[None] | None:
+        return _end_here(app, message["stream_id"]) if message["node"] == app[EVENTS].nodes.node else None
+
+    app[EVENTS].nodes.on(END_CHANNEL, end)
 
 
 @routes.get("/api/streams")
@@ -48,10 +66,15 @@ async def media_workers(request: web.Request) -> web.Response:
 @access(Access.OPERATOR)
 @path(StreamPath)
 async def end_stream(request: web.Request) -> web.Response:
-    """End a live stream of the caller's organisation (viewers and recording stop; every
-    browser sees it go). A camera still switched on publishes again: to keep it off the
+    """End a live stream of the caller's organisation on whichever node holds it (viewers
+    and recording stop; every browser sees it go): audited here, ended here or by its node
+    (told over the bus). A camera still switched on publishes again: to keep it off the
     air, revoke it or turn streaming off in its profile."""
-    producer = live_stream(request, read_path(request, StreamPath).stream_id)
-    audit(request, "stream ended", stream=producer.id, camera=producer.camera)
-    await request.app[ROUTER].unpublish(producer.id)
-    return web.json_response({"ended": producer.id})
+    stream = stream_anywhere(request, read_path(request, StreamPath).stream_id)
+    audit(request, "stream ended", stream=stream["id"], camera=stream["camera"])
+    nodes = request.app[EVENTS].nodes
+    if stream["node"] == nodes.node:
+        await _end_here(request.app, stream["id"])
+    else:
+        nodes.publish(END_CHANNEL, {"node": stream["node"], "stream_id": stream["id"]})
+    return web.json_response({"ended": stream["id"]})

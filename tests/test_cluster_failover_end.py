@@ -1,0 +1,96 @@
+"""Issue 15 part 4: ending a stream by hand (``POST /api/streams/{id}/end``) through a
+node that does not hold it. Two nodes on loopback (one PostgreSQL, one Redis); a camera
+streams to node B; an operator asks node A: node A audits it once and hands it over the
+bus, node B ends it. Refused through node A, with a sentence, and the stream left running:
+another organisation's admin (404), a viewer (403), nobody signed in (401), an unknown id
+(404), a malformed one (400)."""
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from bwlive_rtc.cli.admin import bootstrap
+from bwlive_rtc.crypto.system_key import SystemKeyPair
+from bwlive_rtc.kernel.config import Settings
+from bwlive_rtc.viewer.session import ApiClient
+from tests.cluster_nodes import Cluster, two_nodes
+from tests.processes import ADMIN_EMAIL, ADMIN_PASSWORD, Camera
+from tests.test_groups import invite
+
+OTHER_EMAIL, OTHER_PASSWORD = "admin@other.test", "another long passphrase"
+CAMERA = "Officer Ended"
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory, system_keys: SystemKeyPair, workdir: Path) -> Iterator[Cluster]:
+    with two_nodes(workdir, tmp_path_factory.mktemp("redis")) as nodes:
+        bootstrap(Settings(data_dir=workdir / "other", keys_dir=workdir / "no-keys", database_url=nodes.database),
+                  "Other organisation", OTHER_EMAIL, "Oz Other", OTHER_PASSWORD)
+        yield nodes
+
+
+async def _listed(node: ApiClient) -> list[str]:
+    """The camera's streams a node lists."""
+    async with node.request("GET", "/api/streams") as response:
+        return [s["id"] for s in (await response.json())["streams"] if s["camera"] == CAMERA]
+
+
+async def _refused(response: aiohttp.ClientResponse, status: int, words: str) -> None:
+    body = await response.json()
+    assert response.status == status and words in body["error"], (response.status, body)
+
+
+async def test_a_stream_on_node_b_is_ended_through_node_a_once_and_only_by_its_organisation_s_operators(
+        cluster: Cluster) -> None:
+    admin_a = await ApiClient.signed_in(cluster.a.url, ADMIN_EMAIL, ADMIN_PASSWORD)
+    on_b = await ApiClient.signed_in(cluster.b.url, ADMIN_EMAIL, ADMIN_PASSWORD)
+    stranger = await ApiClient.signed_in(cluster.a.url, OTHER_EMAIL, OTHER_PASSWORD)
+    viewer = await invite(admin_a, "viewer@example.test", "Vic Viewer", "viewer")
+    camera = Camera(cluster.workdir, cluster.b.url, cluster.workdir / "keys", CAMERA, data_dir=cluster.b.data_dir)
+    try:
+        deadline = time.monotonic() + 30
+        while not (held := await _listed(on_b)):
+            assert time.monotonic() < deadline, "the camera never streamed on node B"
+            await asyncio.sleep(0.1)
+        stream_id = held[0]
+        end = f"/api/streams/{stream_id}/end"
+
+        async with stranger.request("POST", end) as response:  # another organisation's admin, through node A
+            await _refused(response, 404, "no live stream")
+        async with viewer.request("POST", end) as response:
+            await _refused(response, 403, "operator")
+        async with aiohttp.ClientSession() as nobody:
+            async with nobody.post(cluster.a.url + end) as response:
+                await _refused(response, 401, "sign in")
+        async with admin_a.request("POST", "/api/streams/nO-sUcH-sTrEaM01/end") as response:
+            await _refused(response, 404, "no live stream")
+        async with admin_a.request("POST", "/api/streams/" + "x" * 5000 + "/end") as response:
+            assert response.status == 400, await response.text()
+        await asyncio.sleep(1)
+        assert await _listed(on_b) == [stream_id]  # none of them ended it
+
+        async with admin_a.request("POST", end) as response:
+            assert response.status == 200 and await response.json() == {"ended": stream_id}
+        asked_at = time.monotonic()
+        while stream_id in await _listed(on_b):  # node B ended it (the camera may publish a new one)
+            assert time.monotonic() - asked_at < 2.0, "node B did not end the stream"
+            await asyncio.sleep(0.02)
+        while stream_id in await _listed(admin_a):  # node A's list follows node B's
+            assert time.monotonic() - asked_at < 2.0, "node A still lists the stream"
+            await asyncio.sleep(0.02)
+        async with admin_a.request("POST", end) as response:  # again: it is gone
+            await _refused(response, 404, "no live stream")
+        async with on_b.request("GET", "/api/organisation/audit") as response:
+            entries = (await response.json())["entries"]
+        assert [e["details"].get("stream") for e in entries if e["action"] == "stream ended"] == [stream_id]
+        async with stranger.request("GET", "/api/organisation/audit") as response:  # not in the other's log
+            assert stream_id not in await response.text()
+    finally:
+        await asyncio.to_thread(camera.stop)
+        for client in (admin_a, on_b, stranger, viewer):
+            await client.close()
