@@ -6,7 +6,8 @@ the camera publishes again on node B, the same page (no reload) gets its WebSock
 through nginx and the same tile shows the camera's new stream, decrypted and verified;
 every segment of the first stream that reached the store is listed and plays; the
 integration receiver gets stream.started and stream.ended of the first stream and
-stream.started of the second, each once."""
+stream.started of the second, each once. And ``adopt`` alone: what a node stored but
+had not registered is registered from the store as its recorder would have."""
 from __future__ import annotations
 
 import asyncio
@@ -23,12 +24,18 @@ from playwright.async_api import Page, async_playwright
 from bwlive_rtc.crypto.system_key import SystemKeyPair
 from bwlive_rtc.crypto.system_signing import SigningPublicKey
 from bwlive_rtc.kernel.bus import DIRECTORY_TTL_S
+from bwlive_rtc.kernel.config import Settings
+from bwlive_rtc.recordings.catalog import Catalog
+from bwlive_rtc.recordings.recovery import adopt
+from bwlive_rtc.recordings.storage import open_store
+from bwlive_rtc.storage.database import Database
 from bwlive_rtc.streams.hub import DIRECTORY_CHECK_S
 from bwlive_rtc.viewer.session import ApiClient
 from tests.balancer import Balancer
 from tests.chromium import launch
 from tests.cluster_nodes import Cluster, two_nodes
-from tests.processes import ADMIN_EMAIL, ADMIN_PASSWORD, Camera
+from tests.postgres import database_of
+from tests.processes import ADMIN_EMAIL, ADMIN_PASSWORD, Camera, Server
 from tests.test_browser_live import READ_CODE_JS
 from tests.test_integrations import Receiver, receiver  # noqa: F401
 from tests.test_recordings import assert_in_order, fetch_recording, played_back
@@ -187,3 +194,30 @@ async def test_a_killed_node_s_camera_tile_recording_and_events_carry_on_through
         await asyncio.to_thread(camera.stop)
         await admin.close()
         await on_b.close()
+
+
+async def test_adopting_a_dead_node_s_recording_registers_what_it_stored_as_its_recorder_did(
+        tmp_path: Path, system_keys: SystemKeyPair) -> None:
+    """The segments a node stored but had not registered when it died: ``adopt`` registers
+    them from the store alone, as the node's recorder would have (the same rows), once."""
+    system_keys.save(tmp_path / "keys")
+    server = Server(tmp_path, tmp_path / "keys")
+    camera = Camera(tmp_path, server.url, tmp_path / "keys", "Ada Adopted")
+    try:
+        stream = await asyncio.to_thread(server.wait_for_stream, camera.name, 30)
+        await asyncio.sleep(6)  # three segments or so
+    finally:
+        await asyncio.to_thread(camera.stop)
+        await asyncio.to_thread(server.stop)
+    settings = Settings(data_dir=tmp_path / "data", database_url=database_of(tmp_path / "data"))
+    database = Database(settings.database)
+    try:
+        catalog, store = Catalog(database.db), open_store(settings)
+        registered = catalog.segment_rows(stream["id"])
+        assert len(registered) >= 2
+        database.db.run("DELETE FROM recording_segments WHERE recording_id = :id AND seq >= 1", id=stream["id"])
+        assert adopt(catalog, store, stream["id"]) == len(registered) - 1
+        assert catalog.segment_rows(stream["id"]) == registered
+        assert adopt(catalog, store, stream["id"]) == 0  # once
+    finally:
+        database.close()
