@@ -139,7 +139,7 @@ async def second_factor(request: web.Request) -> web.Response:
     challenge is the cookie's (at a console origin: the answer's ``challenge``)."""
     given, console = await read_body(request, SignInCode), _console_origin(request) is not None
     challenge = given.challenge if console else request.cookies.get(CHALLENGE_COOKIE)
-    user = request.app[AUTH].second_factor(challenge, given.code, address(request))
+    user = await request.app[AUTH].second_factor(challenge, given.code, address(request))
     response = _start_session(request, user, two_factor=True)
     if not console:
         response.del_cookie(CHALLENGE_COOKIE, path="/api/session")

@@ -15,7 +15,7 @@ from ..kernel.events import ACCESS_CHANGED, EventBus
 from ..storage.database import Database
 from ..systems.store import Systems
 from .accounts import AccountError, Accounts, User
-from .backoff import SignInBackoff
+from .backoff import SignInBackoff, failures_on
 from .challenges import Challenges
 from .console_origins import ConsoleOrigins
 from .invitations import Invitation, Invitations
@@ -48,8 +48,8 @@ class AuthService:
         db = database.db
         accounts = Accounts(db, clock)
         return cls(accounts, Sessions(db, clock), Invitations(db, clock, accounts), systems, audit,
-                   SignInBackoff(clock), PasswordWorker(), events, TwoFactor(db, clock), Challenges(clock),
-                   PasswordResets(db, clock, accounts), ConsoleOrigins(db, clock))
+                   SignInBackoff(clock, failures_on(events.nodes)), PasswordWorker(), events, TwoFactor(db, clock),
+                   Challenges(clock), PasswordResets(db, clock, accounts), ConsoleOrigins(db, clock))
 
     def close(self) -> None:
         self.passwords.close()
@@ -57,24 +57,24 @@ class AuthService:
     async def sign_in(self, email: str, password: str, address: str) -> User | None:
         """The user whose password this is, or None; checked off the event loop, after the
         address's back-off (429 while it must wait)."""
-        self.backoff.attempt(email, address)
+        await self.backoff.attempt(email, address)
         user, password_hash = self.accounts.credentials(email)
         if not await self.passwords.verify(password_hash, password) or user is None:
             return None
-        self.backoff.succeeded(email, address)
+        await self.backoff.succeeded(email, address)
         return user
 
-    def second_factor(self, token: str | None, code: str, address: str) -> User:
+    async def second_factor(self, token: str | None, code: str, address: str) -> User:
         """The user whose sign-in the challenge ``token`` holds, if ``code`` is a fresh
         TOTP code or an unused recovery code of theirs; codes back off as passwords do,
         counted apart, so a right password does not wipe a code's failures."""
         challenge = self.challenges.take_try(token)
         key = SECOND_FACTOR + challenge.email
-        self.backoff.attempt(key, address)
+        await self.backoff.attempt(key, address)
         user = self.accounts.user(challenge.user_id)
         if user is None or not self.two_factor.verify(user.id, code):
             raise Unauthorized("that code is not right (or was used already): enter the code your app shows now")
-        self.backoff.succeeded(key, address)
+        await self.backoff.succeeded(key, address)
         assert token is not None
         self.challenges.end(token)
         return user
@@ -105,10 +105,10 @@ class AuthService:
 
     async def _check_password(self, user: User, password: str, address: str) -> None:
         """Refuse a wrong password of the signed-in user, backing off as sign-in does."""
-        self.backoff.attempt(user.email, address)
+        await self.backoff.attempt(user.email, address)
         if not await self.passwords.verify(self.accounts.password_hash(user.id), password):
             raise AccountError("your password is not right")
-        self.backoff.succeeded(user.email, address)
+        await self.backoff.succeeded(user.email, address)
 
     def _administered_member(self, actor: User, organisation_id: str, user_id: str, what: str) -> User:
         """A member of the organisation whose account ``actor`` may reset: refused for a

@@ -1,9 +1,11 @@
-"""Issue 15 part 4: ending a stream by hand (``POST /api/streams/{id}/end``) through a
-node that does not hold it. Two nodes on loopback (one PostgreSQL, one Redis); a camera
-streams to node B; an operator asks node A: node A audits it once and hands it over the
-bus, node B ends it. Refused through node A, with a sentence, and the stream left running:
-another organisation's admin (404), a viewer (403), nobody signed in (401), an unknown id
-(404), a malformed one (400)."""
+"""Issue 15 part 4, what any node of a cluster does as well as the one holding the state
+(two nodes on loopback, one PostgreSQL, one Redis). Ending a stream by hand
+(``POST /api/streams/{id}/end``) through a node that does not hold it: a camera streams
+to node B; an operator asks node A: node A audits it once and hands it over the bus, node
+B ends it. Refused through node A, with a sentence, and the stream left running: another
+organisation's admin (404), a viewer (403), nobody signed in (401), an unknown id (404), a
+malformed one (400). And the sign-in back-off is one budget across the nodes: guesses
+through node A make node B refuse the next too."""
 from __future__ import annotations
 
 import asyncio
@@ -20,7 +22,7 @@ from bwlive_rtc.kernel.config import Settings
 from bwlive_rtc.viewer.session import ApiClient
 from tests.cluster_nodes import Cluster, two_nodes
 from tests.processes import ADMIN_EMAIL, ADMIN_PASSWORD, Camera
-from tests.test_groups import invite
+from tests.test_groups import PASSWORD, invite
 
 OTHER_EMAIL, OTHER_PASSWORD = "admin@other.test", "another long passphrase"
 CAMERA = "Officer Ended"
@@ -94,3 +96,36 @@ async def test_a_stream_on_node_b_is_ended_through_node_a_once_and_only_by_its_o
         await asyncio.to_thread(camera.stop)
         for client in (admin_a, on_b, stranger, viewer):
             await client.close()
+
+
+async def test_failed_sign_ins_through_node_a_make_node_b_wait_too(cluster: Cluster) -> None:
+    admin_a = await ApiClient.signed_in(cluster.a.url, ADMIN_EMAIL, ADMIN_PASSWORD)
+    guessed = await invite(admin_a, "guessed@example.test", "Gus Guessed", "viewer")
+    try:
+        async with aiohttp.ClientSession() as attacker:
+            for _ in range(3):  # the free tries, each through node A: wrong
+                async with attacker.post(cluster.a.url + "/api/session",
+                                         json={"email": "guessed@example.test", "password": "wrong guess"}) as response:
+                    assert response.status == 401, await response.text()
+            for node in (cluster.b, cluster.a):  # the next try must wait, on node B as on node A
+                async with attacker.post(node.url + "/api/session",
+                                         json={"email": "guessed@example.test", "password": "wrong guess"}) as response:
+                    await _refused(response, 429, "too many failed sign-ins")
+                    assert int(response.headers["Retry-After"]) >= 1
+            async with attacker.post(cluster.b.url + "/api/session",  # even the right password waits
+                                     json={"email": "guessed@example.test", "password": PASSWORD}) as response:
+                await _refused(response, 429, "too many failed sign-ins")
+            await asyncio.sleep(1.5)  # the first wait (1 s) is over: the owner signs in through node B
+            async with attacker.post(cluster.b.url + "/api/session",
+                                     json={"email": "guessed@example.test", "password": PASSWORD}) as response:
+                assert response.status == 200, await response.text()
+        await (await ApiClient.signed_in(cluster.b.url, ADMIN_EMAIL, ADMIN_PASSWORD)).close()  # another account: free
+        cluster.bus.stop()  # Redis goes away (the module's last test): node B counts on its own meanwhile, no 5xx
+        async with aiohttp.ClientSession() as attacker:
+            for status in (401, 401, 401, 429):
+                async with attacker.post(cluster.b.url + "/api/session",
+                                         json={"email": "guessed@example.test", "password": "wrong"}) as response:
+                    assert response.status == status, await response.text()
+    finally:
+        await admin_a.close()
+        await guessed.close()
