@@ -376,7 +376,7 @@ class CameraAgent:
         """The connection is lost: say so, then resume the running stream over a new path
         at once, and again with back-off while the server cannot be reached or asks to
         wait; once the server no longer has the stream (404, or 409: it took a later
-        publish), publish afresh with back-off until it works. Either stops when the
+        publish), publish afresh at once, then with back-off until it works. Either stops when the
         server refuses for good (another 4xx: revoked, say) or at ``stop()``."""
         self._set("error", f"lost the connection to the server ({why})")
         delay = BACKOFF_FIRST_S
@@ -400,11 +400,12 @@ class CameraAgent:
                 await asyncio.sleep(wait)
                 delay = min(delay * 2, BACKOFF_MAX_S)
             await self._teardown()
-            delay = BACKOFF_FIRST_S
+            delay = 0.0  # at once (the server has no stream to wait for), then with back-off
             while True:
-                wait = delay * random.uniform(0.8, 1.2)
-                self._set("connecting", f"reconnecting in {wait:.1f} s")
-                await asyncio.sleep(wait)
+                if delay:
+                    wait = delay * random.uniform(0.8, 1.2)
+                    self._set("connecting", f"reconnecting in {wait:.1f} s")
+                    await asyncio.sleep(wait)
                 try:
                     await self._publish()
                     return
@@ -413,7 +414,7 @@ class CameraAgent:
                         self._set("error", f"{exc}; not reconnecting")
                         return
                     self._set("error", str(exc))
-                    delay = max(min(delay * 2, BACKOFF_MAX_S), exc.retry_after)
+                    delay = max(min(max(delay * 2, BACKOFF_FIRST_S), BACKOFF_MAX_S), exc.retry_after)
         finally:
             self._recovery = None
 
