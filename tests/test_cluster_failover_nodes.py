@@ -10,30 +10,16 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import aiohttp
-import pytest
 
-from bwlive_rtc.cli.admin import bootstrap
-from bwlive_rtc.crypto.system_key import SystemKeyPair
-from bwlive_rtc.kernel.config import Settings
 from bwlive_rtc.viewer.session import ApiClient
-from tests.cluster_nodes import Cluster, two_nodes
+from tests.cluster_nodes import Cluster
 from tests.processes import ADMIN_EMAIL, ADMIN_PASSWORD, Camera
+from tests.test_cluster import OTHER_EMAIL, OTHER_PASSWORD, cluster  # noqa: F401 (cluster: the fixture)
 from tests.test_groups import PASSWORD, invite
 
-OTHER_EMAIL, OTHER_PASSWORD = "admin@other.test", "another long passphrase"
 CAMERA = "Officer Ended"
-
-
-@pytest.fixture(scope="module")
-def cluster(tmp_path_factory: pytest.TempPathFactory, system_keys: SystemKeyPair, workdir: Path) -> Iterator[Cluster]:
-    with two_nodes(workdir, tmp_path_factory.mktemp("redis")) as nodes:
-        bootstrap(Settings(data_dir=workdir / "other", keys_dir=workdir / "no-keys", database_url=nodes.database),
-                  "Other organisation", OTHER_EMAIL, "Oz Other", OTHER_PASSWORD)
-        yield nodes
 
 
 async def _listed(node: ApiClient) -> list[str]:
