@@ -36,4 +36,5 @@ async def start_server(settings: Settings, clock: Clock | None = None) -> tuple[
                             "choose another with --port") from None
         raise
     port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    settings.node_url = settings.node_url or settings.base_url(port)  # what this node's streams announce
     return runner, port

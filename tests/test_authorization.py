@@ -14,7 +14,7 @@ from aiohttp import web
 from bwlive_rtc.auth.service import AUTH
 from bwlive_rtc.crypto.system_key import SystemKeyPair, SystemPublicKey
 from bwlive_rtc.crypto.system_signing import SigningKeyPair
-from bwlive_rtc.kernel.access import Access, Role, required_access
+from bwlive_rtc.kernel.access import CREDENTIAL_LEVELS, Access, Role, required_access
 from bwlive_rtc.kernel.clock import ManualClock
 from bwlive_rtc.viewer.session import ApiClient
 from tests.fleets import FleetIds, fleet_rows, make_fleet
@@ -123,7 +123,7 @@ async def test_authorization_matrix(setup: Setup) -> None:
             ) as response:
                 status = statuses[persona] = response.status
                 text = await response.text()
-            if level in (Access.CAMERA, Access.API_KEY):  # a device credential or API key, not a session
+            if level in CREDENTIAL_LEVELS:  # a device credential, API key or node signature, not a session
                 if status != statuses["anonymous"]:
                     failures.append(f"{persona} {route.method} {canonical}: {status}, anonymous got "
                                     f"{statuses['anonymous']}")

@@ -19,7 +19,7 @@ from aiohttp import web
 
 from bwlive_rtc.console.routes import GROUPS
 from bwlive_rtc.crypto.system_key import SystemKeyPair
-from bwlive_rtc.kernel.access import Access, Role, required_access, token_access
+from bwlive_rtc.kernel.access import CREDENTIAL_LEVELS, Access, Role, required_access, token_access
 from bwlive_rtc.kernel.appkeys import SETTINGS
 from bwlive_rtc.kernel.clock import ManualClock
 from bwlive_rtc.kernel.config import Settings
@@ -207,7 +207,7 @@ async def test_tokens_reach_only_the_routes_declared_for_them(setup: Setup) -> N
         canonical, level = route.resource.canonical, required_access(route.handler)
         if token_access(route.handler) is not None:
             declared[(route.method, canonical)] = token_access(route.handler)
-        if level in (Access.PUBLIC, Access.CAMERA, Access.API_KEY):
+        if level == Access.PUBLIC or level in CREDENTIAL_LEVELS:
             continue
         path = canonical.replace("{", "").replace("}", "")
         for role, token in tokens.items():

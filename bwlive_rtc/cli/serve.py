@@ -54,6 +54,9 @@ def _add_server_options(parser: argparse.ArgumentParser, default_port: int = 808
     parser.add_argument("--bus", metavar="URL", default=None,
                         help="the bus between the nodes of a cluster, redis://HOST:PORT/DB (default: $BWLIVE_BUS, "
                              "else none: one server alone)")
+    parser.add_argument("--node-url", default="", metavar="URL",
+                        help="where the other nodes of a cluster reach this one, e.g. http://10.0.0.2:8080 "
+                             "(default: this server's own URL; needed with --bus and --host 0.0.0.0)")
     parser.add_argument("--tls-cert", type=Path, help="PEM certificate (chain) for HTTPS")
     parser.add_argument("--tls-key", type=Path, help="PEM private key for --tls-cert")
     tls = parser.add_mutually_exclusive_group()
@@ -206,6 +209,10 @@ def _settings(args: argparse.Namespace) -> Settings:
         settings.database_url = args.database
     if args.bus is not None:
         settings.bus_url = args.bus
+    settings.node_url = args.node_url
+    if settings.bus_url and not settings.node_url and settings.host in ("0.0.0.0", "::"):
+        raise SystemExit("error: in a cluster (--bus) listening on every address, give --node-url: the URL the other "
+                         "nodes reach this one at (docs/DEPLOYMENT.md, \"A cluster\")")
     return settings
 
 

@@ -9,9 +9,11 @@ least that role in the organisation picked).
 The kernel knows the levels and roles; features say who the caller is. The auth feature
 installs the signed-in authenticator (``SIGNED_IN``); the fleet the camera authenticator
 (``CAMERA_AUTHENTICATOR``), which refuses a request without a valid device credential and
-keeps the camera on the request for the handler; the embedding feature the API-key
+keeps the camera on the request for the handler; the signaling feature the node
+authenticator (``NODE_AUTHENTICATOR``: another node's signed call, naming the viewer it
+checked as the caller); the embedding feature the API-key
 authenticator (``API_KEY_AUTHENTICATOR``) and, with ``add_authenticator``, one that knows
-viewer tokens. ``CAMERA`` and ``API_KEY`` routes fail closed: without their authenticator
+viewer tokens. ``CAMERA``, ``API_KEY`` and ``NODE`` routes fail closed: without their authenticator
 they are refused. Handlers read the caller with ``caller()``.
 
 A caller from a viewer token carries its ``Scope`` and is admitted only where the route
@@ -48,6 +50,7 @@ class Access(IntEnum):
     VIEWER = 4
     OPERATOR = 5
     ADMIN = 6
+    NODE = 7  # another node of the cluster, for a viewer it checked (kernel/node_calls.py); no person's credential
 
 
 class Role(str, Enum):
@@ -114,7 +117,10 @@ SIGNED_IN: web.AppKey[Authenticator] = web.AppKey("signed_in_authenticator")
 AUTHENTICATORS: web.AppKey[tuple[CredentialReader, ...]] = web.AppKey("authenticators")
 CAMERA_AUTHENTICATOR: web.AppKey[CameraAuthenticator] = web.AppKey("camera_authenticator")
 API_KEY_AUTHENTICATOR: web.AppKey[CameraAuthenticator] = web.AppKey("api_key_authenticator")
-CREDENTIAL_LEVELS = {Access.CAMERA: CAMERA_AUTHENTICATOR, Access.API_KEY: API_KEY_AUTHENTICATOR}
+# Another node's signed call; its authenticator names the viewer the calling node checked (``CALLER``).
+NODE_AUTHENTICATOR: web.AppKey[CameraAuthenticator] = web.AppKey("node_authenticator")
+CREDENTIAL_LEVELS = {Access.CAMERA: CAMERA_AUTHENTICATOR, Access.API_KEY: API_KEY_AUTHENTICATOR,
+                     Access.NODE: NODE_AUTHENTICATOR}
 # Whether an origin is a console origin some organisation configured (the web client hosted there).
 CONSOLE_ORIGINS: web.AppKey[Callable[[str], bool]] = web.AppKey("console_origins")
 TOKEN_ACCESS_ATTRIBUTE = "__bwlive_token_access__"

@@ -36,6 +36,9 @@ class Settings:
     # The bus between the nodes of a cluster (redis://…; kernel/bus.py); empty: one server
     # alone. Default: $BWLIVE_BUS.
     bus_url: str = field(default_factory=_bus_from_environment)
+    # Where the other nodes of a cluster reach this one (a viewer's session handed over,
+    # kernel/node_calls.py); empty: this server's own URL once it listens.
+    node_url: str = ""
     tls_cert: Path | None = None
     tls_key: Path | None = None
     tls: bool | None = None  # None: on unless the host is loopback (browsers need HTTPS)

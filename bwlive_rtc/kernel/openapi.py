@@ -20,6 +20,7 @@ SECURITY: dict[Access, list[dict[str, list[str]]]] = {
     Access.PUBLIC: [],
     Access.CAMERA: [{"camera": []}],
     Access.API_KEY: [{"api_key": []}],
+    Access.NODE: [{"node": []}],
 }
 SIGNED_IN: list[dict[str, list[str]]] = [{"session": [], "csrf": []}]
 VIEWER_TOKEN: dict[str, list[str]] = {"viewer_token": []}
@@ -98,6 +99,8 @@ def openapi_document(app: web.Application, title: str, version: str) -> dict[str
                 "camera": {"type": "http", "scheme": "bearer", "description": "the camera's device credential"},
                 "api_key": {"type": "http", "scheme": "bearer",
                             "description": "an API key (bwk_...): it mints viewer tokens and is refused elsewhere"},
+                "node": {"type": "apiKey", "in": "header", "name": "Bwlive-Node-Signature",
+                         "description": "another node of the cluster (docs/PROTOCOL.md, \"Node to node\")"},
                 "viewer_token": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
                                  "description": "a viewer token from POST /api/tokens (docs/EMBEDDING.md)"},
             },

@@ -149,15 +149,27 @@ def sentence(error: ValidationError) -> str:
     return f"{where}: {message[0].lower()}{message[1:]}" if where else message
 
 
+RAW_BODY = web.RequestKey("raw_body", bytes)
+
+
 async def _read_bounded(request: web.Request, limit: int) -> bytes:
-    """The whole body, refused with a sentence when it is larger than ``limit`` bytes."""
+    """The whole body (read once, then kept on the request), refused with a sentence when
+    it is larger than ``limit`` bytes."""
     too_large = BadRequest(f"the body is larger than {limit // 1024} KiB")
     if request.content_length is not None and request.content_length > limit:
         raise too_large
-    raw = await request.content.read(limit + 1)
+    if RAW_BODY not in request:
+        request[RAW_BODY] = await request.content.read(limit + 1)
+    raw = request[RAW_BODY]
     if len(raw) > limit:
         raise too_large
     return raw
+
+
+async def read_raw(request: web.Request) -> bytes:
+    """The JSON body's bytes as sent (a signature covers them), bounded as ``read_body``'s;
+    ``read_body`` reads them again."""
+    return await _read_bounded(request, MAX_JSON_BYTES)
 
 
 async def read_body(request: web.Request, model: type[Model]) -> Model:

@@ -95,7 +95,7 @@ async def _router(settings: Settings) -> RouterPort:
 
 async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
     router = await _router(app[SETTINGS])
-    hub = StreamHub(router, app[EVENTS].nodes)
+    hub = StreamHub(router, app[EVENTS].nodes, lambda: app[SETTINGS].node_url)
     app[ROUTER], app[STREAM_HUB] = router, hub
     _record_and_announce(app, router)
     _enforce_access_changes(app, router, hub)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from aiohttp import WSCloseCode, web
@@ -21,6 +22,7 @@ LOST_AFTER_S = 2.0  # a stream without media this long is shown as "camera lost"
 FIRST_MEDIA_GRACE_S = 10.0  # ... but one still connecting (no media yet) gets this long
 DIRECTORY_CHECK_S = 2.0  # how often the other nodes' streams are read again
 STREAMS_CHANNEL = "streams"  # {}: a node's streams changed in the directory
+NODE_ONLY = ("organisation_ids", "node", "node_url")  # what the nodes read in the directory, browsers never
 BROADCAST_CHANNEL = "console"  # {"organisation_id", "message"}: for the organisation's signed-in browsers
 
 
@@ -34,8 +36,9 @@ class _Watcher:
 class StreamHub:
     """Sends ``{"type": "streams", "streams": [...]}`` on connect and on every change."""
 
-    def __init__(self, router: RouterPort, bus: Bus) -> None:
+    def __init__(self, router: RouterPort, bus: Bus, node_url: Callable[[], str] = str) -> None:
         self.router, self.bus = router, bus
+        self._node_url = node_url  # where the other nodes reach this one (known once it listens)
         self._others: list[Message] = []  # the other nodes' streams, as last read
         self._gone: list[Message] = []  # other nodes' streams gone since ``check_directory`` last said
         self._watchers: set[_Watcher] = set()
@@ -54,7 +57,8 @@ class StreamHub:
         self.help.pop(producer.id, None)
 
     def _entry(self, producer: ProducerPort) -> Message:
-        return {**producer.describe(), "node": self.bus.node, "organisation_ids": list(producer.organisation_ids),
+        return {**producer.describe(), "node": self.bus.node, "node_url": self._node_url(),
+                "organisation_ids": list(producer.organisation_ids),
                 "acknowledged": self.acknowledgements.get(producer.id), "lost_at": self.lost.get(producer.id),
                 "help_requested_at": self.help.get(producer.id)}
 
@@ -70,7 +74,7 @@ class StreamHub:
 
     def snapshot(self, organisation_id: str, who: Caller | None = None) -> dict[str, object]:
         """The organisation's live streams on every node (those ``who`` sees, if given)."""
-        return {"type": "streams", "streams": [{k: v for k, v in e.items() if k not in ("organisation_ids", "node")}
+        return {"type": "streams", "streams": [{k: v for k, v in e.items() if k not in NODE_ONLY}
                                                for e in self._visible(organisation_id, who)]}
 
     def find(self, organisation_id: str, who: Caller, stream_id: str) -> Message | None:

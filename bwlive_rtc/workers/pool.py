@@ -10,9 +10,8 @@ import asyncio
 import json
 import logging
 import sys
-from collections.abc import Coroutine, Mapping
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 import aiohttp
 from pyee.asyncio import AsyncIOEventEmitter
@@ -23,6 +22,7 @@ from ..kernel.files import private_directory
 from ..sfu.port import CONSUMER_ADDED, CONSUMER_REMOVED, PRODUCER_ADDED, PRODUCER_REMOVED
 from ..sfu.router import UnknownStream
 from . import wire
+from .link import Link
 from .remote import RemoteStream, RemoteViewer
 
 log = logging.getLogger(__name__)
@@ -34,16 +34,15 @@ RESTART_PAUSE_S = 1.0
 SOCKET_DIRECTORY_MAX = 96  # a Unix socket's path has at most 107 bytes (Linux)
 
 
-class Worker:
+class Worker(Link):
     """One media worker process and the front's connection to it."""
 
     def __init__(self, pool: MediaWorkers, index: int, socket: Path) -> None:
+        super().__init__()
         self.pool, self.index, self.socket = pool, index, socket
         self.process: asyncio.subprocess.Process | None = None
-        self.session: aiohttp.ClientSession | None = None
         self.streams: dict[str, RemoteStream] = {}
         self.placing = 0  # publishes sent to it and not answered yet: they count as streams
-        self._tasks: set[asyncio.Task[Any]] = set()
 
     @property
     def pid(self) -> int | None:
@@ -70,35 +69,6 @@ class Worker:
         self._spawn(self._follow(events))
         self._spawn(self._watch_exit(self.process))
         log.info("media worker %d started (pid %d)", self.index, self.process.pid)
-
-    def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.ensure_future(coroutine)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    async def call(self, method: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
-        """A request to the worker; its refusal is raised as the kernel's error."""
-        if self.session is None:
-            raise Unavailable("the media worker is restarting; try again in a moment")
-        try:
-            async with self.session.request(method, f"http://worker{path}", json=body) as response:
-                text = await response.text()
-                if response.status >= 400:
-                    raise wire.error_of(response.status, text)
-                return json.loads(text) if text else {}
-        except aiohttp.ClientError:
-            raise Unavailable("the media worker went away; try again in a moment") from None
-
-    def send_soon(self, method: str, path: str, body: dict[str, Any] | None = None) -> None:
-        """A request whose answer nobody waits for (a keepalive, a message to the camera)."""
-
-        async def send() -> None:
-            try:
-                await self.call(method, path, body)
-            except Exception as exc:
-                log.info("media worker %d: %s %s: %s", self.index, method, path, exc)
-
-        self._spawn(send())
 
     async def _follow(self, events: aiohttp.ClientWebSocketResponse) -> None:
         async for message in events:
@@ -180,6 +150,10 @@ class MediaWorkers(AsyncIOEventEmitter):
         except KeyError:
             raise UnknownStream(f"no live stream with id {stream_id!r}") from None
 
+    def _holder(self, stream: RemoteStream) -> Worker:
+        """The worker holding ``stream`` (its link is one of these)."""
+        return self.workers[self.workers.index(stream.worker)]  # type: ignore[arg-type]
+
     async def publish(self, offer_sdp: str, camera: str, key_envelope: dict[str, object],
                       organisation_ids: list[str], manifest: str | None = None) -> tuple[RemoteStream, str]:
         worker = self._least_loaded()
@@ -208,23 +182,22 @@ class MediaWorkers(AsyncIOEventEmitter):
         try:
             await stream.worker.call("DELETE", f"/streams/{stream_id}")
         finally:
-            self.removed(stream.worker, stream_id)
+            self.removed(self._holder(stream), stream_id)
 
     async def subscribe(self, stream_id: str, offer_sdp: str, viewer: str | None = None) -> tuple[RemoteViewer, str]:
         stream = self._stream(stream_id)
-        answer = await stream.worker.call("POST", f"/streams/{stream_id}/viewers", {"offer": offer_sdp, "viewer": viewer})
-        consumer = RemoteViewer(answer["consumer"], stream, viewer, answer["tracks"])
+        consumer, answer = await stream.subscribe(offer_sdp, viewer)
         stream.consumers[consumer.id] = consumer
         self.emit(CONSUMER_ADDED, consumer)
-        return consumer, str(answer["answer"])
+        return consumer, answer
 
     async def unsubscribe(self, stream_id: str, consumer_id: str) -> None:
         stream = self._streams.get(stream_id)
         if stream is not None and consumer_id in stream.consumers:
             try:
-                await stream.worker.call("DELETE", f"/streams/{stream_id}/viewers/{consumer_id}")
+                await stream.unsubscribe(consumer_id)
             finally:
-                self.viewer_left(stream.worker, stream_id, consumer_id)
+                self.viewer_left(self._holder(stream), stream_id, consumer_id)
 
     async def drop_viewer(self, viewer: str, organisation_id: str) -> None:
         await asyncio.gather(*(worker.call("POST", "/viewers/drop", {"viewer": viewer, "organisation_id": organisation_id})

@@ -1,6 +1,7 @@
-"""The front's view of a stream (and its viewers) that a media worker holds: what the
-features read of a Producer or Consumer, kept from the worker's answers and reports;
-what they ask of one goes to the worker."""
+"""The front's view of a stream (and its viewers) that a media worker, or another node of
+the cluster, holds: what the features read of a Producer or Consumer, kept from the
+worker's answers and reports (a node's: from its directory entry); what they ask of one
+goes to the worker (the node) over its ``Link``."""
 from __future__ import annotations
 
 import time
@@ -8,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .pool import Worker
+    from .link import Link
 
 
 class RemoteViewer:
@@ -22,7 +23,7 @@ class RemoteViewer:
         self._decrypting: bool | None = None
 
     def _keepalive(self, **body: Any) -> None:
-        self.producer.worker.send_soon("POST", f"/streams/{self.producer.id}/viewers/{self.id}/keepalive", body)
+        self.producer.worker.send_soon("POST", self.producer.viewer_path(self.id, "/keepalive"), body)
 
     @property
     def decrypting(self) -> bool | None:
@@ -39,9 +40,9 @@ class RemoteViewer:
 
 
 class RemoteStream:
-    """A camera's live stream held by worker ``worker``."""
+    """A camera's live stream held by ``worker`` (a media worker, or another node)."""
 
-    def __init__(self, worker: Worker, described: dict[str, Any]) -> None:
+    def __init__(self, worker: Link, described: dict[str, Any]) -> None:
         self.worker = worker
         self.id: str = described["id"]
         self.camera: str = described["camera"]
@@ -77,3 +78,18 @@ class RemoteStream:
     def send_data(self, message: bytes | str) -> None:
         body = {"message": message.hex(), "binary": True} if isinstance(message, bytes) else {"message": message}
         self.worker.send_soon("POST", f"/streams/{self.id}/data", body)
+
+    def viewer_path(self, consumer_id: str, then: str = "") -> str:
+        return f"/streams/{self.id}/viewers/{consumer_id}{then}"
+
+    async def subscribe(self, offer_sdp: str, viewer: str | None) -> tuple[RemoteViewer, str]:
+        """A new viewer of the stream, and the SDP answer (with the holder's ICE candidates)."""
+        answer = await self.worker.call("POST", f"/streams/{self.id}/viewers", {"offer": offer_sdp, "viewer": viewer})
+        return RemoteViewer(answer["consumer"], self, viewer, answer["tracks"]), str(answer["answer"])
+
+    async def unsubscribe(self, consumer_id: str) -> None:
+        await self.worker.call("DELETE", self.viewer_path(consumer_id))
+
+    async def keepalive(self, consumer_id: str, decrypting: bool | None = None) -> None:
+        """A viewer's keepalive (and whether it decrypts), answered: the holder may have dropped it."""
+        await self.worker.call("POST", self.viewer_path(consumer_id, "/keepalive"), {"decrypting": decrypting})

@@ -92,12 +92,7 @@ class WorkerService:
         return web.Response(status=204)
 
     async def keepalive(self, request: web.Request) -> web.Response:
-        asked = await read_body(request, wire.Keepalive)
-        consumer = self._consumer(request)
-        if asked.decrypting is not None:
-            consumer.decrypting = asked.decrypting
-        if asked.touch:
-            consumer.touch()
+        wire.keep_alive(self._consumer(request), await read_body(request, wire.Keepalive))
         return web.Response(status=204)
 
     async def drop_viewer(self, request: web.Request) -> web.Response:

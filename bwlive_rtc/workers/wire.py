@@ -13,6 +13,7 @@ from pydantic import StrictBool, StrictStr
 from ..kernel.config import Settings
 from ..kernel.errors import BadRequest, Conflict, NotFound, ServerFault, Unavailable
 from ..kernel.requests import RequestModel
+from ..sfu.port import ConsumerPort
 
 READY = "ready"  # the worker's first line on stdout, once its socket listens
 STATUS_INTERVAL_S = 0.25  # how often a worker reports its streams' media arrival
@@ -44,6 +45,14 @@ class Subscribe(RequestModel):
 class Keepalive(RequestModel):
     decrypting: StrictBool | None = None
     touch: StrictBool = True
+
+
+def keep_alive(consumer: ConsumerPort, asked: Keepalive) -> None:
+    """A viewer's keepalive, and whether it decrypts, where its subscription is held."""
+    if asked.decrypting is not None:
+        consumer.decrypting = asked.decrypting
+    if asked.touch:
+        consumer.touch()
 
 
 class Reachable(RequestModel):
