@@ -126,14 +126,13 @@ async def test_a_member_removed_while_watching_across_nodes_loses_the_stream(
             assert response.status == 403, await response.text()  # node A no longer admits the member
         # node B dropped the consumer: a keepalive signed as node A would sign it finds no viewer there
         who = NodeCaller(member.session["user"]["id"], on_a.session["organisation"]["id"])
-        path = "/node" + location.replace("/whep/", "/streams/", 1).replace(f"{stream['id']}/", f"{stream['id']}/viewers/") \
-            + "/keepalive"
+        path = f"/node/streams/{stream['id']}/viewers/{location.rsplit('/', 1)[1]}/keepalive"
         gone = 0
         while gone != 404:
             assert time.monotonic() - removed < 5, f"node B still holds the removed member's viewer ({gone})"
-            async with aiohttp.ClientSession() as http, http.post(
-                    cluster.b.url + path, data=b"{}", headers=signed(NodeKey(cluster.node_key), "POST", path, who,
-                                                                     b"{}")) as response:
+            headers = signed(NodeKey(cluster.node_key), cluster.b.url, "POST", path, who, b"{}")
+            async with aiohttp.ClientSession() as http, http.post(cluster.b.url + path, data=b"{}",
+                                                                  headers=headers) as response:
                 gone = response.status
             await asyncio.sleep(0.1)
         dropped = time.monotonic() - removed
@@ -171,17 +170,22 @@ async def test_other_organisations_strangers_and_scoped_tokens_get_what_a_local_
             "name": "embed", "role": "viewer", "origins": [SITE]}) as response:
         assert response.status == 201, await response.text()
         secret = (await response.json())["secret"]
-    tokens = {}
+    groups = {}
+    for name, members in (("Elsewhere", ["Someone Else"]), ("Far away", [CAMERA])):
+        async with on_a.request("POST", "/api/groups", json={"name": name, "members": members}) as response:
+            assert response.status < 300, await response.text()
+    async with on_a.request("GET", "/api/groups") as response:
+        groups = {g["name"]: g["id"] for g in (await response.json())["groups"]}
     async with aiohttp.ClientSession() as backend:
-        for name, scope in (("elsewhere", ["Someone Else"]), ("this camera", [CAMERA])):
-            async with backend.post(f"{cluster.a.url}/api/tokens", json={"scope": {"streams": scope, "recordings": []}},
+        for scope, status in (({"streams": ["Someone Else"]}, 404), ({"groups": [groups["Elsewhere"]]}, 404),
+                              ({"streams": [CAMERA]}, 415), ({"groups": [groups["Far away"]]}, 415)):
+            async with backend.post(f"{cluster.a.url}/api/tokens", json={"scope": scope},
                                     headers={"Authorization": f"Bearer {secret}"}) as response:
                 assert response.status == 201, await response.text()
-                tokens[name] = (await response.json())["token"]
-        for name, status in (("elsewhere", 404), ("this camera", 415)):  # in scope: on to reading the offer
+                token = (await response.json())["token"]
             async with backend.post(f"{cluster.a.url}/whep/{stream['id']}", data="v=0", headers={
-                    "Authorization": f"Bearer {tokens[name]}", "Origin": SITE}) as response:
-                assert response.status == status, (name, await response.text())
+                    "Authorization": f"Bearer {token}", "Origin": SITE}) as response:  # 415: in scope, on to the offer
+                assert response.status == status, (scope, await response.text())
     # malformed WHEP input on node A: a sentence, never a 5xx
     for method, path, kwargs in (
             ("POST", f"/whep/{stream['id']}", {"data": b"\xff\xfe", "headers": {"Content-Type": "application/sdp"}}),
@@ -195,8 +199,9 @@ async def test_other_organisations_strangers_and_scoped_tokens_get_what_a_local_
             assert (await response.json())["error"]
 
 
-def signed(key: NodeKey, method: str, path: str, who: NodeCaller, body: bytes) -> dict[str, str]:
-    return {**key.sign(method, path, who, body), "Content-Type": "application/json"}
+def signed(key: NodeKey, node: str, method: str, path: str, who: NodeCaller, body: bytes) -> dict[str, str]:
+    """The headers of a call to the node at ``node`` (its node URL)."""
+    return {**key.sign(node, method, path, who, body), "Content-Type": "application/json"}
 
 
 async def test_forged_node_calls_to_node_b_are_refused(cluster: Cluster, camera: Camera, on_a: ApiClient) -> None:
@@ -218,35 +223,38 @@ async def test_forged_node_calls_to_node_b_are_refused(cluster: Cluster, camera:
 
     status, error = await call("POST", path, body, {"Content-Type": "application/json"})
     assert status == 401 and "node-to-node call needs the headers" in error
-    status, error = await call("POST", path, body, signed(wrong_key, "POST", path, me, body))
+    status, error = await call("POST", path, body, signed(wrong_key, cluster.b.url, "POST", path, me, body))
     assert status == 401 and "does not match" in error
     tampered = body.replace(b"v=0", b"v=1")
-    status, error = await call("POST", path, tampered, signed(key, "POST", path, me, body))
+    status, error = await call("POST", path, tampered, signed(key, cluster.b.url, "POST", path, me, body))
     assert status == 401 and "does not match" in error
-    headers = signed(key, "POST", path, me, body)
+    status, error = await call("POST", path, body, signed(key, cluster.a.url, "POST", path, me, body))
+    assert status == 401 and "for another node" in error  # a call to node A, played to node B
+    headers = signed(key, cluster.b.url, "POST", path, me, body)
     headers[node_calls.ORGANISATION] = other_org.organisation_id  # the organisation changed on the way
     status, error = await call("POST", path, body, headers)
     assert status == 401 and "does not match" in error
     with mock.patch.object(node_calls.time, "time", return_value=time.time() - 120):
-        stale = signed(key, "POST", path, me, body)
+        stale = signed(key, cluster.b.url, "POST", path, me, body)
     status, error = await call("POST", path, body, stale)
     assert status == 401 and "more than 30 s" in error
 
     keepalive = f"/node/streams/{stream['id']}/viewers/nobody/keepalive"
-    once = signed(key, "POST", keepalive, me, b"{}")
+    once = signed(key, cluster.b.url, "POST", keepalive, me, b"{}")
     status, error = await call("POST", keepalive, b"{}", once)
     assert status == 404 and "no viewer" in error  # a good call, for a viewer that is not there
     status, error = await call("POST", keepalive, b"{}", once)
     assert status == 401 and "once already" in error  # the same call again: a replay
 
     other_body = json.dumps({"offer": "v=0\r\n", "viewer": other_org.viewer}).encode()
-    status, error = await call("POST", path, other_body, signed(key, "POST", path, other_org, other_body))
+    status, error = await call("POST", path, other_body, signed(key, cluster.b.url, "POST", path, other_org, other_body))
     assert status == 404 and "no live stream" in error  # well signed, but not that organisation's stream
 
     for bad_path, data in ((path, b"{not json"), (path, json.dumps({"offer": "v=0", "viewer": "someone else"}).encode()),
                            (path, json.dumps({"offer": 5}).encode()), ("/node/streams/%20/viewers", body),
                            (f"/node/streams/{stream['id']}/viewers/nobody/keepalive", b'{"decrypting": "no"}')):
-        status, error = await call("POST", bad_path, data, signed(key, "POST", bad_path.replace("%20", " "), me, data))
+        headers = signed(key, cluster.b.url, "POST", bad_path.replace("%20", " "), me, data)
+        status, error = await call("POST", bad_path, data, headers)
         assert status in (400, 404), (bad_path, data, status, error)
 
 

@@ -1,7 +1,7 @@
 """Calls between the nodes of a cluster (docs/PROTOCOL.md, "Node to node"): HMAC-SHA256
 under a secret every node holds (``DATA-DIR/node-key``, copied by the operator like
-``token-signing-key``) over the method, path, time, a nonce, the viewer and organisation the
-calling node already checked, and the body's SHA-256. The receiving node refuses a call
+``token-signing-key``) over the node called (its node URL), the method, path, time, a nonce, the viewer
+and organisation the calling node already checked, and the body's SHA-256. The receiving node refuses a call
 without a signature, with a wrong one, outside ``WINDOW_S`` of its clock, or whose nonce it
 has seen (a replay)."""
 from __future__ import annotations
@@ -47,29 +47,30 @@ class NodeKey:
             write_private(path, secrets.token_bytes(32))
         return cls(path.read_bytes())
 
-    def _mac(self, method: str, path: str, stamp: str, nonce: str, who: NodeCaller, body: bytes) -> str:
-        text = "\n".join((method.upper(), path, stamp, nonce, who.viewer, who.organisation_id,
+    def _mac(self, node: str, method: str, path: str, stamp: str, nonce: str, who: NodeCaller, body: bytes) -> str:
+        text = "\n".join((node.rstrip("/"), method.upper(), path, stamp, nonce, who.viewer, who.organisation_id,
                           hashlib.sha256(body).hexdigest()))
         return hmac.new(self._secret, text.encode(), hashlib.sha256).hexdigest()
 
-    def sign(self, method: str, path: str, who: NodeCaller, body: bytes) -> dict[str, str]:
-        """The headers of a call to another node."""
+    def sign(self, node: str, method: str, path: str, who: NodeCaller, body: bytes) -> dict[str, str]:
+        """The headers of a call to the node at URL ``node``."""
         stamp, nonce = str(int(time.time() * 1000)), secrets.token_urlsafe(16)
         return {TIME: stamp, NONCE: nonce, VIEWER: who.viewer, ORGANISATION: who.organisation_id,
-                SIGNATURE: self._mac(method, path, stamp, nonce, who, body)}
+                SIGNATURE: self._mac(node, method, path, stamp, nonce, who, body)}
 
-    def verify(self, method: str, path: str, headers: Mapping[str, str], body: bytes) -> NodeCaller:
-        """Who a call from another node is for; ``Unauthorized`` with a sentence if it is
-        unsigned, tampered with, stale or replayed."""
+    def verify(self, node: str, method: str, path: str, headers: Mapping[str, str], body: bytes) -> NodeCaller:
+        """Who a call from another node to this one (at URL ``node``) is for;
+        ``Unauthorized`` with a sentence if it is unsigned, tampered with, for another
+        node, stale or replayed."""
         missing = [name for name in (TIME, NONCE, VIEWER, ORGANISATION, SIGNATURE) if not headers.get(name)]
         if missing:
             raise Unauthorized(f"a node-to-node call needs the headers {', '.join(missing)}: only the nodes of "
                                "this cluster may call it")
         stamp, nonce = headers[TIME], headers[NONCE]
         who = NodeCaller(headers[VIEWER], headers[ORGANISATION])
-        if not hmac.compare_digest(self._mac(method, path, stamp, nonce, who, body), headers[SIGNATURE]):
+        if not hmac.compare_digest(self._mac(node, method, path, stamp, nonce, who, body), headers[SIGNATURE]):
             raise Unauthorized("the node signature does not match this call: it was not signed with this "
-                               "cluster's node key, or it was changed on the way")
+                               "cluster's node key, or for another node, or it was changed on the way")
         if not stamp.isdigit() or abs(time.time() - int(stamp) / 1000) > WINDOW_S:
             raise Unauthorized(f"this node call is signed more than {WINDOW_S:.0f} s from this node's clock: "
                                "replayed, or a node's clock is wrong")

@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from ..kernel.access import CALLER, Access, Caller, Role, access, caller
+from ..kernel.appkeys import SETTINGS
 from ..kernel.errors import BadRequest
 from ..kernel.node_calls import PREFIX, NodeKey
 from ..kernel.requests import body, path, read_body, read_path, read_raw
@@ -23,10 +24,11 @@ routes = web.RouteTableDef()
 
 
 def node_authenticator(key: NodeKey) -> Callable[[web.Request], Awaitable[None]]:
-    """Admits a call signed by a node of the cluster, as the viewer it names."""
+    """Admits a call signed by a node of the cluster for this node, as the viewer it names."""
 
     async def check(request: web.Request) -> None:
-        who = key.verify(request.method, request.path, request.headers, await read_raw(request))
+        who = key.verify(request.app[SETTINGS].node_url, request.method, request.path, request.headers,
+                         await read_raw(request))
         request[CALLER] = Caller(user_id=who.viewer, user_name="", organisation_id=who.organisation_id,
                                  role=Role.VIEWER, by_cookie=False)
 

@@ -31,7 +31,7 @@ class NodeLink(Link):
         return self.url + PREFIX + path
 
     def _headers(self, method: str, path: str, data: bytes) -> dict[str, str]:
-        return self.key.sign(method, PREFIX + path, self.who, data)
+        return self.key.sign(self.url, method, PREFIX + path, self.who, data)
 
     def _refusal(self, status: int, text: str) -> Exception:
         if status in (401, 403):  # not the viewer's fault: the nodes do not trust each other
