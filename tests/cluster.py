@@ -33,8 +33,10 @@ class Cluster:
 
 
 @contextmanager
-def two_nodes(redis_directory: Path, workdir: Path, *extra: str) -> Iterator[Cluster]:
-    """Nodes ``a`` and ``b`` (and another organisation, ``OTHER_EMAIL``'s), stopped after."""
+def two_nodes(redis_directory: Path, workdir: Path, *extra: str,
+              each: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())) -> Iterator[Cluster]:
+    """Nodes ``a`` and ``b`` with ``extra`` options (``each``: node a's, node b's own), and
+    another organisation (``OTHER_EMAIL``'s); stopped after."""
     redis_server = RedisServer(redis_directory)
     before = os.environ.get(DATABASE_VARIABLE)
     node_key = secrets.token_bytes(32)
@@ -43,12 +45,12 @@ def two_nodes(redis_directory: Path, workdir: Path, *extra: str) -> Iterator[Clu
             os.environ[DATABASE_VARIABLE] = database
             nodes: list[Server] = []
             try:
-                for name in ("a", "b"):
+                for name, own in zip(("a", "b"), each, strict=True):
                     (workdir / name).mkdir()
                     share_database(workdir / name / "data")
                     private_directory(workdir / name / "data")
                     write_private(workdir / name / "data" / KEY_FILE, node_key)  # copied, as the operator does
-                    nodes.append(Server(workdir / name, workdir / "keys", "--bus", redis_server.url, *extra))
+                    nodes.append(Server(workdir / name, workdir / "keys", "--bus", redis_server.url, *extra, *own))
                 bootstrap(Settings(data_dir=workdir / "other", keys_dir=workdir / "no-keys", database_url=database),
                           "Other organisation", OTHER_EMAIL, "Oz Other", OTHER_PASSWORD)
                 yield Cluster(workdir, nodes[0], nodes[1], node_key)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -31,11 +32,14 @@ from tests.viewing import DecodingViewer
 
 CAMERA = "Officer Far"
 SITE = "https://embed.example"
+MEDIA_PORTS = 41000 + os.getpid() % 40 * 200  # node A's media ports from here, node B's 100 above
 
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory, system_keys: SystemKeyPair, workdir: Path) -> Iterator[Cluster]:
-    with two_nodes(tmp_path_factory.mktemp("redis"), workdir) as nodes:
+    ranges = (f"{MEDIA_PORTS}-{MEDIA_PORTS + 99}", f"{MEDIA_PORTS + 100}-{MEDIA_PORTS + 199}")
+    with two_nodes(tmp_path_factory.mktemp("redis"), workdir,
+                   each=(("--media-ports", ranges[0]), ("--media-ports", ranges[1]))) as nodes:
         yield nodes
 
 
@@ -88,6 +92,9 @@ async def test_a_viewer_on_node_a_watches_the_camera_on_node_b(cluster: Cluster,
     await viewer.start()
     try:
         assert viewer.client.location.startswith(f"/whep/{stream['id']}/")  # a resource of node A
+        candidates = [int(line.split()[5]) for line in viewer.client.pc.remoteDescription.sdp.splitlines()
+                      if line.startswith("a=candidate:")]  # the answer's: node B's media ports, not node A's
+        assert candidates and all(MEDIA_PORTS + 100 <= port < MEDIA_PORTS + 200 for port in candidates), candidates
         await until(lambda: bool(viewer.codes), what="a decoded frame")
         first = time.monotonic() - asked
         await until(lambda: advancing(viewer, 30), what="30 frames in order")
