@@ -7,7 +7,7 @@ member removed while watching loses the stream on node B. Attackers: another
 organisation, no credential, a token scoped elsewhere, forged node calls straight to node
 B (unsigned, wrongly signed, tampered, stale, replayed, another organisation's, malformed).
 Last, node B is killed while a viewer watches: node A answers 404 with a sentence, never a
-5xx."""
+5xx. And a node that was not given the node key is refused by node B, its viewer told why (503)."""
 from __future__ import annotations
 
 import asyncio
@@ -23,8 +23,10 @@ import pytest
 
 from bwlive_rtc.crypto.system_key import SystemKeyPair
 from bwlive_rtc.kernel import node_calls
+from bwlive_rtc.kernel.errors import BadRequest, Unavailable
 from bwlive_rtc.kernel.node_calls import NodeCaller, NodeKey
 from bwlive_rtc.viewer.session import ApiClient
+from bwlive_rtc.workers.nodes import OtherNodes
 from tests.cluster import OTHER_EMAIL, OTHER_PASSWORD, Cluster, local_list_changes, two_nodes
 from tests.processes import ADMIN_EMAIL, ADMIN_PASSWORD, Camera
 from tests.test_groups import invite
@@ -263,6 +265,26 @@ async def test_forged_node_calls_to_node_b_are_refused(cluster: Cluster, camera:
         headers = signed(key, cluster.b.url, "POST", bad_path.replace("%20", " "), me, data)
         status, error = await call("POST", bad_path, data, headers)
         assert status in (400, 404), (bad_path, data, status, error)
+
+
+async def test_a_node_with_another_node_key_is_refused_and_its_viewer_told_why(
+        cluster: Cluster, camera: Camera, on_a: ApiClient) -> None:
+    """This test process as a node of the cluster whose node key was not copied: node B
+    refuses its signed call, and what its viewer would get is a 503 saying why (not a 401,
+    which would blame the viewer's own credential)."""
+    stream = await stream_on_b(cluster)
+    entry = {**stream, "node": "another", "node_url": cluster.b.url,
+             "organisation_ids": [on_a.session["organisation"]["id"]]}
+    who = NodeCaller(on_a.session["user"]["id"], on_a.session["organisation"]["id"])
+    without, holding = OtherNodes(NodeKey(b"\x02" * 32), "a-node-without"), OtherNodes(NodeKey(cluster.node_key), "a-node")
+    try:
+        with pytest.raises(Unavailable, match="do not hold the same node key"):
+            await without.stream(entry, who).subscribe("v=0\r\n", who.viewer)
+        with pytest.raises(BadRequest):  # with the key, node B reads the call (and refuses the offer)
+            await holding.stream(entry, who).subscribe("v=0\r\n", who.viewer)
+    finally:
+        await without.close()
+        await holding.close()
 
 
 async def test_node_b_killed_while_watching_gets_404_on_node_a(cluster: Cluster, camera: Camera, on_a: ApiClient,

@@ -5,6 +5,7 @@ and organisation this node checked (``kernel/node_calls.py``). The holder answer
 own ICE candidates: media flows between the browser and the holder."""
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import aiohttp
@@ -16,6 +17,7 @@ from . import wire
 from .link import Link
 from .remote import RemoteStream
 
+log = logging.getLogger(__name__)
 CALL_TIMEOUT_S = 15.0  # an SDP answer may take the holder a few seconds (ICE gathering) on a loaded machine
 
 
@@ -25,7 +27,7 @@ class NodeLink(Link):
     def __init__(self, session: aiohttp.ClientSession, key: NodeKey, url: str, who: NodeCaller) -> None:
         super().__init__()
         self.session, self.key, self.url, self.who = session, key, url.rstrip("/"), who
-        self.name = f"the node holding this stream ({self.url})"
+        self.name = "the node holding this stream"  # its URL is the cluster's, never told to browsers
 
     def _url(self, path: str) -> str:
         return self.url + PREFIX + path
@@ -35,12 +37,15 @@ class NodeLink(Link):
 
     def _refusal(self, status: int, text: str) -> Exception:
         if status in (401, 403):  # not the viewer's fault: the nodes do not trust each other
-            return Unavailable(f"{self.name} refused this node's call ({wire.error_of(status, text)}); "
-                               "every node needs the same DATA-DIR/node-key")
+            log.error("the node at %s refused this node's call: %s (every node needs the same DATA-DIR/node-key)",
+                      self.url, wire.error_of(status, text))
+            return Unavailable(f"{self.name} refused this node's call: the nodes of this cluster do not hold the "
+                               "same node key (DATA-DIR/node-key); tell the administrator")
         return super()._refusal(status, text)
 
     def _unreachable(self) -> Exception:  # a node that died: its stream leaves the list within seconds
-        return NotFound(f"the stream's node ({self.url}) does not answer: the stream has ended with it "
+        log.warning("the node at %s does not answer", self.url)
+        return NotFound("the node holding this stream does not answer: the stream has ended with it "
                         "(its camera will publish again, as a new stream)")
 
 
