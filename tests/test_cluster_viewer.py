@@ -5,9 +5,10 @@ the stream in the directory and hands the session to node B over a signed node c
 media comes from node B, and keepalive, decrypt-state and leave go through node A. A
 member removed while watching loses the stream on node B. Attackers: another
 organisation, no credential, a token scoped elsewhere, forged node calls straight to node
-B (unsigned, wrongly signed, tampered, stale, replayed, another organisation's, malformed).
+B (unsigned, wrongly signed, tampered, stale, replayed, another organisation's, malformed);
+a node that was not given the node key is refused by node B, its viewer told why (503).
 Last, node B is killed while a viewer watches: node A answers 404 with a sentence, never a
-5xx. And a node that was not given the node key is refused by node B, its viewer told why (503)."""
+5xx."""
 from __future__ import annotations
 
 import asyncio
