@@ -20,26 +20,21 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from bwlive_rtc.cli.admin import bootstrap
 from bwlive_rtc.crypto.acknowledgement import seal_acknowledgement, viewer_sender
 from bwlive_rtc.crypto.content_key import KeyEnvelope
 from bwlive_rtc.crypto.system_key import SystemKeyPair
 from bwlive_rtc.kernel.bus import DIRECTORY_TTL_S
-from bwlive_rtc.kernel.config import Settings
 from bwlive_rtc.streams.hub import DIRECTORY_CHECK_S
 from bwlive_rtc.viewer.session import ApiClient
-from tests.cluster_nodes import Cluster, two_nodes
+from tests.cluster_nodes import OTHER_EMAIL, OTHER_PASSWORD, Cluster, add_other_organisation, local_list_changes, two_nodes
 from tests.processes import ADMIN_EMAIL, ADMIN_PASSWORD, Camera
 from tests.test_groups import invite
-
-OTHER_EMAIL, OTHER_PASSWORD = "admin@other.test", "another long passphrase"
 
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory, system_keys: SystemKeyPair, workdir: Path) -> Iterator[Cluster]:
     with two_nodes(workdir, tmp_path_factory.mktemp("redis")) as nodes:
-        bootstrap(Settings(data_dir=workdir / "other", keys_dir=workdir / "no-keys", database_url=nodes.database),
-                  "Other organisation", OTHER_EMAIL, "Oz Other", OTHER_PASSWORD)
+        add_other_organisation(nodes)
         yield nodes
 
 
@@ -85,18 +80,6 @@ def _has(stream_id: str) -> Any:
     return lambda streams: any(s["id"] == stream_id for s in streams)
 
 
-async def _local_list_changes(client: ApiClient, holds: Any, timeout: float = 30.0) -> tuple[float, list[dict]]:
-    """Poll node B's own list (its producers, no bus) until ``holds``; when it first did."""
-    deadline = time.monotonic() + timeout
-    while True:
-        async with client.request("GET", "/api/streams") as response:
-            streams = (await response.json())["streams"]
-        if holds(streams):
-            return time.monotonic(), streams
-        assert time.monotonic() < deadline, f"node B's list never changed: {streams}"
-        await asyncio.sleep(0.02)
-
-
 async def test_a_camera_on_node_b_starts_and_ends_on_node_a_within_a_second(cluster: Cluster) -> None:
     watcher = await Socket(await ApiClient.signed_in(cluster.a.url, ADMIN_EMAIL, ADMIN_PASSWORD)).open()
     stranger = await Socket(await ApiClient.signed_in(cluster.a.url, OTHER_EMAIL, OTHER_PASSWORD)).open()
@@ -122,13 +105,13 @@ async def test_a_camera_on_node_b_starts_and_ends_on_node_a_within_a_second(clus
 
         # a later socket's first message (node A's snapshot) shows node B's streams as well
         again = Camera(cluster.workdir, cluster.b.url, cluster.workdir / "keys", "Officer Far", data_dir=cluster.b.data_dir)
-        _, streams = await _local_list_changes(on_b.client, lambda streams: bool(streams))
+        _, streams = await local_list_changes(on_b.client, lambda streams: bool(streams))
         await watcher.until(lambda: watcher.first_time(_has(streams[0]["id"])) is not None)
         late = await Socket(await ApiClient.signed_in(cluster.a.url, ADMIN_EMAIL, ADMIN_PASSWORD)).open()
         assert [s["id"] for s in late.messages[0][1]["streams"]] == [streams[0]["id"]]
         await late.close()
         await asyncio.to_thread(again.stop)
-        await _local_list_changes(on_b.client, lambda streams: not streams)
+        await local_list_changes(on_b.client, lambda streams: not streams)
 
         # the attacker: another organisation's socket on node A saw nothing of it, nor its list
         assert stranger.messages and all(m.get("streams", []) == [] for _, m in stranger.messages)
@@ -195,13 +178,13 @@ async def test_a_camera_revoked_through_node_a_stops_streaming_on_node_b(cluster
     camera = Camera(cluster.workdir, cluster.b.url, cluster.workdir / "keys", "Officer Revoked",
                     data_dir=cluster.b.data_dir)
     try:
-        await _local_list_changes(admin_b, lambda streams: any(s["camera"] == "Officer Revoked" for s in streams))
+        await local_list_changes(admin_b, lambda streams: any(s["camera"] == "Officer Revoked" for s in streams))
         async with admin_a.request("GET", "/api/fleet") as response:
             cameras = (await response.json())["cameras"]
         camera_id = next(c["id"] for c in cameras if c["serial"] == "SN-OFFICER-REVOKED")
         async with admin_a.request("POST", f"/api/fleet/cameras/{camera_id}/revoke") as response:
             assert response.status == 200, await response.text()
-        await _local_list_changes(admin_b, lambda streams: not any(s["camera"] == "Officer Revoked" for s in streams),
+        await local_list_changes(admin_b, lambda streams: not any(s["camera"] == "Officer Revoked" for s in streams),
                                   timeout=5)
     finally:
         await asyncio.to_thread(camera.stop)
@@ -251,7 +234,7 @@ async def test_killing_node_b_loses_and_repeats_no_delivery_and_ends_its_stream(
     camera = Camera(cluster.workdir, cluster.b.url, cluster.workdir / "keys", "Officer Stranded",
                     data_dir=cluster.b.data_dir)
     try:
-        _, streams = await _local_list_changes(admin_b, lambda streams: any(s["camera"] == "Officer Stranded"
+        _, streams = await local_list_changes(admin_b, lambda streams: any(s["camera"] == "Officer Stranded"
                                                                             for s in streams))
         stream_id = next(s["id"] for s in streams if s["camera"] == "Officer Stranded")
         await watcher.until(lambda: watcher.first_time(_has(stream_id)) is not None)

@@ -28,7 +28,7 @@ from bwlive_rtc.kernel.errors import BadRequest, Unavailable
 from bwlive_rtc.kernel.node_calls import NodeCaller, NodeKey
 from bwlive_rtc.viewer.session import ApiClient
 from bwlive_rtc.workers.nodes import OtherNodes
-from tests.cluster import OTHER_EMAIL, OTHER_PASSWORD, Cluster, local_list_changes, two_nodes
+from tests.cluster_nodes import OTHER_EMAIL, OTHER_PASSWORD, Cluster, add_other_organisation, local_list_changes, two_nodes
 from tests.processes import ADMIN_EMAIL, ADMIN_PASSWORD, Camera
 from tests.test_groups import invite
 from tests.viewing import DecodingViewer
@@ -41,8 +41,9 @@ MEDIA_PORTS = 41000 + os.getpid() % 40 * 200  # node A's media ports from here, 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory, system_keys: SystemKeyPair, workdir: Path) -> Iterator[Cluster]:
     ranges = (f"{MEDIA_PORTS}-{MEDIA_PORTS + 99}", f"{MEDIA_PORTS + 100}-{MEDIA_PORTS + 199}")
-    with two_nodes(tmp_path_factory.mktemp("redis"), workdir,
+    with two_nodes(workdir, tmp_path_factory.mktemp("redis"),
                    each=(("--media-ports", ranges[0]), ("--media-ports", ranges[1]))) as nodes:
+        add_other_organisation(nodes)
         yield nodes
 
 

@@ -13,7 +13,7 @@ from playwright.sync_api import Browser, Response
 
 from bwlive_rtc.crypto.system_key import SystemKeyPair
 from bwlive_rtc.crypto.system_signing import SigningPublicKey
-from tests.cluster import Cluster, two_nodes
+from tests.cluster_nodes import Cluster, two_nodes
 from tests.processes import Camera
 from tests.test_browser_keys import signed_in, watch
 from tests.test_browser_live import frame_codes
@@ -24,7 +24,7 @@ CAMERA = "Officer Faraway"
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory, system_keys: SystemKeyPair, workdir: Path) -> Iterator[Cluster]:
-    with two_nodes(tmp_path_factory.mktemp("redis"), workdir) as nodes:
+    with two_nodes(workdir, tmp_path_factory.mktemp("redis")) as nodes:
         yield nodes
 
 
