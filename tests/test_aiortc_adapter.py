@@ -60,8 +60,7 @@ async def test_forwarding_output_to_tap_and_keyframe_request(fast: bool) -> None
         for i in range(8):
             source = RtpPacket(payload_type=96, sequence_number=(source_seq + i * 1000) & 0xFFFF,
                                timestamp=3000 * i, marker=i % 2, payload=bytes([0x10, i]) + b"x" * 50)
-            packet = SourcePacket(source)
-            output.send(rewriter.rewrite(packet), packet)
+            output.forward(SourcePacket(source))
         await asyncio.sleep(0.5)
         assert [p.payload for p in received] == [bytes([0x10, i]) + b"x" * 50 for i in range(8)]
         assert [p.timestamp for p in received] == [3000 * i for i in range(8)]

@@ -38,7 +38,7 @@ class ConsumerTrack:
                     self.source.request_keyframe()
                 return
             self.waiting_for_keyframe = False
-        self.output.send(self.rewriter.rewrite(source), source)
+        self.output.forward(source)
 
     def on_keyframe_request(self) -> None:
         """The viewer sent PLI/FIR: pass it on unless it cannot decrypt or is over budget."""

@@ -11,11 +11,19 @@ from __future__ import annotations
 import struct
 import time
 from collections.abc import Callable
+from typing import Protocol
 
 from aiortc.rtp import RTP_HISTORY_SIZE, HeaderExtensionsMap, RtpPacket, wrap_rtx
 from aiortc.utils import random16
 
 NTP_UNIX_OFFSET = 2208988800
+HEAD = struct.Struct("!BHII")  # from the second byte: marker and payload type, sequence number, timestamp, SSRC
+
+
+class WritableBuffer(Protocol):
+    """Where an output's bytes are written: a bytearray, or SRTP's own C buffer."""
+
+    def __setitem__(self, index: slice, value: bytes, /) -> None: ...
 
 
 def ntp_now() -> int:
@@ -102,14 +110,15 @@ class RtpRewriter:
     """
 
     __slots__ = ("_extensions", "_first_seq", "_history", "_layout", "_mid", "_offset", "_rtx_payload_type",
-                 "_rtx_seq", "_rtx_ssrc", "_ssrc", "payload_type")
+                 "_rtx_seq", "_rtx_ssrc", "_sent", "_ssrc", "payload_type")
 
     def __init__(self, first_seq: int | None = None, first_rtx_seq: int | None = None) -> None:
         self._first_seq = random16() if first_seq is None else first_seq
         self._rtx_seq = random16() if first_rtx_seq is None else first_rtx_seq
         self._offset: int | None = None
-        self._history: dict[int, bytes] = {}
-        self._ssrc = bytes(4)
+        self._history: list[bytes | None] = [None] * RTP_HISTORY_SIZE  # what was sent (as rendered), by sequence number
+        self._sent = [-1] * RTP_HISTORY_SIZE  # the sequence number each was sent with
+        self._ssrc = 0
         self._rtx_ssrc = 0
         self.payload_type = 0
         self._rtx_payload_type: int | None = None
@@ -120,7 +129,7 @@ class RtpRewriter:
     def start(self, *, ssrc: int, rtx_ssrc: int, payload_type: int, rtx_payload_type: int | None,
               mid: str | None, extensions: HeaderExtensionsMap) -> None:
         """Take the negotiated parameters; the sequence series goes on where it was."""
-        self._ssrc = struct.pack("!I", ssrc)
+        self._ssrc = ssrc
         self._rtx_ssrc = rtx_ssrc
         self._rtx_payload_type = rtx_payload_type
         self._mid = mid
@@ -132,28 +141,40 @@ class RtpRewriter:
         self._layout = probe.serialize(extensions)  # identifies the header layout
         self.payload_type = payload_type
 
-    def rewrite(self, source: SourcePacket) -> bytes:
-        """This output's bytes for ``source`` (after ``start()``), kept for NACKs."""
-        source_seq = source.packet.sequence_number
+    def rewrite_into(self, source: SourcePacket, buffer: WritableBuffer) -> int:
+        """Write this output's bytes for ``source`` (after ``start()``) at the start of
+        ``buffer``; returns their length. Remembered for NACKs."""
+        packet = source.packet
+        source_seq = packet.sequence_number
         offset = self._offset
         if offset is None:
             offset = self._offset = (self._first_seq - source_seq) & 0xFFFF
         seq = (source_seq + offset) & 0xFFFF
-        header = bytearray(source.render(self._layout, self._mid, self._extensions))
-        header[1] = (header[1] & 0x80) | self.payload_type
-        header[2] = seq >> 8
-        header[3] = seq & 0xFF
-        header[8:12] = self._ssrc
-        data = bytes(header)
-        self._history[seq % RTP_HISTORY_SIZE] = data
-        return data
+        rendered = source.render(self._layout, self._mid, self._extensions)
+        size = len(rendered)
+        buffer[0:size] = rendered
+        buffer[1:12] = HEAD.pack(packet.marker << 7 | self.payload_type, seq, packet.timestamp, self._ssrc)
+        slot = seq % RTP_HISTORY_SIZE
+        self._history[slot] = rendered
+        self._sent[slot] = seq
+        return size
+
+    def rewrite(self, source: SourcePacket) -> bytes:
+        """This output's bytes for ``source`` (after ``start()``), kept for NACKs."""
+        buffer = bytearray()
+        self.rewrite_into(source, buffer)
+        return bytes(buffer)
 
     def resend(self, sequence_number: int) -> bytes | None:
         """What to send for a NACK of ``sequence_number``: the packet as sent, or RTX-wrapped
         when negotiated; ``None`` once it left the history."""
-        data = self._history.get(sequence_number % RTP_HISTORY_SIZE)
-        if data is None or (data[2] << 8 | data[3]) != sequence_number:
+        slot = sequence_number % RTP_HISTORY_SIZE
+        rendered = self._history[slot]
+        if rendered is None or self._sent[slot] != sequence_number:
             return None
+        header = HEAD.unpack_from(rendered, 1)
+        data = rendered[:1] + HEAD.pack(rendered[1] & 0x80 | self.payload_type, sequence_number, header[2],
+                                        self._ssrc) + rendered[12:]
         if self._rtx_payload_type is None:
             return data
         packet = wrap_rtx(RtpPacket.parse(data, self._extensions), payload_type=self._rtx_payload_type,
