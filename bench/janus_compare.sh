@@ -9,6 +9,10 @@
 #                                               label bwlive. With workers the tool's CPU
 #                                               figures are the front's only: read loss and
 #                                               forwarded packets/s, not µs per packet)
+#   TREES="before=/tmp/a after=." bench/janus_compare.sh 8:4
+#                                              (one bwlive per source tree, each on its own
+#                                               PYTHONPATH, label bwlive-NAME: two commits
+#                                               against the same Janus in one run; not with WORKERS)
 # Results: JSONL in $OUT (default /tmp/sfubench/compare.jsonl), tables printed at the end.
 set -euo pipefail
 BENCH=$(cd "$(dirname "$0")" && pwd)
@@ -21,6 +25,7 @@ IP=198.18.0.1
 ARGS=${SFUBENCH_ARGS:---baseline 5}
 RECORDING=${RECORDING:-on}
 WORKERS=${WORKERS:-0}
+TREES=${TREES:-}
 case "$RECORDING" in on) NO_RECORDING=() ;; off) NO_RECORDING=(--no-recording) ;;
   *) echo "RECORDING must be on or off" >&2; exit 2 ;; esac
 ip netns list | grep -qw "$NS" || "$TOOL/netns.sh" up
@@ -40,31 +45,37 @@ if [ "$RECORDING" = on ]; then
   ip netns exec "$NS" "$PY" "$BENCH/janus_record.py" --rec-dir /tmp/sfubench/janus-recordings > "$WORK/janus_record.log" 2>&1 &
   RECORDER_PID=$!
 fi
-declare -A PIDS URLS
+declare -A PIDS URLS LABELS
 trap 'kill ${PIDS[*]} $RECORDER_PID 2>/dev/null || true' EXIT
-for w in $WORKERS; do
-  WORKER_ARGS=()
-  [ "$w" -gt 0 ] && WORKER_ARGS=(--workers "$w")
-  ip netns exec "$NS" "$PY" "$BENCH/serve_for_bench.py" --keys-dir "$WORK/keys" --data-dir "$WORK/data-w$w" \
-      --ice-ip "$IP" --consumer-timeout 3600 --open-viewing --query-credentials "${NO_RECORDING[@]}" \
-      "${WORKER_ARGS[@]}" > "$WORK/server-w$w.log" 2>&1 &
+INSTANCES=$WORKERS
+[ -n "$TREES" ] && INSTANCES=$TREES
+for w in $INSTANCES; do
+  WORKER_ARGS=() TREE_PATH=${PYTHONPATH:-} LABELS[$w]=bwlive
+  if [ -n "$TREES" ]; then
+    TREE_PATH=$(cd "${w#*=}" && pwd) LABELS[$w]=bwlive-${w%%=*}
+  elif [ "$w" -gt 0 ]; then
+    WORKER_ARGS=(--workers "$w") LABELS[$w]=bwlive-w$w
+  fi
+  ip netns exec "$NS" env PYTHONPATH="$TREE_PATH" "$PY" "$BENCH/serve_for_bench.py" --keys-dir "$WORK/keys" \
+      --data-dir "$WORK/data-${LABELS[$w]}" --ice-ip "$IP" --consumer-timeout 3600 --open-viewing --query-credentials \
+      "${NO_RECORDING[@]}" "${WORKER_ARGS[@]}" > "$WORK/server-${LABELS[$w]}.log" 2>&1 &
   PIDS[$w]=$!
-  for _ in $(seq 100); do grep -q "listening on" "$WORK/server-w$w.log" 2>/dev/null && break; sleep 0.2; done
-  URLS[$w]=$(grep -o 'http://[0-9.:]*' "$WORK/server-w$w.log")
-  echo "bwlive with $w media workers: pid ${PIDS[$w]} at ${URLS[$w]} (in netns $NS); recording $RECORDING"
+  for _ in $(seq 100); do grep -q "listening on" "$WORK/server-${LABELS[$w]}.log" 2>/dev/null && break; sleep 0.2; done
+  URLS[$w]=$(grep -o 'http://[0-9.:]*' "$WORK/server-${LABELS[$w]}.log")
+  echo "${LABELS[$w]}: pid ${PIDS[$w]} at ${URLS[$w]} (in netns $NS, PYTHONPATH=$TREE_PATH); recording $RECORDING"
 done
 echo "janus pid $(cat /tmp/sfubench/janus.pid)"
 
 for cfg in "$@"; do
   IFS=: read -r N M W <<< "$cfg"
   W=${W:-1}
-  echo "=== janus $N:$M $(date -Is)"
+  echo "=== janus $N:$M $(date -Is) load $(cut -d' ' -f1-3 /proc/loadavg)"
   ip netns exec "$NS" "$PY" "$TOOL/sfubench.py" --server-pid "$(cat /tmp/sfubench/janus.pid)" -N "$N" -M "$M" \
       --sub-workers "$W" --out "$OUT" --label janus $ARGS
   sleep 3
-  for w in $WORKERS; do
-    label=bwlive; [ "$w" -gt 0 ] && label=bwlive-w$w
-    echo "=== $label $N:$M $(date -Is)"
+  for w in $INSTANCES; do
+    label=${LABELS[$w]}
+    echo "=== $label $N:$M $(date -Is) load $(cut -d' ' -f1-3 /proc/loadavg)"
     ip netns exec "$NS" "$PY" "$TOOL/sfubench.py" --server-pid "${PIDS[$w]}" -N "$N" -M "$M" \
         --sub-workers "$W" --out "$OUT" --label "$label" $ARGS --adapter http-sdp --url "${URLS[$w]}" \
         --adapter-opt "publish_path=/whip?camera={name}&key=$ENVELOPE" --adapter-opt "subscribe_path=/whep/{stream}"
@@ -72,4 +83,4 @@ for cfg in "$@"; do
   done
 done
 [ "$RECORDING" = on ] && echo "janus recorded $(du -sh /tmp/sfubench/janus-recordings | cut -f1) ($(ls /tmp/sfubench/janus-recordings | wc -l) files)"
-for label in janus $(for w in $WORKERS; do [ "$w" -gt 0 ] && echo bwlive-w$w || echo bwlive; done); do echo "## $label"; "$TOOL/summarize.py" "$OUT" "$label"; done
+for label in janus $(for w in $INSTANCES; do echo "${LABELS[$w]}"; done); do echo "## $label"; "$TOOL/summarize.py" "$OUT" "$label"; done
