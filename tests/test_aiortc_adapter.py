@@ -134,6 +134,34 @@ def test_compatibility_check_covers_every_private_name_the_adapter_touches() -> 
     assert {"_tx_srtp", "_rx_srtp", "_nominated", "_ssrc", "datagram_received", "data_received"} <= touched  # sanity
 
 
+async def test_a_socket_s_waiting_datagrams_are_read_in_one_wake_up_in_order() -> None:
+    aiortc_adapter._read_datagrams_in_bursts()  # as fast_ingest does, before the media sockets are made
+    received: list[bytes] = []
+
+    class Collect(asyncio.DatagramProtocol):
+        def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+            received.append(data)
+
+    transport, _ = await asyncio.get_running_loop().create_datagram_endpoint(Collect, local_addr=("127.0.0.1", 0))
+    sender = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        await asyncio.sleep(0.05)  # the reader is registered
+        sent = [bytes([i]) * 200 for i in range(aiortc_adapter.READ_BURST + 4)]
+        for data in sent:
+            sender.sendto(data, transport.get_extra_info("sockname"))
+        for _ in range(3):  # three rounds of the loop: one datagram each, before
+            await asyncio.sleep(0)
+        assert len(received) >= aiortc_adapter.READ_BURST
+        for _ in range(50):
+            if len(received) == len(sent):
+                break
+            await asyncio.sleep(0.01)
+        assert received == sent
+    finally:
+        sender.close()
+        transport.close()
+
+
 async def test_pace_media_spreads_a_burst_and_never_delays_rtcp() -> None:
     sender_pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
     receiver_pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
