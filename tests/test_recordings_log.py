@@ -8,7 +8,6 @@ import asyncio
 import io
 import json
 import os
-import zlib
 from collections.abc import Callable
 from datetime import UTC, datetime
 from fractions import Fraction
@@ -39,7 +38,7 @@ from bwlive_rtc.recordings.container import FrameKind, RecordedFrame, read_media
 from bwlive_rtc.recordings.playback import frames_of_log
 from bwlive_rtc.recordings.recorder import Recorder, StoredSegment
 from bwlive_rtc.recordings.recovery import recover
-from bwlive_rtc.recordings.rtplog import BLOCK, RecordKind, records, summarize
+from bwlive_rtc.recordings.rtplog import RecordKind, records, summarize
 from bwlive_rtc.recordings.storage import LocalStore
 from bwlive_rtc.recordings.writer import Writer
 from bwlive_rtc.server import start_server
@@ -84,19 +83,19 @@ def stand_in_producer(recording_id: str) -> Any:
                            subscribe_data=lambda listener: lambda: None)
 
 
-async def test_the_event_loop_part_only_packs_what_arrives(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_the_event_loop_part_only_appends_what_arrives(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     def forbidden(*args: object, **kwargs: object) -> None:
         raise AssertionError("container or file work on the event loop")
 
-    for target, name in [(av, "open"), (Vp8Assembler, "add"), (recorder_module, "LogWriter"), (os, "write"),
-                         (os, "writev"), (os, "fdatasync")]:
+    for target, name in [(av, "open"), (Vp8Assembler, "add"), (recorder_module, "LogWriter"),
+                         (recorder_module, "SegmentTracker"), (os, "write"), (os, "writev")]:
         monkeypatch.setattr(target, name, forbidden)
     writer = Writer()  # its thread runs; this recorder is never handed to it
     recorder = Recorder(stand_in_producer("loop"), tmp_path / "spool", LocalStore(tmp_path / "store"), print, writer)
     two = rtp_packets(sealed_frames(2))
     delta_start = next(p for p in two if p.timestamp == two[-1].timestamp)  # the first packet of a delta frame
     recorder.on_video(SourcePacket(delta_start))  # before any key frame: not recorded
-    assert not recorder.segments and recorder.size is None
+    assert not recorder.buffer and recorder.size is None
     recorder.on_message(b"\x01position")  # data-channel messages: every one, from the start
     arriving = rtp_packets(sealed_frames(3))  # key frame, then delta frames
     for packet in arriving:
@@ -105,18 +104,14 @@ async def test_the_event_loop_part_only_packs_what_arrives(tmp_path: Path, monke
     recorder.on_message("text")
 
     assert recorder.size == (480, 272)  # read from the key frame's clear header
-    [segment] = recorder.segments
-    assert segment.summary is None and segment.log is None  # open, nothing written by the event loop
-    header = segment.header.encode()  # the records are a segment log's block, packed as they arrived
-    block = b"".join(segment.data)
-    _, found, _ = records(header + BLOCK.pack(len(block), zlib.crc32(block)) + block)
-    assert [r.kind for r in found] == [RecordKind.DATA] + [RecordKind.VIDEO] * len(arriving) + [
+    buffered = list(recorder.buffer)
+    assert [kind for kind, _, _ in buffered] == [RecordKind.DATA] + [RecordKind.VIDEO] * len(arriving) + [
         RecordKind.AUDIO, RecordKind.TEXT]
-    assert [r.body for r in found[1:-2]] == [p.serialize() for p in arriving]  # the RTP packets as received
-    assert found[-2].body == audio.serialize() and found[0].body == b"\x01position" and found[-1].body == b"text"
-    times = [r.arrival_us for r in found]
+    assert all(item is packet for (_, _, item), packet in zip(buffered[1:-2], arriving, strict=True))  # no copy
+    assert buffered[-2][2] is audio and buffered[0][2] == b"\x01position" and buffered[-1][2] == b"text"
+    times = [arrival for _, arrival, _ in buffered]
     assert times == sorted(times)
-    assert not (tmp_path / "spool").exists()
+    assert not (tmp_path / "spool").exists()  # nothing written by the event loop
     writer.close()
 
 
@@ -135,7 +130,8 @@ async def record_by_hand(tmp_path: Path, packets: list[RtpPacket], messages: lis
         recorder.on_video(SourcePacket(packet))
         if index % 5 == 4:
             recorder.drain()
-    await recorder.stop()  # the last segment closed and stored by the writer
+    recorder.finish()
+    recorder.store_closed(now=True)
     await asyncio.to_thread(writer.close)
     await asyncio.sleep(0)  # the storing pool hands each stored segment to the loop
     return stored

@@ -1,10 +1,8 @@
 """Recording one live stream at the cost of an append: on the event loop each RTP packet
-and data-channel message is packed, as received, with its arrival time, into the open
-segment's buffer (bytes: no packet is kept alive, nothing crosses a thread per packet);
-the process's writer thread (``writer.py``) appends each buffer to its segment log
-(``rtplog.py``) as one block a few times a second, closes a segment (``fdatasync``) the
-event loop has rolled over, every two seconds, and hands it to the storing pool. Frames
-and containers are made at playback (``playback.py``)."""
+and data-channel message is put, as received, with its arrival time, in a bounded
+buffer; the process's writer thread (``writer.py``) appends them to the segment log
+(``rtplog.py``), closes a segment (``fdatasync``) every two seconds and hands it to the
+storing pool. Frames and containers are made at playback (``playback.py``)."""
 from __future__ import annotations
 
 import asyncio
@@ -45,23 +43,11 @@ log = logging.getLogger(__name__)
 
 SEGMENT_US = 2_000_000  # a new segment every two seconds (of arrival time)
 SYNC_INTERVAL = 2.0  # seconds between fdatasyncs of an open segment (closing one syncs it too)
-MAX_BUFFERED = 40_000  # record parts waiting for the writer (~3 min of a camera); beyond: dropped
+MAX_BUFFERED = 20_000  # records waiting for the writer (~3 min of one camera); beyond: dropped
 PART_SUFFIX = ".part"
 STORE_RETRY_PAUSE = 30.0  # seconds between attempts while the evidence store refuses
 
-
-class Segment:
-    """One segment log on its way to the store: packed records filled in on the event
-    loop, appended by the writer thread; ``summary`` is set by the event loop once the
-    segment is rolled over (nothing is added to ``data`` after that)."""
-
-    __slots__ = ("data", "header", "log", "summary")
-
-    def __init__(self, header: SegmentHeader) -> None:
-        self.header = header
-        self.data: list[bytes] = []  # records' parts, not yet appended (the loop adds, the writer takes)
-        self.summary: SegmentSummary | None = None
-        self.log: LogWriter | None = None  # writer thread only
+Buffered = tuple[RecordKind, int, RtpPacket | bytes]  # kind, arrival (monotonic ns), what arrived
 
 
 @dataclass(frozen=True)
@@ -104,6 +90,7 @@ class Recorder:
         self.store = store
         self._on_segment = on_segment
         self._loop = asyncio.get_running_loop()
+        self.buffer: deque[Buffered] = deque()
         self.dropped = 0
         self.size: tuple[int, int] | None = None  # set by the first key frame: recording starts
         self._started_ns = time.monotonic_ns()
@@ -113,19 +100,16 @@ class Recorder:
             "BWLIVE_CAMERA": producer.camera,
             "BWLIVE_KEY_ENVELOPE": json.dumps(producer.key_envelope),
         }
-        # event loop only
-        self.segments: deque[Segment] = deque()  # the writer takes them from the left
-        self._open: Segment | None = None  # the last of ``segments`` while recording
-        self._seq = 0
-        self._roll_at_us = 0
-        self._held: list[tuple[RecordKind, int, bytes]] = []  # messages before the first key frame
-        self._tracker: SegmentTracker | None = None  # of the open segment
-        self._last_ts: list[int | None] = [None, None]  # per track, of the open segment (told to the tracker at its end)
-        self._units = 0
-        self._clocks: dict[str, TrackClock] = {}
         # writer thread only
         self._failed = False
+        self._segment: LogWriter | None = None
+        self._seq = 0
+        self._roll_at_us = 0
         self._synced_at = 0.0
+        self._pending: list[bytes] = []  # records packed, not yet appended
+        self._held: list[tuple[RecordKind, int, bytes]] = []  # messages before the first key frame
+        self._tracker: SegmentTracker | None = None  # of the open segment
+        self._clocks: dict[str, TrackClock] = {}
         # storing pool only
         self._unstored: deque[tuple[Path, SegmentSummary]] = deque()  # closed by the writer, in order
         self._storing = threading.Lock()
@@ -144,59 +128,30 @@ class Recorder:
         """Detach, write out what is buffered, and wait until every segment is stored."""
         while self._unsubscribes:
             self._unsubscribes.pop()()
-        if self._open is not None:
-            self._close_open()
         await asyncio.wrap_future(self._writer.finish(self))
 
-    # -- on the event loop: pack what arrives into the open segment's buffer -------------
+    # -- on the event loop: an append per packet, nothing else ---------------------------
 
     def on_video(self, source: SourcePacket) -> None:
         packet = source.packet
-        arrival_us = self._arrival_us()
-        if self._open is None:
-            if self.size is not None or not self._begins(packet):
-                return  # stopped, or no key frame yet
-            self._open_segment(arrival_us)
-        payload = packet.payload
-        if arrival_us >= self._roll_at_us and payload[:1] and payload[0] & 0x17 == 0x10:
-            self._close_open()  # a new frame begins here: start the next segment
-            self._open_segment(arrival_us)
-        self._media(RecordKind.VIDEO, arrival_us, packet)
+        if self.size is None and not self._begins(packet):
+            return
+        if len(self.buffer) < MAX_BUFFERED:
+            self.buffer.append((RecordKind.VIDEO, time.monotonic_ns(), packet))
+        else:
+            self.dropped += 1
 
     def on_audio(self, source: SourcePacket) -> None:
-        if self._open is not None:
-            self._media(RecordKind.AUDIO, self._arrival_us(), source.packet)
+        if self.size is not None:
+            if len(self.buffer) < MAX_BUFFERED:
+                self.buffer.append((RecordKind.AUDIO, time.monotonic_ns(), source.packet))
+            else:
+                self.dropped += 1
 
     def on_message(self, message: bytes | str) -> None:
         """Every message from the camera, in order, from the start (held until the first key frame)."""
         kind, data = (RecordKind.TEXT, message.encode()) if isinstance(message, str) else (RecordKind.DATA, message)
-        if self._open is None:
-            if self.size is None:
-                self._held.append((kind, self._arrival_us(), data))
-            return
-        self._data(kind, self._arrival_us(), data)
-
-    def _arrival_us(self) -> int:
-        return (time.monotonic_ns() - self._started_ns) // 1000
-
-    def _media(self, kind: RecordKind, arrival_us: int, packet: RtpPacket) -> None:
-        buffer = self._open.data  # type: ignore[union-attr]
-        if len(buffer) >= MAX_BUFFERED:
-            self.dropped += 1
-            return
-        payload, timestamp = packet.payload, packet.timestamp
-        if self._last_ts[kind] is None:
-            self._tracker.media(kind, arrival_us, timestamp, 0)  # type: ignore[union-attr]
-        self._last_ts[kind] = timestamp
-        self._units += packet.marker or kind  # a unit: a video frame's last packet, any audio packet
-        buffer.append(MEDIA_RECORD.pack(kind, arrival_us, RTP_HEADER_LENGTH + len(payload), RTP_VERSION_2,
-                                        packet.marker << 7 | packet.payload_type, packet.sequence_number, timestamp,
-                                        packet.ssrc))
-        buffer.append(payload)
-
-    def _data(self, kind: RecordKind, arrival_us: int, data: bytes) -> None:
-        self._tracker.data(arrival_us, kind is RecordKind.DATA)  # type: ignore[union-attr]
-        self._open.data.extend((RECORD.pack(kind, arrival_us, len(data)), data))  # type: ignore[union-attr]
+        self.buffer.append((kind, time.monotonic_ns(), data))
 
     def _begins(self, packet: RtpPacket) -> bool:
         """Whether this packet starts a key frame whose picture size is readable: the recording starts."""
@@ -205,80 +160,94 @@ class Recorder:
         self.size = vp8_keyframe_size(vp8_depayload(packet.payload))
         return self.size is not None
 
-    def _open_segment(self, arrival_us: int) -> None:
-        assert self.size is not None
-        self._open = Segment(SegmentHeader(self._seq, self._tags, self.size, self._clocks))
-        self.segments.append(self._open)
-        self._seq += 1
-        self._tracker = SegmentTracker(self._clocks)
-        self._last_ts, self._units = [None, None], 0
-        self._roll_at_us = arrival_us + SEGMENT_US
-        for kind, held_us, data in self._held:  # messages that came before the first key frame, first
-            self._data(kind, held_us, data)
-        self._held.clear()
-
-    def _close_open(self) -> None:
-        """The open segment is complete: its summary tells the writer to close it."""
-        assert self._open is not None and self._tracker is not None
-        self._tracker.advance(self._last_ts, self._units)
-        summary = self._tracker.summary()
-        self._clocks = summary.clocks
-        self._open.summary, self._open, self._tracker = summary, None, None
-
     # -- on the writer thread -----------------------------------------------------------
 
     def drain(self) -> None:
-        """Append what each segment's buffer holds as one block; close the segments the
-        event loop has rolled over."""
+        """Append what the buffer holds as one block (two at a segment boundary)."""
         if self._failed:
-            self._discard()
+            self.buffer.clear()
             return
         try:
             self._append_buffered()
         except Exception:  # a full disk must not take the stream down; the log says why
             log.exception("recording %s failed; the stream goes on unrecorded", self.producer.id)
             self._failed = True
-            self._discard()
 
     def finish(self) -> None:
         self.drain()
+        if self._segment is not None and not self._failed:
+            try:
+                self._close_segment()
+            except Exception:
+                log.exception("recording %s: the last segment could not be written", self.producer.id)
         if self.dropped:
             log.warning("recording %s: %d packets dropped, the writer fell behind", self.producer.id, self.dropped)
 
-    def _discard(self) -> None:
-        for segment in self.segments:
-            segment.data.clear()
-        while self.segments and self.segments[0].summary is not None:
-            self.segments.popleft()
-
     def _append_buffered(self) -> None:
-        while self.segments:
-            segment = self.segments[0]
-            complete = segment.summary is not None  # read first: once complete, nothing more is added
-            if segment.log is None:
-                path = self.directory / f"{segment.header.seq:06d}{LOG_SUFFIX}{PART_SUFFIX}"
-                segment.log = LogWriter(path, segment.header)
+        buffer, pending, started = self.buffer, self._pending, self._started_ns
+        last_ts: list[int | None] = [None, None]  # per track, this block's last packet (the tracker learns at the end)
+        units = 0
+        for _ in range(len(buffer)):
+            kind, arrival_ns, item = buffer.popleft()
+            arrival_us = (arrival_ns - started) // 1000
+            if isinstance(item, bytes):
+                if self._tracker is None:
+                    self._held.append((kind, arrival_us, item))  # before the first key frame
+                else:
+                    self._tracker.data(arrival_us, kind is RecordKind.DATA)
+                    pending += (RECORD.pack(kind, arrival_us, len(item)), item)
+                continue
+            payload, timestamp = item.payload, item.timestamp
+            if self._tracker is None:
+                self._open_segment(arrival_us)
+            elif arrival_us >= self._roll_at_us and kind is RecordKind.VIDEO and payload[:1] \
+                    and payload[0] & 0x17 == 0x10:  # a new frame begins here: start the next segment
+                self._tracker.advance(last_ts, units)
+                self._close_segment()
+                self._open_segment(arrival_us)
+                last_ts, units = [None, None], 0
+            if last_ts[kind] is None:
+                self._tracker.media(kind, arrival_us, timestamp, 0)  # type: ignore[union-attr]
+            last_ts[kind] = timestamp
+            units += item.marker or kind  # a unit: a video frame's last packet, any audio packet
+            pending += (MEDIA_RECORD.pack(kind, arrival_us, RTP_HEADER_LENGTH + len(payload), RTP_VERSION_2,
+                                          item.marker << 7 | item.payload_type, item.sequence_number, timestamp,
+                                          item.ssrc), payload)
+        if self._tracker is not None:
+            self._tracker.advance(last_ts, units)
+        if self._segment is not None:
+            if pending:
+                self._segment.append(pending)
+                pending.clear()
+            if time.monotonic() - self._synced_at >= SYNC_INTERVAL:
+                self._segment.sync()
                 self._synced_at = time.monotonic()
-            parts = len(segment.data)
-            if parts:
-                block = segment.data[:parts]
-                del segment.data[:parts]  # the loop may have added more meanwhile: it stays
-                segment.log.append(b"".join(block))
-            if not complete:
-                if time.monotonic() - self._synced_at >= SYNC_INTERVAL:
-                    segment.log.sync()
-                    self._synced_at = time.monotonic()
-                return
-            self._close_segment(segment)
-            self.segments.popleft()
 
-    def _close_segment(self, segment: Segment) -> None:
-        assert segment.log is not None and segment.summary is not None
-        segment.log.close()
-        part = segment.log.path
+    def _open_segment(self, arrival_us: int) -> None:
+        assert self.size is not None
+        path = self.directory / f"{self._seq:06d}{LOG_SUFFIX}{PART_SUFFIX}"
+        self._segment = LogWriter(path, SegmentHeader(self._seq, self._tags, self.size, self._clocks))
+        self._tracker = SegmentTracker(self._clocks)
+        self._roll_at_us = arrival_us + SEGMENT_US
+        self._synced_at = time.monotonic()
+        for kind, held_us, data in self._held:  # messages that came before the first key frame, first
+            self._tracker.data(held_us, kind is RecordKind.DATA)
+            self._pending += (RECORD.pack(kind, held_us, len(data)), data)
+        self._held.clear()
+
+    def _close_segment(self) -> None:
+        assert self._segment is not None and self._tracker is not None
+        if self._pending:
+            self._segment.append(self._pending)
+            self._pending.clear()
+        self._segment.close()
+        summary = self._tracker.summary()
+        self._clocks = summary.clocks
+        part = self._segment.path
         final = part.with_name(part.name.removesuffix(PART_SUFFIX))
         part.rename(final)
-        self._unstored.append((final, segment.summary))
+        self._unstored.append((final, summary))
+        self._segment, self._tracker, self._seq = None, None, self._seq + 1
         self._writer.storing.submit(self.store_closed)
 
     # -- in the storing pool --------------------------------------------------------------

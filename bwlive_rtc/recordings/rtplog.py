@@ -213,8 +213,8 @@ class LogWriter:
         self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_APPEND, 0o600)
         os.write(self._fd, header.encode())
 
-    def append(self, body: bytes | bytearray) -> None:
-        """Append ``body`` (whole records) as one block."""
+    def append(self, parts: list[bytes]) -> None:
+        body = b"".join(parts)
         head = BLOCK.pack(len(body), zlib.crc32(body))
         if os.writev(self._fd, (head, body)) != len(head) + len(body):
             raise OSError(f"short write to {self.path} (disk full?)")
