@@ -234,6 +234,12 @@ async def test_forged_node_calls_to_node_b_are_refused(cluster: Cluster, camera:
 
     status, error = await call("POST", path, body, {"Content-Type": "application/json"})
     assert status == 401 and "node-to-node call needs the headers" in error
+    person = await ApiClient.signed_in(cluster.b.url, ADMIN_EMAIL, ADMIN_PASSWORD)  # a person's session is no node
+    try:
+        async with person.request("POST", path, data=body, headers={"Content-Type": "application/json"}) as response:
+            assert response.status == 401 and "node-to-node call needs the headers" in (await response.json())["error"]
+    finally:
+        await person.close()
     status, error = await call("POST", path, body, signed(wrong_key, cluster.b.url, "POST", path, me, body))
     assert status == 401 and "does not match" in error
     tampered = body.replace(b"v=0", b"v=1")
