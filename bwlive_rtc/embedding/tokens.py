@@ -4,7 +4,6 @@ them, so a shared-secret MAC is enough and there is no public key to publish; a 
 read here must be HS256 (``alg: none`` and every other algorithm are refused)."""
 from __future__ import annotations
 
-import secrets
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -12,7 +11,7 @@ from typing import Any
 import jwt
 
 from ..kernel.errors import Unauthorized
-from ..kernel.files import write_private
+from ..kernel.files import secret_in
 
 ALGORITHM = "HS256"
 ISSUER = "bwlive"
@@ -29,10 +28,7 @@ class TokenSigner:
     @classmethod
     def in_directory(cls, data_dir: Path) -> TokenSigner:
         """The data directory's signing secret, made on first use."""
-        path = data_dir / SECRET_FILE
-        if not path.exists():
-            write_private(path, secrets.token_bytes(32))
-        return cls(path.read_bytes())
+        return cls(secret_in(data_dir / SECRET_FILE))
 
     def issue(self, claims: dict[str, Any], now: datetime, minutes: int) -> tuple[str, datetime]:
         """A signed token for ``claims`` (``jti`` among them) valid ``minutes`` from ``now``,

@@ -4,6 +4,7 @@ writing would leave one)."""
 from __future__ import annotations
 
 import os
+import secrets
 from pathlib import Path
 
 PRIVATE_UMASK = 0o077  # files 0600, directories 0700
@@ -29,3 +30,10 @@ def write_private(path: Path, data: bytes) -> None:
     """Write a secret (a private key) into a file created 0600 (never more)."""
     with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as file:
         file.write(data)
+
+
+def secret_in(path: Path) -> bytes:
+    """The 32-byte secret kept in ``path`` (0600), made on first use."""
+    if not path.exists():
+        write_private(path, secrets.token_bytes(32))
+    return path.read_bytes()

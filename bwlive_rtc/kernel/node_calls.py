@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import Unauthorized
-from .files import write_private
+from .files import secret_in
 
 KEY_FILE = "node-key"
 PREFIX = "/node"  # every node-to-node route is under it
@@ -42,10 +42,7 @@ class NodeKey:
     @classmethod
     def in_directory(cls, data_dir: Path) -> NodeKey:
         """The data directory's node key, made on first use (copy it to every node)."""
-        path = data_dir / KEY_FILE
-        if not path.exists():
-            write_private(path, secrets.token_bytes(32))
-        return cls(path.read_bytes())
+        return cls(secret_in(data_dir / KEY_FILE))
 
     def _mac(self, node: str, method: str, path: str, stamp: str, nonce: str, who: NodeCaller, body: bytes) -> str:
         text = "\n".join((node.rstrip("/"), method.upper(), path, stamp, nonce, who.viewer, who.organisation_id,
