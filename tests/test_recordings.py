@@ -273,8 +273,8 @@ async def test_a_torn_segment_of_the_first_format_is_salvaged_up_to_the_damage(t
         (spool / "torn" / scratch.name).write_bytes(media[: int(len(media) * cut)])
         (spool / "torn" / positions_path(scratch).name).write_bytes(side[: int(len(side) * cut)])
         store = LocalStore(tmp_path / f"cut{cut}" / "evidence")
-        await recover(catalog, store, spool)
-        await recover(catalog, store, spool)  # again: nothing changes
+        await recover(catalog, store, spool, ["torn"])
+        await recover(catalog, store, spool, ["torn"])  # again: nothing changes
 
         recording = catalog.get("torn", "org")
         assert recording is not None and recording["state"] == "complete"

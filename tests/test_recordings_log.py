@@ -160,8 +160,8 @@ async def test_a_torn_log_is_cut_back_to_its_intact_blocks_and_registered_once(t
         spool.mkdir(parents=True)
         (spool / "000000.rtp.part").write_bytes(log[: int(len(log) * cut)] + (b"\x00\x00\x01" if cut < 1 else b""))
         store = LocalStore(tmp_path / f"cut{cut}" / "store")
-        await recover(catalog, store, spool.parent)
-        await recover(catalog, store, spool.parent)  # again: nothing changes
+        await recover(catalog, store, spool.parent, ["rec"])
+        await recover(catalog, store, spool.parent, ["rec"])  # again: nothing changes
 
         recording = catalog.get("rec", "org")
         assert recording is not None and recording["state"] == "complete"

@@ -15,7 +15,7 @@ from ..kernel.events import ACCESS_CHANGED, EventBus
 from ..storage.database import Database
 from ..systems.store import Systems
 from .accounts import AccountError, Accounts, User
-from .backoff import SignInBackoff, failures_on
+from .backoff import SignInBackoff
 from .challenges import Challenges
 from .console_origins import ConsoleOrigins
 from .invitations import Invitation, Invitations
@@ -48,7 +48,7 @@ class AuthService:
         db = database.db
         accounts = Accounts(db, clock)
         return cls(accounts, Sessions(db, clock), Invitations(db, clock, accounts), systems, audit,
-                   SignInBackoff(clock, failures_on(events.nodes)), PasswordWorker(), events, TwoFactor(db, clock),
+                   SignInBackoff(clock, events.nodes), PasswordWorker(), events, TwoFactor(db, clock),
                    Challenges(clock), PasswordResets(db, clock, accounts), ConsoleOrigins(db, clock))
 
     def close(self) -> None:

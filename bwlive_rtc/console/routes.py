@@ -16,9 +16,9 @@ from ..kernel.access import Access, access, caller, organisation
 from ..kernel.appkeys import CLOCK, DATABASE, EVENTS, SETTINGS
 from ..kernel.audit import audit
 from ..kernel.bus import Message
+from ..kernel.counts import SharedRateLimiter
 from ..kernel.errors import Conflict, TooManyRequests
 from ..kernel.events import STREAM_ACKNOWLEDGED, StreamEvent
-from ..kernel.rate import RateLimiter
 from ..kernel.requests import body, path, read_body, read_path
 from ..protocol import ACKNOWLEDGE
 from ..streams.hub import ROUTER, STREAM_HUB
@@ -28,7 +28,7 @@ from .requests import AcknowledgeRequest, GroupMemberPath, GroupName, GroupPath,
 
 GROUPS = web.AppKey("console_groups", Groups)
 CAMERA_REACHABLE_WITHIN = 3.0  # seconds a just-started camera has to open its data channel
-ACKNOWLEDGE_LIMITS = web.AppKey("acknowledge_limits", RateLimiter)  # per operator and stream
+ACKNOWLEDGE_LIMITS = web.AppKey("acknowledge_limits", SharedRateLimiter)  # per operator and stream, every node's
 ACKNOWLEDGE_CHANNEL = "acknowledge"  # {"node", "stream_id", "by", "at", "sealed"}: for the node holding the stream
 
 routes = web.RouteTableDef()
@@ -36,7 +36,8 @@ routes = web.RouteTableDef()
 
 async def lifecycle(app: web.Application):  # type: ignore[no-untyped-def]
     app[GROUPS] = Groups(app[DATABASE].db)
-    app[ACKNOWLEDGE_LIMITS] = RateLimiter(capacity=3, refill_per_second=0.5)
+    app[ACKNOWLEDGE_LIMITS] = SharedRateLimiter(app[EVENTS].nodes, "acknowledge", capacity=3, refill_per_second=0.5,
+                                                clock=app[CLOCK])
     app[EVENTS].nodes.on(ACKNOWLEDGE_CHANNEL, _acknowledged_here(app))
     yield
 
@@ -136,7 +137,7 @@ async def acknowledge(request: web.Request) -> web.Response:
     if not reachable:
         raise Conflict("the camera cannot be reached yet; try again in a moment")
     who, now = caller(request), request.app[CLOCK].now()
-    wait = request.app[ACKNOWLEDGE_LIMITS].take((who.user_id, stream["id"]))
+    wait = await request.app[ACKNOWLEDGE_LIMITS].take((who.user_id, stream["id"]))
     if wait:
         raise TooManyRequests(f"you acknowledged this stream just now; again in {math.ceil(wait)} s",
                               headers={"Retry-After": str(math.ceil(wait))})

@@ -64,6 +64,10 @@ class Bus(ABC):
     @abstractmethod
     async def streams(self) -> dict[str, list[Message]]: ...
 
+    async def stream_ids(self) -> set[str]:
+        """The ids of every live node's streams (this one's too)."""
+        return {entry["id"] for entries in (await self.streams()).values() for entry in entries}
+
     @abstractmethod
     async def start(self) -> None:
         """Connect (a bus that cannot be reached raises ``BusError``)."""

@@ -1,11 +1,17 @@
 """Token buckets: how often something may happen, with bursts (keyframe requests of one
-viewer, acknowledgements of one operator, …)."""
+viewer, acknowledgements of one operator, …); kernel/counts.py's ``SharedRateLimiter``
+keeps them for every node of a cluster."""
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Hashable
 
 Monotonic = Callable[[], float]  # seconds, like time.monotonic (tests pass one they move)
+
+
+def refilled(tokens: float, seconds: float, capacity: float, refill_per_second: float) -> float:
+    """The tokens of a bucket that had ``tokens`` ``seconds`` ago."""
+    return min(capacity, tokens + max(0.0, seconds) * refill_per_second)
 
 
 class TokenBucket:
@@ -20,7 +26,7 @@ class TokenBucket:
 
     def _refill(self) -> float:
         now = self._clock()
-        self._tokens = min(self.capacity, self._tokens + (now - self._stamp) * self.refill_per_second)
+        self._tokens = refilled(self._tokens, now - self._stamp, self.capacity, self.refill_per_second)
         self._stamp = now
         return self._tokens
 
@@ -58,3 +64,4 @@ class RateLimiter:
                 self._buckets = {k: b for k, b in self._buckets.items() if not b.full}
             bucket = self._buckets[key] = TokenBucket(self._capacity, self._refill_per_second, self._clock)
         return 0.0 if bucket.take() else bucket.wait()
+

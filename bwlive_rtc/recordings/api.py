@@ -113,7 +113,7 @@ async def lifecycle(app: web.Application) -> AsyncIterator[None]:
     recordings = Recordings(app[SETTINGS], app[DATABASE], app[CLOCK])
     app[RECORDINGS] = recordings
     app[PLAY_SESSIONS] = PlaySessions(app[CLOCK])
-    await recordings.start()
+    await recordings.start(await app[EVENTS].nodes.stream_ids())  # not those other live nodes hold
     router = app[ROUTER]
     if isinstance(router, Router):  # the SFU in this process: record here
         recordings.record(router)

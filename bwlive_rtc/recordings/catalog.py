@@ -58,8 +58,14 @@ class Catalog:
             {"ended_at": ended.isoformat(), "duration_ms": duration_ms, "size": size, "state": COMPLETE}
         )
 
-    def unfinished(self) -> list[str]:
-        return [row["id"] for row in self.db.rows("SELECT id FROM recordings WHERE state = :state", state=RECORDING)]
+    def unfinished(self, started_before: datetime | None = None) -> list[str]:
+        """The recordings being written (begun before ``started_before``, if given)."""
+        return [row["id"] for row in self.db.rows("SELECT id, started_at FROM recordings WHERE state = :state",
+                                                  state=RECORDING)
+                if started_before is None or datetime.fromisoformat(row["started_at"]) < started_before]
+
+    def exists(self, recording_id: str) -> bool:
+        return self.db.value("SELECT 1 FROM recordings WHERE id = :id", id=recording_id) is not None
 
     def listing(self, organisation_id: str, camera: str | None = None) -> list[dict[str, Any]]:
         """An organisation's recordings, newest first, optionally of one camera user."""

@@ -1,7 +1,8 @@
-"""At start-up, finish recordings a crash left open: segments still in the spool are
-stored (the one being written is cut back to its last intact block), registered once
-(rows are keyed by recording and sequence number), and the recording is closed.
-Segments of the first format (WebM) left by an older server are repaired and stored too."""
+"""At start-up, finish recordings a crash left open (this node's own, and those of nodes
+known dead: ``left_open``): segments still in the spool are stored (the one being written
+is cut back to its last intact block), registered once (rows are keyed by recording and
+sequence number), and the recording is closed. Segments of the first format (WebM) left by
+an older server are repaired and stored too."""
 from __future__ import annotations
 
 import asyncio
@@ -9,6 +10,8 @@ import io
 import logging
 import os
 import shutil
+from collections.abc import Collection
+from datetime import datetime
 from pathlib import Path
 
 import av
@@ -105,13 +108,28 @@ def adopt(catalog: Catalog, store: EvidenceStore, recording_id: str) -> int:
     return len(rows)
 
 
-async def recover(catalog: Catalog, store: EvidenceStore, spool: Path, recording_ids: list[str] | None = None) -> None:
-    """Finish the unfinished recordings (of ``recording_ids`` only, if given: the streams of
-    a media worker that died, while the other workers record on)."""
-    unfinished = catalog.unfinished()
-    for recording_id in unfinished if recording_ids is None else [i for i in unfinished if i in recording_ids]:
+def left_open(catalog: Catalog, spool: Path, live: Collection[str], started_before: datetime) -> list[str]:
+    """The recordings a node starting finishes: its own that a crash left open (their spool
+    is in its data directory: the node that wrote them is gone, as this one holds the
+    directory's lock), and the unfinished ones no live node holds (their streams are not in
+    the node bus's directory, ``live``) begun before ``started_before`` (a stream just begun
+    may not be in the directory yet). Never another live node's."""
+    own = sorted(p.name for p in spool.iterdir() if p.is_dir()) if spool.is_dir() else []
+    return own + [i for i in catalog.unfinished(started_before) if i not in live and i not in own]
+
+
+async def recover(catalog: Catalog, store: EvidenceStore, spool: Path, recording_ids: Collection[str]) -> None:
+    """Finish these recordings: what this node's spool holds of each is stored and
+    registered, then the recording is closed (again, if another node closed it meanwhile:
+    its end follows its segments). A spool whose recording is gone from the catalog is
+    dropped."""
+    for recording_id in recording_ids:
         directory = spool / recording_id
-        segments = _spooled(directory)
+        if not catalog.exists(recording_id):
+            shutil.rmtree(directory, ignore_errors=True)
+            log.warning("recording %s is not in the catalog any more; dropped its spool", recording_id)
+            continue
+        segments = _spooled(directory) if directory.is_dir() else []
         for path in segments:
             salvage = _salvage_log if LOG_SUFFIX in path.name else _salvage_webm
             stored = await asyncio.to_thread(salvage, recording_id, path, store)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import timedelta
+from collections.abc import Collection
+from datetime import UTC, datetime, timedelta
 from pathlib import PurePosixPath
 
+from ..kernel.bus import DIRECTORY_TTL_S
 from ..kernel.clock import Clock
 from ..kernel.config import Settings
 from ..kernel.events import StreamEvent
@@ -18,7 +20,7 @@ from .catalog import Catalog
 from .container import encode_frames, positions_path, read_media, read_positions
 from .playback import frames_of_log, webm_of_log
 from .recorder import Recorder, StoredSegment
-from .recovery import adopt, recover
+from .recovery import adopt, left_open, recover
 from .retention import Purger
 from .rtplog import LOG_SUFFIX
 from .storage import EvidenceStore, open_store
@@ -45,9 +47,12 @@ class Recordings:
         self._purging: asyncio.Task[None] | None = None
         self._stopping: set[asyncio.Future[None]] = set()
 
-    async def start(self) -> None:
-        """Finish what a crash left open, then purge on schedule."""
-        await recover(self.catalog, self.store, self.settings.recordings_spool)
+    async def start(self, live: Collection[str]) -> None:
+        """Finish what a crash left open (not the recordings of ``live``, the streams other
+        live nodes hold), then purge on schedule."""
+        spool = self.settings.recordings_spool  # (streams begin on the real clock: producer.py)
+        begun_before = datetime.now(UTC) - timedelta(seconds=DIRECTORY_TTL_S)
+        await recover(self.catalog, self.store, spool, left_open(self.catalog, spool, live, begun_before))
         self._purging = asyncio.ensure_future(self.purger.run(self.settings.purge_interval))
         log.info("recordings go to %s, kept %g hours", self.store.description, self.settings.retention_hours)
 

@@ -113,8 +113,7 @@ async def _announce_interrupted(app: web.Application) -> AsyncIterator[None]:
     SOC integrations of their organisations; not those another live node holds (in the
     node bus's directory). Listed last in ``FEATURES``, so every listener of the bus is
     installed by then."""
-    live = {entry["id"] for entries in (await app[EVENTS].nodes.streams()).values() for entry in entries}
-    for stream in app[DATABASE].close_interrupted_streams(live):
+    for stream in app[DATABASE].close_interrupted_streams(await app[EVENTS].nodes.stream_ids()):
         app[EVENTS].publish(StreamEvent(STREAM_ENDED, stream.id, stream.camera, app[CLOCK].now(),
                                         organisation_ids=stream.organisation_ids))
     yield
