@@ -43,4 +43,4 @@ async def test_the_stream_lives_in_one_of_node_b_s_media_workers(cluster: Cluste
         await admin_b.close()
     assert len(workers) == 2, workers
     assert [stream["id"] in worker["streams"] for worker in workers].count(True) == 1, workers
-    assert f"stream {stream['id']} placed on media worker" in cluster.b.output
+    assert f"stream {stream['id']} of {stream['camera']} placed on media worker" in cluster.b.output
