@@ -3,9 +3,10 @@ PostgreSQL, one Redis, one S3 store: moto's real S3 server). A node starting fin
 only the recordings that were its own (their spool is in its data directory) or whose node
 is known dead (no live node holds their stream in the directory): node B restarting while
 node A records leaves A's recording growing, and it ends whole. A node killed (kill -9)
-leaves a recording open and its last seconds in its spool: the next node to start
-finishes it with what reached the store, and the dead node, started again on its data
-directory, adds its spooled seconds to it."""
+leaves a recording open and its last seconds in its spool: the node that ends its stream
+(once its directory entry expired) finishes the recording with what reached the store, or,
+when no node was there to, the next node to start does; the dead node, started again on
+its data directory, adds its spooled seconds to it."""
 from __future__ import annotations
 
 import asyncio
@@ -127,47 +128,80 @@ async def test_node_b_starting_leaves_node_a_s_live_recording_alone(cluster: Clu
         await on_a.close()
 
 
-async def test_a_dead_node_s_recording_is_finished_by_the_next_start_and_its_spool_by_its_own(
-        cluster: Cluster, s3: ThreadedMotoServer, system_keys: SystemKeyPair) -> None:
+async def _killed_while_recording(cluster: Cluster, camera_name: str) -> tuple[dict, Path]:
+    """A camera records on node A, which is killed (kill -9) into a segment: the stream,
+    and node A's spool of its recording (not empty)."""
     on_a = await ApiClient.signed_in(cluster.a.url, ADMIN_EMAIL, ADMIN_PASSWORD)
-    camera = Camera(cluster.workdir, cluster.a.url, cluster.workdir / "keys", "Officer Orphaned",
-                    data_dir=cluster.a.data_dir)
+    camera = Camera(cluster.workdir, cluster.a.url, cluster.workdir / "keys", camera_name, data_dir=cluster.a.data_dir)
     try:
         stream = await _until(lambda: _stream_of(on_a, camera.name), "the camera's stream on node A")
 
-        async def segments(at_least: int) -> list[dict] | None:
-            listed = (await _recording(on_a, stream["id"]))["segments"]
-            return listed if len(listed) >= at_least else None
+        async def two_segments() -> bool:
+            return len((await _recording(on_a, stream["id"]))["segments"]) >= 2
 
-        await _until(lambda: segments(2), "two segments of node A's recording")
+        await _until(two_segments, "two segments of node A's recording")
         await asyncio.sleep(1.0)  # into the next segment: seconds in node A's spool only
-        cluster.a.proc.kill()  # kill -9
+        cluster.a.proc.kill()
     finally:
         await on_a.close()
         await asyncio.to_thread(camera.stop)
     spool = cluster.a.data_dir / "recording-spool" / stream["id"]
     assert any(spool.iterdir()), "node A died with nothing in its spool"
-    on_b = await ApiClient.signed_in(cluster.b.url, ADMIN_EMAIL, ADMIN_PASSWORD)
-    try:
-        await asyncio.sleep(DIRECTORY_TTL_S + 2 * DIRECTORY_CHECK_S)  # node B ended node A's stream
-        assert await _stream_of(on_b, camera.name) is None
-        assert (await _recording(on_b, stream["id"]))["state"] == "recording"  # nobody finished it yet
-    finally:
-        await on_b.close()
-    await asyncio.to_thread(cluster.b.restart)  # node A is dead: node B's start finishes its recording
-    on_b = await ApiClient.signed_in(cluster.b.url, ADMIN_EMAIL, ADMIN_PASSWORD)
-    try:
-        finished = await _whole(on_b, stream["id"], s3, system_keys, at_least=30)
-        assert spool.is_dir(), "node B touched node A's spool"
-        await asyncio.to_thread(cluster.a.restart)  # node A again, on its data directory: its spooled seconds
-        assert not spool.exists()
-        whole = await _whole(on_b, stream["id"], s3, system_keys, at_least=30)
-        assert len(whole["segments"]) > len(finished["segments"]), (finished["segments"], whole["segments"])
-        assert whole["duration_ms"] > finished["duration_ms"]
-        assert whole["segments"][:len(finished["segments"])] == finished["segments"]
-        print(f"\nkilled node's recording: {len(finished['segments'])} segment(s) finished by node B's start, "
-              f"{len(whole['segments']) - len(finished['segments'])} more from node A's spool at its restart "
-              f"({finished['duration_ms']} -> {whole['duration_ms']} ms)")
-    finally:
-        await on_b.close()
+    return stream, spool
 
+
+async def _spool_added_at_node_a_s_restart(cluster: Cluster, s3: ThreadedMotoServer, keys: SystemKeyPair,
+                                           recording_id: str, spool: Path, finished: dict) -> None:
+    """Node A starts again on its data directory: its spooled seconds join the recording
+    another node finished, which is closed again, whole."""
+    assert await asyncio.to_thread(spool.is_dir), "another node touched node A's spool"
+    await asyncio.to_thread(cluster.a.restart)
+    assert not await asyncio.to_thread(spool.exists)
+    on_b = await ApiClient.signed_in(cluster.b.url, ADMIN_EMAIL, ADMIN_PASSWORD)
+    try:
+        whole = await _whole(on_b, recording_id, s3, keys, at_least=30)
+    finally:
+        await on_b.close()
+    assert len(whole["segments"]) > len(finished["segments"]), (finished["segments"], whole["segments"])
+    assert whole["duration_ms"] > finished["duration_ms"]
+    assert whole["segments"][:len(finished["segments"])] == finished["segments"]
+    print(f"\nkilled node's recording: {len(finished['segments'])} segment(s) when another node finished it, "
+          f"{len(whole['segments']) - len(finished['segments'])} more from node A's spool at its restart "
+          f"({finished['duration_ms']} -> {whole['duration_ms']} ms)")
+
+
+async def test_the_node_that_ends_a_dead_node_s_stream_finishes_its_recording_and_the_dead_node_adds_its_spool(
+        cluster: Cluster, s3: ThreadedMotoServer, system_keys: SystemKeyPair) -> None:
+    stream, spool = await _killed_while_recording(cluster, "Officer Orphaned")
+    killed = time.monotonic()
+    on_b = await ApiClient.signed_in(cluster.b.url, ADMIN_EMAIL, ADMIN_PASSWORD)
+    try:
+        async def finished() -> dict | None:
+            found = await _recording(on_b, stream["id"])
+            return found if found["state"] == "complete" else None
+
+        await _until(finished, "node B finishing node A's recording", timeout=DIRECTORY_TTL_S + 4 * DIRECTORY_CHECK_S)
+        print(f"\nnode A killed -> its recording finished by node B: {time.monotonic() - killed:.1f} s")
+        assert await _stream_of(on_b, "Officer Orphaned") is None
+        closed = await _whole(on_b, stream["id"], s3, system_keys, at_least=30)
+    finally:
+        await on_b.close()
+    await _spool_added_at_node_a_s_restart(cluster, s3, system_keys, stream["id"], spool, closed)
+
+
+async def test_a_node_starting_after_every_node_died_finishes_the_dead_node_s_recording(
+        cluster: Cluster, s3: ThreadedMotoServer, system_keys: SystemKeyPair) -> None:
+    """Node B stops before node A's directory entry expires (nobody ends node A's stream):
+    node B's next start finishes node A's recording, node A's own start adds its spool."""
+    stream, spool = await _killed_while_recording(cluster, "Officer Forsaken")
+    await asyncio.to_thread(cluster.b.stop)
+    await asyncio.sleep(DIRECTORY_TTL_S + 1)  # node A's entry is gone: known dead
+    await asyncio.to_thread(cluster.b.restart)
+    assert f"recording {stream['id']} was interrupted" in cluster.b.output
+    on_b = await ApiClient.signed_in(cluster.b.url, ADMIN_EMAIL, ADMIN_PASSWORD)
+    try:
+        assert await _stream_of(on_b, "Officer Forsaken") is None
+        closed = await _whole(on_b, stream["id"], s3, system_keys, at_least=30)
+    finally:
+        await on_b.close()
+    await _spool_added_at_node_a_s_restart(cluster, s3, system_keys, stream["id"], spool, closed)

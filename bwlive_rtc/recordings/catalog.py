@@ -58,11 +58,11 @@ class Catalog:
             {"ended_at": ended.isoformat(), "duration_ms": duration_ms, "size": size, "state": COMPLETE}
         )
 
-    def unfinished(self, started_before: datetime | None = None) -> list[str]:
-        """The recordings being written (begun before ``started_before``, if given)."""
-        return [row["id"] for row in self.db.rows("SELECT id, started_at FROM recordings WHERE state = :state",
-                                                  state=RECORDING)
-                if started_before is None or datetime.fromisoformat(row["started_at"]) < started_before]
+    def unfinished(self, started_before: datetime) -> list[str]:
+        """The recordings being written, begun before ``started_before``."""
+        return [row["id"] for row in self.db.rows(
+            "SELECT id FROM recordings WHERE state = :state AND started_at < :before ORDER BY started_at",
+            state=RECORDING, before=started_before.isoformat())]
 
     def exists(self, recording_id: str) -> bool:
         return self.db.value("SELECT 1 FROM recordings WHERE id = :id", id=recording_id) is not None

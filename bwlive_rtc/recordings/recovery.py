@@ -85,11 +85,10 @@ def _spooled(directory: Path) -> list[Path]:
     return sorted(p for p in directory.glob("[0-9]*") if p.name.endswith(suffixes))
 
 
-def adopt(catalog: Catalog, store: EvidenceStore, recording_id: str) -> int:
-    """A recording whose node died (another node ended its stream): register the segment
-    logs that node had stored but not yet registered (it registers in batches, a second
-    late at most). What was still in its spool waits for that node's next start. Returns
-    how many were registered. Blocks: run it off the event loop."""
+def register_stored(catalog: Catalog, store: EvidenceStore, recording_id: str) -> int:
+    """Register the segment logs of a recording that are in the store but not in the
+    catalog (its node died between the two: it registers in batches, a second late at
+    most). Returns how many. Blocks: run it off the event loop."""
     listed = {segment["key"] for segment in catalog.segment_rows(recording_id)}
     rows = []
     for key in store.keys(recording_id):
@@ -108,6 +107,17 @@ def adopt(catalog: Catalog, store: EvidenceStore, recording_id: str) -> int:
     return len(rows)
 
 
+def adopt(catalog: Catalog, store: EvidenceStore, recording_id: str) -> int:
+    """A recording whose node died (another node ended its stream): ``register_stored``,
+    and close it as far as stored (one without any segment is left to a start-up's
+    recovery). What was still in its spool waits for that node's next start. Returns how
+    many segments were registered. Blocks: run it off the event loop."""
+    adopted = register_stored(catalog, store, recording_id)
+    if catalog.segment_rows(recording_id):
+        catalog.finish(recording_id)
+    return adopted
+
+
 def left_open(catalog: Catalog, spool: Path, live: Collection[str], started_before: datetime) -> list[str]:
     """The recordings a node starting finishes: its own that a crash left open (their spool
     is in its data directory: the node that wrote them is gone, as this one holds the
@@ -119,7 +129,8 @@ def left_open(catalog: Catalog, spool: Path, live: Collection[str], started_befo
 
 
 async def recover(catalog: Catalog, store: EvidenceStore, spool: Path, recording_ids: Collection[str]) -> None:
-    """Finish these recordings: what this node's spool holds of each is stored and
+    """Finish these recordings: what the store holds of each is registered
+    (``register_stored``: a dead node's), what this node's spool holds is stored and
     registered, then the recording is closed (again, if another node closed it meanwhile:
     its end follows its segments). A spool whose recording is gone from the catalog is
     dropped."""
@@ -129,6 +140,7 @@ async def recover(catalog: Catalog, store: EvidenceStore, spool: Path, recording
             shutil.rmtree(directory, ignore_errors=True)
             log.warning("recording %s is not in the catalog any more; dropped its spool", recording_id)
             continue
+        await asyncio.to_thread(register_stored, catalog, store, recording_id)
         segments = _spooled(directory) if directory.is_dir() else []
         for path in segments:
             salvage = _salvage_log if LOG_SUFFIX in path.name else _salvage_webm

@@ -70,7 +70,7 @@ class Recordings:
 
     async def adopt(self, event: StreamEvent) -> None:
         """Another node died with this stream (this node ended it): register what that
-        node had stored of its recording but not yet registered."""
+        node had stored of its recording but not yet registered, and close it."""
         try:
             adopted = await asyncio.to_thread(adopt, self.catalog, self.store, event.stream_id)
         except Exception:  # a listener of the event bus: say it, never raise
