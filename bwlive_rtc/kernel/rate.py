@@ -64,4 +64,3 @@ class RateLimiter:
                 self._buckets = {k: b for k, b in self._buckets.items() if not b.full}
             bucket = self._buckets[key] = TokenBucket(self._capacity, self._refill_per_second, self._clock)
         return 0.0 if bucket.take() else bucket.wait()
-
