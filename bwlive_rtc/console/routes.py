@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from datetime import datetime
 
 from aiohttp import web
@@ -38,23 +38,21 @@ async def lifecycle(app: web.Application):  # type: ignore[no-untyped-def]
     app[GROUPS] = Groups(app[DATABASE].db)
     app[ACKNOWLEDGE_LIMITS] = SharedRateLimiter(app[EVENTS].nodes, "acknowledge", capacity=3, refill_per_second=0.5,
                                                 clock=app[CLOCK])
-    app[EVENTS].nodes.on(ACKNOWLEDGE_CHANNEL, _acknowledged_here(app))
+    app[EVENTS].nodes.on(ACKNOWLEDGE_CHANNEL, lambda message: _acknowledged_here(app, message))
     yield
 
 
-def _acknowledged_here(app: web.Application) -> Callable[[Message], Awaitable[None] | None]:
+def _acknowledged_here(app: web.Application, message: Message) -> Awaitable[None] | None:
     """On the node that holds the stream: the sealed press goes to the camera, every
     browser sees it, SOC integrations get the event."""
-    def deliver(message: Message) -> Awaitable[None] | None:
-        producer = app[ROUTER].producers.get(message["stream_id"])
-        if message["node"] != app[EVENTS].nodes.node or producer is None:
-            return None
-        by, at = message["by"], message["at"]
-        producer.send_data(json.dumps({"type": ACKNOWLEDGE, "by": by, "at": at, "sealed": message["sealed"]}))
-        app[EVENTS].publish(StreamEvent(STREAM_ACKNOWLEDGED, producer.id, producer.camera, datetime.fromisoformat(at),
-                                        {"by": by}))
-        return app[STREAM_HUB].acknowledge(producer.id, by, at)
-    return deliver
+    producer = app[ROUTER].producers.get(message["stream_id"])
+    if message["node"] != app[EVENTS].nodes.node or producer is None:
+        return None
+    by, at = message["by"], message["at"]
+    producer.send_data(json.dumps({"type": ACKNOWLEDGE, "by": by, "at": at, "sealed": message["sealed"]}))
+    app[EVENTS].publish(StreamEvent(STREAM_ACKNOWLEDGED, producer.id, producer.camera, datetime.fromisoformat(at),
+                                    {"by": by}))
+    return app[STREAM_HUB].acknowledge(producer.id, by, at)
 
 
 def _groups_message(request: web.Request) -> dict[str, object]:
@@ -142,8 +140,14 @@ async def acknowledge(request: web.Request) -> web.Response:
         raise TooManyRequests(f"you acknowledged this stream just now; again in {math.ceil(wait)} s",
                               headers={"Retry-After": str(math.ceil(wait))})
     audit(request, "stream acknowledged", stream=stream["id"], camera=stream["camera"])
-    request.app[EVENTS].nodes.publish(ACKNOWLEDGE_CHANNEL, {  # to the node that holds the stream
-        "node": stream["node"], "stream_id": stream["id"], "by": who.user_name, "at": now.isoformat(), "sealed": sealed})
+    message = {"node": stream["node"], "stream_id": stream["id"], "by": who.user_name, "at": now.isoformat(),
+               "sealed": sealed}
+    nodes = request.app[EVENTS].nodes
+    if stream["node"] == nodes.node:  # here: straight to the camera, bus or not
+        if (delivering := _acknowledged_here(request.app, message)) is not None:
+            await delivering
+    else:
+        nodes.publish(ACKNOWLEDGE_CHANNEL, message)  # to the node that holds the stream
     return web.json_response({"stream_id": stream["id"], "by": who.user_name, "at": now.isoformat()})
 
 
