@@ -197,9 +197,11 @@ async def test_acknowledgements_through_either_node_draw_on_one_budget(
 async def test_with_redis_away_each_node_counts_on_its_own_and_never_fails(
         cluster: Cluster, acknowledged_camera: Camera, system_keys: SystemKeyPair) -> None:
     """The module's last test: Redis stops. Each node counts sign-in failures and
-    acknowledgements on its own meanwhile; no request gets a 5xx."""
+    acknowledgements on its own meanwhile; no request gets a 5xx but a press through the
+    other node, which is refused with 503 and a sentence rather than answered and lost."""
     admin_b = await ApiClient.signed_in(cluster.b.url, ADMIN_EMAIL, ADMIN_PASSWORD)
     operator_b = await invite(admin_b, "alone@example.test", "Al Alone", "operator")
+    operator_a = await ApiClient.signed_in(cluster.a.url, "alone@example.test", PASSWORD)
     try:
         stream_id, sealed = await _acknowledgeable(operator_b, system_keys)
         cluster.bus.stop()
@@ -214,6 +216,12 @@ async def test_with_redis_away_each_node_counts_on_its_own_and_never_fails(
         while acknowledged_camera.output.count("acknowledged: by Al Alone") < 3:
             assert time.monotonic() < deadline, acknowledged_camera.output[-2000:]
             await asyncio.sleep(0.1)
+        status, answer, retry_after = await _acknowledge(operator_a, stream_id, {"sealed": sealed()})
+        assert (status, retry_after) == (503, "2"), (status, answer)
+        assert "cannot be reached" in answer["error"], answer
+        await asyncio.sleep(1)
+        assert acknowledged_camera.output.count("acknowledged: by Al Alone") == 3, acknowledged_camera.output[-2000:]
     finally:
         await admin_b.close()
         await operator_b.close()
+        await operator_a.close()

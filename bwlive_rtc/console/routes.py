@@ -15,9 +15,9 @@ from aiohttp import web
 from ..kernel.access import Access, access, caller, organisation
 from ..kernel.appkeys import CLOCK, DATABASE, EVENTS, SETTINGS
 from ..kernel.audit import audit
-from ..kernel.bus import Message
+from ..kernel.bus import BusError, Message
 from ..kernel.counts import SharedRateLimiter
-from ..kernel.errors import Conflict, TooManyRequests
+from ..kernel.errors import Conflict, TooManyRequests, Unavailable
 from ..kernel.events import STREAM_ACKNOWLEDGED, StreamEvent
 from ..kernel.requests import body, path, read_body, read_path
 from ..protocol import ACKNOWLEDGE
@@ -139,15 +139,19 @@ async def acknowledge(request: web.Request) -> web.Response:
     if wait:
         raise TooManyRequests(f"you acknowledged this stream just now; again in {math.ceil(wait)} s",
                               headers={"Retry-After": str(math.ceil(wait))})
-    audit(request, "stream acknowledged", stream=stream["id"], camera=stream["camera"])
     message = {"node": stream["node"], "stream_id": stream["id"], "by": who.user_name, "at": now.isoformat(),
                "sealed": sealed}
     nodes = request.app[EVENTS].nodes
     if stream["node"] == nodes.node:  # here: straight to the camera, bus or not
         if (delivering := _acknowledged_here(request.app, message)) is not None:
             await delivering
-    else:
-        nodes.publish(ACKNOWLEDGE_CHANNEL, message)  # to the node that holds the stream
+    else:  # to the node that holds the stream; said when the bus cannot take it
+        try:
+            await nodes.publish_now(ACKNOWLEDGE_CHANNEL, message)
+        except BusError as error:
+            raise Unavailable("the server holding this stream cannot be reached now; acknowledge again in a moment",
+                              headers={"Retry-After": "2"}) from error
+    audit(request, "stream acknowledged", stream=stream["id"], camera=stream["camera"])
     return web.json_response({"stream_id": stream["id"], "by": who.user_name, "at": now.isoformat()})
 
 

@@ -59,6 +59,11 @@ class Bus(ABC):
     def publish(self, channel: str, message: Message) -> None: ...
 
     @abstractmethod
+    async def publish_now(self, channel: str, message: Message) -> None:
+        """Publish and wait until the bus took it (it may overtake messages still queued by
+        ``publish``); ``BusError`` when the bus cannot be reached, so the caller can say so."""
+
+    @abstractmethod
     async def set_streams(self, entries: list[Message]) -> None: ...
 
     @abstractmethod
@@ -85,6 +90,9 @@ class LocalBus(Bus):
         self._entries: list[Message] = []
 
     def publish(self, channel: str, message: Message) -> None:
+        self._deliver(channel, message)
+
+    async def publish_now(self, channel: str, message: Message) -> None:
         self._deliver(channel, message)
 
     async def set_streams(self, entries: list[Message]) -> None:
@@ -174,6 +182,12 @@ class RedisBus(Bus):
 
     def publish(self, channel: str, message: Message) -> None:
         self._outbox.put_nowait((channel, message))
+
+    async def publish_now(self, channel: str, message: Message) -> None:
+        try:
+            await self.redis.publish(self.PREFIX + channel, json.dumps(message))
+        except (aioredis.RedisError, OSError) as error:
+            raise BusError(f"cannot reach the bus at {self.url}: {error}") from error
 
     async def set_streams(self, entries: list[Message]) -> None:
         self._entries = entries
