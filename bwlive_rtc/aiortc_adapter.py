@@ -2,7 +2,8 @@
 
 aiortc decodes what it receives and encodes what it sends; an SFU must do neither. This
 module turns an ``RTCRtpReceiver`` into a tap that hands each RTP packet to a callback,
-binds an ``RTCRtpSender`` to an ``sfu.rewriter.RtpRewriter`` whose bytes it sends, and
+binds an ``RTCRtpSender`` to an ``sfu.rewriter.RtpRewriter`` and a compiled fan-out
+(``sfu.fanout``) that sends its bytes, and
 lets the camera agent learn about keyframe requests. It relies on private names of aiortc
 1.16.0 and aioice (pinned in setup.cfg), all listed in ``INTERNALS``; ``check_compatible()``
 fails loudly when they move, and tests/test_aiortc_adapter.py exercises every function here
@@ -42,10 +43,10 @@ from aiortc.rtp import (
     unpack_remb_fci,
     unwrap_rtx,
 )
-from pylibsrtp import SRTP_MAX_TRAILER_LEN
 from pylibsrtp._binding import ffi as srtp_ffi
 from pylibsrtp._binding import lib as srtp_lib
 
+from .sfu.fanout import Fanout, Route
 from .sfu.nack import NackRepeater
 from .sfu.rewriter import RtpRewriter, SourcePacket
 from .sfu.uplink import UplinkEstimator
@@ -75,8 +76,8 @@ INTERNALS: tuple[tuple[type, tuple[str, ...]], ...] = (
     (aioice.ice.Connection, ("_nominated", "data_received", "_protocols", "get_component_candidates")),
     (aioice.ice.CandidatePair, ("protocol", "remote_addr")),
     (aioice.ice.StunProtocol, ("datagram_received", "receiver", "local_candidate", "transport")),
-    (pylibsrtp.Session, ("_srtp", "_cdata", "_buffer")),
-    (_SelectorDatagramTransport, ("_sock", "_buffer", "_read_ready", "_conn_lost", "_protocol", "max_size",
+    (pylibsrtp.Session, ("_srtp",)),
+    (_SelectorDatagramTransport, ("_sock", "_read_ready", "_conn_lost", "_protocol", "max_size",
                                   "_fatal_error")),
 )
 """Each class with the private (or replaced) names this module uses on it."""
@@ -348,10 +349,13 @@ async def _bind(connection: aioice.ice.Connection, address: str,
 
 
 class ForwardingOutput:
-    """Sends the bytes of an ``RtpRewriter`` through an ``RTCRtpSender`` without its encoder.
+    """Sends a track's packets to one peer through an ``RTCRtpSender`` without its encoder.
 
-    The sender keeps doing its RTCP (sender reports); its ``_run_rtp`` loop is replaced
-    by one that hands the negotiated parameters to the rewriter and waits to be
+    The peer joins a compiled fan-out (``sfu.fanout``) as a ``Route``: pylibsrtp's own
+    ``srtp_protect`` and the sender's SRTP session, the nominated ICE pair's socket and
+    address, the rewriter's header fields; the fan-out copies the sender's counters back
+    for its RTCP sender reports. The sender keeps doing its RTCP; its ``_run_rtp`` loop is
+    replaced by one that hands the negotiated parameters to the rewriter and waits to be
     cancelled, its NACK handling by resends from the rewriter (each one only if
     ``may_resend()``: a budget), and its keyframe request by ``on_keyframe_request``.
     """
@@ -363,7 +367,7 @@ class ForwardingOutput:
         self._rewriter = rewriter
         self._may_resend = may_resend
         self._running = False
-        self._length = srtp_ffi.new("int *")
+        self._member: tuple[Fanout, Route] | None = None
         sender._send_keyframe = on_keyframe_request  # type: ignore[method-assign]
         sender._run_rtp = self._run_rtp  # type: ignore[method-assign]
         sender._retransmit = self._retransmit  # type: ignore[method-assign]
@@ -392,33 +396,56 @@ class ForwardingOutput:
             pass
         finally:
             self._running = False
+            self.leave()
             sender._RTCRtpSender__rtp_exited.set()  # type: ignore[attr-defined]
 
-    def forward(self, source: SourcePacket) -> None:
-        """Rewrite ``source`` for this peer, SRTP-protect and send it now: the rewriter
-        writes into the SRTP session's own buffer, protected in place and sent from there
-        (through pylibsrtp's ``protect`` and asyncio's ``sendto`` it cost a third more, RESULTS §17)."""
+    def join(self, fanout: Fanout, source: SourcePacket) -> None:
+        """Send this peer's packets through ``fanout`` from ``source`` (sent now) on, until
+        the transport leaves the connected state or the sender stops."""
         dtls = self._sender.transport
         if dtls._state != DtlsState.CONNECTED:
             raise ConnectionError("transport not connected")
         pair = dtls.transport._connection._nominated.get(1)
         if pair is None:
             raise ConnectionError("no nominated ICE pair")
-        session = dtls._tx_srtp
-        buffer, length = session._buffer, self._length
-        length[0] = self._rewriter.rewrite_into(source, buffer)
-        if length[0] > len(buffer) - SRTP_MAX_TRAILER_LEN:  # what protect() refuses: no room for the tag
-            raise ValueError("packet is too long")
-        status = srtp_lib.srtp_protect(session._srtp[0], session._cdata, length)
-        if status:
-            raise pylibsrtp.Error(f"SRTP protect failed ({status})")
-        _send_datagram(pair.protocol.transport, buffer[0:length[0]], pair.remote_addr)
-        # what aiortc's sender reports (RTCP SR) about what it sent
-        sender, packet = self._sender, source.packet
-        sender._RTCRtpSender__packet_count += 1  # type: ignore[attr-defined]
-        sender._RTCRtpSender__octet_count += len(packet.payload)  # type: ignore[attr-defined]
+        self.leave()
+        sender, rewriter, session = self._sender, self._rewriter, dtls._tx_srtp
+        transport = pair.protocol.transport
+        protect, context = srtp_protector(session)
+        route = Route(
+            protect=protect, context=context, fd=transport.get_extra_info("socket").fileno(), address=pair.remote_addr,
+            payload_type=rewriter.payload_type, offset=rewriter.begin(source), ssrc=rewriter.ssrc,
+            queue=functools.partial(_queue_datagram, transport, pair.remote_addr), sync=self._sync,
+            packets=sender._RTCRtpSender__packet_count,  # type: ignore[attr-defined]
+            octets=sender._RTCRtpSender__octet_count,  # type: ignore[attr-defined]
+            keep=session,
+        )
+        fanout.add(route)
+        self._member = (fanout, route)
+        dtls.once("statechange", self.leave)
+        fanout.send_one(route, source)
+
+    def leave(self) -> None:
+        """Stop sending through the fan-out joined (if any)."""
+        if self._member is not None:
+            fanout, route = self._member
+            self._member = None
+            fanout.remove(route)
+
+    def forward(self, source: SourcePacket) -> None:
+        """``source`` to this peer alone: through a fan-out of its own unless it joined one."""
+        if self._member is None:
+            self.join(Fanout(*self._rewriter.header), source)
+        else:
+            self._member[0].send_one(self._member[1], source)
+
+    def _sync(self, packets: int, octets: int, source: SourcePacket) -> None:
+        """What aiortc's sender reports (RTCP SR) about what it sent."""
+        sender = self._sender
+        sender._RTCRtpSender__packet_count = packets  # type: ignore[attr-defined]
+        sender._RTCRtpSender__octet_count = octets  # type: ignore[attr-defined]
         sender._RTCRtpSender__ntp_timestamp = source.ntp  # type: ignore[attr-defined]
-        sender._RTCRtpSender__rtp_timestamp = packet.timestamp  # type: ignore[attr-defined]
+        sender._RTCRtpSender__rtp_timestamp = source.packet.timestamp  # type: ignore[attr-defined]
 
     async def _retransmit(self, sequence_number: int) -> None:
         data = self._rewriter.resend(sequence_number)
@@ -428,6 +455,15 @@ class ForwardingOutput:
             send_rtp_now(self._sender, data)
         except ConnectionError:
             pass
+
+
+_SRTP_PROTECT = int(srtp_ffi.cast("uintptr_t", srtp_ffi.addressof(srtp_lib, "srtp_protect")))
+
+
+def srtp_protector(session: pylibsrtp.Session) -> tuple[int, int]:
+    """The C addresses of pylibsrtp's own ``srtp_protect`` and of ``session``'s context, for
+    a fan-out ``Route``: it protects with the same libsrtp build (keep ``session`` alive)."""
+    return _SRTP_PROTECT, int(srtp_ffi.cast("uintptr_t", session._srtp[0]))
 
 
 def send_rtp_now(sender: RTCRtpSender, data: bytes) -> None:
@@ -445,16 +481,11 @@ def send_rtp_now(sender: RTCRtpSender, data: bytes) -> None:
     pair.protocol.transport.sendto(dtls._tx_srtp.protect(data), pair.remote_addr)
 
 
-def _send_datagram(transport: asyncio.DatagramTransport, data: bytes, address: tuple[str, int]) -> None:
-    """``transport.sendto`` without its checks when nothing waits in its buffer: straight to
-    the socket; a full socket (or any error) goes the usual way, which queues or reports it."""
-    if not transport._buffer:  # type: ignore[attr-defined]
-        try:
-            transport._sock.sendto(data, address)  # type: ignore[attr-defined]
-            return
-        except OSError:
-            pass
+def _queue_datagram(transport: asyncio.DatagramTransport, address: tuple[str, int], data: bytes) -> bool:
+    """Send what the fan-out could not (the socket would block) through the event loop's
+    transport, which queues it; True while its queue holds some (the next ones follow it)."""
     transport.sendto(data, address)
+    return bool(transport.get_write_buffer_size())  # type: ignore[attr-defined]  # a selector transport's
 
 
 # --- camera side: pacing, and keyframe requests reach our own encoder -----------------

@@ -18,7 +18,7 @@ from aiortc.rtp import RtpPacket
 from bwlive_rtc import aiortc_adapter
 from bwlive_rtc.camera.network import path_lost
 from bwlive_rtc.sfu.peer import MediaNetwork, NoMediaPort, answer
-from bwlive_rtc.sfu.rewriter import RtpRewriter, SourcePacket
+from bwlive_rtc.sfu.rewriter import RtpRewriter, SourceHistory, SourcePacket
 
 
 async def _connect(offerer: RTCPeerConnection, answerer: RTCPeerConnection) -> None:
@@ -35,7 +35,8 @@ async def test_forwarding_output_to_tap_and_keyframe_request(fast: bool) -> None
     keyframe_requests: list[int] = []
     received: list[RtpPacket] = []
     sender = sender_pc.addTransceiver("video", direction="sendonly").sender
-    rewriter = RtpRewriter()
+    history = SourceHistory()
+    rewriter = RtpRewriter(history)
     output = aiortc_adapter.ForwardingOutput(sender, rewriter, lambda: keyframe_requests.append(1))
     await _connect(sender_pc, receiver_pc)
     receiver = receiver_pc.getTransceivers()[0].receiver
@@ -60,7 +61,8 @@ async def test_forwarding_output_to_tap_and_keyframe_request(fast: bool) -> None
         for i in range(8):
             source = RtpPacket(payload_type=96, sequence_number=(source_seq + i * 1000) & 0xFFFF,
                                timestamp=3000 * i, marker=i % 2, payload=bytes([0x10, i]) + b"x" * 50)
-            output.forward(SourcePacket(source))
+            history.add(forwarded := SourcePacket(source))  # as the producer track keeps it
+            output.forward(forwarded)
         await asyncio.sleep(0.5)
         assert [p.payload for p in received] == [bytes([0x10, i]) + b"x" * 50 for i in range(8)]
         assert [p.timestamp for p in received] == [3000 * i for i in range(8)]
@@ -166,7 +168,7 @@ async def test_pace_media_spreads_a_burst_and_never_delays_rtcp() -> None:
     sender_pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
     receiver_pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
     sender = sender_pc.addTransceiver("video", direction="sendonly").sender
-    rewriter = RtpRewriter()
+    rewriter = RtpRewriter(SourceHistory())
     output = aiortc_adapter.ForwardingOutput(sender, rewriter, lambda: None)  # only to see when it is connected
     aiortc_adapter.pace_media(sender.transport, rate_bps=800_000, burst_bytes=5_000)
     await _connect(sender_pc, receiver_pc)

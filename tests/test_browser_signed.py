@@ -86,6 +86,8 @@ class Malice:
             send_data(consumer, message)
 
         monkeypatch.setattr(ConsumerTrack, "deliver", forwarding)
+        # every packet through ``forwarding``: a viewer never joins the track's fan-out
+        monkeypatch.setattr(ConsumerTrack, "join", lambda track, source: track.output.forward(source))
         monkeypatch.setattr(Consumer, "send_data", relaying)
 
     def resend(self, kind: str, ago: int, count: int) -> int:

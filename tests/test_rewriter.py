@@ -1,4 +1,5 @@
-"""Sequence rewriting, header patching, NACK history and RTX of one output (no peer needed)."""
+"""Sequence rewriting, header patching (the compiled fan-out's ``bw_patch``), NACK history
+and RTX of one output (no peer needed)."""
 from __future__ import annotations
 
 import json
@@ -10,7 +11,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from bwlive_rtc.crypto.chain import ChainWriter
 from bwlive_rtc.protocol import CHECKPOINT
 from bwlive_rtc.sfu.producer import checkpoint_seq
-from bwlive_rtc.sfu.rewriter import RtpRewriter, SourcePacket, UplinkSeries
+from bwlive_rtc.sfu.rewriter import RtpRewriter, SourceHistory, SourcePacket, UplinkSeries
 
 MID_URI = "urn:ietf:params:rtp-hdrext:sdes:mid"
 ABS_SEND_TIME_URI = "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time"
@@ -26,8 +27,8 @@ def extensions(mid_id: int = 1, abs_send_time_id: int = 2) -> HeaderExtensionsMa
 
 
 def rewriter(first_seq: int = 100, rtx_payload_type: int | None = None, map_: HeaderExtensionsMap | None = None,
-             ssrc: int = 0x11111111, first_rtx_seq: int = 500) -> RtpRewriter:
-    out = RtpRewriter(first_seq=first_seq, first_rtx_seq=first_rtx_seq)
+             ssrc: int = 0x11111111, first_rtx_seq: int = 500, history: SourceHistory | None = None) -> RtpRewriter:
+    out = RtpRewriter(history or SourceHistory(), first_seq=first_seq, first_rtx_seq=first_rtx_seq)
     out.start(ssrc=ssrc, rtx_ssrc=0x22222222, payload_type=96, rtx_payload_type=rtx_payload_type, mid="0",
               extensions=map_ or extensions())
     return out
@@ -75,19 +76,34 @@ def test_outputs_share_one_serialization_per_header_layout() -> None:
     assert len(packet._rendered) == 2
 
 
+def forwarded(history: SourceHistory, out: RtpRewriter | None, seq: int, **fields: int) -> bytes:
+    """A packet arrives (the producer track keeps it) and ``out`` (if any) is sent it."""
+    packet = source(seq, **fields)
+    history.add(packet)
+    return out.rewrite(packet) if out is not None else b""
+
+
 def test_nack_resends_what_was_sent_while_it_is_in_the_history() -> None:
-    out = rewriter(first_seq=65500)
-    sent = [out.rewrite(source(s)) for s in range(200)]
+    history = SourceHistory()
+    out = rewriter(first_seq=65500, history=history)
+    forwarded(history, None, 65000)  # arrived before this output's first packet
+    sent = [forwarded(history, out, s) for s in range(200)]
     assert out.resend((65500 + 199) & 0xFFFF) == sent[199]
     assert out.resend((65500 + 72) & 0xFFFF) == sent[72]  # the last 128 are kept
     assert out.resend((65500 + 71) & 0xFFFF) is None  # overwritten by a newer one
     assert out.resend(40000) is None  # never sent
+    late = rewriter(first_seq=7, history=history)
+    first = forwarded(history, late, 200)
+    assert late.resend(7) == first
+    assert late.resend(6) is None  # the source's 199, in the history but before this output's first packet
+    assert rewriter(history=history).resend(100) is None  # nothing sent yet
 
 
 def test_nack_is_answered_over_rtx_with_its_own_sequence() -> None:
     map_ = extensions()
-    out = rewriter(first_seq=1000, rtx_payload_type=97, map_=map_, first_rtx_seq=65535)
-    original = RtpPacket.parse(out.rewrite(source(5, timestamp=777, marker=1)), map_)
+    history = SourceHistory()
+    out = rewriter(first_seq=1000, rtx_payload_type=97, map_=map_, first_rtx_seq=65535, history=history)
+    original = RtpPacket.parse(forwarded(history, out, 5, timestamp=777, marker=1), map_)
     first, second = (RtpPacket.parse(out.resend(1000) or b"", map_) for _ in range(2))
     assert (first.payload_type, first.ssrc, first.sequence_number, second.sequence_number) == (97, 0x22222222, 65535, 0)
     assert first.payload == (1000).to_bytes(2, "big") + original.payload  # the original number, then its payload

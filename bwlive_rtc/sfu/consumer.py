@@ -18,15 +18,29 @@ KEYFRAME_BURST, KEYFRAMES_PER_S = 3, 0.5
 
 
 class ConsumerTrack:
-    """Forwards one producer track to one viewer, starting video at a key frame."""
+    """Forwards one producer track to one viewer, starting video at a key frame: until
+    then each packet comes to ``deliver``; from the first one it forwards, the viewer is in
+    the track's compiled fan-out (``join``) and no Python runs for it per packet."""
 
     def __init__(self, consumer: Consumer, source: ProducerTrack, sender: RTCRtpSender) -> None:
         self.consumer = consumer
         self.source = source
-        self.rewriter = RtpRewriter()
+        self.rewriter = RtpRewriter(source.history)
         self.output = ForwardingOutput(sender, self.rewriter, self.on_keyframe_request, consumer.may_resend)
         self.waiting_for_keyframe = source.kind == "video"
         self._asked_for_keyframe = False
+        self._unsubscribe: Unsubscribe | None = None
+
+    def subscribe(self) -> Unsubscribe:
+        """Start receiving the track's packets; returns how to stop."""
+        self._unsubscribe = self.source.subscribe(self.deliver)
+        return self.close
+
+    def close(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+        self.output.leave()
 
     def deliver(self, source: SourcePacket) -> None:
         if not self.output.ready:
@@ -38,7 +52,14 @@ class ConsumerTrack:
                     self.source.request_keyframe()
                 return
             self.waiting_for_keyframe = False
-        self.output.forward(source)
+        self.join(source)
+
+    def join(self, source: SourcePacket) -> None:
+        """Forward from ``source`` on through the track's fan-out for this viewer's header layout."""
+        self.output.join(self.source.fanout(*self.rewriter.header), source)
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
 
     def on_keyframe_request(self) -> None:
         """The viewer sent PLI/FIR: pass it on unless it cannot decrypt or is over budget."""
@@ -79,7 +100,7 @@ class Consumer:
             transceiver.direction = "sendonly"
             track = ConsumerTrack(self, source, transceiver.sender)
             self.tracks[transceiver.kind] = track
-            self._unsubscribes.append(source.subscribe(track.deliver))
+            self._unsubscribes.append(track.subscribe())
         self.pc.on("datachannel", self._on_datachannel)
         self._unsubscribes.append(self.producer.subscribe_data(self.send_data))
 

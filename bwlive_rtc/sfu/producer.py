@@ -10,14 +10,15 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Generic, TypeVar
 
 from aiortc import RTCDataChannel, RTCPeerConnection, RTCRtpReceiver
-from aiortc.rtp import RtpPacket
+from aiortc.rtp import HeaderExtensionsMap, RtpPacket
 
 from .. import aiortc_adapter
 from ..crypto.signing import CHECKPOINT as CHECKPOINT_TOKEN
 from ..crypto.signing import SignatureError, token_payload
 from ..protocol import CHECKPOINT
+from .fanout import Fanout
 from .keyframes import KeyframePacer
-from .rewriter import SourcePacket, UplinkSeries
+from .rewriter import SourceHistory, SourcePacket, UplinkSeries
 from .vp8 import starts_keyframe
 
 if TYPE_CHECKING:
@@ -57,7 +58,9 @@ class Subscribers(Generic[T]):
 
 
 class ProducerTrack:
-    """One incoming media track; fans each RTP packet out to its subscribers. A resume
+    """One incoming media track; hands each RTP packet to its viewers' compiled fan-outs
+    (one per header layout), keeps it for their NACKs, and hands it to its subscribers
+    (the recorder, viewers waiting for a key frame). A resume
     adds the new connection's receiver (``add_uplink``); its first packet makes it the
     track's source, and the older connection's packets are dropped from then on."""
 
@@ -68,6 +71,8 @@ class ProducerTrack:
         self.last_arrival = time.monotonic()  # of the last packet (at first: when the track was made)
         self.series = UplinkSeries(CLOCK_RATES[kind])
         self._sinks = Subscribers[SourcePacket]()
+        self.history = SourceHistory()
+        self._fanouts: dict[bytes, Fanout] = {}
         self.pacer = KeyframePacer(self._send_pli)
         self._uplinks = 0  # connections tapped so far
         self._uplink = 1  # the one that carries the track now
@@ -92,6 +97,13 @@ class ProducerTrack:
         """Hand every packet of this track to ``sink`` until the returned function is called."""
         return self._sinks.subscribe(sink)
 
+    def fanout(self, layout: bytes, mid: str | None, extensions: HeaderExtensionsMap) -> Fanout:
+        """The fan-out of this track's viewers with header ``layout``."""
+        fanout = self._fanouts.get(layout)
+        if fanout is None:
+            fanout = self._fanouts[layout] = Fanout(layout, mid, extensions)
+        return fanout
+
     def _on_packet(self, packet: RtpPacket) -> None:
         if self.ssrc is None and self._uplink > 1 and not starts_keyframe(packet.payload):
             self.ssrc = packet.ssrc
@@ -100,6 +112,12 @@ class ProducerTrack:
         self.last_arrival = time.monotonic()
         self.series.place(packet)
         source = SourcePacket(packet)
+        self.history.add(source)
+        for fanout in self._fanouts.values():
+            try:
+                fanout.send(source)
+            except Exception:  # one broken viewer must not stop the stream
+                log.exception("forwarding to viewers failed")
         for sink in self._sinks.callbacks:
             try:
                 sink(source)

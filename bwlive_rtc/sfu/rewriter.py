@@ -1,29 +1,24 @@
 """What the SFU changes in a packet it forwards: header, sequence number, SSRC; pure RTP.
 
 A received packet (``SourcePacket``) is serialized once per header layout and shared by
-every viewer with that layout; each viewer's ``RtpRewriter`` patches payload type,
-sequence number and SSRC into its copy, remembers it for NACKs and wraps resends in RTX.
+every viewer with that layout; each viewer's ``RtpRewriter`` holds what its copies' headers
+say (payload type, SSRC, its sequence numbers' offset from the source's), which the
+compiled fan-out (``fanout``) patches in, and answers NACKs from the producer track's
+``SourceHistory``, wrapped in RTX when negotiated.
 A camera that resumed its stream over a new connection sends a new RTP series; its
 ``UplinkSeries`` moves it onto the running one before any viewer or the recorder sees it.
 """
 from __future__ import annotations
 
-import struct
 import time
 from collections.abc import Callable
-from typing import Protocol
 
 from aiortc.rtp import RTP_HISTORY_SIZE, HeaderExtensionsMap, RtpPacket, wrap_rtx
 from aiortc.utils import random16
 
+from ._fanout import ffi, lib
+
 NTP_UNIX_OFFSET = 2208988800
-HEAD = struct.Struct("!BHII")  # from the second byte: marker and payload type, sequence number, timestamp, SSRC
-
-
-class WritableBuffer(Protocol):
-    """Where an output's bytes are written: a bytearray, or SRTP's own C buffer."""
-
-    def __setitem__(self, index: slice, value: bytes, /) -> None: ...
 
 
 def ntp_now() -> int:
@@ -100,36 +95,62 @@ class SourcePacket:
         return data
 
 
+class SourceHistory:
+    """A producer track's last ``RTP_HISTORY_SIZE`` packets by sequence number, for NACKs:
+    kept once for all its viewers (each one's copy is its rewriter's header on them)."""
+
+    __slots__ = ("_packets", "_serials", "serial")
+
+    def __init__(self) -> None:
+        self._packets: list[SourcePacket | None] = [None] * RTP_HISTORY_SIZE
+        self._serials = [-1] * RTP_HISTORY_SIZE
+        self.serial = 0  # packets added so far
+
+    def add(self, source: SourcePacket) -> None:
+        slot = source.packet.sequence_number % RTP_HISTORY_SIZE
+        self._packets[slot], self._serials[slot] = source, self.serial
+        self.serial += 1
+
+    def get(self, sequence_number: int, since: int) -> SourcePacket | None:
+        """The packet with ``sequence_number`` if it is kept and was added at or after the
+        ``since``-th packet."""
+        slot = sequence_number % RTP_HISTORY_SIZE
+        source = self._packets[slot]
+        if source is None or self._serials[slot] < since or source.packet.sequence_number != sequence_number:
+            return None
+        return source
+
+
 class RtpRewriter:
     """One output's own RTP series for one track.
 
     Sequence numbers start at a random ``first_seq`` and keep a fixed offset from the
     source's, so a gap in the source stays a gap and a late resend takes its own place
     (never moving the series on); timestamps pass through. ``start()`` with what
-    negotiation fixed comes before the first ``rewrite()``.
+    negotiation fixed comes before the first packet; ``begin()`` fixes the offset at it.
     """
 
-    __slots__ = ("_extensions", "_first_seq", "_history", "_layout", "_mid", "_offset", "_rtx_payload_type",
-                 "_rtx_seq", "_rtx_ssrc", "_sent", "_ssrc", "payload_type")
+    __slots__ = ("_extensions", "_first_seq", "_history", "_mid", "_offset", "_rtx_payload_type", "_rtx_seq",
+                 "_rtx_ssrc", "_since", "layout", "payload_type", "ssrc")
 
-    def __init__(self, first_seq: int | None = None, first_rtx_seq: int | None = None) -> None:
+    def __init__(self, history: SourceHistory, first_seq: int | None = None, first_rtx_seq: int | None = None) -> None:
+        self._history = history
         self._first_seq = random16() if first_seq is None else first_seq
         self._rtx_seq = random16() if first_rtx_seq is None else first_rtx_seq
         self._offset: int | None = None
-        self._history: list[bytes | None] = [None] * RTP_HISTORY_SIZE  # what was sent (as rendered), by sequence number
-        self._sent = [-1] * RTP_HISTORY_SIZE  # the sequence number each was sent with
-        self._ssrc = 0
+        self._since = 0  # the history's serial at the first packet
+        self.ssrc = 0
         self._rtx_ssrc = 0
         self.payload_type = 0
         self._rtx_payload_type: int | None = None
         self._mid: str | None = None
         self._extensions = HeaderExtensionsMap()
-        self._layout = b""
+        self.layout = b""
 
     def start(self, *, ssrc: int, rtx_ssrc: int, payload_type: int, rtx_payload_type: int | None,
               mid: str | None, extensions: HeaderExtensionsMap) -> None:
         """Take the negotiated parameters; the sequence series goes on where it was."""
-        self._ssrc = ssrc
+        self.ssrc = ssrc
         self._rtx_ssrc = rtx_ssrc
         self._rtx_payload_type = rtx_payload_type
         self._mid = mid
@@ -138,43 +159,39 @@ class RtpRewriter:
         probe.extensions.mid = mid
         probe.extensions.abs_send_time = 0
         probe.extensions.audio_level = (False, 0)
-        self._layout = probe.serialize(extensions)  # identifies the header layout
+        self.layout = probe.serialize(extensions)  # identifies the header layout
         self.payload_type = payload_type
 
-    def rewrite_into(self, source: SourcePacket, buffer: WritableBuffer) -> int:
-        """Write this output's bytes for ``source`` (after ``start()``) at the start of
-        ``buffer``; returns their length. Remembered for NACKs."""
-        packet = source.packet
-        source_seq = packet.sequence_number
-        offset = self._offset
-        if offset is None:
-            offset = self._offset = (self._first_seq - source_seq) & 0xFFFF
-        seq = (source_seq + offset) & 0xFFFF
-        rendered = source.render(self._layout, self._mid, self._extensions)
-        size = len(rendered)
-        buffer[0:size] = rendered
-        buffer[1:12] = HEAD.pack(packet.marker << 7 | self.payload_type, seq, packet.timestamp, self._ssrc)
-        slot = seq % RTP_HISTORY_SIZE
-        self._history[slot] = rendered
-        self._sent[slot] = seq
-        return size
+    @property
+    def header(self) -> tuple[bytes, str | None, HeaderExtensionsMap]:
+        """What renders this output's packets: layout, mid, extension ids (``SourcePacket.render``)."""
+        return self.layout, self._mid, self._extensions
+
+    def begin(self, source: SourcePacket) -> int:
+        """The offset from the source's sequence numbers to this output's, fixed at the
+        first packet (``source``, already in the history) it is sent."""
+        if self._offset is None:
+            self._offset = (self._first_seq - source.packet.sequence_number) & 0xFFFF
+            self._since = self._history.serial - 1
+        return self._offset
 
     def rewrite(self, source: SourcePacket) -> bytes:
-        """This output's bytes for ``source`` (after ``start()``), kept for NACKs."""
-        buffer = bytearray()
-        self.rewrite_into(source, buffer)
-        return bytes(buffer)
+        """This output's bytes for ``source`` (after ``start()``), as the fan-out sends them."""
+        packet = source.packet
+        data = bytearray(source.render(self.layout, self._mid, self._extensions))
+        lib.bw_patch(ffi.from_buffer(data), packet.marker, self.payload_type,
+                     (packet.sequence_number + self.begin(source)) & 0xFFFF, packet.timestamp, self.ssrc)
+        return bytes(data)
 
     def resend(self, sequence_number: int) -> bytes | None:
         """What to send for a NACK of ``sequence_number``: the packet as sent, or RTX-wrapped
-        when negotiated; ``None`` once it left the history."""
-        slot = sequence_number % RTP_HISTORY_SIZE
-        rendered = self._history[slot]
-        if rendered is None or self._sent[slot] != sequence_number:
+        when negotiated; ``None`` once it left the history (or was never sent)."""
+        if self._offset is None:
             return None
-        header = HEAD.unpack_from(rendered, 1)
-        data = rendered[:1] + HEAD.pack(rendered[1] & 0x80 | self.payload_type, sequence_number, header[2],
-                                        self._ssrc) + rendered[12:]
+        source = self._history.get((sequence_number - self._offset) & 0xFFFF, self._since)
+        if source is None:
+            return None
+        data = self.rewrite(source)
         if self._rtx_payload_type is None:
             return data
         packet = wrap_rtx(RtpPacket.parse(data, self._extensions), payload_type=self._rtx_payload_type,

@@ -1,0 +1,126 @@
+"""The compiled fan-out (bwlive_rtc/sfu/fanout.c): each viewer's copy is the rewriter's
+header on the shared rendering, protected with pylibsrtp's own libsrtp and sent over a
+real UDP socket; a peer's SRTP session with the viewer's keys takes it back."""
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Iterator
+
+import pytest
+from aiortc.rtp import RtpPacket
+from pylibsrtp import Policy, Session
+
+from bwlive_rtc import aiortc_adapter
+from bwlive_rtc.sfu.fanout import SYNC_EVERY, Fanout, Route
+from bwlive_rtc.sfu.rewriter import RtpRewriter, SourceHistory, SourcePacket
+from tests.test_rewriter import extensions
+
+KEY_LENGTH = 30  # AES-128 key and salt (SRTP_AES128_CM_SHA1_80)
+
+
+class Viewer:
+    """One output: its rewriter, its SRTP keys (the server's session and its peer's), its socket."""
+
+    def __init__(self, history: SourceHistory, first_seq: int, ssrc: int, payload_type: int) -> None:
+        key = os.urandom(KEY_LENGTH)
+        self.tx = Session(Policy(key=key, ssrc_type=Policy.SSRC_ANY_OUTBOUND))
+        self.rx = Session(Policy(key=key, ssrc_type=Policy.SSRC_ANY_INBOUND))
+        self.map = extensions()
+        self.rewriter = RtpRewriter(history, first_seq=first_seq)
+        self.rewriter.start(ssrc=ssrc, rtx_ssrc=1, payload_type=payload_type, rtx_payload_type=None, mid="0",
+                            extensions=self.map)
+        self.socket = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.socket.bind(("127.0.0.1", 0))
+        self.socket.settimeout(2)
+        self.synced: list[tuple[int, int, int]] = []
+
+    def route(self, sender: socket.socket, first: SourcePacket) -> Route:
+        protect, context = aiortc_adapter.srtp_protector(self.tx)
+        return Route(protect=protect, context=context, fd=sender.fileno(), address=self.socket.getsockname(),
+                     payload_type=self.rewriter.payload_type, offset=self.rewriter.begin(first),
+                     ssrc=self.rewriter.ssrc, queue=lambda data: pytest.fail("the socket never blocks here"),
+                     sync=lambda packets, octets, source: self.synced.append(
+                         (packets, octets, source.packet.sequence_number)),
+                     keep=self.tx)
+
+    def receive(self) -> bytes:
+        return self.rx.unprotect(self.socket.recv(2048))
+
+
+@pytest.fixture
+def sender() -> Iterator[socket.socket]:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.setblocking(False)
+    yield sock
+    sock.close()
+
+
+def arriving(history: SourceHistory, seq: int) -> SourcePacket:
+    source = SourcePacket(RtpPacket(payload_type=100, sequence_number=seq & 0xFFFF, timestamp=seq * 3000 & 0xFFFFFFFF,
+                                    ssrc=0xCAFE, marker=seq % 2, payload=bytes([0x10, seq & 0xFF]) + b"v" * 900))
+    history.add(source)
+    return source
+
+
+def test_each_viewer_gets_its_own_header_protected_with_its_own_keys(sender: socket.socket) -> None:
+    history = SourceHistory()
+    a, b, late = (Viewer(history, 65534, 0x1111, 96), Viewer(history, 7, 0x2222, 98), Viewer(history, 300, 0x3333, 96))
+    fanout = Fanout(*a.rewriter.header)
+    first = arriving(history, 65530)
+    routes = {viewer: viewer.route(sender, first) for viewer in (a, b)}
+    for route in routes.values():
+        fanout.add(route)
+    fanout.send(first)
+    sent: dict[Viewer, list[tuple[SourcePacket, bytes]]] = {a: [(first, a.receive())], b: [(first, b.receive())]}
+    for seq in range(65531, 65531 + SYNC_EVERY + 3):  # across the source's 16-bit wrap
+        source = arriving(history, seq)
+        if seq == 65533:
+            route = late.route(sender, source)
+            fanout.add(route)
+            fanout.send_one(route, source)  # a joiner's first packet, to it alone
+            sent[late] = [(source, late.receive())]
+            continue
+        fanout.send(source)
+        for viewer in sent:
+            sent[viewer].append((source, viewer.receive()))
+
+    for viewer, packets in sent.items():
+        for source, data in packets:
+            assert data == viewer.rewriter.rewrite(source)  # byte for byte what the rewriter says
+            got, was = RtpPacket.parse(data, viewer.map), source.packet
+            assert (got.payload_type, got.ssrc, got.marker, got.timestamp, got.payload, got.extensions.mid) == (
+                viewer.rewriter.payload_type, viewer.rewriter.ssrc, was.marker, was.timestamp, was.payload, "0")
+        seqs = [RtpPacket.parse(data).sequence_number for _, data in packets]
+        first_seq, first_source = {a: 65534, b: 7, late: 300}[viewer], packets[0][0].packet.sequence_number
+        assert seqs == [(first_seq + source.packet.sequence_number - first_source) & 0xFFFF for source, _ in packets]
+        assert len(set(seqs)) == len(seqs) == (SYNC_EVERY + 3 if viewer is not late else SYNC_EVERY + 1)
+        assert viewer.rewriter.resend(seqs[-1]) == packets[-1][1]  # a NACK is answered from the same state
+
+    # the counters for RTCP sender reports, every viewer's own, copied back at the
+    # SYNC_EVERY-th packet the fan-out sent (the joiner's first one, to it alone, counts)
+    at = (65530 + SYNC_EVERY - 1) & 0xFFFF
+    assert a.synced == b.synced == [(SYNC_EVERY - 1, (SYNC_EVERY - 1) * 902, at)]
+    assert late.synced == [(SYNC_EVERY - 3, (SYNC_EVERY - 3) * 902, at)]
+
+    fanout.remove(routes[b])
+    assert b.synced[-1][:2] == (len(sent[b]), 902 * len(sent[b]))  # its last counters when it leaves
+    assert routes[b].index == -1 and len(fanout) == 2
+    fanout.send(arriving(history, 20))
+    assert a.receive() and late.receive()
+    b.socket.settimeout(0.2)
+    with pytest.raises(TimeoutError):
+        b.receive()
+
+
+def test_an_oversized_packet_is_refused_not_overflowed(sender: socket.socket) -> None:
+    history = SourceHistory()
+    viewer = Viewer(history, 1, 0x4444, 96)
+    fanout = Fanout(*viewer.rewriter.header)
+    huge = SourcePacket(RtpPacket(payload_type=100, sequence_number=1, payload=b"\x10" + bytes(3000)))
+    history.add(huge)
+    fanout.add(viewer.route(sender, huge))
+    fanout.send(huge)
+    viewer.socket.settimeout(0.2)
+    with pytest.raises(TimeoutError):
+        viewer.receive()
