@@ -415,7 +415,7 @@ class ForwardingOutput:
         route = Route(
             protect=protect, context=context, fd=transport.get_extra_info("socket").fileno(), address=pair.remote_addr,
             payload_type=rewriter.payload_type, offset=rewriter.begin(source), ssrc=rewriter.ssrc,
-            queue=functools.partial(_queue_datagram, transport, pair.remote_addr), sync=self._sync,
+            queue=functools.partial(queue_datagram, transport, pair.remote_addr), sync=self._sync,
             packets=sender._RTCRtpSender__packet_count,  # type: ignore[attr-defined]
             octets=sender._RTCRtpSender__octet_count,  # type: ignore[attr-defined]
             keep=session,
@@ -481,7 +481,7 @@ def send_rtp_now(sender: RTCRtpSender, data: bytes) -> None:
     pair.protocol.transport.sendto(dtls._tx_srtp.protect(data), pair.remote_addr)
 
 
-def _queue_datagram(transport: asyncio.DatagramTransport, address: tuple[str, int], data: bytes) -> bool:
+def queue_datagram(transport: asyncio.DatagramTransport, address: tuple[str, int], data: bytes) -> bool:
     """Send what the fan-out could not (the socket would block) through the event loop's
     transport, which queues it; True while its queue holds some (the next ones follow it)."""
     transport.sendto(data, address)

@@ -1,11 +1,13 @@
 """The compiled fan-out (bwlive_rtc/sfu/fanout.c): each viewer's copy is the rewriter's
 header on the shared rendering, protected with pylibsrtp's own libsrtp and sent over a
-real UDP socket; a peer's SRTP session with the viewer's keys takes it back."""
+real UDP socket; a peer's SRTP session with the viewer's keys takes it back. A socket that
+would block (a thin link in the network lab) hands its packets to asyncio's transport."""
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 from aiortc.rtp import RtpPacket
@@ -14,6 +16,7 @@ from pylibsrtp import Policy, Session
 from bwlive_rtc import aiortc_adapter
 from bwlive_rtc.sfu.fanout import SYNC_EVERY, Fanout, Route
 from bwlive_rtc.sfu.rewriter import RtpRewriter, SourceHistory, SourcePacket
+from tests.netlab import Lab
 from tests.test_rewriter import extensions
 
 KEY_LENGTH = 30  # AES-128 key and salt (SRTP_AES128_CM_SHA1_80)
@@ -22,7 +25,8 @@ KEY_LENGTH = 30  # AES-128 key and salt (SRTP_AES128_CM_SHA1_80)
 class Viewer:
     """One output: its rewriter, its SRTP keys (the server's session and its peer's), its socket."""
 
-    def __init__(self, history: SourceHistory, first_seq: int, ssrc: int, payload_type: int) -> None:
+    def __init__(self, history: SourceHistory, first_seq: int, ssrc: int, payload_type: int,
+                 sock: socket.socket | None = None) -> None:
         key = os.urandom(KEY_LENGTH)
         self.tx = Session(Policy(key=key, ssrc_type=Policy.SSRC_ANY_OUTBOUND))
         self.rx = Session(Policy(key=key, ssrc_type=Policy.SSRC_ANY_INBOUND))
@@ -30,16 +34,19 @@ class Viewer:
         self.rewriter = RtpRewriter(history, first_seq=first_seq)
         self.rewriter.start(ssrc=ssrc, rtx_ssrc=1, payload_type=payload_type, rtx_payload_type=None, mid="0",
                             extensions=self.map)
-        self.socket = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.socket.bind(("127.0.0.1", 0))
-        self.socket.settimeout(2)
+        if sock is None:
+            sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            sock.bind(("127.0.0.1", 0))
+            sock.settimeout(2)
+        self.socket = sock
         self.synced: list[tuple[int, int, int]] = []
 
-    def route(self, sender: socket.socket, first: SourcePacket) -> Route:
+    def route(self, sender: socket.socket, first: SourcePacket,
+              queue: Callable[[bytes], bool] = lambda data: pytest.fail("the socket never blocks here")) -> Route:
         protect, context = aiortc_adapter.srtp_protector(self.tx)
         return Route(protect=protect, context=context, fd=sender.fileno(), address=self.socket.getsockname(),
                      payload_type=self.rewriter.payload_type, offset=self.rewriter.begin(first),
-                     ssrc=self.rewriter.ssrc, queue=lambda data: pytest.fail("the socket never blocks here"),
+                     ssrc=self.rewriter.ssrc, queue=queue,
                      sync=lambda packets, octets, source: self.synced.append(
                          (packets, octets, source.packet.sequence_number)),
                      keep=self.tx)
@@ -124,3 +131,55 @@ def test_an_oversized_packet_is_refused_not_overflowed(sender: socket.socket) ->
     viewer.socket.settimeout(0.2)
     with pytest.raises(TimeoutError):
         viewer.receive()
+
+
+def _udp_socket(address: str, send_buffer: int | None = None) -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    if send_buffer is not None:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, send_buffer)
+    sock.bind((address, 0))
+    sock.setblocking(False)
+    return sock
+
+
+async def test_a_socket_that_would_block_hands_its_packets_to_the_event_loops_queue(lab: Lab) -> None:
+    """A burst to a viewer over a thin link (tbf, 2 Mbit/s) fills the server socket's send
+    buffer: the fan-out hands what would block to asyncio's transport, which queues it, the
+    viewer's next packets follow through that queue, and every packet arrives, in order."""
+    lab.thin("srv", 2000)
+    loop = asyncio.get_running_loop()
+    sender = lab.call("server", _udp_socket, lab.address("server"), 4096)
+    transport, _ = await loop.create_datagram_endpoint(asyncio.DatagramProtocol, sock=sender)
+    history = SourceHistory()
+    viewer = Viewer(history, 1000, 0x5555, 96, sock=lab.call("viewer", _udp_socket, lab.address("viewer")))
+    fanout = Fanout(*viewer.rewriter.header)
+    sources = [arriving(history, seq) for seq in range(60)]
+    queued: list[bytes] = []
+
+    def queue(data: bytes) -> bool:
+        queued.append(data)
+        return aiortc_adapter.queue_datagram(transport, viewer.socket.getsockname(), data)
+
+    route = viewer.route(sender, sources[0], queue)
+    fanout.add(route)
+    try:
+        for source in sources:
+            fanout.send(source)
+        assert queued and transport.get_write_buffer_size() > 0  # the socket would have blocked
+        received = [viewer.rx.unprotect(await asyncio.wait_for(loop.sock_recv(viewer.socket, 2048), 5))
+                    for _ in sources]
+        assert received == [viewer.rewriter.rewrite(source) for source in sources]
+        assert transport.get_write_buffer_size() == 0
+        # the transport's queue is empty: the next packet through it finds so, the one after
+        # goes straight to the socket again
+        after, before = [arriving(history, seq) for seq in (60, 61)], len(queued)
+        for source in after:
+            fanout.send(source)
+        assert len(queued) == before + 1
+        assert [viewer.rx.unprotect(await asyncio.wait_for(loop.sock_recv(viewer.socket, 2048), 5))
+                for _ in after] == [viewer.rewriter.rewrite(source) for source in after]
+    finally:
+        fanout.remove(route)
+        transport.close()
+        viewer.socket.close()
+        lab.thin("srv", None)
