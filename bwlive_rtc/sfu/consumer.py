@@ -37,10 +37,13 @@ class ConsumerTrack:
         return self.close
 
     def close(self) -> None:
+        self._stop_delivery()
+        self.output.leave()
+
+    def _stop_delivery(self) -> None:
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
-        self.output.leave()
 
     def deliver(self, source: SourcePacket) -> None:
         if not self.output.ready:
@@ -57,9 +60,7 @@ class ConsumerTrack:
     def join(self, source: SourcePacket) -> None:
         """Forward from ``source`` on through the track's fan-out for this viewer's header layout."""
         self.output.join(self.source.fanout(*self.rewriter.header), source)
-        if self._unsubscribe is not None:
-            self._unsubscribe()
-            self._unsubscribe = None
+        self._stop_delivery()
 
     def on_keyframe_request(self) -> None:
         """The viewer sent PLI/FIR: pass it on unless it cannot decrypt or is over budget."""
