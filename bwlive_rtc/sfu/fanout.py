@@ -20,7 +20,11 @@ from typing import Any
 
 from aiortc.rtp import HeaderExtensionsMap
 
-from ._fanout import ffi, lib
+try:
+    from ._fanout import ffi, lib
+except ImportError as error:  # a source tree used without installing it
+    raise ImportError("the compiled fan-out (bwlive_rtc/sfu/_fanout) is not built: install the package "
+                      "(pip install -e .) or run python3 bwlive_rtc/sfu/fanout_build.py") from error
 from .rewriter import SourcePacket
 
 CAPACITY = 2048  # bytes of one protected packet, at most (a rendering plus SRTP's trailer)
