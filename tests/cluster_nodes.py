@@ -84,3 +84,13 @@ async def local_list_changes(client: ApiClient, holds: Any, timeout: float = 30.
             return time.monotonic(), streams
         assert time.monotonic() < deadline, f"the node's list never changed: {streams}"
         await asyncio.sleep(0.02)
+
+
+async def until(check: Any, what: str, timeout: float = 30.0, every: float = 0.05) -> Any:
+    """What ``check()`` returns once it is true, asked every ``every`` seconds; fails
+    saying ``what`` never came after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while not (result := await check()):
+        assert time.monotonic() < deadline, f"{what}: never came"
+        await asyncio.sleep(every)
+    return result

@@ -14,7 +14,6 @@ import asyncio
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import boto3
 import pytest
@@ -33,7 +32,7 @@ from bwlive_rtc.streams.hub import DIRECTORY_CHECK_S
 from bwlive_rtc.viewer.session import ApiClient
 from tests.balancer import Balancer
 from tests.chromium import launch
-from tests.cluster_nodes import Cluster, two_nodes
+from tests.cluster_nodes import Cluster, two_nodes, until
 from tests.postgres import database_of
 from tests.processes import ADMIN_EMAIL, ADMIN_PASSWORD, Camera, Server
 from tests.test_browser_live import READ_CODE_JS
@@ -67,14 +66,6 @@ def balancer(tmp_path: Path, cluster: Cluster) -> Iterator[Balancer]:
     front = Balancer(tmp_path / "nginx", cluster.a.url.split("//")[1], cluster.b.url.split("//")[1])
     yield front
     front.stop()
-
-
-async def _until(check: Any, what: str, timeout: float = 30.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while not (result := await check()):
-        assert time.monotonic() < deadline, f"{what}: never came"
-        await asyncio.sleep(0.05)
-    return result
 
 
 async def _stream_of(api: ApiClient, but: str = "") -> dict | None:
@@ -122,7 +113,7 @@ async def test_a_killed_node_s_camera_tile_recording_and_events_carry_on_through
     playwright = await async_playwright().start()
     browser = await launch(playwright)
     try:
-        first = await _until(lambda: _stream_of(admin), "the camera's stream")
+        first = await until(lambda: _stream_of(admin), "the camera's stream")
         assert balancer.upstreams("POST", "/whip") == [node_a]  # everything starts on node A
         context = await browser.new_context(viewport={"width": 1280, "height": 800})
         signed_in = await context.request.post(f"{balancer.url}/api/session",
@@ -139,7 +130,7 @@ async def test_a_killed_node_s_camera_tile_recording_and_events_carry_on_through
         await page.evaluate("window.bwliveNotReloaded = true")
         assert balancer.upstreams("GET", "/api/streams/ws") == [] and await page.evaluate("window.bwliveSockets") == 1
         assert _count(receiver, "stream.started", first["id"]) == 1
-        await _until(lambda: _all_delivered(admin), "stream.started written down as delivered")
+        await until(lambda: _all_delivered(admin), "stream.started written down as delivered")
         await asyncio.sleep(5)  # a few segments in the store
         async with admin.request("GET", f"/api/recordings/{first['id']}") as response:
             listed_before = {segment["key"] for segment in (await response.json())["segments"]}
@@ -147,10 +138,10 @@ async def test_a_killed_node_s_camera_tile_recording_and_events_carry_on_through
 
         cluster.a.proc.kill()  # kill -9: no clean-up of any kind
         killed_at = time.monotonic()
-        second = await _until(lambda: _stream_of(on_b, but=first["id"]), "the camera's stream on node B")
+        second = await until(lambda: _stream_of(on_b, but=first["id"]), "the camera's stream on node B")
         moved_s = time.monotonic() - killed_at
         assert balancer.upstreams("POST", "/whip")[-1] == node_b
-        await _until(lambda: _code(page, second["id"]), "a decrypted frame of the new stream in the tile")
+        await until(lambda: _code(page, second["id"]), "a decrypted frame of the new stream in the tile")
         frame_s = time.monotonic() - killed_at
         print(f"\nkill -9 of node A -> the camera streams on node B: {moved_s:.2f} s; "
               f"-> the operator's tile shows its first new frame: {frame_s:.2f} s")
@@ -169,7 +160,7 @@ async def test_a_killed_node_s_camera_tile_recording_and_events_carry_on_through
         async def all_came() -> bool:
             return bool(_count(receiver, "stream.ended", first["id"]) and _count(receiver, "stream.started", second["id"]))
 
-        await _until(all_came, "stream.ended of the first stream", timeout=DIRECTORY_TTL_S + 4 * DIRECTORY_CHECK_S)
+        await until(all_came, "stream.ended of the first stream", timeout=DIRECTORY_TTL_S + 4 * DIRECTORY_CHECK_S)
         await asyncio.sleep(DIRECTORY_CHECK_S + 1)  # nothing comes twice, later either
         assert [_count(receiver, kind, stream["id"]) for kind, stream in [
             ("stream.started", first), ("stream.ended", first), ("stream.started", second), ("stream.ended", second)]

@@ -13,7 +13,6 @@ import asyncio
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import boto3
 import pytest
@@ -23,24 +22,18 @@ from bwlive_rtc.crypto.system_key import SystemKeyPair
 from bwlive_rtc.kernel.bus import DIRECTORY_TTL_S
 from bwlive_rtc.streams.hub import DIRECTORY_CHECK_S
 from bwlive_rtc.viewer.session import ApiClient
-from tests.cluster_nodes import Cluster, two_nodes
+from tests.cluster_nodes import Cluster, two_nodes, until
 from tests.processes import ADMIN_EMAIL, ADMIN_PASSWORD, Camera
 from tests.test_recordings import assert_in_order, fetch_recording, played_back
-from tests.test_recordings_storage import BUCKET, endpoint, start_moto
+from tests.test_recordings_storage import BUCKET, endpoint, s3_bucket
 
 PREFIX = "recovery"
 
 
 @pytest.fixture(scope="module")
 def s3() -> Iterator[ThreadedMotoServer]:
-    with pytest.MonkeyPatch.context() as patch:
-        for name, value in {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test",
-                            "AWS_DEFAULT_REGION": "us-east-1"}.items():
-            patch.setenv(name, value)
-        server = start_moto()
-        boto3.client("s3", endpoint_url=endpoint(server)).create_bucket(Bucket=BUCKET)
+    with s3_bucket() as server:
         yield server
-        server.stop()
 
 
 @pytest.fixture(scope="module")
@@ -49,14 +42,6 @@ def cluster(tmp_path_factory: pytest.TempPathFactory, system_keys: SystemKeyPair
     with two_nodes(workdir, tmp_path_factory.mktemp("redis"), "--recordings-storage", "s3", "--s3-bucket", BUCKET,
                    "--s3-prefix", PREFIX, "--s3-endpoint-url", endpoint(s3)) as nodes:
         yield nodes
-
-
-async def _until(check: Any, what: str, timeout: float = 30.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while not (found := await check()):
-        assert time.monotonic() < deadline, f"never came: {what}"
-        await asyncio.sleep(0.2)
-    return found
 
 
 async def _recording(api: ApiClient, recording_id: str) -> dict:
@@ -97,7 +82,7 @@ async def test_node_b_starting_leaves_node_a_s_live_recording_alone(cluster: Clu
     camera = Camera(cluster.workdir, cluster.a.url, cluster.workdir / "keys", "Officer Recorded",
                     data_dir=cluster.a.data_dir)
     try:
-        stream = await _until(lambda: _stream_of(on_a, camera.name), "the camera's stream on node A")
+        stream = await until(lambda: _stream_of(on_a, camera.name), "the camera's stream on node A")
 
         async def segments(at_least: int) -> list[dict] | None:
             listed = (await _recording(on_a, stream["id"]))["segments"]
@@ -107,16 +92,16 @@ async def test_node_b_starting_leaves_node_a_s_live_recording_alone(cluster: Clu
             found = await _recording(on_a, stream["id"])
             return found if found["state"] == "complete" else None
 
-        before = await _until(lambda: segments(2), "two segments of node A's recording")
+        before = await until(lambda: segments(2), "two segments of node A's recording")
         await asyncio.to_thread(cluster.b.restart)  # node B starts while node A records
         assert "was interrupted" not in cluster.b.output, cluster.b.output
         recording = await _recording(on_a, stream["id"])
         assert recording["state"] == "recording", recording["state"]  # not finished by node B
         assert [s["key"] for s in recording["segments"][:len(before)]] == [s["key"] for s in before]
-        grown = await _until(lambda: segments(len(recording["segments"]) + 2), "node A's recording growing on")
+        grown = await until(lambda: segments(len(recording["segments"]) + 2), "node A's recording growing on")
         assert await _stream_of(on_a, camera.name) is not None
         await asyncio.to_thread(camera.stop)
-        await _until(complete, "node A finishing its recording as the camera stopped")
+        await until(complete, "node A finishing its recording as the camera stopped")
         on_b = await ApiClient.signed_in(cluster.b.url, ADMIN_EMAIL, ADMIN_PASSWORD)
         try:  # played through node B, from the shared store
             whole = await _whole(on_b, stream["id"], s3, system_keys, at_least=100)
@@ -134,12 +119,12 @@ async def _killed_while_recording(cluster: Cluster, camera_name: str) -> tuple[d
     on_a = await ApiClient.signed_in(cluster.a.url, ADMIN_EMAIL, ADMIN_PASSWORD)
     camera = Camera(cluster.workdir, cluster.a.url, cluster.workdir / "keys", camera_name, data_dir=cluster.a.data_dir)
     try:
-        stream = await _until(lambda: _stream_of(on_a, camera.name), "the camera's stream on node A")
+        stream = await until(lambda: _stream_of(on_a, camera.name), "the camera's stream on node A")
 
         async def two_segments() -> bool:
             return len((await _recording(on_a, stream["id"]))["segments"]) >= 2
 
-        await _until(two_segments, "two segments of node A's recording")
+        await until(two_segments, "two segments of node A's recording")
         await asyncio.sleep(1.0)  # into the next segment: seconds in node A's spool only
         cluster.a.proc.kill()
     finally:
@@ -180,7 +165,7 @@ async def test_the_node_that_ends_a_dead_node_s_stream_finishes_its_recording_an
             found = await _recording(on_b, stream["id"])
             return found if found["state"] == "complete" else None
 
-        await _until(finished, "node B finishing node A's recording", timeout=DIRECTORY_TTL_S + 4 * DIRECTORY_CHECK_S)
+        await until(finished, "node B finishing node A's recording", timeout=DIRECTORY_TTL_S + 4 * DIRECTORY_CHECK_S)
         print(f"\nnode A killed -> its recording finished by node B: {time.monotonic() - killed:.1f} s")
         assert await _stream_of(on_b, "Officer Orphaned") is None
         closed = await _whole(on_b, stream["id"], s3, system_keys, at_least=30)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -29,16 +30,27 @@ def start_moto(port: int = 0) -> ThreadedMotoServer:
     return server
 
 
+@contextmanager
+def s3_bucket() -> Iterator[ThreadedMotoServer]:
+    """A real S3-compatible HTTP server on an ephemeral port, with an empty bucket (and the
+    test credentials in the environment meanwhile)."""
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test",
+                            "AWS_DEFAULT_REGION": "us-east-1"}.items():
+            patch.setenv(name, value)
+        server = start_moto()
+        boto3.client("s3", endpoint_url=endpoint(server)).create_bucket(Bucket=BUCKET)
+        try:
+            yield server
+        finally:
+            server.stop()
+
+
 @pytest.fixture
-def moto(monkeypatch: pytest.MonkeyPatch) -> Iterator[ThreadedMotoServer]:
-    """A real S3-compatible HTTP server on an ephemeral port, with an empty bucket."""
-    for name, value in {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test",
-                        "AWS_DEFAULT_REGION": "us-east-1"}.items():
-        monkeypatch.setenv(name, value)
-    server = start_moto()
-    boto3.client("s3", endpoint_url=endpoint(server)).create_bucket(Bucket=BUCKET)
-    yield server
-    server.stop()
+def moto() -> Iterator[ThreadedMotoServer]:
+    """``s3_bucket`` for one test."""
+    with s3_bucket() as server:
+        yield server
 
 
 def endpoint(server: ThreadedMotoServer) -> str:
