@@ -18,7 +18,7 @@ from bwlive_rtc.kernel.files import private_directory, write_private
 from bwlive_rtc.kernel.node_calls import KEY_FILE
 from bwlive_rtc.viewer.session import ApiClient
 from tests.postgres import DATABASE_VARIABLE, share_database, shared_postgresql
-from tests.processes import Server
+from tests.processes import Camera, Server
 from tests.redis_server import RedisServer
 
 OTHER_EMAIL, OTHER_PASSWORD = "admin@other.test", "another long passphrase"
@@ -94,3 +94,14 @@ async def until(check: Any, what: str, timeout: float = 30.0, every: float = 0.0
         assert time.monotonic() < deadline, f"{what}: never came"
         await asyncio.sleep(every)
     return result
+
+
+@contextmanager
+def camera_on_b(cluster: Cluster, name: str) -> Iterator[Camera]:
+    """A real camera agent ``name`` streaming to node B (docked on node B's data directory)."""
+    camera = Camera(cluster.workdir, cluster.b.url, cluster.workdir / "keys", name, data_dir=cluster.b.data_dir)
+    try:
+        camera.wait_for("streaming", timeout=40)
+        yield camera
+    finally:
+        camera.stop()

@@ -21,7 +21,7 @@ from bwlive_rtc.crypto.acknowledgement import seal_acknowledgement, viewer_sende
 from bwlive_rtc.crypto.content_key import KeyEnvelope
 from bwlive_rtc.crypto.system_key import SystemKeyPair
 from bwlive_rtc.viewer.session import ApiClient
-from tests.cluster_nodes import Cluster
+from tests.cluster_nodes import Cluster, camera_on_b
 from tests.processes import ADMIN_EMAIL, ADMIN_PASSWORD, Camera
 from tests.test_cluster import OTHER_EMAIL, OTHER_PASSWORD, cluster  # noqa: F401 (cluster: the fixture)
 from tests.test_groups import PASSWORD, invite
@@ -122,10 +122,8 @@ async def test_failed_sign_ins_through_node_a_make_node_b_wait_too(cluster: Clus
 @pytest.fixture(scope="module")
 def acknowledged_camera(cluster: Cluster) -> Iterator[Camera]:
     """A camera streaming to node B, for the acknowledgement tests."""
-    camera = Camera(cluster.workdir, cluster.b.url, cluster.workdir / "keys", ACKNOWLEDGED, data_dir=cluster.b.data_dir)
-    camera.wait_for("streaming", timeout=40)
-    yield camera
-    camera.stop()
+    with camera_on_b(cluster, ACKNOWLEDGED) as camera:
+        yield camera
 
 
 async def _acknowledgeable(node: ApiClient, keys: SystemKeyPair) -> tuple[str, Callable[[], str]]:

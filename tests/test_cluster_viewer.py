@@ -28,7 +28,15 @@ from bwlive_rtc.kernel.errors import BadRequest, Unavailable
 from bwlive_rtc.kernel.node_calls import NodeCaller, NodeKey
 from bwlive_rtc.viewer.session import ApiClient
 from bwlive_rtc.workers.nodes import OtherNodes
-from tests.cluster_nodes import OTHER_EMAIL, OTHER_PASSWORD, Cluster, add_other_organisation, local_list_changes, two_nodes
+from tests.cluster_nodes import (
+    OTHER_EMAIL,
+    OTHER_PASSWORD,
+    Cluster,
+    add_other_organisation,
+    camera_on_b,
+    local_list_changes,
+    two_nodes,
+)
 from tests.processes import ADMIN_EMAIL, ADMIN_PASSWORD, Camera
 from tests.test_groups import invite
 from tests.viewing import DecodingViewer
@@ -50,10 +58,8 @@ def cluster(tmp_path_factory: pytest.TempPathFactory, system_keys: SystemKeyPair
 @pytest.fixture(scope="module")
 def camera(cluster: Cluster) -> Iterator[Camera]:
     """A real camera agent publishing to node B."""
-    agent = Camera(cluster.workdir, cluster.b.url, cluster.workdir / "keys", CAMERA, data_dir=cluster.b.data_dir)
-    agent.wait_for("streaming", timeout=40)
-    yield agent
-    agent.stop()
+    with camera_on_b(cluster, CAMERA) as agent:
+        yield agent
 
 
 @pytest.fixture
