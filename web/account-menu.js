@@ -3,7 +3,7 @@
  * switch when the user has several), Administration (admins), the user's Account page
  * and Sign out.
  */
-import { callApi } from './api.js';
+import { callApi, keepSessionToken } from './api.js';
 import { button, el } from './dom.js';
 
 /** @param {import('./session.js').Session} session a signed-in session with an organisation */
@@ -39,6 +39,6 @@ async function switchTo(organisationId) {
 }
 
 async function signOut() {
-  await callApi('DELETE', '/api/session');
+  keepSessionToken(await callApi('DELETE', '/api/session')); // a self-hosted console forgets its token now
   location.assign('/web/signin.html');
 }
