@@ -48,6 +48,7 @@ from pylibsrtp._binding import lib as srtp_lib
 
 from .sfu.fanout import Fanout, Route
 from .sfu.nack import NackRepeater
+from .sfu.receive import BurstReader, Media
 from .sfu.rewriter import RtpRewriter, SourcePacket
 from .sfu.uplink import UplinkEstimator
 
@@ -72,6 +73,7 @@ INTERNALS: tuple[tuple[type, tuple[str, ...]], ...] = (
         "_state", "_rx_srtp", "_tx_srtp", "_rtp_router", "_rtp_header_extensions_map", "_send_rtp",
     )),
     (RtpRouter, ("route_rtp",)),
+    (RtpPacket, ("extensions",)),
     (RTCIceTransport, ("_connection",)),
     (aioice.ice.Connection, ("_nominated", "data_received", "_protocols", "get_component_candidates")),
     (aioice.ice.CandidatePair, ("protocol", "remote_addr")),
@@ -193,31 +195,60 @@ _UPLINKS: weakref.WeakKeyDictionary[RTCDtlsTransport, UplinkEstimator] = weakref
 def fast_ingest(dtls: RTCDtlsTransport) -> None:
     """Handle SRTP media datagrams of ``dtls`` synchronously as they arrive.
 
-    aiortc queues every datagram and hands it through three coroutines before SRTP; for
-    packets of tapped receivers this does unprotect, parse and the tap at once, in the
-    protocol's ``datagram_received``. RTCP, DTLS and STUN take the usual path.
+    aiortc queues every datagram and hands it through three coroutines before SRTP; on
+    the sockets of ``dtls``'s ICE connection, each wake-up reads its burst in one compiled
+    call (``sfu.receive``: ``recvmmsg``, pylibsrtp's own ``srtp_unprotect``, the RTP
+    header read) and hands each media packet of a tapped receiver to its tap at once.
+    RTCP, DTLS and STUN take the usual path.
     """
     check_compatible()
     _skip_stun_parse_for_media()
     _read_datagrams_in_bursts()
-    connection = dtls.transport._connection
-    queued = connection.data_received
+    _INGESTS[dtls.transport._connection] = _Ingest(dtls)
 
-    def data_received(data: bytes, component: int) -> None:
-        srtp = dtls._rx_srtp
-        if srtp is None or not 127 < data[0] < 192 or (len(data) > 1 and 192 <= data[1] <= 223):
-            queued(data, component)  # not SRTP media: DTLS, RTCP, or too early
-            return
-        try:
-            packet = RtpPacket.parse(srtp.unprotect(data), dtls._rtp_header_extensions_map)
-        except (pylibsrtp.Error, ValueError):
-            return
-        receiver = dtls._rtp_router.route_rtp(packet)
-        tap = _TAPS.get(receiver) if receiver is not None else None
-        if tap is not None:
-            tap(packet)
 
-    connection.data_received = data_received  # type: ignore[method-assign]
+_SRTP_UNPROTECT = int(srtp_ffi.cast("uintptr_t", srtp_ffi.addressof(srtp_lib, "srtp_unprotect")))
+
+
+class _Ingest:
+    """One DTLS transport's media as its sockets' bursts bring it: each packet to the tap
+    of the receiver aiortc's router gives its SSRC and payload type (learned at the
+    first one), the header extension parsed for audio only (its level is forwarded)."""
+
+    __slots__ = ("_context", "_dtls", "_routes", "_srtp")
+
+    def __init__(self, dtls: RTCDtlsTransport) -> None:
+        self._dtls = dtls
+        self._routes: dict[int, tuple[PacketCallback, bool]] = {}  # ssrc << 7 | payload type -> (tap, audio)
+        self._srtp: pylibsrtp.Session | None = None
+        self._context = 0
+
+    def context(self) -> int:
+        """The C address of the transport's inbound SRTP session (0 before DTLS keyed it)."""
+        srtp = self._dtls._rx_srtp
+        if srtp is not self._srtp:
+            self._srtp = srtp
+            self._context = 0 if srtp is None else int(srtp_ffi.cast("uintptr_t", srtp._srtp[0]))
+        return self._context
+
+    def media(self, media: Media) -> None:
+        packet = media.packet
+        route = self._routes.get(packet.ssrc << 7 | packet.payload_type)
+        if route is None:
+            receiver = self._dtls._rtp_router.route_rtp(packet)
+            tap = _TAPS.get(receiver) if receiver is not None else None
+            if tap is None:
+                return
+            route = self._routes[packet.ssrc << 7 | packet.payload_type] = (tap, receiver.track.kind == "audio")
+        tap, audio = route
+        if audio and media.extension:
+            packet.extensions = self._dtls._rtp_header_extensions_map.get(media.extension_profile, media.extension)
+        tap(packet)
+
+
+_INGESTS: weakref.WeakKeyDictionary[aioice.ice.Connection, _Ingest] = weakref.WeakKeyDictionary()
+READ_BURST = 16  # datagrams read per wake-up of a socket, at most
+_READER = BurstReader(READ_BURST)  # one for every socket: a burst is handled before the next is read
 
 
 _stun_protocol_patched = False
@@ -241,19 +272,22 @@ def _skip_stun_parse_for_media() -> None:
     _stun_protocol_patched = True
 
 
-READ_BURST = 16  # datagrams read per wake-up of a socket, at most
-
-
 def _read_datagrams_in_bursts() -> None:
     """asyncio reads one datagram per wake-up of a UDP socket, and a camera's video frame
     arrives as a burst of packets: read what is waiting, up to ``READ_BURST``, per wake-up
-    (process-wide, for sockets made from now on; each datagram handled as before). The
+    (process-wide, for sockets made from now on). A socket of a ``fast_ingest`` connection
+    reads its burst in one compiled call; another hands each datagram on as before. The
     event loop's round per datagram cost as much as the rest of receiving it (RESULTS §17)."""
     global _burst_reads
     if _burst_reads:
         return
 
     def read_ready(self: _SelectorDatagramTransport) -> None:
+        connection = getattr(self._protocol, "receiver", None)
+        ingest = _INGESTS.get(connection) if isinstance(connection, aioice.ice.Connection) else None
+        if ingest is not None:
+            read_burst(self, ingest)
+            return
         for _ in range(READ_BURST):
             if self._conn_lost:
                 return
@@ -270,6 +304,20 @@ def _read_datagrams_in_bursts() -> None:
                 self._fatal_error(exc, "Fatal read error on datagram transport")
                 return
             self._protocol.datagram_received(data, addr)
+
+    def read_burst(self: _SelectorDatagramTransport, ingest: _Ingest) -> None:
+        if self._conn_lost:
+            return
+        try:
+            burst = _READER.read(self._sock.fileno(), _SRTP_UNPROTECT, ingest.context())
+        except OSError as exc:
+            self._protocol.error_received(exc)
+            return
+        for each in burst:
+            if type(each) is Media:
+                ingest.media(each)
+            elif not self._conn_lost:
+                self._protocol.datagram_received(each.data, each.address)
 
     _SelectorDatagramTransport._read_ready = read_ready
     _burst_reads = True

@@ -7,6 +7,7 @@ import random
 import re
 import socket
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import aioice.ice
@@ -21,9 +22,11 @@ from bwlive_rtc.sfu.peer import MediaNetwork, NoMediaPort, answer
 from bwlive_rtc.sfu.rewriter import RtpRewriter, SourceHistory, SourcePacket
 
 
-async def _connect(offerer: RTCPeerConnection, answerer: RTCPeerConnection) -> None:
+async def _connect(offerer: RTCPeerConnection, answerer: RTCPeerConnection,
+                   offer_applied: Callable[[], None] = lambda: None) -> None:
     await offerer.setLocalDescription(await offerer.createOffer())
     await answerer.setRemoteDescription(offerer.localDescription)
+    offer_applied()  # as the server taps a camera's receivers: before its sockets are made
     await answerer.setLocalDescription(await answerer.createAnswer())
     await offerer.setRemoteDescription(answerer.localDescription)
 
@@ -38,19 +41,23 @@ async def test_forwarding_output_to_tap_and_keyframe_request(fast: bool) -> None
     history = SourceHistory()
     rewriter = RtpRewriter(history)
     output = aiortc_adapter.ForwardingOutput(sender, rewriter, lambda: keyframe_requests.append(1))
-    await _connect(sender_pc, receiver_pc)
-    receiver = receiver_pc.getTransceivers()[0].receiver
-    aiortc_adapter.tap_receiver(receiver, received.append)
     queued: list[int] = []
-    through_queue = receiver._handle_rtp_packet
 
-    async def counting(packet: RtpPacket, arrival_time_ms: int) -> None:
-        queued.append(packet.sequence_number)
-        await through_queue(packet, arrival_time_ms)
+    def tap() -> None:
+        receiver = receiver_pc.getTransceivers()[0].receiver
+        aiortc_adapter.tap_receiver(receiver, received.append)
+        through_queue = receiver._handle_rtp_packet
 
-    receiver._handle_rtp_packet = counting
-    if fast:
-        aiortc_adapter.fast_ingest(receiver.transport)
+        async def counting(packet: RtpPacket, arrival_time_ms: int) -> None:
+            queued.append(packet.sequence_number)
+            await through_queue(packet, arrival_time_ms)
+
+        receiver._handle_rtp_packet = counting
+        if fast:
+            aiortc_adapter.fast_ingest(receiver.transport)
+
+    await _connect(sender_pc, receiver_pc, tap)
+    receiver = receiver_pc.getTransceivers()[0].receiver
     try:
         for _ in range(100):
             if output.ready:
@@ -133,7 +140,7 @@ def test_compatibility_check_covers_every_private_name_the_adapter_touches() -> 
     touched = _private_names_touched(ast.parse(source))
     listed = {name for _, names in aiortc_adapter.INTERNALS for name in names}
     assert touched - listed == set(), "add these to aiortc_adapter.INTERNALS"
-    assert {"_tx_srtp", "_rx_srtp", "_nominated", "_ssrc", "datagram_received", "data_received"} <= touched  # sanity
+    assert {"_tx_srtp", "_rx_srtp", "_nominated", "_ssrc", "datagram_received", "_read_ready"} <= touched  # sanity
 
 
 async def test_a_socket_s_waiting_datagrams_are_read_in_one_wake_up_in_order() -> None:

@@ -1,4 +1,4 @@
-"""Builds ``bwlive_rtc.sfu._fanout`` from fanout.c with cffi (API mode); setup.py runs it
+"""Builds ``bwlive_rtc.sfu._fanout`` from fanout.c and receive.c with cffi (API mode); setup.py runs it
 at install (``cffi_modules``), and ``python bwlive_rtc/sfu/fanout_build.py`` builds it in
 place for a source tree."""
 from __future__ import annotations
@@ -34,8 +34,31 @@ ffibuilder.cdef("""
     int bw_fanout(const char *rendered, int size, int marker, unsigned int sequence_number, uint32_t timestamp,
                   int payload_size, struct bw_output *outputs, int count, int start, unsigned char *buffer,
                   int capacity);
+
+    typedef int (*bw_unprotect_fn)(void *context, void *packet, int *length);
+    enum { BW_MEDIA = 0, BW_OTHER = 1, BW_DROPPED = 2 };
+    struct bw_received {
+        int kind;
+        int length;
+        int error;
+        int marker;
+        unsigned int payload_type;
+        unsigned int sequence_number;
+        uint32_t timestamp;
+        uint32_t ssrc;
+        int payload_offset;
+        int payload_length;
+        unsigned int extension_profile;
+        int extension_offset;
+        int extension_length;
+        unsigned int address_length;
+        unsigned char address[28];
+    };
+    int bw_receive(int fd, bw_unprotect_fn unprotect, void *context, unsigned char *buffer, int slot, int count,
+                   struct bw_received *results);
 """)
-ffibuilder.set_source("bwlive_rtc.sfu._fanout", (HERE / "fanout.c").read_text(), extra_compile_args=["-O2"])
+ffibuilder.set_source("bwlive_rtc.sfu._fanout", "".join((HERE / name).read_text() for name in ("fanout.c", "receive.c")),
+                      extra_compile_args=["-O2"])
 
 if __name__ == "__main__":
     with tempfile.TemporaryDirectory() as build:
