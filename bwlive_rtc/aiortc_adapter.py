@@ -147,17 +147,21 @@ def tap_receiver(receiver: RTCRtpReceiver, on_packet: PacketCallback) -> None:
     nack = receiver._RTCRtpReceiver__nack_generator  # type: ignore[attr-defined]
     repeater = NackRepeater()
     estimator = _UPLINKS.setdefault(receiver.transport, UplinkEstimator())  # one for audio and video
+    retransmissions: dict[int, tuple[RTCRtpCodecParameters, bool]] = {}  # payload type -> (its codec, is RTX)
 
     def handle_now(packet: RtpPacket) -> None:
         codec = codecs.get(packet.payload_type)
         if codec is None:
             return
+        known = retransmissions.get(packet.payload_type)
+        if known is None or known[0] is not codec:  # is_rtx() splits the codec's name: once per codec
+            known = retransmissions[packet.payload_type] = (codec, is_rtx(codec))
         stats = streams.get(packet.ssrc)
         if stats is None:
             stats = streams[packet.ssrc] = StreamStatistics(codec.clockRate)
             active[packet.ssrc] = clock.current_datetime()
         stats.add(packet)
-        retransmitted = is_rtx(codec)
+        retransmitted = known[1]
         if retransmitted:
             original_ssrc = rtx_ssrc.get(packet.ssrc)
             apt = codec.parameters.get("apt")
