@@ -214,6 +214,12 @@ def fast_ingest(dtls: RTCDtlsTransport) -> None:
 _SRTP_UNPROTECT = int(srtp_ffi.cast("uintptr_t", srtp_ffi.addressof(srtp_lib, "srtp_unprotect")))
 
 
+def srtp_unprotector(session: pylibsrtp.Session) -> tuple[int, int]:
+    """The C addresses of pylibsrtp's own ``srtp_unprotect`` and of ``session``'s context,
+    for ``sfu.receive.BurstReader`` (keep ``session`` alive)."""
+    return _SRTP_UNPROTECT, _srtp_context(session)
+
+
 class _Ingest:
     """One DTLS transport's media as its sockets' bursts bring it: each packet to the tap
     of the receiver aiortc's router gives its SSRC and payload type (learned at the
@@ -232,7 +238,7 @@ class _Ingest:
         srtp = self._dtls._rx_srtp
         if srtp is not self._srtp:
             self._srtp = srtp
-            self._context = 0 if srtp is None else int(srtp_ffi.cast("uintptr_t", srtp._srtp[0]))
+            self._context = 0 if srtp is None else srtp_unprotector(srtp)[1]
         return self._context
 
     def media(self, media: Media) -> None:
@@ -515,7 +521,11 @@ _SRTP_PROTECT = int(srtp_ffi.cast("uintptr_t", srtp_ffi.addressof(srtp_lib, "srt
 def srtp_protector(session: pylibsrtp.Session) -> tuple[int, int]:
     """The C addresses of pylibsrtp's own ``srtp_protect`` and of ``session``'s context, for
     a fan-out ``Route``: it protects with the same libsrtp build (keep ``session`` alive)."""
-    return _SRTP_PROTECT, int(srtp_ffi.cast("uintptr_t", session._srtp[0]))
+    return _SRTP_PROTECT, _srtp_context(session)
+
+
+def _srtp_context(session: pylibsrtp.Session) -> int:
+    return int(srtp_ffi.cast("uintptr_t", session._srtp[0]))
 
 
 def send_rtp_now(sender: RTCRtpSender, data: bytes) -> None:
