@@ -1,6 +1,7 @@
 /* The compiled per-viewer fan-out: one source packet's rendered bytes to many outputs.
  *
- * For each output: copy the rendering, patch payload type and marker, sequence number,
+ * For each output: copy the rendering (a header kept per layout with the packet's
+ * abs-send-time put in, and the payload), patch payload type and marker, sequence number,
  * timestamp and SSRC, SRTP-protect in place (through the protect function and session the
  * caller hands over: pylibsrtp's own libsrtp) and send to the output's UDP socket. One
  * call per source packet per header layout; no Python per viewer. Built by cffi
@@ -46,20 +47,29 @@ void bw_patch(unsigned char *packet, int marker, unsigned int payload_type, unsi
     packet[11] = (unsigned char)ssrc;
 }
 
-/* Send ``rendered`` to outputs[start..count-1]; returns the index of the first output whose
- * protected bytes (in ``buffer``, ``length`` long) the caller must send itself (its socket
- * would block, or its queue in Python holds some), or ``count`` when all were handled. */
-int bw_fanout(const char *rendered, int size, int marker, unsigned int sequence_number, uint32_t timestamp,
-              int payload_size, struct bw_output *outputs, int count, int start, unsigned char *buffer,
-              int capacity)
+/* Send ``head`` (``head_size`` bytes: a rendering's header) followed by ``payload`` to
+ * outputs[start..count-1], the 3 bytes at ``stamp_at`` (if not negative) set to ``stamp``
+ * (the abs-send-time); returns the index of the first output whose protected bytes (in
+ * ``buffer``, ``length`` long) the caller must send itself (its socket would block, or its
+ * queue in Python holds some), or ``count`` when all were handled. */
+int bw_fanout(const char *head, int head_size, const char *payload, int payload_size, int stamp_at, uint32_t stamp,
+              int marker, unsigned int sequence_number, uint32_t timestamp, int octets, struct bw_output *outputs,
+              int count, int start, unsigned char *buffer, int capacity)
 {
+    int size = head_size + payload_size;
     for (int i = start; i < count; i++) {
         struct bw_output *out = &outputs[i];
-        if (size < 12 || size + BW_SRTP_TRAILER > capacity) {
+        if (head_size < 12 || size + BW_SRTP_TRAILER > capacity || stamp_at + 3 > head_size) {
             out->status = EMSGSIZE;
             continue;
         }
-        memcpy(buffer, rendered, (size_t)size);
+        memcpy(buffer, head, (size_t)head_size);
+        memcpy(buffer + head_size, payload, (size_t)payload_size);
+        if (stamp_at >= 0) {
+            buffer[stamp_at] = (unsigned char)(stamp >> 16);
+            buffer[stamp_at + 1] = (unsigned char)(stamp >> 8);
+            buffer[stamp_at + 2] = (unsigned char)stamp;
+        }
         bw_patch(buffer, marker, out->payload_type, (sequence_number + out->offset) & 0xFFFF, timestamp, out->ssrc);
         int length = size;
         int error = out->protect(out->context, buffer, &length);
@@ -68,7 +78,7 @@ int bw_fanout(const char *rendered, int size, int marker, unsigned int sequence_
             continue;
         }
         out->packets++;
-        out->octets += (uint64_t)payload_size;
+        out->octets += (uint64_t)octets;
         out->length = length;
         if (out->queued) {
             out->status = EAGAIN;

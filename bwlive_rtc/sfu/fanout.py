@@ -2,10 +2,11 @@
 call per packet (``_fanout``, built from fanout.c).
 
 Each viewer is a ``Route``: where its SRTP-protected copy goes and what its header says.
-The compiled loop copies the shared rendering, patches payload type, marker, sequence
-number, timestamp and SSRC (``bw_patch``, the only code that writes a forwarded header:
-``RtpRewriter`` calls it too),
-protects and sends; an output whose socket would block is handed back here and sent
+The compiled loop copies the shared rendering (the layout's header, kept once, with the
+packet's abs-send-time put in, then the payload; an audio packet's, with its level, is
+rendered in Python), patches payload type, marker, sequence number, timestamp and SSRC
+(``bw_patch``, the only code that writes a forwarded header: ``RtpRewriter`` calls it
+too), protects and sends; an output whose socket would block is handed back here and sent
 through its ``queue`` (the event loop's transport, which buffers). Per viewer per packet
 nothing runs in Python (RESULTS §19).
 """
@@ -25,7 +26,7 @@ try:
 except ImportError as error:  # a source tree used without installing it
     raise ImportError("the compiled fan-out (bwlive_rtc/sfu/_fanout) is not built: install the package "
                       "(pip install -e .) or run python3 bwlive_rtc/sfu/fanout_build.py") from error
-from .rewriter import SourcePacket
+from .rewriter import SourcePacket, rendered_head
 
 CAPACITY = 2048  # bytes of one protected packet, at most (a rendering plus SRTP's trailer)
 SYNC_EVERY = 16  # packets between two copies of the counters to their owners (RTCP sender reports)
@@ -70,6 +71,7 @@ class Fanout:
 
     def __init__(self, layout: bytes, mid: str | None, extensions: HeaderExtensionsMap) -> None:
         self.layout, self._mid, self._extensions = layout, mid, extensions
+        self._head, self._stamp_at = rendered_head(mid, extensions)
         self._routes: list[Route] = []
         self._records = ffi.new("struct bw_output[]", 4)
         self._buffer = ffi.new("unsigned char[]", CAPACITY)
@@ -123,12 +125,16 @@ class Fanout:
         self._send(source, self._records + route.index, 1, route.index)
 
     def _send(self, source: SourcePacket, records: Any, count: int, first: int) -> None:
-        rendered = source.render(self.layout, self._mid, self._extensions)
         packet = source.packet
+        if packet.extensions.audio_level is None:  # the layout's header, its stamp put in by the C
+            head, payload, stamp_at = self._head, packet.payload, self._stamp_at
+        else:  # each packet's own audio level: rendered here
+            head, payload, stamp_at = source.render(self.layout, self._mid, self._extensions), b"", -1
         buffer, start = self._buffer, 0
         while True:
-            i = lib.bw_fanout(rendered, len(rendered), packet.marker, packet.sequence_number, packet.timestamp,
-                              len(packet.payload), records, count, start, buffer, CAPACITY)
+            i = lib.bw_fanout(head, len(head), payload, len(payload), stamp_at, source.abs_send_time, packet.marker,
+                              packet.sequence_number, packet.timestamp, len(packet.payload), records, count, start,
+                              buffer, CAPACITY)
             if i >= count:
                 break
             record = records[i]

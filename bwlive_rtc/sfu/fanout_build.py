@@ -31,9 +31,9 @@ ffibuilder.cdef("""
     };
     void bw_patch(unsigned char *packet, int marker, unsigned int payload_type, unsigned int sequence_number,
                   uint32_t timestamp, uint32_t ssrc);
-    int bw_fanout(const char *rendered, int size, int marker, unsigned int sequence_number, uint32_t timestamp,
-                  int payload_size, struct bw_output *outputs, int count, int start, unsigned char *buffer,
-                  int capacity);
+    int bw_fanout(const char *head, int head_size, const char *payload, int payload_size, int stamp_at,
+                  uint32_t stamp, int marker, unsigned int sequence_number, uint32_t timestamp, int octets,
+                  struct bw_output *outputs, int count, int start, unsigned char *buffer, int capacity);
 
     typedef int (*bw_unprotect_fn)(void *context, void *packet, int *length);
     enum { BW_MEDIA = 0, BW_OTHER = 1, BW_DROPPED = 2 };

@@ -83,16 +83,34 @@ class SourcePacket:
         self.ntp = ntp_now()
         self._rendered: dict[bytes, bytes] = {}
 
+    @property
+    def abs_send_time(self) -> int:
+        """The abs-send-time its renderings carry (6.18 fixed point seconds, 24 bits)."""
+        return (self.ntp >> 14) & 0x00FFFFFF
+
     def render(self, layout: bytes, mid: str | None, extensions: HeaderExtensionsMap) -> bytes:
         data = self._rendered.get(layout)
         if data is None:
             source = self.packet
             packet = RtpPacket(marker=source.marker, timestamp=source.timestamp, payload=source.payload)
             packet.extensions.mid = mid
-            packet.extensions.abs_send_time = (self.ntp >> 14) & 0x00FFFFFF
+            packet.extensions.abs_send_time = self.abs_send_time
             packet.extensions.audio_level = source.extensions.audio_level
             data = self._rendered[layout] = packet.serialize(extensions)
         return data
+
+
+def rendered_head(mid: str | None, extensions: HeaderExtensionsMap) -> tuple[bytes, int]:
+    """The header ``SourcePacket.render`` gives a packet without an audio level (fields the
+    fan-out patches left zero), and where its abs-send-time goes (-1: not negotiated): the
+    one place two renderings with different stamps differ."""
+    heads = []
+    for stamp in (0, 0xFFFFFF):
+        probe = RtpPacket()
+        probe.extensions.mid, probe.extensions.abs_send_time = mid, stamp
+        heads.append(probe.serialize(extensions))
+    differ = [i for i, (a, b) in enumerate(zip(*heads)) if a != b]
+    return heads[0], differ[0] if differ else -1
 
 
 class SourceHistory:
