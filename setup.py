@@ -1,7 +1,7 @@
 """The browser client lives in ``web/`` at the top of the repository and ships inside the
-package as ``bwlive_rtc.web``, so a wheel serves every page. The SFU's compiled fan-out
-(bwlive_rtc/sfu/fanout.c) is built here by cffi (``cffi_modules``): a C compiler and
-Python's headers are needed to install."""
+package as ``bwlive_rtc.web``, so a wheel serves every page. The SFU's compiled fan-out and
+receive (bwlive_rtc/sfu/fanout.c, receive.c) are built here by cffi (``cffi_modules``): a C
+compiler and Python's headers are needed to install."""
 from setuptools import find_packages, setup
 
 setup(

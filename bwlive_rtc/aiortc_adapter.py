@@ -246,8 +246,7 @@ class _Ingest:
         route = self._routes.get(packet.ssrc << 7 | packet.payload_type)
         if route is None:
             receiver = self._dtls._rtp_router.route_rtp(packet)
-            tap = _TAPS.get(receiver) if receiver is not None else None
-            if tap is None:
+            if not isinstance(receiver, RTCRtpReceiver) or (tap := _TAPS.get(receiver)) is None:
                 return
             route = self._routes[packet.ssrc << 7 | packet.payload_type] = (tap, receiver.track.kind == "audio")
         tap, audio = route
@@ -324,7 +323,7 @@ def _read_datagrams_in_bursts() -> None:
             self._protocol.error_received(exc)
             return
         for each in burst:
-            if type(each) is Media:
+            if isinstance(each, Media):
                 ingest.media(each)
             elif not self._conn_lost:
                 self._protocol.datagram_received(each.data, each.address)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import select
 import socket
 import struct
 from collections.abc import Iterator
@@ -56,7 +57,6 @@ def rtp(seq: int, **header: object) -> RtpPacket:
 
 
 def wait_readable(sock: socket.socket) -> None:
-    import select
     assert select.select([sock], [], [], 2)[0], "nothing arrived"
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from aiortc.rtp import RtpPacket
 
-from .fanout import ffi, lib
+from ._fanout import ffi, lib
 
 SLOT = 65536  # bytes per datagram read: any UDP datagram fits
 MEDIA, OTHER = lib.BW_MEDIA, lib.BW_OTHER
@@ -68,7 +68,8 @@ class BurstReader:
                                self._buffer, SLOT, self.burst, self._results)
         if count < 0:
             raise OSError(-count, os.strerror(-count))
-        data, results, got = self._data, self._results, []
+        data, results = self._data, self._results
+        got: list[Media | Datagram] = []
         for i in range(count):
             result = results[i]
             kind = result.kind

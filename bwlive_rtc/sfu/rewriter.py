@@ -109,7 +109,7 @@ def rendered_head(mid: str | None, extensions: HeaderExtensionsMap) -> tuple[byt
         probe = RtpPacket()
         probe.extensions.mid, probe.extensions.abs_send_time = mid, stamp
         heads.append(probe.serialize(extensions))
-    differ = [i for i, (a, b) in enumerate(zip(*heads)) if a != b]
+    differ = [i for i, (a, b) in enumerate(zip(*heads, strict=True)) if a != b]
     return heads[0], differ[0] if differ else -1
 
 
