@@ -28,13 +28,6 @@ from aiortc.rtp import RtpPacket
 from bwlive_rtc.sfu.producer import Producer
 
 
-async def _connect(offerer: RTCPeerConnection, answerer: RTCPeerConnection) -> None:
-    await offerer.setLocalDescription(await offerer.createOffer())
-    await answerer.setRemoteDescription(offerer.localDescription)
-    await answerer.setLocalDescription(await answerer.createAnswer())
-    await offerer.setRemoteDescription(answerer.localDescription)
-
-
 def _address(sdp: str) -> tuple[str, int]:
     """An IPv4 host candidate's address in ``sdp``."""
     match = re.search(r"a=candidate:\S+ 1 udp \d+ (\d+\.\d+\.\d+\.\d+) (\d+) typ host", sdp)
