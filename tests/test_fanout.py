@@ -10,14 +10,15 @@ import socket
 from collections.abc import Callable, Iterator
 
 import pytest
-from aiortc.rtp import RtpPacket
+from aiortc.rtcrtpparameters import RTCRtpHeaderExtensionParameters, RTCRtpParameters
+from aiortc.rtp import HeaderExtensionsMap, RtpPacket
 from pylibsrtp import Policy, Session
 
 from bwlive_rtc import aiortc_adapter
 from bwlive_rtc.sfu.fanout import SYNC_EVERY, Fanout, Route
 from bwlive_rtc.sfu.rewriter import RtpRewriter, SourceHistory, SourcePacket
 from tests.netlab import Lab
-from tests.test_rewriter import extensions
+from tests.test_rewriter import ABS_SEND_TIME_URI, MID_URI, extensions
 
 KEY_LENGTH = 30  # AES-128 key and salt (SRTP_AES128_CM_SHA1_80)
 
@@ -131,6 +132,38 @@ def test_an_oversized_packet_is_refused_not_overflowed(sender: socket.socket) ->
     viewer.socket.settimeout(0.2)
     with pytest.raises(TimeoutError):
         viewer.receive()
+
+
+@pytest.mark.parametrize("stamped", [True, False], ids=["abs-send-time", "mid-only"])
+def test_audio_carries_its_own_level_and_video_the_layout_s_header(sender: socket.socket, stamped: bool) -> None:
+    history = SourceHistory()
+    viewer = Viewer(history, 10, 0x4444, 111)
+    viewer.map = HeaderExtensionsMap()
+    viewer.map.configure(RTCRtpParameters(headerExtensions=[
+        RTCRtpHeaderExtensionParameters(id=1, uri=MID_URI),
+        *([RTCRtpHeaderExtensionParameters(id=5, uri=ABS_SEND_TIME_URI)] if stamped else []),
+        RTCRtpHeaderExtensionParameters(id=3, uri="urn:ietf:params:rtp-hdrext:ssrc-audio-level"),
+    ]))
+    viewer.rewriter.start(ssrc=0x4444, rtx_ssrc=1, payload_type=111, rtx_payload_type=None, mid="1",
+                          extensions=viewer.map)
+    fanout = Fanout(*viewer.rewriter.header)
+    sources = []
+    for seq in range(6):
+        packet = RtpPacket(payload_type=100, sequence_number=seq, timestamp=960 * seq, ssrc=0xA0D10,
+                           payload=bytes([seq]) * 80)
+        if seq % 2:
+            packet.extensions.audio_level = (seq == 3, 20 + seq)
+        sources.append(source := SourcePacket(packet))
+        history.add(source)
+    fanout.add(viewer.route(sender, sources[0]))
+    for source in sources:
+        fanout.send(source)
+    for source in sources:
+        data = viewer.receive()
+        assert data == viewer.rewriter.rewrite(source)  # the rendering in Python, byte for byte
+        got = RtpPacket.parse(data, viewer.map).extensions
+        assert (got.mid, got.audio_level) == ("1", source.packet.extensions.audio_level)
+        assert got.abs_send_time == (source.abs_send_time if stamped else None)
 
 
 def _udp_socket(address: str, send_buffer: int | None = None) -> socket.socket:
