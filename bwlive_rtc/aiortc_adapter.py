@@ -208,7 +208,13 @@ def fast_ingest(dtls: RTCDtlsTransport) -> None:
     check_compatible()
     _skip_stun_parse_for_media()
     _read_datagrams_in_bursts()
-    _INGESTS[dtls.transport._connection] = _Ingest(dtls)
+    connection = dtls.transport._connection
+    _INGESTS[connection] = _Ingest(dtls)
+
+    @dtls.on("statechange")
+    def forget() -> None:  # the ingest refers to the connection: a weak key alone would keep it
+        if dtls.state in ("closed", "failed"):
+            _INGESTS.pop(connection, None)
 
 
 _SRTP_UNPROTECT = int(srtp_ffi.cast("uintptr_t", srtp_ffi.addressof(srtp_lib, "srtp_unprotect")))

@@ -214,3 +214,4 @@ async def test_a_camera_s_packets_through_fast_ingest_with_garbage_between_and_r
     finally:
         await camera.close()
         await sfu.close()
+    assert receiver.transport.transport._connection not in aiortc_adapter._INGESTS  # forgotten once closed
