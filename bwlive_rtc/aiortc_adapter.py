@@ -16,6 +16,7 @@ import errno
 import functools
 import random
 import socket
+import threading
 import time
 import weakref
 from asyncio.selector_events import _SelectorDatagramTransport  # type: ignore[attr-defined]
@@ -263,7 +264,17 @@ class _Ingest:
 
 _INGESTS: weakref.WeakKeyDictionary[aioice.ice.Connection, _Ingest] = weakref.WeakKeyDictionary()
 READ_BURST = 16  # datagrams read per wake-up of a socket, at most
-_READER = BurstReader(READ_BURST)  # one for every socket: a burst is handled before the next is read
+
+
+class _Readers(threading.local):
+    """Each thread's reader, for all the sockets of its event loop: a burst is handled
+    before the next is read (the C call lets other threads run, so no two share one)."""
+
+    def __init__(self) -> None:
+        self.reader = BurstReader(READ_BURST)
+
+
+_READERS = _Readers()
 
 
 _stun_protocol_patched = False
@@ -324,7 +335,7 @@ def _read_datagrams_in_bursts() -> None:
         if self._conn_lost:
             return
         try:
-            burst = _READER.read(self._sock.fileno(), _SRTP_UNPROTECT, ingest.context())
+            burst = _READERS.reader.read(self._sock.fileno(), _SRTP_UNPROTECT, ingest.context())
         except OSError as exc:
             self._protocol.error_received(exc)
             return

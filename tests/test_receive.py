@@ -10,6 +10,7 @@ import os
 import select
 import socket
 import struct
+import threading
 from collections.abc import Iterator
 
 import pytest
@@ -125,6 +126,14 @@ def test_a_burst_is_at_most_its_size_and_the_rest_waits_in_order(pair: tuple[soc
     second = reader.read(receiver.fileno(), UNPROTECT, context(rx))
     assert [m.packet.sequence_number for m in first + second] == list(range(7))  # type: ignore[union-attr]
     assert len(first) == 4
+
+
+def test_each_thread_reads_into_a_buffer_of_its_own() -> None:
+    here, there = aiortc_adapter._READERS.reader, []
+    thread = threading.Thread(target=lambda: there.append(aiortc_adapter._READERS.reader))
+    thread.start()
+    thread.join()
+    assert there[0] is not here and aiortc_adapter._READERS.reader is here  # the C call lets other threads run
 
 
 def test_a_socket_error_is_an_os_error() -> None:
