@@ -1,6 +1,6 @@
-"""Builds ``bwlive_rtc.sfu._fanout`` from fanout.c and receive.c with cffi (API mode); setup.py runs it
-at install (``cffi_modules``), and ``python bwlive_rtc/sfu/fanout_build.py`` builds it in
-place for a source tree."""
+"""Builds ``bwlive_rtc.sfu._fanout`` from fanout.c and receive.c with cffi (API mode);
+setup.py runs it at install (``cffi_modules``), and ``python bwlive_rtc/sfu/fanout_build.py``
+builds it in place for a source tree."""
 from __future__ import annotations
 
 import shutil
