@@ -191,6 +191,12 @@ def tap_receiver(receiver: RTCRtpReceiver, on_packet: PacketCallback) -> None:
 
     receiver._handle_rtp_packet = handle_rtp_packet  # type: ignore[method-assign]
     _TAPS[receiver] = handle_now
+    transport = receiver.transport
+
+    @transport.on("statechange")
+    def forget() -> None:  # the tap refers to the receiver: a weak key alone would keep it
+        if transport.state in ("closed", "failed"):
+            _TAPS.pop(receiver, None)
 
 
 _TAPS: weakref.WeakKeyDictionary[object, PacketCallback] = weakref.WeakKeyDictionary()

@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import ast
 import asyncio
+import gc
 import random
 import re
 import socket
 import time
+import weakref
 from collections.abc import Callable
 from pathlib import Path
 
@@ -259,3 +261,26 @@ async def test_local_address_is_the_nominated_pair_s_own_address() -> None:
     finally:
         await offerer.close()
         await answerer.close()
+
+
+async def test_a_closed_camera_connection_leaves_nothing_behind() -> None:
+    """The adapter's tables are keyed weakly by a receiver and an ICE connection; what they
+    hold must not keep their key alive once the peer connection is closed."""
+    pcs = [RTCPeerConnection(RTCConfiguration(iceServers=[])) for _ in range(2)]
+    pcs[0].addTransceiver("video", direction="sendonly")
+
+    def tap() -> None:
+        receiver = pcs[1].getTransceivers()[0].receiver
+        aiortc_adapter.tap_receiver(receiver, lambda packet: None)
+        aiortc_adapter.fast_ingest(receiver.transport)
+
+    await _connect(pcs[0], pcs[1], tap)
+    receiver = pcs[1].getTransceivers()[0].receiver
+    freed = [weakref.ref(receiver), weakref.ref(receiver.transport.transport._connection)]
+    for pc in pcs:
+        await pc.close()
+    del receiver, pc
+    pcs.clear()
+    await asyncio.sleep(0.2)  # the closing tasks end
+    gc.collect()
+    assert [ref() for ref in freed] == [None, None]
