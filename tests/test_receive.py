@@ -80,7 +80,7 @@ def test_a_burst_reads_media_like_unprotect_and_parse_and_hands_the_rest_back_as
         tx.protect_rtcp(bytes([0x80, 200, 0, 6]) + os.urandom(24)),  # RTCP: not media
         wrong_key,  # does not unprotect: dropped
         b"\x90\x60\x00",  # in RTP's range, too short for a header: dropped
-        bytes([0x80]) + os.urandom(200),  # garbage in RTP's range: dropped
+        bytes([0x80, 0x60]) + os.urandom(200),  # garbage in RTP's range (payload type 96, not RTCP's 192-223): dropped
         tx.protect(with_csrc_and_padding.serialize()),
         b"",  # empty
     ]

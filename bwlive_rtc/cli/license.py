@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 import argparse
-import secrets
 import sys
 from pathlib import Path
 
 from ..kernel.config import DEFAULT_KEYS_DIR
+from ..kernel.tokens import new_id
 
 
 def add_commands(commands: argparse._SubParsersAction) -> None:
@@ -57,7 +57,7 @@ def issue_license(args: argparse.Namespace) -> int:
         print(f"error: {args.issuer_key} is not an Ed25519 private key", file=sys.stderr)
         return 2
     start = date.fromisoformat(args.valid_from) if args.valid_from else date.today()
-    license = License(secrets.token_urlsafe(9), args.organisation, args.cameras, start,
+    license = License(new_id(), args.organisation, args.cameras, start,
                       start + timedelta(days=args.days - 1))
     print(sign(license, key))
     return 0

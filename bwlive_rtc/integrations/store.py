@@ -9,11 +9,11 @@ the database, as in every table.
 """
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from ..kernel.tokens import new_id
 from ..storage.sql import Sql
 
 QUEUED, RETRYING, DELIVERED, FAILED = "queued", "retrying", "delivered", "failed"
@@ -64,7 +64,7 @@ class IntegrationStore:
 
     # ------------------------------------------------------------ integrations
     def add(self, organisation_id: str, url: str, secret: str | None, now: float) -> Integration:
-        integration = Integration(secrets.token_urlsafe(9), organisation_id, url, secret, now)
+        integration = Integration(new_id(), organisation_id, url, secret, now)
         self.db.insert("integrations", {**vars(integration), "created_at": _stored(now)})
         return integration
 
@@ -104,7 +104,7 @@ class IntegrationStore:
 
     # ------------------------------------------------------------------- queue
     def enqueue(self, integration_id: str, event_id: str, event_type: str, body: str, now: float) -> str:
-        delivery_id = secrets.token_urlsafe(9)
+        delivery_id = new_id()
         self.db.run(
             "INSERT INTO integration_deliveries (id, integration_id, event_id, event_type, body, status, created_at,"
             " next_attempt_at, attempts, seq) VALUES (:id, :integration, :event, :type, :body, :status, :now, :now, 0,"

@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import secrets
 import time
 
 from aiortc import RTCPeerConnection
 from pyee.asyncio import AsyncIOEventEmitter
 
 from ..kernel.errors import NotFound
+from ..kernel.tokens import new_id
 from .consumer import Consumer
 from .peer import MediaNetwork, OfferError, answer, apply_offer, new_peer_connection
 from .producer import LOST_STATES, Producer
@@ -41,7 +41,7 @@ class Router(AsyncIOEventEmitter):
     ) -> tuple[Producer, str]:
         """Accept a camera's offer; returns the producer and the SDP answer."""
         pc = new_peer_connection()
-        producer = Producer(secrets.token_urlsafe(12), camera, key_envelope, pc, organisation_ids, manifest)
+        producer = Producer(new_id(), camera, key_envelope, pc, organisation_ids, manifest)
         try:
             await apply_offer(pc, offer_sdp)
             kinds = {t.kind for t in pc.getTransceivers()}
@@ -127,7 +127,7 @@ class Router(AsyncIOEventEmitter):
         the subscription."""
         producer = self.producer(stream_id)
         pc = new_peer_connection()
-        consumer = Consumer(secrets.token_urlsafe(12), producer, pc, viewer)
+        consumer = Consumer(new_id(), producer, pc, viewer)
         try:
             await apply_offer(pc, offer_sdp)
             media = pc.getTransceivers()
